@@ -1,0 +1,128 @@
+using System.Text.Json.Serialization;
+
+namespace Medic.Contracts;
+
+public sealed record HealthResponse(string Status, string Version);
+
+public sealed record ReadinessResponse(
+    string Status,
+    string Dialect,
+    bool DatabaseReachable,
+    int MigrationsApplied,
+    int MigrationsKnown,
+    string Version,
+    string? Problem);
+
+public sealed record LoginRequest(string Username, string Password, string? Tenant);
+
+/// <summary>Exchanges a username and password for an API token (what <c>medic login</c> does).</summary>
+public sealed record TokenLoginRequest(
+    string Username,
+    string Password,
+    string? Tenant,
+    string? TokenName,
+    string? ExpiresIn);
+
+public sealed record WhoAmIResponse(
+    string UserId,
+    string Username,
+    string TenantId,
+    string TenantSlug,
+    Role Role,
+    bool Superadmin,
+    string AuthMethod,
+    string? TokenId,
+    DateTimeOffset? TokenExpiresAt);
+
+public sealed record TenantResponse(string Id, string Slug, string Name, DateTimeOffset CreatedAt);
+
+public sealed record CreateTenantRequest(string Slug, string? Name, string? AdminUsername, string? AdminPassword);
+
+public sealed record TenantCreatedResponse(TenantResponse Tenant, UserResponse? Admin, string? AdminPassword);
+
+public sealed record UserResponse(
+    string Id,
+    string Username,
+    string? DisplayName,
+    Role Role,
+    bool Superadmin,
+    bool Disabled,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? LastLoginAt);
+
+public sealed record CreateUserRequest(string Username, Role? Role, string? Password, string? DisplayName);
+
+/// <summary><c>GeneratedPassword</c> is set only when the server chose the password; it is shown once.</summary>
+public sealed record UserCreatedResponse(UserResponse User, string? GeneratedPassword);
+
+public sealed record SetRoleRequest(Role Role);
+
+public sealed record TokenResponse(
+    string Id,
+    string Name,
+    Role Role,
+    string Prefix,
+    string UserId,
+    string Username,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset ExpiresAt,
+    DateTimeOffset? RevokedAt,
+    DateTimeOffset? LastUsedAt);
+
+public sealed record CreateTokenRequest(string Name, Role? Role, string? ExpiresIn);
+
+/// <summary><c>Secret</c> is the bearer token itself: shown once, stored only as a hash.</summary>
+public sealed record TokenCreatedResponse(TokenResponse Token, string Secret);
+
+public sealed record AuditPage(IReadOnlyList<AuditEntry> Items, long? NextBefore);
+
+public sealed record AuditBreak(long Seq, string? Id, string Reason);
+
+public sealed record AuditVerification(bool Ok, string Chain, long Checked, long HeadSeq, AuditBreak? FirstBroken);
+
+public sealed record AuditVerificationReport(bool Ok, IReadOnlyList<AuditVerification> Chains);
+
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
+    DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+    AllowTrailingCommas = false)]
+[JsonSerializable(typeof(HealthResponse))]
+[JsonSerializable(typeof(ReadinessResponse))]
+[JsonSerializable(typeof(LoginRequest))]
+[JsonSerializable(typeof(TokenLoginRequest))]
+[JsonSerializable(typeof(WhoAmIResponse))]
+[JsonSerializable(typeof(TenantResponse))]
+[JsonSerializable(typeof(IReadOnlyList<TenantResponse>))]
+[JsonSerializable(typeof(CreateTenantRequest))]
+[JsonSerializable(typeof(TenantCreatedResponse))]
+[JsonSerializable(typeof(UserResponse))]
+[JsonSerializable(typeof(IReadOnlyList<UserResponse>))]
+[JsonSerializable(typeof(CreateUserRequest))]
+[JsonSerializable(typeof(UserCreatedResponse))]
+[JsonSerializable(typeof(SetRoleRequest))]
+[JsonSerializable(typeof(TokenResponse))]
+[JsonSerializable(typeof(IReadOnlyList<TokenResponse>))]
+[JsonSerializable(typeof(CreateTokenRequest))]
+[JsonSerializable(typeof(TokenCreatedResponse))]
+[JsonSerializable(typeof(AuditEntry))]
+[JsonSerializable(typeof(AuditPage))]
+[JsonSerializable(typeof(AuditVerification))]
+[JsonSerializable(typeof(AuditVerificationReport))]
+[JsonSerializable(typeof(ProblemResponse))]
+public sealed partial class MedicJson : JsonSerializerContext;
+
+/// <summary>RFC 9457 problem details as the CLI reads them.</summary>
+public sealed class ProblemResponse
+{
+    public string? Type { get; set; }
+    public string? Title { get; set; }
+    public int? Status { get; set; }
+    public string? Detail { get; set; }
+    public string? Instance { get; set; }
+    public string? Remedy { get; set; }
+    public Dictionary<string, string[]>? Errors { get; set; }
+
+    [JsonExtensionData]
+    public Dictionary<string, object?>? Extensions { get; set; }
+}

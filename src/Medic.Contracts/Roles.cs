@@ -1,0 +1,39 @@
+using System.Text.Json.Serialization;
+
+namespace Medic.Contracts;
+
+/// <summary>A user's or token's role inside one tenant. Superadmin is a flag on the user, not a role.</summary>
+[JsonConverter(typeof(JsonStringEnumConverter<Role>))]
+public enum Role
+{
+    [JsonStringEnumMemberName("viewer")] Viewer,
+    [JsonStringEnumMemberName("approver")] Approver,
+    [JsonStringEnumMemberName("operator")] Operator,
+    [JsonStringEnumMemberName("admin")] Admin,
+}
+
+public static class RoleNames
+{
+    public static string ToWire(this Role role) => role switch
+    {
+        Role.Viewer => "viewer",
+        Role.Approver => "approver",
+        Role.Operator => "operator",
+        Role.Admin => "admin",
+        _ => throw new ArgumentOutOfRangeException(nameof(role)),
+    };
+
+    public static bool TryParse(string? text, out Role role)
+    {
+        switch (text?.Trim().ToLowerInvariant())
+        {
+            case "viewer": role = Role.Viewer; return true;
+            case "approver": role = Role.Approver; return true;
+            case "operator": role = Role.Operator; return true;
+            case "admin": role = Role.Admin; return true;
+            default: role = default; return false;
+        }
+    }
+
+    public const string All = "viewer, approver, operator, admin";
+}

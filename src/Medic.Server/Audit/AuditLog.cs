@@ -1,0 +1,214 @@
+using System.Data.Common;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using Dapper;
+using Medic.Contracts;
+using Medic.Server.Hosting;
+using Medic.Server.Storage;
+
+namespace Medic.Server.Audit;
+
+/// <summary>What a caller records; the log adds the chain position, time and hashes.</summary>
+public sealed record AuditRecord(
+    string? TenantId,
+    string Actor,
+    string Action,
+    string Target,
+    string Outcome,
+    string? ClientAddress,
+    IReadOnlyDictionary<string, string>? Details = null);
+
+public sealed record AuditQuery(
+    DateTimeOffset? Since = null,
+    DateTimeOffset? Until = null,
+    string? Actor = null,
+    string? Action = null,
+    long? Before = null,
+    int Limit = 50);
+
+/// <summary>
+/// The append-only, hash-chained audit log. Each tenant has its own chain (its id is the chain
+/// name); events outside any tenant go to the <c>system</c> chain. Appends to one chain are
+/// serialized by a row lock on the chain's head, so entries get gap-free sequence numbers.
+/// </summary>
+public sealed class AuditLog(Database db, TimeProvider time)
+{
+    public const string SystemChain = "system";
+
+    private const string Columns = "chain, seq, id, tenant_id, at, actor, action, target, outcome, client_address, details, prev_hash, hash";
+
+    public static string ChainOf(string? tenantId) => tenantId ?? SystemChain;
+
+    public Task<AuditEntry> AppendAsync(AuditRecord record, CancellationToken ct = default) =>
+        db.WriteAsync((c, tx) => AppendAsync(c, tx, record), ct);
+
+    /// <summary>Appends inside the caller's transaction, so a change and its audit entry commit together.</summary>
+    public async Task<AuditEntry> AppendAsync(DbConnection c, DbTransaction tx, AuditRecord record)
+    {
+        var chain = ChainOf(record.TenantId);
+        await c.ExecuteAsync(
+            "INSERT INTO audit_heads (chain, seq, hash) VALUES (@chain, 0, @genesis) ON CONFLICT (chain) DO NOTHING",
+            new { chain, genesis = AuditChain.Genesis }, tx);
+        var head = await c.QuerySingleAsync<HeadRow>(
+            "SELECT seq, hash FROM audit_heads WHERE chain = @chain" + db.Dialect.ForUpdate, new { chain }, tx);
+
+        var entry = new AuditEntry(
+            chain,
+            head.Seq + 1,
+            Ids.New("aud"),
+            record.TenantId,
+            AuditChain.Normalize(time.GetUtcNow()),
+            Truncate(record.Actor, 200),
+            Truncate(record.Action, 100),
+            Truncate(record.Target, 300),
+            record.Outcome,
+            record.ClientAddress,
+            record.Details ?? new Dictionary<string, string>(),
+            head.Hash,
+            "");
+        entry = entry with { Hash = AuditChain.ComputeHash(head.Hash, entry) };
+
+        await c.ExecuteAsync(
+            $"INSERT INTO audit_log ({Columns}) VALUES (@Chain, @Seq, @Id, @TenantId, @At, @Actor, @Action, @Target, @Outcome, @ClientAddress, @Details, @PrevHash, @Hash)",
+            new
+            {
+                entry.Chain, entry.Seq, entry.Id, entry.TenantId, entry.At, entry.Actor, entry.Action, entry.Target,
+                entry.Outcome, entry.ClientAddress, Details = SerializeDetails(entry.Details), entry.PrevHash, entry.Hash,
+            }, tx);
+        await c.ExecuteAsync("UPDATE audit_heads SET seq = @Seq, hash = @Hash WHERE chain = @Chain", new { entry.Seq, entry.Hash, entry.Chain }, tx);
+        return entry;
+    }
+
+    /// <summary>Newest first, filtered, paged by sequence number (<see cref="AuditQuery.Before"/>).</summary>
+    public async Task<AuditPage> QueryAsync(string chain, AuditQuery q, CancellationToken ct = default)
+    {
+        var limit = Math.Clamp(q.Limit, 1, 500);
+        var sql = $"SELECT {Columns} FROM audit_log WHERE chain = @chain" + Filters(q) + " ORDER BY seq DESC LIMIT @take";
+        await using var c = await db.OpenAsync(ct);
+        var rows = (await c.QueryAsync<AuditRow>(sql, Parameters(chain, q, limit + 1))).Select(r => r.ToEntry()).ToList();
+        long? next = rows.Count > limit ? rows[limit - 1].Seq : null;
+        return new AuditPage(rows.Take(limit).ToList(), next);
+    }
+
+    /// <summary>Oldest first, streamed in batches so an export of any size runs in bounded memory.</summary>
+    public async IAsyncEnumerable<AuditEntry> ReadChainAsync(string chain, AuditQuery? filter = null, [EnumeratorCancellation] CancellationToken ct = default)
+    {
+        filter ??= new AuditQuery();
+        const int batch = 1000;
+        var after = 0L;
+        while (true)
+        {
+            List<AuditEntry> rows;
+            await using (var c = await db.OpenAsync(ct))
+            {
+                var sql = $"SELECT {Columns} FROM audit_log WHERE chain = @chain AND seq > @after" + Filters(filter with { Before = null }) + " ORDER BY seq LIMIT @take";
+                var p = Parameters(chain, filter with { Before = null }, batch);
+                p.Add("after", after);
+                rows = (await c.QueryAsync<AuditRow>(sql, p)).Select(r => r.ToEntry()).ToList();
+            }
+
+            foreach (var row in rows)
+            {
+                yield return row;
+            }
+
+            if (rows.Count < batch)
+            {
+                yield break;
+            }
+
+            after = rows[^1].Seq;
+        }
+    }
+
+    public async Task<AuditVerification> VerifyAsync(string chain, CancellationToken ct = default)
+    {
+        (long, string)? head;
+        await using (var c = await db.OpenAsync(ct))
+        {
+            var row = await c.QuerySingleOrDefaultAsync<HeadRow>("SELECT seq, hash FROM audit_heads WHERE chain = @chain", new { chain });
+            head = row is null ? null : (row.Seq, row.Hash);
+        }
+
+        var entries = new List<AuditEntry>();
+        await foreach (var e in ReadChainAsync(chain, null, ct))
+        {
+            entries.Add(e);
+        }
+
+        return AuditChain.Verify(chain, entries, head);
+    }
+
+    public async Task<IReadOnlyList<string>> ChainsAsync(CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        return (await c.QueryAsync<string>("SELECT chain FROM audit_heads ORDER BY chain")).ToList();
+    }
+
+    private static string Filters(AuditQuery q) =>
+        (q.Since is null ? "" : " AND at >= @since")
+        + (q.Until is null ? "" : " AND at < @until")
+        + (q.Actor is null ? "" : " AND actor = @actor")
+        + (q.Action is null ? "" : " AND action = @action")
+        + (q.Before is null ? "" : " AND seq < @before");
+
+    private static DynamicParameters Parameters(string chain, AuditQuery q, int take)
+    {
+        var p = new DynamicParameters();
+        p.Add("chain", chain);
+        p.Add("take", take);
+        if (q.Since is { } since) p.Add("since", since);
+        if (q.Until is { } until) p.Add("until", until);
+        if (q.Actor is { } actor) p.Add("actor", actor);
+        if (q.Action is { } action) p.Add("action", action);
+        if (q.Before is { } before) p.Add("before", before);
+        return p;
+    }
+
+    private static string Truncate(string s, int max) => s.Length <= max ? s : s[..max];
+
+    internal static string SerializeDetails(IReadOnlyDictionary<string, string> details) =>
+        JsonSerializer.Serialize(details.OrderBy(kv => kv.Key, StringComparer.Ordinal).ToDictionary(kv => kv.Key, kv => kv.Value), AuditJson.Default.DictionaryStringString);
+
+    private sealed class HeadRow
+    {
+        public long Seq { get; set; }
+        public string Hash { get; set; } = "";
+    }
+
+    private sealed class AuditRow
+    {
+        public string Chain { get; set; } = "";
+        public long Seq { get; set; }
+        public string Id { get; set; } = "";
+        public string? TenantId { get; set; }
+        public DateTimeOffset At { get; set; }
+        public string Actor { get; set; } = "";
+        public string Action { get; set; } = "";
+        public string Target { get; set; } = "";
+        public string Outcome { get; set; } = "";
+        public string? ClientAddress { get; set; }
+        public string Details { get; set; } = "{}";
+        public string PrevHash { get; set; } = "";
+        public string Hash { get; set; } = "";
+
+        public AuditEntry ToEntry()
+        {
+            IReadOnlyDictionary<string, string> details;
+            try
+            {
+                details = JsonSerializer.Deserialize(Details, AuditJson.Default.DictionaryStringString) ?? [];
+            }
+            catch (JsonException)
+            {
+                // A details column edited into invalid JSON still has to reach the verifier, which then reports the entry.
+                details = new Dictionary<string, string> { ["unreadable"] = Details };
+            }
+
+            return new AuditEntry(Chain, Seq, Id, TenantId, At, Actor, Action, Target, Outcome, ClientAddress, details, PrevHash, Hash);
+        }
+    }
+}
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(Dictionary<string, string>))]
+internal sealed partial class AuditJson : System.Text.Json.Serialization.JsonSerializerContext;

@@ -1,0 +1,60 @@
+using Medic.Contracts;
+using Medic.Server.Auth;
+
+namespace Medic.Server.Audit;
+
+/// <summary>
+/// Makes sure no mutating API call goes unrecorded. Handlers that change state write their own
+/// entry in the same transaction as the change and mark the request audited; for everything else
+/// (refused, invalid, or failed calls) this writes an entry with the outcome taken from the status.
+/// </summary>
+internal sealed class AuditMiddleware(RequestDelegate next)
+{
+    private const string AuditedKey = "medic.audited";
+
+    public async Task InvokeAsync(HttpContext http, AuditLog audit)
+    {
+        if (HttpMethods.IsGet(http.Request.Method) || HttpMethods.IsHead(http.Request.Method) || HttpMethods.IsOptions(http.Request.Method)
+            || !http.Request.Path.StartsWithSegments("/api", StringComparison.Ordinal))
+        {
+            await next(http);
+            return;
+        }
+
+        var failed = false;
+        try
+        {
+            await next(http);
+        }
+        catch
+        {
+            failed = true;
+            throw;
+        }
+        finally
+        {
+            // Anonymous refusals are not written: anyone could flood the log with them. Failed logins are written by the login itself.
+            if (!http.Items.ContainsKey(AuditedKey) && Caller.From(http.User) is { } caller)
+            {
+                var status = failed ? 500 : http.Response.StatusCode;
+                var outcome = status switch
+                {
+                    < 400 => AuditOutcomes.Success,
+                    401 or 403 => AuditOutcomes.Denied,
+                    < 500 => AuditOutcomes.Rejected,
+                    _ => AuditOutcomes.Failed,
+                };
+                var route = (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? http.Request.Path.ToString();
+                await audit.AppendAsync(new AuditRecord(caller.TenantId, caller.Actor, $"{http.Request.Method} {route}", http.Request.Path.ToString(),
+                    outcome, http.Connection.RemoteIpAddress?.ToString(), new Dictionary<string, string> { ["status"] = status.ToString(System.Globalization.CultureInfo.InvariantCulture) }),
+                    CancellationToken.None);
+            }
+        }
+    }
+}
+
+public static class AuditHttpExtensions
+{
+    /// <summary>Tells the audit middleware that the handler recorded this call itself.</summary>
+    public static void MarkAudited(this HttpContext http) => http.Items["medic.audited"] = true;
+}

@@ -1,0 +1,179 @@
+using Medic.Contracts;
+using Medic.Server.Audit;
+using Medic.Server.Hosting;
+using Medic.Server.Storage;
+using Medic.Server.Tenancy;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.Extensions.Options;
+
+namespace Medic.Server.Auth;
+
+public sealed record LoginOutcome(Caller? Caller, string? Failure)
+{
+    public bool Succeeded => Caller is not null;
+}
+
+public sealed record IssuedToken(TokenRow Token, string Secret);
+
+/// <summary>
+/// Password checks and the account changes that go with them: logging in, issuing tokens,
+/// creating tenants and users. Each change and its audit entry commit in one transaction.
+/// </summary>
+public sealed class Accounts(
+    Database db,
+    UserStore users,
+    AuditLog audit,
+    IPasswordHasher<UserRow> hasher,
+    IOptions<MedicOptions> options,
+    TimeProvider time)
+{
+    // Verifying against a fixed hash when no user matches keeps the time of a failed login independent of whether the name exists.
+    private static readonly Lazy<string> DummyHash = new(() => new PasswordHasher<UserRow>().HashPassword(new UserRow(), Ids.Password()));
+
+    public string HashPassword(UserRow user, string password) => hasher.HashPassword(user, password);
+
+    public async Task<LoginOutcome> LoginAsync(string username, string password, string? tenantSlug, string method, string? clientAddress, CancellationToken ct)
+    {
+        var candidates = await users.LoginCandidatesAsync(username, tenantSlug, ct);
+        var matches = new List<(UserRow User, string Slug)>();
+        foreach (var (user, slug) in candidates)
+        {
+            var result = hasher.VerifyHashedPassword(user, user.PasswordHash, password);
+            if (result == PasswordVerificationResult.Failed) continue;
+            if (result == PasswordVerificationResult.SuccessRehashNeeded)
+            {
+                await users.UpdatePasswordHashAsync(user.Id, hasher.HashPassword(user, password), ct);
+            }
+
+            matches.Add((user, slug));
+        }
+
+        if (candidates.Count == 0)
+        {
+            hasher.VerifyHashedPassword(new UserRow(), DummyHash.Value, password);
+        }
+
+        string? failure = null;
+        if (matches.Count == 0) failure = "The username or password is wrong.";
+        else if (matches.Count > 1) failure = $"User '{username}' exists in several tenants; name one with 'tenant'.";
+        else if (matches[0].User.Disabled) failure = $"User '{username}' is disabled.";
+
+        var tenantId = matches.Count == 1 ? matches[0].User.TenantId : candidates.Count == 1 ? candidates[0].User.TenantId : null;
+        var details = new Dictionary<string, string> { ["method"] = method };
+        if (failure is not null) details["reason"] = failure;
+        await audit.AppendAsync(new AuditRecord(tenantId, "user:" + username, "auth.login", "user:" + username,
+            failure is null ? AuditOutcomes.Success : AuditOutcomes.Denied, clientAddress, details), ct);
+
+        if (failure is not null)
+        {
+            return new LoginOutcome(null, failure);
+        }
+
+        var (u, tenant) = matches[0];
+        await users.RecordLoginAsync(u.Id, time.GetUtcNow(), ct);
+        return new LoginOutcome(new Caller(u.Id, u.Username, u.TenantId, tenant, u.RoleValue, u.IsSuperadmin, method, null, null), null);
+    }
+
+    /// <summary>Parses a requested lifetime against the configured default and maximum.</summary>
+    public (TimeSpan? Lifetime, string? Error) Lifetime(string? expiresIn)
+    {
+        Durations.TryParse(options.Value.Tokens.MaxLifetime, out var max);
+        if (string.IsNullOrWhiteSpace(expiresIn))
+        {
+            Durations.TryParse(options.Value.Tokens.DefaultLifetime, out var def);
+            return (def > max ? max : def, null);
+        }
+
+        if (!Durations.TryParse(expiresIn, out var span)) return (null, $"'{expiresIn}' is not a duration; use e.g. 30m, 12h, 90d");
+        if (span > max) return (null, $"{expiresIn} is longer than the maximum token lifetime ({options.Value.Tokens.MaxLifetime})");
+        return (span, null);
+    }
+
+    public async Task<IssuedToken> IssueTokenAsync(Caller owner, string name, Role role, TimeSpan lifetime, string actor, string? clientAddress, CancellationToken ct)
+    {
+        var secret = TokenStore.NewSecret();
+        var now = time.GetUtcNow();
+        var row = new TokenRow
+        {
+            Id = Ids.New("tok"),
+            TenantId = owner.TenantId,
+            UserId = owner.UserId,
+            Username = owner.Username,
+            Name = name,
+            Role = role.ToWire(),
+            Prefix = TokenStore.PrefixOf(secret),
+            CreatedAt = now,
+            ExpiresAt = now + lifetime,
+        };
+        await db.WriteAsync(async (c, tx) =>
+        {
+            await TokenStore.InsertAsync(c, tx, row, secret);
+            await audit.AppendAsync(c, tx, new AuditRecord(owner.TenantId, actor, "token.create", "token:" + row.Id, AuditOutcomes.Success, clientAddress,
+                new Dictionary<string, string> { ["name"] = name, ["role"] = row.Role, ["expires_at"] = AuditChain.FormatTime(row.ExpiresAt), ["owner"] = owner.Username, ["prefix"] = row.Prefix }));
+        }, ct);
+        return new IssuedToken(row, secret);
+    }
+
+    public async Task<(TenantRow Tenant, UserRow? Admin)> CreateTenantAsync(
+        string slug, string name, string? adminUsername, string? adminPassword, bool adminIsSuperadmin, string actor, string? clientAddress, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        var tenant = new TenantRow { Id = Ids.New("ten"), Slug = slug, Name = name, CreatedAt = now };
+        UserRow? admin = null;
+        if (adminUsername is not null)
+        {
+            admin = new UserRow
+            {
+                Id = Ids.New("usr"), TenantId = tenant.Id, Username = adminUsername, Role = "admin",
+                IsSuperadmin = adminIsSuperadmin, CreatedAt = now,
+            };
+            admin.PasswordHash = hasher.HashPassword(admin, adminPassword ?? throw new ArgumentNullException(nameof(adminPassword)));
+        }
+
+        await db.WriteAsync(async (c, tx) =>
+        {
+            if (await TenantStore.SlugTakenAsync(c, tx, slug))
+            {
+                throw new DuplicateException($"A tenant with slug '{slug}' already exists.");
+            }
+
+            await TenantStore.InsertAsync(c, tx, tenant);
+            await audit.AppendAsync(c, tx, new AuditRecord(null, actor, "tenant.create", "tenant:" + tenant.Id, AuditOutcomes.Success, clientAddress,
+                new Dictionary<string, string> { ["slug"] = slug, ["name"] = name }));
+            await audit.AppendAsync(c, tx, new AuditRecord(tenant.Id, actor, "tenant.create", "tenant:" + tenant.Id, AuditOutcomes.Success, clientAddress,
+                new Dictionary<string, string> { ["slug"] = slug, ["name"] = name }));
+            if (admin is not null)
+            {
+                await UserStore.InsertAsync(c, tx, admin);
+                await audit.AppendAsync(c, tx, new AuditRecord(tenant.Id, actor, "user.create", "user:" + admin.Id, AuditOutcomes.Success, clientAddress,
+                    new Dictionary<string, string> { ["username"] = admin.Username, ["role"] = admin.Role, ["superadmin"] = admin.IsSuperadmin ? "true" : "false" }));
+            }
+        }, ct);
+        return (tenant, admin);
+    }
+
+    public async Task<UserRow> CreateUserAsync(string tenantId, string username, Role role, string password, string? displayName, string actor, string? clientAddress, CancellationToken ct)
+    {
+        var user = new UserRow
+        {
+            Id = Ids.New("usr"), TenantId = tenantId, Username = username, DisplayName = displayName,
+            Role = role.ToWire(), CreatedAt = time.GetUtcNow(),
+        };
+        user.PasswordHash = hasher.HashPassword(user, password);
+        await db.WriteAsync(async (c, tx) =>
+        {
+            if (await UserStore.FindAsync(c, tx, tenantId, username) is not null)
+            {
+                throw new DuplicateException($"User '{username}' already exists in this tenant.");
+            }
+
+            await UserStore.InsertAsync(c, tx, user);
+            await audit.AppendAsync(c, tx, new AuditRecord(tenantId, actor, "user.create", "user:" + user.Id, AuditOutcomes.Success, clientAddress,
+                new Dictionary<string, string> { ["username"] = username, ["role"] = user.Role }));
+        }, ct);
+        return user;
+    }
+}
+
+/// <summary>A unique name is already taken; endpoints answer 409.</summary>
+public sealed class DuplicateException(string message) : Exception(message);

@@ -1,0 +1,90 @@
+using Medic.Contracts;
+using Medic.Server.Audit;
+using Medic.Server.Hosting;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Medic.Server.Auth;
+
+public static class AuthApi
+{
+    public const string LoginRateLimit = "login";
+
+    public static IEndpointRouteBuilder MapAuth(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/v1/auth").WithTags("Auth");
+
+        group.MapPost("/token", ExchangePasswordForToken).AllowAnonymous().RequireRateLimiting(LoginRateLimit)
+            .WithSummary("Exchange a username and password for an API token (what 'medic login' does).");
+        group.MapPost("/login", SignIn).AllowAnonymous().RequireRateLimiting(LoginRateLimit)
+            .WithSummary("Start a console session (cookie) with a username and password.");
+        group.MapPost("/logout", (Delegate)SignOut).WithSummary("End the console session.");
+
+        app.MapGet("/api/v1/whoami", WhoAmI).WithTags("Auth").Requires(Permission.Read)
+            .WithSummary("The caller's user, tenant, role and credential.");
+        return app;
+    }
+
+    private static async Task<Results<Ok<TokenCreatedResponse>, ProblemHttpResult, ValidationProblem>> ExchangePasswordForToken(
+        TokenLoginRequest request, Accounts accounts, HttpContext http, CancellationToken ct)
+    {
+        var v = new Validator()
+            .Require("username", request.Username, 100)
+            .Require("password", request.Password, 1000)
+            .Optional("tenant", request.Tenant, 40)
+            .Optional("token_name", request.TokenName, 100);
+        var (lifetime, lifetimeError) = accounts.Lifetime(request.ExpiresIn);
+        if (lifetimeError is not null) v.Add("expires_in", lifetimeError);
+        if (!v.Ok) return v.Problem();
+
+        var outcome = await accounts.LoginAsync(request.Username, request.Password, request.Tenant, Caller.TokenMethod, http.ClientAddress(), ct);
+        http.MarkAudited();
+        if (!outcome.Succeeded)
+        {
+            return LoginFailed(outcome.Failure!);
+        }
+
+        var caller = outcome.Caller!;
+        var issued = await accounts.IssueTokenAsync(caller, request.TokenName ?? "medic login", caller.Role, lifetime!.Value, caller.Actor, http.ClientAddress(), ct);
+        return TypedResults.Ok(new TokenCreatedResponse(issued.Token.ToResponse(), issued.Secret));
+    }
+
+    private static async Task<Results<NoContent, ProblemHttpResult, ValidationProblem>> SignIn(
+        LoginRequest request, Accounts accounts, HttpContext http, CancellationToken ct)
+    {
+        var v = new Validator()
+            .Require("username", request.Username, 100)
+            .Require("password", request.Password, 1000)
+            .Optional("tenant", request.Tenant, 40);
+        if (!v.Ok) return v.Problem();
+
+        var outcome = await accounts.LoginAsync(request.Username, request.Password, request.Tenant, Caller.SessionMethod, http.ClientAddress(), ct);
+        http.MarkAudited();
+        if (!outcome.Succeeded)
+        {
+            return LoginFailed(outcome.Failure!);
+        }
+
+        await http.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, outcome.Caller!.ToPrincipal(CookieAuthenticationDefaults.AuthenticationScheme));
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<NoContent> SignOut(HttpContext http)
+    {
+        await http.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+        return TypedResults.NoContent();
+    }
+
+    private static Ok<WhoAmIResponse> WhoAmI(HttpContext http)
+    {
+        var c = http.Caller();
+        return TypedResults.Ok(new WhoAmIResponse(c.UserId, c.Username, c.TenantId, c.TenantSlug, c.Role, c.Superadmin, c.AuthMethod, c.TokenId, c.TokenExpiresAt));
+    }
+
+    internal static ProblemHttpResult LoginFailed(string failure) =>
+        Problems.Of(StatusCodes.Status401Unauthorized, "Login failed", failure,
+            failure.Contains("several tenants", StringComparison.Ordinal)
+                ? "pass the tenant slug (medic login --tenant SLUG)"
+                : "check the username and password; an admin can reset them with 'medic users'");
+}

@@ -1,0 +1,80 @@
+using Medic.Server.Hosting;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Authorization.Policy;
+
+namespace Medic.Server.Auth;
+
+/// <summary>Console sessions: HttpOnly, SameSite=Strict, Secure under HTTPS, re-checked against the user on every request.</summary>
+internal static class SessionCookie
+{
+    public static void Configure(CookieAuthenticationOptions o)
+    {
+        o.Cookie.Name = "medic.session";
+        o.Cookie.HttpOnly = true;
+        o.Cookie.SameSite = SameSiteMode.Strict;
+        o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+        o.ExpireTimeSpan = TimeSpan.FromHours(12);
+        o.SlidingExpiration = true;
+        o.LoginPath = "/login";
+        o.LogoutPath = "/logout";
+        o.Events.OnRedirectToLogin = ctx => IsApi(ctx.Request)
+            ? Problems.WriteAsync(ctx.HttpContext, StatusCodes.Status401Unauthorized, "Not authenticated", "This call needs an API token or a console session.",
+                "run 'medic login --server URL' and send the token as 'Authorization: Bearer <token>'")
+            : Redirect(ctx);
+        o.Events.OnRedirectToAccessDenied = ctx => IsApi(ctx.Request)
+            ? Problems.WriteAsync(ctx.HttpContext, StatusCodes.Status403Forbidden, "Forbidden", "Your role does not allow this.", "ask a tenant admin for a role that allows this")
+            : Redirect(ctx);
+        o.Events.OnValidatePrincipal = ValidateAsync;
+    }
+
+    private static bool IsApi(HttpRequest r) => r.Path.StartsWithSegments("/api", StringComparison.Ordinal);
+
+    private static Task Redirect(RedirectContext<CookieAuthenticationOptions> ctx)
+    {
+        ctx.Response.Redirect(ctx.RedirectUri);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>A disabled or deleted user loses the session at once; a changed role applies at once.</summary>
+    private static async Task ValidateAsync(CookieValidatePrincipalContext ctx)
+    {
+        var caller = Caller.From(ctx.Principal);
+        var users = ctx.HttpContext.RequestServices.GetRequiredService<UserStore>();
+        var user = caller is null ? null : await users.FindAsync(caller.TenantId, caller.UserId, ctx.HttpContext.RequestAborted);
+        if (caller is null || user is null || user.Disabled || user.Id != caller.UserId)
+        {
+            ctx.RejectPrincipal();
+            await ctx.HttpContext.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+            return;
+        }
+
+        if (user.RoleValue != caller.Role || user.IsSuperadmin != caller.Superadmin)
+        {
+            ctx.ReplacePrincipal((caller with { Role = user.RoleValue, Superadmin = user.IsSuperadmin }).ToPrincipal(CookieAuthenticationDefaults.AuthenticationScheme));
+            ctx.ShouldRenew = true;
+        }
+    }
+}
+
+/// <summary>Answers a refused call with problem details that name the missing permission.</summary>
+internal sealed class ProblemAuthorizationResultHandler : IAuthorizationMiddlewareResultHandler
+{
+    private readonly AuthorizationMiddlewareResultHandler _default = new();
+
+    public async Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult result)
+    {
+        if (result.Forbidden && context.Request.Path.StartsWithSegments("/api", StringComparison.Ordinal) && Caller.From(context.User) is { } caller)
+        {
+            var needed = policy.Requirements.OfType<PermissionRequirement>().Select(r => r.Permission.ToString().ToLowerInvariant()).FirstOrDefault() ?? "more";
+            var detail = needed == "managetenants"
+                ? "Only superadmins can manage tenants."
+                : $"This call needs the '{needed}' permission; your role in tenant '{caller.TenantSlug}' is '{Contracts.RoleNames.ToWire(caller.Role)}'.";
+            await Problems.WriteAsync(context, StatusCodes.Status403Forbidden, "Forbidden", detail, "ask a tenant admin for a role that allows this");
+            return;
+        }
+
+        await _default.HandleAsync(next, context, policy, result);
+    }
+}

@@ -1,0 +1,125 @@
+using System.Globalization;
+using YamlDotNet.Core;
+using YamlDotNet.Serialization;
+using YamlDotNet.Serialization.NamingConventions;
+
+namespace Medic.Server.Hosting;
+
+public sealed class ConfigException(string message, string remedy) : Exception(message)
+{
+    public string Remedy { get; } = remedy;
+}
+
+/// <summary>
+/// Builds <see cref="MedicOptions"/> from defaults, then a YAML or JSON file, then
+/// <c>MEDIC_</c>-prefixed environment variables (nested keys joined by <c>__</c>). Command-line
+/// flags are applied by the caller last.
+/// </summary>
+public static class ConfigLoader
+{
+    private static readonly IDeserializer Yaml = new DeserializerBuilder()
+        .WithNamingConvention(UnderscoredNamingConvention.Instance)
+        .Build();
+
+    public static MedicOptions Load(string? file, string defaultDataDir, IReadOnlyDictionary<string, string?> environment)
+    {
+        var options = new MedicOptions { DataDir = defaultDataDir };
+        if (!string.IsNullOrWhiteSpace(file))
+        {
+            options = ReadFile(file, defaultDataDir);
+        }
+
+        ApplyEnvironment(options, environment);
+        options.DataDir = Path.GetFullPath(ExpandHome(options.DataDir));
+        Validate(options);
+        return options;
+    }
+
+    public static IReadOnlyDictionary<string, string?> ProcessEnvironment()
+    {
+        var result = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (System.Collections.DictionaryEntry e in Environment.GetEnvironmentVariables())
+        {
+            result[(string)e.Key] = e.Value as string;
+        }
+
+        return result;
+    }
+
+    private static MedicOptions ReadFile(string file, string defaultDataDir)
+    {
+        if (!File.Exists(file))
+        {
+            throw new ConfigException($"config file '{file}' does not exist", "pass --config with the path of an existing YAML or JSON file");
+        }
+
+        try
+        {
+            using var reader = File.OpenText(file);
+            var options = Yaml.Deserialize<MedicOptions?>(reader) ?? new MedicOptions();
+            if (string.IsNullOrWhiteSpace(options.DataDir))
+            {
+                options.DataDir = defaultDataDir;
+            }
+
+            options.RateLimits ??= new RateLimitOptions();
+            options.Tokens ??= new TokenOptions();
+            return options;
+        }
+        catch (YamlException ex)
+        {
+            var reason = (ex.InnerException?.Message ?? ex.Message).Split('\n')[0];
+            throw new ConfigException(
+                $"{file}, line {ex.Start.Line}, column {ex.Start.Column}: {reason}",
+                "fix that line; the settings are listed in docs/configuration.md");
+        }
+    }
+
+    private static void ApplyEnvironment(MedicOptions o, IReadOnlyDictionary<string, string?> env)
+    {
+        string? Get(string name) => env.TryGetValue(name, out var v) && !string.IsNullOrWhiteSpace(v) ? v : null;
+
+        if (Get("MEDIC_DATA_DIR") is { } dataDir) o.DataDir = dataDir;
+        if (Get("MEDIC_DATABASE") is { } database) o.Database = database;
+        if (Get("MEDIC_LISTEN") is { } listen) o.Listen = listen;
+        if (Get("MEDIC_MASTER_KEY_FILE") is { } keyFile) o.MasterKeyFile = keyFile;
+        if (Get("MEDIC_RATE_LIMITS__LOGIN_PER_MINUTE") is { } login) o.RateLimits.LoginPerMinute = ParseInt("MEDIC_RATE_LIMITS__LOGIN_PER_MINUTE", login);
+        if (Get("MEDIC_RATE_LIMITS__API_PER_MINUTE") is { } api) o.RateLimits.ApiPerMinute = ParseInt("MEDIC_RATE_LIMITS__API_PER_MINUTE", api);
+        if (Get("MEDIC_TOKENS__DEFAULT_LIFETIME") is { } defLife) o.Tokens.DefaultLifetime = defLife;
+        if (Get("MEDIC_TOKENS__MAX_LIFETIME") is { } maxLife) o.Tokens.MaxLifetime = maxLife;
+    }
+
+    private static int ParseInt(string name, string value) =>
+        int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n)
+            ? n
+            : throw new ConfigException($"{name}='{value}' is not a whole number", $"set {name} to a number such as 10");
+
+    private static void Validate(MedicOptions o)
+    {
+        if (o.RateLimits.LoginPerMinute < 1 || o.RateLimits.ApiPerMinute < 1)
+        {
+            throw new ConfigException("rate limits must be at least 1 request per minute", "raise rate_limits.login_per_minute / api_per_minute");
+        }
+
+        foreach (var (name, value) in new[] { ("tokens.default_lifetime", o.Tokens.DefaultLifetime), ("tokens.max_lifetime", o.Tokens.MaxLifetime) })
+        {
+            if (!Durations.TryParse(value, out _))
+            {
+                throw new ConfigException($"{name} '{value}' is not a duration", "use a number with a unit: 30m, 12h, 90d");
+            }
+        }
+
+        foreach (var url in o.Listen.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != "http" && uri.Scheme != "https"))
+            {
+                throw new ConfigException($"listen address '{url}' is not an http:// or https:// URL", "use e.g. http://127.0.0.1:7431");
+            }
+        }
+    }
+
+    public static string ExpandHome(string path) =>
+        path == "~" || path.StartsWith("~/", StringComparison.Ordinal)
+            ? Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), path.Length > 2 ? path[2..] : "")
+            : path;
+}

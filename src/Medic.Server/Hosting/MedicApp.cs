@@ -1,0 +1,204 @@
+using System.Text.Json;
+using System.Threading.RateLimiting;
+using Medic.Contracts;
+using Medic.Server.Audit;
+using Medic.Server.Auth;
+using Medic.Server.Secrets;
+using Medic.Server.Storage;
+using Medic.Server.Tenancy;
+using Medic.Server.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Diagnostics;
+using Microsoft.AspNetCore.Http.Json;
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
+
+namespace Medic.Server.Hosting;
+
+/// <summary>Builds the control plane: services, middleware and every capability's endpoints.</summary>
+public static class MedicApp
+{
+    public const string ApiRateLimit = "api";
+
+    public static WebApplication Build(MedicOptions options, Action<ILoggingBuilder>? logging = null)
+    {
+        Directory.CreateDirectory(options.DataDir);
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ContentRootPath = AppContext.BaseDirectory,
+            EnvironmentName = Environments.Production,
+        });
+        builder.WebHost.UseUrls(options.Listen.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Limits.MaxRequestBodySize = 1024 * 1024;
+        });
+        builder.Logging.ClearProviders();
+        if (logging is null)
+        {
+            builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
+            builder.Logging.SetMinimumLevel(LogLevel.Information);
+            builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        }
+        else
+        {
+            logging(builder.Logging);
+        }
+
+        var services = builder.Services;
+        services.AddSingleton(Options.Create(options));
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(_ => Database.FromUrl(options.DatabaseUrl));
+        services.AddSingleton<Migrator>();
+        services.AddSingleton(_ => MasterKey.LoadOrCreate(options.MasterKeyPath, Environment.GetEnvironmentVariable("MEDIC_MASTER_KEY")));
+        services.AddSingleton<AuditLog>();
+        services.AddSingleton<TenantStore>();
+        services.AddSingleton<UserStore>();
+        services.AddSingleton<TokenStore>();
+        services.AddSingleton<IPasswordHasher<UserRow>, PasswordHasher<UserRow>>();
+        services.AddSingleton<Accounts>();
+        services.AddSingleton<Bootstrap>();
+
+        services.ConfigureHttpJsonOptions(o => ConfigureJson(o.SerializerOptions));
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = c =>
+        {
+            c.ProblemDetails.Instance ??= c.HttpContext.Request.Path;
+            c.ProblemDetails.Extensions.TryAdd("remedy", DefaultRemedy(c.ProblemDetails.Status ?? 500));
+        });
+        services.AddOpenApi("v1");
+
+        services.AddDataProtection().SetApplicationName("medic").PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(options.DataDir, "keys")));
+        services.AddAntiforgery(o => { o.Cookie.Name = "medic.af"; o.Cookie.SameSite = SameSiteMode.Strict; o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest; });
+        services.AddAuthentication("medic")
+            .AddPolicyScheme("medic", "API token or console session", o => o.ForwardDefaultSelector =
+                http => string.IsNullOrEmpty(http.Request.Headers.Authorization) ? CookieAuthenticationDefaults.AuthenticationScheme : TokenAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, TokenAuthenticationHandler>(TokenAuthenticationHandler.SchemeName, null)
+            .AddCookie(CookieAuthenticationDefaults.AuthenticationScheme, o => SessionCookie.Configure(o));
+        services.AddAuthorization(o => o.AddMedicPolicies());
+        services.AddSingleton<IAuthorizationHandler, PermissionHandler>();
+        services.AddSingleton<IAuthorizationMiddlewareResultHandler, ProblemAuthorizationResultHandler>();
+        services.AddRateLimiter(o => ConfigureRateLimits(o, options.RateLimits));
+
+        var app = builder.Build();
+        app.UseExceptionHandler(new ExceptionHandlerOptions { ExceptionHandler = HandleException, StatusCodeSelector = StatusFor });
+        app.UseStatusCodePages();
+        app.UseRouting();
+        app.UseAuthentication();
+        app.UseRateLimiter();
+        app.UseMiddleware<AuditMiddleware>();
+        app.UseAuthorization();
+        app.UseAntiforgery();
+
+        app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
+        app.MapHealth();
+        app.MapAuth();
+        app.MapTenants();
+        app.MapUsers();
+        app.MapTokens();
+        app.MapAudit();
+        app.MapConsole();
+        return app;
+    }
+
+    /// <summary>Applies migrations; call before the app starts serving.</summary>
+    public static async Task PrepareAsync(IServiceProvider services, CancellationToken ct = default)
+    {
+        _ = services.GetRequiredService<MasterKey>();
+        await services.GetRequiredService<Migrator>().ApplyAsync(ct);
+    }
+
+    public static void ConfigureJson(JsonSerializerOptions o)
+    {
+        o.TypeInfoResolverChain.Insert(0, MedicJson.Default);
+        o.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+        o.UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow;
+        o.RespectNullableAnnotations = true;
+        o.RespectRequiredConstructorParameters = true;
+        o.MaxDepth = 32;
+    }
+
+    private static string DefaultRemedy(int status) => status switch
+    {
+        400 => "correct the request as the detail says and send it again",
+        401 => "log in with 'medic login --server URL' or send a valid API token",
+        403 => "ask a tenant admin for a role that allows this",
+        404 => "check the id or path; list resources to find valid ids",
+        405 => "use one of the methods in the Allow header",
+        409 => "resolve the conflict the detail names and try again",
+        413 => "send a smaller body; the limit is 1 MiB",
+        415 => "send the body as application/json",
+        429 => "wait for the number of seconds in Retry-After, then try again",
+        >= 500 => "try again; if it persists, check the server log for the trace id",
+        _ => "see the detail",
+    };
+
+    private static void ConfigureRateLimits(RateLimiterOptions o, RateLimitOptions limits)
+    {
+        o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+        o.AddPolicy(AuthApi.LoginRateLimit, http => RateLimitPartition.GetFixedWindowLimiter(
+            "login:" + (http.Connection.RemoteIpAddress?.ToString() ?? "unknown"),
+            _ => new FixedWindowRateLimiterOptions { PermitLimit = limits.LoginPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
+        o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http =>
+        {
+            // Per credential: an API token, or a console session's user.
+            var caller = Caller.From(http.User);
+            return caller is null
+                ? RateLimitPartition.GetNoLimiter("anonymous")
+                : RateLimitPartition.GetFixedWindowLimiter(caller.TokenId ?? caller.UserId,
+                    _ => new FixedWindowRateLimiterOptions { PermitLimit = limits.ApiPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 });
+        });
+        o.OnRejected = async (context, ct) =>
+        {
+            var seconds = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retry) ? Math.Max(1, (int)Math.Ceiling(retry.TotalSeconds)) : 60;
+            context.HttpContext.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await Problems.WriteAsync(context.HttpContext, StatusCodes.Status429TooManyRequests, "Too many requests",
+                $"The rate limit for this endpoint was reached; try again in {seconds} s.", $"wait {seconds} seconds before retrying");
+        };
+    }
+
+    private static int StatusFor(Exception ex) => ex switch
+    {
+        BadHttpRequestException bad => bad.StatusCode,
+        JsonException => StatusCodes.Status400BadRequest,
+        Npgsql.PostgresException { SqlState: "23505" } => StatusCodes.Status409Conflict,
+        Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: 19 } => StatusCodes.Status409Conflict,
+        _ => StatusCodes.Status500InternalServerError,
+    };
+
+    private static async Task HandleException(HttpContext http)
+    {
+        var ex = http.Features.Get<IExceptionHandlerFeature>()?.Error;
+        var status = ex is null ? 500 : StatusFor(ex);
+        http.Response.StatusCode = status;
+        string detail;
+        if (status == 500)
+        {
+            detail = $"The server failed to handle the request (trace id {http.TraceIdentifier}).";
+            http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Medic.Server").LogError(ex, "Unhandled error on {Path} (trace id {TraceId})", http.Request.Path, http.TraceIdentifier);
+        }
+        else if (status == 409)
+        {
+            detail = "The change conflicts with data that already exists (a unique name is taken).";
+        }
+        else
+        {
+            // The framework's message names the parameter; the JSON reader's names the field and position.
+            detail = ex!.InnerException is JsonException json ? $"{ex.Message} {json.Message}" : ex.Message;
+        }
+
+        await http.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = http,
+            ProblemDetails = new ProblemDetails { Status = status, Title = ReasonPhrase(status), Detail = detail },
+        });
+    }
+
+    private static string ReasonPhrase(int status) => Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status);
+}

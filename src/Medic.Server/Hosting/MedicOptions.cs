@@ -1,0 +1,43 @@
+namespace Medic.Server.Hosting;
+
+/// <summary>Everything the control plane reads at start-up. See docs/configuration.md.</summary>
+public sealed class MedicOptions
+{
+    public const string DefaultListen = "http://127.0.0.1:7431";
+
+    /// <summary>Where the database (SQLite), the master key and the session keys live.</summary>
+    public string DataDir { get; set; } = "";
+
+    /// <summary><c>sqlite:PATH</c> or a PostgreSQL connection string; default <c>sqlite:{DataDir}/medic.db</c>.</summary>
+    public string? Database { get; set; }
+
+    /// <summary>Kestrel URL(s), separated by ';'. Loopback by default.</summary>
+    public string Listen { get; set; } = DefaultListen;
+
+    /// <summary>Path of the 32-byte master key; default <c>{DataDir}/master.key</c>. <c>MEDIC_MASTER_KEY</c> overrides it.</summary>
+    public string? MasterKeyFile { get; set; }
+
+    public RateLimitOptions RateLimits { get; set; } = new();
+
+    public TokenOptions Tokens { get; set; } = new();
+
+    public string DatabaseUrl => string.IsNullOrWhiteSpace(Database) ? "sqlite:" + Path.Combine(DataDir, "medic.db") : Database!;
+
+    public string MasterKeyPath => string.IsNullOrWhiteSpace(MasterKeyFile) ? Path.Combine(DataDir, "master.key") : MasterKeyFile!;
+}
+
+public sealed class RateLimitOptions
+{
+    /// <summary>Password attempts per client address per minute (console and token login together).</summary>
+    public int LoginPerMinute { get; set; } = 10;
+
+    /// <summary>API requests per authenticated token or session per minute.</summary>
+    public int ApiPerMinute { get; set; } = 600;
+}
+
+public sealed class TokenOptions
+{
+    public string DefaultLifetime { get; set; } = "90d";
+
+    public string MaxLifetime { get; set; } = "365d";
+}

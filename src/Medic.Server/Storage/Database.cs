@@ -1,0 +1,165 @@
+using System.Data.Common;
+using Microsoft.Data.Sqlite;
+using Npgsql;
+
+namespace Medic.Server.Storage;
+
+public enum SqlDialectKind { Sqlite, Postgres }
+
+/// <summary>
+/// Opens connections to Medic's one database. <c>sqlite:PATH</c> selects the embedded SQLite
+/// default; anything else is read as a PostgreSQL connection string (key=value or postgres:// URL).
+/// </summary>
+public sealed class Database : IAsyncDisposable
+{
+    private readonly string _connectionString;
+    private readonly NpgsqlDataSource? _postgres;
+
+    // SQLite has one writer; serializing our own writers in-process avoids busy retries entirely.
+    private readonly SemaphoreSlim _sqliteWriter = new(1, 1);
+
+    private Database(SqlDialect dialect, string connectionString, NpgsqlDataSource? postgres, string display)
+    {
+        Dialect = dialect;
+        _connectionString = connectionString;
+        _postgres = postgres;
+        Display = display;
+    }
+
+    public SqlDialect Dialect { get; }
+
+    /// <summary>The database location without any password, for logs and <c>medic doctor</c>.</summary>
+    public string Display { get; }
+
+    public static Database FromUrl(string url)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(url);
+        DapperSetup.EnsureConfigured();
+        if (url.StartsWith("sqlite:", StringComparison.OrdinalIgnoreCase))
+        {
+            var path = Path.GetFullPath(url["sqlite:".Length..]);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            SQLitePCL.Batteries_V2.Init();
+            var cs = new SqliteConnectionStringBuilder
+            {
+                DataSource = path,
+                Mode = SqliteOpenMode.ReadWriteCreate,
+                Cache = SqliteCacheMode.Private,
+                DefaultTimeout = 30,
+            }.ToString();
+            return new Database(SqlDialect.Sqlite, cs, null, "sqlite:" + path);
+        }
+
+        string cs2;
+        if (url.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) || url.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase))
+        {
+            cs2 = PostgresUrl.ToConnectionString(url);
+        }
+        else
+        {
+            cs2 = url;
+        }
+
+        NpgsqlConnectionStringBuilder builder;
+        try
+        {
+            builder = new NpgsqlConnectionStringBuilder(cs2);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new InvalidOperationException($"The database setting is neither 'sqlite:PATH' nor a PostgreSQL connection string: {ex.Message}", ex);
+        }
+
+        var display = $"postgres://{builder.Username}@{builder.Host}:{builder.Port}/{builder.Database}";
+        return new Database(SqlDialect.Postgres, cs2, NpgsqlDataSource.Create(cs2), display);
+    }
+
+    public async Task<DbConnection> OpenAsync(CancellationToken ct = default)
+    {
+        if (_postgres is not null)
+        {
+            return await _postgres.OpenConnectionAsync(ct);
+        }
+
+        var connection = new SqliteConnection(_connectionString);
+        await connection.OpenAsync(ct);
+        await using var pragma = connection.CreateCommand();
+        pragma.CommandText = "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;";
+        await pragma.ExecuteNonQueryAsync(ct);
+        return connection;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/> in one transaction and commits it. On SQLite the transaction
+    /// takes the write lock at once (BEGIN IMMEDIATE) and in-process writers queue on a semaphore.
+    /// </summary>
+    public async Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken ct = default)
+    {
+        var sqlite = Dialect.Kind == SqlDialectKind.Sqlite;
+        if (sqlite)
+        {
+            await _sqliteWriter.WaitAsync(ct);
+        }
+
+        try
+        {
+            await using var connection = await OpenAsync(ct);
+            await using var tx = await connection.BeginTransactionAsync(ct);
+            var result = await work(connection, tx);
+            await tx.CommitAsync(ct);
+            return result;
+        }
+        finally
+        {
+            if (sqlite)
+            {
+                _sqliteWriter.Release();
+            }
+        }
+    }
+
+    public async Task WriteAsync(Func<DbConnection, DbTransaction, Task> work, CancellationToken ct = default) =>
+        await WriteAsync<bool>(async (c, t) => { await work(c, t); return true; }, ct);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_postgres is not null)
+        {
+            await _postgres.DisposeAsync();
+        }
+
+        _sqliteWriter.Dispose();
+    }
+}
+
+internal static class PostgresUrl
+{
+    /// <summary>Turns <c>postgres://user:pass@host:port/db?sslmode=require</c> into an Npgsql connection string.</summary>
+    public static string ToConnectionString(string url)
+    {
+        var uri = new Uri(url);
+        var b = new NpgsqlConnectionStringBuilder
+        {
+            Host = uri.Host,
+            Port = uri.IsDefaultPort || uri.Port <= 0 ? 5432 : uri.Port,
+            Database = Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/')),
+        };
+        if (!string.IsNullOrEmpty(uri.UserInfo))
+        {
+            var parts = uri.UserInfo.Split(':', 2);
+            b.Username = Uri.UnescapeDataString(parts[0]);
+            if (parts.Length == 2)
+            {
+                b.Password = Uri.UnescapeDataString(parts[1]);
+            }
+        }
+
+        foreach (var pair in uri.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var kv = pair.Split('=', 2);
+            b[Uri.UnescapeDataString(kv[0]).Replace('_', ' ')] = kv.Length == 2 ? Uri.UnescapeDataString(kv[1]) : "true";
+        }
+
+        return b.ConnectionString;
+    }
+}

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Runs Medic's whole test suite on a fresh machine that has the .NET SDK:
+# starts a throwaway PostgreSQL 15 on a free loopback port (as the postgres user when run as root),
+# runs every test project against it and the embedded SQLite, stops it and removes its files.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+log() { printf '[test.sh] %s\n' "$*" >&2; }
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+pg_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1; }
+
+if [ -z "$(pg_bin)" ] || [ ! -x "$(pg_bin)/initdb" ]; then
+  log "PostgreSQL server binaries not found; installing postgresql from Debian"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+fi
+PGBIN=$(pg_bin)
+
+pgtmp=$(mktemp -d /tmp/medic-test-pg.XXXXXX)
+chmod 755 "$pgtmp"
+run_pg() {
+  if [ "$(id -u)" = 0 ]; then
+    id postgres >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin postgres
+    chown -R postgres "$pgtmp"
+    runuser -u postgres -- "$@"
+  else
+    "$@"
+  fi
+}
+
+cleanup() {
+  run_pg "$PGBIN/pg_ctl" -D "$pgtmp/data" stop -m immediate >/dev/null 2>&1 || true
+  rm -rf "$pgtmp"
+}
+trap cleanup EXIT
+
+port=""
+for candidate in $(shuf -i 20000-60000 -n 50); do
+  if ! (exec 3<>"/dev/tcp/127.0.0.1/$candidate") 2>/dev/null; then port=$candidate; break; fi
+done
+[ -n "$port" ] || { log "no free port found for PostgreSQL"; exit 1; }
+
+log "starting PostgreSQL ($PGBIN) on 127.0.0.1:$port"
+run_pg "$PGBIN/initdb" -D "$pgtmp/data" -U postgres --auth=trust -E UTF8 --no-sync >/dev/null
+run_pg "$PGBIN/pg_ctl" -D "$pgtmp/data" -l "$pgtmp/postgres.log" -w -t 60 start \
+  -o "-p $port -k $pgtmp -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" >/dev/null
+
+export MEDIC_TEST_POSTGRES="Host=127.0.0.1;Port=$port;Username=postgres;Database=postgres"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+
+out="$pgtmp/dotnet-test.log"
+set +e
+dotnet test Medic.slnx "$@" 2>&1 | tee "$out"
+status=${PIPESTATUS[0]}
+set -e
+
+# One closing line for every project together: "N passed, N failed, N skipped".
+awk '
+  /(Passed|Failed)! +- +Failed: / {
+    gsub(/,/, " ");
+    for (i = 1; i <= NF; i++) {
+      if ($i == "Failed:") f += $(i + 1);
+      if ($i == "Passed:") p += $(i + 1);
+      if ($i == "Skipped:") s += $(i + 1);
+    }
+  }
+  END { printf "%d passed, %d failed, %d skipped\n", p, f, s }
+' "$out"
+exit "$status"
