@@ -57,6 +57,9 @@ public sealed record UserCreatedResponse(UserResponse User, string? GeneratedPas
 
 public sealed record SetRoleRequest(Role Role);
 
+/// <summary>Without a password the server generates one and returns it once.</summary>
+public sealed record ResetPasswordRequest(string? Password);
+
 public sealed record TokenResponse(
     string Id,
     string Name,
@@ -101,6 +104,7 @@ public sealed record AuditVerificationReport(bool Ok, IReadOnlyList<AuditVerific
 [JsonSerializable(typeof(CreateUserRequest))]
 [JsonSerializable(typeof(UserCreatedResponse))]
 [JsonSerializable(typeof(SetRoleRequest))]
+[JsonSerializable(typeof(ResetPasswordRequest))]
 [JsonSerializable(typeof(TokenResponse))]
 [JsonSerializable(typeof(IReadOnlyList<TokenResponse>))]
 [JsonSerializable(typeof(CreateTokenRequest))]

@@ -86,5 +86,5 @@ public static class AuthApi
         Problems.Of(StatusCodes.Status401Unauthorized, "Login failed", failure,
             failure.Contains("several tenants", StringComparison.Ordinal)
                 ? "pass the tenant slug (medic login --tenant SLUG)"
-                : "check the username and password; an admin can reset them with 'medic users'");
+                : "check the username and password; a tenant admin can set a new password with 'medic users reset-password'");
 }

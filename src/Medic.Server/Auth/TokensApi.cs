@@ -31,7 +31,7 @@ public static class TokensApi
     {
         var c = http.Caller();
         var token = await tokens.FindAsync(c.TenantId, id, ct);
-        return token is not null && (OwnerFilter(c) is null || token.UserId == c.UserId) ? TypedResults.Ok(token.ToResponse()) : Problems.NotFound("token", id);
+        return token is not null && (OwnerFilter(c) is null || token.UserId == c.UserId) ? TypedResults.Ok(token.ToResponse()) : Problems.NotFound("token", id, "medic tokens list");
     }
 
     private static async Task<Results<Created<TokenCreatedResponse>, ProblemHttpResult, ValidationProblem>> Create(
@@ -57,7 +57,7 @@ public static class TokensApi
         return await db.WriteAsync<Results<Ok<TokenResponse>, ProblemHttpResult>>(async (conn, tx) =>
         {
             var token = await TokenStore.FindAsync(conn, tx, c.TenantId, id);
-            if (token is null || (OwnerFilter(c) is not null && token.UserId != c.UserId)) return Problems.NotFound("token", id);
+            if (token is null || (OwnerFilter(c) is not null && token.UserId != c.UserId)) return Problems.NotFound("token", id, "medic tokens list");
             if (token.RevokedAt is null)
             {
                 var now = time.GetUtcNow();
