@@ -11,6 +11,7 @@ internal static class ExitCodes
     public const int Unreachable = 5;
     public const int ServerError = 6;
     public const int RateLimited = 7;
+    public const int Internal = 70;
 
     public static int ForStatus(int status) => status switch
     {

@@ -44,6 +44,11 @@ namespace Medic.Cli
                 Shared.PrintError(ex.Message, ex.Remedy);
                 return ExitCodes.Usage;
             }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                Shared.PrintError($"unexpected {ex.GetType().Name}: {ex.Message}", "this is a bug in medic; run again with the same arguments and report both lines");
+                return ExitCodes.Internal;
+            }
         }
 
         private static IEnumerable<string> CommandPath(Command command, Command root)

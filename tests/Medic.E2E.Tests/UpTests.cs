@@ -112,5 +112,27 @@ public sealed partial class UpTests : IDisposable
         login.ExitCode.ShouldBe(0, login.ToString());
     }
 
+    [Fact]
+    public async Task An_export_verifies_offline_and_an_edited_export_does_not()
+    {
+        await using var server = await RunningServer.StartAsync(_home, "up");
+        (await _home.RunAsync("tokens", "create", "--name", "exported")).ExitCode.ShouldBe(0);
+        var file = Path.Combine(_home.Home, "audit.jsonl");
+
+        var export = await _home.RunAsync("audit", "export", "--output", file);
+        export.ExitCode.ShouldBe(0, export.ToString());
+        var lines = await File.ReadAllLinesAsync(file);
+        lines.Length.ShouldBeGreaterThanOrEqualTo(4);
+
+        var clean = await _home.RunAsync("audit", "verify", "--file", file);
+        clean.ExitCode.ShouldBe(0, clean.ToString());
+
+        lines[1] = lines[1].Replace("\"system\"", "\"user:mallory\"", StringComparison.Ordinal);
+        await File.WriteAllLinesAsync(file, lines);
+        var tampered = await _home.RunAsync("audit", "verify", "--file", file);
+        tampered.ExitCode.ShouldBe(1, tampered.ToString());
+        tampered.Stdout.ShouldContain("entry 2");
+    }
+
     public void Dispose() => _home.Dispose();
 }

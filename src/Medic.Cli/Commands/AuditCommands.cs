@@ -69,9 +69,18 @@ internal static class AuditCommands
             await using var body = await response.Content.ReadAsStreamAsync(ct);
             if (parse.GetValue(output) is { } file)
             {
-                await using var target = File.Create(file);
-                await body.CopyToAsync(target, ct);
-                await target.FlushAsync(ct);
+                try
+                {
+                    await using (var target = File.Create(file))
+                    {
+                        await body.CopyToAsync(target, ct);
+                    }
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    throw new CliException($"cannot write {file}: {ex.Message}", "choose a path in a directory you can write to");
+                }
+
                 Console.Error.WriteLine($"Exported {CountLines(file)} entries to {file}.");
             }
             else
