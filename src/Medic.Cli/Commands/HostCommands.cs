@@ -21,8 +21,8 @@ internal static class HostCommands
         command.SetAction(async (parse, ct) =>
         {
             var home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
-            var options = ConfigLoader.Load(null, Path.Combine(home, ".medic"), ConfigLoader.ProcessEnvironment());
-            Apply(options, parse.GetValue(listen), parse.GetValue(data));
+            var options = ConfigLoader.Load(null, Path.Combine(home, ".medic"), ConfigLoader.ProcessEnvironment(),
+                o => Apply(o, parse.GetValue(listen), parse.GetValue(data)));
             return await RunAsync(options, writeLocalContext: true);
         });
         return command;
@@ -37,8 +37,8 @@ internal static class HostCommands
         command.SetAction(async (parse, ct) =>
         {
             var file = parse.GetValue(config) ?? Environment.GetEnvironmentVariable("MEDIC_CONFIG");
-            var options = ConfigLoader.Load(string.IsNullOrWhiteSpace(file) ? null : file, "/var/lib/medic", ConfigLoader.ProcessEnvironment());
-            Apply(options, parse.GetValue(listen), parse.GetValue(data));
+            var options = ConfigLoader.Load(string.IsNullOrWhiteSpace(file) ? null : file, "/var/lib/medic", ConfigLoader.ProcessEnvironment(),
+                o => Apply(o, parse.GetValue(listen), parse.GetValue(data)));
             return await RunAsync(options, writeLocalContext: false);
         });
         return command;
@@ -47,16 +47,11 @@ internal static class HostCommands
     private static void Apply(MedicOptions options, string? listen, string? data)
     {
         if (listen is not null) options.Listen = listen;
-        if (data is not null) options.DataDir = Path.GetFullPath(ConfigLoader.ExpandHome(data));
+        if (data is not null) options.DataDir = data;
     }
 
     private static async Task<int> RunAsync(MedicOptions options, bool writeLocalContext)
     {
-        if (!Directory.Exists(options.DataDir))
-        {
-            Directory.CreateDirectory(options.DataDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        }
-
         await using var app = MedicApp.Build(options);
         var db = app.Services.GetRequiredService<Database>();
         try
@@ -78,6 +73,10 @@ internal static class HostCommands
         catch (IOException ex)
         {
             throw new CliException($"cannot listen on {options.Listen}: {ex.Message}", "stop whatever uses that port, or choose another with --listen http://127.0.0.1:PORT");
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or System.Net.Sockets.SocketException or UnauthorizedAccessException)
+        {
+            throw new CliException($"cannot start serving on {options.Listen}: {ex.Message}", "check the listen address (docs/configuration.md)");
         }
 
         var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().Replace("[::]", "localhost", StringComparison.Ordinal);
