@@ -34,7 +34,7 @@ public static class ConfigLoader
         flags?.Invoke(options);
         options.DataDir = Path.GetFullPath(ExpandHome(options.DataDir));
         if (!string.IsNullOrWhiteSpace(options.MasterKeyFile)) options.MasterKeyFile = Path.GetFullPath(ExpandHome(options.MasterKeyFile));
-        if (options.Database is { } db && db.StartsWith("sqlite:", StringComparison.OrdinalIgnoreCase))
+        if (options.Database is { Length: > 7 } db && db.StartsWith("sqlite:", StringComparison.OrdinalIgnoreCase))
         {
             options.Database = "sqlite:" + Path.GetFullPath(ExpandHome(db["sqlite:".Length..]));
         }
