@@ -107,7 +107,7 @@ public sealed class MedicHome : IDisposable
 }
 
 /// <summary>A long-running <c>medic up</c> or <c>medic server</c>, with its output captured as it comes.</summary>
-public sealed class RunningServer : IAsyncDisposable
+public sealed partial class RunningServer : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly StringBuilder _stdout = new();
@@ -135,6 +135,10 @@ public sealed class RunningServer : IAsyncDisposable
     }
 
     public string Url { get; }
+
+    /// <summary>Matches the one-time admin password in the start-up banner; group 1 is the password.</summary>
+    [System.Text.RegularExpressions.GeneratedRegex("with password ([A-Za-z0-9]+)")]
+    public static partial System.Text.RegularExpressions.Regex FirstPassword();
 
     public string Stdout { get { lock (_stdout) return _stdout.ToString(); } }
 

@@ -1,17 +1,13 @@
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 
 namespace Medic.E2E.Tests;
 
 /// <summary><c>medic server</c>: production start from a config file.</summary>
-public sealed partial class ServerTests : IDisposable
+public sealed class ServerTests : IDisposable
 {
     private readonly MedicHome _home = new();
-
-    [GeneratedRegex("with password ([A-Za-z0-9]+)")]
-    private static partial Regex Password();
 
     [Fact]
     public async Task Server_runs_from_a_json_config_prints_the_first_password_once_and_trusts_only_its_proxy()
@@ -23,7 +19,7 @@ public sealed partial class ServerTests : IDisposable
         string password;
         await using (var server = await RunningServer.StartAsync(_home, "server", "--config", config))
         {
-            password = Password().Match(server.Stdout).Groups[1].Value;
+            password = RunningServer.FirstPassword().Match(server.Stdout).Groups[1].Value;
             password.ShouldNotBeEmpty(server.Stdout);
             server.Stdout.ShouldContain("medic login --server " + server.Url);
             File.Exists(Path.Combine(data, "medic.db")).ShouldBeTrue();
@@ -49,7 +45,7 @@ public sealed partial class ServerTests : IDisposable
         }
 
         await using var again = await RunningServer.StartAsync(_home, "server", "--config", config);
-        Password().IsMatch(again.Stdout).ShouldBeFalse(again.Stdout);
+        RunningServer.FirstPassword().IsMatch(again.Stdout).ShouldBeFalse(again.Stdout);
         var relogin = await _home.RunWithInputAsync(password + "\n", "login", "--server", again.Url, "--password-stdin");
         relogin.ExitCode.ShouldBe(0, relogin.ToString());
     }

@@ -1,16 +1,12 @@
 using System.Net.Http.Json;
 using System.Text.Json;
-using System.Text.RegularExpressions;
 
 namespace Medic.E2E.Tests;
 
 /// <summary>The first-run experience: <c>medic up</c> and the CLI against it, as real processes.</summary>
-public sealed partial class UpTests : IDisposable
+public sealed class UpTests : IDisposable
 {
     private readonly MedicHome _home = new();
-
-    [GeneratedRegex("with password ([A-Za-z0-9]+)")]
-    private static partial Regex Password();
 
     [Fact]
     public async Task Up_serves_healthz_within_15_seconds_prints_how_to_log_in_and_logs_the_cli_in()
@@ -23,7 +19,7 @@ public sealed partial class UpTests : IDisposable
         health.GetProperty("status").GetString().ShouldBe("ok");
 
         server.Stdout.ShouldContain(server.Url + "/login");
-        Password().Match(server.Stdout).Success.ShouldBeTrue(server.Stdout);
+        RunningServer.FirstPassword().Match(server.Stdout).Success.ShouldBeTrue(server.Stdout);
         Directory.Exists(Path.Combine(_home.Home, ".medic")).ShouldBeTrue();
         File.GetUnixFileMode(Path.Combine(_home.Home, ".medic", "master.key")).ShouldBe(UnixFileMode.UserRead | UnixFileMode.UserWrite);
         File.GetUnixFileMode(Path.Combine(_home.Home, ".config", "medic", "config.json")).ShouldBe(UnixFileMode.UserRead | UnixFileMode.UserWrite);
@@ -40,7 +36,7 @@ public sealed partial class UpTests : IDisposable
     public async Task Login_whoami_tokens_create_and_audit_verify_work_against_up()
     {
         await using var server = await RunningServer.StartAsync(_home, "up");
-        var password = Password().Match(server.Stdout).Groups[1].Value;
+        var password = RunningServer.FirstPassword().Match(server.Stdout).Groups[1].Value;
 
         var login = await _home.RunWithInputAsync(password + "\n", "login", "--server", server.Url, "--user", "admin", "--password-stdin", "--name", "again");
         login.ExitCode.ShouldBe(0, login.ToString());
@@ -83,7 +79,7 @@ public sealed partial class UpTests : IDisposable
         }
 
         await using var second = await RunningServer.StartAsync(_home, "up");
-        Password().Match(second.Stdout).Success.ShouldBeFalse(second.Stdout);
+        RunningServer.FirstPassword().Match(second.Stdout).Success.ShouldBeFalse(second.Stdout);
         var users = await _home.RunAsync("users", "list");
         users.ExitCode.ShouldBe(0, users.ToString());
         users.Stdout.ShouldContain("carol");
