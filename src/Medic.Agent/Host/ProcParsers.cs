@@ -160,7 +160,7 @@ internal static class ProcParsers
     /// <summary>
     /// The filesystems of /proc/mounts that hold data: pseudo and image filesystems left out, a
     /// mount point listed twice taken from its last (visible) line, and a block device mounted in
-    /// several places (bind mounts, btrfs subvolumes) kept once at its shortest path, as df does.
+    /// several places (bind mounts, subvolumes) kept once, at its shortest path.
     /// </summary>
     public static IReadOnlyList<MountEntry> Mounts(ReadOnlySpan<char> text)
     {
@@ -186,22 +186,21 @@ internal static class ProcParsers
             mounts.Add(new MountEntry(Unescape(device), path, fsType.ToString()));
         }
 
-        for (int i = mounts.Count - 1; i >= 0; i--)
+        var onePerDevice = new List<MountEntry>(mounts.Count);
+        foreach (var mount in mounts)
         {
-            var mount = mounts[i];
-            if (!mount.Device.StartsWith('/'))
+            int same = mount.Device.StartsWith('/') ? onePerDevice.FindIndex(m => m.Device == mount.Device) : -1;
+            if (same < 0)
             {
-                continue;
+                onePerDevice.Add(mount);
             }
-
-            int other = mounts.FindIndex(m => !ReferenceEquals(m, mount) && m.Device == mount.Device);
-            if (other >= 0 && mounts[other].MountPoint.Length <= mount.MountPoint.Length)
+            else if (mount.MountPoint.Length < onePerDevice[same].MountPoint.Length)
             {
-                mounts.RemoveAt(i);
+                onePerDevice[same] = mount;
             }
         }
 
-        return mounts;
+        return onePerDevice;
     }
 
     /// <summary>
