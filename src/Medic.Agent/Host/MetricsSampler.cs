@@ -111,5 +111,16 @@ internal sealed class MetricsSampler(HostPaths paths)
         }
     }
 
-    private static bool IsNumber(ReadOnlySpan<char> name) => name.Length > 0 && !name.ContainsAnyExceptInRange('0', '9');
+    private static bool IsNumber(ReadOnlySpan<char> name)
+    {
+        foreach (char c in name)
+        {
+            if (!char.IsAsciiDigit(c))
+            {
+                return false;
+            }
+        }
+
+        return !name.IsEmpty;
+    }
 }

@@ -97,8 +97,13 @@ public sealed class MetricsSamplerTests(ITestOutputHelper output) : IDisposable
     {
         // Budget: 0.5% of one core at a 15 s heartbeat is 75 ms of CPU per sample; allow a tenth.
         var sampler = new MetricsSampler();
-        sampler.Sample(DateTimeOffset.UtcNow);
+        for (int i = 0; i < 100; i++)
+        {
+            sampler.Sample(DateTimeOffset.UtcNow);
+        }
+
         long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         for (int i = 0; i < 1000; i++)
         {
@@ -107,8 +112,9 @@ public sealed class MetricsSamplerTests(ITestOutputHelper output) : IDisposable
 
         clock.Stop();
         double averageMs = clock.Elapsed.TotalMilliseconds / 1000;
+        double cpuMs = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds / 1000;
         long bytesPerSample = (GC.GetAllocatedBytesForCurrentThread() - allocatedBefore) / 1000;
-        output.WriteLine($"Sample(): {averageMs * 1000:F1} µs and {bytesPerSample} bytes allocated on average over 1,000 calls");
+        output.WriteLine($"Sample(), average of 1,000 calls: {averageMs * 1000:F1} µs wall, {cpuMs * 1000:F1} µs process CPU, {bytesPerSample} bytes allocated");
 
         averageMs.ShouldBeLessThan(7.5);
     }
