@@ -70,14 +70,15 @@ internal static class ProcessRunner
             });
         }
 
-        using var sink = new OutputSink(onOutput, request.OutputCapBytes);
+        using var abort = new CancellationTokenSource();
+        using var sink = new OutputSink(onOutput, request.OutputCapBytes, () => _ = abort.CancelAsync());
         using var stopReading = new CancellationTokenSource();
         var readers = Task.WhenAll(
             ReadAsync(spawned.Stdout, OutputSink.CreateDecoder("stdout"), sink, stopReading.Token),
             ReadAsync(spawned.Stderr, OutputSink.CreateDecoder("stderr"), sink, stopReading.Token));
         try
         {
-            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, abort.Token);
             deadline.CancelAfter(request.Timeout);
             var exit = await WaitForExitAsync(spawned.Pid, deadline.Token);
 
@@ -104,6 +105,11 @@ internal static class ProcessRunner
             await WaitBoundedAsync(readers, DrainAfterExit);
             await StopReadingAsync(readers, stopReading);
             var stuck = reaped ? "" : "; it has not exited yet (stuck in the kernel?)";
+            if (sink.CallbackFailure is { } undelivered)
+            {
+                return new ProcessOutcome(TaskStatus.Failed, null, clock.ElapsedMilliseconds, sink.Truncated,
+                    $"the output could not be delivered ({undelivered.Message}); the process group was killed{stuck}");
+            }
             if (cancellationToken.IsCancellationRequested)
             {
                 return new ProcessOutcome(TaskStatus.Failed, null, clock.ElapsedMilliseconds, sink.Truncated,
@@ -157,7 +163,14 @@ internal static class ProcessRunner
             // Reading stopped on purpose (a daemon kept the pipe open) or the pipe broke; what was
             // read has been delivered.
         }
-        await sink.CompleteAsync(decoder);
+        try
+        {
+            await sink.CompleteAsync(decoder);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The run already returned without this reader (a callback that never completed).
+        }
     }
 
     private static async Task StopReadingAsync(Task readers, CancellationTokenSource stopReading)

@@ -193,6 +193,19 @@ public sealed class ProcessRunnerTests
     }
 
     [Fact]
+    public async Task A_callback_that_throws_stops_the_process_instead_of_waiting_for_it()
+    {
+        var outcome = await ProcessRunner.RunAsync(
+            new ProcessRequest(["sh", "-c", "echo first; sleep 300"], Minute),
+            (_, _) => throw new InvalidOperationException("link closed"),
+            CancellationToken.None);
+
+        outcome.Status.ShouldBe(TaskStatus.Failed);
+        outcome.Reason.ShouldBe("the output could not be delivered (link closed); the process group was killed");
+        outcome.DurationMs.ShouldBeLessThan(10_000);
+    }
+
+    [Fact]
     public async Task A_missing_program_fails_with_a_clear_reason()
     {
         var (outcome, _) = await Run("medic-no-such-tool", "--version");
