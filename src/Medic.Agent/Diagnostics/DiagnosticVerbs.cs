@@ -68,6 +68,11 @@ internal static class DiagnosticVerbs
         {
             return run.End(TaskStatus.Failed, null, "cancelled before it finished");
         }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // A verb's own bug must end as a failed task with its cause, not take the agent's task loop down.
+            return run.End(TaskStatus.Failed, null, $"'{verb}' failed: {e.GetType().Name}: {e.Message}");
+        }
     }
 
     private static string? Bind(

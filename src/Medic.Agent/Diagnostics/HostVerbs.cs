@@ -128,7 +128,7 @@ internal static class HostVerbs
     private static DiagnosticVerb TopProcesses(string name, string by, string sortKey) => new()
     {
         Name = name,
-        Description = $"The processes using the most {by} (ps -eo pid,user,pcpu,pmem,rss,etime,comm --sort={sortKey}).",
+        Description = $"The processes using the most {by} (ps -eo pid,user,pcpu,pmem,rss,etime,comm --sort={sortKey}; %CPU is over each process's lifetime).",
         Parameters = [VerbParameter.Integer("count", "how many processes to show", 1, 50, 10)],
         Run = async run =>
         {

@@ -42,6 +42,10 @@ internal static class ProcessRunner
         {
             return Failed("an argument contains a NUL character");
         }
+        if (request.Environment?.Any(e => e.Key.Length == 0 || e.Key.Contains('=', StringComparison.Ordinal) || (e.Key + e.Value).Contains('\0', StringComparison.Ordinal)) == true)
+        {
+            return Failed("an environment variable has an empty name, or a name with '=' or a NUL character");
+        }
         var environment = BuildEnvironment(request.Environment);
         var program = request.Argv[0];
         var executable = Executables.Find(program, environment.GetValueOrDefault("PATH"));

@@ -229,6 +229,15 @@ public sealed class ProcessRunnerTests
     }
 
     [Fact]
+    public async Task An_environment_variable_that_cannot_exist_is_refused_before_starting()
+    {
+        var (outcome, _) = await Run(new ProcessRequest(["true"], Minute) { Environment = new Dictionary<string, string> { ["A=B"] = "x" } });
+
+        outcome.Status.ShouldBe(TaskStatus.Failed);
+        outcome.Reason!.ShouldContain("environment variable");
+    }
+
+    [Fact]
     public async Task A_missing_working_directory_fails_before_starting()
     {
         var (outcome, _) = await Run(new ProcessRequest(["true"], Minute) { WorkingDirectory = "/nonexistent/medic" });
