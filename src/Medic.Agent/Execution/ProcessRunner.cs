@@ -20,6 +20,9 @@ internal static class ProcessRunner
     /// <summary>How long to wait for the kernel to reap a process after SIGKILL.</summary>
     internal static readonly TimeSpan ReapAfterKill = TimeSpan.FromSeconds(5);
 
+    /// <summary>The longest timer a CancellationTokenSource accepts, rounded down.</summary>
+    internal static readonly TimeSpan MaxTimeout = TimeSpan.FromDays(24);
+
     public static async Task<ProcessOutcome> RunAsync(
         ProcessRequest request,
         Func<string, string, ValueTask> onOutput,
@@ -34,9 +37,9 @@ internal static class ProcessRunner
         {
             return Failed("nothing to run: the argv is empty");
         }
-        if (request.Timeout <= TimeSpan.Zero)
+        if (request.Timeout <= TimeSpan.Zero || request.Timeout > MaxTimeout)
         {
-            return Failed("the timeout must be positive");
+            return Failed($"the timeout must be positive and at most {MaxTimeout.TotalDays:0} days");
         }
         if (request.Argv.Any(a => a.Contains('\0', StringComparison.Ordinal)))
         {
