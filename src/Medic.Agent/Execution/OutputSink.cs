@@ -14,15 +14,18 @@ internal sealed class OutputSink : IDisposable
 
     private readonly Func<string, string, ValueTask> _onOutput;
     private readonly long _capBytes;
+    private readonly Action _onCallbackFailure;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private long _passedBytes;
     private bool _endsWithNewline = true;
     private bool _refused;
 
-    public OutputSink(Func<string, string, ValueTask> onOutput, long capBytes)
+    /// <param name="onCallbackFailure">Called once if <paramref name="onOutput"/> throws: the run should stop.</param>
+    public OutputSink(Func<string, string, ValueTask> onOutput, long capBytes, Action onCallbackFailure)
     {
         _onOutput = onOutput;
         _capBytes = Math.Max(0, capBytes);
+        _onCallbackFailure = onCallbackFailure;
     }
 
     public bool Truncated { get; private set; }
@@ -92,6 +95,7 @@ internal sealed class OutputSink : IDisposable
         {
             CallbackFailure = e;
             _refused = true;
+            _onCallbackFailure();
         }
     }
 

@@ -20,6 +20,9 @@ internal static class ProcessRunner
     /// <summary>How long to wait for the kernel to reap a process after SIGKILL.</summary>
     internal static readonly TimeSpan ReapAfterKill = TimeSpan.FromSeconds(5);
 
+    /// <summary>The longest timer a CancellationTokenSource accepts, rounded down.</summary>
+    internal static readonly TimeSpan MaxTimeout = TimeSpan.FromDays(24);
+
     public static async Task<ProcessOutcome> RunAsync(
         ProcessRequest request,
         Func<string, string, ValueTask> onOutput,
@@ -34,13 +37,17 @@ internal static class ProcessRunner
         {
             return Failed("nothing to run: the argv is empty");
         }
-        if (request.Timeout <= TimeSpan.Zero)
+        if (request.Timeout <= TimeSpan.Zero || request.Timeout > MaxTimeout)
         {
-            return Failed("the timeout must be positive");
+            return Failed($"the timeout must be positive and at most {MaxTimeout.TotalDays:0} days");
         }
         if (request.Argv.Any(a => a.Contains('\0', StringComparison.Ordinal)))
         {
             return Failed("an argument contains a NUL character");
+        }
+        if (request.Environment?.Any(e => e.Key.Length == 0 || e.Key.Contains('=', StringComparison.Ordinal) || (e.Key + e.Value).Contains('\0', StringComparison.Ordinal)) == true)
+        {
+            return Failed("an environment variable has an empty name, or a name with '=' or a NUL character");
         }
         var environment = BuildEnvironment(request.Environment);
         var program = request.Argv[0];
@@ -70,14 +77,15 @@ internal static class ProcessRunner
             });
         }
 
-        using var sink = new OutputSink(onOutput, request.OutputCapBytes);
+        using var abort = new CancellationTokenSource();
+        using var sink = new OutputSink(onOutput, request.OutputCapBytes, () => _ = abort.CancelAsync());
         using var stopReading = new CancellationTokenSource();
         var readers = Task.WhenAll(
             ReadAsync(spawned.Stdout, OutputSink.CreateDecoder("stdout"), sink, stopReading.Token),
             ReadAsync(spawned.Stderr, OutputSink.CreateDecoder("stderr"), sink, stopReading.Token));
         try
         {
-            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, abort.Token);
             deadline.CancelAfter(request.Timeout);
             var exit = await WaitForExitAsync(spawned.Pid, deadline.Token);
 
@@ -104,6 +112,11 @@ internal static class ProcessRunner
             await WaitBoundedAsync(readers, DrainAfterExit);
             await StopReadingAsync(readers, stopReading);
             var stuck = reaped ? "" : "; it has not exited yet (stuck in the kernel?)";
+            if (sink.CallbackFailure is { } undelivered)
+            {
+                return new ProcessOutcome(TaskStatus.Failed, null, clock.ElapsedMilliseconds, sink.Truncated,
+                    $"the output could not be delivered ({undelivered.Message}); the process group was killed{stuck}");
+            }
             if (cancellationToken.IsCancellationRequested)
             {
                 return new ProcessOutcome(TaskStatus.Failed, null, clock.ElapsedMilliseconds, sink.Truncated,
@@ -157,7 +170,14 @@ internal static class ProcessRunner
             // Reading stopped on purpose (a daemon kept the pipe open) or the pipe broke; what was
             // read has been delivered.
         }
-        await sink.CompleteAsync(decoder);
+        try
+        {
+            await sink.CompleteAsync(decoder);
+        }
+        catch (ObjectDisposedException)
+        {
+            // The run already returned without this reader (a callback that never completed).
+        }
     }
 
     private static async Task StopReadingAsync(Task readers, CancellationTokenSource stopReading)

@@ -193,6 +193,19 @@ public sealed class ProcessRunnerTests
     }
 
     [Fact]
+    public async Task A_callback_that_throws_stops_the_process_instead_of_waiting_for_it()
+    {
+        var outcome = await ProcessRunner.RunAsync(
+            new ProcessRequest(["sh", "-c", "echo first; sleep 300"], Minute),
+            (_, _) => throw new InvalidOperationException("link closed"),
+            CancellationToken.None);
+
+        outcome.Status.ShouldBe(TaskStatus.Failed);
+        outcome.Reason.ShouldBe("the output could not be delivered (link closed); the process group was killed");
+        outcome.DurationMs.ShouldBeLessThan(10_000);
+    }
+
+    [Fact]
     public async Task A_missing_program_fails_with_a_clear_reason()
     {
         var (outcome, _) = await Run("medic-no-such-tool", "--version");
@@ -213,6 +226,15 @@ public sealed class ProcessRunnerTests
 
         outcome.ExitCode.ShouldBe(0);
         output.Text("stdout").ShouldBe("hello\n/tmp\n");
+    }
+
+    [Fact]
+    public async Task An_environment_variable_that_cannot_exist_is_refused_before_starting()
+    {
+        var (outcome, _) = await Run(new ProcessRequest(["true"], Minute) { Environment = new Dictionary<string, string> { ["A=B"] = "x" } });
+
+        outcome.Status.ShouldBe(TaskStatus.Failed);
+        outcome.Reason!.ShouldContain("environment variable");
     }
 
     [Fact]
