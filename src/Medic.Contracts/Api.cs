@@ -123,6 +123,9 @@ public sealed record AuditVerificationReport(bool Ok, IReadOnlyList<AuditVerific
 [JsonSerializable(typeof(SetTagsRequest))]
 [JsonSerializable(typeof(DiagRequest))]
 [JsonSerializable(typeof(TaskRunResponse))]
+[JsonSerializable(typeof(ExecRequest))]
+[JsonSerializable(typeof(ExecStrategy))]
+[JsonSerializable(typeof(ExecutionResponse))]
 public sealed partial class MedicJson : JsonSerializerContext;
 
 /// <summary>RFC 9457 problem details as the CLI reads them.</summary>

@@ -50,3 +50,27 @@ public sealed record TaskRunResponse(
     string? Reason,
     string Stdout,
     string Stderr);
+
+/// <summary>Which servers: every given criterion must hold (AND). <c>All</c> must be set to target every server.</summary>
+public sealed record ExecSelector(
+    IReadOnlyList<string>? Names = null,
+    IReadOnlyDictionary<string, string>? Tags = null,
+    string? Environment = null,
+    IReadOnlyList<string>? Groups = null,
+    bool All = false);
+
+/// <summary><c>parallel</c> (at most <c>Max</c> at once, default 50), <c>serial</c> (one by one, <c>DelaySeconds</c> apart) or <c>batches</c> of <c>BatchSize</c>.</summary>
+public sealed record ExecStrategy(string Kind = "parallel", int? Max = null, int? DelaySeconds = null, int? BatchSize = null);
+
+/// <summary><c>Command</c> runs as <c>sh -c COMMAND</c> on each server (the agent must grant exec); <c>DryRun</c> only resolves the targets.</summary>
+public sealed record ExecRequest(string Command, ExecSelector Selector, ExecStrategy? Strategy = null, int? TimeoutSeconds = null, bool DryRun = false);
+
+public sealed record ExecutionResponse(
+    string Id,
+    string Command,
+    string Status,
+    bool DryRun,
+    IReadOnlyList<string> Targets,
+    IReadOnlyList<TaskRunResponse> Results,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? FinishedAt);

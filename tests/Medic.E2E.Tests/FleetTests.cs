@@ -94,5 +94,48 @@ public sealed class FleetTests : IDisposable
         audit.Stdout.ShouldContain("second");
     }
 
+    [Fact]
+    public async Task Exec_prints_one_line_per_matching_server_and_a_policy_refusal_names_its_rule()
+    {
+        await using var server = await RunningServer.StartAsync(_home, "up");
+        var hostname = Environment.MachineName;
+        var token = JsonDocument.Parse((await _home.RunAsync("enroll-token", "create", "--tags", "role=web", "--json")).Stdout).RootElement.GetProperty("secret").GetString()!;
+        var agentConfig = Path.Combine(_home.Home, "web", "agent.json");
+        (await _home.RunAsync("agent", "enroll", "--server", server.Url, "--token", token, "--name", "web-1", "--config", agentConfig)).ExitCode.ShouldBe(0);
+        using var agent = Process.Start(_home.StartInfo("agent", "run", "--config", agentConfig, "--policy", Path.Combine(_home.Home, "web", "no-policy.yaml")))!;
+        try
+        {
+            await WaitForServerAsync("web-1", s => s.GetProperty("status").GetString() == "online");
+            await WaitForServerAsync(hostname, s => s.GetProperty("status").GetString() == "online");
+
+            var local = await _home.RunAsync("exec", "echo hi", "--server", hostname);
+            local.ExitCode.ShouldBe(0, local.ToString());
+            local.Stdout.ShouldBe($"{hostname}: hi\n");
+
+            // web-1 runs with the default policy, which does not grant exec.
+            var refused = await _home.RunAsync("exec", "echo hi", "--tag", "role=web");
+            refused.ExitCode.ShouldBe(1, refused.ToString());
+            refused.Stdout.ShouldStartWith("web-1: [refused] policy: this node does not grant 'exec'");
+
+            var dry = await _home.RunAsync("exec", "echo hi", "--all", "--dry-run", "--json");
+            JsonDocument.Parse(dry.Stdout).RootElement.GetProperty("targets").EnumerateArray().Select(t => t.GetString()).Order().ShouldBe(new[] { hostname, "web-1" }.Order());
+
+            var serial = await _home.RunAsync("exec", "echo $((6*7))", "--all", "--serial", "--json");
+            serial.ExitCode.ShouldBe(1, serial.ToString());
+            var results = JsonDocument.Parse(serial.Stdout).RootElement.GetProperty("results").EnumerateArray().ToList();
+            results.Count.ShouldBe(2);
+            results.Single(r => r.GetProperty("server").GetString() == hostname).GetProperty("stdout").GetString().ShouldBe("42\n");
+
+            var unselected = await _home.RunAsync("exec", "echo hi");
+            unselected.ExitCode.ShouldBe(2, unselected.ToString());
+            unselected.Stderr.ShouldContain("selector");
+        }
+        finally
+        {
+            agent.Kill(entireProcessTree: true);
+            await agent.WaitForExitAsync();
+        }
+    }
+
     public void Dispose() => _home.Dispose();
 }

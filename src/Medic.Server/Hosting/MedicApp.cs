@@ -77,6 +77,7 @@ public static class MedicApp
         services.AddSingleton<NodeStore>();
         services.AddSingleton<AgentConnections>();
         services.AddSingleton<TaskDispatcher>();
+        services.AddSingleton<Executions>();
         services.AddHostedService<OfflineSweeper>();
 
         services.ConfigureHttpJsonOptions(o => ConfigureJson(o.SerializerOptions));
@@ -137,6 +138,7 @@ public static class MedicApp
         app.MapEnrollment();
         app.MapServers();
         app.MapDiag();
+        app.MapExec();
         app.MapAgentGateway();
         app.MapConsole();
         return app;
