@@ -27,7 +27,7 @@ public sealed class TestDatabase : IAsyncDisposable
         Url = url;
         _postgresAdmin = postgresAdmin;
         _postgresName = postgresName;
-        Database = Storage.Database.FromUrl(url);
+        Database = global::Medic.Server.Storage.Database.FromUrl(url);
     }
 
     /// <summary>"sqlite" or "postgres".</summary>
@@ -54,7 +54,7 @@ public sealed class TestDatabase : IAsyncDisposable
                 if (string.IsNullOrWhiteSpace(admin))
                 {
                     throw new InvalidOperationException(
-                        $"{PostgresVariable} is not set, so the PostgreSQL half of this test cannot run. Run ./test.sh, which starts a throwaway PostgreSQL 15 and sets it.");
+                        $"{PostgresVariable} is not set, so the PostgreSQL half of this test cannot run: run ./test.sh, which starts a throwaway PostgreSQL 15 and sets it.");
                 }
 
                 var name = "medic_t_" + Guid.NewGuid().ToString("N")[..20];
