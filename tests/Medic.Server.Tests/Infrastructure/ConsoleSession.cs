@@ -13,7 +13,8 @@ public sealed partial class ConsoleSession(MedicServer server)
     private readonly Dictionary<string, string> _cookies = new(StringComparer.Ordinal);
     private readonly List<string> _setCookies = [];
 
-    public IReadOnlyDictionary<string, string> Cookies => _cookies;
+    /// <summary>A copy of the cookie jar.</summary>
+    public Dictionary<string, string> Cookies => new(_cookies, StringComparer.Ordinal);
 
     /// <summary>Every Set-Cookie header received, in order.</summary>
     public IReadOnlyList<string> SetCookieHeaders => _setCookies;

@@ -1,4 +1,6 @@
+using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Sockets;
 using Medic.Contracts;
 using Medic.Server.Hosting;
 using Microsoft.AspNetCore.Builder;
@@ -99,10 +101,33 @@ public sealed class MedicServer : IAsyncDisposable
     public T Service<T>()
         where T : notnull => _app.Services.GetRequiredService<T>();
 
-    /// <summary>A client of this server, anonymous or sending <paramref name="bearer"/>; disposed with the server.</summary>
-    public HttpClient Client(string? bearer = null)
+    /// <summary>
+    /// A client of this server, anonymous or sending <paramref name="bearer"/>, connecting from
+    /// <paramref name="from"/> (another loopback address such as 127.0.0.2) when given; disposed with the server.
+    /// </summary>
+    public HttpClient Client(string? bearer = null, IPAddress? from = null)
     {
-        var client = new HttpClient(new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false })
+        var handler = new SocketsHttpHandler { UseCookies = false, AllowAutoRedirect = false };
+        if (from is not null)
+        {
+            handler.ConnectCallback = async (context, ct) =>
+            {
+                var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+                try
+                {
+                    socket.Bind(new IPEndPoint(from, 0));
+                    await socket.ConnectAsync(context.DnsEndPoint, ct);
+                    return new NetworkStream(socket, ownsSocket: true);
+                }
+                catch
+                {
+                    socket.Dispose();
+                    throw;
+                }
+            };
+        }
+
+        var client = new HttpClient(handler)
         {
             BaseAddress = BaseAddress,
             Timeout = TimeSpan.FromSeconds(60),
