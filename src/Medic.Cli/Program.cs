@@ -1,1 +1,65 @@
-return 0;
+using System.CommandLine;
+using Medic.Cli;
+using Medic.Cli.Commands;
+
+return await MedicCli.RunAsync(args);
+
+namespace Medic.Cli
+{
+    public static class MedicCli
+    {
+        public static string Version { get; } = typeof(MedicCli).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+
+        public static async Task<int> RunAsync(string[] args)
+        {
+            var root = new RootCommand("Medic keeps a fleet of Linux servers healthy. 'medic up' runs it on this machine.");
+            root.Options.Add(Shared.ContextOption);
+            root.Subcommands.Add(HostCommands.Up());
+            root.Subcommands.Add(HostCommands.Server());
+            foreach (var command in SessionCommands.All()) root.Subcommands.Add(command);
+            root.Subcommands.Add(AdminCommands.Tenants());
+            root.Subcommands.Add(AdminCommands.Users());
+            root.Subcommands.Add(AdminCommands.Tokens());
+            root.Subcommands.Add(AuditCommands.Audit());
+            root.Subcommands.Add(DoctorCommand.Create());
+
+            var parse = root.Parse(args);
+            if (parse.Errors.Count > 0)
+            {
+                Shared.PrintError(parse.Errors[0].Message, $"run 'medic {string.Join(' ', parse.CommandResult.Command == root ? [] : CommandPath(parse.CommandResult.Command, root))} --help' for usage".Replace("  ", " ", StringComparison.Ordinal));
+                return ExitCodes.Usage;
+            }
+
+            try
+            {
+                return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false });
+            }
+            catch (CliException ex)
+            {
+                Shared.PrintError(ex.Message, ex.Remedy);
+                return ex.ExitCode;
+            }
+            catch (Medic.Server.Hosting.ConfigException ex)
+            {
+                Shared.PrintError(ex.Message, ex.Remedy);
+                return ExitCodes.Usage;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                Shared.PrintError($"unexpected {ex.GetType().Name}: {ex.Message}", "this is a bug in medic; run again with the same arguments and report both lines");
+                return ExitCodes.Internal;
+            }
+        }
+
+        private static IEnumerable<string> CommandPath(Command command, Command root)
+        {
+            var names = new List<string>();
+            for (var c = command; c is not null && c != root; c = c.Parents.OfType<Command>().FirstOrDefault())
+            {
+                names.Insert(0, c.Name);
+            }
+
+            return names;
+        }
+    }
+}

@@ -13,15 +13,15 @@ public sealed record ReadinessResponse(
     string Version,
     string? Problem);
 
-public sealed record LoginRequest(string Username, string Password, string? Tenant);
+public sealed record LoginRequest(string Username, string Password, string? Tenant = null);
 
-/// <summary>Exchanges a username and password for an API token (what <c>medic login</c> does).</summary>
+/// <summary>Fields with a default may be left out of the JSON. Exchanges a username and password for an API token (what <c>medic login</c> does).</summary>
 public sealed record TokenLoginRequest(
     string Username,
     string Password,
-    string? Tenant,
-    string? TokenName,
-    string? ExpiresIn);
+    string? Tenant = null,
+    string? TokenName = null,
+    string? ExpiresIn = null);
 
 public sealed record WhoAmIResponse(
     string UserId,
@@ -36,7 +36,7 @@ public sealed record WhoAmIResponse(
 
 public sealed record TenantResponse(string Id, string Slug, string Name, DateTimeOffset CreatedAt);
 
-public sealed record CreateTenantRequest(string Slug, string? Name, string? AdminUsername, string? AdminPassword);
+public sealed record CreateTenantRequest(string Slug, string? Name = null, string? AdminUsername = null, string? AdminPassword = null);
 
 public sealed record TenantCreatedResponse(TenantResponse Tenant, UserResponse? Admin, string? AdminPassword);
 
@@ -50,12 +50,15 @@ public sealed record UserResponse(
     DateTimeOffset CreatedAt,
     DateTimeOffset? LastLoginAt);
 
-public sealed record CreateUserRequest(string Username, Role? Role, string? Password, string? DisplayName);
+public sealed record CreateUserRequest(string Username, Role? Role = null, string? Password = null, string? DisplayName = null);
 
 /// <summary><c>GeneratedPassword</c> is set only when the server chose the password; it is shown once.</summary>
 public sealed record UserCreatedResponse(UserResponse User, string? GeneratedPassword);
 
 public sealed record SetRoleRequest(Role Role);
+
+/// <summary>Without a password the server generates one and returns it once.</summary>
+public sealed record ResetPasswordRequest(string? Password = null);
 
 public sealed record TokenResponse(
     string Id,
@@ -69,7 +72,7 @@ public sealed record TokenResponse(
     DateTimeOffset? RevokedAt,
     DateTimeOffset? LastUsedAt);
 
-public sealed record CreateTokenRequest(string Name, Role? Role, string? ExpiresIn);
+public sealed record CreateTokenRequest(string Name, Role? Role = null, string? ExpiresIn = null);
 
 /// <summary><c>Secret</c> is the bearer token itself: shown once, stored only as a hash.</summary>
 public sealed record TokenCreatedResponse(TokenResponse Token, string Secret);
@@ -101,6 +104,7 @@ public sealed record AuditVerificationReport(bool Ok, IReadOnlyList<AuditVerific
 [JsonSerializable(typeof(CreateUserRequest))]
 [JsonSerializable(typeof(UserCreatedResponse))]
 [JsonSerializable(typeof(SetRoleRequest))]
+[JsonSerializable(typeof(ResetPasswordRequest))]
 [JsonSerializable(typeof(TokenResponse))]
 [JsonSerializable(typeof(IReadOnlyList<TokenResponse>))]
 [JsonSerializable(typeof(CreateTokenRequest))]

@@ -68,13 +68,23 @@ public static class AuditChain
     /// first entry that is missing, edited, or out of place, and whether the chain's recorded head
     /// (when known) matches its last entry, which catches deleted entries at the end.
     /// </summary>
-    public static AuditVerification Verify(string chain, IEnumerable<AuditEntry> entries, (long Seq, string Hash)? head)
+    /// <param name="fromFirstEntry">
+    /// For an export of a time range: start at the first entry given and trust its link to the
+    /// entries before it, instead of requiring the chain to start at entry 1.
+    /// </param>
+    public static AuditVerification Verify(string chain, IEnumerable<AuditEntry> entries, (long Seq, string Hash)? head, bool fromFirstEntry = false)
     {
         var expectedSeq = 1L;
         var prev = Genesis;
         var count = 0L;
         foreach (var e in entries)
         {
+            if (count == 0 && fromFirstEntry)
+            {
+                expectedSeq = e.Seq;
+                prev = e.PrevHash;
+            }
+
             count++;
             if (e.Seq != expectedSeq)
             {
@@ -87,7 +97,9 @@ public static class AuditChain
             if (!string.Equals(e.PrevHash, prev, StringComparison.Ordinal))
             {
                 return new AuditVerification(false, chain, count, head?.Seq ?? 0,
-                    new AuditBreak(e.Seq, e.Id, $"entry {e.Seq} does not link to entry {e.Seq - 1} (an earlier entry was edited, deleted or reordered)"));
+                    new AuditBreak(e.Seq, e.Id, e.Seq == 1
+                        ? "entry 1 does not start the chain (it was edited or replaced)"
+                        : $"entry {e.Seq} does not link to entry {e.Seq - 1} (an earlier entry was edited, deleted or reordered)"));
             }
 
             if (!string.Equals(ComputeHash(prev, e), e.Hash, StringComparison.Ordinal))

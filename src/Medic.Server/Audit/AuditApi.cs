@@ -26,7 +26,7 @@ public static class AuditApi
     {
         if (string.IsNullOrEmpty(requested) || requested == caller.TenantId) return (caller.TenantId, null);
         if (caller.Superadmin && requested == AuditLog.SystemChain) return (AuditLog.SystemChain, null);
-        return (null, Problems.NotFound("audit chain", requested));
+        return (null, Problems.NotFound("audit chain", requested, "medic audit verify --all"));
     }
 
     private static (AuditQuery? Query, ValidationProblem? Problem) ParseQuery(HttpRequest request)

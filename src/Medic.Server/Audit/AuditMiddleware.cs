@@ -1,5 +1,6 @@
 using Medic.Contracts;
 using Medic.Server.Auth;
+using Medic.Server.Hosting;
 
 namespace Medic.Server.Audit;
 
@@ -21,14 +22,14 @@ internal sealed class AuditMiddleware(RequestDelegate next)
             return;
         }
 
-        var failed = false;
+        int? thrownStatus = null;
         try
         {
             await next(http);
         }
-        catch
+        catch (Exception ex)
         {
-            failed = true;
+            thrownStatus = MedicApp.StatusFor(ex);
             throw;
         }
         finally
@@ -36,7 +37,7 @@ internal sealed class AuditMiddleware(RequestDelegate next)
             // Anonymous refusals are not written: anyone could flood the log with them. Failed logins are written by the login itself.
             if (!http.Items.ContainsKey(AuditedKey) && Caller.From(http.User) is { } caller)
             {
-                var status = failed ? 500 : http.Response.StatusCode;
+                var status = thrownStatus ?? http.Response.StatusCode;
                 var outcome = status switch
                 {
                     < 400 => AuditOutcomes.Success,

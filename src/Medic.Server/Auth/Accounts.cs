@@ -53,14 +53,21 @@ public sealed class Accounts(
             hasher.VerifyHashedPassword(new UserRow(), DummyHash.Value, password);
         }
 
+        const string wrong = "The username or password is wrong.";
         string? failure = null;
-        if (matches.Count == 0) failure = "The username or password is wrong.";
-        else if (matches.Count > 1) failure = $"User '{username}' exists in several tenants; name one with 'tenant'.";
-        else if (matches[0].User.Disabled) failure = $"User '{username}' is disabled.";
+        string? reason = null;
+        if (matches.Count == 0) failure = reason = wrong;
+        else if (matches.Count > 1) failure = reason = $"User '{username}' exists in several tenants; name one with 'tenant'.";
+        else if (matches[0].User.Disabled)
+        {
+            // The caller learns nothing more than for a wrong password; the audit log says why.
+            failure = wrong;
+            reason = "the user is disabled";
+        }
 
         var tenantId = matches.Count == 1 ? matches[0].User.TenantId : candidates.Count == 1 ? candidates[0].User.TenantId : null;
         var details = new Dictionary<string, string> { ["method"] = method };
-        if (failure is not null) details["reason"] = failure;
+        if (reason is not null) details["reason"] = reason;
         await audit.AppendAsync(new AuditRecord(tenantId, "user:" + username, "auth.login", "user:" + username,
             failure is null ? AuditOutcomes.Success : AuditOutcomes.Denied, clientAddress, details), ct);
 

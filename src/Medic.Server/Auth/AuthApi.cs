@@ -19,7 +19,7 @@ public static class AuthApi
             .WithSummary("Exchange a username and password for an API token (what 'medic login' does).");
         group.MapPost("/login", SignIn).AllowAnonymous().RequireRateLimiting(LoginRateLimit)
             .WithSummary("Start a console session (cookie) with a username and password.");
-        group.MapPost("/logout", (Delegate)SignOut).WithSummary("End the console session.");
+        group.MapPost("/logout", SignOut).WithSummary("End the console session.");
 
         app.MapGet("/api/v1/whoami", WhoAmI).WithTags("Auth").Requires(Permission.Read)
             .WithSummary("The caller's user, tenant, role and credential.");
@@ -70,10 +70,22 @@ public static class AuthApi
         return TypedResults.NoContent();
     }
 
-    private static async Task<NoContent> SignOut(HttpContext http)
+    private static async Task<NoContent> SignOut(HttpContext http, AuditLog audit)
     {
-        await http.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+        await EndSessionAsync(http, audit);
         return TypedResults.NoContent();
+    }
+
+    internal static async Task EndSessionAsync(HttpContext http, AuditLog audit)
+    {
+        if (Caller.From(http.User) is { } caller)
+        {
+            await audit.AppendAsync(new AuditRecord(caller.TenantId, caller.Actor, "auth.logout", "user:" + caller.UserId, AuditOutcomes.Success,
+                http.ClientAddress(), new Dictionary<string, string> { ["method"] = caller.AuthMethod }));
+            http.MarkAudited();
+        }
+
+        await http.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
     }
 
     private static Ok<WhoAmIResponse> WhoAmI(HttpContext http)
@@ -86,5 +98,5 @@ public static class AuthApi
         Problems.Of(StatusCodes.Status401Unauthorized, "Login failed", failure,
             failure.Contains("several tenants", StringComparison.Ordinal)
                 ? "pass the tenant slug (medic login --tenant SLUG)"
-                : "check the username and password; an admin can reset them with 'medic users'");
+                : "check the username and password; a tenant admin can set a new password with 'medic users reset-password'");
 }

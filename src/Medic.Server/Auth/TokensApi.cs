@@ -31,7 +31,7 @@ public static class TokensApi
     {
         var c = http.Caller();
         var token = await tokens.FindAsync(c.TenantId, id, ct);
-        return token is not null && (OwnerFilter(c) is null || token.UserId == c.UserId) ? TypedResults.Ok(token.ToResponse()) : Problems.NotFound("token", id);
+        return token is not null && (OwnerFilter(c) is null || token.UserId == c.UserId) ? TypedResults.Ok(token.ToResponse()) : Problems.NotFound("token", id, "medic tokens list");
     }
 
     private static async Task<Results<Created<TokenCreatedResponse>, ProblemHttpResult, ValidationProblem>> Create(
@@ -57,15 +57,20 @@ public static class TokensApi
         return await db.WriteAsync<Results<Ok<TokenResponse>, ProblemHttpResult>>(async (conn, tx) =>
         {
             var token = await TokenStore.FindAsync(conn, tx, c.TenantId, id);
-            if (token is null || (OwnerFilter(c) is not null && token.UserId != c.UserId)) return Problems.NotFound("token", id);
+            if (token is null || (OwnerFilter(c) is not null && token.UserId != c.UserId)) return Problems.NotFound("token", id, "medic tokens list");
+            var details = new Dictionary<string, string> { ["name"] = token.Name, ["owner"] = token.Username, ["prefix"] = token.Prefix };
             if (token.RevokedAt is null)
             {
                 var now = time.GetUtcNow();
                 await TokenStore.RevokeAsync(conn, tx, c.TenantId, token.Id, now);
-                await audit.AppendAsync(conn, tx, new AuditRecord(c.TenantId, c.Actor, "token.revoke", "token:" + token.Id, AuditOutcomes.Success, http.ClientAddress(),
-                    new Dictionary<string, string> { ["name"] = token.Name, ["owner"] = token.Username, ["prefix"] = token.Prefix }));
                 token.RevokedAt = now;
             }
+            else
+            {
+                details["already_revoked_at"] = AuditChain.FormatTime(token.RevokedAt.Value);
+            }
+
+            await audit.AppendAsync(conn, tx, new AuditRecord(c.TenantId, c.Actor, "token.revoke", "token:" + token.Id, AuditOutcomes.Success, http.ClientAddress(), details));
 
             http.MarkAudited();
             return TypedResults.Ok(token.ToResponse());

@@ -70,6 +70,9 @@ public sealed class UserStore(Database db)
     public static Task SetDisabledAsync(DbConnection c, DbTransaction tx, string tenantId, string id, bool disabled) =>
         c.ExecuteAsync("UPDATE users SET disabled = @disabled WHERE tenant_id = @tenantId AND id = @id", new { tenantId, id, disabled }, tx);
 
+    public static Task SetPasswordHashAsync(DbConnection c, DbTransaction tx, string tenantId, string id, string hash) =>
+        c.ExecuteAsync("UPDATE users SET password_hash = @hash WHERE tenant_id = @tenantId AND id = @id", new { tenantId, id, hash }, tx);
+
     public static Task<long> CountActiveAdminsAsync(DbConnection c, DbTransaction tx, string tenantId) =>
         c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM users WHERE tenant_id = @tenantId AND role = 'admin' AND disabled = @no", new { tenantId, no = false }, tx);
 

@@ -20,6 +20,7 @@ public static partial class UsersApi
         group.MapPost("/", Create).Requires(Permission.Administer).WithSummary("Add a user; a password is generated and shown once when none is given.");
         group.MapPut("/{id}/role", SetRole).Requires(Permission.Administer).WithSummary("Change a user's role.");
         group.MapPost("/{id}/disable", Disable).Requires(Permission.Administer).WithSummary("Disable a user: their sessions and tokens stop working.");
+        group.MapPost("/{id}/password", ResetPassword).Requires(Permission.Administer).WithSummary("Set a new password (generated and shown once when none is given).");
         group.MapPost("/{id}/enable", Enable).Requires(Permission.Administer).WithSummary("Enable a disabled user.");
         return app;
     }
@@ -28,7 +29,7 @@ public static partial class UsersApi
         TypedResults.Ok<IReadOnlyList<UserResponse>>((await users.ListAsync(http.Caller().TenantId, ct)).Select(u => u.ToResponse()).ToList());
 
     private static async Task<Results<Ok<UserResponse>, ProblemHttpResult>> Get(string id, UserStore users, HttpContext http, CancellationToken ct) =>
-        await users.FindAsync(http.Caller().TenantId, id, ct) is { } u ? TypedResults.Ok(u.ToResponse()) : Problems.NotFound("user", id);
+        await users.FindAsync(http.Caller().TenantId, id, ct) is { } u ? TypedResults.Ok(u.ToResponse()) : Problems.NotFound("user", id, "medic users list");
 
     private static async Task<Results<Created<UserCreatedResponse>, ProblemHttpResult, ValidationProblem>> Create(
         CreateUserRequest request, Accounts accounts, HttpContext http, CancellationToken ct)
@@ -63,7 +64,7 @@ public static partial class UsersApi
         return await db.WriteAsync<Results<Ok<UserResponse>, ProblemHttpResult>>(async (c, tx) =>
         {
             var user = await UserStore.FindAsync(c, tx, caller.TenantId, id);
-            if (user is null) return Problems.NotFound("user", id);
+            if (user is null) return Problems.NotFound("user", id, "medic users list");
             if (user.RoleValue == Role.Admin && request.Role != Role.Admin && !user.Disabled && await UserStore.CountActiveAdminsAsync(c, tx, caller.TenantId) <= 1)
             {
                 return Problems.Conflict($"'{user.Username}' is the tenant's last admin.", "make another user admin first");
@@ -75,6 +76,27 @@ public static partial class UsersApi
             http.MarkAudited();
             user.Role = request.Role.ToWire();
             return TypedResults.Ok(user.ToResponse());
+        }, ct);
+    }
+
+    private static async Task<Results<Ok<UserCreatedResponse>, ProblemHttpResult, ValidationProblem>> ResetPassword(
+        string id, ResetPasswordRequest request, Database db, AuditLog audit, Accounts accounts, HttpContext http, CancellationToken ct)
+    {
+        var caller = http.Caller();
+        var v = new Validator().Optional("password", request.Password, 1000);
+        if (request.Password is not null) v.Check(request.Password.Length >= 12, "password", "must be at least 12 characters");
+        if (!v.Ok) return v.Problem();
+
+        var generated = request.Password is null ? Ids.Password() : null;
+        return await db.WriteAsync<Results<Ok<UserCreatedResponse>, ProblemHttpResult, ValidationProblem>>(async (c, tx) =>
+        {
+            var user = await UserStore.FindAsync(c, tx, caller.TenantId, id);
+            if (user is null) return Problems.NotFound("user", id, "medic users list");
+            await UserStore.SetPasswordHashAsync(c, tx, caller.TenantId, user.Id, accounts.HashPassword(user, request.Password ?? generated!));
+            await audit.AppendAsync(c, tx, new AuditRecord(caller.TenantId, caller.Actor, "user.reset_password", "user:" + user.Id, AuditOutcomes.Success,
+                http.ClientAddress(), new Dictionary<string, string> { ["username"] = user.Username, ["generated"] = generated is null ? "false" : "true" }));
+            http.MarkAudited();
+            return TypedResults.Ok(new UserCreatedResponse(user.ToResponse(), generated));
         }, ct);
     }
 
@@ -91,7 +113,7 @@ public static partial class UsersApi
         return await db.WriteAsync<Results<Ok<UserResponse>, ProblemHttpResult>>(async (c, tx) =>
         {
             var user = await UserStore.FindAsync(c, tx, caller.TenantId, id);
-            if (user is null) return Problems.NotFound("user", id);
+            if (user is null) return Problems.NotFound("user", id, "medic users list");
             if (disabled && user.Id == caller.UserId) return Problems.Conflict("You cannot disable yourself.", "ask another admin to do it");
             if (disabled && user.RoleValue == Role.Admin && !user.Disabled && await UserStore.CountActiveAdminsAsync(c, tx, caller.TenantId) <= 1)
             {

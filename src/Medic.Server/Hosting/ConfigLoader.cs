@@ -21,7 +21,8 @@ public static class ConfigLoader
         .WithNamingConvention(UnderscoredNamingConvention.Instance)
         .Build();
 
-    public static MedicOptions Load(string? file, string defaultDataDir, IReadOnlyDictionary<string, string?> environment)
+    /// <param name="flags">Command-line flags, applied last, before validation.</param>
+    public static MedicOptions Load(string? file, string defaultDataDir, IReadOnlyDictionary<string, string?> environment, Action<MedicOptions>? flags = null)
     {
         var options = new MedicOptions { DataDir = defaultDataDir };
         if (!string.IsNullOrWhiteSpace(file))
@@ -30,7 +31,14 @@ public static class ConfigLoader
         }
 
         ApplyEnvironment(options, environment);
+        flags?.Invoke(options);
         options.DataDir = Path.GetFullPath(ExpandHome(options.DataDir));
+        if (!string.IsNullOrWhiteSpace(options.MasterKeyFile)) options.MasterKeyFile = Path.GetFullPath(ExpandHome(options.MasterKeyFile));
+        if (options.Database is { Length: > 7 } db && db.StartsWith("sqlite:", StringComparison.OrdinalIgnoreCase))
+        {
+            options.Database = "sqlite:" + Path.GetFullPath(ExpandHome(db["sqlite:".Length..]));
+        }
+
         Validate(options);
         return options;
     }
@@ -50,7 +58,7 @@ public static class ConfigLoader
     {
         if (!File.Exists(file))
         {
-            throw new ConfigException($"config file '{file}' does not exist", "pass --config with the path of an existing YAML or JSON file");
+            throw new ConfigException($"config file '{file}' does not exist", "pass --config (or set MEDIC_CONFIG to) the path of an existing YAML or JSON file");
         }
 
         try
@@ -87,6 +95,7 @@ public static class ConfigLoader
         if (Get("MEDIC_RATE_LIMITS__API_PER_MINUTE") is { } api) o.RateLimits.ApiPerMinute = ParseInt("MEDIC_RATE_LIMITS__API_PER_MINUTE", api);
         if (Get("MEDIC_TOKENS__DEFAULT_LIFETIME") is { } defLife) o.Tokens.DefaultLifetime = defLife;
         if (Get("MEDIC_TOKENS__MAX_LIFETIME") is { } maxLife) o.Tokens.MaxLifetime = maxLife;
+        if (Get("MEDIC_TRUSTED_PROXIES") is { } proxies) o.TrustedProxies = [.. proxies.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
     }
 
     private static int ParseInt(string name, string value) =>
@@ -109,12 +118,33 @@ public static class ConfigLoader
             }
         }
 
+        Durations.TryParse(o.Tokens.DefaultLifetime, out var defaultLifetime);
+        Durations.TryParse(o.Tokens.MaxLifetime, out var maxLifetime);
+        if (defaultLifetime > maxLifetime)
+        {
+            throw new ConfigException($"tokens.default_lifetime ({o.Tokens.DefaultLifetime}) is longer than tokens.max_lifetime ({o.Tokens.MaxLifetime})", "shorten the default or raise the maximum");
+        }
+
         foreach (var url in o.Listen.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
-            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || (uri.Scheme != "http" && uri.Scheme != "https"))
+            if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme != "http")
             {
-                throw new ConfigException($"listen address '{url}' is not an http:// or https:// URL", "use e.g. http://127.0.0.1:7431");
+                throw new ConfigException($"listen address '{url}' is not an http:// URL",
+                    "use e.g. http://127.0.0.1:7431; for HTTPS, put a reverse proxy in front and list it in trusted_proxies (docs/configuration.md)");
             }
+        }
+
+        foreach (var proxy in o.TrustedProxies)
+        {
+            if (!System.Net.IPAddress.TryParse(proxy, out _))
+            {
+                throw new ConfigException($"trusted proxy '{proxy}' is not an IP address", "list the reverse proxy's own address, e.g. 127.0.0.1");
+            }
+        }
+
+        if (Storage.Database.Problem(o.DatabaseUrl) is { } problem)
+        {
+            throw new ConfigException($"database setting: {problem}", "use sqlite:/path/to/medic.db, a key=value PostgreSQL connection string, or postgres://user:pass@host:5432/db");
         }
     }
 

@@ -12,7 +12,7 @@ using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Diagnostics;
-using Microsoft.AspNetCore.Http.Json;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.RateLimiting;
@@ -27,7 +27,8 @@ public static class MedicApp
 
     public static WebApplication Build(MedicOptions options, Action<ILoggingBuilder>? logging = null)
     {
-        Directory.CreateDirectory(options.DataDir);
+        CreatePrivateDirectory(options.DataDir);
+        CreatePrivateDirectory(Path.Combine(options.DataDir, "keys"));
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
             ContentRootPath = AppContext.BaseDirectory,
@@ -44,7 +45,13 @@ public static class MedicApp
         {
             builder.Logging.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss "; });
             builder.Logging.SetMinimumLevel(LogLevel.Information);
-            builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+            builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+            // Start-up failures (a port in use) are reported once by the caller, without a stack trace.
+            builder.Logging.AddFilter("Microsoft.Extensions.Hosting", LogLevel.None);
+            // Session keys sit unencrypted in the 0700 data directory, like the master key; see docs/security.md.
+            builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
+            // Bad requests are answered with problem details; real failures are logged once by HandleException.
+            builder.Logging.AddFilter("Microsoft.AspNetCore.Diagnostics.ExceptionHandlerMiddleware", LogLevel.None);
         }
         else
         {
@@ -86,7 +93,23 @@ public static class MedicApp
         services.AddSingleton<IAuthorizationMiddlewareResultHandler, ProblemAuthorizationResultHandler>();
         services.AddRateLimiter(o => ConfigureRateLimits(o, options.RateLimits));
 
+        if (options.TrustedProxies.Count > 0)
+        {
+            services.Configure<ForwardedHeadersOptions>(o =>
+            {
+                o.ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto;
+                o.KnownIPNetworks.Clear();
+                o.KnownProxies.Clear();
+                foreach (var proxy in options.TrustedProxies) o.KnownProxies.Add(System.Net.IPAddress.Parse(proxy));
+            });
+        }
+
         var app = builder.Build();
+        if (options.TrustedProxies.Count > 0)
+        {
+            app.UseForwardedHeaders();
+        }
+
         app.UseExceptionHandler(new ExceptionHandlerOptions { ExceptionHandler = HandleException, StatusCodeSelector = StatusFor });
         app.UseStatusCodePages();
         app.UseRouting();
@@ -107,11 +130,24 @@ public static class MedicApp
         return app;
     }
 
-    /// <summary>Applies migrations; call before the app starts serving.</summary>
+    /// <summary>Loads the master key and applies migrations; call before the app starts serving.</summary>
     public static async Task PrepareAsync(IServiceProvider services, CancellationToken ct = default)
     {
         _ = services.GetRequiredService<MasterKey>();
         await services.GetRequiredService<Migrator>().ApplyAsync(ct);
+        if (services.GetRequiredService<Database>().SqlitePath is { } file)
+        {
+            // SQLite creates the file with the process umask; it holds password hashes and the audit log.
+            File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+    }
+
+    private static void CreatePrivateDirectory(string path)
+    {
+        if (!Directory.Exists(path))
+        {
+            Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
     }
 
     public static void ConfigureJson(JsonSerializerOptions o)
@@ -163,7 +199,7 @@ public static class MedicApp
         };
     }
 
-    private static int StatusFor(Exception ex) => ex switch
+    internal static int StatusFor(Exception ex) => ex switch
     {
         BadHttpRequestException bad => bad.StatusCode,
         JsonException => StatusCodes.Status400BadRequest,

@@ -17,6 +17,12 @@ public sealed class MedicOptions
     /// <summary>Path of the 32-byte master key; default <c>{DataDir}/master.key</c>. <c>MEDIC_MASTER_KEY</c> overrides it.</summary>
     public string? MasterKeyFile { get; set; }
 
+    /// <summary>
+    /// Addresses of reverse proxies whose X-Forwarded-For/-Proto headers are believed (client
+    /// address for rate limits and audit, and HTTPS for Secure cookies). Empty: headers ignored.
+    /// </summary>
+    public List<string> TrustedProxies { get; set; } = [];
+
     public RateLimitOptions RateLimits { get; set; } = new();
 
     public TokenOptions Tokens { get; set; } = new();

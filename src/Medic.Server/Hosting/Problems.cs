@@ -12,8 +12,8 @@ public static class Problems
     public static ProblemHttpResult Of(int status, string title, string detail, string remedy) =>
         TypedResults.Problem(detail: detail, statusCode: status, title: title, extensions: new Dictionary<string, object?> { ["remedy"] = remedy });
 
-    public static ProblemHttpResult NotFound(string what, string id) =>
-        Of(StatusCodes.Status404NotFound, "Not found", $"No {what} '{id}' exists in this tenant.", $"list them with the matching 'medic {what}s list' command and use an id from there");
+    public static ProblemHttpResult NotFound(string what, string id, string listCommand) =>
+        Of(StatusCodes.Status404NotFound, "Not found", $"No {what} '{id}' exists in this tenant.", $"run '{listCommand}' to see valid ids");
 
     public static ProblemHttpResult Conflict(string detail, string remedy) => Of(StatusCodes.Status409Conflict, "Conflict", detail, remedy);
 

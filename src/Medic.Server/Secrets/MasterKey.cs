@@ -40,10 +40,25 @@ public sealed class MasterKey
 
         if (File.Exists(path))
         {
-            var key = Convert.FromBase64String(File.ReadAllText(path).Trim());
+            var mode = File.GetUnixFileMode(path);
+            if ((mode & (UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.OtherRead | UnixFileMode.OtherWrite)) != 0)
+            {
+                throw new Hosting.ConfigException($"master key file '{path}' can be read or written by other users", $"chmod 600 {path}");
+            }
+
+            byte[] key;
+            try
+            {
+                key = Convert.FromBase64String(File.ReadAllText(path).Trim());
+            }
+            catch (FormatException)
+            {
+                key = [];
+            }
+
             if (key.Length != 32)
             {
-                throw new Hosting.ConfigException($"master key file '{path}' does not hold 32 bytes", "restore the file from backup; without it stored secrets cannot be read");
+                throw new Hosting.ConfigException($"master key file '{path}' does not hold 32 base64-encoded bytes", "restore the file from backup; without it stored secrets cannot be read");
             }
 
             return new MasterKey(key, path);

@@ -20,6 +20,7 @@ public sealed class Database : IAsyncDisposable
 
     private Database(SqlDialect dialect, string connectionString, NpgsqlDataSource? postgres, string display)
     {
+        SqlitePath = postgres is null ? display["sqlite:".Length..] : null;
         Dialect = dialect;
         _connectionString = connectionString;
         _postgres = postgres;
@@ -28,8 +29,33 @@ public sealed class Database : IAsyncDisposable
 
     public SqlDialect Dialect { get; }
 
+    /// <summary>The database file in SQLite mode; null on PostgreSQL.</summary>
+    public string? SqlitePath { get; }
+
     /// <summary>The database location without any password, for logs and <c>medic doctor</c>.</summary>
     public string Display { get; }
+
+    /// <summary>Why <paramref name="url"/> cannot name a database, or null when it can.</summary>
+    public static string? Problem(string url)
+    {
+        if (url.StartsWith("sqlite:", StringComparison.OrdinalIgnoreCase))
+        {
+            return url.Length > "sqlite:".Length ? null : "sqlite: needs a file path";
+        }
+
+        try
+        {
+            var cs = url.StartsWith("postgres://", StringComparison.OrdinalIgnoreCase) || url.StartsWith("postgresql://", StringComparison.OrdinalIgnoreCase)
+                ? PostgresUrl.ToConnectionString(url)
+                : url;
+            var builder = new NpgsqlConnectionStringBuilder(cs);
+            return string.IsNullOrEmpty(builder.Host) ? "the PostgreSQL connection string names no Host" : null;
+        }
+        catch (Exception ex) when (ex is ArgumentException or UriFormatException or FormatException or KeyNotFoundException)
+        {
+            return "neither 'sqlite:PATH' nor a PostgreSQL connection string (" + ex.Message + ")";
+        }
+    }
 
     public static Database FromUrl(string url)
     {

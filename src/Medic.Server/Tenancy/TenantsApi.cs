@@ -26,7 +26,7 @@ public static partial class TenantsApi
         TypedResults.Ok<IReadOnlyList<TenantResponse>>((await tenants.ListAsync(ct)).Select(t => t.ToResponse()).ToList());
 
     private static async Task<Results<Ok<TenantResponse>, ProblemHttpResult>> Get(string slug, TenantStore tenants, CancellationToken ct) =>
-        await tenants.FindBySlugAsync(slug, ct) is { } t ? TypedResults.Ok(t.ToResponse()) : Problems.NotFound("tenant", slug);
+        await tenants.FindBySlugAsync(slug, ct) is { } t ? TypedResults.Ok(t.ToResponse()) : Problems.NotFound("tenant", slug, "medic tenants list");
 
     private static async Task<Results<Created<TenantCreatedResponse>, ProblemHttpResult, ValidationProblem>> Create(
         CreateTenantRequest request, Accounts accounts, HttpContext http, CancellationToken ct)

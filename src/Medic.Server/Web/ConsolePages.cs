@@ -21,7 +21,7 @@ public static class ConsolePages
     {
         app.MapGet("/login", LoginPage).AllowAnonymous().ExcludeFromDescription();
         app.MapPost("/login", LoginSubmit).AllowAnonymous().RequireRateLimiting(AuthApi.LoginRateLimit).ExcludeFromDescription();
-        app.MapPost("/logout", (Delegate)Logout).ExcludeFromDescription();
+        app.MapPost("/logout", Logout).DisableAntiforgery().ExcludeFromDescription();
         app.MapGet("/", Overview).Requires(Permission.Read).ExcludeFromDescription();
         return app;
     }
@@ -63,9 +63,15 @@ public static class ConsolePages
         return Results.Redirect("/");
     }
 
-    private static async Task<IResult> Logout(HttpContext http)
+    private static async Task<IResult> Logout(HttpContext http, IAntiforgery antiforgery, AuditLog audit)
     {
-        await http.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
+        // The form has no fields to bind, so the framework would not check the token on its own.
+        if (!await antiforgery.IsRequestValidAsync(http))
+        {
+            return Results.Redirect("/");
+        }
+
+        await AuthApi.EndSessionAsync(http, audit);
         return Results.Redirect("/login");
     }
 
