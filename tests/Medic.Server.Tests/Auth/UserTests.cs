@@ -122,7 +122,7 @@ public sealed class UserTests
 
         (await disable.ReadAsync(MedicJson.Default.UserResponse)).Disabled.ShouldBeTrue();
         (await tokenWhileDisabled.ShouldBeProblemAsync(HttpStatusCode.Unauthorized)).Detail().ShouldContain("'gina' is disabled");
-        (await loginWhileDisabled.ShouldBeProblemAsync(HttpStatusCode.Unauthorized)).Detail().ShouldContain("'gina' is disabled");
+        (await loginWhileDisabled.ShouldBeProblemAsync(HttpStatusCode.Unauthorized)).Detail().ShouldBe("The username or password is wrong.", "a disabled user learns no more than from a wrong password");
         (await enable.ReadAsync(MedicJson.Default.UserResponse)).Disabled.ShouldBeFalse();
         tokenAfterEnable.StatusCode.ShouldBe(HttpStatusCode.OK);
     }

@@ -20,6 +20,12 @@ public sealed class CapturedLogs : ILoggerProvider
 
     public IReadOnlyList<LogLine> Errors => [.. _lines.Where(l => l.Level >= LogLevel.Error)];
 
+    /// <summary>
+    /// Errors other than the framework's report of a client's bad request (which the exception
+    /// handler logs at Error level although it answers 4xx): what a 500 leaves behind.
+    /// </summary>
+    public IReadOnlyList<LogLine> ServerFaults => [.. Errors.Where(l => l.Exception is not Microsoft.AspNetCore.Http.BadHttpRequestException)];
+
     public ILogger CreateLogger(string categoryName) => new Logger(categoryName, _lines);
 
     public void Dispose()
