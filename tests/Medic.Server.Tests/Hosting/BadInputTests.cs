@@ -35,9 +35,9 @@ public sealed class BadInputTests
         new("NUL character in a text field", "POST", "/api/v1/users", JsonText("""{"username":"bob","display_name":"Bob\u0000"}"""), HttpStatusCode.BadRequest, DetailMentions: "display_name"),
         new("empty body", "POST", "/api/v1/users", () => Json.Raw(""), HttpStatusCode.BadRequest),
         new("no body", "POST", "/api/v1/users", () => null, HttpStatusCode.BadRequest),
-        new("text/plain body", "POST", "/api/v1/users", () => Json.Raw("""{"username":"bob"}""", "text/plain"), HttpStatusCode.UnsupportedMediaType),
+        new("text/plain body", "POST", "/api/v1/users", () => Json.Raw("""{"username":"bob"}""", "text/plain"), HttpStatusCode.UnsupportedMediaType, DetailMentions: "text/plain"),
         new("invalid UTF-8", "POST", "/api/v1/users", () => Bytes([(byte)'{', (byte)'"', 0xff, 0xfe, (byte)'"', (byte)':', (byte)'1', (byte)'}']), HttpStatusCode.BadRequest),
-        new("body over 1 MiB", "POST", "/api/v1/users", JsonText($$"""{"username":"bob","display_name":"{{new string('x', 1024 * 1024)}}"}"""), HttpStatusCode.RequestEntityTooLarge),
+        new("body over 1 MiB", "POST", "/api/v1/users", JsonText($$"""{"username":"bob","display_name":"{{new string('x', 1024 * 1024)}}"}"""), HttpStatusCode.RequestEntityTooLarge, DetailMentions: "1 MiB"),
         new("no credentials", "POST", "/api/v1/users", JsonText("""{"username":"bob"}"""), HttpStatusCode.Unauthorized, Authenticated: false),
         new("unknown role in set-role", "PUT", "/api/v1/users/admin/role", JsonText("""{"role":"root"}"""), HttpStatusCode.BadRequest),
         new("missing role in set-role", "PUT", "/api/v1/users/admin/role", JsonText("{}"), HttpStatusCode.BadRequest, DetailMentions: "role"),
@@ -55,9 +55,8 @@ public sealed class BadInputTests
         new("audit since not a time", "GET", "/api/v1/audit?since=yesterday", () => null, HttpStatusCode.BadRequest, DetailMentions: "since"),
         new("audit actor with NUL", "GET", "/api/v1/audit?actor=user%3Aadmin%00", () => null, HttpStatusCode.BadRequest, DetailMentions: "actor"),
         new("audit verify all not a boolean", "GET", "/api/v1/audit/verify?all=maybe", () => null, HttpStatusCode.BadRequest),
-        new("user id with NUL", "GET", "/api/v1/users/admin%00", () => null, HttpStatusCode.NotFound),
-        new("unknown route", "GET", "/api/v1/nothing-here", () => null, HttpStatusCode.NotFound),
-        new("method not allowed", "PATCH", "/api/v1/users", JsonText("{}"), HttpStatusCode.MethodNotAllowed),
+        new("unknown route", "GET", "/api/v1/nothing-here", () => null, HttpStatusCode.NotFound, DetailMentions: "/api/v1/nothing-here"),
+        new("method not allowed", "PATCH", "/api/v1/users", JsonText("{}"), HttpStatusCode.MethodNotAllowed, DetailMentions: "PATCH"),
     }.ToDictionary(c => c.Name);
 
     public static TheoryData<string, string> All()
@@ -123,5 +122,16 @@ public sealed class BadInputTests
     {
         using var response = await server.Admin.GetAsync("/api/v1/audit?limit=1");
         return (await response.ReadAsync(MedicJson.Default.AuditPage)).Items.ShouldHaveSingleItem();
+    }
+
+    [Fact]
+    public async Task A_NUL_byte_in_the_path_is_refused_by_the_HTTP_server_before_any_handler()
+    {
+        await using var server = await MedicServer.StartAsync(TestDatabase.Postgres);
+
+        using var response = await server.Admin.GetAsync("/api/v1/users/admin%00");
+
+        response.StatusCode.ShouldBe(HttpStatusCode.BadRequest);
+        server.Logs.ServerFaults.ShouldBeEmpty();
     }
 }
