@@ -112,4 +112,24 @@ public sealed class MigrationTests
         ready.MigrationsApplied.ShouldBe(ready.MigrationsKnown - 1);
         ready.Problem.ShouldNotBeNull().ShouldContain(first.Version.ToString(System.Globalization.CultureInfo.InvariantCulture));
     }
+
+    [Fact]
+    public async Task Readyz_answers_503_when_the_database_is_gone()
+    {
+        await using var server = await MedicServer.StartAsync(TestDatabase.Postgres, logInAdmin: false);
+        var name = await server.Database.ScalarAsync<string>("SELECT current_database()");
+        await using (var admin = new Npgsql.NpgsqlConnection(new Npgsql.NpgsqlConnectionStringBuilder(server.Database.Url) { Database = "postgres", Pooling = false }.ConnectionString))
+        {
+            await admin.OpenAsync();
+            await using var drop = new Npgsql.NpgsqlCommand($"DROP DATABASE {name} WITH (FORCE)", admin);
+            await drop.ExecuteNonQueryAsync();
+        }
+
+        using var response = await server.Client().GetAsync("/readyz");
+
+        var ready = await response.ReadAsync(MedicJson.Default.ReadinessResponse, HttpStatusCode.ServiceUnavailable);
+        ready.Status.ShouldBe("database unreachable");
+        ready.DatabaseReachable.ShouldBeFalse();
+        ready.Problem.ShouldNotBeNullOrWhiteSpace();
+    }
 }
