@@ -150,9 +150,9 @@ public sealed class UserTests
         await using var server = await MedicServer.StartAsync(dialect);
         var before = await server.Database.SnapshotAsync("users");
 
-        using var byId = await server.Admin.PutAsync("/api/v1/users/admin/role", RoleBody(Role.Operator));
+        using var response = await server.Admin.PutAsync("/api/v1/users/admin/role", RoleBody(Role.Operator));
 
-        var problem = await byId.ShouldBeProblemAsync(HttpStatusCode.Conflict);
+        var problem = await response.ShouldBeProblemAsync(HttpStatusCode.Conflict);
         problem.Detail().ShouldContain("last admin");
         ((string?)problem["remedy"]).ShouldBe("make another user admin first");
         (await server.Database.SnapshotAsync("users")).ShouldBe(before);

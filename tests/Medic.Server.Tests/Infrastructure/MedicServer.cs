@@ -184,5 +184,12 @@ public sealed class MedicServer : IAsyncDisposable
         await _app.DisposeAsync();
         await Database.DisposeAsync();
         _dataDir.Dispose();
+
+        // Whatever a test sent, the server must not have failed on it (a 500 logs an error).
+        var faults = Logs.ServerFaults;
+        if (faults.Count > 0)
+        {
+            throw new ShouldAssertException($"the server logged {faults.Count} error(s):\n{string.Join("\n", faults)}");
+        }
     }
 }
