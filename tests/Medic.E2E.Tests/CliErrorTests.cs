@@ -65,6 +65,10 @@ public sealed class CliErrorTests : IDisposable
 
         run.ExitCode.ShouldBe(2);
         ShouldBeTwoLineError(run, "cannot listen");
+
+        // The failed first start created no admin behind the user's back: the next start still shows the password.
+        await using var server = await RunningServer.StartAsync(_home, "up");
+        RunningServer.FirstPassword().IsMatch(server.Stdout).ShouldBeTrue(server.Stdout);
     }
 
     [Fact]

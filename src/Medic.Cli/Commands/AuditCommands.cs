@@ -176,7 +176,14 @@ internal static class AuditCommands
 
         // Strict by default: a whole export must start at entry 1, or a deleted first entry would go unnoticed.
         var results = chains.Select(kv => AuditChain.Verify(kv.Key, kv.Value, null, fromFirstEntry: partial)).ToList();
-        if (partial)
+        if (!partial)
+        {
+            foreach (var (chain, list) in chains.Where(kv => kv.Value[0].Seq > 1))
+            {
+                Console.Error.WriteLine($"note: chain {chain} starts at entry {list[0].Seq} in this file; if it is an export of a time range (--since/--until), verify it with --partial");
+            }
+        }
+        else
         {
             foreach (var (chain, list) in chains)
             {

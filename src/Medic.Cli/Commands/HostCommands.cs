@@ -63,9 +63,6 @@ internal static class HostCommands
             throw new CliException($"cannot open the database {db.Display}: {ex.Message}", "check the 'database' setting (docs/configuration.md) and that the database server runs", ExitCodes.Unreachable);
         }
 
-        var bootstrap = app.Services.GetRequiredService<Bootstrap>();
-        var first = await bootstrap.EnsureFirstAdminAsync(Environment.GetEnvironmentVariable("MEDIC_ADMIN_PASSWORD"));
-
         try
         {
             await app.StartAsync();
@@ -78,6 +75,10 @@ internal static class HostCommands
         {
             throw new CliException($"cannot start serving on {options.Listen}: {ex.Message}", "check the listen address (docs/configuration.md)");
         }
+
+        // Only once the address is bound: a first start that cannot listen must not create an admin whose password nobody saw.
+        var bootstrap = app.Services.GetRequiredService<Bootstrap>();
+        var first = await bootstrap.EnsureFirstAdminAsync(Environment.GetEnvironmentVariable("MEDIC_ADMIN_PASSWORD"));
 
         var url = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().Replace("[::]", "localhost", StringComparison.Ordinal);
         var lines = new List<string>

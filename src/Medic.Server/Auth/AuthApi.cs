@@ -1,6 +1,7 @@
 using Medic.Contracts;
 using Medic.Server.Audit;
 using Medic.Server.Hosting;
+using Medic.Server.Storage;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -19,7 +20,7 @@ public static class AuthApi
             .WithSummary("Exchange a username and password for an API token (what 'medic login' does).");
         group.MapPost("/login", SignIn).AllowAnonymous().RequireRateLimiting(LoginRateLimit)
             .WithSummary("Start a console session (cookie) with a username and password.");
-        group.MapPost("/logout", SignOut).WithSummary("End the console session.");
+        group.MapPost("/logout", SignOut).WithSummary("End the console session, or revoke the API token the call is made with.");
 
         app.MapGet("/api/v1/whoami", WhoAmI).WithTags("Auth").Requires(Permission.Read)
             .WithSummary("The caller's user, tenant, role and credential.");
@@ -76,12 +77,24 @@ public static class AuthApi
         return TypedResults.NoContent();
     }
 
+    /// <summary>Ends what the caller signed in with: the console session, or the API token itself (it is revoked).</summary>
     internal static async Task EndSessionAsync(HttpContext http, AuditLog audit)
     {
         if (Caller.From(http.User) is { } caller)
         {
-            await audit.AppendAsync(new AuditRecord(caller.TenantId, caller.Actor, "auth.logout", "user:" + caller.UserId, AuditOutcomes.Success,
-                http.ClientAddress(), new Dictionary<string, string> { ["method"] = caller.AuthMethod }));
+            var db = http.RequestServices.GetRequiredService<Database>();
+            var now = http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
+            await db.WriteAsync(async (c, tx) =>
+            {
+                if (caller.TokenId is not null)
+                {
+                    await TokenStore.RevokeAsync(c, tx, caller.TenantId, caller.TokenId, now);
+                }
+
+                await audit.AppendAsync(c, tx, new AuditRecord(caller.TenantId, caller.Actor, "auth.logout",
+                    caller.TokenId is null ? "user:" + caller.UserId : "token:" + caller.TokenId, AuditOutcomes.Success,
+                    http.ClientAddress(), new Dictionary<string, string> { ["method"] = caller.AuthMethod }));
+            });
             http.MarkAudited();
         }
 

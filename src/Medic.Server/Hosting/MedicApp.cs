@@ -138,8 +138,11 @@ public static class MedicApp
         await services.GetRequiredService<Migrator>().ApplyAsync(ct);
         if (services.GetRequiredService<Database>().SqlitePath is { } file)
         {
-            // SQLite creates the file with the process umask; it holds password hashes and the audit log.
-            File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            // SQLite creates these with the process umask; they hold password hashes and the audit log.
+            foreach (var path in new[] { file, file + "-wal", file + "-shm" }.Where(File.Exists))
+            {
+                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
         }
     }
 
