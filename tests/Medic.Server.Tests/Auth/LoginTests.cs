@@ -165,4 +165,23 @@ public sealed class LoginTests
         limited.Headers.RetryAfter.ShouldNotBeNull();
         console.Cookies.ShouldNotContainKey("medic.session");
     }
+
+    [Theory]
+    [MemberData(nameof(Dialects.Both), MemberType = typeof(Dialects))]
+    public async Task Logging_out_with_a_token_revokes_that_token_only(string dialect)
+    {
+        await using var server = await MedicServer.StartAsync(dialect);
+        var laptop = server.Client(await server.LogInAsync("admin", MedicServer.AdminPassword));
+
+        using var logout = await laptop.PostAsync("/api/v1/auth/logout", null);
+        using var afterwards = await laptop.GetAsync("/api/v1/whoami");
+        using var other = await server.Admin.GetAsync("/api/v1/whoami");
+        using var audit = await server.Admin.GetAsync("/api/v1/audit?action=auth.logout");
+
+        logout.StatusCode.ShouldBe(HttpStatusCode.NoContent);
+        (await afterwards.ShouldBeProblemAsync(HttpStatusCode.Unauthorized)).Detail().ShouldContain("revoked");
+        other.StatusCode.ShouldBe(HttpStatusCode.OK, "the admin's other token is untouched");
+        var entry = (await audit.ReadAsync(MedicJson.Default.AuditPage)).Items.ShouldHaveSingleItem();
+        (entry.Actor, entry.Outcome, entry.Target.StartsWith("token:", StringComparison.Ordinal)).ShouldBe(("user:admin", AuditOutcomes.Success, true));
+    }
 }
