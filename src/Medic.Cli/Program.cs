@@ -21,6 +21,8 @@ namespace Medic.Cli
             root.Subcommands.Add(AdminCommands.Users());
             root.Subcommands.Add(AdminCommands.Tokens());
             root.Subcommands.Add(AuditCommands.Audit());
+            root.Subcommands.Add(FleetCommands.EnrollToken());
+            root.Subcommands.Add(FleetCommands.Servers());
             root.Subcommands.Add(DoctorCommand.Create());
 
             var parse = root.Parse(args);

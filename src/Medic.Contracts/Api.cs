@@ -114,6 +114,13 @@ public sealed record AuditVerificationReport(bool Ok, IReadOnlyList<AuditVerific
 [JsonSerializable(typeof(AuditVerification))]
 [JsonSerializable(typeof(AuditVerificationReport))]
 [JsonSerializable(typeof(ProblemResponse))]
+[JsonSerializable(typeof(CreateEnrollmentTokenRequest))]
+[JsonSerializable(typeof(EnrollmentTokenResponse))]
+[JsonSerializable(typeof(IReadOnlyList<EnrollmentTokenResponse>))]
+[JsonSerializable(typeof(EnrollmentTokenCreatedResponse))]
+[JsonSerializable(typeof(ServerResponse))]
+[JsonSerializable(typeof(IReadOnlyList<ServerResponse>))]
+[JsonSerializable(typeof(SetTagsRequest))]
 public sealed partial class MedicJson : JsonSerializerContext;
 
 /// <summary>RFC 9457 problem details as the CLI reads them.</summary>

@@ -72,6 +72,7 @@ public static class ConfigLoader
 
             options.RateLimits ??= new RateLimitOptions();
             options.Tokens ??= new TokenOptions();
+            options.Agents ??= new AgentOptions();
             return options;
         }
         catch (YamlException ex)
@@ -95,6 +96,7 @@ public static class ConfigLoader
         if (Get("MEDIC_RATE_LIMITS__API_PER_MINUTE") is { } api) o.RateLimits.ApiPerMinute = ParseInt("MEDIC_RATE_LIMITS__API_PER_MINUTE", api);
         if (Get("MEDIC_TOKENS__DEFAULT_LIFETIME") is { } defLife) o.Tokens.DefaultLifetime = defLife;
         if (Get("MEDIC_TOKENS__MAX_LIFETIME") is { } maxLife) o.Tokens.MaxLifetime = maxLife;
+        if (Get("MEDIC_AGENTS__HEARTBEAT_SECONDS") is { } hb) o.Agents.HeartbeatSeconds = ParseInt("MEDIC_AGENTS__HEARTBEAT_SECONDS", hb);
         if (Get("MEDIC_TRUSTED_PROXIES") is { } proxies) o.TrustedProxies = [.. proxies.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
     }
 
@@ -116,6 +118,11 @@ public static class ConfigLoader
             {
                 throw new ConfigException($"{name} '{value}' is not a duration", "use a number with a unit: 30m, 12h, 90d");
             }
+        }
+
+        if (o.Agents.HeartbeatSeconds is < 1 or > 3600)
+        {
+            throw new ConfigException("agents.heartbeat_seconds must be from 1 to 3600", "the default is 15");
         }
 
         Durations.TryParse(o.Tokens.DefaultLifetime, out var defaultLifetime);

@@ -2,6 +2,8 @@ using System.Text.Json;
 using System.Threading.RateLimiting;
 using Medic.Contracts;
 using Medic.Server.Audit;
+using Medic.Server.Fleet;
+using Medic.Server.Gateway;
 using Medic.Server.Auth;
 using Medic.Server.Secrets;
 using Medic.Server.Storage;
@@ -71,6 +73,10 @@ public static class MedicApp
         services.AddSingleton<IPasswordHasher<UserRow>, PasswordHasher<UserRow>>();
         services.AddSingleton<Accounts>();
         services.AddSingleton<Bootstrap>();
+        services.AddSingleton(_ => TaskSigningKey.LoadOrCreate(options.TaskSigningKeyPath));
+        services.AddSingleton<NodeStore>();
+        services.AddSingleton<AgentConnections>();
+        services.AddHostedService<OfflineSweeper>();
 
         services.ConfigureHttpJsonOptions(o => ConfigureJson(o.SerializerOptions));
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
@@ -113,6 +119,7 @@ public static class MedicApp
 
         app.UseExceptionHandler(new ExceptionHandlerOptions { ExceptionHandler = HandleException, StatusCodeSelector = StatusFor });
         app.UseStatusCodePages();
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
         app.UseRouting();
         app.UseAuthentication();
         app.UseRateLimiter();
@@ -127,6 +134,9 @@ public static class MedicApp
         app.MapUsers();
         app.MapTokens();
         app.MapAudit();
+        app.MapEnrollment();
+        app.MapServers();
+        app.MapAgentGateway();
         app.MapConsole();
         return app;
     }
@@ -135,6 +145,7 @@ public static class MedicApp
     public static async Task PrepareAsync(IServiceProvider services, CancellationToken ct = default)
     {
         _ = services.GetRequiredService<MasterKey>();
+        _ = services.GetRequiredService<TaskSigningKey>();
         await services.GetRequiredService<Migrator>().ApplyAsync(ct);
         if (services.GetRequiredService<Database>().SqlitePath is { } file)
         {
@@ -192,6 +203,9 @@ public static class MedicApp
     private static void ConfigureRateLimits(RateLimiterOptions o, RateLimitOptions limits)
     {
         o.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+        o.AddPolicy(Fleet.EnrollmentApi.EnrollRateLimit, http => RateLimitPartition.GetFixedWindowLimiter(
+            "enroll:" + (http.Connection.RemoteIpAddress?.ToString() ?? "unknown"),
+            _ => new FixedWindowRateLimiterOptions { PermitLimit = 60, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
         o.AddPolicy(AuthApi.LoginRateLimit, http => RateLimitPartition.GetFixedWindowLimiter(
             "login:" + (http.Connection.RemoteIpAddress?.ToString() ?? "unknown"),
             _ => new FixedWindowRateLimiterOptions { PermitLimit = limits.LoginPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));

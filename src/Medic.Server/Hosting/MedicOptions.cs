@@ -27,7 +27,11 @@ public sealed class MedicOptions
 
     public TokenOptions Tokens { get; set; } = new();
 
+    public AgentOptions Agents { get; set; } = new();
+
     public string DatabaseUrl => string.IsNullOrWhiteSpace(Database) ? "sqlite:" + Path.Combine(DataDir, "medic.db") : Database!;
+
+    public string TaskSigningKeyPath => Path.Combine(DataDir, "task-signing.key");
 
     public string MasterKeyPath => string.IsNullOrWhiteSpace(MasterKeyFile) ? Path.Combine(DataDir, "master.key") : MasterKeyFile!;
 }
@@ -39,6 +43,12 @@ public sealed class RateLimitOptions
 
     /// <summary>API requests per authenticated token or session per minute.</summary>
     public int ApiPerMinute { get; set; } = 600;
+}
+
+public sealed class AgentOptions
+{
+    /// <summary>Seconds between agent heartbeats; three missed ones mark a server offline.</summary>
+    public int HeartbeatSeconds { get; set; } = 15;
 }
 
 public sealed class TokenOptions

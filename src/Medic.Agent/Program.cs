@@ -1,0 +1,1 @@
+return await Medic.Agent.AgentProgram.RunAsync(args);

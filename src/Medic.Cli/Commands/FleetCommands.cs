@@ -1,0 +1,204 @@
+using System.CommandLine;
+using System.Globalization;
+using Medic.Contracts;
+
+namespace Medic.Cli.Commands;
+
+/// <summary><c>enroll-token</c> and <c>servers</c>.</summary>
+internal static class FleetCommands
+{
+    public static Command EnrollToken()
+    {
+        var tags = new Option<string?>("--tags") { Description = "Tags every server enrolled with this token gets, e.g. env=prod,role=web" };
+        var expires = new Option<string?>("--expires") { Description = "Lifetime, e.g. 24h (default 24h, at most 365d)" };
+        var uses = new Option<int?>("--uses") { Description = "How many servers may enroll with it (default 1)" };
+        var createJson = Shared.JsonOption();
+        var create = new Command("create", "Create an enrollment token for new agents; the secret is printed once") { tags, expires, uses, createJson };
+        create.SetAction(async (parse, ct) =>
+        {
+            var session = Shared.RequireSession(parse);
+            using var client = session.Client();
+            var created = await client.SendAsync(HttpMethod.Post, "/api/v1/enrollment-tokens",
+                new CreateEnrollmentTokenRequest(ParseTags(parse.GetValue(tags)), parse.GetValue(expires), parse.GetValue(uses)),
+                Medic.Contracts.MedicJson.Default.CreateEnrollmentTokenRequest, ApiClient.Json.EnrollmentTokenCreatedResponse, ct);
+            if (parse.GetValue(createJson))
+            {
+                Output.Json(created, ApiClient.Json.EnrollmentTokenCreatedResponse);
+                return ExitCodes.Ok;
+            }
+
+            var t = created.Token;
+            Console.Out.WriteLine($"Created enrollment token {t.Id} ({t.UsesAllowed} use(s), expires {Output.Time(t.ExpiresAt)} UTC, tags {FormatTags(t.Tags)}).");
+            Console.Out.WriteLine("On each new server, run (the token is shown once):");
+            Console.Out.WriteLine($"  medic-agent enroll --server {session.Context.Server} --token {created.Secret} && medic-agent run");
+            return ExitCodes.Ok;
+        });
+
+        var json = Shared.JsonOption();
+        var list = new Command("list", "List enrollment tokens (never their secrets)") { json };
+        list.SetAction(async (parse, ct) =>
+        {
+            using var client = Shared.RequireSession(parse).Client();
+            var tokens = await client.GetAsync("/api/v1/enrollment-tokens", ApiClient.Json.IReadOnlyListEnrollmentTokenResponse, ct);
+            if (parse.GetValue(json))
+            {
+                Output.Json(tokens, ApiClient.Json.IReadOnlyListEnrollmentTokenResponse);
+                return ExitCodes.Ok;
+            }
+
+            var now = DateTimeOffset.UtcNow;
+            Output.Table(["ID", "PREFIX", "TAGS", "USES", "CREATED BY", "EXPIRES", "STATE"], tokens.Select(t => (IReadOnlyList<string?>)
+            [
+                t.Id, t.Prefix + "…", FormatTags(t.Tags), $"{t.Uses}/{t.UsesAllowed}", t.CreatedBy, Output.Time(t.ExpiresAt),
+                t.RevokedAt is not null ? "revoked" : t.ExpiresAt <= now ? "expired" : t.Uses >= t.UsesAllowed ? "used up" : "active",
+            ]));
+            return ExitCodes.Ok;
+        });
+
+        var id = new Argument<string>("id") { Description = "Enrollment token id (enr_…)" };
+        var revoke = new Command("revoke", "Revoke an enrollment token; servers already enrolled stay") { id };
+        revoke.SetAction(async (parse, ct) =>
+        {
+            using var client = Shared.RequireSession(parse).Client();
+            var token = await client.SendAsync(new HttpRequestMessage(HttpMethod.Delete, "/api/v1/enrollment-tokens/" + Shared.Escape(parse.GetValue(id)!)),
+                ApiClient.Json.EnrollmentTokenResponse, ct);
+            Console.Out.WriteLine($"Revoked enrollment token {token.Id}.");
+            return ExitCodes.Ok;
+        });
+        return new Command("enroll-token", "Manage enrollment tokens for new agents (admins)") { create, list, revoke };
+    }
+
+    public static Command Servers()
+    {
+        var status = new Option<string?>("--status") { Description = "online or offline" };
+        var tag = new Option<string[]>("--tag") { Description = "Only servers with this tag (k=v); repeat to require several", AllowMultipleArgumentsPerToken = false };
+        var json = Shared.JsonOption();
+        var list = new Command("list", "List servers with their status") { status, tag, json };
+        list.SetAction(async (parse, ct) =>
+        {
+            var query = new List<string>();
+            if (parse.GetValue(status) is { } s) query.Add("status=" + Uri.EscapeDataString(s));
+            foreach (var t in parse.GetValue(tag) ?? []) query.Add("tag=" + Uri.EscapeDataString(t));
+            using var client = Shared.RequireSession(parse).Client();
+            var servers = await client.GetAsync("/api/v1/servers" + (query.Count > 0 ? "?" + string.Join('&', query) : ""), ApiClient.Json.IReadOnlyListServerResponse, ct);
+            if (parse.GetValue(json))
+            {
+                Output.Json(servers, ApiClient.Json.IReadOnlyListServerResponse);
+                return ExitCodes.Ok;
+            }
+
+            Output.Table(["NAME", "STATUS", "OS", "CPU%", "MEM%", "LOAD1", "LAST SEEN", "TAGS"], servers.Select(n => (IReadOnlyList<string?>)
+            [
+                n.Name, n.Status + (n.Drained ? " (drained)" : ""), n.Facts?.Distribution,
+                n.Metrics is { } m ? m.CpuPercent.ToString("0", CultureInfo.InvariantCulture) : null,
+                n.Metrics is { MemoryTotalBytes: > 0 } mm ? (100.0 * mm.MemoryUsedBytes / mm.MemoryTotalBytes).ToString("0", CultureInfo.InvariantCulture) : null,
+                n.Metrics?.Load1.ToString("0.00", CultureInfo.InvariantCulture), Output.Time(n.LastSeenAt), FormatTags(n.Tags),
+            ]));
+            return ExitCodes.Ok;
+        });
+
+        var showId = new Argument<string>("server") { Description = "Server name or id" };
+        var showJson = Shared.JsonOption();
+        var show = new Command("show", "Show a server's facts, status and latest metrics") { showId, showJson };
+        show.SetAction(async (parse, ct) =>
+        {
+            using var client = Shared.RequireSession(parse).Client();
+            var n = await client.GetAsync("/api/v1/servers/" + Shared.Escape(parse.GetValue(showId)!), ApiClient.Json.ServerResponse, ct);
+            if (parse.GetValue(showJson))
+            {
+                Output.Json(n, ApiClient.Json.ServerResponse);
+                return ExitCodes.Ok;
+            }
+
+            Console.Out.WriteLine($"name:         {n.Name} ({n.Id})");
+            Console.Out.WriteLine($"status:       {n.Status}{(n.Drained ? ", drained" : "")}, last seen {Output.Time(n.LastSeenAt)} UTC");
+            Console.Out.WriteLine($"tags:         {FormatTags(n.Tags)}");
+            if (n.Facts is { } f)
+            {
+                Console.Out.WriteLine($"host:         {f.Hostname}, {f.Distribution}, kernel {f.Kernel}, {f.Architecture}");
+                Console.Out.WriteLine($"hardware:     {f.Cpus} CPUs, {f.MemoryBytes / (1024 * 1024)} MiB memory");
+                Console.Out.WriteLine($"addresses:    {string.Join(", ", f.Addresses)}");
+                Console.Out.WriteLine($"services:     {f.ServiceManager}; agent {f.AgentVersion}; booted {Output.Time(f.BootTime)} UTC");
+            }
+
+            if (n.Metrics is { } m)
+            {
+                Console.Out.WriteLine($"cpu/load:     {m.CpuPercent:0.0}% / {m.Load1:0.00} {m.Load5:0.00} {m.Load15:0.00}");
+                Console.Out.WriteLine($"memory:       {m.MemoryUsedBytes / (1024 * 1024)} of {m.MemoryTotalBytes / (1024 * 1024)} MiB; swap {m.SwapUsedBytes / (1024 * 1024)} of {m.SwapTotalBytes / (1024 * 1024)} MiB");
+                foreach (var mount in m.Mounts)
+                {
+                    Console.Out.WriteLine($"disk {mount.Mount,-8} {Percent(mount.BytesUsed, mount.BytesTotal)} of {mount.BytesTotal / (1024 * 1024 * 1024.0):0.0} GiB, inodes {Percent(mount.InodesUsed, mount.InodesTotal)}");
+                }
+            }
+
+            return ExitCodes.Ok;
+        });
+
+        var tagServer = new Argument<string>("server");
+        var tagPairs = new Argument<string[]>("tags") { Description = "k=v to set, k= to remove", Arity = ArgumentArity.OneOrMore };
+        var tagCommand = new Command("tag", "Set or remove tags on a server") { tagServer, tagPairs };
+        tagCommand.SetAction(async (parse, ct) =>
+        {
+            var changes = new Dictionary<string, string?>(StringComparer.Ordinal);
+            foreach (var pair in parse.GetValue(tagPairs)!)
+            {
+                var parts = pair.Split('=', 2);
+                if (parts.Length != 2 || parts[0].Length == 0) throw new CliException($"'{pair}' is not k=v", "write tags as env=prod, or env= to remove one");
+                changes[parts[0]] = parts[1].Length == 0 ? null : parts[1];
+            }
+
+            using var client = Shared.RequireSession(parse).Client();
+            var n = await client.SendAsync(HttpMethod.Put, $"/api/v1/servers/{Shared.Escape(parse.GetValue(tagServer)!)}/tags",
+                new SetTagsRequest(changes), Medic.Contracts.MedicJson.Default.SetTagsRequest, ApiClient.Json.ServerResponse, ct);
+            Console.Out.WriteLine($"{n.Name}: {FormatTags(n.Tags)}");
+            return ExitCodes.Ok;
+        });
+
+        return new Command("servers", "Managed servers") { list, show, tagCommand, StateCommand("drain", "Stop sending new tasks to a server"), StateCommand("undrain", "Send tasks to a drained server again"), Remove() };
+    }
+
+    private static Command StateCommand(string verb, string description)
+    {
+        var server = new Argument<string>("server");
+        var command = new Command(verb, description) { server };
+        command.SetAction(async (parse, ct) =>
+        {
+            using var client = Shared.RequireSession(parse).Client();
+            var n = await client.SendAsync(new HttpRequestMessage(HttpMethod.Post, $"/api/v1/servers/{Shared.Escape(parse.GetValue(server)!)}/{verb}"), ApiClient.Json.ServerResponse, ct);
+            Console.Out.WriteLine($"{n.Name} is {(n.Drained ? "drained: no new tasks" : "taking tasks")}.");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command Remove()
+    {
+        var server = new Argument<string>("server");
+        var command = new Command("remove", "Remove a server: its agent's credential stops working at once (admins)") { server };
+        command.SetAction(async (parse, ct) =>
+        {
+            using var client = Shared.RequireSession(parse).Client();
+            var n = await client.SendAsync(new HttpRequestMessage(HttpMethod.Delete, "/api/v1/servers/" + Shared.Escape(parse.GetValue(server)!)), ApiClient.Json.ServerResponse, ct);
+            Console.Out.WriteLine($"Removed {n.Name}; its credential is revoked. Enroll it again to bring it back.");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static string Percent(long used, long total) => total > 0 ? (100.0 * used / total).ToString("0", CultureInfo.InvariantCulture) + "%" : "-";
+
+    internal static string FormatTags(IReadOnlyDictionary<string, string> tags) =>
+        tags.Count == 0 ? "-" : string.Join(",", tags.OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => $"{t.Key}={t.Value}"));
+
+    private static Dictionary<string, string> ParseTags(string? text)
+    {
+        try
+        {
+            return Medic.Agent.Enrollment.ParseTags(text);
+        }
+        catch (Medic.Agent.AgentException ex)
+        {
+            throw new CliException(ex.Message, ex.Remedy);
+        }
+    }
+}

@@ -1,0 +1,35 @@
+using Medic.Contracts.Agent;
+
+namespace Medic.Contracts;
+
+public sealed record CreateEnrollmentTokenRequest(IReadOnlyDictionary<string, string>? Tags = null, string? ExpiresIn = null, int? Uses = null);
+
+public sealed record EnrollmentTokenResponse(
+    string Id,
+    string Prefix,
+    IReadOnlyDictionary<string, string> Tags,
+    int UsesAllowed,
+    int Uses,
+    string CreatedBy,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset ExpiresAt,
+    DateTimeOffset? RevokedAt);
+
+/// <summary><c>Secret</c> is what <c>medic-agent enroll --token</c> takes: shown once, stored hashed.</summary>
+public sealed record EnrollmentTokenCreatedResponse(EnrollmentTokenResponse Token, string Secret);
+
+public sealed record ServerResponse(
+    string Id,
+    string Name,
+    string Status,
+    bool Drained,
+    IReadOnlyDictionary<string, string> Tags,
+    string? Environment,
+    IReadOnlyList<string> Groups,
+    DateTimeOffset EnrolledAt,
+    DateTimeOffset? LastSeenAt,
+    HostFacts? Facts,
+    Metrics? Metrics);
+
+/// <summary>Tags to set; a null value removes the tag.</summary>
+public sealed record SetTagsRequest(IReadOnlyDictionary<string, string?> Tags);

@@ -1,0 +1,154 @@
+using System.Data.Common;
+using System.Text.Json;
+using Dapper;
+using Medic.Contracts;
+using Medic.Contracts.Agent;
+using Medic.Server.Storage;
+
+namespace Medic.Server.Fleet;
+
+public static class NodeStatus
+{
+    public const string Online = "online";
+    public const string Offline = "offline";
+}
+
+public sealed class NodeRow
+{
+    public string Id { get; set; } = "";
+    public string TenantId { get; set; } = "";
+    public string Name { get; set; } = "";
+    public string Tags { get; set; } = "{}";
+    public string Status { get; set; } = NodeStatus.Offline;
+    public bool Drained { get; set; }
+    public string? Facts { get; set; }
+    public string? Metrics { get; set; }
+    public DateTimeOffset EnrolledAt { get; set; }
+    public DateTimeOffset? LastSeenAt { get; set; }
+
+    public IReadOnlyDictionary<string, string> TagMap => Fleet.Tags.Deserialize(Tags);
+
+    public ServerResponse ToResponse()
+    {
+        var tags = TagMap;
+        return new ServerResponse(Id, Name, Status, Drained, tags, tags.GetValueOrDefault(Fleet.Tags.EnvironmentKey), Fleet.Tags.Groups(tags), EnrolledAt, LastSeenAt,
+            Facts is null ? null : JsonSerializer.Deserialize(Facts, AgentJson.Default.HostFacts),
+            Metrics is null ? null : JsonSerializer.Deserialize(Metrics, AgentJson.Default.Metrics));
+    }
+}
+
+public sealed class EnrollmentTokenRow
+{
+    public string Id { get; set; } = "";
+    public string TenantId { get; set; } = "";
+    public string Prefix { get; set; } = "";
+    public string Tags { get; set; } = "{}";
+    public int UsesAllowed { get; set; }
+    public int Uses { get; set; }
+    public string CreatedBy { get; set; } = "";
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset ExpiresAt { get; set; }
+    public DateTimeOffset? RevokedAt { get; set; }
+
+    public EnrollmentTokenResponse ToResponse() =>
+        new(Id, Prefix, Fleet.Tags.Deserialize(Tags), UsesAllowed, Uses, CreatedBy, CreatedAt, ExpiresAt, RevokedAt);
+}
+
+/// <summary>Nodes and enrollment tokens. Every API query is scoped by tenant id; the gateway looks nodes up by credential hash.</summary>
+public sealed class NodeStore(Database db)
+{
+    private const string NodeColumns = "id, tenant_id, name, tags, status, drained, facts, metrics, enrolled_at, last_seen_at";
+    private const string TokenColumns = "id, tenant_id, prefix, tags, uses_allowed, uses, created_by, created_at, expires_at, revoked_at";
+
+    public async Task<IReadOnlyList<NodeRow>> ListAsync(string tenantId, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        return (await c.QueryAsync<NodeRow>($"SELECT {NodeColumns} FROM nodes WHERE tenant_id = @tenantId AND removed_at IS NULL ORDER BY name", new { tenantId })).ToList();
+    }
+
+    public async Task<NodeRow?> FindAsync(string tenantId, string idOrName, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        return await FindAsync(c, null, tenantId, idOrName);
+    }
+
+    public static Task<NodeRow?> FindAsync(DbConnection c, DbTransaction? tx, string tenantId, string idOrName) =>
+        c.QuerySingleOrDefaultAsync<NodeRow>(
+            $"SELECT {NodeColumns} FROM nodes WHERE tenant_id = @tenantId AND removed_at IS NULL AND (id = @idOrName OR name = @idOrName)",
+            new { tenantId, idOrName }, tx);
+
+    public async Task<NodeRow?> FindByCredentialAsync(string credential, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        return await c.QuerySingleOrDefaultAsync<NodeRow>(
+            $"SELECT {NodeColumns} FROM nodes WHERE credential_hash = @hash AND removed_at IS NULL", new { hash = Auth.TokenStore.Hash(credential) });
+    }
+
+    public static Task InsertAsync(DbConnection c, DbTransaction tx, NodeRow n, string credential) =>
+        c.ExecuteAsync(
+            "INSERT INTO nodes (id, tenant_id, name, credential_hash, tags, status, drained, facts, enrolled_at, status_changed_at) " +
+            "VALUES (@Id, @TenantId, @Name, @Hash, @Tags, @Status, @Drained, @Facts, @EnrolledAt, @EnrolledAt)",
+            new { n.Id, n.TenantId, n.Name, Hash = Auth.TokenStore.Hash(credential), n.Tags, n.Status, n.Drained, n.Facts, n.EnrolledAt }, tx);
+
+    public static Task SetTagsAsync(DbConnection c, DbTransaction tx, string tenantId, string id, string tags) =>
+        c.ExecuteAsync("UPDATE nodes SET tags = @tags WHERE tenant_id = @tenantId AND id = @id", new { tenantId, id, tags }, tx);
+
+    public static Task SetDrainedAsync(DbConnection c, DbTransaction tx, string tenantId, string id, bool drained) =>
+        c.ExecuteAsync("UPDATE nodes SET drained = @drained WHERE tenant_id = @tenantId AND id = @id", new { tenantId, id, drained }, tx);
+
+    /// <summary>Removing revokes the credential at once; the row stays for history and the name becomes free.</summary>
+    public static Task RemoveAsync(DbConnection c, DbTransaction tx, string tenantId, string id, DateTimeOffset at) =>
+        c.ExecuteAsync("UPDATE nodes SET removed_at = @at, credential_hash = NULL, status = @offline WHERE tenant_id = @tenantId AND id = @id",
+            new { tenantId, id, at, offline = NodeStatus.Offline }, tx);
+
+    /// <summary>Sets the status; returns whether it changed (so the caller records the transition once).</summary>
+    public static async Task<bool> SetStatusAsync(DbConnection c, DbTransaction tx, string id, string status, DateTimeOffset at) =>
+        await c.ExecuteAsync("UPDATE nodes SET status = @status, status_changed_at = @at WHERE id = @id AND status <> @status AND removed_at IS NULL",
+            new { id, status, at }, tx) > 0;
+
+    public async Task RecordFactsAsync(string id, HostFacts facts, DateTimeOffset at, CancellationToken ct = default) =>
+        await db.WriteAsync((c, tx) => c.ExecuteAsync("UPDATE nodes SET facts = @facts, last_seen_at = @at WHERE id = @id",
+            new { id, at, facts = JsonSerializer.Serialize(facts, AgentJson.Default.HostFacts) }, tx), ct);
+
+    public async Task RecordHeartbeatAsync(string id, Metrics metrics, DateTimeOffset at, CancellationToken ct = default) =>
+        await db.WriteAsync((c, tx) => c.ExecuteAsync("UPDATE nodes SET metrics = @metrics, last_seen_at = @at WHERE id = @id",
+            new { id, at, metrics = JsonSerializer.Serialize(metrics, AgentJson.Default.Metrics) }, tx), ct);
+
+    /// <summary>Online nodes not heard from since <paramref name="before"/>.</summary>
+    public async Task<IReadOnlyList<NodeRow>> SilentSinceAsync(DateTimeOffset before, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        return (await c.QueryAsync<NodeRow>(
+            $"SELECT {NodeColumns} FROM nodes WHERE status = @online AND removed_at IS NULL AND (last_seen_at IS NULL OR last_seen_at < @before)",
+            new { online = NodeStatus.Online, before })).ToList();
+    }
+
+    public static Task InsertEnrollmentTokenAsync(DbConnection c, DbTransaction tx, EnrollmentTokenRow t, string secret) =>
+        c.ExecuteAsync(
+            $"INSERT INTO enrollment_tokens ({TokenColumns}, token_hash) VALUES (@Id, @TenantId, @Prefix, @Tags, @UsesAllowed, @Uses, @CreatedBy, @CreatedAt, @ExpiresAt, @RevokedAt, @Hash)",
+            new { t.Id, t.TenantId, t.Prefix, t.Tags, t.UsesAllowed, t.Uses, t.CreatedBy, t.CreatedAt, t.ExpiresAt, t.RevokedAt, Hash = Auth.TokenStore.Hash(secret) }, tx);
+
+    public async Task<IReadOnlyList<EnrollmentTokenRow>> ListEnrollmentTokensAsync(string tenantId, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        return (await c.QueryAsync<EnrollmentTokenRow>($"SELECT {TokenColumns} FROM enrollment_tokens WHERE tenant_id = @tenantId ORDER BY created_at DESC", new { tenantId })).ToList();
+    }
+
+    public static Task<EnrollmentTokenRow?> FindEnrollmentTokenAsync(DbConnection c, DbTransaction? tx, string tenantId, string id) =>
+        c.QuerySingleOrDefaultAsync<EnrollmentTokenRow>($"SELECT {TokenColumns} FROM enrollment_tokens WHERE tenant_id = @tenantId AND id = @id", new { tenantId, id }, tx);
+
+    /// <summary>The token for a presented secret, locked for the use count on PostgreSQL.</summary>
+    public Task<EnrollmentTokenRow?> FindEnrollmentTokenBySecretAsync(DbConnection c, DbTransaction tx, string secret) =>
+        c.QuerySingleOrDefaultAsync<EnrollmentTokenRow>(
+            $"SELECT {TokenColumns} FROM enrollment_tokens WHERE token_hash = @hash" + db.Dialect.ForUpdate, new { hash = Auth.TokenStore.Hash(secret) }, tx);
+
+    public static Task UseEnrollmentTokenAsync(DbConnection c, DbTransaction tx, string id) =>
+        c.ExecuteAsync("UPDATE enrollment_tokens SET uses = uses + 1 WHERE id = @id", new { id }, tx);
+
+    public static Task RevokeEnrollmentTokenAsync(DbConnection c, DbTransaction tx, string tenantId, string id, DateTimeOffset at) =>
+        c.ExecuteAsync("UPDATE enrollment_tokens SET revoked_at = @at WHERE tenant_id = @tenantId AND id = @id AND revoked_at IS NULL", new { tenantId, id, at }, tx);
+
+    public static Task<bool> NameTakenAsync(DbConnection c, DbTransaction tx, string tenantId, string name) =>
+        c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM nodes WHERE tenant_id = @tenantId AND name = @name AND removed_at IS NULL", new { tenantId, name }, tx)
+            .ContinueWith(t => t.Result > 0, TaskScheduler.Default);
+}

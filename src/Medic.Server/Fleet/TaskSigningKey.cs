@@ -1,0 +1,40 @@
+using System.Security.Cryptography;
+using Medic.Contracts.Agent;
+
+namespace Medic.Server.Fleet;
+
+/// <summary>
+/// The control plane's ECDSA P-256 task-signing key: a 0600 PEM file in the data directory, never
+/// in the database. Agents pin its public half at enrollment.
+/// </summary>
+public sealed class TaskSigningKey : IDisposable
+{
+    private readonly ECDsa _key;
+
+    private TaskSigningKey(ECDsa key) => _key = key;
+
+    public string PublicKey => TaskSigning.PublicKey(_key);
+
+    public static TaskSigningKey LoadOrCreate(string path)
+    {
+        var key = ECDsa.Create();
+        if (File.Exists(path))
+        {
+            key.ImportFromPem(File.ReadAllText(path));
+            return new TaskSigningKey(key);
+        }
+
+        key.GenerateKey(ECCurve.NamedCurves.nistP256);
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite };
+        using (var writer = new StreamWriter(new FileStream(path, options)))
+        {
+            writer.Write(key.ExportPkcs8PrivateKeyPem());
+        }
+
+        return new TaskSigningKey(key);
+    }
+
+    public SignedTask Sign(TaskSpec spec) => TaskSigning.Sign(_key, spec);
+
+    public void Dispose() => _key.Dispose();
+}

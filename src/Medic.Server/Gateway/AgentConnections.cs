@@ -1,0 +1,114 @@
+using System.Collections.Concurrent;
+using System.Net.WebSockets;
+using System.Text.Json;
+using System.Threading.Channels;
+using Medic.Contracts.Agent;
+
+namespace Medic.Server.Gateway;
+
+/// <summary>One connected agent: its socket, and a lock so frames from several senders never interleave.</summary>
+public sealed class AgentConnection(string nodeId, string tenantId, string name, WebSocket socket)
+{
+    private readonly SemaphoreSlim _send = new(1, 1);
+
+    public string NodeId { get; } = nodeId;
+    public string TenantId { get; } = tenantId;
+    public string Name { get; } = name;
+    public WebSocket Socket { get; } = socket;
+
+    public async Task SendAsync(ServerMessage message, CancellationToken ct)
+    {
+        var bytes = JsonSerializer.SerializeToUtf8Bytes(message, AgentJson.Default.ServerMessage);
+        await _send.WaitAsync(ct);
+        try
+        {
+            await Socket.SendAsync(bytes, WebSocketMessageType.Text, endOfMessage: true, ct);
+        }
+        finally
+        {
+            _send.Release();
+        }
+    }
+}
+
+/// <summary>
+/// The agents connected to this replica, and the tasks waiting for their output. A task's output
+/// and result frames are delivered to the channel of its task id.
+/// </summary>
+public sealed class AgentConnections
+{
+    private readonly ConcurrentDictionary<string, AgentConnection> _byNode = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Channel<AgentMessage>> _tasks = new(StringComparer.Ordinal);
+
+    public int Count => _byNode.Count;
+
+    /// <summary>Registers a connection; an older one for the same node (a reconnect racing a dead socket) is closed.</summary>
+    public async Task RegisterAsync(AgentConnection connection)
+    {
+        AgentConnection? previous = null;
+        _byNode.AddOrUpdate(connection.NodeId, connection, (_, old) => { previous = old; return connection; });
+        if (previous is not null)
+        {
+            await CloseAsync(previous, "replaced by a newer connection from the same node");
+        }
+    }
+
+    /// <summary>Removes the connection if it is still the registered one; returns whether it was.</summary>
+    public bool Unregister(AgentConnection connection) =>
+        _byNode.TryRemove(new KeyValuePair<string, AgentConnection>(connection.NodeId, connection));
+
+    public bool TryGet(string nodeId, out AgentConnection connection) => _byNode.TryGetValue(nodeId, out connection!);
+
+    public async Task DisconnectAsync(string nodeId, string reason)
+    {
+        if (_byNode.TryRemove(nodeId, out var connection))
+        {
+            await CloseAsync(connection, reason);
+        }
+    }
+
+    private static async Task CloseAsync(AgentConnection connection, string reason)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            if (connection.Socket.State == WebSocketState.Open)
+            {
+                await connection.Socket.CloseOutputAsync(WebSocketCloseStatus.PolicyViolation, reason, timeout.Token);
+            }
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException)
+        {
+        }
+        finally
+        {
+            connection.Socket.Abort();
+        }
+    }
+
+    /// <summary>Opens the channel a task's output and result arrive on; dispose the returned handle when done.</summary>
+    public TaskSubscription Subscribe(string taskId)
+    {
+        var channel = Channel.CreateBounded<AgentMessage>(new BoundedChannelOptions(1024) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
+        _tasks[taskId] = channel;
+        return new TaskSubscription(this, taskId, channel.Reader);
+    }
+
+    internal async ValueTask DeliverAsync(string taskId, AgentMessage message, CancellationToken ct)
+    {
+        if (_tasks.TryGetValue(taskId, out var channel))
+        {
+            await channel.Writer.WriteAsync(message, ct);
+        }
+    }
+
+    /// <summary>Ends every task still waiting on a node that went away, so no caller waits forever.</summary>
+    internal void Complete(string taskId) => _tasks.TryRemove(taskId, out _);
+
+    public sealed class TaskSubscription(AgentConnections owner, string taskId, ChannelReader<AgentMessage> reader) : IDisposable
+    {
+        public ChannelReader<AgentMessage> Reader { get; } = reader;
+
+        public void Dispose() => owner.Complete(taskId);
+    }
+}

@@ -1,0 +1,155 @@
+using System.Buffers;
+using System.Net.WebSockets;
+using System.Text.Json;
+using Medic.Contracts;
+using Medic.Contracts.Agent;
+using Medic.Server.Audit;
+using Medic.Server.Fleet;
+using Medic.Server.Hosting;
+using Medic.Server.Storage;
+using Microsoft.Extensions.Options;
+
+namespace Medic.Server.Gateway;
+
+/// <summary>
+/// <c>/agent/v1/connect</c>: one WebSocket per agent, authenticated by its node credential. The
+/// agent sends hello (facts), heartbeats (metrics) and task output; the server sends tasks.
+/// </summary>
+public static partial class AgentGateway
+{
+    private const int MaxFrameBytes = 4 * 1024 * 1024;
+
+    public static IEndpointRouteBuilder MapAgentGateway(this IEndpointRouteBuilder app)
+    {
+        app.Map("/agent/v1/connect", ConnectAsync).AllowAnonymous().WithTags("Agent").ExcludeFromDescription();
+        return app;
+    }
+
+    private static async Task ConnectAsync(HttpContext http, NodeStore nodes, AgentConnections connections, Database db, AuditLog audit,
+        TimeProvider time, IOptions<MedicOptions> options, ILoggerFactory loggers)
+    {
+        var log = loggers.CreateLogger("Medic.Gateway");
+        if (!http.WebSockets.IsWebSocketRequest)
+        {
+            await Problems.WriteAsync(http, StatusCodes.Status400BadRequest, "Not a WebSocket request", "This endpoint speaks the agent protocol over a WebSocket.", "run medic-agent, which connects here");
+            return;
+        }
+
+        var header = http.Request.Headers.Authorization.ToString();
+        var credential = header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) ? header["Bearer ".Length..].Trim() : "";
+        var node = credential.Length is > 0 and < 200 ? await nodes.FindByCredentialAsync(credential, http.RequestAborted) : null;
+        if (node is null)
+        {
+            http.Response.Headers.WWWAuthenticate = "Bearer";
+            await Problems.WriteAsync(http, StatusCodes.Status401Unauthorized, "Unknown node credential",
+                "The node credential is not known or the server was removed.", "enroll the agent again: medic-agent enroll --server URL --token T");
+            return;
+        }
+
+        using var socket = await http.WebSockets.AcceptWebSocketAsync();
+        var connection = new AgentConnection(node.Id, node.TenantId, node.Name, socket);
+        await connections.RegisterAsync(connection);
+        LogConnected(log, node.Id, node.Name, http.Connection.RemoteIpAddress?.ToString());
+        await SetStatusAsync(db, audit, node, NodeStatus.Online, "connected", http.Connection.RemoteIpAddress?.ToString(), time);
+        var closeReason = "disconnected";
+        try
+        {
+            await connection.SendAsync(new Welcome(node.Id, options.Value.Agents.HeartbeatSeconds), http.RequestAborted);
+            await ReceiveLoopAsync(connection, nodes, connections, time, log, http.RequestAborted);
+        }
+        catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or JsonException or InvalidDataException)
+        {
+            closeReason = ex is JsonException or InvalidDataException ? "protocol error: " + ex.Message : "connection lost";
+            LogDropped(log, node.Id, closeReason);
+        }
+        finally
+        {
+            if (connections.Unregister(connection))
+            {
+                await SetStatusAsync(db, audit, node, NodeStatus.Offline, closeReason, http.Connection.RemoteIpAddress?.ToString(), time);
+            }
+        }
+    }
+
+    private static async Task ReceiveLoopAsync(AgentConnection connection, NodeStore nodes, AgentConnections connections, TimeProvider time, ILogger log, CancellationToken ct)
+    {
+        var buffer = new ArrayBufferWriter<byte>(16 * 1024);
+        while (true)
+        {
+            buffer.ResetWrittenCount();
+            ValueWebSocketReceiveResult result;
+            do
+            {
+                result = await connection.Socket.ReceiveAsync(buffer.GetMemory(16 * 1024), ct);
+                buffer.Advance(result.Count);
+                if (buffer.WrittenCount > MaxFrameBytes) throw new InvalidDataException($"a frame exceeded {MaxFrameBytes} bytes");
+            }
+            while (!result.EndOfMessage);
+
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                return;
+            }
+
+            var message = JsonSerializer.Deserialize(buffer.WrittenSpan, AgentJson.Default.AgentMessage)
+                ?? throw new InvalidDataException("empty frame");
+            var now = time.GetUtcNow();
+            switch (message)
+            {
+                case Hello hello:
+                    await nodes.RecordFactsAsync(connection.NodeId, hello.Facts, now, ct);
+                    break;
+                case Heartbeat heartbeat:
+                    await nodes.RecordHeartbeatAsync(connection.NodeId, heartbeat.Metrics, now, ct);
+                    break;
+                case TaskOutput output:
+                    await connections.DeliverAsync(output.TaskId, output, ct);
+                    break;
+                case TaskResult taskResult:
+                    await connections.DeliverAsync(taskResult.TaskId, taskResult, ct);
+                    break;
+                case AgentEvent ev:
+                    LogAgentEvent(log, connection.NodeId, ev.Kind, ev.Message);
+                    break;
+            }
+        }
+    }
+
+    /// <summary>Records an online/offline transition once, with its audit entry.</summary>
+    internal static async Task SetStatusAsync(Database db, AuditLog audit, NodeRow node, string status, string reason, string? address, TimeProvider time) =>
+        await db.WriteAsync(async (c, tx) =>
+        {
+            if (await NodeStore.SetStatusAsync(c, tx, node.Id, status, time.GetUtcNow()))
+            {
+                await audit.AppendAsync(c, tx, new AuditRecord(node.TenantId, "system", "server." + status, "server:" + node.Id, AuditOutcomes.Success, address,
+                    new Dictionary<string, string> { ["name"] = node.Name, ["reason"] = reason }));
+            }
+        });
+
+    [LoggerMessage(1, LogLevel.Information, "Agent {NodeId} ({Name}) connected from {Address}")]
+    private static partial void LogConnected(ILogger log, string nodeId, string name, string? address);
+
+    [LoggerMessage(2, LogLevel.Information, "Agent {NodeId} dropped: {Reason}")]
+    private static partial void LogDropped(ILogger log, string nodeId, string reason);
+
+    [LoggerMessage(3, LogLevel.Information, "Agent {NodeId} event {Kind}: {Message}")]
+    private static partial void LogAgentEvent(ILogger log, string nodeId, string kind, string message);
+}
+
+/// <summary>Marks online servers offline after three missed heartbeats, and drops their half-open sockets.</summary>
+internal sealed class OfflineSweeper(NodeStore nodes, AgentConnections connections, Database db, AuditLog audit, TimeProvider time, IOptions<MedicOptions> options) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var heartbeat = TimeSpan.FromSeconds(options.Value.Agents.HeartbeatSeconds);
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(Math.Clamp(heartbeat.TotalSeconds / 3, 1, 5)), time);
+        while (await timer.WaitForNextTickAsync(stoppingToken))
+        {
+            foreach (var node in await nodes.SilentSinceAsync(time.GetUtcNow() - 3 * heartbeat, stoppingToken))
+            {
+                await AgentGateway.SetStatusAsync(db, audit, node, NodeStatus.Offline, "missed 3 heartbeats", null, time);
+                await connections.DisconnectAsync(node.Id, "missed 3 heartbeats");
+            }
+        }
+    }
+}
