@@ -51,6 +51,11 @@ public sealed class BadInputTests
         new("login without password", "POST", "/api/v1/auth/token", JsonText("""{"username":"admin"}"""), HttpStatusCode.BadRequest, Authenticated: false),
         new("login with NUL in username", "POST", "/api/v1/auth/token", JsonText("""{"username":"adm\u0000in","password":"whatever-password"}"""), HttpStatusCode.BadRequest, Authenticated: false),
         new("login with over-long password", "POST", "/api/v1/auth/token", JsonText($$"""{"username":"admin","password":"{{new string('p', 1001)}}"}"""), HttpStatusCode.BadRequest, Authenticated: false),
+        new("enrollment token with zero uses", "POST", "/api/v1/enrollment-tokens", JsonText("""{"uses":0}"""), HttpStatusCode.BadRequest, DetailMentions: "uses"),
+        new("enrollment token with a bad tag key", "POST", "/api/v1/enrollment-tokens", JsonText("""{"tags":{"Bad Key":"x"}}"""), HttpStatusCode.BadRequest, DetailMentions: "tag key"),
+        new("server tags with a bad value", "PUT", "/api/v1/servers/web-1/tags", JsonText("""{"tags":{"env":"prod\u0000"}}"""), HttpStatusCode.BadRequest, DetailMentions: "tag value"),
+        new("enroll with an unknown token", "POST", "/agent/v1/enroll", JsonText("""{"token":"mde_unknown","name":"web-1"}"""), HttpStatusCode.Unauthorized, Authenticated: false, DetailMentions: "not known"),
+        new("enroll with a NUL in the name", "POST", "/agent/v1/enroll", JsonText("""{"token":"mde_unknown","name":"web\u0000"}"""), HttpStatusCode.BadRequest, Authenticated: false, DetailMentions: "name"),
         new("audit limit out of range", "GET", "/api/v1/audit?limit=0", () => null, HttpStatusCode.BadRequest, DetailMentions: "limit"),
         new("audit since not a time", "GET", "/api/v1/audit?since=yesterday", () => null, HttpStatusCode.BadRequest, DetailMentions: "since"),
         new("audit actor with NUL", "GET", "/api/v1/audit?actor=user%3Aadmin%00", () => null, HttpStatusCode.BadRequest, DetailMentions: "actor"),
@@ -116,7 +121,9 @@ public sealed class BadInputTests
     private static async Task<string> StoredStateAsync(MedicServer server) =>
         await server.Database.SnapshotAsync("tenants")
         + await server.Database.SnapshotAsync("users")
-        + await server.Database.SnapshotAsync("api_tokens");
+        + await server.Database.SnapshotAsync("api_tokens")
+        + await server.Database.SnapshotAsync("enrollment_tokens")
+        + await server.Database.SnapshotAsync("nodes");
 
     private static async Task<AuditEntry> NewestAuditEntryAsync(MedicServer server)
     {

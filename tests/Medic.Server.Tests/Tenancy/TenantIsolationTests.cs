@@ -25,7 +25,10 @@ public sealed class TenantIsolationTests
         string Username,
         string AdminTokenId,
         string UserTokenId,
-        string RevokedTokenId);
+        string RevokedTokenId,
+        string EnrollmentTokenId,
+        string ServerId,
+        string ServerName);
 
     /// <summary>
     /// How to probe one endpoint: the route values to try (each a complete set, all belonging to
@@ -58,6 +61,12 @@ public sealed class TenantIsolationTests
         ["POST /api/v1/users/{id}/password"] = new(t => [Route("id", t.UserId), Route("id", t.Username), Route("id", t.AdminId)], Body: """{"password":"taken-over-password"}"""),
         ["GET /api/v1/tokens/{id}"] = new(t => [Route("id", t.AdminTokenId), Route("id", t.UserTokenId), Route("id", t.RevokedTokenId)]),
         ["DELETE /api/v1/tokens/{id}"] = new(t => [Route("id", t.AdminTokenId), Route("id", t.UserTokenId)]),
+        ["DELETE /api/v1/enrollment-tokens/{id}"] = new(t => [Route("id", t.EnrollmentTokenId)]),
+        ["GET /api/v1/servers/{id}"] = new(t => [Route("id", t.ServerId), Route("id", t.ServerName)]),
+        ["PUT /api/v1/servers/{id}/tags"] = new(t => [Route("id", t.ServerId), Route("id", t.ServerName)], Body: """{"tags":{"owner":"globex"}}"""),
+        ["POST /api/v1/servers/{id}/drain"] = new(t => [Route("id", t.ServerId), Route("id", t.ServerName)]),
+        ["POST /api/v1/servers/{id}/undrain"] = new(t => [Route("id", t.ServerId), Route("id", t.ServerName)]),
+        ["DELETE /api/v1/servers/{id}"] = new(t => [Route("id", t.ServerId), Route("id", t.ServerName)]),
         ["GET /api/v1/tenants/{slug}"] = new(t => [Route("slug", t.Slug)], Isolated: [HttpStatusCode.Forbidden, HttpStatusCode.NotFound]),
         ["GET /openapi/{documentName}.json"] = new(_ => [Route("documentName", "v1")], Isolated: [HttpStatusCode.OK],
             NotTenantData: "the API description is public and the same for everyone"),
@@ -134,7 +143,19 @@ public sealed class TenantIsolationTests
         var revoked = await TokenAsync(acmeAdmin, "acme-old");
         (await acmeAdmin.DeleteAsync($"/api/v1/tokens/{revoked}")).StatusCode.ShouldBe(HttpStatusCode.OK);
 
-        return (new TenantOne(admin.TenantId, "acme", admin.UserId, admin.Username, ann.Id, ann.Username, adminToken, annToken, revoked), globexAdmin);
+        async Task<EnrollmentTokenCreatedResponse> EnrollmentTokenAsync()
+        {
+            using var response = await acmeAdmin.PostAsync("/api/v1/enrollment-tokens", Json.Raw("""{"tags":{"env":"prod"}}"""));
+            return await response.ReadAsync(MedicJson.Default.EnrollmentTokenCreatedResponse, HttpStatusCode.Created);
+        }
+
+        var used = await EnrollmentTokenAsync();
+        var unused = await EnrollmentTokenAsync();
+        using var enroll = await server.Client().PostAsync("/agent/v1/enroll", Json.Raw($$"""{"token":"{{used.Secret}}","name":"acme-web-1"}"""));
+        var node = await enroll.ReadAsync(Medic.Contracts.Agent.AgentJson.Default.EnrollResponse);
+
+        return (new TenantOne(admin.TenantId, "acme", admin.UserId, admin.Username, ann.Id, ann.Username, adminToken, annToken, revoked,
+            unused.Token.Id, node.NodeId, node.Name), globexAdmin);
     }
 
     private static async Task<string> TenantStateAsync(TestDatabase db, string tenantId)
@@ -143,6 +164,8 @@ public sealed class TenantIsolationTests
         return await db.SnapshotAsync("tenants", "id = @t", t)
             + await db.SnapshotAsync("users", "tenant_id = @t", t)
             + await db.SnapshotAsync("api_tokens", "tenant_id = @t", t)
+            + await db.SnapshotAsync("enrollment_tokens", "tenant_id = @t", t)
+            + await db.SnapshotAsync("nodes", "tenant_id = @t", t)
             + await db.SnapshotAsync("audit_log", "chain = @t", t)
             + await db.SnapshotAsync("audit_heads", "chain = @t", t);
     }
@@ -190,7 +213,7 @@ public sealed class TenantIsolationTests
                 else if (probe.NotTenantData is null)
                 {
                     // A refusal may echo the id that was asked for, but nothing else of tenant one.
-                    foreach (var secret in new[] { "Ann of Acme", one.TenantId }.Where(s => !values.ContainsValue(s)))
+                    foreach (var secret in new[] { "Ann of Acme", one.TenantId, one.ServerName }.Where(s => !values.ContainsValue(s)))
                     {
                         if (body.Contains(secret, StringComparison.Ordinal))
                         {
@@ -241,11 +264,15 @@ public sealed class TenantIsolationTests
         using var users = await secondAdmin.GetAsync("/api/v1/users");
         using var tokens = await secondAdmin.GetAsync("/api/v1/tokens");
         using var audit = await secondAdmin.GetAsync("/api/v1/audit?limit=500");
+        using var servers = await secondAdmin.GetAsync("/api/v1/servers");
+        using var enrollmentTokens = await secondAdmin.GetAsync("/api/v1/enrollment-tokens");
 
         (await users.ReadAsync(MedicJson.Default.IReadOnlyListUserResponse)).Select(u => u.Username).ShouldBe(["globex-admin"]);
         (await tokens.ReadAsync(MedicJson.Default.IReadOnlyListTokenResponse)).ShouldAllBe(t => t.Username == "globex-admin");
         var entries = (await audit.ReadAsync(MedicJson.Default.AuditPage)).Items;
         entries.ShouldNotBeEmpty();
         entries.ShouldAllBe(e => e.Chain != one.TenantId && e.TenantId != one.TenantId);
+        (await servers.ReadAsync(MedicJson.Default.IReadOnlyListServerResponse)).ShouldBeEmpty();
+        (await enrollmentTokens.ReadAsync(MedicJson.Default.IReadOnlyListEnrollmentTokenResponse)).ShouldBeEmpty();
     }
 }
