@@ -120,6 +120,7 @@ public sealed class MigrationTests
     public async Task Readyz_answers_503_when_the_database_is_gone()
     {
         await using var server = await MedicServer.StartAsync(TestDatabase.Postgres, logInAdmin: false);
+        server.ServerFaultsExpected = true;
         var name = await server.Database.ScalarAsync<string>("SELECT current_database()");
         await using (var admin = new Npgsql.NpgsqlConnection(new Npgsql.NpgsqlConnectionStringBuilder(server.Database.Url) { Database = "postgres", Pooling = false }.ConnectionString))
         {
