@@ -23,6 +23,7 @@ namespace Medic.Cli
             root.Subcommands.Add(AuditCommands.Audit());
             root.Subcommands.Add(FleetCommands.EnrollToken());
             root.Subcommands.Add(FleetCommands.Servers());
+            root.Subcommands.Add(FleetCommands.Diag());
             root.Subcommands.Add(DoctorCommand.Create());
 
             var parse = root.Parse(args);

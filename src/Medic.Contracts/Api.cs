@@ -121,6 +121,8 @@ public sealed record AuditVerificationReport(bool Ok, IReadOnlyList<AuditVerific
 [JsonSerializable(typeof(ServerResponse))]
 [JsonSerializable(typeof(IReadOnlyList<ServerResponse>))]
 [JsonSerializable(typeof(SetTagsRequest))]
+[JsonSerializable(typeof(DiagRequest))]
+[JsonSerializable(typeof(TaskRunResponse))]
 public sealed partial class MedicJson : JsonSerializerContext;
 
 /// <summary>RFC 9457 problem details as the CLI reads them.</summary>

@@ -33,3 +33,20 @@ public sealed record ServerResponse(
 
 /// <summary>Tags to set; a null value removes the tag.</summary>
 public sealed record SetTagsRequest(IReadOnlyDictionary<string, string?> Tags);
+
+public sealed record DiagRequest(string Verb, IReadOnlyDictionary<string, string>? Args = null, int? TimeoutSeconds = null);
+
+/// <summary>
+/// One task's outcome on one server. <c>Status</c>: completed, timeout, refused (by the agent's
+/// signature checks or local policy, with the rule in <c>Reason</c>), failed, or offline.
+/// </summary>
+public sealed record TaskRunResponse(
+    string TaskId,
+    string Server,
+    string Status,
+    int? ExitCode,
+    long DurationMs,
+    bool Truncated,
+    string? Reason,
+    string Stdout,
+    string Stderr);

@@ -185,6 +185,62 @@ internal static class FleetCommands
         return command;
     }
 
+    public static Command Diag()
+    {
+        var server = new Argument<string>("server") { Description = "Server name or id" };
+        var verb = new Argument<string>("verb") { Description = "Diagnostic verb: system, disk, largest-dirs, top-cpu, top-mem, service-status, journal, file-tail, ports, tcp-probe, http-probe, dns, updates, oom-kills, tls-expiry" };
+        var args = new Argument<string[]>("args") { Description = "Arguments as name=value, e.g. unit=nginx lines=100", Arity = ArgumentArity.ZeroOrMore };
+        var timeout = new Option<int?>("--timeout") { Description = "Seconds to wait for the result (default 60)" };
+        var json = Shared.JsonOption();
+        var command = new Command("diag", "Run a read-only diagnostic verb on a server through its agent") { server, verb, args, timeout, json };
+        command.SetAction(async (parse, ct) =>
+        {
+            var parsed = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var pair in parse.GetValue(args) ?? [])
+            {
+                var parts = pair.Split('=', 2);
+                if (parts.Length != 2 || parts[0].Length == 0) throw new CliException($"'{pair}' is not name=value", "pass arguments as name=value, e.g. unit=nginx");
+                parsed[parts[0]] = parts[1];
+            }
+
+            using var client = Shared.RequireSession(parse).Client(TimeSpan.FromSeconds((parse.GetValue(timeout) ?? 60) + 30));
+            var result = await client.SendAsync(HttpMethod.Post, $"/api/v1/servers/{Shared.Escape(parse.GetValue(server)!)}/diag",
+                new DiagRequest(parse.GetValue(verb)!, parsed, parse.GetValue(timeout)), Medic.Contracts.MedicJson.Default.DiagRequest, ApiClient.Json.TaskRunResponse, ct);
+            if (parse.GetValue(json))
+            {
+                Output.Json(result, ApiClient.Json.TaskRunResponse);
+            }
+            else
+            {
+                Console.Out.Write(result.Stdout);
+                Console.Error.Write(result.Stderr);
+            }
+
+            return ReportTask(result);
+        });
+        return command;
+    }
+
+    /// <summary>Prints why a task did not complete cleanly, and turns that into the exit code.</summary>
+    internal static int ReportTask(TaskRunResponse result)
+    {
+        if (result.Status == "completed" && result.ExitCode is 0 or null)
+        {
+            return ExitCodes.Ok;
+        }
+
+        var cause = result.Status == "completed" ? $"{result.Server}: exited with {result.ExitCode}" : $"{result.Server}: {result.Status}: {result.Reason}";
+        var remedy = result.Status switch
+        {
+            "offline" => "check the agent on that server: systemctl status medic-agent",
+            "refused" => "the agent's local policy or signature checks refused it; see docs/agent.md",
+            "timeout" => "raise --timeout, or check what the command waits on",
+            _ => "see the output above",
+        };
+        Shared.PrintError(cause, remedy);
+        return ExitCodes.CheckFailed;
+    }
+
     private static string Percent(long used, long total) => total > 0 ? (100.0 * used / total).ToString("0", CultureInfo.InvariantCulture) + "%" : "-";
 
     internal static string FormatTags(IReadOnlyDictionary<string, string> tags) =>

@@ -76,6 +76,7 @@ public static class MedicApp
         services.AddSingleton(_ => TaskSigningKey.LoadOrCreate(options.TaskSigningKeyPath));
         services.AddSingleton<NodeStore>();
         services.AddSingleton<AgentConnections>();
+        services.AddSingleton<TaskDispatcher>();
         services.AddHostedService<OfflineSweeper>();
 
         services.ConfigureHttpJsonOptions(o => ConfigureJson(o.SerializerOptions));
@@ -136,6 +137,7 @@ public static class MedicApp
         app.MapAudit();
         app.MapEnrollment();
         app.MapServers();
+        app.MapDiag();
         app.MapAgentGateway();
         app.MapConsole();
         return app;

@@ -1,0 +1,79 @@
+using System.Text;
+using Medic.Contracts;
+using Medic.Contracts.Agent;
+using Medic.Server.Fleet;
+using Medic.Server.Hosting;
+using TaskStatus = Medic.Contracts.Agent.TaskStatus;
+
+namespace Medic.Server.Gateway;
+
+/// <summary>
+/// Sends one signed task to one connected agent and waits, bounded, for its result. A node that
+/// is not connected answers <c>offline</c>; one that never answers, <c>timeout</c>: no caller hangs.
+/// </summary>
+public sealed class TaskDispatcher(AgentConnections connections, TaskSigningKey signing, TimeProvider time)
+{
+    public const long DefaultOutputCap = 1024 * 1024;
+
+    /// <summary>Extra time for the agent to report after the task's own timeout.</summary>
+    private static readonly TimeSpan Grace = TimeSpan.FromSeconds(15);
+
+    public async Task<TaskRunResponse> RunAsync(NodeRow node, TaskKind kind, IReadOnlyList<string> argv, string? verb, IReadOnlyDictionary<string, string>? args,
+        int timeoutSeconds, Func<TaskOutput, ValueTask>? onOutput, CancellationToken ct)
+    {
+        var taskId = Ids.New("tsk");
+        if (node.Drained)
+        {
+            return new TaskRunResponse(taskId, node.Name, "refused", null, 0, false, "the server is drained (medic servers undrain to send it tasks)", "", "");
+        }
+
+        if (!connections.TryGet(node.Id, out var connection))
+        {
+            return new TaskRunResponse(taskId, node.Name, "offline", null, 0, false, "the server's agent is not connected", "", "");
+        }
+
+        var now = time.GetUtcNow();
+        var spec = new TaskSpec(taskId, node.Id, Ids.Secret(16), now, now.AddSeconds(timeoutSeconds) + Grace, kind, argv, verb, args, timeoutSeconds, DefaultOutputCap);
+        using var subscription = connections.Subscribe(taskId);
+        var stdout = new StringBuilder();
+        var stderr = new StringBuilder();
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(TimeSpan.FromSeconds(timeoutSeconds) + Grace);
+        try
+        {
+            await connection.SendAsync(new TaskOffer(signing.Sign(spec)), deadline.Token);
+            await foreach (var message in subscription.Reader.ReadAllAsync(deadline.Token))
+            {
+                switch (message)
+                {
+                    case TaskOutput output:
+                        (output.Stream == "stderr" ? stderr : stdout).Append(output.Data);
+                        if (onOutput is not null) await onOutput(output);
+                        break;
+                    case TaskResult result:
+                        return new TaskRunResponse(taskId, node.Name, StatusName(result.Status), result.ExitCode, result.DurationMs, result.Truncated, result.Reason,
+                            stdout.ToString(), stderr.ToString());
+                }
+            }
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return new TaskRunResponse(taskId, node.Name, "timeout", null, (long)(time.GetUtcNow() - now).TotalMilliseconds, false,
+                $"no result from the agent within {timeoutSeconds + Grace.TotalSeconds:0} s", stdout.ToString(), stderr.ToString());
+        }
+        catch (System.Net.WebSockets.WebSocketException ex)
+        {
+            return new TaskRunResponse(taskId, node.Name, "offline", null, 0, false, "the link to the agent broke: " + ex.Message, stdout.ToString(), stderr.ToString());
+        }
+
+        return new TaskRunResponse(taskId, node.Name, "failed", null, 0, false, "the agent went away before reporting a result", stdout.ToString(), stderr.ToString());
+    }
+
+    public static string StatusName(TaskStatus status) => status switch
+    {
+        TaskStatus.Completed => "completed",
+        TaskStatus.Timeout => "timeout",
+        TaskStatus.Refused => "refused",
+        _ => "failed",
+    };
+}
