@@ -67,6 +67,7 @@ public sealed class TenantIsolationTests
         ["POST /api/v1/servers/{id}/drain"] = new(t => [Route("id", t.ServerId), Route("id", t.ServerName)]),
         ["POST /api/v1/servers/{id}/undrain"] = new(t => [Route("id", t.ServerId), Route("id", t.ServerName)]),
         ["DELETE /api/v1/servers/{id}"] = new(t => [Route("id", t.ServerId), Route("id", t.ServerName)]),
+        ["POST /api/v1/servers/{id}/diag"] = new(t => [Route("id", t.ServerId), Route("id", t.ServerName)], Body: """{"verb":"disk"}"""),
         ["GET /api/v1/tenants/{slug}"] = new(t => [Route("slug", t.Slug)], Isolated: [HttpStatusCode.Forbidden, HttpStatusCode.NotFound]),
         ["GET /openapi/{documentName}.json"] = new(_ => [Route("documentName", "v1")], Isolated: [HttpStatusCode.OK],
             NotTenantData: "the API description is public and the same for everyone"),
