@@ -1,3 +1,5 @@
+using Medic.Agent.Policy;
+
 namespace Medic.Agent;
 
 /// <summary>Entry point shared by the <c>medic-agent</c> executable and <c>medic agent</c>.</summary>
@@ -5,9 +7,111 @@ public static class AgentProgram
 {
     public static string Version { get; } = typeof(AgentProgram).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
 
-    public static Task<int> RunAsync(string[] args)
+    private const string Usage = """
+        usage:
+          medic-agent enroll --server URL --token TOKEN [--name NAME] [--tags k=v,...] [--config PATH]
+          medic-agent run [--config PATH] [--policy PATH]
+          medic-agent version
+        config default: /etc/medic/agent.json (or MEDIC_AGENT_CONFIG); policy default: /etc/medic/agent-policy.yaml
+        """;
+
+    public static async Task<int> RunAsync(string[] args)
     {
-        Console.Error.WriteLine("usage: medic-agent enroll --server URL --token T | run [--config PATH]");
-        return Task.FromResult(args.Length == 0 ? 2 : 2);
+        try
+        {
+            if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+            {
+                Console.Out.WriteLine(Usage);
+                return args.Length == 0 ? 2 : 0;
+            }
+
+            var options = ParseOptions(args.AsSpan(1));
+            switch (args[0])
+            {
+                case "version":
+                    Console.Out.WriteLine("medic-agent " + Version);
+                    return 0;
+                case "enroll":
+                    return await EnrollAsync(options);
+                case "run":
+                    using (var stop = new CancellationTokenSource())
+                    {
+                        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
+                        using var sigint = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+                        await RunDaemonAsync(AgentConfig.PathFrom(options.GetValueOrDefault("config")), options.GetValueOrDefault("policy"), stop.Token);
+                        Console.Out.WriteLine("medic-agent: stopped");
+                        return 0;
+                    }
+
+                default:
+                    throw new AgentException($"unknown command '{args[0]}'", "run medic-agent --help");
+            }
+        }
+        catch (AgentException ex)
+        {
+            Console.Error.WriteLine("error: " + ex.Message);
+            Console.Error.WriteLine("hint: " + ex.Remedy);
+            return 2;
+        }
+    }
+
+    /// <summary>Runs the daemon until <paramref name="ct"/> is cancelled.</summary>
+    public static Task RunDaemonAsync(string configPath, string? policyPath, CancellationToken ct)
+    {
+        var config = AgentConfig.Load(configPath);
+        var policy = AgentPolicy.Load(policyPath);
+        Console.Out.WriteLine($"medic-agent {Version}: node {config.Name} ({config.NodeId}); policy: diag={policy.Diag} service={policy.Service} exec={policy.Exec} reboot={policy.Reboot}");
+        var daemon = new AgentDaemon(config, new LocalHostProbe(), new PolicyTaskExecutor(policy), TimeProvider.System, Console.Out);
+        return daemon.RunAsync(ct);
+    }
+
+    private static async Task<int> EnrollAsync(Dictionary<string, string> options)
+    {
+        var server = options.GetValueOrDefault("server") ?? throw new AgentException("--server is required", "pass the control plane's URL: --server https://medic.example.com");
+        var token = options.GetValueOrDefault("token") ?? throw new AgentException("--token is required", "create one on the control plane: medic enroll-token create");
+        var path = AgentConfig.PathFrom(options.GetValueOrDefault("config"));
+        var facts = new LocalHostProbe().ReadFacts();
+        var name = options.GetValueOrDefault("name") ?? facts.Hostname;
+        var config = await Enrollment.EnrollAsync(server, token, name, Enrollment.ParseTags(options.GetValueOrDefault("tags")), facts, CancellationToken.None);
+        config.Save(path);
+        Console.Out.WriteLine($"Enrolled as {config.Name} ({config.NodeId}) in tenant {config.Tenant}; credential saved to {path} (mode 0600).");
+        Console.Out.WriteLine($"Start the agent with: medic-agent run --config {path}");
+        return 0;
+    }
+
+    private static Dictionary<string, string> ParseOptions(ReadOnlySpan<string> args)
+    {
+        string[] known = ["server", "token", "name", "tags", "config", "policy"];
+        var options = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < args.Length; i++)
+        {
+            var arg = args[i];
+            if (!arg.StartsWith("--", StringComparison.Ordinal))
+            {
+                throw new AgentException($"unexpected argument '{arg}'", "run medic-agent --help");
+            }
+
+            var name = arg[2..];
+            string value;
+            var eq = name.IndexOf('=', StringComparison.Ordinal);
+            if (eq >= 0)
+            {
+                value = name[(eq + 1)..];
+                name = name[..eq];
+            }
+            else if (i + 1 < args.Length)
+            {
+                value = args[++i];
+            }
+            else
+            {
+                throw new AgentException($"--{name} needs a value", "run medic-agent --help");
+            }
+
+            if (!known.Contains(name)) throw new AgentException($"unknown option --{name}", "run medic-agent --help");
+            options[name] = value;
+        }
+
+        return options;
     }
 }

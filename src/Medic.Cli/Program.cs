@@ -24,6 +24,7 @@ namespace Medic.Cli
             root.Subcommands.Add(FleetCommands.EnrollToken());
             root.Subcommands.Add(FleetCommands.Servers());
             root.Subcommands.Add(FleetCommands.Diag());
+            root.Subcommands.Add(AgentCommand());
             root.Subcommands.Add(DoctorCommand.Create());
 
             var parse = root.Parse(args);
@@ -52,6 +53,17 @@ namespace Medic.Cli
                 Shared.PrintError($"unexpected {ex.GetType().Name}: {ex.Message}", "this is a bug in medic; run again with the same arguments and report both lines");
                 return ExitCodes.Internal;
             }
+        }
+
+        /// <summary><c>medic agent ...</c> is <c>medic-agent ...</c>: the same code, for machines that have the CLI.</summary>
+        private static Command AgentCommand()
+        {
+            var command = new Command("agent", "Run the agent on this machine: medic agent enroll|run|version (same as medic-agent)")
+            {
+                TreatUnmatchedTokensAsErrors = false,
+            };
+            command.SetAction(parse => Medic.Agent.AgentProgram.RunAsync([.. parse.UnmatchedTokens]));
+            return command;
         }
 
         private static IEnumerable<string> CommandPath(Command command, Command root)

@@ -98,9 +98,14 @@ internal static class HostCommands
         }
 
         lines.Add($"  Console sign-in:  {url}/login");
+        Task? localAgent = null;
+        using var stopAgent = new CancellationTokenSource();
         if (writeLocalContext)
         {
             lines.Add(await LogInLocalCliAsync(bootstrap, url));
+            var (line, start) = await PrepareLocalAgentAsync(bootstrap, options.DataDir, url);
+            lines.Add(line);
+            localAgent = start?.Invoke(stopAgent.Token);
         }
         else
         {
@@ -112,8 +117,57 @@ internal static class HostCommands
         Console.Out.Flush();
 
         await app.WaitForShutdownAsync();
+        if (localAgent is not null)
+        {
+            await stopAgent.CancelAsync();
+            await localAgent.WaitAsync(TimeSpan.FromSeconds(10)).ContinueWith(_ => { }, TaskScheduler.Default);
+        }
+
         Console.Out.WriteLine("Medic stopped.");
         return ExitCodes.Ok;
+    }
+
+    /// <summary>
+    /// Enrolls this machine's agent on first run (a one-use token, through the real enrollment
+    /// endpoint), writes its policy with <c>exec</c> granted, and returns how to start it in-process.
+    /// </summary>
+    private static async Task<(string Line, Func<CancellationToken, Task>? Start)> PrepareLocalAgentAsync(Bootstrap bootstrap, string dataDir, string url)
+    {
+        var configPath = Path.Combine(dataDir, "agent.json");
+        var policyPath = Path.Combine(dataDir, "agent-policy.yaml");
+        try
+        {
+            if (!File.Exists(configPath))
+            {
+                var token = await bootstrap.IssueLocalEnrollmentTokenAsync();
+                var facts = new Medic.Agent.LocalHostProbe().ReadFacts();
+                var config = await Medic.Agent.Enrollment.EnrollAsync(url, token, facts.Hostname, new Dictionary<string, string>(), facts, CancellationToken.None);
+                config.Save(configPath);
+            }
+
+            if (!File.Exists(policyPath))
+            {
+                await File.WriteAllTextAsync(policyPath, """
+                    # Policy of the agent that 'medic up' runs for this machine. See docs/agent.md.
+                    # exec is granted because you run Medic on this machine yourself; set it to false to forbid
+                    # arbitrary commands from the control plane.
+                    diag: true
+                    service: true
+                    exec: true
+                    reboot: false
+
+                    """);
+            }
+
+            var name = Medic.Agent.AgentConfig.Load(configPath).Name;
+            var exec = Medic.Agent.Policy.AgentPolicy.Load(policyPath).Exec;
+            return ($"  Agent:            this machine is server '{name}'{(exec ? $"; exec is granted by {policyPath}" : "")}",
+                ct => Task.Run(() => Medic.Agent.AgentProgram.RunDaemonAsync(configPath, policyPath, ct), CancellationToken.None));
+        }
+        catch (Exception ex) when (ex is Medic.Agent.AgentException or ConfigException or IOException)
+        {
+            return ($"  Agent:            not started ({ex.Message})", null);
+        }
     }
 
     /// <summary>Points the CLI's <c>local</c> context at this server, issuing a fresh token only when the saved one no longer works.</summary>

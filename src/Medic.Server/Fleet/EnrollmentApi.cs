@@ -51,21 +51,29 @@ public static partial class EnrollmentApi
         v.Check(uses is >= 1 and <= 100_000, "uses", "must be from 1 to 100000");
         if (!v.Ok) return v.Problem();
 
+        var (row, secret) = await CreateTokenAsync(db, audit, time, caller.TenantId, tags, lifetime, uses, caller.Username, caller.Actor, http.ClientAddress(), ct);
+        http.MarkAudited();
+        return TypedResults.Created($"/api/v1/enrollment-tokens/{row.Id}", new EnrollmentTokenCreatedResponse(row.ToResponse(), secret));
+    }
+
+    /// <summary>Creates an enrollment token and its audit entry in one transaction; the secret is returned once.</summary>
+    public static async Task<(EnrollmentTokenRow Row, string Secret)> CreateTokenAsync(Database db, AuditLog audit, TimeProvider time, string tenantId,
+        IReadOnlyDictionary<string, string> tags, TimeSpan lifetime, int uses, string createdBy, string actor, string? clientAddress, CancellationToken ct)
+    {
         var secret = TokenScheme + Ids.Secret(32);
         var now = time.GetUtcNow();
         var row = new EnrollmentTokenRow
         {
-            Id = Ids.New("enr"), TenantId = caller.TenantId, Prefix = secret[..12], Tags = Tags.Serialize(tags), UsesAllowed = uses,
-            CreatedBy = caller.Username, CreatedAt = now, ExpiresAt = now + lifetime,
+            Id = Ids.New("enr"), TenantId = tenantId, Prefix = secret[..12], Tags = Tags.Serialize(tags), UsesAllowed = uses,
+            CreatedBy = createdBy, CreatedAt = now, ExpiresAt = now + lifetime,
         };
         await db.WriteAsync(async (c, tx) =>
         {
             await NodeStore.InsertEnrollmentTokenAsync(c, tx, row, secret);
-            await audit.AppendAsync(c, tx, new AuditRecord(caller.TenantId, caller.Actor, "enrollment_token.create", "enrollment_token:" + row.Id, AuditOutcomes.Success,
-                http.ClientAddress(), new Dictionary<string, string> { ["tags"] = row.Tags, ["uses"] = uses.ToString(System.Globalization.CultureInfo.InvariantCulture), ["expires_at"] = AuditChain.FormatTime(row.ExpiresAt), ["prefix"] = row.Prefix }));
+            await audit.AppendAsync(c, tx, new AuditRecord(tenantId, actor, "enrollment_token.create", "enrollment_token:" + row.Id, AuditOutcomes.Success,
+                clientAddress, new Dictionary<string, string> { ["tags"] = row.Tags, ["uses"] = uses.ToString(System.Globalization.CultureInfo.InvariantCulture), ["expires_at"] = AuditChain.FormatTime(row.ExpiresAt), ["prefix"] = row.Prefix }));
         }, ct);
-        http.MarkAudited();
-        return TypedResults.Created($"/api/v1/enrollment-tokens/{row.Id}", new EnrollmentTokenCreatedResponse(row.ToResponse(), secret));
+        return (row, secret);
     }
 
     private static async Task<Results<Ok<EnrollmentTokenResponse>, ProblemHttpResult>> Revoke(string id, Database db, AuditLog audit, TimeProvider time, HttpContext http, CancellationToken ct)

@@ -10,7 +10,7 @@ public sealed record BootstrapResult(bool Created, string AdminUsername, string?
 /// First start: the <c>default</c> tenant and its admin (a superadmin), with a random password
 /// shown once unless <c>MEDIC_ADMIN_PASSWORD</c> supplies one. Later starts change nothing.
 /// </summary>
-public sealed class Bootstrap(TenantStore tenants, UserStore users, Accounts accounts, TokenStore tokens)
+public sealed class Bootstrap(TenantStore tenants, UserStore users, Accounts accounts, TokenStore tokens, Storage.Database db, Audit.AuditLog audit, TimeProvider time)
 {
     public const string AdminUsername = "admin";
 
@@ -35,6 +35,16 @@ public sealed class Bootstrap(TenantStore tenants, UserStore users, Accounts acc
     /// <summary>Whether a token secret (from the local CLI config) still authenticates.</summary>
     public async Task<bool> TokenWorksAsync(string secret, TimeProvider time, CancellationToken ct = default) =>
         await tokens.ResolveAsync(secret, ct) is { RevokedAt: null, UserDisabled: false } t && t.ExpiresAt > time.GetUtcNow().AddDays(1);
+
+    /// <summary>A one-use, ten-minute enrollment token with which <c>medic up</c> enrolls its own machine.</summary>
+    public async Task<string> IssueLocalEnrollmentTokenAsync(CancellationToken ct = default)
+    {
+        var tenant = await tenants.FindBySlugAsync(TenantStore.DefaultSlug, ct)
+            ?? throw new ConfigException("the default tenant is missing", "restore the database from backup, or start with an empty --data directory");
+        var (_, secret) = await Fleet.EnrollmentApi.CreateTokenAsync(db, audit, time, tenant.Id, new Dictionary<string, string> { ["role"] = "control-plane" },
+            TimeSpan.FromMinutes(10), 1, "medic up", "system", null, ct);
+        return secret;
+    }
 
     /// <summary>Issues the token <c>medic up</c> writes into the local CLI context.</summary>
     public async Task<IssuedToken> IssueLocalTokenAsync(CancellationToken ct = default)

@@ -1,10 +1,9 @@
 using System.Diagnostics;
 using Medic.Agent.Host;
-using Xunit.Abstractions;
 
 namespace Medic.Agent.Tests.Host;
 
-public sealed class MetricsSamplerTests(ITestOutputHelper output) : IDisposable
+public sealed class MetricsSamplerTests : IDisposable
 {
     private static readonly DateTimeOffset Now = new(2026, 11, 21, 12, 0, 0, TimeSpan.Zero);
     private readonly HostFixture _host = new();
@@ -90,33 +89,6 @@ public sealed class MetricsSamplerTests(ITestOutputHelper output) : IDisposable
         // GNU df refuses -i together with --output; itotal alone is the inode total.
         root.InodesTotal.ShouldBe(await Df("--output=itotal", "/"));
         root.InodesUsed.ShouldBeInRange(1, root.InodesTotal);
-    }
-
-    [Fact]
-    public void One_sample_costs_far_less_than_the_heartbeat_budget()
-    {
-        // Budget: 0.5% of one core at a 15 s heartbeat is 75 ms of CPU per sample; allow a tenth.
-        var sampler = new MetricsSampler();
-        for (int i = 0; i < 100; i++)
-        {
-            sampler.Sample(DateTimeOffset.UtcNow);
-        }
-
-        long allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
-        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
-        var clock = Stopwatch.StartNew();
-        for (int i = 0; i < 1000; i++)
-        {
-            sampler.Sample(DateTimeOffset.UtcNow);
-        }
-
-        clock.Stop();
-        double averageMs = clock.Elapsed.TotalMilliseconds / 1000;
-        double cpuMs = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds / 1000;
-        long bytesPerSample = (GC.GetAllocatedBytesForCurrentThread() - allocatedBefore) / 1000;
-        output.WriteLine($"Sample(), average of 1,000 calls: {averageMs * 1000:F1} µs wall, {cpuMs * 1000:F1} µs process CPU, {bytesPerSample} bytes allocated");
-
-        averageMs.ShouldBeLessThan(7.5);
     }
 
     private static async Task<long> Df(params string[] args)
