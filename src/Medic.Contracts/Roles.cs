@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 namespace Medic.Contracts;
 
 /// <summary>A user's or token's role inside one tenant. Superadmin is a flag on the user, not a role.</summary>
-[JsonConverter(typeof(JsonStringEnumConverter<Role>))]
+[JsonConverter(typeof(RoleJsonConverter))]
 public enum Role
 {
     [JsonStringEnumMemberName("viewer")] Viewer,
@@ -11,6 +11,9 @@ public enum Role
     [JsonStringEnumMemberName("operator")] Operator,
     [JsonStringEnumMemberName("admin")] Admin,
 }
+
+/// <summary>Roles travel by name only: a number would be read as whatever role has that index, or as no role at all.</summary>
+public sealed class RoleJsonConverter() : JsonStringEnumConverter<Role>(namingPolicy: null, allowIntegerValues: false);
 
 public static class RoleNames
 {

@@ -56,6 +56,7 @@ public static class AuditApi
             var text = request.Query[name].ToString();
             if (string.IsNullOrEmpty(text)) return null;
             if (text.Length > 200) v.Add(name, "is longer than 200 characters");
+            else if (text.Contains('\0', StringComparison.Ordinal)) v.Add(name, Validator.NulMessage);
             return text;
         }
 

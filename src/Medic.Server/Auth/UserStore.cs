@@ -73,6 +73,16 @@ public sealed class UserStore(Database db)
     public static Task SetPasswordHashAsync(DbConnection c, DbTransaction tx, string tenantId, string id, string hash) =>
         c.ExecuteAsync("UPDATE users SET password_hash = @hash WHERE tenant_id = @tenantId AND id = @id", new { tenantId, id, hash }, tx);
 
+    /// <summary>
+    /// Serializes changes to who is an active admin of a tenant, so the last-admin check holds: on
+    /// PostgreSQL two admins demoting each other at once would otherwise both count two admins and
+    /// leave none. SQLite's write transaction already excludes every other writer.
+    /// </summary>
+    public static Task LockAdminChangesAsync(DbConnection c, DbTransaction tx, SqlDialect dialect, string tenantId) =>
+        dialect.ForUpdate.Length == 0
+            ? Task.CompletedTask
+            : c.ExecuteAsync("SELECT id FROM tenants WHERE id = @tenantId" + dialect.ForUpdate, new { tenantId }, tx);
+
     public static Task<long> CountActiveAdminsAsync(DbConnection c, DbTransaction tx, string tenantId) =>
         c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM users WHERE tenant_id = @tenantId AND role = 'admin' AND disabled = @no", new { tenantId, no = false }, tx);
 

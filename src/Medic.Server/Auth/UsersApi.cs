@@ -63,6 +63,7 @@ public static partial class UsersApi
         var caller = http.Caller();
         return await db.WriteAsync<Results<Ok<UserResponse>, ProblemHttpResult>>(async (c, tx) =>
         {
+            await UserStore.LockAdminChangesAsync(c, tx, db.Dialect, caller.TenantId);
             var user = await UserStore.FindAsync(c, tx, caller.TenantId, id);
             if (user is null) return Problems.NotFound("user", id, "medic users list");
             if (user.RoleValue == Role.Admin && request.Role != Role.Admin && !user.Disabled && await UserStore.CountActiveAdminsAsync(c, tx, caller.TenantId) <= 1)
@@ -112,6 +113,7 @@ public static partial class UsersApi
         var caller = http.Caller();
         return await db.WriteAsync<Results<Ok<UserResponse>, ProblemHttpResult>>(async (c, tx) =>
         {
+            await UserStore.LockAdminChangesAsync(c, tx, db.Dialect, caller.TenantId);
             var user = await UserStore.FindAsync(c, tx, caller.TenantId, id);
             if (user is null) return Problems.NotFound("user", id, "medic users list");
             if (disabled && user.Id == caller.UserId) return Problems.Conflict("You cannot disable yourself.", "ask another admin to do it");

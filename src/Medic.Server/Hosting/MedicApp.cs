@@ -85,6 +85,7 @@ public static class MedicApp
         services.AddProblemDetails(o => o.CustomizeProblemDetails = c =>
         {
             c.ProblemDetails.Instance ??= c.HttpContext.Request.Path;
+            c.ProblemDetails.Detail ??= DefaultDetail(c.ProblemDetails.Status ?? 500, c.HttpContext.Request);
             c.ProblemDetails.Extensions.TryAdd("remedy", DefaultRemedy(c.ProblemDetails.Status ?? 500));
         });
         services.AddOpenApi("v1");
@@ -177,6 +178,16 @@ public static class MedicApp
         o.RespectRequiredConstructorParameters = true;
         o.MaxDepth = 32;
     }
+
+    /// <summary>For the problems the framework raises without a detail (no route, wrong method, body too large or not JSON).</summary>
+    private static string DefaultDetail(int status, HttpRequest request) => status switch
+    {
+        404 => $"Nothing is served at {request.Method} {request.Path}.",
+        405 => $"{request.Path} does not accept {request.Method}.",
+        413 => "The request body is larger than 1 MiB.",
+        415 => $"The body's media type ({request.ContentType ?? "none"}) is not supported.",
+        _ => Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status),
+    };
 
     private static string DefaultRemedy(int status) => status switch
     {

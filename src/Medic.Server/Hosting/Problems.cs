@@ -44,6 +44,9 @@ public static class Problems
 /// <summary>Collects field errors so a handler can answer all of them at once.</summary>
 public sealed class Validator
 {
+    // PostgreSQL cannot store a NUL character in text; refusing it here keeps both dialects' answers a 400.
+    public const string NulMessage = "contains a NUL character (\\u0000), which text fields cannot hold";
+
     private readonly Dictionary<string, List<string>> _errors = [];
 
     public bool Ok => _errors.Count == 0;
@@ -52,12 +55,14 @@ public sealed class Validator
     {
         if (string.IsNullOrWhiteSpace(value)) Add(field, "is required");
         else if (value.Length > maxLength) Add(field, $"is {value.Length} characters long; the limit is {maxLength}");
+        else if (value.Contains('\0', StringComparison.Ordinal)) Add(field, NulMessage);
         return this;
     }
 
     public Validator Optional(string field, string? value, int maxLength)
     {
         if (value is not null && value.Length > maxLength) Add(field, $"is {value.Length} characters long; the limit is {maxLength}");
+        else if (value is not null && value.Contains('\0', StringComparison.Ordinal)) Add(field, NulMessage);
         return this;
     }
 

@@ -1,0 +1,279 @@
+using System.Net;
+using System.Text;
+using Medic.Contracts;
+using Medic.Server.Tests.Infrastructure;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.Routing.Patterns;
+
+namespace Medic.Server.Tests.Tenancy;
+
+/// <summary>
+/// Walks every endpoint whose route has a parameter, as the admin of one tenant (globex) with the
+/// ids of another (acme), and expects to learn and change nothing: 404, or 403 where the endpoint is
+/// for superadmins only.
+/// </summary>
+public sealed class TenantIsolationTests
+{
+    /// <summary>What tenant one (acme) holds: the ids another tenant's admin will try.</summary>
+    public sealed record TenantOne(
+        string TenantId,
+        string Slug,
+        string AdminId,
+        string AdminUsername,
+        string UserId,
+        string Username,
+        string AdminTokenId,
+        string UserTokenId,
+        string RevokedTokenId,
+        string EnrollmentTokenId,
+        string ServerId,
+        string ServerName);
+
+    /// <summary>
+    /// How to probe one endpoint: the route values to try (each a complete set, all belonging to
+    /// tenant one), a body when the endpoint reads one, and the answers that show isolation.
+    /// <see cref="NotTenantData"/> marks an endpoint whose parameter names no tenant's data; it is
+    /// called once with <see cref="Values"/> and must simply not fail.
+    /// </summary>
+    public sealed record Probe(
+        Func<TenantOne, IEnumerable<Dictionary<string, string>>> Values,
+        string? Body = null,
+        HttpStatusCode[]? Isolated = null,
+        string? NotTenantData = null)
+    {
+        public HttpStatusCode[] Expected => Isolated ?? [HttpStatusCode.NotFound];
+    }
+
+    private static Dictionary<string, string> Route(string name, string value) => new() { [name] = value };
+
+    // ======================================================================================
+    // THE PROBE TABLE. Every endpoint with a route parameter must have a row here, keyed by
+    // "METHOD route-pattern". When a new endpoint appears, the test below fails and names it:
+    // add a row that fills its parameters with tenant one's ids (and a valid body if it reads one).
+    // ======================================================================================
+    private static readonly Dictionary<string, Probe> Probes = new(StringComparer.Ordinal)
+    {
+        ["GET /api/v1/users/{id}"] = new(t => [Route("id", t.UserId), Route("id", t.Username), Route("id", t.AdminId)]),
+        ["PUT /api/v1/users/{id}/role"] = new(t => [Route("id", t.UserId), Route("id", t.Username), Route("id", t.AdminId)], Body: """{"role":"admin"}"""),
+        ["POST /api/v1/users/{id}/disable"] = new(t => [Route("id", t.UserId), Route("id", t.Username), Route("id", t.AdminId)]),
+        ["POST /api/v1/users/{id}/enable"] = new(t => [Route("id", t.UserId), Route("id", t.Username)]),
+        ["POST /api/v1/users/{id}/password"] = new(t => [Route("id", t.UserId), Route("id", t.Username), Route("id", t.AdminId)], Body: """{"password":"taken-over-password"}"""),
+        ["GET /api/v1/tokens/{id}"] = new(t => [Route("id", t.AdminTokenId), Route("id", t.UserTokenId), Route("id", t.RevokedTokenId)]),
+        ["DELETE /api/v1/tokens/{id}"] = new(t => [Route("id", t.AdminTokenId), Route("id", t.UserTokenId)]),
+        ["DELETE /api/v1/enrollment-tokens/{id}"] = new(t => [Route("id", t.EnrollmentTokenId)]),
+        ["GET /api/v1/servers/{id}"] = new(t => [Route("id", t.ServerId), Route("id", t.ServerName)]),
+        ["PUT /api/v1/servers/{id}/tags"] = new(t => [Route("id", t.ServerId), Route("id", t.ServerName)], Body: """{"tags":{"owner":"globex"}}"""),
+        ["POST /api/v1/servers/{id}/drain"] = new(t => [Route("id", t.ServerId), Route("id", t.ServerName)]),
+        ["POST /api/v1/servers/{id}/undrain"] = new(t => [Route("id", t.ServerId), Route("id", t.ServerName)]),
+        ["DELETE /api/v1/servers/{id}"] = new(t => [Route("id", t.ServerId), Route("id", t.ServerName)]),
+        ["POST /api/v1/servers/{id}/diag"] = new(t => [Route("id", t.ServerId), Route("id", t.ServerName)], Body: """{"verb":"disk"}"""),
+        ["GET /api/v1/tenants/{slug}"] = new(t => [Route("slug", t.Slug)], Isolated: [HttpStatusCode.Forbidden, HttpStatusCode.NotFound]),
+        ["GET /openapi/{documentName}.json"] = new(_ => [Route("documentName", "v1")], Isolated: [HttpStatusCode.OK],
+            NotTenantData: "the API description is public and the same for everyone"),
+    };
+
+    /// <summary>"METHOD pattern" for every endpoint the server maps whose route has a parameter.</summary>
+    private static List<(string Key, string Method, RoutePattern Pattern)> ParameterisedEndpoints(MedicServer server)
+    {
+        var endpoints = server.Service<IEnumerable<EndpointDataSource>>().SelectMany(s => s.Endpoints)
+            .Concat(server.Service<EndpointDataSource>().Endpoints)
+            .OfType<RouteEndpoint>()
+            .Where(e => e.RoutePattern.Parameters.Count > 0);
+        var found = new List<(string, string, RoutePattern)>();
+        foreach (var endpoint in endpoints)
+        {
+            var methods = endpoint.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods;
+            foreach (var method in methods is { Count: > 0 } ? methods : ["ANY"])
+            {
+                found.Add(($"{method} {endpoint.RoutePattern.RawText}", method, endpoint.RoutePattern));
+            }
+        }
+
+        return [.. found.DistinctBy(f => f.Item1)];
+    }
+
+    private static string Path(RoutePattern pattern, Dictionary<string, string> values)
+    {
+        var path = new StringBuilder();
+        foreach (var segment in pattern.PathSegments)
+        {
+            path.Append('/');
+            foreach (var part in segment.Parts)
+            {
+                path.Append(part switch
+                {
+                    RoutePatternLiteralPart literal => literal.Content,
+                    RoutePatternSeparatorPart separator => separator.Content,
+                    RoutePatternParameterPart parameter => Uri.EscapeDataString(values.TryGetValue(parameter.Name, out var v)
+                        ? v
+                        : throw new ShouldAssertException($"the probe for {pattern.RawText} gives no value for '{parameter.Name}'")),
+                    _ => throw new ShouldAssertException($"unexpected route part {part.GetType().Name} in {pattern.RawText}"),
+                });
+            }
+        }
+
+        return path.ToString();
+    }
+
+    private static async Task<(TenantOne One, HttpClient SecondAdmin)> TwoTenantsAsync(MedicServer server)
+    {
+        async Task<HttpClient> TenantAsync(string slug)
+        {
+            using var create = await server.Admin.PostAsync("/api/v1/tenants", Json.Raw($$"""{"slug":"{{slug}}","admin_username":"{{slug}}-admin","admin_password":"{{slug}}-admin-password"}"""));
+            create.StatusCode.ShouldBe(HttpStatusCode.Created);
+            return server.Client(await server.LogInAsync($"{slug}-admin", $"{slug}-admin-password", slug));
+        }
+
+        var acmeAdmin = await TenantAsync("acme");
+        var globexAdmin = await TenantAsync("globex");
+
+        using var me = await acmeAdmin.GetAsync("/api/v1/whoami");
+        var admin = await me.ReadAsync(MedicJson.Default.WhoAmIResponse);
+        using var addUser = await acmeAdmin.PostAsync("/api/v1/users", Json.Raw("""{"username":"ann","role":"operator","password":"ann-password-123","display_name":"Ann of Acme"}"""));
+        var ann = (await addUser.ReadAsync(MedicJson.Default.UserCreatedResponse, HttpStatusCode.Created)).User;
+        var annClient = server.Client(await server.LogInAsync("ann", "ann-password-123", "acme"));
+        async Task<string> TokenAsync(HttpClient client, string name)
+        {
+            using var response = await client.PostAsync("/api/v1/tokens", Json.Raw($$"""{"name":"{{name}}"}"""));
+            return (await response.ReadAsync(MedicJson.Default.TokenCreatedResponse, HttpStatusCode.Created)).Token.Id;
+        }
+
+        var adminToken = await TokenAsync(acmeAdmin, "acme-deploy");
+        var annToken = await TokenAsync(annClient, "ann-laptop");
+        var revoked = await TokenAsync(acmeAdmin, "acme-old");
+        (await acmeAdmin.DeleteAsync($"/api/v1/tokens/{revoked}")).StatusCode.ShouldBe(HttpStatusCode.OK);
+
+        async Task<EnrollmentTokenCreatedResponse> EnrollmentTokenAsync()
+        {
+            using var response = await acmeAdmin.PostAsync("/api/v1/enrollment-tokens", Json.Raw("""{"tags":{"env":"prod"}}"""));
+            return await response.ReadAsync(MedicJson.Default.EnrollmentTokenCreatedResponse, HttpStatusCode.Created);
+        }
+
+        var used = await EnrollmentTokenAsync();
+        var unused = await EnrollmentTokenAsync();
+        using var enroll = await server.Client().PostAsync("/agent/v1/enroll", Json.Raw($$"""{"token":"{{used.Secret}}","name":"acme-web-1"}"""));
+        var node = await enroll.ReadAsync(Medic.Contracts.Agent.AgentJson.Default.EnrollResponse);
+
+        return (new TenantOne(admin.TenantId, "acme", admin.UserId, admin.Username, ann.Id, ann.Username, adminToken, annToken, revoked,
+            unused.Token.Id, node.NodeId, node.Name), globexAdmin);
+    }
+
+    private static async Task<string> TenantStateAsync(TestDatabase db, string tenantId)
+    {
+        var t = new { t = tenantId };
+        return await db.SnapshotAsync("tenants", "id = @t", t)
+            + await db.SnapshotAsync("users", "tenant_id = @t", t)
+            + await db.SnapshotAsync("api_tokens", "tenant_id = @t", t)
+            + await db.SnapshotAsync("enrollment_tokens", "tenant_id = @t", t)
+            + await db.SnapshotAsync("nodes", "tenant_id = @t", t)
+            + await db.SnapshotAsync("audit_log", "chain = @t", t)
+            + await db.SnapshotAsync("audit_heads", "chain = @t", t);
+    }
+
+    [Fact]
+    public async Task Every_endpoint_with_a_route_parameter_has_a_row_in_the_probe_table()
+    {
+        await using var server = await MedicServer.StartAsync(TestDatabase.Sqlite, logInAdmin: false);
+
+        var mapped = ParameterisedEndpoints(server).Select(e => e.Key).ToList();
+
+        var missing = mapped.Except(Probes.Keys).ToList();
+        missing.ShouldBeEmpty($"add a row to TenantIsolationTests.Probes for each of: {string.Join(", ", missing)}");
+        var stale = Probes.Keys.Except(mapped).ToList();
+        stale.ShouldBeEmpty($"these rows of TenantIsolationTests.Probes name endpoints that no longer exist: {string.Join(", ", stale)}");
+    }
+
+    [Theory]
+    [MemberData(nameof(Dialects.Both), MemberType = typeof(Dialects))]
+    public async Task Another_tenants_admin_gets_404_from_every_endpoint_for_this_tenants_ids_and_changes_nothing(string dialect)
+    {
+        await using var server = await MedicServer.StartAsync(dialect);
+        var (one, secondAdmin) = await TwoTenantsAsync(server);
+        var before = await TenantStateAsync(server.Database, one.TenantId);
+        var endpoints = ParameterisedEndpoints(server);
+        var unprobed = endpoints.Where(e => !Probes.ContainsKey(e.Key)).Select(e => e.Key).ToList();
+        unprobed.ShouldBeEmpty($"no probe for {string.Join(", ", unprobed)}: add rows to TenantIsolationTests.Probes");
+
+        var leaks = new List<string>();
+        var calls = 0;
+        foreach (var (key, method, pattern) in endpoints)
+        {
+            var probe = Probes[key];
+            foreach (var values in probe.Values(one))
+            {
+                var path = Path(pattern, values);
+                using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = probe.Body is null ? null : Json.Raw(probe.Body) };
+                using var response = await secondAdmin.SendAsync(request);
+                var body = await response.Content.ReadAsStringAsync();
+                calls++;
+                if (!probe.Expected.Contains(response.StatusCode))
+                {
+                    leaks.Add($"{method} {path} answered {(int)response.StatusCode}, expected {string.Join(" or ", probe.Expected.Select(s => (int)s))}: {body}");
+                }
+                else if (probe.NotTenantData is null)
+                {
+                    // A refusal may echo the id that was asked for, but nothing else of tenant one.
+                    foreach (var secret in new[] { "Ann of Acme", one.TenantId, one.ServerName }.Where(s => !values.ContainsValue(s)))
+                    {
+                        if (body.Contains(secret, StringComparison.Ordinal))
+                        {
+                            leaks.Add($"{method} {path} revealed '{secret}': {body}");
+                        }
+                    }
+
+                    if (response.StatusCode == HttpStatusCode.NotFound)
+                    {
+                        response.Content.Headers.ContentType?.MediaType.ShouldBe("application/problem+json", $"{method} {path}");
+                    }
+                }
+            }
+        }
+
+        leaks.ShouldBeEmpty();
+        calls.ShouldBeGreaterThanOrEqualTo(Probes.Count);
+        (await TenantStateAsync(server.Database, one.TenantId)).ShouldBe(before, "nothing of tenant one may change");
+        var acmeAdmin = server.Client(await server.LogInAsync("acme-admin", "acme-admin-password", "acme"));
+        using var verify = await acmeAdmin.GetAsync("/api/v1/audit/verify");
+        (await verify.ReadAsync(MedicJson.Default.AuditVerificationReport)).Ok.ShouldBeTrue();
+    }
+
+    [Theory]
+    [MemberData(nameof(Dialects.Both), MemberType = typeof(Dialects))]
+    public async Task Naming_another_tenants_audit_chain_answers_404(string dialect)
+    {
+        await using var server = await MedicServer.StartAsync(dialect);
+        var (one, secondAdmin) = await TwoTenantsAsync(server);
+
+        foreach (var path in new[] { "/api/v1/audit", "/api/v1/audit/export", "/api/v1/audit/verify", "/api/v1/audit?chain=system" })
+        {
+            var url = path.Contains('?', StringComparison.Ordinal) ? path : $"{path}?chain={one.TenantId}";
+            using var response = await secondAdmin.GetAsync(url);
+            var body = await response.Content.ReadAsStringAsync();
+            response.StatusCode.ShouldBe(HttpStatusCode.NotFound, $"{url}: {body}");
+            body.ShouldNotContain("ann", Case.Sensitive, url);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Dialects.Both), MemberType = typeof(Dialects))]
+    public async Task Lists_show_only_the_callers_tenant(string dialect)
+    {
+        await using var server = await MedicServer.StartAsync(dialect);
+        var (one, secondAdmin) = await TwoTenantsAsync(server);
+
+        using var users = await secondAdmin.GetAsync("/api/v1/users");
+        using var tokens = await secondAdmin.GetAsync("/api/v1/tokens");
+        using var audit = await secondAdmin.GetAsync("/api/v1/audit?limit=500");
+        using var servers = await secondAdmin.GetAsync("/api/v1/servers");
+        using var enrollmentTokens = await secondAdmin.GetAsync("/api/v1/enrollment-tokens");
+
+        (await users.ReadAsync(MedicJson.Default.IReadOnlyListUserResponse)).Select(u => u.Username).ShouldBe(["globex-admin"]);
+        (await tokens.ReadAsync(MedicJson.Default.IReadOnlyListTokenResponse)).ShouldAllBe(t => t.Username == "globex-admin");
+        var entries = (await audit.ReadAsync(MedicJson.Default.AuditPage)).Items;
+        entries.ShouldNotBeEmpty();
+        entries.ShouldAllBe(e => e.Chain != one.TenantId && e.TenantId != one.TenantId);
+        (await servers.ReadAsync(MedicJson.Default.IReadOnlyListServerResponse)).ShouldBeEmpty();
+        (await enrollmentTokens.ReadAsync(MedicJson.Default.IReadOnlyListEnrollmentTokenResponse)).ShouldBeEmpty();
+    }
+}
