@@ -169,6 +169,19 @@ public sealed class AgentDaemon(AgentConfig config, IHostProbe probe, ITaskExecu
         }
     }
 
+    private static string? UntrustedTaskId(SignedTask signed)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(Convert.FromBase64String(signed.Payload));
+            return doc.RootElement.TryGetProperty("task_id", out var id) && id.ValueKind == JsonValueKind.String && id.GetString() is { Length: <= 100 } text ? text : null;
+        }
+        catch (Exception ex) when (ex is FormatException or JsonException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>Verifies, then runs. A refused task is answered with its reason, so the refusal is visible on the control plane.</summary>
     internal async Task HandleTaskAsync(SignedTask signed, Func<AgentMessage, Task> send, CancellationToken ct)
     {
@@ -179,7 +192,8 @@ public sealed class AgentDaemon(AgentConfig config, IHostProbe probe, ITaskExecu
             refusal = $"replayed: nonce {spec.Nonce} was already used";
         }
 
-        var taskId = spec?.TaskId ?? "unknown";
+        // When verification fails the payload is not trusted, but its task id still lets the control plane show the refusal.
+        var taskId = spec?.TaskId ?? signed.TaskId ?? UntrustedTaskId(signed) ?? "unknown";
         if (refusal is not null)
         {
             await log.WriteLineAsync($"medic-agent: refused task {taskId}: {refusal}");

@@ -7,6 +7,7 @@ namespace Medic.Agent.Policy;
 public static class Blocklist
 {
     private static readonly string[] Shells = ["sh", "bash", "dash", "zsh", "ash", "ksh", "busybox"];
+    private static readonly string[] Wrappers = ["sudo", "doas", "env", "nice", "nohup", "timeout", "stdbuf", "ionice", "setsid", "chrt", "taskset", "xargs", "exec", "command", "busybox"];
     private static readonly string[] PowerCommands = ["shutdown", "reboot", "halt", "poweroff"];
     private static readonly string[] BlockDevices = ["/dev/sd", "/dev/hd", "/dev/vd", "/dev/xvd", "/dev/nvme", "/dev/mmcblk", "/dev/dm-", "/dev/mapper/"];
 
@@ -16,9 +17,10 @@ public static class Blocklist
         if (argv.Count == 0) return "empty command";
         var commands = new List<string[]> { argv.ToArray() };
         var program = Path.GetFileName(argv[0]);
-        if (Shells.Contains(program) && argv.Count >= 3 && argv.Contains("-c"))
+        var dashC = argv.ToList().IndexOf("-c");
+        if (Shells.Contains(program) && dashC >= 1 && dashC + 1 < argv.Count)
         {
-            var script = argv[argv.ToList().IndexOf("-c") + 1];
+            var script = argv[dashC + 1];
             if (script.Replace(" ", "", StringComparison.Ordinal).Contains(":(){", StringComparison.Ordinal) || script.Contains(":|:&", StringComparison.Ordinal))
             {
                 return "blocklist: fork bomb";
@@ -44,10 +46,14 @@ public static class Blocklist
         foreach (var words in commands.Where(w => w.Length > 0))
         {
             var name = Path.GetFileName(words[0]);
-            if (name is "sudo" or "env" or "nice" or "nohup" or "timeout" && words.Length > 1)
+            // A wrapper's own options take values ('timeout -s KILL 5 CMD', 'sudo -u root CMD'), so
+            // rather than parse each wrapper, check the command that could start at every later word.
+            if (Wrappers.Contains(name))
             {
-                var rest = words.Skip(1).SkipWhile(w => w.StartsWith('-') || w.Contains('=', StringComparison.Ordinal) || char.IsAsciiDigit(w[0])).ToArray();
-                if (rest.Length > 0 && Check(rest, policy) is { } inner) return inner;
+                for (var start = 1; start < words.Length; start++)
+                {
+                    if (Check(words[start..], policy) is { } inner) return inner;
+                }
             }
 
             if (name == "rm" && IsRecursive(words) && words.Skip(1).Any(w => w is "/" or "/*" or "/." || w == "--no-preserve-root"))

@@ -77,8 +77,10 @@ public enum TaskKind
 /// <c>Payload</c> is the UTF-8 JSON of a <see cref="TaskSpec"/>, base64; <c>Signature</c> is ECDSA
 /// P-256 over exactly those bytes (SHA-256, IEEE P1363), base64. Verifying the bytes as sent,
 /// rather than a re-serialization, means any change in transit breaks the signature.
+/// <c>TaskId</c> is an unsigned copy of the payload's task id, used only to route a refusal back
+/// to the waiting caller when the payload cannot be trusted.
 /// </summary>
-public sealed record SignedTask(string Payload, string Signature);
+public sealed record SignedTask(string Payload, string Signature, string? TaskId = null);
 
 public enum TaskStatus
 {

@@ -38,7 +38,7 @@ public sealed class AgentConnection(string nodeId, string tenantId, string name,
 public sealed class AgentConnections
 {
     private readonly ConcurrentDictionary<string, AgentConnection> _byNode = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, Channel<AgentMessage>> _tasks = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (string NodeId, Channel<AgentMessage> Channel)> _tasks = new(StringComparer.Ordinal);
 
     public int Count => _byNode.Count;
 
@@ -87,22 +87,31 @@ public sealed class AgentConnections
     }
 
     /// <summary>Opens the channel a task's output and result arrive on; dispose the returned handle when done.</summary>
-    public TaskSubscription Subscribe(string taskId)
+    public TaskSubscription Subscribe(string taskId, string nodeId)
     {
         var channel = Channel.CreateBounded<AgentMessage>(new BoundedChannelOptions(1024) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
-        _tasks[taskId] = channel;
+        _tasks[taskId] = (nodeId, channel);
         return new TaskSubscription(this, taskId, channel.Reader);
     }
 
-    internal async ValueTask DeliverAsync(string taskId, AgentMessage message, CancellationToken ct)
+    /// <summary>Delivers a frame to its task, but only from the node the task was sent to.</summary>
+    internal async ValueTask DeliverAsync(string nodeId, string taskId, AgentMessage message, CancellationToken ct)
     {
-        if (_tasks.TryGetValue(taskId, out var channel))
+        if (_tasks.TryGetValue(taskId, out var task) && task.NodeId == nodeId)
         {
-            await channel.Writer.WriteAsync(message, ct);
+            await task.Channel.Writer.WriteAsync(message, ct);
         }
     }
 
-    /// <summary>Ends every task still waiting on a node that went away, so no caller waits forever.</summary>
+    /// <summary>Ends every task still waiting on a node that went away, so no caller waits out its timeout.</summary>
+    internal void FailTasksOf(string nodeId)
+    {
+        foreach (var (_, task) in _tasks.Where(t => t.Value.NodeId == nodeId))
+        {
+            task.Channel.Writer.TryComplete();
+        }
+    }
+
     internal void Complete(string taskId) => _tasks.TryRemove(taskId, out _);
 
     public sealed class TaskSubscription(AgentConnections owner, string taskId, ChannelReader<AgentMessage> reader) : IDisposable

@@ -34,7 +34,7 @@ public sealed class TaskDispatcher(AgentConnections connections, TaskSigningKey 
 
         var now = time.GetUtcNow();
         var spec = new TaskSpec(taskId, node.Id, Ids.Secret(16), now, now.AddSeconds(timeoutSeconds) + Grace, kind, argv, verb, args, timeoutSeconds, DefaultOutputCap);
-        using var subscription = connections.Subscribe(taskId);
+        using var subscription = connections.Subscribe(taskId, node.Id);
         var stdout = new StringBuilder();
         var stderr = new StringBuilder();
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);

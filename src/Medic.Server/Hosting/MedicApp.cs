@@ -61,6 +61,7 @@ public static class MedicApp
         }
 
         var services = builder.Services;
+        services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
         services.AddSingleton(Options.Create(options));
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(_ => Database.FromUrl(options.DatabaseUrl));

@@ -23,6 +23,10 @@ public sealed class BlocklistTests
     [InlineData("init", "0")]
     [InlineData("env", "FOO=1", "poweroff")]
     [InlineData("sh", "-c", "sleep 1 && halt")]
+    [InlineData("timeout", "-s", "KILL", "5", "mkfs.ext4", "/dev/sdb")]
+    [InlineData("sudo", "-u", "root", "reboot")]
+    [InlineData("nice", "-n", "10", "dd", "if=/dev/zero", "of=/dev/vda")]
+    [InlineData("sh", "-c", "sudo -u root shutdown -h now")]
     public void Destructive_commands_are_refused_and_the_rule_is_named(params string[] argv)
     {
         var rule = Blocklist.Check(argv, Defaults);
@@ -38,6 +42,8 @@ public sealed class BlocklistTests
     [InlineData("dd", "if=/dev/zero", "of=/tmp/file", "bs=1M", "count=1")]
     [InlineData("systemctl", "restart", "nginx")]
     [InlineData("echo", "shutdown")]
+    [InlineData("sh", "-c")]
+    [InlineData("timeout", "5", "uptime")]
     public void Ordinary_commands_pass(params string[] argv) => Blocklist.Check(argv, Defaults).ShouldBeNull();
 
     [Fact]

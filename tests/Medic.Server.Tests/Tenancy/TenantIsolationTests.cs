@@ -28,7 +28,8 @@ public sealed class TenantIsolationTests
         string RevokedTokenId,
         string EnrollmentTokenId,
         string ServerId,
-        string ServerName);
+        string ServerName,
+        string ExecutionId);
 
     /// <summary>
     /// How to probe one endpoint: the route values to try (each a complete set, all belonging to
@@ -68,6 +69,8 @@ public sealed class TenantIsolationTests
         ["POST /api/v1/servers/{id}/undrain"] = new(t => [Route("id", t.ServerId), Route("id", t.ServerName)]),
         ["DELETE /api/v1/servers/{id}"] = new(t => [Route("id", t.ServerId), Route("id", t.ServerName)]),
         ["POST /api/v1/servers/{id}/diag"] = new(t => [Route("id", t.ServerId), Route("id", t.ServerName)], Body: """{"verb":"disk"}"""),
+        ["GET /api/v1/executions/{id}"] = new(t => [Route("id", t.ExecutionId)]),
+        ["ANY /ws/executions/{id}"] = new(t => [Route("id", t.ExecutionId)]),
         ["GET /api/v1/tenants/{slug}"] = new(t => [Route("slug", t.Slug)], Isolated: [HttpStatusCode.Forbidden, HttpStatusCode.NotFound]),
         ["GET /openapi/{documentName}.json"] = new(_ => [Route("documentName", "v1")], Isolated: [HttpStatusCode.OK],
             NotTenantData: "the API description is public and the same for everyone"),
@@ -154,9 +157,20 @@ public sealed class TenantIsolationTests
         var unused = await EnrollmentTokenAsync();
         using var enroll = await server.Client().PostAsync("/agent/v1/enroll", Json.Raw($$"""{"token":"{{used.Secret}}","name":"acme-web-1"}"""));
         var node = await enroll.ReadAsync(Medic.Contracts.Agent.AgentJson.Default.EnrollResponse);
+        using var exec = await acmeAdmin.PostAsync("/api/v1/exec", Json.Raw("""{"command":"true","selector":{"all":true}}"""));
+        var execution = await exec.ReadAsync(MedicJson.Default.ExecutionResponse, HttpStatusCode.Accepted);
+        for (var i = 0; i < 100 && execution.Status == "running"; i++)
+        {
+            // The node is not connected, so its result (offline) comes at once; wait for it so the before/after snapshots are stable.
+            await Task.Delay(100);
+            using var poll = await acmeAdmin.GetAsync($"/api/v1/executions/{execution.Id}");
+            execution = await poll.ReadAsync(MedicJson.Default.ExecutionResponse);
+        }
+
+        execution.Status.ShouldBe("completed");
 
         return (new TenantOne(admin.TenantId, "acme", admin.UserId, admin.Username, ann.Id, ann.Username, adminToken, annToken, revoked,
-            unused.Token.Id, node.NodeId, node.Name), globexAdmin);
+            unused.Token.Id, node.NodeId, node.Name, execution.Id), globexAdmin);
     }
 
     private static async Task<string> TenantStateAsync(TestDatabase db, string tenantId)
@@ -167,6 +181,8 @@ public sealed class TenantIsolationTests
             + await db.SnapshotAsync("api_tokens", "tenant_id = @t", t)
             + await db.SnapshotAsync("enrollment_tokens", "tenant_id = @t", t)
             + await db.SnapshotAsync("nodes", "tenant_id = @t", t)
+            + await db.SnapshotAsync("executions", "tenant_id = @t", t)
+            + await db.SnapshotAsync("execution_results", "tenant_id = @t", t)
             + await db.SnapshotAsync("audit_log", "chain = @t", t)
             + await db.SnapshotAsync("audit_heads", "chain = @t", t);
     }
