@@ -29,8 +29,9 @@ public static class Enrollment
             if (!response.IsSuccessStatusCode)
             {
                 var body = await response.Content.ReadAsStringAsync(ct);
-                var detail = ProblemDetail(body) ?? $"{(int)response.StatusCode} {response.ReasonPhrase}";
-                throw new AgentException($"enrollment refused: {detail}", "ask an admin for a new token: medic enroll-token create");
+                var (detail, remedy) = Problem(body);
+                throw new AgentException($"enrollment refused: {detail ?? $"{(int)response.StatusCode} {response.ReasonPhrase}"}",
+                    remedy ?? "ask an admin for a new token: medic enroll-token create");
             }
 
             var enrolled = await response.Content.ReadFromJsonAsync(AgentJson.Default.EnrollResponse, ct)
@@ -43,16 +44,17 @@ public static class Enrollment
         }
     }
 
-    private static string? ProblemDetail(string body)
+    private static (string? Detail, string? Remedy) Problem(string body)
     {
         try
         {
             using var doc = System.Text.Json.JsonDocument.Parse(body);
-            return doc.RootElement.TryGetProperty("detail", out var d) ? d.GetString() : null;
+            string? Text(string name) => doc.RootElement.TryGetProperty(name, out var v) && v.ValueKind == System.Text.Json.JsonValueKind.String ? v.GetString() : null;
+            return (Text("detail"), Text("remedy"));
         }
         catch (System.Text.Json.JsonException)
         {
-            return null;
+            return (null, null);
         }
     }
 

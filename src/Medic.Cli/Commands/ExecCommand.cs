@@ -36,6 +36,9 @@ internal static class ExecCommand
                 throw new CliException("--serial cannot be combined with --parallel or --batch", "choose one strategy");
             }
 
+            if (parse.GetValue(delay) is not null && !parse.GetValue(serial)) throw new CliException("--delay only applies to --serial", "add --serial, or drop --delay");
+            if (parse.GetValue(max) is not null && parse.GetValue(batch) is not null) throw new CliException("--max only applies to --parallel", "drop --max, or use --parallel instead of --batch");
+
             var strategy = parse.GetValue(serial)
                 ? new ExecStrategy("serial", DelaySeconds: Seconds(parse.GetValue(delay), "--delay"))
                 : parse.GetValue(batch) is { } size ? new ExecStrategy("batches", BatchSize: size)
@@ -73,11 +76,19 @@ internal static class ExecCommand
 
     private static void Print(TaskRunResponse r)
     {
-        var lines = (r.Stdout + r.Stderr).TrimEnd('\n').Split('\n');
-        foreach (var line in lines.Where(l => l.Length > 0)) Console.Out.WriteLine($"{r.Server}: {line}");
+        var printed = false;
+        foreach (var (text, writer) in new[] { (r.Stdout, Console.Out), (r.Stderr, Console.Error) })
+        {
+            foreach (var line in text.TrimEnd('\n').Split('\n').Where(l => l.Length > 0))
+            {
+                writer.WriteLine($"{r.Server}: {line}");
+                printed = true;
+            }
+        }
+
         if (r.Status != "completed") Console.Out.WriteLine($"{r.Server}: [{r.Status}] {r.Reason}");
         else if (r.ExitCode is not 0) Console.Out.WriteLine($"{r.Server}: [exit {r.ExitCode}]");
-        else if (lines.All(l => l.Length == 0)) Console.Out.WriteLine($"{r.Server}: [ok]");
+        else if (!printed) Console.Out.WriteLine($"{r.Server}: [ok]");
     }
 
     /// <summary>Streams results from /ws/executions/{id}; falls back to polling if the socket fails. Returns how many arrived.</summary>
@@ -137,7 +148,7 @@ internal static class ExecCommand
         {
             var parts = pair.Split('=', 2);
             if (parts.Length != 2 || parts[0].Length == 0) throw new CliException($"--tag '{pair}' is not k=v", "write --tag role=web");
-            tags[parts[0]] = parts[1];
+            if (!tags.TryAdd(parts[0], parts[1])) throw new CliException($"--tag {parts[0]} is given twice", "a server has one value per tag; give each key once");
         }
 
         return tags;

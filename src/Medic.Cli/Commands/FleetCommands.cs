@@ -233,7 +233,7 @@ internal static class FleetCommands
         var remedy = result.Status switch
         {
             "offline" => "check the agent on that server: systemctl status medic-agent",
-            "refused" => "the agent's local policy or signature checks refused it; see docs/agent.md",
+            "refused" => "the reason names the rule: a drained server (medic servers undrain), the agent's local policy or its signature checks (docs/agent.md)",
             "timeout" => "raise --timeout, or check what the command waits on",
             _ => "see the output above",
         };

@@ -79,6 +79,7 @@ public sealed class Executions(Database db, TaskDispatcher dispatcher, TimeProvi
 
     private async Task RunAsync(ExecutionRow row, IReadOnlyList<NodeRow> targets, ExecStrategy strategy, int timeoutSeconds)
     {
+        var status = "completed";
         try
         {
             IReadOnlyList<string> argv = ["sh", "-c", row.Command];
@@ -112,11 +113,12 @@ public sealed class Executions(Database db, TaskDispatcher dispatcher, TimeProvi
         }
         catch (Exception ex)
         {
+            status = "failed";
             log.LogError(ex, "Execution {ExecutionId} failed", row.Id);
         }
         finally
         {
-            await db.WriteAsync((c, tx) => c.ExecuteAsync("UPDATE executions SET status = 'completed', finished_at = @at WHERE id = @id", new { id = row.Id, at = time.GetUtcNow() }, tx));
+            await db.WriteAsync((c, tx) => c.ExecuteAsync("UPDATE executions SET status = @status, finished_at = @at WHERE id = @id", new { id = row.Id, status, at = time.GetUtcNow() }, tx));
             if (_watchers.TryRemove(row.Id, out var watchers))
             {
                 lock (watchers)
@@ -167,6 +169,14 @@ public sealed class Executions(Database db, TaskDispatcher dispatcher, TimeProvi
             new { tenantId, id })).Select(r => r.ToResponse()).ToList();
         return new ExecutionResponse(row.Id, row.Command, row.Status, false, JsonSerializer.Deserialize(row.Targets, ExecutionJson.Default.ListString) ?? [], results, row.CreatedAt, row.FinishedAt);
     }
+
+    /// <summary>
+    /// At start-up: executions that were running when the process stopped will never finish, so
+    /// they are marked interrupted (their stored results stay). Single-replica assumption: with
+    /// several replicas this must only touch the executions of the replica that died.
+    /// </summary>
+    public async Task MarkInterruptedAsync(CancellationToken ct) =>
+        await db.WriteAsync((c, tx) => c.ExecuteAsync("UPDATE executions SET status = 'interrupted', finished_at = @at WHERE status = 'running'", new { at = time.GetUtcNow() }, tx), ct);
 
     /// <summary>Waits for running executions at shutdown, bounded.</summary>
     public Task DrainAsync(TimeSpan timeout) => Task.WhenAll(_running.Values).WaitAsync(timeout);

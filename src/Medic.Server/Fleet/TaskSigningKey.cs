@@ -20,6 +20,12 @@ public sealed class TaskSigningKey : IDisposable
         var key = ECDsa.Create();
         if (File.Exists(path))
         {
+            if ((File.GetUnixFileMode(path) & (UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.OtherRead | UnixFileMode.OtherWrite)) != 0)
+            {
+                key.Dispose();
+                throw new Hosting.ConfigException($"task-signing key '{path}' can be read or written by other users", $"chmod 600 {path}");
+            }
+
             key.ImportFromPem(File.ReadAllText(path));
             return new TaskSigningKey(key);
         }

@@ -95,7 +95,9 @@ public static class MedicApp
         services.AddAntiforgery(o => { o.Cookie.Name = "medic.af"; o.Cookie.SameSite = SameSiteMode.Strict; o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest; });
         services.AddAuthentication("medic")
             .AddPolicyScheme("medic", "API token or console session", o => o.ForwardDefaultSelector =
-                http => string.IsNullOrEmpty(http.Request.Headers.Authorization) ? CookieAuthenticationDefaults.AuthenticationScheme : TokenAuthenticationHandler.SchemeName)
+                http => string.IsNullOrEmpty(http.Request.Headers.Authorization) || http.Request.Path.StartsWithSegments("/agent", StringComparison.Ordinal)
+                    ? CookieAuthenticationDefaults.AuthenticationScheme // agent endpoints check node credentials themselves
+                    : TokenAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, TokenAuthenticationHandler>(TokenAuthenticationHandler.SchemeName, null)
             .AddCookie(CookieAuthenticationDefaults.AuthenticationScheme, o => SessionCookie.Configure(o));
         services.AddAuthorization(o => o.AddMedicPolicies());
@@ -152,6 +154,7 @@ public static class MedicApp
         _ = services.GetRequiredService<MasterKey>();
         _ = services.GetRequiredService<TaskSigningKey>();
         await services.GetRequiredService<Migrator>().ApplyAsync(ct);
+        await services.GetRequiredService<Executions>().MarkInterruptedAsync(ct);
         if (services.GetRequiredService<Database>().SqlitePath is { } file)
         {
             // SQLite creates these with the process umask; they hold password hashes and the audit log.
