@@ -26,7 +26,7 @@ public static partial class AgentGateway
     }
 
     private static async Task ConnectAsync(HttpContext http, NodeStore nodes, AgentConnections connections, Database db, AuditLog audit,
-        TimeProvider time, IOptions<MedicOptions> options, ILoggerFactory loggers)
+        TimeProvider time, IOptions<MedicOptions> options, ILoggerFactory loggers, IHostApplicationLifetime lifetime)
     {
         var log = loggers.CreateLogger("Medic.Gateway");
         if (!http.WebSockets.IsWebSocketRequest)
@@ -52,14 +52,17 @@ public static partial class AgentGateway
         LogConnected(log, node.Id, node.Name, http.Connection.RemoteIpAddress?.ToString());
         await SetStatusAsync(db, audit, node, NodeStatus.Online, "connected", http.Connection.RemoteIpAddress?.ToString(), time);
         var closeReason = "disconnected";
+        // An agent's connection lasts as long as the agent does; without this, stopping the server waits out the host's shutdown timeout.
+        using var ended = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, lifetime.ApplicationStopping);
         try
         {
-            await connection.SendAsync(new Welcome(node.Id, options.Value.Agents.HeartbeatSeconds), http.RequestAborted);
-            await ReceiveLoopAsync(connection, nodes, connections, time, log, http.RequestAborted);
+            await connection.SendAsync(new Welcome(node.Id, options.Value.Agents.HeartbeatSeconds), ended.Token);
+            await ReceiveLoopAsync(connection, nodes, connections, time, log, ended.Token);
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or JsonException or InvalidDataException)
         {
-            closeReason = ex is JsonException or InvalidDataException ? "protocol error: " + ex.Message : "connection lost";
+            closeReason = ex is JsonException or InvalidDataException ? "protocol error: " + ex.Message
+                : lifetime.ApplicationStopping.IsCancellationRequested ? "the control plane stopped" : "connection lost";
             LogDropped(log, node.Id, closeReason);
         }
         finally
