@@ -28,7 +28,8 @@ public sealed class TenantIsolationTests
         string RevokedTokenId,
         string EnrollmentTokenId,
         string ServerId,
-        string ServerName);
+        string ServerName,
+        string ExecutionId);
 
     /// <summary>
     /// How to probe one endpoint: the route values to try (each a complete set, all belonging to
@@ -68,6 +69,8 @@ public sealed class TenantIsolationTests
         ["POST /api/v1/servers/{id}/undrain"] = new(t => [Route("id", t.ServerId), Route("id", t.ServerName)]),
         ["DELETE /api/v1/servers/{id}"] = new(t => [Route("id", t.ServerId), Route("id", t.ServerName)]),
         ["POST /api/v1/servers/{id}/diag"] = new(t => [Route("id", t.ServerId), Route("id", t.ServerName)], Body: """{"verb":"disk"}"""),
+        ["GET /api/v1/executions/{id}"] = new(t => [Route("id", t.ExecutionId)]),
+        ["ANY /ws/executions/{id}"] = new(t => [Route("id", t.ExecutionId)]),
         ["GET /api/v1/tenants/{slug}"] = new(t => [Route("slug", t.Slug)], Isolated: [HttpStatusCode.Forbidden, HttpStatusCode.NotFound]),
         ["GET /openapi/{documentName}.json"] = new(_ => [Route("documentName", "v1")], Isolated: [HttpStatusCode.OK],
             NotTenantData: "the API description is public and the same for everyone"),
@@ -155,8 +158,30 @@ public sealed class TenantIsolationTests
         using var enroll = await server.Client().PostAsync("/agent/v1/enroll", Json.Raw($$"""{"token":"{{used.Secret}}","name":"acme-web-1"}"""));
         var node = await enroll.ReadAsync(Medic.Contracts.Agent.AgentJson.Default.EnrollResponse);
 
+        using var exec = await acmeAdmin.PostAsync("/api/v1/exec", Json.Raw("""{"command":"uptime","selector":{"names":["acme-web-1"]}}"""));
+        var execution = await exec.ReadAsync(MedicJson.Default.ExecutionResponse, HttpStatusCode.Accepted);
+        await WaitUntilFinishedAsync(acmeAdmin, execution.Id);
+
         return (new TenantOne(admin.TenantId, "acme", admin.UserId, admin.Username, ann.Id, ann.Username, adminToken, annToken, revoked,
-            unused.Token.Id, node.NodeId, node.Name), globexAdmin);
+            unused.Token.Id, node.NodeId, node.Name, execution.Id), globexAdmin);
+    }
+
+    /// <summary>The execution runs in the background (its server is offline); tenant one's state is compared only once it is done.</summary>
+    private static async Task WaitUntilFinishedAsync(HttpClient owner, string executionId)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            using var response = await owner.GetAsync($"/api/v1/executions/{executionId}");
+            var execution = await response.ReadAsync(MedicJson.Default.ExecutionResponse);
+            if (execution.Status != "running")
+            {
+                return;
+            }
+
+            DateTime.UtcNow.ShouldBeLessThan(deadline, $"execution {executionId} is still running");
+            await Task.Delay(50);
+        }
     }
 
     private static async Task<string> TenantStateAsync(TestDatabase db, string tenantId)
@@ -167,6 +192,8 @@ public sealed class TenantIsolationTests
             + await db.SnapshotAsync("api_tokens", "tenant_id = @t", t)
             + await db.SnapshotAsync("enrollment_tokens", "tenant_id = @t", t)
             + await db.SnapshotAsync("nodes", "tenant_id = @t", t)
+            + await db.SnapshotAsync("executions", "tenant_id = @t", t)
+            + await db.SnapshotAsync("execution_results", "tenant_id = @t", t)
             + await db.SnapshotAsync("audit_log", "chain = @t", t)
             + await db.SnapshotAsync("audit_heads", "chain = @t", t);
     }
@@ -203,7 +230,8 @@ public sealed class TenantIsolationTests
             foreach (var values in probe.Values(one))
             {
                 var path = Path(pattern, values);
-                using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = probe.Body is null ? null : Json.Raw(probe.Body) };
+                // An endpoint mapped for any method is called with GET.
+                using var request = new HttpRequestMessage(method == "ANY" ? HttpMethod.Get : new HttpMethod(method), path) { Content = probe.Body is null ? null : Json.Raw(probe.Body) };
                 using var response = await secondAdmin.SendAsync(request);
                 var body = await response.Content.ReadAsStringAsync();
                 calls++;
