@@ -56,6 +56,8 @@ public sealed class BadInputTests
         new("server tags with a bad value", "PUT", "/api/v1/servers/web-1/tags", JsonText("""{"tags":{"env":"prod\u0000"}}"""), HttpStatusCode.BadRequest, DetailMentions: "tag value"),
         new("enroll with an unknown token", "POST", "/agent/v1/enroll", JsonText("""{"token":"mde_unknown","name":"web-1"}"""), HttpStatusCode.Unauthorized, Authenticated: false, DetailMentions: "not known"),
         new("enroll with a NUL in the name", "POST", "/agent/v1/enroll", JsonText("""{"token":"mde_unknown","name":"web\u0000"}"""), HttpStatusCode.BadRequest, Authenticated: false, DetailMentions: "name"),
+        new("exec command with NUL", "POST", "/api/v1/exec", JsonText("""{"command":"ls\u0000","selector":{"all":true}}"""), HttpStatusCode.BadRequest, DetailMentions: "command"),
+        new("exec without a selector criterion", "POST", "/api/v1/exec", JsonText("""{"command":"ls","selector":{}}"""), HttpStatusCode.BadRequest, DetailMentions: "selector"),
         new("audit limit out of range", "GET", "/api/v1/audit?limit=0", () => null, HttpStatusCode.BadRequest, DetailMentions: "limit"),
         new("audit since not a time", "GET", "/api/v1/audit?since=yesterday", () => null, HttpStatusCode.BadRequest, DetailMentions: "since"),
         new("audit actor with NUL", "GET", "/api/v1/audit?actor=user%3Aadmin%00", () => null, HttpStatusCode.BadRequest, DetailMentions: "actor"),
@@ -123,7 +125,8 @@ public sealed class BadInputTests
         + await server.Database.SnapshotAsync("users")
         + await server.Database.SnapshotAsync("api_tokens")
         + await server.Database.SnapshotAsync("enrollment_tokens")
-        + await server.Database.SnapshotAsync("nodes");
+        + await server.Database.SnapshotAsync("nodes")
+        + await server.Database.SnapshotAsync("executions");
 
     private static async Task<AuditEntry> NewestAuditEntryAsync(MedicServer server)
     {
