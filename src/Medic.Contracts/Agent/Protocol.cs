@@ -123,7 +123,11 @@ public abstract record ServerMessage;
 
 public sealed record Welcome(string NodeId, int HeartbeatSeconds) : ServerMessage;
 
-public sealed record TaskOffer(SignedTask Task) : ServerMessage;
+/// <summary>
+/// <c>TaskId</c> repeats the signed task's id outside the signature, only so that an agent that
+/// cannot verify the payload can still say which task it refused; it is never trusted for anything else.
+/// </summary>
+public sealed record TaskOffer(SignedTask Task, string? TaskId = null) : ServerMessage;
 
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,

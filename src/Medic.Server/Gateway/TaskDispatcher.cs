@@ -41,7 +41,7 @@ public sealed class TaskDispatcher(AgentConnections connections, TaskSigningKey 
         deadline.CancelAfter(TimeSpan.FromSeconds(timeoutSeconds) + Grace);
         try
         {
-            await connection.SendAsync(new TaskOffer(signing.Sign(spec)), deadline.Token);
+            await connection.SendAsync(new TaskOffer(signing.Sign(spec), taskId), deadline.Token);
             await foreach (var message in subscription.Reader.ReadAllAsync(deadline.Token))
             {
                 switch (message)
