@@ -16,6 +16,9 @@ public sealed class AgentConnection(string nodeId, string tenantId, string name,
     public string Name { get; } = name;
     public WebSocket Socket { get; } = socket;
 
+    /// <summary>Set once the socket's receive loop has ended: nothing sent on it can be answered any more.</summary>
+    internal volatile bool Ended;
+
     public async Task SendAsync(ServerMessage message, CancellationToken ct)
     {
         var bytes = JsonSerializer.SerializeToUtf8Bytes(message, AgentJson.Default.ServerMessage);
@@ -38,7 +41,7 @@ public sealed class AgentConnection(string nodeId, string tenantId, string name,
 public sealed class AgentConnections
 {
     private readonly ConcurrentDictionary<string, AgentConnection> _byNode = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, Channel<AgentMessage>> _tasks = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (Channel<AgentMessage> Channel, AgentConnection Connection)> _tasks = new(StringComparer.Ordinal);
 
     public int Count => _byNode.Count;
 
@@ -86,23 +89,44 @@ public sealed class AgentConnections
         }
     }
 
-    /// <summary>Opens the channel a task's output and result arrive on; dispose the returned handle when done.</summary>
-    public TaskSubscription Subscribe(string taskId)
+    /// <summary>
+    /// Opens the channel a task sent on <paramref name="connection"/> reports on; dispose the returned
+    /// handle when done. The channel completes early if that connection ends first.
+    /// </summary>
+    public TaskSubscription Subscribe(string taskId, AgentConnection connection)
     {
         var channel = Channel.CreateBounded<AgentMessage>(new BoundedChannelOptions(1024) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
-        _tasks[taskId] = channel;
+        _tasks[taskId] = (channel, connection);
+        if (connection.Ended) channel.Writer.TryComplete();
         return new TaskSubscription(this, taskId, channel.Reader);
     }
 
     internal async ValueTask DeliverAsync(string taskId, AgentMessage message, CancellationToken ct)
     {
-        if (_tasks.TryGetValue(taskId, out var channel))
+        if (_tasks.TryGetValue(taskId, out var task))
         {
-            await channel.Writer.WriteAsync(message, ct);
+            try
+            {
+                await task.Channel.Writer.WriteAsync(message, ct);
+            }
+            catch (ChannelClosedException)
+            {
+                // The task was ended because the connection it was sent on went away; its caller has its answer.
+            }
         }
     }
 
-    /// <summary>Ends every task still waiting on a node that went away, so no caller waits forever.</summary>
+    /// <summary>Ends every task still waiting on a connection that went away, so no caller waits for a result that cannot come.</summary>
+    internal void EndTasksOf(AgentConnection connection)
+    {
+        connection.Ended = true;
+        foreach (var task in _tasks.Values)
+        {
+            if (ReferenceEquals(task.Connection, connection)) task.Channel.Writer.TryComplete();
+        }
+    }
+
+    /// <summary>Forgets a task whose caller stopped waiting.</summary>
     internal void Complete(string taskId) => _tasks.TryRemove(taskId, out _);
 
     public sealed class TaskSubscription(AgentConnections owner, string taskId, ChannelReader<AgentMessage> reader) : IDisposable

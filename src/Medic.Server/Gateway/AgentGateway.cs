@@ -64,6 +64,7 @@ public static partial class AgentGateway
         }
         finally
         {
+            connections.EndTasksOf(connection);
             if (connections.Unregister(connection))
             {
                 await SetStatusAsync(db, audit, node, NodeStatus.Offline, closeReason, http.Connection.RemoteIpAddress?.ToString(), time);
