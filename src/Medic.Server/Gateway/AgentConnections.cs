@@ -70,14 +70,21 @@ public sealed class AgentConnections
         }
     }
 
-    private static async Task CloseAsync(AgentConnection connection, string reason)
+    /// <summary>
+    /// Closes every agent's link as the server stops: the sockets never end on their own, so they
+    /// would hold a graceful shutdown for its whole timeout. The agents reconnect to the next process.
+    /// </summary>
+    public Task CloseAllAsync(string reason) =>
+        Task.WhenAll(_byNode.Values.Select(c => CloseAsync(c, reason, WebSocketCloseStatus.EndpointUnavailable)));
+
+    private static async Task CloseAsync(AgentConnection connection, string reason, WebSocketCloseStatus status = WebSocketCloseStatus.PolicyViolation)
     {
         try
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
             if (connection.Socket.State == WebSocketState.Open)
             {
-                await connection.Socket.CloseOutputAsync(WebSocketCloseStatus.PolicyViolation, reason, timeout.Token);
+                await connection.Socket.CloseOutputAsync(status, reason, timeout.Token);
             }
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException)
