@@ -48,6 +48,7 @@ public static partial class AgentGateway
 
         using var socket = await http.WebSockets.AcceptWebSocketAsync();
         var connection = new AgentConnection(node.Id, node.TenantId, node.Name, socket);
+        await nodes.RecordSeenAsync(node.Id, time.GetUtcNow(), http.RequestAborted);
         await connections.RegisterAsync(connection);
         LogConnected(log, node.Id, node.Name, http.Connection.RemoteIpAddress?.ToString());
         await SetStatusAsync(db, audit, node, NodeStatus.Online, "connected", http.Connection.RemoteIpAddress?.ToString(), time);
