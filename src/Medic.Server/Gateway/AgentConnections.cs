@@ -71,11 +71,11 @@ public sealed class AgentConnections
     }
 
     /// <summary>
-    /// Closes every agent's link as the server stops: the sockets never end on their own, so they
-    /// would hold a graceful shutdown for its whole timeout. The agents reconnect to the next process.
+    /// Closes an agent's link because the server is stopping: the socket never ends on its own, so it
+    /// would hold a graceful shutdown for its whole timeout. The agent reconnects to the next process.
     /// </summary>
-    public Task CloseAllAsync(string reason) =>
-        Task.WhenAll(_byNode.Values.Select(c => CloseAsync(c, reason, WebSocketCloseStatus.EndpointUnavailable)));
+    public static Task CloseForShutdownAsync(AgentConnection connection) =>
+        CloseAsync(connection, "the control plane is shutting down", WebSocketCloseStatus.EndpointUnavailable);
 
     private static async Task CloseAsync(AgentConnection connection, string reason, WebSocketCloseStatus status = WebSocketCloseStatus.PolicyViolation)
     {

@@ -26,7 +26,7 @@ public static partial class AgentGateway
     }
 
     private static async Task ConnectAsync(HttpContext http, NodeStore nodes, AgentConnections connections, Database db, AuditLog audit,
-        TimeProvider time, IOptions<MedicOptions> options, ILoggerFactory loggers)
+        TimeProvider time, IOptions<MedicOptions> options, ILoggerFactory loggers, IHostApplicationLifetime lifetime)
     {
         var log = loggers.CreateLogger("Medic.Gateway");
         if (!http.WebSockets.IsWebSocketRequest)
@@ -50,6 +50,8 @@ public static partial class AgentGateway
         var connection = new AgentConnection(node.Id, node.TenantId, node.Name, socket);
         await nodes.RecordSeenAsync(node.Id, time.GetUtcNow(), http.RequestAborted);
         await connections.RegisterAsync(connection);
+        // Registered per connection, so one that arrives while the server is already stopping is closed at once too.
+        using var stopping = lifetime.ApplicationStopping.Register(() => _ = AgentConnections.CloseForShutdownAsync(connection));
         LogConnected(log, node.Id, node.Name, http.Connection.RemoteIpAddress?.ToString());
         await SetStatusAsync(db, audit, node, NodeStatus.Online, "connected", http.Connection.RemoteIpAddress?.ToString(), time);
         var closeReason = "disconnected";

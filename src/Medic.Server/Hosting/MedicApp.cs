@@ -112,8 +112,6 @@ public static class MedicApp
         }
 
         var app = builder.Build();
-        var agents = app.Services.GetRequiredService<AgentConnections>();
-        app.Lifetime.ApplicationStopping.Register(() => _ = agents.CloseAllAsync("the control plane is shutting down"));
         if (options.TrustedProxies.Count > 0)
         {
             app.UseForwardedHeaders();
