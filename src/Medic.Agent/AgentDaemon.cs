@@ -141,7 +141,7 @@ public sealed class AgentDaemon(AgentConfig config, IHostProbe probe, ITaskExecu
                         break;
                     case TaskOffer offer:
                         running.RemoveAll(t => t.IsCompleted);
-                        running.Add(HandleTaskAsync(offer.Task, Send, linked.Token));
+                        running.Add(HandleTaskAsync(offer.Task, Send, linked.Token, offer.TaskId));
                         break;
                 }
             }
@@ -169,21 +169,11 @@ public sealed class AgentDaemon(AgentConfig config, IHostProbe probe, ITaskExecu
         }
     }
 
-    private static string? UntrustedTaskId(SignedTask signed)
-    {
-        try
-        {
-            using var doc = JsonDocument.Parse(Convert.FromBase64String(signed.Payload));
-            return doc.RootElement.TryGetProperty("task_id", out var id) && id.ValueKind == JsonValueKind.String && id.GetString() is { Length: <= 100 } text ? text : null;
-        }
-        catch (Exception ex) when (ex is FormatException or JsonException)
-        {
-            return null;
-        }
-    }
-
-    /// <summary>Verifies, then runs. A refused task is answered with its reason, so the refusal is visible on the control plane.</summary>
-    internal async Task HandleTaskAsync(SignedTask signed, Func<AgentMessage, Task> send, CancellationToken ct)
+    /// <summary>
+    /// Verifies, then runs. A refused task is answered with its reason, so the refusal is visible on
+    /// the control plane; one whose payload cannot be trusted is answered under the id it was offered with.
+    /// </summary>
+    internal async Task HandleTaskAsync(SignedTask signed, Func<AgentMessage, Task> send, CancellationToken ct, string? offeredTaskId = null)
     {
         var now = time.GetUtcNow();
         var (spec, refusal) = TaskSigning.Verify(_pinnedKey, signed, config.NodeId, now, ClockSkew);
@@ -192,8 +182,7 @@ public sealed class AgentDaemon(AgentConfig config, IHostProbe probe, ITaskExecu
             refusal = $"replayed: nonce {spec.Nonce} was already used";
         }
 
-        // When verification fails the payload is not trusted, but its task id still lets the control plane show the refusal.
-        var taskId = spec?.TaskId ?? signed.TaskId ?? UntrustedTaskId(signed) ?? "unknown";
+        var taskId = spec?.TaskId ?? offeredTaskId ?? "unknown";
         if (refusal is not null)
         {
             await log.WriteLineAsync($"medic-agent: refused task {taskId}: {refusal}");

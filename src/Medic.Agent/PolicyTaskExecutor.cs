@@ -46,7 +46,17 @@ internal sealed partial class PolicyTaskExecutor(AgentPolicy policy) : ITaskExec
                     return new TaskResult(task.TaskId, TaskStatus.Failed, null, 0, false, error);
                 }
 
-                outcome = await DiagnosticVerbs.RunAsync(task.Verb, args, Emit, ct);
+                // A verb's own limits (a probe's timeout, du's) may be longer than the task's; the task's wins.
+                using (var limit = CancellationTokenSource.CreateLinkedTokenSource(ct))
+                {
+                    limit.CancelAfter(timeout);
+                    outcome = await DiagnosticVerbs.RunAsync(task.Verb, args, Emit, limit.Token);
+                    if (outcome.Status != TaskStatus.Completed && limit.IsCancellationRequested && !ct.IsCancellationRequested)
+                    {
+                        outcome = outcome with { Status = TaskStatus.Timeout, ExitCode = null, Reason = $"'{task.Verb}' did not finish within {timeout.TotalSeconds:0} s" };
+                    }
+                }
+
                 break;
 
             case TaskKind.Service:

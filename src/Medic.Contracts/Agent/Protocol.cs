@@ -77,10 +77,8 @@ public enum TaskKind
 /// <c>Payload</c> is the UTF-8 JSON of a <see cref="TaskSpec"/>, base64; <c>Signature</c> is ECDSA
 /// P-256 over exactly those bytes (SHA-256, IEEE P1363), base64. Verifying the bytes as sent,
 /// rather than a re-serialization, means any change in transit breaks the signature.
-/// <c>TaskId</c> is an unsigned copy of the payload's task id, used only to route a refusal back
-/// to the waiting caller when the payload cannot be trusted.
 /// </summary>
-public sealed record SignedTask(string Payload, string Signature, string? TaskId = null);
+public sealed record SignedTask(string Payload, string Signature);
 
 public enum TaskStatus
 {
@@ -125,7 +123,11 @@ public abstract record ServerMessage;
 
 public sealed record Welcome(string NodeId, int HeartbeatSeconds) : ServerMessage;
 
-public sealed record TaskOffer(SignedTask Task) : ServerMessage;
+/// <summary>
+/// <c>TaskId</c> repeats the signed task's id outside the signature, only so that an agent that
+/// cannot verify the payload can still say which task it refused; it is never trusted for anything else.
+/// </summary>
+public sealed record TaskOffer(SignedTask Task, string? TaskId = null) : ServerMessage;
 
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,

@@ -10,7 +10,7 @@ public static class TaskSigning
     {
         var payload = JsonSerializer.SerializeToUtf8Bytes(spec, AgentJson.Default.TaskSpec);
         var signature = key.SignData(payload, HashAlgorithmName.SHA256);
-        return new SignedTask(Convert.ToBase64String(payload), Convert.ToBase64String(signature), spec.TaskId);
+        return new SignedTask(Convert.ToBase64String(payload), Convert.ToBase64String(signature));
     }
 
     public static string PublicKey(ECDsa key) => Convert.ToBase64String(key.ExportSubjectPublicKeyInfo());

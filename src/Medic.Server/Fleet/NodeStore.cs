@@ -114,6 +114,14 @@ public sealed class NodeStore(Database db)
         await db.WriteAsync((c, tx) => c.ExecuteAsync("UPDATE nodes SET metrics = @metrics, last_seen_at = @at WHERE id = @id",
             new { id, at, metrics = JsonSerializer.Serialize(metrics, AgentJson.Default.Metrics) }, tx), ct);
 
+    /// <summary>
+    /// Records that a node was heard from without new facts or metrics: a fresh connection, before
+    /// its hello is read. Without it the offline sweep takes a new node (never seen) or one back from
+    /// a long outage (seen long ago) for a silent one and drops it as it connects.
+    /// </summary>
+    public async Task RecordSeenAsync(string id, DateTimeOffset at, CancellationToken ct = default) =>
+        await db.WriteAsync((c, tx) => c.ExecuteAsync("UPDATE nodes SET last_seen_at = @at WHERE id = @id", new { id, at }, tx), ct);
+
     /// <summary>Online nodes not heard from since <paramref name="before"/>.</summary>
     public async Task<IReadOnlyList<NodeRow>> SilentSinceAsync(DateTimeOffset before, CancellationToken ct = default)
     {

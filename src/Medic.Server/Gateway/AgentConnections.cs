@@ -16,6 +16,9 @@ public sealed class AgentConnection(string nodeId, string tenantId, string name,
     public string Name { get; } = name;
     public WebSocket Socket { get; } = socket;
 
+    /// <summary>Set once the socket's receive loop has ended: nothing sent on it can be answered any more.</summary>
+    internal volatile bool Ended;
+
     public async Task SendAsync(ServerMessage message, CancellationToken ct)
     {
         var bytes = JsonSerializer.SerializeToUtf8Bytes(message, AgentJson.Default.ServerMessage);
@@ -38,7 +41,7 @@ public sealed class AgentConnection(string nodeId, string tenantId, string name,
 public sealed class AgentConnections
 {
     private readonly ConcurrentDictionary<string, AgentConnection> _byNode = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, (string NodeId, Channel<AgentMessage> Channel)> _tasks = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (Channel<AgentMessage> Channel, AgentConnection Connection)> _tasks = new(StringComparer.Ordinal);
 
     public int Count => _byNode.Count;
 
@@ -67,14 +70,21 @@ public sealed class AgentConnections
         }
     }
 
-    private static async Task CloseAsync(AgentConnection connection, string reason)
+    /// <summary>
+    /// Closes an agent's link because the server is stopping: the socket never ends on its own, so it
+    /// would hold a graceful shutdown for its whole timeout. The agent reconnects to the next process.
+    /// </summary>
+    public static Task CloseForShutdownAsync(AgentConnection connection) =>
+        CloseAsync(connection, "the control plane is shutting down", WebSocketCloseStatus.EndpointUnavailable);
+
+    private static async Task CloseAsync(AgentConnection connection, string reason, WebSocketCloseStatus status = WebSocketCloseStatus.PolicyViolation)
     {
         try
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
             if (connection.Socket.State == WebSocketState.Open)
             {
-                await connection.Socket.CloseOutputAsync(WebSocketCloseStatus.PolicyViolation, reason, timeout.Token);
+                await connection.Socket.CloseOutputAsync(status, reason, timeout.Token);
             }
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or ObjectDisposedException)
@@ -86,32 +96,44 @@ public sealed class AgentConnections
         }
     }
 
-    /// <summary>Opens the channel a task's output and result arrive on; dispose the returned handle when done.</summary>
-    public TaskSubscription Subscribe(string taskId, string nodeId)
+    /// <summary>
+    /// Opens the channel a task sent on <paramref name="connection"/> reports on; dispose the returned
+    /// handle when done. The channel completes early if that connection ends first.
+    /// </summary>
+    public TaskSubscription Subscribe(string taskId, AgentConnection connection)
     {
         var channel = Channel.CreateBounded<AgentMessage>(new BoundedChannelOptions(1024) { FullMode = BoundedChannelFullMode.Wait, SingleReader = true });
-        _tasks[taskId] = (nodeId, channel);
+        _tasks[taskId] = (channel, connection);
+        if (connection.Ended) channel.Writer.TryComplete();
         return new TaskSubscription(this, taskId, channel.Reader);
     }
 
-    /// <summary>Delivers a frame to its task, but only from the node the task was sent to.</summary>
-    internal async ValueTask DeliverAsync(string nodeId, string taskId, AgentMessage message, CancellationToken ct)
+    internal async ValueTask DeliverAsync(string taskId, AgentMessage message, CancellationToken ct)
     {
-        if (_tasks.TryGetValue(taskId, out var task) && task.NodeId == nodeId)
+        if (_tasks.TryGetValue(taskId, out var task))
         {
-            await task.Channel.Writer.WriteAsync(message, ct);
+            try
+            {
+                await task.Channel.Writer.WriteAsync(message, ct);
+            }
+            catch (ChannelClosedException)
+            {
+                // The task was ended because the connection it was sent on went away; its caller has its answer.
+            }
         }
     }
 
-    /// <summary>Ends every task still waiting on a node that went away, so no caller waits out its timeout.</summary>
-    internal void FailTasksOf(string nodeId)
+    /// <summary>Ends every task still waiting on a connection that went away, so no caller waits for a result that cannot come.</summary>
+    internal void EndTasksOf(AgentConnection connection)
     {
-        foreach (var (_, task) in _tasks.Where(t => t.Value.NodeId == nodeId))
+        connection.Ended = true;
+        foreach (var task in _tasks.Values)
         {
-            task.Channel.Writer.TryComplete();
+            if (ReferenceEquals(task.Connection, connection)) task.Channel.Writer.TryComplete();
         }
     }
 
+    /// <summary>Forgets a task whose caller stopped waiting.</summary>
     internal void Complete(string taskId) => _tasks.TryRemove(taskId, out _);
 
     public sealed class TaskSubscription(AgentConnections owner, string taskId, ChannelReader<AgentMessage> reader) : IDisposable

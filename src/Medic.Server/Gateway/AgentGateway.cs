@@ -48,26 +48,26 @@ public static partial class AgentGateway
 
         using var socket = await http.WebSockets.AcceptWebSocketAsync();
         var connection = new AgentConnection(node.Id, node.TenantId, node.Name, socket);
+        await nodes.RecordSeenAsync(node.Id, time.GetUtcNow(), http.RequestAborted);
         await connections.RegisterAsync(connection);
+        // Registered per connection, so one that arrives while the server is already stopping is closed at once too.
+        using var stopping = lifetime.ApplicationStopping.Register(() => _ = AgentConnections.CloseForShutdownAsync(connection));
         LogConnected(log, node.Id, node.Name, http.Connection.RemoteIpAddress?.ToString());
         await SetStatusAsync(db, audit, node, NodeStatus.Online, "connected", http.Connection.RemoteIpAddress?.ToString(), time);
         var closeReason = "disconnected";
-        // A stopping host ends the link at once (the agent reconnects to the next instance) instead of waiting out the shutdown timeout.
-        using var stopping = CancellationTokenSource.CreateLinkedTokenSource(http.RequestAborted, lifetime.ApplicationStopping);
         try
         {
-            await connection.SendAsync(new Welcome(node.Id, options.Value.Agents.HeartbeatSeconds), stopping.Token);
-            await ReceiveLoopAsync(connection, nodes, connections, time, log, stopping.Token);
+            await connection.SendAsync(new Welcome(node.Id, options.Value.Agents.HeartbeatSeconds), http.RequestAborted);
+            await ReceiveLoopAsync(connection, nodes, connections, time, log, http.RequestAborted);
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or JsonException or InvalidDataException)
         {
-            closeReason = ex is JsonException or InvalidDataException ? "protocol error: " + ex.Message
-                : lifetime.ApplicationStopping.IsCancellationRequested ? "control plane stopping" : "connection lost";
+            closeReason = ex is JsonException or InvalidDataException ? "protocol error: " + ex.Message : "connection lost";
             LogDropped(log, node.Id, closeReason);
         }
         finally
         {
-            connections.FailTasksOf(node.Id);
+            connections.EndTasksOf(connection);
             if (connections.Unregister(connection))
             {
                 await SetStatusAsync(db, audit, node, NodeStatus.Offline, closeReason, http.Connection.RemoteIpAddress?.ToString(), time);
@@ -107,10 +107,10 @@ public static partial class AgentGateway
                     await nodes.RecordHeartbeatAsync(connection.NodeId, heartbeat.Metrics, now, ct);
                     break;
                 case TaskOutput output:
-                    await connections.DeliverAsync(connection.NodeId, output.TaskId, output, ct);
+                    await connections.DeliverAsync(output.TaskId, output, ct);
                     break;
                 case TaskResult taskResult:
-                    await connections.DeliverAsync(connection.NodeId, taskResult.TaskId, taskResult, ct);
+                    await connections.DeliverAsync(taskResult.TaskId, taskResult, ct);
                     break;
                 case AgentEvent ev:
                     LogAgentEvent(log, connection.NodeId, ev.Kind, ev.Message);

@@ -34,14 +34,14 @@ public sealed class TaskDispatcher(AgentConnections connections, TaskSigningKey 
 
         var now = time.GetUtcNow();
         var spec = new TaskSpec(taskId, node.Id, Ids.Secret(16), now, now.AddSeconds(timeoutSeconds) + Grace, kind, argv, verb, args, timeoutSeconds, DefaultOutputCap);
-        using var subscription = connections.Subscribe(taskId, node.Id);
+        using var subscription = connections.Subscribe(taskId, connection);
         var stdout = new StringBuilder();
         var stderr = new StringBuilder();
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
         deadline.CancelAfter(TimeSpan.FromSeconds(timeoutSeconds) + Grace);
         try
         {
-            await connection.SendAsync(new TaskOffer(signing.Sign(spec)), deadline.Token);
+            await connection.SendAsync(new TaskOffer(signing.Sign(spec), taskId), deadline.Token);
             await foreach (var message in subscription.Reader.ReadAllAsync(deadline.Token))
             {
                 switch (message)
@@ -61,7 +61,7 @@ public sealed class TaskDispatcher(AgentConnections connections, TaskSigningKey 
             return new TaskRunResponse(taskId, node.Name, "timeout", null, (long)(time.GetUtcNow() - now).TotalMilliseconds, false,
                 $"no result from the agent within {timeoutSeconds + Grace.TotalSeconds:0} s", stdout.ToString(), stderr.ToString());
         }
-        catch (System.Net.WebSockets.WebSocketException ex)
+        catch (Exception ex) when (ex is System.Net.WebSockets.WebSocketException or ObjectDisposedException)
         {
             return new TaskRunResponse(taskId, node.Name, "offline", null, 0, false, "the link to the agent broke: " + ex.Message, stdout.ToString(), stderr.ToString());
         }
