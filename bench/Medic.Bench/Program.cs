@@ -14,6 +14,6 @@ return args.FirstOrDefault() switch
 static int Usage()
 {
     Console.Error.WriteLine("usage: Medic.Bench sample [calls]");
-    Console.Error.WriteLine("       Medic.Bench fanout --agents N [--rounds R] [--idle SECONDS] [--heartbeat SECONDS] [--medic PATH/medic.dll]");
+    Console.Error.WriteLine("       Medic.Bench fanout --agents N [--rounds R] [--idle SECONDS] [--heartbeat SECONDS] [--medic PATH/medic.dll] [--keep]");
     return 2;
 }

@@ -34,6 +34,11 @@ internal sealed class ControlPlaneProcess : IAsyncDisposable
 
     public int Pid => _process.Id;
 
+    /// <summary>Leave the data directory (database, audit log) for inspection instead of deleting it.</summary>
+    public bool KeepData { get; private init; }
+
+    public string DataDir => Path.Combine(_tempDir, "data");
+
     /// <summary>Lines the server logged at warn or fail level.</summary>
     public int Warnings => _warnings;
 
@@ -46,7 +51,7 @@ internal sealed class ControlPlaneProcess : IAsyncDisposable
 
     public ProcStats Stats() => ProcStats.Read(_process.Id);
 
-    public static async Task<ControlPlaneProcess> StartAsync(string medicDll, int? heartbeatSeconds, CancellationToken ct)
+    public static async Task<ControlPlaneProcess> StartAsync(string medicDll, int? heartbeatSeconds, bool keepData, CancellationToken ct)
     {
         var tempDir = Directory.CreateTempSubdirectory("medic-fanout-").FullName;
         var port = FreeLoopbackPort();
@@ -69,7 +74,7 @@ internal sealed class ControlPlaneProcess : IAsyncDisposable
         if (heartbeatSeconds is { } hb) start.Environment["MEDIC_AGENTS__HEARTBEAT_SECONDS"] = hb.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
         var process = Process.Start(start) ?? throw new BenchFailure("could not start the control plane", "check that 'dotnet' is on PATH");
-        var plane = new ControlPlaneProcess(process, tempDir, url, password);
+        var plane = new ControlPlaneProcess(process, tempDir, url, password) { KeepData = keepData };
         process.OutputDataReceived += (_, e) => plane.Observe(e.Data);
         process.ErrorDataReceived += (_, e) => plane.Observe(e.Data);
         process.BeginOutputReadLine();
@@ -144,7 +149,8 @@ internal sealed class ControlPlaneProcess : IAsyncDisposable
             _process.Dispose();
             try
             {
-                Directory.Delete(_tempDir, recursive: true);
+                if (KeepData) Console.WriteLine($"kept the control plane's data in {DataDir} (medic.db); delete it when done");
+                else Directory.Delete(_tempDir, recursive: true);
             }
             catch (IOException ex)
             {

@@ -73,7 +73,7 @@ internal static class FanoutBench
         Console.WriteLine($"machine: {ProcStats.MachineLoad()}; open files limit {openFiles}");
         Console.WriteLine("  the simulated agents run in this process and share the machine's cores with the control plane");
 
-        await using var plane = await Phase("starting the control plane", FanoutOptions.StartLimit, ct, t => ControlPlaneProcess.StartAsync(medicDll, o.HeartbeatSeconds, t));
+        await using var plane = await Phase("starting the control plane", FanoutOptions.StartLimit, ct, t => ControlPlaneProcess.StartAsync(medicDll, o.HeartbeatSeconds, o.KeepData, t));
         var agents = new List<SimulatedAgent>(o.Agents);
         using var sources = new LoopbackSources(o.Agents);
         using var api = new ControlPlaneApi(plane.Url);
@@ -179,30 +179,51 @@ internal static class FanoutBench
         return enrolled;
     }
 
-    private static Task ConnectAsync(List<SimulatedAgent> agents, Uri url, LoopbackSources sources, CancellationToken ct) =>
-        Parallel.ForEachAsync(agents, new ParallelOptions { MaxDegreeOfParallelism = ConnectConcurrency, CancellationToken = ct }, async (agent, t) =>
+    /// <summary>Connects every agent; a failed attempt is retried with the real agent's backoff, counted and reported.</summary>
+    private static async Task ConnectAsync(List<SimulatedAgent> agents, Uri url, LoopbackSources sources, CancellationToken ct)
+    {
+        const int attempts = 5;
+        var failed = 0;
+        string? firstError = null;
+        await Parallel.ForEachAsync(agents, new ParallelOptions { MaxDegreeOfParallelism = ConnectConcurrency, CancellationToken = ct }, async (agent, t) =>
         {
-            try
+            for (var attempt = 1; ; attempt++)
             {
-                await agent.ConnectAsync(url, sources.WebSockets(agent.Index), t);
-            }
-            catch (WebSocketException ex)
-            {
-                throw new BenchFailure($"{agent.Name} could not connect: {(ex.InnerException ?? ex).Message}",
-                    "see the control plane's log lines below; check the open-files limit (ulimit -n)");
+                try
+                {
+                    await agent.ConnectAsync(url, sources.WebSockets(agent.Index), t);
+                    return;
+                }
+                catch (WebSocketException ex)
+                {
+                    Interlocked.Increment(ref failed);
+                    Interlocked.CompareExchange(ref firstError, $"{agent.Name}: {Chain(ex)}", null);
+                    if (attempt == attempts)
+                    {
+                        throw new BenchFailure($"{agent.Name} could not connect in {attempts} attempts: {Chain(ex)}",
+                            "see the control plane's log lines below; check the open-files limit (ulimit -n)");
+                    }
+
+                    await Task.Delay(Medic.Agent.AgentDaemon.Backoff(attempt, Random.Shared.NextDouble()), t);
+                }
             }
         });
+
+        if (failed > 0) Console.WriteLine($"connect: {failed} attempts failed and were retried with the agent's backoff; the first: {firstError}");
+    }
 
     private static async Task<RoundFigures> RunRoundAsync(int round, ControlPlaneApi api, RoundRecorder recorder, int agents, int max, ControlPlaneProcess plane, CancellationToken ct)
     {
         using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
         limit.CancelAfter(FanoutOptions.RoundLimit);
         ExecutionResponse? last = null;
+        var lastGetMs = 0.0;
         var planeBefore = plane.Stats();
         var benchBefore = ProcStats.Self();
         var postedAt = recorder.Begin();
         try
         {
+            var postedUtc = DateTimeOffset.UtcNow;
             var started = await api.StartExecAsync(new ExecRequest("true", new ExecSelector(All: true), new ExecStrategy("parallel", max), ExecTimeoutSeconds), limit.Token);
             var acceptedMs = Stopwatch.GetElapsedTime(postedAt).TotalMilliseconds;
             while (true)
@@ -211,7 +232,9 @@ internal static class FanoutBench
                 // then closely once they all have, so the completion time is resolved to a few tens of ms.
                 if (!recorder.AllReplied.IsCompleted) await Task.WhenAny(recorder.AllReplied, Task.Delay(1000, limit.Token));
                 limit.Token.ThrowIfCancellationRequested();
+                var asked = Stopwatch.GetTimestamp();
                 last = await api.GetExecutionAsync(started.Id, limit.Token);
+                lastGetMs = Stopwatch.GetElapsedTime(asked).TotalMilliseconds;
                 if (last.Status == "completed") break;
                 if (recorder.AllReplied.IsCompleted) await Task.Delay(20, limit.Token);
             }
@@ -219,7 +242,7 @@ internal static class FanoutBench
             var completeMs = Stopwatch.GetElapsedTime(postedAt).TotalMilliseconds;
             var planeAfter = plane.Stats();
             var benchAfter = ProcStats.Self();
-            return new RoundFigures(round, acceptedMs, completeMs, recorder.LastResultMs(), [.. recorder.OfferLatencies()], [.. recorder.ResultLatencies()],
+            return new RoundFigures(round, started.Id, postedUtc, acceptedMs, completeMs, lastGetMs, recorder.LastResultMs(), [.. recorder.OfferLatencies()], [.. recorder.ResultLatencies()],
                 last.Results.GroupBy(x => x.Status).ToDictionary(g => g.Key, g => g.Count()), last.Results.Count, recorder.Refusals,
                 planeAfter.CpuSeconds - planeBefore.CpuSeconds, planeAfter.RunQueueSeconds - planeBefore.RunQueueSeconds,
                 benchAfter.CpuSeconds - benchBefore.CpuSeconds, benchAfter.RunQueueSeconds - benchBefore.RunQueueSeconds);
@@ -297,6 +320,14 @@ internal static class FanoutBench
         if (clock.Elapsed > TimeSpan.FromSeconds(1)) Console.WriteLine($"links: all {agents.Count} agents online again after {clock.Elapsed.TotalSeconds:F1} s");
     }
 
+    /// <summary>An exception's message with its inner ones', which say what actually failed.</summary>
+    private static string Chain(Exception ex)
+    {
+        var parts = new List<string>();
+        for (Exception? e = ex; e is not null; e = e.InnerException) parts.Add(e.Message);
+        return string.Join(" <- ", parts.Distinct());
+    }
+
     private static async Task<T> Phase<T>(string what, TimeSpan limit, CancellationToken ct, Func<CancellationToken, Task<T>> work)
     {
         using var bounded = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -336,13 +367,13 @@ internal static class FanoutBench
 }
 
 /// <summary>One round's figures, in milliseconds from the POST.</summary>
-internal sealed record RoundFigures(int Round, double AcceptedMs, double CompleteMs, double LastResultMs, double[] OfferMs, double[] ResultMs,
+internal sealed record RoundFigures(int Round, string ExecutionId, DateTimeOffset PostedUtc, double AcceptedMs, double CompleteMs, double LastGetMs, double LastResultMs, double[] OfferMs, double[] ResultMs,
     Dictionary<string, int> Statuses, int Stored, int Refusals, double PlaneCpuSeconds, double PlaneWaitSeconds, double BenchCpuSeconds, double BenchWaitSeconds)
 {
     public override string ToString()
     {
         var statuses = string.Join(", ", Statuses.OrderByDescending(s => s.Value).Select(s => $"{s.Value} {s.Key}"));
-        return $"round {Round}: complete {CompleteMs:F0} ms (202 after {AcceptedMs:F0} ms, last result sent at {LastResultMs:F0} ms); {statuses}\n" +
+        return $"round {Round} ({ExecutionId}, POST at {PostedUtc:HH:mm:ss.fff}Z): complete {CompleteMs:F0} ms (202 after {AcceptedMs:F0} ms, last result sent at {LastResultMs:F0} ms, the GET that saw it completed took {LastGetMs:F0} ms); {statuses}\n" +
             $"  CPU s used / thread-s runnable but waiting for a core: control plane {PlaneCpuSeconds:F2} / {PlaneWaitSeconds:F2}, bench {BenchCpuSeconds:F2} / {BenchWaitSeconds:F2}\n" +
             $"  offer  {new Percentiles(OfferMs)}\n" +
             $"  result {new Percentiles(ResultMs)}";
