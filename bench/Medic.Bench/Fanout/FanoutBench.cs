@@ -109,7 +109,7 @@ internal static class FanoutBench
                 var perSecond = (double)o.Agents / agents[0].HeartbeatSeconds;
                 var cpu = after.CpuSeconds - before.CpuSeconds;
                 Console.WriteLine($"idle {o.IdleSeconds} s with heartbeats only (~{perSecond:F0}/s), last {half.TotalSeconds:F0} s measured: control plane used {cpu:F2} CPU s " +
-                    $"({cpu / half.TotalSeconds * 100:F1} % of one core, ~{cpu * 1e6 / Math.Max(1, perSecond * half.TotalSeconds):F0} us per heartbeat); {after}");
+                    $"({cpu / half.TotalSeconds * 100:F1} % of one core, ~{cpu * 1e6 / Math.Max(1, perSecond * half.TotalSeconds):F0} us per heartbeat, fixed background work included); {after}");
             }
 
             await ReportDropsAsync(agents, plane, api, "before the first round", ct);
@@ -244,8 +244,8 @@ internal static class FanoutBench
             var benchAfter = ProcStats.Self();
             return new RoundFigures(round, started.Id, postedUtc, acceptedMs, completeMs, lastGetMs, recorder.LastResultMs(), [.. recorder.OfferLatencies()], [.. recorder.ResultLatencies()],
                 last.Results.GroupBy(x => x.Status).ToDictionary(g => g.Key, g => g.Count()), last.Results.Count, recorder.Refusals,
-                planeAfter.CpuSeconds - planeBefore.CpuSeconds, planeAfter.RunQueueSeconds - planeBefore.RunQueueSeconds,
-                benchAfter.CpuSeconds - benchBefore.CpuSeconds, benchAfter.RunQueueSeconds - benchBefore.RunQueueSeconds);
+                planeAfter.CpuSeconds - planeBefore.CpuSeconds, ProcStats.WaitedSecondsBetween(planeBefore, planeAfter),
+                benchAfter.CpuSeconds - benchBefore.CpuSeconds, ProcStats.WaitedSecondsBetween(benchBefore, benchAfter));
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {

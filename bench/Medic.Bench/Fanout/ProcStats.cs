@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Medic.Bench.Fanout;
 
 /// <summary>A process's resident memory and CPU time, read from /proc.</summary>
-internal readonly record struct ProcStats(long RssBytes, long PeakRssBytes, double CpuSeconds, int Threads, double RunQueueSeconds)
+internal readonly record struct ProcStats(long RssBytes, long PeakRssBytes, double CpuSeconds, int Threads, IReadOnlyDictionary<string, long> WaitNsByThread)
 {
     // /proc/PID/stat counts in USER_HZ, which the kernel fixes at 100 on x86-64 and arm64.
     private const double TicksPerSecond = 100;
@@ -24,17 +24,17 @@ internal readonly record struct ProcStats(long RssBytes, long PeakRssBytes, doub
     }
 
     /// <summary>
-    /// Time the process's live threads spent runnable but waiting for a core (second field of
-    /// /proc/PID/task/TID/schedstat): how much the machine's other load delayed it.
+    /// Nanoseconds each live thread has spent runnable but waiting for a core (second field of
+    /// /proc/PID/task/TID/schedstat): how much the machine's other load delays the process.
     /// </summary>
-    private static double WaitingForCore(int pid)
+    private static Dictionary<string, long> WaitingForCore(int pid)
     {
-        long ns = 0;
+        var waits = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
         {
             try
             {
-                ns += long.Parse(File.ReadAllText(Path.Combine(task, "schedstat")).Split(' ')[1], CultureInfo.InvariantCulture);
+                waits[Path.GetFileName(task)] = long.Parse(File.ReadAllText(Path.Combine(task, "schedstat")).Split(' ')[1], CultureInfo.InvariantCulture);
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException)
             {
@@ -42,8 +42,15 @@ internal readonly record struct ProcStats(long RssBytes, long PeakRssBytes, doub
             }
         }
 
-        return ns / 1e9;
+        return waits;
     }
+
+    /// <summary>
+    /// Thread-seconds spent waiting for a core between two readings, summed over threads. Threads
+    /// that ended in between are left out, so this errs low, never negative.
+    /// </summary>
+    public static double WaitedSecondsBetween(ProcStats before, ProcStats after) =>
+        after.WaitNsByThread.Sum(t => t.Value - before.WaitNsByThread.GetValueOrDefault(t.Key)) / 1e9;
 
     public static ProcStats Self() => Read(Environment.ProcessId);
 
