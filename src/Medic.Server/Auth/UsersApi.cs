@@ -9,8 +9,9 @@ namespace Medic.Server.Auth;
 
 public static partial class UsersApi
 {
+    /// <summary>Usernames: letters, digits, '.', '_', '@' and '-', starting with a letter or digit, at most 64.</summary>
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")]
-    private static partial Regex UsernamePattern();
+    internal static partial Regex UsernamePattern();
 
     public static IEndpointRouteBuilder MapUsers(this IEndpointRouteBuilder app)
     {

@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using Medic.Contracts;
 using Medic.Server.Auth;
 using Medic.Server.Audit;
@@ -8,11 +7,8 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace Medic.Server.Tenancy;
 
 /// <summary>Tenants are managed by superadmins. Creating one can create its first admin in the same step.</summary>
-public static partial class TenantsApi
+public static class TenantsApi
 {
-    [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")]
-    private static partial Regex UsernamePattern();
-
     public static IEndpointRouteBuilder MapTenants(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/tenants").WithTags("Tenants").Requires(Permission.ManageTenants);
@@ -37,7 +33,7 @@ public static partial class TenantsApi
             .Optional("admin_username", request.AdminUsername, 64)
             .Optional("admin_password", request.AdminPassword, 1000);
         if (!string.IsNullOrEmpty(request.Slug)) v.Check(TenantStore.IsValidSlug(request.Slug), "slug", "use 1-40 lowercase letters, digits and '-', not starting or ending with '-'");
-        if (request.AdminUsername is not null) v.Check(UsernamePattern().IsMatch(request.AdminUsername), "admin_username", "may hold letters, digits, '.', '_', '@' and '-'");
+        if (request.AdminUsername is not null) v.Check(UsersApi.UsernamePattern().IsMatch(request.AdminUsername), "admin_username", "may hold letters, digits, '.', '_', '@' and '-'");
         if (request.AdminPassword is not null) v.Check(request.AdminUsername is not null, "admin_password", "is only used with admin_username");
         if (request.AdminPassword is not null) v.Check(request.AdminPassword.Length >= 12, "admin_password", "must be at least 12 characters");
         if (!v.Ok) return v.Problem();
