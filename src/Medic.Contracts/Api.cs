@@ -125,6 +125,7 @@ public sealed record AuditVerificationReport(bool Ok, IReadOnlyList<AuditVerific
 [JsonSerializable(typeof(TaskRunResponse))]
 [JsonSerializable(typeof(ExecRequest))]
 [JsonSerializable(typeof(ExecStrategy))]
+[JsonSerializable(typeof(MetricsHistoryResponse))]
 [JsonSerializable(typeof(ExecutionResponse))]
 public sealed partial class MedicJson : JsonSerializerContext;
 

@@ -74,3 +74,8 @@ public sealed record ExecutionResponse(
     IReadOnlyList<TaskRunResponse> Results,
     DateTimeOffset CreatedAt,
     DateTimeOffset? FinishedAt);
+
+/// <summary>The last heartbeat of each minute.</summary>
+public sealed record MetricsPoint(DateTimeOffset Minute, Medic.Contracts.Agent.Metrics Metrics);
+
+public sealed record MetricsHistoryResponse(string Server, IReadOnlyList<MetricsPoint> Points);

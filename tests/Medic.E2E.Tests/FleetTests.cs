@@ -45,6 +45,14 @@ public sealed class FleetTests : IDisposable
         facts.GetProperty("kernel").GetString().ShouldNotBeNullOrEmpty();
         local.GetProperty("metrics").GetProperty("memory_total_bytes").GetInt64().ShouldBeGreaterThan(0);
 
+        var history = await _home.RunAsync("servers", "metrics", hostname, "--since", "1h", "--json");
+        history.ExitCode.ShouldBe(0, history.ToString());
+        var points = JsonDocument.Parse(history.Stdout).RootElement.GetProperty("points");
+        points.GetArrayLength().ShouldBeInRange(1, 2); // a second heartbeat 15 s later may fall in the next minute
+        points[0].GetProperty("metrics").GetProperty("memory_total_bytes").GetInt64().ShouldBeGreaterThan(0);
+        var minute = points[0].GetProperty("minute").GetDateTimeOffset();
+        (minute.Second, minute.Millisecond).ShouldBe((0, 0));
+
         var disk = await _home.RunAsync("diag", hostname, "disk");
         disk.ExitCode.ShouldBe(0, disk.ToString());
         disk.Stdout.ShouldContain("/");

@@ -154,7 +154,34 @@ internal static class FleetCommands
             return ExitCodes.Ok;
         });
 
-        return new Command("servers", "Managed servers") { list, show, tagCommand, StateCommand("drain", "Stop sending new tasks to a server"), StateCommand("undrain", "Send tasks to a drained server again"), Remove() };
+        var metricsServer = new Argument<string>("server") { Description = "Server name or id" };
+        var since = new Option<string?>("--since") { Description = "From this long ago (e.g. 1h) or this timestamp; default the whole 24 h kept" };
+        var metricsJson = Shared.JsonOption();
+        var metrics = new Command("metrics", "A server's metrics history: one point per minute, last 24 h") { metricsServer, since, metricsJson };
+        metrics.SetAction(async (parse, ct) =>
+        {
+            using var client = Shared.RequireSession(parse).Client();
+            var query = parse.GetValue(since) is { } s ? "?since=" + Uri.EscapeDataString(s) : "";
+            var history = await client.GetAsync($"/api/v1/servers/{Shared.Escape(parse.GetValue(metricsServer)!)}/metrics{query}", ApiClient.Json.MetricsHistoryResponse, ct);
+            if (parse.GetValue(metricsJson))
+            {
+                Output.Json(history, ApiClient.Json.MetricsHistoryResponse);
+                return ExitCodes.Ok;
+            }
+
+            Output.Table(["MINUTE (UTC)", "CPU%", "MEM%", "LOAD1", "PROCS", "DISK / %"], history.Points.Select(p => (IReadOnlyList<string?>)
+            [
+                p.Minute.UtcDateTime.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture),
+                p.Metrics.CpuPercent.ToString("0", CultureInfo.InvariantCulture),
+                Percent(p.Metrics.MemoryUsedBytes, p.Metrics.MemoryTotalBytes),
+                p.Metrics.Load1.ToString("0.00", CultureInfo.InvariantCulture),
+                p.Metrics.ProcessCount.ToString(CultureInfo.InvariantCulture),
+                p.Metrics.Mounts.FirstOrDefault(m => m.Mount == "/") is { } root ? Percent(root.BytesUsed, root.BytesTotal) : null,
+            ]));
+            return ExitCodes.Ok;
+        });
+
+        return new Command("servers", "Managed servers") { list, show, metrics, tagCommand, StateCommand("drain", "Stop sending new tasks to a server"), StateCommand("undrain", "Send tasks to a drained server again"), Remove() };
     }
 
     private static Command StateCommand(string verb, string description)

@@ -110,9 +110,40 @@ public sealed class NodeStore(Database db)
         await db.WriteAsync((c, tx) => c.ExecuteAsync("UPDATE nodes SET facts = @facts, last_seen_at = @at WHERE id = @id",
             new { id, at, facts = JsonSerializer.Serialize(facts, AgentJson.Default.HostFacts) }, tx), ct);
 
-    public async Task RecordHeartbeatAsync(string id, Metrics metrics, DateTimeOffset at, CancellationToken ct = default) =>
-        await db.WriteAsync((c, tx) => c.ExecuteAsync("UPDATE nodes SET metrics = @metrics, last_seen_at = @at WHERE id = @id",
-            new { id, at, metrics = JsonSerializer.Serialize(metrics, AgentJson.Default.Metrics) }, tx), ct);
+    public static readonly TimeSpan HistoryKept = TimeSpan.FromHours(24);
+
+    /// <summary>
+    /// Stores the latest metrics on the node and in its history: one row per minute (a later
+    /// heartbeat in the same minute replaces the earlier one), older than 24 h pruned as it goes.
+    /// </summary>
+    public async Task RecordHeartbeatAsync(string id, Metrics metrics, DateTimeOffset at, CancellationToken ct = default)
+    {
+        var json = JsonSerializer.Serialize(metrics, AgentJson.Default.Metrics);
+        var minute = new DateTimeOffset(at.UtcTicks - (at.UtcTicks % TimeSpan.TicksPerMinute), TimeSpan.Zero);
+        await db.WriteAsync(async (c, tx) =>
+        {
+            await c.ExecuteAsync("UPDATE nodes SET metrics = @json, last_seen_at = @at WHERE id = @id", new { id, at, json }, tx);
+            await c.ExecuteAsync(
+                "INSERT INTO node_metrics (node_id, tenant_id, minute, metrics) SELECT id, tenant_id, @minute, @json FROM nodes WHERE id = @id " +
+                "ON CONFLICT (node_id, minute) DO UPDATE SET metrics = excluded.metrics", new { id, minute, json }, tx);
+            await c.ExecuteAsync("DELETE FROM node_metrics WHERE node_id = @id AND minute < @cutoff", new { id, cutoff = minute - HistoryKept }, tx);
+        }, ct);
+    }
+
+    public async Task<IReadOnlyList<MetricsPoint>> HistoryAsync(string tenantId, string nodeId, DateTimeOffset since, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        var rows = await c.QueryAsync<HistoryRow>(
+            "SELECT minute, metrics FROM node_metrics WHERE tenant_id = @tenantId AND node_id = @nodeId AND minute >= @since ORDER BY minute",
+            new { tenantId, nodeId, since });
+        return rows.Select(r => new MetricsPoint(r.Minute, JsonSerializer.Deserialize(r.Metrics, AgentJson.Default.Metrics)!)).ToList();
+    }
+
+    private sealed class HistoryRow
+    {
+        public DateTimeOffset Minute { get; set; }
+        public string Metrics { get; set; } = "";
+    }
 
     /// <summary>
     /// Records that a node was heard from without new facts or metrics: a fresh connection, before

@@ -16,6 +16,7 @@ public static class ServersApi
         var group = app.MapGroup("/api/v1/servers").WithTags("Fleet");
         group.MapGet("/", List).Requires(Permission.Read).WithSummary("Servers of the tenant. Filters: status, tag (k=v, repeatable).");
         group.MapGet("/{id}", Get).Requires(Permission.Read).WithSummary("One server by id or name, with facts and latest metrics.");
+        group.MapGet("/{id}/metrics", Metrics).Requires(Permission.Read).WithSummary("Metrics of the last 24 h (or since ?since=), one point per minute.");
         group.MapPut("/{id}/tags", SetTags).Requires(Permission.Operate).WithSummary("Set or remove (null) tags.");
         group.MapPost("/{id}/drain", Drain).Requires(Permission.Operate).WithSummary("Stop sending new tasks to the server.");
         group.MapPost("/{id}/undrain", Undrain).Requires(Permission.Operate).WithSummary("Send tasks to the server again.");
@@ -45,6 +46,28 @@ public static class ServersApi
 
     private static async Task<Results<Ok<ServerResponse>, ProblemHttpResult>> Get(string id, NodeStore nodes, HttpContext http, CancellationToken ct) =>
         await nodes.FindAsync(http.Caller().TenantId, id, ct) is { } n ? TypedResults.Ok(n.ToResponse()) : Problems.NotFound("server", id, "medic servers list");
+
+    private static async Task<Results<Ok<MetricsHistoryResponse>, ProblemHttpResult, ValidationProblem>> Metrics(
+        string id, string? since, NodeStore nodes, TimeProvider time, HttpContext http, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        var from = now - NodeStore.HistoryKept;
+        if (since is not null)
+        {
+            if (Durations.TryParse(since, out var ago)) from = now - ago;
+            else if (DateTimeOffset.TryParse(since, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var at)) from = at;
+            else
+            {
+                var v = new Validator();
+                v.Add("since", $"'{since}' is neither a duration ago (1h) nor a timestamp");
+                return v.Problem();
+            }
+        }
+
+        var node = await nodes.FindAsync(http.Caller().TenantId, id, ct);
+        if (node is null) return Problems.NotFound("server", id, "medic servers list");
+        return TypedResults.Ok(new MetricsHistoryResponse(node.Name, await nodes.HistoryAsync(node.TenantId, node.Id, from, ct)));
+    }
 
     private static async Task<Results<Ok<ServerResponse>, ProblemHttpResult, ValidationProblem>> SetTags(
         string id, SetTagsRequest request, Database db, AuditLog audit, HttpContext http, CancellationToken ct)

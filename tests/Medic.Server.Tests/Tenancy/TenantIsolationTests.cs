@@ -64,6 +64,7 @@ public sealed class TenantIsolationTests
         ["DELETE /api/v1/tokens/{id}"] = new(t => [Route("id", t.AdminTokenId), Route("id", t.UserTokenId)]),
         ["DELETE /api/v1/enrollment-tokens/{id}"] = new(t => [Route("id", t.EnrollmentTokenId)]),
         ["GET /api/v1/servers/{id}"] = new(t => [Route("id", t.ServerId), Route("id", t.ServerName)]),
+        ["GET /api/v1/servers/{id}/metrics"] = new(t => [Route("id", t.ServerId), Route("id", t.ServerName)]),
         ["PUT /api/v1/servers/{id}/tags"] = new(t => [Route("id", t.ServerId), Route("id", t.ServerName)], Body: """{"tags":{"owner":"globex"}}"""),
         ["POST /api/v1/servers/{id}/drain"] = new(t => [Route("id", t.ServerId), Route("id", t.ServerName)]),
         ["POST /api/v1/servers/{id}/undrain"] = new(t => [Route("id", t.ServerId), Route("id", t.ServerName)]),
