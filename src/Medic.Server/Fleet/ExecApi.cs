@@ -63,13 +63,15 @@ public static class ExecApi
     private static async Task Stream(string id, Executions executions, HttpContext http)
     {
         var caller = http.Caller();
-        var live = executions.Subscribe(id);
-        var snapshot = await executions.GetAsync(caller.TenantId, id, http.RequestAborted);
-        if (snapshot is null)
+        if (await executions.GetAsync(caller.TenantId, id, http.RequestAborted) is null)
         {
             await Problems.WriteAsync(http, StatusCodes.Status404NotFound, "Not found", $"No execution '{id}' exists in this tenant.", "start one with medic exec");
             return;
         }
+
+        // Subscribe, then read what is stored, so no result falls between the two (duplicates are skipped below).
+        var live = executions.Subscribe(id);
+        var snapshot = (await executions.GetAsync(caller.TenantId, id, http.RequestAborted))!;
 
         if (!http.WebSockets.IsWebSocketRequest)
         {
