@@ -109,7 +109,8 @@ public sealed class AgentLinkFaultTests : IDisposable
         await agent.KillAsync();
         var run = await diag;
 
-        killed.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(5), run.ToString());
+        // Prompt means well before the probe's own 10 s and the 45 s a lost task used to wait; 9 s leaves room for a loaded CI machine.
+        killed.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(9), run.ToString());
         var result = run.TaskResult();
         result.GetProperty("status").GetString().ShouldBeOneOf(["offline", "failed"], run.ToString());
         result.GetProperty("reason").GetString()!.ShouldContain("agent", customMessage: run.ToString());
