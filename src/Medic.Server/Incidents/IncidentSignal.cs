@@ -1,0 +1,55 @@
+namespace Medic.Server.Incidents;
+
+/// <summary>
+/// One observation from a detection source (agent monitor, alert webhook, scheduled check, patrol,
+/// a person): "this problem is happening" or, with <see cref="Resolved"/>, "it is over". Signals
+/// with the same tenant and <see cref="Fingerprint"/> fold into one open incident.
+/// </summary>
+/// <param name="Source">agent, alertmanager, grafana, datadog, pagerduty, generic, check, patrol or manual.</param>
+/// <param name="Fingerprint">Stable per problem within the tenant; the dedup key.</param>
+/// <param name="Type">What kind of problem, e.g. service_down, disk_full, check_failed, alert.</param>
+/// <param name="Severity">critical, warning or info.</param>
+/// <param name="ServerId">The managed server's id when the source knows it.</param>
+/// <param name="ServerHint">A host name or instance label (host:port) to match to a registered server when <paramref name="ServerId"/> is not known.</param>
+/// <param name="Actor">Who reported it, for the timeline and audit: webhook:alertmanager, agent:NODE_ID, check:ID, system:patrol, user:NAME.</param>
+public sealed record IncidentSignal(
+    string TenantId,
+    string Source,
+    string Fingerprint,
+    string Type,
+    string Severity,
+    string Title,
+    string? Summary,
+    string? ServerId,
+    string? ServerHint,
+    IReadOnlyDictionary<string, string> Labels,
+    IReadOnlyDictionary<string, string>? Evidence,
+    bool Resolved,
+    DateTimeOffset At,
+    string Actor);
+
+/// <summary>What became of one signal.</summary>
+/// <param name="Action">created, updated (another occurrence), reopened, resolved, or ignored (a resolve for nothing open).</param>
+public sealed record IngestOutcome(string? IncidentId, string Action);
+
+/// <summary>The one way detection sources hand problems to the incident record.</summary>
+public interface IIncidentIngest
+{
+    /// <summary>Folds the signals into incidents in one transaction (all or nothing), in order.</summary>
+    Task<IReadOnlyList<IngestOutcome>> IngestAsync(IReadOnlyList<IncidentSignal> signals, CancellationToken ct);
+}
+
+public static class IncidentSources
+{
+    public const string Agent = "agent";
+    public const string Alertmanager = "alertmanager";
+    public const string Grafana = "grafana";
+    public const string Datadog = "datadog";
+    public const string PagerDuty = "pagerduty";
+    public const string Generic = "generic";
+    public const string Check = "check";
+    public const string Patrol = "patrol";
+    public const string Manual = "manual";
+
+    public static readonly IReadOnlyList<string> Webhook = [Alertmanager, Grafana, Datadog, PagerDuty, Generic];
+}
