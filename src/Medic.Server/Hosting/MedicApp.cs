@@ -82,6 +82,9 @@ public static class MedicApp
         services.AddSingleton<TaskDispatcher>();
         services.AddSingleton<Executions>();
         services.AddHostedService<OfflineSweeper>();
+        services.AddSingleton<JobQueue>();
+        services.AddSingleton<JobWorker>();
+        services.AddHostedService(sp => sp.GetRequiredService<JobWorker>());
         services.AddSingleton<IncidentFeed>();
         services.AddSingleton(_ => IncidentPolicy.Default);
         services.AddSingleton<IncidentStore>();
