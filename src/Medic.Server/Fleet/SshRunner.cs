@@ -185,7 +185,7 @@ public sealed partial class SshRunner : IAsyncDisposable
     {
         await CloseMasterAsync(ControlPath(nodeId));
         _masters.TryRemove(nodeId, out _);
-        File.Delete(KnownHostsFile(nodeId));
+        if (File.Exists(KnownHostsFile(nodeId))) File.Delete(KnownHostsFile(nodeId));
     }
 
     /// <summary>
