@@ -163,6 +163,33 @@ public sealed class AgentlessServerTests
     }
 
     [Fact]
+    public async Task A_tenant_can_use_only_the_keys_in_its_own_key_folder_and_select_only_its_own_servers()
+    {
+        await using var sshd = await Sshd.StartAsync();
+        await using var server = await MedicServer.StartAsync(TestDatabase.Sqlite);
+        InstallKey(server, "deploy", sshd.UserKey);
+        await AddAsync(server.Admin, "default-legacy", sshd.Address, "deploy", hostKey: sshd.HostKey);
+        using (var create = await server.Admin.PostAsync("/api/v1/tenants", Json.Raw("""{"slug":"other","admin_username":"other-admin","admin_password":"other-admin-password"}""")))
+        {
+            create.StatusCode.ShouldBe(HttpStatusCode.Created);
+        }
+
+        var other = server.Client(await server.LogInAsync("other-admin", "other-admin-password", "other"));
+
+        using (var borrowed = await other.PostAsync("/api/v1/servers", Json.Raw(AddBody("borrowed", sshd.Address, "deploy", hostKey: sshd.HostKey))))
+        {
+            (await borrowed.ShouldBeProblemAsync(HttpStatusCode.UnprocessableEntity)).Detail().ShouldContain(Path.Combine("keys", "other"));
+        }
+
+        using (var exec = await other.PostAsync("/api/v1/exec", Json.Body(new ExecRequest("id", new ExecSelector(Names: ["default-legacy"])), MedicJson.Default.ExecRequest)))
+        {
+            await exec.ShouldBeProblemAsync(HttpStatusCode.UnprocessableEntity);
+        }
+
+        sshd.AcceptedLogins.ShouldBe(0);
+    }
+
+    [Fact]
     public async Task Exec_runs_over_ssh_with_its_output_and_exit_code_and_marks_the_server_online()
     {
         await using var sshd = await Sshd.StartAsync();
