@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.ComponentModel;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Sockets;
@@ -8,7 +7,6 @@ using System.Text;
 using Medic.Contracts;
 using Medic.Contracts.Agent;
 using Medic.Server.Audit;
-using Medic.Server.Gateway;
 using Medic.Server.Hosting;
 using Medic.Server.Storage;
 using Microsoft.Extensions.Options;
@@ -98,7 +96,7 @@ public sealed partial class SshRunner : IAsyncDisposable
 
         if (_sshKeygen.Value is { } keygen)
         {
-            var check = await RunProcessAsync(keygen, ["-y", "-P", "", "-f", path], TimeSpan.FromSeconds(10), 64 * 1024, null, ct);
+            var check = await CappedProcess.RunAsync(keygen, ["-y", "-P", "", "-f", path], TimeSpan.FromSeconds(10), 64 * 1024, null, ct);
             if (check.ExitCode != 0)
             {
                 return ($"the key file '{keyName}' is not a private key ssh can use without a passphrase ({Oneline(check.Stderr, 200)})",
@@ -148,7 +146,7 @@ public sealed partial class SshRunner : IAsyncDisposable
         var args = CommonOptions(target, strictHostKeys: true);
         args.AddRange(["-o", "ControlMaster=no", "-n", "-T", "--", address.Host, RemoteCommand(argv, timeoutSeconds + RemoteGraceSeconds)]);
         var seq = 0L;
-        var run = await RunProcessAsync(ssh, args, remaining, outputCap,
+        var run = await CappedProcess.RunAsync(ssh, args, remaining, outputCap,
             onOutput is null ? null : (stream, text) => onOutput(new TaskOutput(taskId, Interlocked.Increment(ref seq), stream, text)), ct);
 
         if (run.TimedOut)
@@ -208,7 +206,7 @@ public sealed partial class SshRunner : IAsyncDisposable
             args.AddRange(["-o", "ControlMaster=yes", "-o", $"ControlPersist={(int)ControlPersist.TotalSeconds}",
                 "-o", "ServerAliveInterval=15", "-o", "ServerAliveCountMax=3", "-N", "-f", "--", target.Address.Host]);
             var bound = timeout < 2 * ConnectTimeout ? timeout : 2 * ConnectTimeout;
-            var start = await RunProcessAsync(ssh, args, bound, 64 * 1024, null, ct);
+            var start = await CappedProcess.RunAsync(ssh, args, bound, 64 * 1024, null, ct);
             if (start.StartFailure is { } failure) return failure;
             if (start.TimedOut) return $"ssh did not log in to {target.Address} within {bound.TotalSeconds:0} s";
             if (start.Cancelled) return "the control plane stopped waiting (it is shutting down)";
@@ -429,7 +427,7 @@ public sealed partial class SshRunner : IAsyncDisposable
     private async Task CloseMasterAsync(string controlPath)
     {
         if (_ssh.Value is not { } ssh || !File.Exists(controlPath)) return;
-        await RunProcessAsync(ssh, ["-F", "none", "-o", "ControlPath=" + OptionPath(controlPath), "-O", "exit", "medic"], TimeSpan.FromSeconds(5), 4096, null, CancellationToken.None);
+        await CappedProcess.RunAsync(ssh, ["-F", "none", "-o", "ControlPath=" + OptionPath(controlPath), "-O", "exit", "medic"], TimeSpan.FromSeconds(5), 4096, null, CancellationToken.None);
     }
 
     /// <summary>Closes the master connections this process opened.</summary>
@@ -457,151 +455,4 @@ public sealed partial class SshRunner : IAsyncDisposable
             .Select(dir => Path.Combine(dir, program)).FirstOrDefault(File.Exists);
 
     private sealed record Target(NodeRow Node, SshAddress Address, string KeyFile, string ControlPath);
-
-    private sealed record ProcessRun(int? ExitCode, bool TimedOut, bool Cancelled, string? StartFailure, bool Truncated, string Stdout, string Stderr);
-
-    /// <summary>
-    /// One child process, argv only, stdin closed: stdout and stderr read as they arrive under one
-    /// byte budget (past it a marker line, then the rest is drained and dropped), killed at the deadline.
-    /// </summary>
-    private static async Task<ProcessRun> RunProcessAsync(string program, IReadOnlyList<string> args, TimeSpan timeout, long cap,
-        Func<string, string, ValueTask>? onChunk, CancellationToken ct)
-    {
-        var psi = new ProcessStartInfo(program)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in args) psi.ArgumentList.Add(arg);
-        psi.Environment.Remove("SSH_AUTH_SOCK");
-
-        using var process = new Process { StartInfo = psi };
-        try
-        {
-            process.Start();
-        }
-        catch (Win32Exception ex)
-        {
-            return new ProcessRun(null, false, false, $"could not start {program}: {ex.Message}", false, "", "");
-        }
-
-        process.StandardInput.Close();
-        var output = new CappedOutput(cap, onChunk);
-        var readers = Task.WhenAll(output.ReadAsync(process.StandardOutput.BaseStream, "stdout"), output.ReadAsync(process.StandardError.BaseStream, "stderr"));
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        deadline.CancelAfter(timeout);
-        var timedOut = false;
-        try
-        {
-            await process.WaitForExitAsync(deadline.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            timedOut = !ct.IsCancellationRequested;
-            try
-            {
-                process.Kill(entireProcessTree: true);
-            }
-            catch (InvalidOperationException)
-            {
-                // It exited just now.
-            }
-
-            using var reap = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-            try
-            {
-                await process.WaitForExitAsync(reap.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                // Stuck in the kernel; the result does not wait for it.
-            }
-        }
-
-        // The pipes close with the process; a descendant holding them open does not hold the result.
-        await readers.WaitAsync(TimeSpan.FromSeconds(2), CancellationToken.None).ContinueWith(_ => { }, TaskScheduler.Default);
-        var (stdout, stderr, truncated) = output.Finish();
-        var exited = process.HasExited && !timedOut && !ct.IsCancellationRequested;
-        return new ProcessRun(exited ? process.ExitCode : null, timedOut, ct.IsCancellationRequested && !timedOut, null, truncated, stdout, stderr);
-    }
-
-    /// <summary>Both streams of one process under one byte budget, decoded as UTF-8 with sequences split across reads joined again.</summary>
-    private sealed class CappedOutput(long cap, Func<string, string, ValueTask>? onChunk)
-    {
-        private readonly SemaphoreSlim _gate = new(1, 1);
-        private readonly StringBuilder _stdout = new();
-        private readonly StringBuilder _stderr = new();
-        private long _taken;
-        private bool _truncated;
-        private bool _endsWithNewline = true;
-
-        public async Task ReadAsync(Stream stream, string name)
-        {
-            var decoder = new UTF8Encoding(false, false).GetDecoder();
-            var bytes = new byte[16 * 1024];
-            var chars = new char[bytes.Length + 8];
-            try
-            {
-                int read;
-                while ((read = await stream.ReadAsync(bytes)) > 0)
-                {
-                    await _gate.WaitAsync();
-                    try
-                    {
-                        // Past the budget the rest is read and dropped, so the process never blocks on a full pipe.
-                        if (_truncated) continue;
-                        var allowed = (int)Math.Min(read, cap - _taken);
-                        _taken += allowed;
-                        await DeliverAsync(name, new string(chars, 0, decoder.GetChars(bytes, 0, allowed, chars, 0, flush: false)));
-                        if (allowed < read)
-                        {
-                            _truncated = true;
-                            await DeliverAsync(name, (_endsWithNewline ? "" : "\n") + $"[medic: output truncated at {cap} bytes]\n");
-                        }
-                    }
-                    finally
-                    {
-                        _gate.Release();
-                    }
-                }
-
-                await _gate.WaitAsync();
-                try
-                {
-                    if (!_truncated) await DeliverAsync(name, new string(chars, 0, decoder.GetChars([], 0, 0, chars, 0, flush: true)));
-                }
-                finally
-                {
-                    _gate.Release();
-                }
-            }
-            catch (Exception ex) when (ex is IOException or ObjectDisposedException)
-            {
-                // The process was killed while its pipe was read.
-            }
-        }
-
-        private async Task DeliverAsync(string name, string text)
-        {
-            if (text.Length == 0) return;
-            (name == "stdout" ? _stdout : _stderr).Append(text);
-            _endsWithNewline = text[^1] == '\n';
-            if (onChunk is not null) await onChunk(name, text);
-        }
-
-        public (string Stdout, string Stderr, bool Truncated) Finish()
-        {
-            _gate.Wait();
-            try
-            {
-                return (_stdout.ToString(), _stderr.ToString(), _truncated);
-            }
-            finally
-            {
-                _gate.Release();
-            }
-        }
-    }
 }
