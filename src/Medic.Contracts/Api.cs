@@ -120,6 +120,7 @@ public sealed record AuditVerificationReport(bool Ok, IReadOnlyList<AuditVerific
 [JsonSerializable(typeof(EnrollmentTokenCreatedResponse))]
 [JsonSerializable(typeof(ServerResponse))]
 [JsonSerializable(typeof(IReadOnlyList<ServerResponse>))]
+[JsonSerializable(typeof(CreateServerRequest))]
 [JsonSerializable(typeof(SetTagsRequest))]
 [JsonSerializable(typeof(DiagRequest))]
 [JsonSerializable(typeof(TaskRunResponse))]

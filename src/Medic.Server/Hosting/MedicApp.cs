@@ -79,6 +79,7 @@ public static class MedicApp
         services.AddSingleton(_ => TaskSigningKey.LoadOrCreate(options.TaskSigningKeyPath));
         services.AddSingleton<NodeStore>();
         services.AddSingleton<AgentConnections>();
+        services.AddSingleton<SshRunner>();
         services.AddSingleton<TaskDispatcher>();
         services.AddSingleton<Executions>();
         services.AddHostedService<OfflineSweeper>();

@@ -31,7 +31,9 @@ public sealed class TenantIsolationTests
         string ServerName,
         string ExecutionId,
         string IncidentId,
-        string CheckId);
+        string CheckId,
+        string AgentlessServerId,
+        string AgentlessServerName);
 
     /// <summary>
     /// How to probe one endpoint: the route values to try (each a complete set, all belonging to
@@ -65,13 +67,13 @@ public sealed class TenantIsolationTests
         ["GET /api/v1/tokens/{id}"] = new(t => [Route("id", t.AdminTokenId), Route("id", t.UserTokenId), Route("id", t.RevokedTokenId)]),
         ["DELETE /api/v1/tokens/{id}"] = new(t => [Route("id", t.AdminTokenId), Route("id", t.UserTokenId)]),
         ["DELETE /api/v1/enrollment-tokens/{id}"] = new(t => [Route("id", t.EnrollmentTokenId)]),
-        ["GET /api/v1/servers/{id}"] = new(t => [Route("id", t.ServerId), Route("id", t.ServerName)]),
-        ["GET /api/v1/servers/{id}/metrics"] = new(t => [Route("id", t.ServerId), Route("id", t.ServerName)]),
-        ["PUT /api/v1/servers/{id}/tags"] = new(t => [Route("id", t.ServerId), Route("id", t.ServerName)], Body: """{"tags":{"owner":"globex"}}"""),
-        ["POST /api/v1/servers/{id}/drain"] = new(t => [Route("id", t.ServerId), Route("id", t.ServerName)]),
-        ["POST /api/v1/servers/{id}/undrain"] = new(t => [Route("id", t.ServerId), Route("id", t.ServerName)]),
-        ["DELETE /api/v1/servers/{id}"] = new(t => [Route("id", t.ServerId), Route("id", t.ServerName)]),
-        ["POST /api/v1/servers/{id}/diag"] = new(t => [Route("id", t.ServerId), Route("id", t.ServerName)], Body: """{"verb":"disk"}"""),
+        ["GET /api/v1/servers/{id}"] = new(t => [Route("id", t.ServerId), Route("id", t.ServerName), Route("id", t.AgentlessServerId), Route("id", t.AgentlessServerName)]),
+        ["GET /api/v1/servers/{id}/metrics"] = new(t => [Route("id", t.ServerId), Route("id", t.ServerName), Route("id", t.AgentlessServerId), Route("id", t.AgentlessServerName)]),
+        ["PUT /api/v1/servers/{id}/tags"] = new(t => [Route("id", t.ServerId), Route("id", t.ServerName), Route("id", t.AgentlessServerId), Route("id", t.AgentlessServerName)], Body: """{"tags":{"owner":"globex"}}"""),
+        ["POST /api/v1/servers/{id}/drain"] = new(t => [Route("id", t.ServerId), Route("id", t.ServerName), Route("id", t.AgentlessServerId), Route("id", t.AgentlessServerName)]),
+        ["POST /api/v1/servers/{id}/undrain"] = new(t => [Route("id", t.ServerId), Route("id", t.ServerName), Route("id", t.AgentlessServerId), Route("id", t.AgentlessServerName)]),
+        ["DELETE /api/v1/servers/{id}"] = new(t => [Route("id", t.ServerId), Route("id", t.ServerName), Route("id", t.AgentlessServerId), Route("id", t.AgentlessServerName)]),
+        ["POST /api/v1/servers/{id}/diag"] = new(t => [Route("id", t.ServerId), Route("id", t.ServerName), Route("id", t.AgentlessServerId), Route("id", t.AgentlessServerName)], Body: """{"verb":"disk"}"""),
         ["GET /api/v1/executions/{id}"] = new(t => [Route("id", t.ExecutionId)]),
         ["ANY /ws/executions/{id}"] = new(t => [Route("id", t.ExecutionId)]),
         ["GET /api/v1/incidents/{id}"] = new(t => [Route("id", t.IncidentId)]),
@@ -176,8 +178,14 @@ public sealed class TenantIsolationTests
         var checkId = (await check.ReadAsync(MedicJson.Default.CheckResponse, HttpStatusCode.Created)).Id;
         await WaitForFirstRunAsync(acmeAdmin, checkId);
 
+        // An agentless server, with its key in acme's key folder.
+        using var keys = new TempDirectory();
+        await Sshd.NewKeyPairAsync(System.IO.Path.Combine(keys.Path, "acme-deploy"));
+        Fleet.AgentlessServerTests.InstallKey(server, "acme-deploy", System.IO.Path.Combine(keys.Path, "acme-deploy"), "acme");
+        var agentless = await Fleet.AgentlessServerTests.AddAsync(acmeAdmin, "acme-legacy-1", "legacy.acme.internal", "acme-deploy", acceptNew: true);
+
         return (new TenantOne(admin.TenantId, "acme", admin.UserId, admin.Username, ann.Id, ann.Username, adminToken, annToken, revoked,
-            unused.Token.Id, node.NodeId, node.Name, execution.Id, incidentId, checkId), globexAdmin);
+            unused.Token.Id, node.NodeId, node.Name, execution.Id, incidentId, checkId, agentless.Id, agentless.Name), globexAdmin);
     }
 
     /// <summary>A new check runs once at once; tenant one's state is compared only after that (its next run is a day away).</summary>
@@ -274,7 +282,7 @@ public sealed class TenantIsolationTests
                 else if (probe.NotTenantData is null)
                 {
                     // A refusal may echo the id that was asked for, but nothing else of tenant one.
-                    foreach (var secret in new[] { "Ann of Acme", one.TenantId, one.ServerName }.Where(s => !values.ContainsValue(s)))
+                    foreach (var secret in new[] { "Ann of Acme", one.TenantId, one.ServerName, one.AgentlessServerName, "legacy.acme.internal" }.Where(s => !values.ContainsValue(s)))
                     {
                         if (body.Contains(secret, StringComparison.Ordinal))
                         {
