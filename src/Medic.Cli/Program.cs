@@ -26,6 +26,7 @@ namespace Medic.Cli
             root.Subcommands.Add(FleetCommands.Diag());
             root.Subcommands.Add(ExecCommand.Create());
             root.Subcommands.Add(AgentCommand());
+            root.Subcommands.Add(WatchCommand.Create());
             root.Subcommands.Add(DoctorCommand.Create());
 
             var parse = root.Parse(args);

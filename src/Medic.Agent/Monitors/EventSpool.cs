@@ -13,7 +13,7 @@ namespace Medic.Agent.Monitors;
 /// <c>events.dropped</c> (the daemon reports that count once it can). A line torn by a crash is
 /// skipped on load. Delivery is at least once: an event is removed only after it was sent.
 /// </summary>
-internal sealed class EventSpool
+public sealed class EventSpool
 {
     public const string FileName = "events.jsonl";
     public const string DroppedFileName = "events.dropped";
