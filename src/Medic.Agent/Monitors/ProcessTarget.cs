@@ -47,7 +47,7 @@ internal sealed class ProcessTarget
         _tail = new LineTail { OnLine = onOutputLine };
         Mode = definition.Unit is not null && systemdRunning ? TargetMode.Systemd
             : definition.Start is not null ? TargetMode.Supervised
-            : definition.Match is not null || definition.Pidfile is not null ? TargetMode.Observed
+            : definition.Unit is null && (definition.Match is not null || definition.Pidfile is not null) ? TargetMode.Observed
             : throw new AgentException(
                 $"monitor '{definition.Name}' names the unit {definition.Unit} but systemd is not running on this machine",
                 "add a 'start' command for the agent to supervise, or a 'match'/'pidfile' to find the process");
