@@ -17,6 +17,7 @@ internal static partial class RecoveryBench
     private const int PR_SET_CHILD_SUBREAPER = 36;
     private const int SIGKILL = 9;
     private const int SIGSTOP = 19;
+    private const int WNOHANG = 1;
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromMilliseconds(500) };
 
     public static async Task<int> RunAsync(string[] args)
@@ -27,6 +28,7 @@ internal static partial class RecoveryBench
         var monitKills5 = Option(args, "--monit5-kills", 20);
         var hungLimit = TimeSpan.FromSeconds(Option(args, "--hung-limit", 60));
         var skipMonit = args.Contains("--skip-monit");
+        var only = Value(args, "--only")?.Split(',') ?? ["medic", "monit30", "monit5", "monit5-hung", "monit5-port-hung"];
         var medicDll = Value(args, "--medic") ?? LocateMedic();
         var serviceDll = Path.Combine(AppContext.BaseDirectory, "medic-test-http.dll");
         var work = Directory.CreateTempSubdirectory("medic-recovery-").FullName;
@@ -38,22 +40,24 @@ internal static partial class RecoveryBench
         try
         {
             var rows = new List<string>();
-            await using (var medic = await Supervisor.StartMedicAsync(medicDll, serviceDll, work))
+            if (only.Contains("medic"))
             {
+                await using var medic = await Supervisor.StartMedicAsync(medicDll, serviceDll, work);
                 rows.Add(await MeasureAsync("medic watch, SIGKILL", medic.Port, SIGKILL, kills, TimeSpan.FromSeconds(30)));
                 rows.Add(await MeasureAsync("medic watch, SIGSTOP (hung)", medic.Port, SIGSTOP, hung, TimeSpan.FromSeconds(30)));
             }
 
             if (!skipMonit && EnsureMonit() is { } monit)
             {
-                foreach (var (cycle, portCheck, signal, count) in new[]
+                foreach (var (name, cycle, portCheck, signal, count) in new[]
                 {
-                    (30, false, SIGKILL, monitKills30),
-                    (5, false, SIGKILL, monitKills5),
-                    (5, false, SIGSTOP, 1),
-                    (5, true, SIGSTOP, 5),
+                    ("monit30", 30, false, SIGKILL, monitKills30),
+                    ("monit5", 5, false, SIGKILL, monitKills5),
+                    ("monit5-hung", 5, false, SIGSTOP, 1),
+                    ("monit5-port-hung", 5, true, SIGSTOP, 5),
                 })
                 {
+                    if (!only.Contains(name)) continue;
                     await using var supervisor = await Supervisor.StartMonitAsync(monit, serviceDll, work, cycle, portCheck);
                     var what = $"monit {(cycle == 30 ? "default (30 s)" : "set daemon 5")}{(portCheck ? " + port check" : "")}, {(signal == SIGKILL ? "SIGKILL" : "SIGSTOP (hung)")}";
                     rows.Add(await MeasureAsync(what, supervisor.Port, signal, count, signal == SIGSTOP ? hungLimit : TimeSpan.FromSeconds(cycle * 3)));
@@ -99,7 +103,7 @@ internal static partial class RecoveryBench
             }
 
             times.Add(clock.Elapsed.TotalMilliseconds);
-            if (signal == SIGSTOP) _ = WaitPid(pid, out _, 1); // reap the frozen one the supervisor killed, if it was ours
+
             Console.WriteLine($"  {what} #{i + 1}: {clock.Elapsed.TotalMilliseconds:F0} ms");
             await Task.Delay(300);
         }
@@ -124,6 +128,7 @@ internal static partial class RecoveryBench
             {
             }
 
+            if (not is { } old) _ = WaitPid(old, out _, WNOHANG); // reap it at once if the supervisor killed it and it was orphaned to us
             await Task.Delay(5);
         }
 
@@ -225,6 +230,7 @@ internal sealed class Supervisor : IAsyncDisposable
         var dir = Directory.CreateDirectory(Path.Combine(work, $"monit-{cycle}-{portCheck}-{port}")).FullName;
         var pidfile = Path.Combine(dir, "service.pid");
         var config = Path.Combine(dir, "monitrc");
+        // monit waits for a start program to exit (and kills it after the timeout): the service goes to the background.
         await File.WriteAllTextAsync(config, $"""
             set daemon {cycle}
             set logfile {dir}/monit.log
@@ -232,7 +238,7 @@ internal sealed class Supervisor : IAsyncDisposable
             set idfile {dir}/monit.id
             set statefile {dir}/monit.state
             check process service with pidfile {pidfile}
-              start program = "/bin/sh -c 'exec {Dotnet} {serviceDll} --port {port} --pidfile {pidfile} >/dev/null 2>&1'" with timeout 30 seconds
+              start program = "/bin/sh -c '{Dotnet} {serviceDll} --port {port} --pidfile {pidfile} >/dev/null 2>&1 &'" with timeout 30 seconds
               stop program = "/bin/sh -c 'kill -9 $(cat {pidfile})'"
             {(portCheck ? $"  if failed port {port} protocol http request \"/\" with timeout 2 seconds then restart" : "")}
             """);

@@ -19,6 +19,7 @@ internal sealed class ProcessCheck(MonitorDefinition definition, ProcessTarget t
     public const string HungKey = "hung";
     private const int EvidenceLines = 20;
     private int _healthFailures;
+    private bool _wasDead;
 
     public ProcessTarget Target => target;
 
@@ -32,9 +33,13 @@ internal sealed class ProcessCheck(MonitorDefinition definition, ProcessTarget t
         {
             _healthFailures = 0;
             var evidence = new Dictionary<string, string>(live.Evidence) { [EvidenceKeys.Summary] = live.Summary };
-            if (!strict && await target.LastLinesAsync(EvidenceLines, ct) is { Length: > 0 } lines) evidence[EvidenceKeys.LastLines] = lines;
+            // The log lines matter when it dies, not at every check while it stays dead (journalctl is not free).
+            if (!strict && !_wasDead && await target.LastLinesAsync(EvidenceLines, ct) is { Length: > 0 } lines) evidence[EvidenceKeys.LastLines] = lines;
+            _wasDead = !strict;
             return Observation.Fail(live.Summary, evidence);
         }
+
+        _wasDead = false;
 
         if (definition.Health is not { } health) return Observation.Pass(live.Summary, live.Evidence);
         var failure = await HealthAsync(health, ct);
