@@ -28,6 +28,7 @@ namespace Medic.Cli
             root.Subcommands.Add(IncidentCommands.Incidents());
             root.Subcommands.Add(CheckCommands.Checks());
             root.Subcommands.Add(AgentCommand());
+            root.Subcommands.Add(WatchCommand.Create());
             root.Subcommands.Add(DoctorCommand.Create());
 
             var parse = root.Parse(args);
