@@ -10,6 +10,12 @@ namespace Medic.Agent.Host;
 /// </summary>
 internal sealed class MetricsSampler(HostPaths paths)
 {
+    /// <summary>How many of the largest processes by resident memory a heartbeat carries.</summary>
+    public const int TopProcesses = 10;
+
+    // USER_HZ, the unit of /proc/PID/stat times, is 100 on every Linux architecture the agent runs on.
+    private const double ClockTicksPerSecond = 100;
+
     private readonly ProcFileReader _reader = new();
     private readonly string _stat = Path.Combine(paths.Proc, "stat");
     private readonly string _loadAvg = Path.Combine(paths.Proc, "loadavg");
@@ -29,7 +35,9 @@ internal sealed class MetricsSampler(HostPaths paths)
 
     public Metrics Sample(DateTimeOffset now)
     {
-        var cpu = ProcParsers.CpuSample(_reader.Read(_stat));
+        var statText = _reader.Read(_stat);
+        var cpu = ProcParsers.CpuSample(statText);
+        long bootSeconds = ProcParsers.BootTime(statText) ?? 0;
         double cpuPercent = cpu.BusyPercentSince(_previousCpu);
         _previousCpu = cpu;
 
@@ -38,6 +46,7 @@ internal sealed class MetricsSampler(HostPaths paths)
         var mounts = MountUsages(MountEntries(_reader.Read(_mounts)));
         var network = ProcParsers.NetDev(_reader.Read(_netDev));
         double uptime = ProcParsers.Uptime(_reader.Read(_uptime));
+        var (processCount, processes) = Processes(bootSeconds);
 
         return new Metrics(
             At: now,
@@ -52,8 +61,9 @@ internal sealed class MetricsSampler(HostPaths paths)
             Mounts: mounts,
             NetworkRxBytes: network.RxBytes,
             NetworkTxBytes: network.TxBytes,
-            ProcessCount: CountProcesses(_proc),
-            UptimeSeconds: uptime);
+            ProcessCount: processCount,
+            UptimeSeconds: uptime,
+            Processes: processes);
     }
 
     /// <summary>The mount table changes rarely: parse it again only when its text differs from the last sample's.</summary>
@@ -83,32 +93,55 @@ internal sealed class MetricsSampler(HostPaths paths)
         return usages;
     }
 
-    /// <summary>Processes are the numeric directories of /proc; counted without allocating their names.</summary>
-    private static int CountProcesses(string proc)
+    /// <summary>
+    /// Processes are the numeric directories of /proc. Each one's stat is read (one small file,
+    /// no allocation but its path) to keep the <see cref="TopProcesses"/> largest by resident memory;
+    /// a name is made into a string only when its process enters that list.
+    /// </summary>
+    private (int Count, List<ProcessUsage> Top) Processes(long bootSeconds)
     {
+        var top = new List<ProcessUsage>(TopProcesses + 1);
+        int count = 0;
         try
         {
-            var entries = new FileSystemEnumerable<byte>(proc, static (ref FileSystemEntry _) => 0)
+            var stats = new FileSystemEnumerable<string>(_proc, static (ref FileSystemEntry entry) => Path.Join(entry.Directory, entry.FileName, "stat"))
             {
                 ShouldIncludePredicate = static (ref FileSystemEntry entry) => entry.IsDirectory && IsNumber(entry.FileName),
             };
 
-            int count = 0;
-            foreach (var _ in entries)
+            long pageSize = Environment.SystemPageSize;
+            var boot = DateTimeOffset.FromUnixTimeSeconds(bootSeconds);
+            foreach (var stat in stats)
             {
                 count++;
-            }
+                if (!ProcParsers.TryProcessStat(_reader.Read(stat), out var name, out ulong startTicks, out long rssPages) || rssPages == 0)
+                {
+                    continue; // gone since the listing, or a kernel thread (no user memory)
+                }
 
-            return count;
+                long rss = rssPages * pageSize;
+                if (top.Count == TopProcesses && rss <= top[^1].RssBytes)
+                {
+                    continue;
+                }
+
+                int at = top.FindIndex(p => p.RssBytes < rss);
+                var pid = int.Parse(Path.GetFileName(Path.GetDirectoryName(stat.AsSpan())), System.Globalization.CultureInfo.InvariantCulture);
+                top.Insert(at < 0 ? top.Count : at, new ProcessUsage(pid, name.ToString(), rss, boot.AddSeconds(startTicks / ClockTicksPerSecond)));
+                if (top.Count > TopProcesses)
+                {
+                    top.RemoveAt(TopProcesses);
+                }
+            }
         }
         catch (IOException)
         {
-            return 0;
         }
         catch (UnauthorizedAccessException)
         {
-            return 0;
         }
+
+        return (count, top);
     }
 
     private static bool IsNumber(ReadOnlySpan<char> name)
