@@ -127,6 +127,12 @@ public sealed record AuditVerificationReport(bool Ok, IReadOnlyList<AuditVerific
 [JsonSerializable(typeof(ExecStrategy))]
 [JsonSerializable(typeof(MetricsHistoryResponse))]
 [JsonSerializable(typeof(ExecutionResponse))]
+[JsonSerializable(typeof(IncidentResponse))]
+[JsonSerializable(typeof(IncidentDetailResponse))]
+[JsonSerializable(typeof(IncidentPage))]
+[JsonSerializable(typeof(CreateIncidentRequest))]
+[JsonSerializable(typeof(IncidentCommentRequest))]
+[JsonSerializable(typeof(IncidentFeedMessage))]
 public sealed partial class MedicJson : JsonSerializerContext;
 
 /// <summary>RFC 9457 problem details as the CLI reads them.</summary>

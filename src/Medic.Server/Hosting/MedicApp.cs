@@ -4,6 +4,7 @@ using Medic.Contracts;
 using Medic.Server.Audit;
 using Medic.Server.Fleet;
 using Medic.Server.Gateway;
+using Medic.Server.Incidents;
 using Medic.Server.Auth;
 using Medic.Server.Secrets;
 using Medic.Server.Storage;
@@ -80,6 +81,10 @@ public static class MedicApp
         services.AddSingleton<TaskDispatcher>();
         services.AddSingleton<Executions>();
         services.AddHostedService<OfflineSweeper>();
+        services.AddSingleton<IncidentFeed>();
+        services.AddSingleton(_ => IncidentPolicy.Default);
+        services.AddSingleton<IncidentStore>();
+        services.AddSingleton<IIncidentIngest>(sp => sp.GetRequiredService<IncidentStore>());
 
         services.ConfigureHttpJsonOptions(o => ConfigureJson(o.SerializerOptions));
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
@@ -143,6 +148,7 @@ public static class MedicApp
         app.MapServers();
         app.MapDiag();
         app.MapExec();
+        app.MapIncidents();
         app.MapAgentGateway();
         app.MapConsole();
         return app;
