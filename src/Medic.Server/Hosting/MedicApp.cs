@@ -85,6 +85,8 @@ public static class MedicApp
         services.AddSingleton(_ => IncidentPolicy.Default);
         services.AddSingleton<IncidentStore>();
         services.AddSingleton<IIncidentIngest>(sp => sp.GetRequiredService<IncidentStore>());
+        services.AddSingleton<Detection.EarlyWarningPatrol>();
+        services.AddHostedService(sp => sp.GetRequiredService<Detection.EarlyWarningPatrol>());
 
         services.ConfigureHttpJsonOptions(o => ConfigureJson(o.SerializerOptions));
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
