@@ -13,6 +13,13 @@ internal sealed class MetricsSampler(HostPaths paths)
     /// <summary>How many of the largest processes by resident memory a heartbeat carries.</summary>
     public const int TopProcesses = 10;
 
+    /// <summary>
+    /// How often the largest processes are looked for again; heartbeats in between carry the last
+    /// list. The history keeps one heartbeat a minute, and reading every process's stat is most of
+    /// a sample's cost on a busy machine.
+    /// </summary>
+    public static readonly TimeSpan ProcessScanInterval = TimeSpan.FromSeconds(60);
+
     // USER_HZ, the unit of /proc/PID/stat times, is 100 on every Linux architecture the agent runs on.
     private const double ClockTicksPerSecond = 100;
 
@@ -27,6 +34,8 @@ internal sealed class MetricsSampler(HostPaths paths)
     private CpuTimes _previousCpu;
     private char[] _mountsText = [];
     private IReadOnlyList<MountEntry> _mountEntries = [];
+    private IReadOnlyList<ProcessUsage> _processes = [];
+    private DateTimeOffset? _processesAt;
 
     public MetricsSampler()
         : this(HostPaths.Default)
@@ -46,7 +55,16 @@ internal sealed class MetricsSampler(HostPaths paths)
         var mounts = MountUsages(MountEntries(_reader.Read(_mounts)));
         var network = ProcParsers.NetDev(_reader.Read(_netDev));
         double uptime = ProcParsers.Uptime(_reader.Read(_uptime));
-        var (processCount, processes) = Processes(bootSeconds);
+        int processCount;
+        if (_processesAt is not { } last || now - last >= ProcessScanInterval || now < last)
+        {
+            (processCount, _processes) = Processes(bootSeconds);
+            _processesAt = now;
+        }
+        else
+        {
+            processCount = CountProcesses(_proc);
+        }
 
         return new Metrics(
             At: now,
@@ -63,7 +81,7 @@ internal sealed class MetricsSampler(HostPaths paths)
             NetworkTxBytes: network.TxBytes,
             ProcessCount: processCount,
             UptimeSeconds: uptime,
-            Processes: processes);
+            Processes: _processes);
     }
 
     /// <summary>The mount table changes rarely: parse it again only when its text differs from the last sample's.</summary>
@@ -91,6 +109,34 @@ internal sealed class MetricsSampler(HostPaths paths)
         }
 
         return usages;
+    }
+
+    /// <summary>Processes are the numeric directories of /proc; counted without allocating their names.</summary>
+    private static int CountProcesses(string proc)
+    {
+        try
+        {
+            var entries = new FileSystemEnumerable<byte>(proc, static (ref FileSystemEntry _) => 0)
+            {
+                ShouldIncludePredicate = static (ref FileSystemEntry entry) => entry.IsDirectory && IsNumber(entry.FileName),
+            };
+
+            int count = 0;
+            foreach (var _ in entries)
+            {
+                count++;
+            }
+
+            return count;
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return 0;
+        }
     }
 
     /// <summary>

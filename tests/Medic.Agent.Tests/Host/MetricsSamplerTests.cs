@@ -71,6 +71,22 @@ public sealed class MetricsSamplerTests : IDisposable
     }
 
     [Fact]
+    public void The_process_list_is_looked_for_again_once_a_minute_while_the_count_is_fresh_every_sample()
+    {
+        var sampler = new MetricsSampler(_host.Paths);
+        _host.WithProc("stat", "btime 1795258112\n").WithProc("100/stat", Stat(100, "api", 500, 2_000));
+        sampler.Sample(Now).Processes!.Select(p => p.Name).ShouldBe(["api"]);
+
+        _host.WithProc("200/stat", Stat(200, "worker", 900, 3_000));
+        var between = sampler.Sample(Now.AddSeconds(45));
+        var next = sampler.Sample(Now.AddSeconds(60));
+
+        between.ProcessCount.ShouldBe(2);
+        between.Processes!.Select(p => p.Name).ShouldBe(["api"]);
+        next.Processes!.Select(p => p.Name).ShouldBe(["worker", "api"]);
+    }
+
+    [Fact]
     public void This_machines_largest_processes_are_listed_largest_first()
     {
         var processes = new MetricsSampler().Sample(DateTimeOffset.UtcNow).Processes.ShouldNotBeNull();

@@ -109,9 +109,9 @@ public sealed class EarlyWarningPatrolTests
         memory.Evidence!["pid"].ShouldBe("4242");
         DateTimeOffset.Parse(memory.Evidence["predicted_full_at"], System.Globalization.CultureInfo.InvariantCulture).ShouldBe(Now.AddHours(12), tolerance: TimeSpan.FromMinutes(15));
 
-        // Growth stops: twelve hours later the whole window (6 h for disks, 12 h for memory) is flat.
-        await f.HeartbeatsAsync("nod_1", Now.AddMinutes(1), Now.AddHours(12), Growing);
-        f.Clock.Now = Now.AddHours(12);
+        // Growth stops: six hours later the whole window is flat.
+        await f.HeartbeatsAsync("nod_1", Now.AddMinutes(1), Now.AddHours(6), Growing);
+        f.Clock.Now = Now.AddHours(6);
         var flat = await patrol.SweepAsync(CancellationToken.None);
 
         flat.Cleared.ShouldBe(2);

@@ -18,7 +18,7 @@ internal static class MemoryGrowth
     private static readonly TimeSpan SameStart = TimeSpan.FromSeconds(5);
 
     /// <summary>Defaults for memory: a longer span than disks, because caches and heaps fill for a while after a start and then level off.</summary>
-    public static readonly ForecastOptions Defaults = new() { Window = TimeSpan.FromHours(12), MinSamples = 60, MinSpan = TimeSpan.FromHours(2) };
+    public static readonly ForecastOptions Defaults = new() { MinSamples = 60, MinSpan = TimeSpan.FromHours(2) };
 
     /// <summary>Samples this soon after a process started are left out: that growth is warm-up, not a leak.</summary>
     public static readonly TimeSpan WarmUp = TimeSpan.FromMinutes(30);

@@ -30,7 +30,7 @@ internal sealed record ForecastOptions
     /// <summary>A series whose last sample is older than this is not forecast (the server stopped reporting).</summary>
     public TimeSpan StaleAfter { get; init; } = TimeSpan.FromMinutes(15);
 
-    public int MaxPairs { get; init; } = 20_000;
+    public int MaxPairs { get; init; } = TheilSen.DefaultMaxPairs;
 }
 
 internal enum ForecastVerdict
