@@ -81,46 +81,65 @@ internal sealed partial class EarlyWarningPatrol(
         }
 
         int forecasts = 0, raised = 0, cleared = 0;
+        bool failed = false;
         foreach (var server in servers)
         {
-            var history = await nodes.HistoryAsync(server.TenantId, server.Id, since, ct);
-            var signals = new List<IncidentSignal>();
-            foreach (var f in DiskForecast.Predict(history, now, _disk))
+            try
             {
-                forecasts++;
-                Decide(signals, server, f.Forecast.Alarm(now, _disk), now, f.Resource == DiskResource.Bytes ? DiskType : InodesType, f.Mount,
-                    () => DiskWarning(server, f, now));
-            }
-
-            foreach (var f in MemoryGrowth.Predict(history, now, _memory))
-            {
-                forecasts++;
-                Decide(signals, server, f.Forecast.Alarm(now, _memory), now, MemoryType, f.Name, () => MemoryWarning(server, f, now));
-            }
-
-            if (signals.Count == 0)
-            {
-                continue;
-            }
-
-            await incidents.IngestAsync(signals, ct);
-            foreach (var s in signals)
-            {
-                if (s.Resolved)
+                var (count, signals) = await ForecastAsync(server, since, now, ct);
+                forecasts += count;
+                if (signals.Count == 0)
                 {
-                    _raised.Remove((s.TenantId, s.Fingerprint));
-                    cleared++;
+                    continue;
                 }
-                else
+
+                await incidents.IngestAsync(signals, ct);
+                foreach (var s in signals)
                 {
-                    _raised.Add((s.TenantId, s.Fingerprint));
-                    raised++;
+                    if (s.Resolved)
+                    {
+                        _raised.Remove((s.TenantId, s.Fingerprint));
+                        cleared++;
+                    }
+                    else
+                    {
+                        _raised.Add((s.TenantId, s.Fingerprint));
+                        raised++;
+                    }
                 }
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // One server's bad history or a failed write must not stop the others' warnings.
+                failed = true;
+                ServerFailed(server.Id, ex);
             }
         }
 
-        _caughtUp = true;
+        // Catching up ends with the first sweep in which every server went through.
+        _caughtUp |= !failed;
         return new EarlyWarningSweep(servers.Count, forecasts, raised, cleared);
+    }
+
+    private async Task<(int Forecasts, List<IncidentSignal> Signals)> ForecastAsync(ServerRef server, DateTimeOffset since, DateTimeOffset now, CancellationToken ct)
+    {
+        var history = await nodes.HistoryAsync(server.TenantId, server.Id, since, ct);
+        var signals = new List<IncidentSignal>();
+        int forecasts = 0;
+        foreach (var f in DiskForecast.Predict(history, now, _disk))
+        {
+            forecasts++;
+            Decide(signals, server, f.Forecast.Alarm(now, _disk), now, f.Resource == DiskResource.Bytes ? DiskType : InodesType, f.Mount,
+                () => DiskWarning(server, f, now));
+        }
+
+        foreach (var f in MemoryGrowth.Predict(history, now, _memory))
+        {
+            forecasts++;
+            Decide(signals, server, f.Forecast.Alarm(now, _memory), now, MemoryType, f.Name, () => MemoryWarning(server, f, now));
+        }
+
+        return (forecasts, signals);
     }
 
     private void Decide(List<IncidentSignal> signals, ServerRef server, ForecastAlarm alarm, DateTimeOffset now, string type, string subject, Func<IncidentSignal> warning)
@@ -132,7 +151,7 @@ internal sealed partial class EarlyWarningPatrol(
         }
         else if (alarm == ForecastAlarm.Clear && (!_caughtUp || _raised.Contains((server.TenantId, fingerprint))))
         {
-            signals.Add(new IncidentSignal(server.TenantId, IncidentSources.Patrol, fingerprint, type, "warning", $"{Subject(type, subject)} on {server.Name} no longer predicted to run out",
+            signals.Add(new IncidentSignal(server.TenantId, IncidentSources.Patrol, fingerprint, type, Severities.Warning, $"{Subject(type, subject)} on {server.Name} no longer predicted to run out",
                 null, server.Id, null, Labels(server, type, subject), null, Resolved: true, now, Actor));
         }
     }
@@ -181,7 +200,7 @@ internal sealed partial class EarlyWarningPatrol(
         evidence["agreement"] = Number(trend.Agreement, "0.00");
         evidence["residual_mad"] = Number(trend.ResidualMad);
         var title = $"{Subject(type, subject)} on {server.Name} predicted to run out in {Hours(full - now)}";
-        return new IncidentSignal(server.TenantId, IncidentSources.Patrol, Fingerprint(type, server.Id, subject), type, "warning", title, summary,
+        return new IncidentSignal(server.TenantId, IncidentSources.Patrol, Fingerprint(type, server.Id, subject), type, Severities.Warning, title, summary,
             server.Id, null, Labels(server, type, subject), evidence, Resolved: false, now, Actor);
     }
 
@@ -234,6 +253,9 @@ internal sealed partial class EarlyWarningPatrol(
 
     [LoggerMessage(2, LogLevel.Error, "Early warning sweep failed; the next one runs at the next interval")]
     private partial void SweepFailed(Exception ex);
+
+    [LoggerMessage(3, LogLevel.Error, "Early warning for server {NodeId} failed; the other servers were forecast")]
+    private partial void ServerFailed(string nodeId, Exception ex);
 
     private sealed class ServerRef
     {

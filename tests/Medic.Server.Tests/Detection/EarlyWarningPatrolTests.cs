@@ -146,4 +146,21 @@ public sealed class EarlyWarningPatrolTests
         incidents.Single(i => i.Type == EarlyWarningPatrol.DiskType).Status.ShouldBe("resolved");
         incidents.Single(i => i.Type == EarlyWarningPatrol.MemoryType).Status.ShouldBe("open");
     }
+
+    [Theory]
+    [MemberData(nameof(Dialects.Both), MemberType = typeof(Dialects))]
+    public async Task A_server_whose_history_cannot_be_read_does_not_stop_the_others_warnings(string dialect)
+    {
+        using var dir = new TempDirectory();
+        await using var f = await CreateAsync(dialect, dir.Path);
+        await f.HeartbeatsAsync("nod_1", Now.AddHours(-6), Now, Growing);
+        await f.HeartbeatsAsync("nod_2", Now.AddMinutes(-5), Now, Growing);
+        await f.Db.ExecuteAsync("UPDATE node_metrics SET metrics = '{\"cpu_percent\": ' WHERE node_id = 'nod_2'");
+
+        var sweep = await f.Patrol().SweepAsync(CancellationToken.None);
+
+        sweep.Servers.ShouldBe(2);
+        sweep.Raised.ShouldBe(2);
+        (await f.PatrolIncidentsAsync()).Count.ShouldBe(2);
+    }
 }
