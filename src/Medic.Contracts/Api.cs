@@ -133,6 +133,10 @@ public sealed record AuditVerificationReport(bool Ok, IReadOnlyList<AuditVerific
 [JsonSerializable(typeof(CreateIncidentRequest))]
 [JsonSerializable(typeof(IncidentCommentRequest))]
 [JsonSerializable(typeof(IncidentFeedMessage))]
+[JsonSerializable(typeof(CreateCheckRequest))]
+[JsonSerializable(typeof(CheckResponse))]
+[JsonSerializable(typeof(IReadOnlyList<CheckResponse>))]
+[JsonSerializable(typeof(CheckDetailResponse))]
 public sealed partial class MedicJson : JsonSerializerContext;
 
 /// <summary>RFC 9457 problem details as the CLI reads them.</summary>

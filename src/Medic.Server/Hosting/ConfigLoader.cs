@@ -100,6 +100,7 @@ public static class ConfigLoader
         if (Get("MEDIC_AGENTS__HEARTBEAT_SECONDS") is { } hb) o.Agents.HeartbeatSeconds = ParseInt("MEDIC_AGENTS__HEARTBEAT_SECONDS", hb);
         if (Get("MEDIC_EARLY_WARNING__INTERVAL") is { } ewInterval) o.EarlyWarning.Interval = ewInterval;
         if (Get("MEDIC_EARLY_WARNING__HORIZON") is { } ewHorizon) o.EarlyWarning.Horizon = ewHorizon;
+        if (Get("MEDIC_CHECKS__SWEEP_SECONDS") is { } sweep) o.Checks.SweepSeconds = ParseInt("MEDIC_CHECKS__SWEEP_SECONDS", sweep);
         if (Get("MEDIC_TRUSTED_PROXIES") is { } proxies) o.TrustedProxies = [.. proxies.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
     }
 
@@ -136,6 +137,11 @@ public static class ConfigLoader
         if (!Durations.TryParse(o.EarlyWarning.Horizon, out var horizon) || horizon < TimeSpan.FromHours(1) || horizon > TimeSpan.FromDays(30))
         {
             throw new ConfigException($"early_warning.horizon '{o.EarlyWarning.Horizon}' is not a duration from 1h to 30d", "the default is 24h");
+        }
+
+        if (o.Checks.SweepSeconds is < 1 or > 3600)
+        {
+            throw new ConfigException("checks.sweep_seconds must be from 1 to 3600", "the default is 60");
         }
 
         Durations.TryParse(o.Tokens.DefaultLifetime, out var defaultLifetime);

@@ -4,6 +4,7 @@ using Medic.Contracts;
 using Medic.Server.Audit;
 using Medic.Server.Fleet;
 using Medic.Server.Gateway;
+using Medic.Server.Detection.Checks;
 using Medic.Server.Incidents;
 using Medic.Server.Auth;
 using Medic.Server.Secrets;
@@ -81,12 +82,21 @@ public static class MedicApp
         services.AddSingleton<TaskDispatcher>();
         services.AddSingleton<Executions>();
         services.AddHostedService<OfflineSweeper>();
+        services.AddSingleton<JobQueue>();
+        services.AddSingleton<JobWorker>();
+        services.AddHostedService(sp => sp.GetRequiredService<JobWorker>());
         services.AddSingleton<IncidentFeed>();
         services.AddSingleton(_ => IncidentPolicy.Default);
         services.AddSingleton<IncidentStore>();
         services.AddSingleton<IIncidentIngest>(sp => sp.GetRequiredService<IncidentStore>());
         services.AddSingleton<Detection.EarlyWarningPatrol>();
         services.AddHostedService(sp => sp.GetRequiredService<Detection.EarlyWarningPatrol>());
+        services.AddHttpClient(CheckRunner.HttpClientName, c => c.DefaultRequestHeaders.UserAgent.ParseAdd("medic-check/" + typeof(MedicApp).Assembly.GetName().Version?.ToString(3)))
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
+        services.AddSingleton<CheckStore>();
+        services.AddSingleton<CheckRunner>();
+        services.AddSingleton<CheckScheduler>();
+        services.AddHostedService(sp => sp.GetRequiredService<CheckScheduler>());
 
         services.ConfigureHttpJsonOptions(o => ConfigureJson(o.SerializerOptions));
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
@@ -151,6 +161,7 @@ public static class MedicApp
         app.MapDiag();
         app.MapExec();
         app.MapIncidents();
+        app.MapChecks();
         app.MapAgentGateway();
         app.MapConsole();
         return app;

@@ -31,6 +31,8 @@ public sealed class MedicOptions
 
     public EarlyWarningOptions EarlyWarning { get; set; } = new();
 
+    public CheckOptions Checks { get; set; } = new();
+
     public string DatabaseUrl => string.IsNullOrWhiteSpace(Database) ? "sqlite:" + Path.Combine(DataDir, "medic.db") : Database!;
 
     public string TaskSigningKeyPath => Path.Combine(DataDir, "task-signing.key");
@@ -61,6 +63,12 @@ public sealed class EarlyWarningOptions
 
     /// <summary>Warn when a disk, its inodes or the memory a process can take is predicted to run out within this time.</summary>
     public string Horizon { get; set; } = "24h";
+}
+
+public sealed class CheckOptions
+{
+    /// <summary>The scheduler looks for due checks at least this often; each check also has its own interval.</summary>
+    public int SweepSeconds { get; set; } = 60;
 }
 
 public sealed class TokenOptions

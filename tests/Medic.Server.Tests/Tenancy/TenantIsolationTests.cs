@@ -30,7 +30,8 @@ public sealed class TenantIsolationTests
         string ServerId,
         string ServerName,
         string ExecutionId,
-        string IncidentId);
+        string IncidentId,
+        string CheckId);
 
     /// <summary>
     /// How to probe one endpoint: the route values to try (each a complete set, all belonging to
@@ -76,6 +77,9 @@ public sealed class TenantIsolationTests
         ["GET /api/v1/incidents/{id}"] = new(t => [Route("id", t.IncidentId)]),
         ["POST /api/v1/incidents/{id}/acknowledge"] = new(t => [Route("id", t.IncidentId)], Body: "{}"),
         ["POST /api/v1/incidents/{id}/resolve"] = new(t => [Route("id", t.IncidentId)], Body: """{"comment":"closed by globex"}"""),
+        ["GET /api/v1/checks/{id}"] = new(t => [Route("id", t.CheckId), Route("id", "acme-db")]),
+        ["POST /api/v1/checks/{id}/run"] = new(t => [Route("id", t.CheckId), Route("id", "acme-db")]),
+        ["DELETE /api/v1/checks/{id}"] = new(t => [Route("id", t.CheckId), Route("id", "acme-db")]),
         ["GET /api/v1/tenants/{slug}"] = new(t => [Route("slug", t.Slug)], Isolated: [HttpStatusCode.Forbidden, HttpStatusCode.NotFound]),
         ["GET /openapi/{documentName}.json"] = new(_ => [Route("documentName", "v1")], Isolated: [HttpStatusCode.OK],
             NotTenantData: "the API description is public and the same for everyone"),
@@ -168,9 +172,25 @@ public sealed class TenantIsolationTests
         await WaitUntilFinishedAsync(acmeAdmin, execution.Id);
         using var incident = await acmeAdmin.PostAsync("/api/v1/incidents", Json.Raw("""{"title":"acme-web-1 is slow","server":"acme-web-1","severity":"critical"}"""));
         var incidentId = (await incident.ReadAsync(MedicJson.Default.IncidentResponse, HttpStatusCode.Created)).Id;
+        using var check = await acmeAdmin.PostAsync("/api/v1/checks", Json.Raw("""{"name":"acme-db","kind":"tcp","target":"127.0.0.1:1","interval":"1d","failures":5}"""));
+        var checkId = (await check.ReadAsync(MedicJson.Default.CheckResponse, HttpStatusCode.Created)).Id;
+        await WaitForFirstRunAsync(acmeAdmin, checkId);
 
         return (new TenantOne(admin.TenantId, "acme", admin.UserId, admin.Username, ann.Id, ann.Username, adminToken, annToken, revoked,
-            unused.Token.Id, node.NodeId, node.Name, execution.Id, incidentId), globexAdmin);
+            unused.Token.Id, node.NodeId, node.Name, execution.Id, incidentId, checkId), globexAdmin);
+    }
+
+    /// <summary>A new check runs once at once; tenant one's state is compared only after that (its next run is a day away).</summary>
+    private static async Task WaitForFirstRunAsync(HttpClient owner, string checkId)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            using var response = await owner.GetAsync($"/api/v1/checks/{checkId}");
+            if ((await response.ReadAsync(MedicJson.Default.CheckDetailResponse)).Check.LastRunAt is not null) return;
+            DateTime.UtcNow.ShouldBeLessThan(deadline, $"check {checkId} has not run");
+            await Task.Delay(50);
+        }
     }
 
     /// <summary>The execution runs in the background (its server is offline); tenant one's state is compared only once it is done.</summary>
@@ -204,6 +224,8 @@ public sealed class TenantIsolationTests
             + await db.SnapshotAsync("incidents", "tenant_id = @t", t)
             + await db.SnapshotAsync("incident_occurrences", "incident_id IN (SELECT id FROM incidents WHERE tenant_id = @t)", t)
             + await db.SnapshotAsync("incident_events", "tenant_id = @t", t)
+            + await db.SnapshotAsync("checks", "tenant_id = @t", t)
+            + await db.SnapshotAsync("check_results", "tenant_id = @t", t)
             + await db.SnapshotAsync("audit_log", "chain = @t", t)
             + await db.SnapshotAsync("audit_heads", "chain = @t", t);
     }
@@ -306,6 +328,7 @@ public sealed class TenantIsolationTests
         using var servers = await secondAdmin.GetAsync("/api/v1/servers");
         using var enrollmentTokens = await secondAdmin.GetAsync("/api/v1/enrollment-tokens");
         using var incidents = await secondAdmin.GetAsync("/api/v1/incidents?status=active");
+        using var checks = await secondAdmin.GetAsync("/api/v1/checks");
 
         (await users.ReadAsync(MedicJson.Default.IReadOnlyListUserResponse)).Select(u => u.Username).ShouldBe(["globex-admin"]);
         (await tokens.ReadAsync(MedicJson.Default.IReadOnlyListTokenResponse)).ShouldAllBe(t => t.Username == "globex-admin");
@@ -315,5 +338,6 @@ public sealed class TenantIsolationTests
         (await servers.ReadAsync(MedicJson.Default.IReadOnlyListServerResponse)).ShouldBeEmpty();
         (await enrollmentTokens.ReadAsync(MedicJson.Default.IReadOnlyListEnrollmentTokenResponse)).ShouldBeEmpty();
         (await incidents.ReadAsync(MedicJson.Default.IncidentPage)).Items.ShouldBeEmpty();
+        (await checks.ReadAsync(MedicJson.Default.IReadOnlyListCheckResponse)).ShouldBeEmpty();
     }
 }
