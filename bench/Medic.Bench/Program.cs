@@ -1,9 +1,11 @@
 using Medic.Bench.Agentless;
 using Medic.Bench.Fanout;
 using Medic.Bench.Recovery;
+using Medic.Bench.Forecast;
 using Medic.Bench.Sample;
 
 // Usage: dotnet run -c Release --project bench/Medic.Bench -- sample [calls]
+//        dotnet run -c Release --project bench/Medic.Bench -- forecast [servers]
 //        dotnet run -c Release --project bench/Medic.Bench -- fanout --agents N [--rounds R] [--idle S] [--heartbeat S]
 //        dotnet run -c Release --project bench/Medic.Bench -- agentless [--targets N] [--reps R]   (or bench/agentless.sh)
 //        dotnet run -c Release --project bench/Medic.Bench -- recovery [--kills N] [--hung N] [--monit-kills N] [--monit5-kills N] [--skip-monit] [--only medic,monit30,monit5,monit5-hung,monit5-port-hung]
@@ -14,12 +16,14 @@ return args.FirstOrDefault() switch
     "fanout" => await FanoutBench.RunAsync(args.Skip(1).ToArray()),
     "agentless" => await AgentlessBench.RunAsync(args.Skip(1).ToArray()),
     "recovery" => await RecoveryBench.RunAsync(args.Skip(1).ToArray()),
+    "forecast" => await EarlyWarningBench.RunAsync(args.Skip(1).ToArray()),
     _ => Usage(),
 };
 
 static int Usage()
 {
     Console.Error.WriteLine("usage: Medic.Bench sample [calls]");
+    Console.Error.WriteLine("       Medic.Bench forecast [servers]");
     Console.Error.WriteLine("       Medic.Bench fanout --agents N [--rounds R] [--idle SECONDS] [--heartbeat SECONDS] [--medic PATH/medic.dll] [--keep]");
     Console.Error.WriteLine("       Medic.Bench agentless [--targets N] [--reps R] [--medic PATH/medic.dll]");
     Console.Error.WriteLine("       Medic.Bench recovery [--kills N] [--hung N] [--monit-kills N] [--monit5-kills N] [--hung-limit SECONDS] [--skip-monit] [--only CASES] [--medic PATH/medic.dll]");
