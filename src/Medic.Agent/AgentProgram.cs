@@ -79,29 +79,27 @@ public static class AgentProgram
         stateDir ??= Path.GetFullPath(configPath) == AgentConfig.DefaultPath ? DefaultStateDir : Path.Combine(configDir, "agent-state");
         Console.Out.WriteLine($"medic-agent {Version}: node {config.Name} ({config.NodeId}); policy: diag={policy.Diag} service={policy.Service} exec={policy.Exec} reboot={policy.Reboot}; monitors: {(monitors.Count == 0 ? "none" : $"{monitors.Count} from {monitorsPath}")}");
         EventSpool? spool = null;
-        if (monitors.Count > 0 || Directory.Exists(stateDir))
+        try
         {
-            try
-            {
-                spool = new EventSpool(stateDir);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw new AgentException($"cannot use the state directory {stateDir}: {e.Message}", "run as a user that may write there, or pass --state-dir PATH");
-            }
-
-            if (spool.Count > 0) Console.Out.WriteLine($"medic-agent: {spool.Count} event(s) from before wait in {spool.FilePath}");
+            spool = new EventSpool(stateDir);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            if (monitors.Count > 0) throw new AgentException($"cannot use the state directory {stateDir}: {e.Message}", "run as a user that may write there, or pass --state-dir PATH");
+            Console.Out.WriteLine($"medic-agent: no state directory ({stateDir}: {e.Message}); monitors from the control plane are refused");
         }
 
-        var daemon = new AgentDaemon(config, new LocalHostProbe(), new PolicyTaskExecutor(policy), TimeProvider.System, Console.Out, spool);
-        if (monitors.Count == 0)
+        if (spool is { Count: > 0 }) Console.Out.WriteLine($"medic-agent: {spool.Count} event(s) from before wait in {spool.FilePath}");
+        if (spool is null)
         {
-            await daemon.RunAsync(ct);
+            await new AgentDaemon(config, new LocalHostProbe(), new PolicyTaskExecutor(policy), TimeProvider.System, Console.Out).RunAsync(ct);
             return;
         }
 
-        var runner = new MonitorRunner(monitors, new SpoolMonitorEvents(spool!), TimeProvider.System, line => Console.Out.WriteLine("medic-agent: monitor " + line));
-        await Task.WhenAll(daemon.RunAsync(ct), runner.RunAsync(ct));
+        var host = new MonitorHost(monitors, stateDir, policy, new SpoolMonitorEvents(spool), TimeProvider.System, line => Console.Out.WriteLine("medic-agent: monitor " + line));
+        if (host.Pushed.Count > 0) Console.Out.WriteLine($"medic-agent: {host.Pushed.Count} monitor(s) set by the control plane");
+        var daemon = new AgentDaemon(config, new LocalHostProbe(), new PolicyTaskExecutor(policy, host), TimeProvider.System, Console.Out, spool);
+        await Task.WhenAll(daemon.RunAsync(ct), host.RunAsync(ct));
     }
 
     public const string DefaultStateDir = "/var/lib/medic-agent";

@@ -11,7 +11,7 @@ namespace Medic.Agent;
 /// Runs a verified task if, and only if, this node's policy grants its capability and the
 /// blocklist lets it through; a refusal names the rule that refused it.
 /// </summary>
-internal sealed partial class PolicyTaskExecutor(AgentPolicy policy) : ITaskExecutor
+internal sealed partial class PolicyTaskExecutor(AgentPolicy policy, Monitors.MonitorHost? monitors = null) : ITaskExecutor
 {
     [GeneratedRegex("^[A-Za-z0-9@._:-]{1,200}$")]
     private static partial Regex UnitPattern();
@@ -70,6 +70,24 @@ internal sealed partial class PolicyTaskExecutor(AgentPolicy policy) : ITaskExec
 
                 outcome = await ProcessRunner.RunAsync(new ProcessRequest(["systemctl", action, "--no-pager", "--", unit], timeout) { OutputCapBytes = cap }, Emit, ct);
                 break;
+
+            case TaskKind.Monitors:
+                if (monitors is null) return Refuse("this agent runs without a state directory, so it cannot keep monitors (start it with --state-dir)");
+                MonitorSet? set;
+                try
+                {
+                    set = System.Text.Json.JsonSerializer.Deserialize(task.Args?.GetValueOrDefault("monitors") ?? "", MonitorJson.Default.MonitorSet);
+                }
+                catch (System.Text.Json.JsonException e)
+                {
+                    return new TaskResult(task.TaskId, TaskStatus.Failed, null, 0, false, "the monitor set is not valid JSON: " + e.Message);
+                }
+
+                if (set is null) return new TaskResult(task.TaskId, TaskStatus.Failed, null, 0, false, "no monitor set given");
+                if (monitors.Check(set) is { } refusal) return Refuse(refusal);
+                var changed = monitors.Apply(set);
+                await Emit("stdout", changed ? $"applied {set.Monitors.Count} monitor(s): {string.Join(", ", set.Monitors.Select(m => m.Name))}\n" : "no change\n");
+                return new TaskResult(task.TaskId, TaskStatus.Completed, 0, 0, false, null);
 
             default:
                 return Refuse($"unknown task kind {task.Kind}");

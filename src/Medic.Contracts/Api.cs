@@ -138,6 +138,9 @@ public sealed record AuditVerificationReport(bool Ok, IReadOnlyList<AuditVerific
 [JsonSerializable(typeof(CheckResponse))]
 [JsonSerializable(typeof(IReadOnlyList<CheckResponse>))]
 [JsonSerializable(typeof(CheckDetailResponse))]
+[JsonSerializable(typeof(CreateMonitorRequest))]
+[JsonSerializable(typeof(MonitorResponse))]
+[JsonSerializable(typeof(IReadOnlyList<MonitorResponse>))]
 public sealed partial class MedicJson : JsonSerializerContext;
 
 /// <summary>RFC 9457 problem details as the CLI reads them.</summary>

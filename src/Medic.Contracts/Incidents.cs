@@ -96,3 +96,20 @@ public sealed record CheckResponse(
 public sealed record CheckResultResponse(DateTimeOffset At, bool Ok, long DurationMs, string Detail);
 
 public sealed record CheckDetailResponse(CheckResponse Check, IReadOnlyList<CheckResultResponse> Results);
+
+/// <summary>
+/// An agent monitor set on the control plane: for one <c>Server</c>, or for every server carrying
+/// all of <c>Tags</c>. <c>Definition</c> is the monitor as in docs/monitors.md (durations in seconds);
+/// its <c>name</c> is set from <c>Name</c>.
+/// </summary>
+public sealed record CreateMonitorRequest(string Name, Medic.Contracts.Agent.MonitorDefinition Definition, string? Server = null, IReadOnlyDictionary<string, string>? Tags = null);
+
+public sealed record MonitorResponse(
+    string Id,
+    string Name,
+    string Kind,
+    string? Server,
+    IReadOnlyDictionary<string, string>? Tags,
+    Medic.Contracts.Agent.MonitorDefinition Definition,
+    string CreatedBy,
+    DateTimeOffset CreatedAt);

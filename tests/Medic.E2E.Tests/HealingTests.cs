@@ -92,5 +92,42 @@ public sealed class HealingTests : IDisposable
         audit.Stdout.ShouldContain("agent:");
     }
 
+    [Fact]
+    public async Task A_monitor_set_from_the_cli_is_pushed_to_the_agent_which_supervises_and_heals_the_process()
+    {
+        var port = MedicHome.FreePort();
+        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
+        await using var server = await RunningServer.StartAsync(_home, "up");
+        var me = Environment.MachineName;
+        await EventuallyAsync(async () => (await _home.RunAsync("servers", "show", me, "--json")).Stdout.Contains("\"status\": \"online\"", StringComparison.Ordinal) ? "" : null,
+            TimeSpan.FromSeconds(30), () => "the local agent did not come online:\n" + server.Stdout);
+
+        var add = await _home.RunAsync("monitors", "add", "shop", "--server", me, "--kind", "process", "--start", $"'{dotnet}' '{ServiceDll}' --port {port}",
+            "--health-http", $"http://127.0.0.1:{port}/", "--heal");
+        add.ExitCode.ShouldBe(0, add.ToString());
+        var firstPid = await EventuallyAsync(() => PidAsync(port), TimeSpan.FromSeconds(60), () => "the pushed monitor never started the service:\n" + server.Stdout);
+        var listed = await _home.RunAsync("monitors", "list");
+        listed.Stdout.ShouldContain("shop");
+        listed.Stdout.ShouldContain(me);
+        (await _home.RunAsync("audit", "list", "--action", "monitors.push", "--json")).Stdout.ShouldContain("\"success\"");
+
+        using (var kill = Process.Start("kill", ["-KILL", firstPid]))
+        {
+            await kill!.WaitForExitAsync();
+        }
+
+        await EventuallyAsync(async () => await PidAsync(port) is { } pid && pid != firstPid ? pid : null, TimeSpan.FromSeconds(30), () => "not restarted:\n" + server.Stdout);
+        await EventuallyAsync(async () => (await _home.RunAsync("incidents", "list", "--source", "agent", "--status", "resolved")).Stdout.Contains("shop", StringComparison.Ordinal) ? "" : null,
+            TimeSpan.FromSeconds(30), () => "no resolved incident:\n" + server.Stdout);
+
+        var removed = await _home.RunAsync("monitors", "remove", "shop");
+        removed.ExitCode.ShouldBe(0, removed.ToString());
+        await EventuallyAsync(async () => await PidAsync(port) is null ? "" : null, TimeSpan.FromSeconds(30), () => "removing the monitor did not stop the supervised service");
+
+        var bad = await _home.RunAsync("monitors", "add", "x", "--server", me, "--kind", "teapot");
+        bad.ExitCode.ShouldBe(2);
+        bad.Stderr.ShouldContain("--kind 'teapot' is not known");
+    }
+
     public void Dispose() => _home.Dispose();
 }

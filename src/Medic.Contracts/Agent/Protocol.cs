@@ -81,6 +81,13 @@ public enum TaskKind
 
     /// <summary>Start, stop or restart the service named in <c>Args["unit"]</c> (needs <c>service</c>).</summary>
     [JsonStringEnumMemberName("service")] Service,
+
+    /// <summary>
+    /// Replace the monitors the control plane sets for this node with <c>Args["monitors"]</c>, a
+    /// <see cref="MonitorSet"/> as JSON. Monitors that start processes or run commands need <c>exec</c>;
+    /// healing a systemd unit needs <c>service</c>.
+    /// </summary>
+    [JsonStringEnumMemberName("monitors")] Monitors,
 }
 
 /// <summary>

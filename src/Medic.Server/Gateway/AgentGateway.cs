@@ -59,6 +59,7 @@ public static partial class AgentGateway
         try
         {
             await connection.SendAsync(new Welcome(node.Id, options.Value.Agents.HeartbeatSeconds), http.RequestAborted);
+            http.RequestServices.GetRequiredService<Detection.Monitors.MonitorPusher>().PushOnConnect(node.TenantId, node.Id);
             await ReceiveLoopAsync(connection, nodes, connections, http.RequestServices.GetRequiredService<IIncidentIngest>(), time, log, http.RequestAborted);
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or JsonException or InvalidDataException)

@@ -23,7 +23,7 @@ public sealed class TaskDispatcher(AgentConnections connections, TaskSigningKey 
         int timeoutSeconds, Func<TaskOutput, ValueTask>? onOutput, CancellationToken ct)
     {
         var taskId = Ids.New("tsk");
-        if (node.Drained)
+        if (node.Drained && kind != TaskKind.Monitors) // monitors are configuration, not work: a drained server keeps watching itself
         {
             return new TaskRunResponse(taskId, node.Name, "refused", null, 0, false, "the server is drained (medic servers undrain to send it tasks)", "", "");
         }

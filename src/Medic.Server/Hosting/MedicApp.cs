@@ -5,6 +5,7 @@ using Medic.Server.Audit;
 using Medic.Server.Fleet;
 using Medic.Server.Gateway;
 using Medic.Server.Detection.Checks;
+using Medic.Server.Detection.Monitors;
 using Medic.Server.Incidents;
 using Medic.Server.Auth;
 using Medic.Server.Secrets;
@@ -94,6 +95,8 @@ public static class MedicApp
         services.AddHostedService(sp => sp.GetRequiredService<Detection.EarlyWarningPatrol>());
         services.AddHttpClient(CheckRunner.HttpClientName, c => c.DefaultRequestHeaders.UserAgent.ParseAdd("medic-check/" + typeof(MedicApp).Assembly.GetName().Version?.ToString(3)))
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
+        services.AddSingleton<MonitorStore>();
+        services.AddSingleton<MonitorPusher>();
         services.AddSingleton<CheckStore>();
         services.AddSingleton<CheckRunner>();
         services.AddSingleton<CheckScheduler>();
@@ -163,6 +166,7 @@ public static class MedicApp
         app.MapExec();
         app.MapIncidents();
         app.MapChecks();
+        app.MapMonitors();
         app.MapAgentGateway();
         app.MapConsole();
         return app;

@@ -33,7 +33,8 @@ public sealed class TenantIsolationTests
         string IncidentId,
         string CheckId,
         string AgentlessServerId,
-        string AgentlessServerName);
+        string AgentlessServerName,
+        string MonitorId);
 
     /// <summary>
     /// How to probe one endpoint: the route values to try (each a complete set, all belonging to
@@ -82,6 +83,8 @@ public sealed class TenantIsolationTests
         ["GET /api/v1/checks/{id}"] = new(t => [Route("id", t.CheckId), Route("id", "acme-db")]),
         ["POST /api/v1/checks/{id}/run"] = new(t => [Route("id", t.CheckId), Route("id", "acme-db")]),
         ["DELETE /api/v1/checks/{id}"] = new(t => [Route("id", t.CheckId), Route("id", "acme-db")]),
+        ["GET /api/v1/monitors/{id}"] = new(t => [Route("id", t.MonitorId), Route("id", "acme-web")]),
+        ["DELETE /api/v1/monitors/{id}"] = new(t => [Route("id", t.MonitorId), Route("id", "acme-web")]),
         ["GET /api/v1/tenants/{slug}"] = new(t => [Route("slug", t.Slug)], Isolated: [HttpStatusCode.Forbidden, HttpStatusCode.NotFound]),
         ["GET /openapi/{documentName}.json"] = new(_ => [Route("documentName", "v1")], Isolated: [HttpStatusCode.OK],
             NotTenantData: "the API description is public and the same for everyone"),
@@ -177,6 +180,8 @@ public sealed class TenantIsolationTests
         using var check = await acmeAdmin.PostAsync("/api/v1/checks", Json.Raw("""{"name":"acme-db","kind":"tcp","target":"127.0.0.1:1","interval":"1d","failures":5}"""));
         var checkId = (await check.ReadAsync(MedicJson.Default.CheckResponse, HttpStatusCode.Created)).Id;
         await WaitForFirstRunAsync(acmeAdmin, checkId);
+        using var monitor = await acmeAdmin.PostAsync("/api/v1/monitors", Json.Raw("""{"name":"acme-web","server":"acme-web-1","definition":{"name":"acme-web","kind":"http","url":"http://127.0.0.1:1/"}}"""));
+        var monitorId = (await monitor.ReadAsync(MedicJson.Default.MonitorResponse, HttpStatusCode.Created)).Id;
 
         // An agentless server, with its key in acme's key folder.
         using var keys = new TempDirectory();
@@ -185,7 +190,7 @@ public sealed class TenantIsolationTests
         var agentless = await Fleet.AgentlessServerTests.AddAsync(acmeAdmin, "acme-legacy-1", "legacy.acme.internal", "acme-deploy", acceptNew: true);
 
         return (new TenantOne(admin.TenantId, "acme", admin.UserId, admin.Username, ann.Id, ann.Username, adminToken, annToken, revoked,
-            unused.Token.Id, node.NodeId, node.Name, execution.Id, incidentId, checkId, agentless.Id, agentless.Name), globexAdmin);
+            unused.Token.Id, node.NodeId, node.Name, execution.Id, incidentId, checkId, agentless.Id, agentless.Name, monitorId), globexAdmin);
     }
 
     /// <summary>A new check runs once at once; tenant one's state is compared only after that (its next run is a day away).</summary>
@@ -234,6 +239,7 @@ public sealed class TenantIsolationTests
             + await db.SnapshotAsync("incident_events", "tenant_id = @t", t)
             + await db.SnapshotAsync("checks", "tenant_id = @t", t)
             + await db.SnapshotAsync("check_results", "tenant_id = @t", t)
+            + await db.SnapshotAsync("monitors", "tenant_id = @t", t)
             + await db.SnapshotAsync("audit_log", "chain = @t", t)
             + await db.SnapshotAsync("audit_heads", "chain = @t", t);
     }
@@ -337,6 +343,7 @@ public sealed class TenantIsolationTests
         using var enrollmentTokens = await secondAdmin.GetAsync("/api/v1/enrollment-tokens");
         using var incidents = await secondAdmin.GetAsync("/api/v1/incidents?status=active");
         using var checks = await secondAdmin.GetAsync("/api/v1/checks");
+        using var monitors = await secondAdmin.GetAsync("/api/v1/monitors");
 
         (await users.ReadAsync(MedicJson.Default.IReadOnlyListUserResponse)).Select(u => u.Username).ShouldBe(["globex-admin"]);
         (await tokens.ReadAsync(MedicJson.Default.IReadOnlyListTokenResponse)).ShouldAllBe(t => t.Username == "globex-admin");
@@ -347,5 +354,6 @@ public sealed class TenantIsolationTests
         (await enrollmentTokens.ReadAsync(MedicJson.Default.IReadOnlyListEnrollmentTokenResponse)).ShouldBeEmpty();
         (await incidents.ReadAsync(MedicJson.Default.IncidentPage)).Items.ShouldBeEmpty();
         (await checks.ReadAsync(MedicJson.Default.IReadOnlyListCheckResponse)).ShouldBeEmpty();
+        (await monitors.ReadAsync(MedicJson.Default.IReadOnlyListMonitorResponse)).ShouldBeEmpty();
     }
 }
