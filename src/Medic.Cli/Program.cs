@@ -24,6 +24,7 @@ namespace Medic.Cli
             root.Subcommands.Add(FleetCommands.EnrollToken());
             root.Subcommands.Add(FleetCommands.Servers());
             root.Subcommands.Add(FleetCommands.Diag());
+            root.Subcommands.Add(FleetCommands.Service());
             root.Subcommands.Add(ExecCommand.Create());
             root.Subcommands.Add(IncidentCommands.Incidents());
             root.Subcommands.Add(CheckCommands.Checks());

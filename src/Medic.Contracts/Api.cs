@@ -123,6 +123,7 @@ public sealed record AuditVerificationReport(bool Ok, IReadOnlyList<AuditVerific
 [JsonSerializable(typeof(CreateServerRequest))]
 [JsonSerializable(typeof(SetTagsRequest))]
 [JsonSerializable(typeof(DiagRequest))]
+[JsonSerializable(typeof(ServiceRequest))]
 [JsonSerializable(typeof(TaskRunResponse))]
 [JsonSerializable(typeof(ExecRequest))]
 [JsonSerializable(typeof(ExecStrategy))]

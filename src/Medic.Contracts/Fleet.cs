@@ -62,6 +62,9 @@ public sealed record CreateServerRequest(
 /// <summary>Tags to set; a null value removes the tag.</summary>
 public sealed record SetTagsRequest(IReadOnlyDictionary<string, string?> Tags);
 
+/// <summary><c>Action</c>: start, stop, restart or status of the systemd <c>Unit</c> (the agent's policy must grant <c>service</c>).</summary>
+public sealed record ServiceRequest(string Unit, string Action, int? TimeoutSeconds = null);
+
 public sealed record DiagRequest(string Verb, IReadOnlyDictionary<string, string>? Args = null, int? TimeoutSeconds = null);
 
 /// <summary>

@@ -293,6 +293,34 @@ internal static class FleetCommands
         return command;
     }
 
+    public static Command Service()
+    {
+        var action = new Argument<string>("action") { Description = "start, stop, restart or status" };
+        var server = new Argument<string>("server") { Description = "Server name or id" };
+        var unit = new Argument<string>("unit") { Description = "systemd unit, e.g. nginx" };
+        var timeout = new Option<int?>("--timeout") { Description = "Seconds to wait for the result (default 60)" };
+        var json = Shared.JsonOption();
+        var command = new Command("service", "Start, stop, restart or show a systemd unit on a server through its agent (its policy must grant service)") { action, server, unit, timeout, json };
+        command.SetAction(async (parse, ct) =>
+        {
+            using var client = Shared.RequireSession(parse).Client(TimeSpan.FromSeconds((parse.GetValue(timeout) ?? 60) + 30));
+            var result = await client.SendAsync(HttpMethod.Post, $"/api/v1/servers/{Shared.Escape(parse.GetValue(server)!)}/service",
+                new ServiceRequest(parse.GetValue(unit)!, parse.GetValue(action)!, parse.GetValue(timeout)), Medic.Contracts.MedicJson.Default.ServiceRequest, ApiClient.Json.TaskRunResponse, ct);
+            if (parse.GetValue(json))
+            {
+                Output.Json(result, ApiClient.Json.TaskRunResponse);
+            }
+            else
+            {
+                Console.Out.Write(result.Stdout);
+                Console.Error.Write(result.Stderr);
+            }
+
+            return ReportTask(result);
+        });
+        return command;
+    }
+
     /// <summary>Prints why a task did not complete cleanly, and turns that into the exit code.</summary>
     internal static int ReportTask(TaskRunResponse result)
     {

@@ -19,7 +19,33 @@ public static partial class DiagApi
     {
         app.MapPost("/api/v1/servers/{id}/diag", Run).WithTags("Fleet").Requires(Permission.Operate)
             .WithSummary("Run a curated read-only diagnostic verb on a server; the agent validates the verb and its arguments.");
+        app.MapPost("/api/v1/servers/{id}/service", Service).WithTags("Fleet").Requires(Permission.Operate)
+            .WithSummary("Start, stop, restart or read the status of a systemd unit on a server (the agent's policy must grant service).");
         return app;
+    }
+
+    [GeneratedRegex("^[A-Za-z0-9@._:-]{1,200}$")]
+    private static partial Regex UnitPattern();
+
+    private static async Task<Results<Ok<TaskRunResponse>, ProblemHttpResult, ValidationProblem>> Service(
+        string id, ServiceRequest request, NodeStore nodes, TaskDispatcher dispatcher, AuditLog audit, HttpContext http, CancellationToken ct)
+    {
+        var caller = http.Caller();
+        var v = new Validator().Require("unit", request.Unit, 200).Require("action", request.Action, 20);
+        if (!string.IsNullOrEmpty(request.Unit)) v.Check(UnitPattern().IsMatch(request.Unit), "unit", "a systemd unit name such as nginx or nginx.service");
+        v.Check(request.Action is null or "start" or "stop" or "restart" or "status", "action", "use start, stop, restart or status");
+        var timeout = request.TimeoutSeconds ?? 60;
+        v.Check(timeout is >= 1 and <= 600, "timeout_seconds", "must be from 1 to 600");
+        if (!v.Ok) return v.Problem();
+
+        var node = await nodes.FindAsync(caller.TenantId, id, ct);
+        if (node is null) return Problems.NotFound("server", id, "medic servers list");
+        var result = await dispatcher.RunAsync(node, TaskKind.Service, [], null, new Dictionary<string, string> { ["unit"] = request.Unit, ["action"] = request.Action! }, timeout, null, ct);
+        await audit.AppendAsync(new AuditRecord(caller.TenantId, caller.Actor, "server.service", "server:" + node.Id,
+            result.Status == "completed" ? AuditOutcomes.Success : result.Status == "refused" ? AuditOutcomes.Denied : AuditOutcomes.Failed, http.ClientAddress(),
+            new Dictionary<string, string> { ["unit"] = request.Unit, ["action"] = request.Action!, ["task"] = result.TaskId, ["status"] = result.Status, ["reason"] = result.Reason ?? "" }), ct);
+        http.MarkAudited();
+        return TypedResults.Ok(result);
     }
 
     private static async Task<Results<Ok<TaskRunResponse>, ProblemHttpResult, ValidationProblem>> Run(

@@ -75,6 +75,7 @@ public sealed class TenantIsolationTests
         ["POST /api/v1/servers/{id}/undrain"] = new(t => [Route("id", t.ServerId), Route("id", t.ServerName), Route("id", t.AgentlessServerId), Route("id", t.AgentlessServerName)]),
         ["DELETE /api/v1/servers/{id}"] = new(t => [Route("id", t.ServerId), Route("id", t.ServerName), Route("id", t.AgentlessServerId), Route("id", t.AgentlessServerName)]),
         ["POST /api/v1/servers/{id}/diag"] = new(t => [Route("id", t.ServerId), Route("id", t.ServerName), Route("id", t.AgentlessServerId), Route("id", t.AgentlessServerName)], Body: """{"verb":"disk"}"""),
+        ["POST /api/v1/servers/{id}/service"] = new(t => [Route("id", t.ServerId), Route("id", t.ServerName)], Body: """{"unit":"nginx","action":"restart"}"""),
         ["GET /api/v1/executions/{id}"] = new(t => [Route("id", t.ExecutionId)]),
         ["ANY /ws/executions/{id}"] = new(t => [Route("id", t.ExecutionId)]),
         ["GET /api/v1/incidents/{id}"] = new(t => [Route("id", t.IncidentId)]),
