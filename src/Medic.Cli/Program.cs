@@ -25,6 +25,7 @@ namespace Medic.Cli
             root.Subcommands.Add(FleetCommands.Servers());
             root.Subcommands.Add(FleetCommands.Diag());
             root.Subcommands.Add(ExecCommand.Create());
+            root.Subcommands.Add(IncidentCommands.Incidents());
             root.Subcommands.Add(AgentCommand());
             root.Subcommands.Add(DoctorCommand.Create());
 

@@ -273,7 +273,7 @@ internal static class FleetCommands
     internal static string FormatTags(IReadOnlyDictionary<string, string> tags) =>
         tags.Count == 0 ? "-" : string.Join(",", tags.OrderBy(t => t.Key, StringComparer.Ordinal).Select(t => $"{t.Key}={t.Value}"));
 
-    private static Dictionary<string, string> ParseTags(string? text)
+    internal static Dictionary<string, string> ParseTags(string? text)
     {
         try
         {

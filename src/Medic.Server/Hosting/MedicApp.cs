@@ -5,6 +5,7 @@ using Medic.Server.Audit;
 using Medic.Server.Detection.Webhooks;
 using Medic.Server.Fleet;
 using Medic.Server.Gateway;
+using Medic.Server.Incidents;
 using Medic.Server.Auth;
 using Medic.Server.Secrets;
 using Medic.Server.Storage;
@@ -81,6 +82,10 @@ public static class MedicApp
         services.AddSingleton<TaskDispatcher>();
         services.AddSingleton<Executions>();
         services.AddHostedService<OfflineSweeper>();
+        services.AddSingleton<IncidentFeed>();
+        services.AddSingleton(_ => IncidentPolicy.Default);
+        services.AddSingleton<IncidentStore>();
+        services.AddSingleton<IIncidentIngest>(sp => sp.GetRequiredService<IncidentStore>());
         services.AddSingleton<SecretBox>();
         services.AddSingleton<WebhookCredentialStore>();
 
@@ -147,6 +152,7 @@ public static class MedicApp
         app.MapServers();
         app.MapDiag();
         app.MapExec();
+        app.MapIncidents();
         app.MapAgentGateway();
         app.MapWebhooks();
         app.MapConsole();

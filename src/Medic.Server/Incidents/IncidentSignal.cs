@@ -12,6 +12,10 @@ namespace Medic.Server.Incidents;
 /// <param name="ServerId">The managed server's id when the source knows it.</param>
 /// <param name="ServerHint">A host name or instance label (host:port) to match to a registered server when <paramref name="ServerId"/> is not known.</param>
 /// <param name="Actor">Who reported it, for the timeline and audit: webhook:alertmanager, agent:NODE_ID, check:ID, system:patrol, user:NAME.</param>
+/// <param name="Occurrence">
+/// What fired inside the incident (for a grouped alert, the alert's own fingerprint); defaults to
+/// <paramref name="Fingerprint"/>. The incident counts distinct occurrences and resolves when none is still firing.
+/// </param>
 public sealed record IncidentSignal(
     string TenantId,
     string Source,
@@ -26,10 +30,11 @@ public sealed record IncidentSignal(
     IReadOnlyDictionary<string, string>? Evidence,
     bool Resolved,
     DateTimeOffset At,
-    string Actor);
+    string Actor,
+    string? Occurrence = null);
 
 /// <summary>What became of one signal.</summary>
-/// <param name="Action">created, updated (another occurrence), reopened, resolved, or ignored (a resolve for nothing open).</param>
+/// <param name="Action">created, updated (a repeat or another occurrence), reopened, resolved, noted (the source says resolved while a remediation runs: recorded, not resolved) or ignored (a resolve for nothing open).</param>
 public sealed record IngestOutcome(string? IncidentId, string Action);
 
 /// <summary>The one way detection sources hand problems to the incident record.</summary>

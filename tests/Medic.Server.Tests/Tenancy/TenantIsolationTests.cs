@@ -29,7 +29,8 @@ public sealed class TenantIsolationTests
         string EnrollmentTokenId,
         string ServerId,
         string ServerName,
-        string ExecutionId);
+        string ExecutionId,
+        string IncidentId);
 
     /// <summary>
     /// How to probe one endpoint: the route values to try (each a complete set, all belonging to
@@ -72,6 +73,9 @@ public sealed class TenantIsolationTests
         ["POST /api/v1/servers/{id}/diag"] = new(t => [Route("id", t.ServerId), Route("id", t.ServerName)], Body: """{"verb":"disk"}"""),
         ["GET /api/v1/executions/{id}"] = new(t => [Route("id", t.ExecutionId)]),
         ["ANY /ws/executions/{id}"] = new(t => [Route("id", t.ExecutionId)]),
+        ["GET /api/v1/incidents/{id}"] = new(t => [Route("id", t.IncidentId)]),
+        ["POST /api/v1/incidents/{id}/acknowledge"] = new(t => [Route("id", t.IncidentId)], Body: "{}"),
+        ["POST /api/v1/incidents/{id}/resolve"] = new(t => [Route("id", t.IncidentId)], Body: """{"comment":"closed by globex"}"""),
         ["GET /api/v1/tenants/{slug}"] = new(t => [Route("slug", t.Slug)], Isolated: [HttpStatusCode.Forbidden, HttpStatusCode.NotFound]),
         ["GET /openapi/{documentName}.json"] = new(_ => [Route("documentName", "v1")], Isolated: [HttpStatusCode.OK],
             NotTenantData: "the API description is public and the same for everyone"),
@@ -162,9 +166,11 @@ public sealed class TenantIsolationTests
         using var exec = await acmeAdmin.PostAsync("/api/v1/exec", Json.Raw("""{"command":"uptime","selector":{"names":["acme-web-1"]}}"""));
         var execution = await exec.ReadAsync(MedicJson.Default.ExecutionResponse, HttpStatusCode.Accepted);
         await WaitUntilFinishedAsync(acmeAdmin, execution.Id);
+        using var incident = await acmeAdmin.PostAsync("/api/v1/incidents", Json.Raw("""{"title":"acme-web-1 is slow","server":"acme-web-1","severity":"critical"}"""));
+        var incidentId = (await incident.ReadAsync(MedicJson.Default.IncidentResponse, HttpStatusCode.Created)).Id;
 
         return (new TenantOne(admin.TenantId, "acme", admin.UserId, admin.Username, ann.Id, ann.Username, adminToken, annToken, revoked,
-            unused.Token.Id, node.NodeId, node.Name, execution.Id), globexAdmin);
+            unused.Token.Id, node.NodeId, node.Name, execution.Id, incidentId), globexAdmin);
     }
 
     /// <summary>The execution runs in the background (its server is offline); tenant one's state is compared only once it is done.</summary>
@@ -195,6 +201,9 @@ public sealed class TenantIsolationTests
             + await db.SnapshotAsync("nodes", "tenant_id = @t", t)
             + await db.SnapshotAsync("executions", "tenant_id = @t", t)
             + await db.SnapshotAsync("execution_results", "tenant_id = @t", t)
+            + await db.SnapshotAsync("incidents", "tenant_id = @t", t)
+            + await db.SnapshotAsync("incident_occurrences", "incident_id IN (SELECT id FROM incidents WHERE tenant_id = @t)", t)
+            + await db.SnapshotAsync("incident_events", "tenant_id = @t", t)
             + await db.SnapshotAsync("audit_log", "chain = @t", t)
             + await db.SnapshotAsync("audit_heads", "chain = @t", t);
     }
@@ -296,6 +305,7 @@ public sealed class TenantIsolationTests
         using var audit = await secondAdmin.GetAsync("/api/v1/audit?limit=500");
         using var servers = await secondAdmin.GetAsync("/api/v1/servers");
         using var enrollmentTokens = await secondAdmin.GetAsync("/api/v1/enrollment-tokens");
+        using var incidents = await secondAdmin.GetAsync("/api/v1/incidents?status=active");
 
         (await users.ReadAsync(MedicJson.Default.IReadOnlyListUserResponse)).Select(u => u.Username).ShouldBe(["globex-admin"]);
         (await tokens.ReadAsync(MedicJson.Default.IReadOnlyListTokenResponse)).ShouldAllBe(t => t.Username == "globex-admin");
@@ -304,5 +314,6 @@ public sealed class TenantIsolationTests
         entries.ShouldAllBe(e => e.Chain != one.TenantId && e.TenantId != one.TenantId);
         (await servers.ReadAsync(MedicJson.Default.IReadOnlyListServerResponse)).ShouldBeEmpty();
         (await enrollmentTokens.ReadAsync(MedicJson.Default.IReadOnlyListEnrollmentTokenResponse)).ShouldBeEmpty();
+        (await incidents.ReadAsync(MedicJson.Default.IncidentPage)).Items.ShouldBeEmpty();
     }
 }

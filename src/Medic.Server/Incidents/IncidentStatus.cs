@@ -1,0 +1,53 @@
+namespace Medic.Server.Incidents;
+
+/// <summary>Where an incident stands (DESIGN §6). Stored and sent as the snake_case name.</summary>
+public enum IncidentStatus
+{
+    Open,
+    Triaging,
+    Diagnosing,
+    RecipeProposed,
+    AwaitingApproval,
+    Executing,
+    Verifying,
+    Resolved,
+    Failed,
+    Escalated,
+}
+
+public static class IncidentStatuses
+{
+    private static readonly Dictionary<string, IncidentStatus> ByName =
+        Enum.GetValues<IncidentStatus>().ToDictionary(Name, s => s, StringComparer.Ordinal);
+
+    public static IReadOnlyCollection<string> Names => ByName.Keys;
+
+    public static string Name(this IncidentStatus status) => status switch
+    {
+        IncidentStatus.RecipeProposed => "recipe_proposed",
+        IncidentStatus.AwaitingApproval => "awaiting_approval",
+        _ => status.ToString().ToLowerInvariant(),
+    };
+
+    public static bool TryParse(string? name, out IncidentStatus status) => ByName.TryGetValue(name ?? "", out status);
+
+    /// <summary>While a fix runs, a source's "resolved" is recorded but does not end the incident: the fix's verification does.</summary>
+    public static bool RemediationRunning(IncidentStatus status) => status is IncidentStatus.Executing or IncidentStatus.Verifying;
+}
+
+public static class Severities
+{
+    public const string Critical = "critical";
+    public const string Warning = "warning";
+    public const string Info = "info";
+
+    public static readonly IReadOnlyList<string> All = [Critical, Warning, Info];
+
+    /// <summary>Maps what senders call severities (P1, error, high, page, ...) onto Medic's three.</summary>
+    public static string Normalize(string? value) => (value ?? "").Trim().ToLowerInvariant() switch
+    {
+        "critical" or "crit" or "fatal" or "emergency" or "alert" or "page" or "high" or "error" or "p1" or "p2" or "sev1" or "sev2" or "disaster" => Critical,
+        "info" or "informational" or "low" or "notice" or "debug" or "ok" or "none" or "p5" => Info,
+        _ => Warning,
+    };
+}

@@ -1,0 +1,477 @@
+using System.Data.Common;
+using System.Text.Json;
+using Dapper;
+using Medic.Contracts;
+using Medic.Server.Audit;
+using Medic.Server.Hosting;
+using Medic.Server.Storage;
+
+namespace Medic.Server.Incidents;
+
+/// <summary>How repeats and flapping are judged.</summary>
+/// <param name="ReopenWindow">A problem that fires again this soon after its incident resolved reopens that incident instead of opening a new one.</param>
+/// <param name="FlapChanges">This many open/resolve changes within <paramref name="FlapWindow"/> mark the incident flapping (notifications are damped).</param>
+public sealed record IncidentPolicy(TimeSpan ReopenWindow, int FlapChanges, TimeSpan FlapWindow)
+{
+    public static readonly IncidentPolicy Default = new(TimeSpan.FromHours(1), 4, TimeSpan.FromMinutes(30));
+}
+
+internal sealed class IncidentRow
+{
+    public string Id { get; set; } = "";
+    public string TenantId { get; set; } = "";
+    public string? ServerId { get; set; }
+    public string? ServerName { get; set; }
+    public string Source { get; set; } = "";
+    public string Type { get; set; } = "";
+    public string Severity { get; set; } = "";
+    public string Status { get; set; } = "";
+    public string Fingerprint { get; set; } = "";
+    public string Title { get; set; } = "";
+    public string? Summary { get; set; }
+    public string Labels { get; set; } = "{}";
+    public string? Evidence { get; set; }
+    public int SignalCount { get; set; }
+    public int Occurrences { get; set; }
+    public int Firing { get; set; }
+    public bool Flapping { get; set; }
+    public DateTimeOffset FlapWindowStart { get; set; }
+    public int FlapChanges { get; set; }
+    public DateTimeOffset FirstSeenAt { get; set; }
+    public DateTimeOffset LastSeenAt { get; set; }
+    public string? AcknowledgedBy { get; set; }
+    public DateTimeOffset? AcknowledgedAt { get; set; }
+    public DateTimeOffset? ResolvedAt { get; set; }
+    public string? Resolution { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+
+    public IncidentStatus StatusValue => IncidentStatuses.TryParse(Status, out var s) ? s : IncidentStatus.Open;
+
+    public IncidentResponse ToResponse() => new(
+        Id, Status, Severity, Source, Type, Title, Summary, ServerId, ServerName, Fingerprint,
+        IncidentJson.Map(Labels) ?? new Dictionary<string, string>(), IncidentJson.Map(Evidence),
+        Occurrences, Firing, SignalCount, Flapping, FirstSeenAt, LastSeenAt, AcknowledgedBy, AcknowledgedAt, ResolvedAt, Resolution);
+}
+
+internal sealed class OccurrenceRow
+{
+    public string Occurrence { get; set; } = "";
+    public bool Firing { get; set; }
+    public int SignalCount { get; set; }
+    public DateTimeOffset FirstSeenAt { get; set; }
+    public DateTimeOffset LastSeenAt { get; set; }
+}
+
+internal sealed class NodeRef
+{
+    public string Id { get; set; } = "";
+    public string Name { get; set; } = "";
+}
+
+internal sealed class EventRow
+{
+    public long Seq { get; set; }
+    public DateTimeOffset At { get; set; }
+    public string Kind { get; set; } = "";
+    public string Actor { get; set; } = "";
+    public string Message { get; set; } = "";
+    public string? Data { get; set; }
+}
+
+public sealed record IncidentQuery(
+    string? Status = null,
+    string? Severity = null,
+    string? Server = null,
+    string? Source = null,
+    DateTimeOffset? Since = null,
+    string? Before = null,
+    int Limit = 50);
+
+/// <summary>
+/// The incident record: folds detection signals into one open incident per fingerprint, keeps
+/// each incident's occurrences and timeline, and writes an audit entry for every change of state
+/// (opened, reopened, resolved, acknowledged) in the same transaction as the change.
+/// </summary>
+public sealed class IncidentStore(Database db, AuditLog audit, IncidentFeed feed, TimeProvider time, IncidentPolicy? policy = null) : IIncidentIngest
+{
+    private readonly IncidentPolicy _policy = policy ?? IncidentPolicy.Default;
+
+    private const string Columns =
+        "i.id, i.tenant_id, i.server_id, n.name AS server_name, i.source, i.type, i.severity, i.status, i.fingerprint, i.title, i.summary, i.labels, i.evidence, " +
+        "i.signal_count, i.flapping, i.flap_window_start, i.flap_changes, i.first_seen_at, i.last_seen_at, i.acknowledged_by, i.acknowledged_at, i.resolved_at, i.resolution, i.updated_at, " +
+        "(SELECT COUNT(*) FROM incident_occurrences o WHERE o.incident_id = i.id) AS occurrences, " +
+        "(SELECT COUNT(*) FROM incident_occurrences o WHERE o.incident_id = i.id AND o.firing = @firing) AS firing";
+
+    private const string From = " FROM incidents i LEFT JOIN nodes n ON n.id = i.server_id AND n.tenant_id = i.tenant_id";
+
+    public async Task<IReadOnlyList<IngestOutcome>> IngestAsync(IReadOnlyList<IncidentSignal> signals, CancellationToken ct)
+    {
+        if (signals.Count == 0) return [];
+        var changed = new List<(string Action, IncidentRow Row)>();
+        var outcomes = await db.WriteAsync(async (c, tx) =>
+        {
+            changed.Clear();
+            var servers = new Dictionary<string, (string? Id, string? Name)>(StringComparer.Ordinal);
+            var list = new List<IngestOutcome>(signals.Count);
+            foreach (var signal in signals)
+            {
+                var (outcome, row) = await FoldAsync(c, tx, signal, servers);
+                list.Add(outcome);
+                if (row is not null) changed.Add((outcome.Action, row));
+            }
+
+            return list;
+        }, ct);
+        foreach (var (action, row) in changed) feed.Publish(row.TenantId, new IncidentFeedMessage(action, row.ToResponse()));
+        return outcomes;
+    }
+
+    private async Task<(IngestOutcome, IncidentRow?)> FoldAsync(DbConnection c, DbTransaction tx, IncidentSignal s, Dictionary<string, (string? Id, string? Name)> servers)
+    {
+        var occurrence = string.IsNullOrEmpty(s.Occurrence) ? s.Fingerprint : s.Occurrence;
+        var open = await c.QuerySingleOrDefaultAsync<IncidentRow>(
+            "SELECT " + Columns + From + " WHERE i.tenant_id = @TenantId AND i.fingerprint = @Fingerprint AND i.resolved_at IS NULL",
+            new { s.TenantId, s.Fingerprint, firing = true }, tx);
+
+        if (s.Resolved)
+        {
+            if (open is null) return (new IngestOutcome(null, "ignored"), null);
+            var affected = await c.ExecuteAsync(
+                "UPDATE incident_occurrences SET firing = @no, signal_count = signal_count + 1, last_seen_at = @At WHERE incident_id = @Id AND occurrence = @occurrence AND firing = @yes",
+                new { no = false, yes = true, s.At, open.Id, occurrence }, tx);
+            open.SignalCount++;
+            open.LastSeenAt = Max(open.LastSeenAt, s.At);
+            if (affected > 0) open.Firing--;
+            if (open.Firing > 0)
+            {
+                await SaveCountersAsync(c, tx, open);
+                await AddEventAsync(c, tx, open, s.At, "occurrence_resolved", s.Actor, $"{occurrence} resolved; {open.Firing} of {open.Occurrences} still firing", null);
+                return (new IngestOutcome(open.Id, "updated"), open);
+            }
+
+            if (IncidentStatuses.RemediationRunning(open.StatusValue))
+            {
+                await SaveCountersAsync(c, tx, open);
+                await AddEventAsync(c, tx, open, s.At, "source_resolved", s.Actor, $"{s.Source} reports the problem resolved while a remediation runs; the remediation's verification decides", null);
+                return (new IngestOutcome(open.Id, "noted"), open);
+            }
+
+            await ResolveAsync(c, tx, open, s.At, s.Actor, $"resolved by {s.Source}", s.Evidence);
+            return (new IngestOutcome(open.Id, "resolved"), open);
+        }
+
+        if (open is not null)
+        {
+            var fresh = await MarkFiringAsync(c, tx, open.Id, occurrence, s.At);
+            open.SignalCount++;
+            open.LastSeenAt = Max(open.LastSeenAt, s.At);
+            var severityChanged = open.Severity != s.Severity;
+            open.Severity = s.Severity;
+            open.Title = s.Title;
+            open.Summary = s.Summary ?? open.Summary;
+            if (s.Evidence is not null) open.Evidence = IncidentJson.Write(s.Evidence);
+            if (fresh)
+            {
+                open.Occurrences = await CountAsync(c, tx, open.Id, null);
+                open.Firing = await CountAsync(c, tx, open.Id, true);
+            }
+
+            await c.ExecuteAsync(
+                "UPDATE incidents SET signal_count = @SignalCount, last_seen_at = @LastSeenAt, severity = @Severity, title = @Title, summary = @Summary, evidence = @Evidence, updated_at = @LastSeenAt WHERE id = @Id",
+                open, tx);
+            if (fresh) await AddEventAsync(c, tx, open, s.At, "occurrence", s.Actor, $"{occurrence} firing ({open.Firing} of {open.Occurrences})", null);
+            if (severityChanged) await AddEventAsync(c, tx, open, s.At, "severity", s.Actor, "severity now " + s.Severity, null);
+            return (new IngestOutcome(open.Id, "updated"), open);
+        }
+
+        var recent = await c.QueryFirstOrDefaultAsync<IncidentRow>(
+            "SELECT " + Columns + From + " WHERE i.tenant_id = @TenantId AND i.fingerprint = @Fingerprint AND i.resolved_at >= @after ORDER BY i.resolved_at DESC",
+            new { s.TenantId, s.Fingerprint, after = s.At - _policy.ReopenWindow, firing = true }, tx);
+        if (recent is not null)
+        {
+            await MarkFiringAsync(c, tx, recent.Id, occurrence, s.At);
+            recent.Status = IncidentStatus.Open.Name();
+            recent.ResolvedAt = null;
+            recent.Resolution = null;
+            recent.SignalCount++;
+            recent.LastSeenAt = Max(recent.LastSeenAt, s.At);
+            recent.Severity = s.Severity;
+            recent.Title = s.Title;
+            recent.Summary = s.Summary ?? recent.Summary;
+            if (s.Evidence is not null) recent.Evidence = IncidentJson.Write(s.Evidence);
+            var flappingBefore = recent.Flapping;
+            CountStateChange(recent, s.At);
+            recent.Occurrences = await CountAsync(c, tx, recent.Id, null);
+            recent.Firing = await CountAsync(c, tx, recent.Id, true);
+            await c.ExecuteAsync(
+                "UPDATE incidents SET status = @Status, resolved_at = NULL, resolution = NULL, signal_count = @SignalCount, last_seen_at = @LastSeenAt, severity = @Severity, " +
+                "title = @Title, summary = @Summary, evidence = @Evidence, flapping = @Flapping, flap_window_start = @FlapWindowStart, flap_changes = @FlapChanges, updated_at = @LastSeenAt WHERE id = @Id",
+                recent, tx);
+            await AddEventAsync(c, tx, recent, s.At, "reopened", s.Actor, $"fired again within {Durations.Format(_policy.ReopenWindow)} of being resolved", s.Evidence);
+            if (recent.Flapping && !flappingBefore) await AddEventAsync(c, tx, recent, s.At, "flapping", "system", FlappingMessage, null);
+            await AuditAsync(c, tx, recent, s.Actor, "incident.reopen", null);
+            return (new IngestOutcome(recent.Id, "reopened"), recent);
+        }
+
+        var (serverId, serverName) = await ServerAsync(c, tx, s, servers);
+        var row = new IncidentRow
+        {
+            Id = Ids.New("inc"), TenantId = s.TenantId, ServerId = serverId, ServerName = serverName, Source = s.Source, Type = s.Type, Severity = s.Severity,
+            Status = IncidentStatus.Open.Name(), Fingerprint = s.Fingerprint, Title = s.Title, Summary = s.Summary, Labels = IncidentJson.Write(s.Labels) ?? "{}",
+            Evidence = IncidentJson.Write(s.Evidence), SignalCount = 1, Occurrences = 1, Firing = 1, FlapWindowStart = s.At, FlapChanges = 1,
+            FirstSeenAt = s.At, LastSeenAt = s.At, UpdatedAt = s.At,
+        };
+        await c.ExecuteAsync(
+            "INSERT INTO incidents (id, tenant_id, server_id, source, type, severity, status, fingerprint, title, summary, labels, evidence, signal_count, flapping, flap_window_start, flap_changes, first_seen_at, last_seen_at, updated_at) " +
+            "VALUES (@Id, @TenantId, @ServerId, @Source, @Type, @Severity, @Status, @Fingerprint, @Title, @Summary, @Labels, @Evidence, @SignalCount, @Flapping, @FlapWindowStart, @FlapChanges, @FirstSeenAt, @LastSeenAt, @UpdatedAt)",
+            row, tx);
+        await MarkFiringAsync(c, tx, row.Id, occurrence, s.At);
+        await AddEventAsync(c, tx, row, s.At, "opened", s.Actor, s.Summary ?? s.Title, s.Evidence);
+        await AuditAsync(c, tx, row, s.Actor, "incident.open", null);
+        return (new IngestOutcome(row.Id, "created"), row);
+    }
+
+    private const string FlappingMessage = "flapping: notifications are damped until it settles";
+
+    /// <summary>Counts an open/resolve change toward flapping, within a sliding window started by the first change.</summary>
+    internal void CountStateChange(IncidentRow row, DateTimeOffset at)
+    {
+        if (at - row.FlapWindowStart > _policy.FlapWindow)
+        {
+            row.FlapWindowStart = at;
+            row.FlapChanges = 1;
+        }
+        else
+        {
+            row.FlapChanges++;
+        }
+
+        row.Flapping = row.FlapChanges >= _policy.FlapChanges;
+    }
+
+    private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
+
+    /// <summary>Marks the occurrence firing; true when it was new or had resolved.</summary>
+    private static async Task<bool> MarkFiringAsync(DbConnection c, DbTransaction tx, string incidentId, string occurrence, DateTimeOffset at)
+    {
+        var existing = await c.QuerySingleOrDefaultAsync<OccurrenceRow>(
+            "SELECT occurrence, firing, signal_count, first_seen_at, last_seen_at FROM incident_occurrences WHERE incident_id = @incidentId AND occurrence = @occurrence",
+            new { incidentId, occurrence }, tx);
+        if (existing is null)
+        {
+            await c.ExecuteAsync(
+                "INSERT INTO incident_occurrences (incident_id, occurrence, firing, signal_count, first_seen_at, last_seen_at) VALUES (@incidentId, @occurrence, @yes, 1, @at, @at)",
+                new { incidentId, occurrence, yes = true, at }, tx);
+            return true;
+        }
+
+        await c.ExecuteAsync(
+            "UPDATE incident_occurrences SET firing = @yes, signal_count = signal_count + 1, last_seen_at = @at WHERE incident_id = @incidentId AND occurrence = @occurrence",
+            new { incidentId, occurrence, yes = true, at }, tx);
+        return !existing.Firing;
+    }
+
+    private static Task<int> CountAsync(DbConnection c, DbTransaction tx, string incidentId, bool? firing) => firing is null
+        ? c.ExecuteScalarAsync<int>("SELECT COUNT(*) FROM incident_occurrences WHERE incident_id = @incidentId", new { incidentId }, tx)
+        : c.ExecuteScalarAsync<int>("SELECT COUNT(*) FROM incident_occurrences WHERE incident_id = @incidentId AND firing = @firing", new { incidentId, firing }, tx);
+
+    private static Task SaveCountersAsync(DbConnection c, DbTransaction tx, IncidentRow row) =>
+        c.ExecuteAsync("UPDATE incidents SET signal_count = @SignalCount, last_seen_at = @LastSeenAt, updated_at = @LastSeenAt WHERE id = @Id", row, tx);
+
+    private async Task ResolveAsync(DbConnection c, DbTransaction tx, IncidentRow row, DateTimeOffset at, string actor, string resolution, IReadOnlyDictionary<string, string>? evidence)
+    {
+        var flappingBefore = row.Flapping;
+        row.Status = IncidentStatus.Resolved.Name();
+        row.ResolvedAt = at;
+        row.Resolution = resolution;
+        CountStateChange(row, at);
+        await c.ExecuteAsync(
+            "UPDATE incident_occurrences SET firing = @no WHERE incident_id = @Id", new { no = false, row.Id }, tx);
+        row.Firing = 0;
+        await c.ExecuteAsync(
+            "UPDATE incidents SET status = @Status, resolved_at = @ResolvedAt, resolution = @Resolution, signal_count = @SignalCount, last_seen_at = @LastSeenAt, " +
+            "flapping = @Flapping, flap_window_start = @FlapWindowStart, flap_changes = @FlapChanges, updated_at = @ResolvedAt WHERE id = @Id",
+            row, tx);
+        await AddEventAsync(c, tx, row, at, "resolved", actor, resolution, evidence);
+        if (row.Flapping && !flappingBefore) await AddEventAsync(c, tx, row, at, "flapping", "system", FlappingMessage, null);
+        await AuditAsync(c, tx, row, actor, "incident.resolve", new Dictionary<string, string> { ["resolution"] = resolution });
+    }
+
+    private static async Task<(string? Id, string? Name)> ServerAsync(DbConnection c, DbTransaction tx, IncidentSignal s, Dictionary<string, (string? Id, string? Name)> cache)
+    {
+        var key = s.ServerId is not null ? "id:" + s.ServerId : "hint:" + s.ServerHint;
+        if (cache.TryGetValue(key, out var known)) return known;
+        (string? Id, string? Name) found = (null, null);
+        if (s.ServerId is not null)
+        {
+            var name = await c.QuerySingleOrDefaultAsync<string>(
+                "SELECT name FROM nodes WHERE tenant_id = @TenantId AND id = @ServerId AND removed_at IS NULL", new { s.TenantId, s.ServerId }, tx);
+            found = name is null ? (null, null) : (s.ServerId, name);
+        }
+        else if (ServerNames.Candidates(s.ServerHint) is { Count: > 0 } names)
+        {
+            // At most three candidates; spelled out because Dapper's IN-list expansion differs between the providers.
+            var match = await c.QueryFirstOrDefaultAsync<NodeRef>(
+                "SELECT id, name FROM nodes WHERE tenant_id = @TenantId AND removed_at IS NULL AND (name = @n0 OR name = @n1 OR name = @n2) ORDER BY name",
+                new { s.TenantId, n0 = names[0], n1 = names.ElementAtOrDefault(1) ?? names[0], n2 = names.ElementAtOrDefault(2) ?? names[0] }, tx);
+            if (match is not null) found = (match.Id, match.Name);
+        }
+
+        cache[key] = found;
+        return found;
+    }
+
+    private static Task AddEventAsync(DbConnection c, DbTransaction tx, IncidentRow row, DateTimeOffset at, string kind, string actor, string message, IReadOnlyDictionary<string, string>? data) =>
+        c.ExecuteAsync(
+            "INSERT INTO incident_events (incident_id, tenant_id, at, kind, actor, message, data) VALUES (@id, @tenant, @at, @kind, @actor, @message, @data)",
+            new { id = row.Id, tenant = row.TenantId, at, kind, actor, message = Truncate(message, 4000), data = IncidentJson.Write(data) }, tx);
+
+    private static string Truncate(string text, int max) => text.Length <= max ? text : text[..max] + "…";
+
+    private Task AuditAsync(DbConnection c, DbTransaction tx, IncidentRow row, string actor, string action, Dictionary<string, string>? details, string? clientAddress = null)
+    {
+        details ??= [];
+        details["fingerprint"] = row.Fingerprint;
+        details["severity"] = row.Severity;
+        details["title"] = Truncate(row.Title, 200);
+        return audit.AppendAsync(c, tx, new AuditRecord(row.TenantId, actor, action, "incident:" + row.Id, AuditOutcomes.Success, clientAddress, details));
+    }
+
+    /// <summary>A person's incident: always new (its own fingerprint), audited with the caller's address.</summary>
+    public async Task<IncidentResponse> CreateManualAsync(string tenantId, string actor, string? clientAddress, CreateIncidentRequest request, string? serverId, CancellationToken ct)
+    {
+        var at = time.GetUtcNow();
+        var id = Ids.New("inc");
+        var row = new IncidentRow
+        {
+            Id = id, TenantId = tenantId, ServerId = serverId, Source = IncidentSources.Manual, Type = request.Type ?? "manual",
+            Severity = Severities.Normalize(request.Severity ?? Severities.Warning), Status = IncidentStatus.Open.Name(), Fingerprint = "manual:" + id,
+            Title = request.Title, Summary = request.Summary, Labels = IncidentJson.Write(request.Labels) ?? "{}", SignalCount = 1, Occurrences = 1, Firing = 1,
+            FlapWindowStart = at, FlapChanges = 1, FirstSeenAt = at, LastSeenAt = at, UpdatedAt = at,
+        };
+        await db.WriteAsync(async (c, tx) =>
+        {
+            await c.ExecuteAsync(
+                "INSERT INTO incidents (id, tenant_id, server_id, source, type, severity, status, fingerprint, title, summary, labels, evidence, signal_count, flapping, flap_window_start, flap_changes, first_seen_at, last_seen_at, updated_at) " +
+                "VALUES (@Id, @TenantId, @ServerId, @Source, @Type, @Severity, @Status, @Fingerprint, @Title, @Summary, @Labels, @Evidence, @SignalCount, @Flapping, @FlapWindowStart, @FlapChanges, @FirstSeenAt, @LastSeenAt, @UpdatedAt)",
+                row, tx);
+            await MarkFiringAsync(c, tx, row.Id, row.Fingerprint, at);
+            await AddEventAsync(c, tx, row, at, "opened", actor, request.Summary ?? request.Title, null);
+            await AuditAsync(c, tx, row, actor, "incident.create", null, clientAddress);
+        }, ct);
+        var created = (await GetRowAsync(tenantId, id, ct))!;
+        feed.Publish(tenantId, new IncidentFeedMessage("created", created.ToResponse()));
+        return created.ToResponse();
+    }
+
+    /// <summary>A person takes it: recorded once; acknowledging again changes nothing. Null when no such incident.</summary>
+    public async Task<IncidentResponse?> AcknowledgeAsync(string tenantId, string id, string actor, string? clientAddress, string? comment, CancellationToken ct)
+    {
+        var at = time.GetUtcNow();
+        var row = await db.WriteAsync(async (c, tx) =>
+        {
+            var r = await LockAsync(c, tx, tenantId, id);
+            if (r is null || r.AcknowledgedAt is not null) return r;
+            r.AcknowledgedBy = actor;
+            r.AcknowledgedAt = at;
+            await c.ExecuteAsync("UPDATE incidents SET acknowledged_by = @AcknowledgedBy, acknowledged_at = @AcknowledgedAt, updated_at = @AcknowledgedAt WHERE id = @Id", r, tx);
+            await AddEventAsync(c, tx, r, at, "acknowledged", actor, comment ?? "acknowledged", null);
+            await AuditAsync(c, tx, r, actor, "incident.acknowledge", comment is null ? null : new() { ["comment"] = comment }, clientAddress);
+            return r;
+        }, ct);
+        if (row is not null) feed.Publish(tenantId, new IncidentFeedMessage("acknowledged", row.ToResponse()));
+        return row?.ToResponse();
+    }
+
+    /// <summary>A person closes it. Null when no such incident; an already resolved one is returned unchanged.</summary>
+    public async Task<IncidentResponse?> ResolveManuallyAsync(string tenantId, string id, string actor, string? clientAddress, string? comment, CancellationToken ct)
+    {
+        var at = time.GetUtcNow();
+        var row = await db.WriteAsync(async (c, tx) =>
+        {
+            var r = await LockAsync(c, tx, tenantId, id);
+            if (r is null || r.ResolvedAt is not null) return r;
+            await ResolveAsync(c, tx, r, at, actor, comment is null ? "resolved by " + actor : $"resolved by {actor}: {comment}", null);
+            return r;
+        }, ct);
+        if (row is not null) feed.Publish(tenantId, new IncidentFeedMessage("resolved", row.ToResponse()));
+        return row?.ToResponse();
+    }
+
+    private Task<IncidentRow?> LockAsync(DbConnection c, DbTransaction tx, string tenantId, string id) =>
+        c.QuerySingleOrDefaultAsync<IncidentRow>(
+            "SELECT " + Columns + From + " WHERE i.tenant_id = @tenantId AND i.id = @id" + (db.Dialect.Kind == SqlDialectKind.Postgres ? " FOR UPDATE OF i" : ""),
+            new { tenantId, id, firing = true }, tx);
+
+    private async Task<IncidentRow?> GetRowAsync(string tenantId, string id, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        return await c.QuerySingleOrDefaultAsync<IncidentRow>("SELECT " + Columns + From + " WHERE i.tenant_id = @tenantId AND i.id = @id", new { tenantId, id, firing = true });
+    }
+
+    public async Task<IncidentDetailResponse?> GetAsync(string tenantId, string id, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        var row = await c.QuerySingleOrDefaultAsync<IncidentRow>("SELECT " + Columns + From + " WHERE i.tenant_id = @tenantId AND i.id = @id", new { tenantId, id, firing = true });
+        if (row is null) return null;
+        var occurrences = await c.QueryAsync<OccurrenceRow>(
+            "SELECT occurrence, firing, signal_count, first_seen_at, last_seen_at FROM incident_occurrences WHERE incident_id = @id ORDER BY first_seen_at, occurrence", new { id });
+        var events = await c.QueryAsync<EventRow>(
+            "SELECT seq, at, kind, actor, message, data FROM incident_events WHERE tenant_id = @tenantId AND incident_id = @id ORDER BY seq", new { tenantId, id });
+        return new IncidentDetailResponse(
+            row.ToResponse(),
+            occurrences.Select(o => new IncidentOccurrenceResponse(o.Occurrence, o.Firing, o.SignalCount, o.FirstSeenAt, o.LastSeenAt)).ToList(),
+            events.Select(e => new IncidentEventResponse(e.Seq, e.At, e.Kind, e.Actor, e.Message, IncidentJson.Map(e.Data))).ToList());
+    }
+
+    /// <summary>Newest first (ids are time-ordered). <c>Status</c> "active" means every status but resolved.</summary>
+    public async Task<IncidentPage> ListAsync(string tenantId, IncidentQuery q, CancellationToken ct)
+    {
+        var where = new List<string> { "i.tenant_id = @tenantId" };
+        if (q.Status == "active") where.Add("i.resolved_at IS NULL");
+        else if (q.Status is not null) where.Add("i.status = @Status");
+        if (q.Severity is not null) where.Add("i.severity = @Severity");
+        if (q.Source is not null) where.Add("i.source = @Source");
+        if (q.Server is not null) where.Add("(i.server_id = @Server OR n.name = @Server)");
+        if (q.Since is not null) where.Add("i.last_seen_at >= @Since");
+        if (q.Before is not null) where.Add("i.id < @Before");
+        await using var c = await db.OpenAsync(ct);
+        var rows = (await c.QueryAsync<IncidentRow>(
+            "SELECT " + Columns + From + " WHERE " + string.Join(" AND ", where) + " ORDER BY i.id DESC LIMIT @take",
+            new { tenantId, q.Status, q.Severity, q.Source, q.Server, q.Since, q.Before, take = q.Limit + 1, firing = true })).ToList();
+        var more = rows.Count > q.Limit;
+        if (more) rows.RemoveAt(rows.Count - 1);
+        return new IncidentPage(rows.Select(r => r.ToResponse()).ToList(), more ? rows[^1].Id : null);
+    }
+}
+
+/// <summary>Host names to try for a server hint: as given, without a port, and the short name.</summary>
+internal static class ServerNames
+{
+    public static IReadOnlyList<string> Candidates(string? hint)
+    {
+        if (string.IsNullOrWhiteSpace(hint)) return [];
+        var h = hint.Trim().ToLowerInvariant();
+        if (h.Contains("://", StringComparison.Ordinal) && Uri.TryCreate(h, UriKind.Absolute, out var uri)) h = uri.Host;
+        var names = new List<string> { h };
+        var bare = h;
+        if (h.StartsWith('[') && h.IndexOf(']', StringComparison.Ordinal) is > 0 and var end) bare = h[1..end];
+        else if (h.Count(ch => ch == ':') == 1) bare = h[..h.IndexOf(':', StringComparison.Ordinal)];
+        if (bare != h) names.Add(bare);
+        var dot = bare.IndexOf('.', StringComparison.Ordinal);
+        if (dot > 0 && !System.Net.IPAddress.TryParse(bare, out _)) names.Add(bare[..dot]);
+        return names.Where(n => n.Length > 0).Distinct(StringComparer.Ordinal).ToList();
+    }
+}
+
+internal static class IncidentJson
+{
+    public static string? Write(IReadOnlyDictionary<string, string>? map) =>
+        map is null ? null : JsonSerializer.Serialize(map.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal), IncidentJsonContext.Default.DictionaryStringString);
+
+    public static IReadOnlyDictionary<string, string>? Map(string? json) =>
+        string.IsNullOrEmpty(json) ? null : JsonSerializer.Deserialize(json, IncidentJsonContext.Default.DictionaryStringString);
+}
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(Dictionary<string, string>))]
+internal sealed partial class IncidentJsonContext : System.Text.Json.Serialization.JsonSerializerContext;
