@@ -45,8 +45,9 @@ public sealed class AlertmanagerAdapter : WebhookAdapter
             if (!string.IsNullOrEmpty(receiver)) evidence["receiver"] = receiver;
             if (!string.IsNullOrEmpty(externalUrl)) evidence["external_url"] = externalUrl;
             if (truncated > 0) evidence["group_truncated_alerts"] = truncated.ToString(CultureInfo.InvariantCulture);
-            signals.Add(Signal(context, alert.Fingerprint, alert.Severity, alert.Title("Alertmanager alert"), alert.Summary,
-                WebhookText.ServerHint(alert.Labels), alert.Labels, evidence, alert.Resolved));
+            var (fingerprint, occurrence) = Grouped(groupKey, alert.Fingerprint);
+            signals.Add(Signal(context, fingerprint, alert.Severity, alert.Title("Alertmanager alert"), alert.Summary,
+                WebhookText.ServerHint(alert.Labels), alert.Labels, evidence, alert.Resolved, occurrence));
         }
 
         return signals;

@@ -52,8 +52,9 @@ public sealed class GrafanaAdapter : WebhookAdapter
             if (!string.IsNullOrEmpty(groupKey)) evidence["group_key"] = groupKey;
             if (!string.IsNullOrEmpty(externalUrl)) evidence["external_url"] = externalUrl;
             if (truncated > 0) evidence["group_truncated_alerts"] = truncated.ToString(CultureInfo.InvariantCulture);
-            signals.Add(Signal(context, alert.Fingerprint, alert.Severity, alert.Title("Grafana alert"), alert.Summary,
-                WebhookText.ServerHint(alert.Labels), alert.Labels, evidence, alert.Resolved));
+            var (fingerprint, occurrence) = Grouped(groupKey, alert.Fingerprint);
+            signals.Add(Signal(context, fingerprint, alert.Severity, alert.Title("Grafana alert"), alert.Summary,
+                WebhookText.ServerHint(alert.Labels), alert.Labels, evidence, alert.Resolved, occurrence));
         }
 
         return signals;

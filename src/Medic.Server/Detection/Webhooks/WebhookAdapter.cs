@@ -60,6 +60,11 @@ public abstract class WebhookAdapter
         {
             return WebhookParse.Invalid(ex.Message);
         }
+        catch (InvalidOperationException ex) when (ex.Message.StartsWith("Cannot read invalid UTF-16", StringComparison.Ordinal))
+        {
+            // JsonDocument parses \uD800 escapes lazily and refuses an unpaired surrogate only when the string is read.
+            return WebhookParse.Invalid("the body holds a \\u escape that is not valid UTF-16 (an unpaired surrogate)");
+        }
         catch (System.Text.RegularExpressions.RegexMatchTimeoutException)
         {
             return WebhookParse.Invalid("a text field is too convoluted to read in time; shorten the title");
@@ -78,7 +83,8 @@ public abstract class WebhookAdapter
         string? serverHint,
         IReadOnlyDictionary<string, string> labels,
         IReadOnlyDictionary<string, string> evidence,
-        bool resolved) =>
+        bool resolved,
+        string? occurrence = null) =>
         new(
             context.TenantId,
             Source,
@@ -93,7 +99,17 @@ public abstract class WebhookAdapter
             WebhookText.CleanMap(evidence),
             resolved,
             context.ReceivedAt,
-            Actor);
+            Actor,
+            occurrence is null ? null : WebhookText.Clean(occurrence, WebhookText.MaxFingerprint));
+
+    /// <summary>
+    /// Alertmanager and Grafana notify per alert group: the group is the incident, each alert's own
+    /// fingerprint one occurrence inside it. Without a group key each alert is its own incident.
+    /// </summary>
+    protected static (string Fingerprint, string? Occurrence) Grouped(string? groupKey, string alertFingerprint) =>
+        string.IsNullOrEmpty(groupKey)
+            ? (alertFingerprint, null)
+            : ("group:" + (groupKey.Length <= 150 ? groupKey : WebhookText.Digest(groupKey)), alertFingerprint);
 }
 
 /// <summary>A payload that is JSON but not what the sender emits; the message names the field.</summary>

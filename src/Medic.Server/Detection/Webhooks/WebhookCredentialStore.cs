@@ -37,17 +37,33 @@ public sealed partial class WebhookCredentialStore(Database db, SecretBox box, A
     public static readonly TimeSpan CacheFor = TimeSpan.FromSeconds(5);
     private const int CacheCapacity = 10_000;
 
-    private readonly ConcurrentDictionary<string, (DateTimeOffset Until, WebhookTenant Tenant)> _bySlug = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, CachedTenant> _bySlug = new(StringComparer.Ordinal);
 
     /// <summary>The tenant with this slug and its credentials valid now (none before an admin first asks); null when no tenant has the slug.</summary>
     public async Task<WebhookTenant?> FindAsync(string slug, CancellationToken ct)
     {
         var now = time.GetUtcNow();
-        if (_bySlug.TryGetValue(slug, out var cached) && cached.Until > now)
+        if (!_bySlug.TryGetValue(slug, out var cached) || cached.Until <= now)
         {
-            return cached.Tenant;
+            cached = await LoadAsync(slug, now, ct);
+            if (cached is null)
+            {
+                return null;
+            }
+
+            if (_bySlug.Count >= CacheCapacity) _bySlug.Clear();
+            _bySlug[slug] = cached;
         }
 
+        // Expiry is checked on every use, so a cached credential stops working the moment its overlap ends.
+        bool Valid(Credential c) => c.ExpiresAt is null || c.ExpiresAt > now;
+        return new WebhookTenant(cached.TenantId, new WebhookCredentialSet(
+            [.. cached.Credentials.Where(c => c.Kind == SigningSecretKind && Valid(c)).Select(c => c.Value)],
+            [.. cached.Credentials.Where(c => c.Kind == BearerTokenKind && Valid(c)).Select(c => c.Value)]));
+    }
+
+    private async Task<CachedTenant?> LoadAsync(string slug, DateTimeOffset now, CancellationToken ct)
+    {
         List<CredentialRow> rows;
         await using (var c = await db.OpenAsync(ct))
         {
@@ -64,19 +80,13 @@ public sealed partial class WebhookCredentialStore(Database db, SecretBox box, A
             return null;
         }
 
-        var secrets = new List<string>();
-        var tokens = new List<string>();
+        var credentials = new List<Credential>();
         foreach (var row in rows.Where(r => r.Id is not null))
         {
-            var value = Open(row);
-            if (value is null) continue;
-            (row.Kind == SigningSecretKind ? secrets : tokens).Add(value);
+            if (Open(row) is { } value) credentials.Add(new Credential(row.Kind!, value, row.ExpiresAt));
         }
 
-        var tenant = new WebhookTenant(rows[0].TenantId, new WebhookCredentialSet(secrets, tokens));
-        if (_bySlug.Count >= CacheCapacity) _bySlug.Clear();
-        _bySlug[slug] = (now + CacheFor, tenant);
-        return tenant;
+        return new CachedTenant(rows[0].TenantId, credentials, now + CacheFor);
     }
 
     /// <summary>The tenant's credentials, created (and audited) on first use.</summary>
@@ -185,6 +195,10 @@ public sealed partial class WebhookCredentialStore(Database db, SecretBox box, A
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook credential {CredentialId} of tenant {TenantId} cannot be opened with this master key; rotate the tenant's webhook credentials")]
     private static partial void LogUnreadable(ILogger logger, string credentialId, string tenantId);
+
+    private sealed record Credential(string Kind, string Value, DateTimeOffset? ExpiresAt);
+
+    private sealed record CachedTenant(string TenantId, IReadOnlyList<Credential> Credentials, DateTimeOffset Until);
 
     private sealed class CredentialRow
     {
