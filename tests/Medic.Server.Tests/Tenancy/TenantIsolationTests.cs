@@ -76,6 +76,9 @@ public sealed class TenantIsolationTests
         ["GET /api/v1/incidents/{id}"] = new(t => [Route("id", t.IncidentId)]),
         ["POST /api/v1/incidents/{id}/acknowledge"] = new(t => [Route("id", t.IncidentId)], Body: "{}"),
         ["POST /api/v1/incidents/{id}/resolve"] = new(t => [Route("id", t.IncidentId)], Body: """{"comment":"closed by globex"}"""),
+        // The admin's own API token is not a webhook credential, and another tenant's never is.
+        ["POST /api/v1/webhooks/alerts/{tenant_slug}/{source}"] = new(t => [.. new[] { "alertmanager", "grafana", "datadog", "pagerduty", "generic" }.Select(source => new Dictionary<string, string> { ["tenant_slug"] = t.Slug, ["source"] = source })],
+            Body: """{"alerts":[{"fingerprint":"takeover","status":"firing","title":"from globex"}]}""", Isolated: [HttpStatusCode.Unauthorized]),
         ["GET /api/v1/tenants/{slug}"] = new(t => [Route("slug", t.Slug)], Isolated: [HttpStatusCode.Forbidden, HttpStatusCode.NotFound]),
         ["GET /openapi/{documentName}.json"] = new(_ => [Route("documentName", "v1")], Isolated: [HttpStatusCode.OK],
             NotTenantData: "the API description is public and the same for everyone"),
@@ -168,6 +171,10 @@ public sealed class TenantIsolationTests
         await WaitUntilFinishedAsync(acmeAdmin, execution.Id);
         using var incident = await acmeAdmin.PostAsync("/api/v1/incidents", Json.Raw("""{"title":"acme-web-1 is slow","server":"acme-web-1","severity":"critical"}"""));
         var incidentId = (await incident.ReadAsync(MedicJson.Default.IncidentResponse, HttpStatusCode.Created)).Id;
+        using (var webhooks = await acmeAdmin.GetAsync("/api/v1/webhooks"))
+        {
+            webhooks.StatusCode.ShouldBe(HttpStatusCode.OK); // acme has webhook credentials that globex's calls must not match
+        }
 
         return (new TenantOne(admin.TenantId, "acme", admin.UserId, admin.Username, ann.Id, ann.Username, adminToken, annToken, revoked,
             unused.Token.Id, node.NodeId, node.Name, execution.Id, incidentId), globexAdmin);
@@ -201,6 +208,7 @@ public sealed class TenantIsolationTests
             + await db.SnapshotAsync("nodes", "tenant_id = @t", t)
             + await db.SnapshotAsync("executions", "tenant_id = @t", t)
             + await db.SnapshotAsync("execution_results", "tenant_id = @t", t)
+            + await db.SnapshotAsync("webhook_credentials", "tenant_id = @t", t)
             + await db.SnapshotAsync("incidents", "tenant_id = @t", t)
             + await db.SnapshotAsync("incident_occurrences", "incident_id IN (SELECT id FROM incidents WHERE tenant_id = @t)", t)
             + await db.SnapshotAsync("incident_events", "tenant_id = @t", t)

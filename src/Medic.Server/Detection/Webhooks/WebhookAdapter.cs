@@ -42,6 +42,12 @@ public abstract class WebhookAdapter
             return WebhookParse.Invalid("the body is empty; the sender must post its JSON payload");
         }
 
+        // JsonDocument checks the UTF-8 of a string only when the string is read; check all of it first.
+        if (!System.Text.Unicode.Utf8.IsValid(body.Span))
+        {
+            return WebhookParse.Invalid("the body is not valid UTF-8; senders post JSON in UTF-8");
+        }
+
         try
         {
             using var document = JsonDocument.Parse(body, DocumentOptions);
@@ -60,7 +66,7 @@ public abstract class WebhookAdapter
         {
             return WebhookParse.Invalid(ex.Message);
         }
-        catch (InvalidOperationException ex) when (ex.Message.StartsWith("Cannot read invalid UTF-16", StringComparison.Ordinal))
+        catch (InvalidOperationException ex) when (ex.Message.Contains("UTF-16", StringComparison.Ordinal))
         {
             // JsonDocument parses \uD800 escapes lazily and refuses an unpaired surrogate only when the string is read.
             return WebhookParse.Invalid("the body holds a \\u escape that is not valid UTF-16 (an unpaired surrogate)");
