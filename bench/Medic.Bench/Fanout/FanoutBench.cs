@@ -345,7 +345,7 @@ internal static class FanoutBench
     private static Task Phase(string what, TimeSpan limit, CancellationToken ct, Func<CancellationToken, Task> work) =>
         Phase<bool>(what, limit, ct, async t => { await work(t); return true; });
 
-    private static string LocateMedic(string? given)
+    internal static string LocateMedic(string? given)
     {
         if (given is not null)
         {

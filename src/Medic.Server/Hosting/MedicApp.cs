@@ -88,6 +88,7 @@ public static class MedicApp
         services.AddSingleton<IIncidentIngest>(sp => sp.GetRequiredService<IncidentStore>());
         services.AddSingleton<SecretBox>();
         services.AddSingleton<WebhookCredentialStore>();
+        services.AddSingleton<WebhookAudit>();
 
         services.ConfigureHttpJsonOptions(o => ConfigureJson(o.SerializerOptions));
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);

@@ -40,7 +40,7 @@ public static class WebhooksApi
         string source,
         WebhookCredentialStore credentials,
         IIncidentIngest ingest,
-        AuditLog audit,
+        WebhookAudit audit,
         TimeProvider time,
         HttpContext http,
         CancellationToken ct)
@@ -88,7 +88,7 @@ public static class WebhooksApi
                 $"send the {source} payload as the sender emits it; docs/webhooks.md describes each format");
         }
 
-        var outcomes = parsed.Signals.Count == 0 ? [] : await ingest.IngestAsync(parsed.Signals, ct);
+        var outcomes = parsed.Signals.Count == 0 ? [] : await IngestAsync(ingest, parsed.Signals, ct);
         int Count(string action) => outcomes.Count(o => o.Action == action);
         var response = new WebhookDeliveryResponse(source, parsed.Signals.Count, Count("created"), Count("updated"), Count("reopened"), Count("resolved"), Count("ignored"),
             outcomes.Where(o => o.IncidentId is not null).Select(o => o.IncidentId!).Distinct(StringComparer.Ordinal).ToList());
@@ -103,6 +103,27 @@ public static class WebhooksApi
             }), CancellationToken.None);
         http.MarkAudited();
         return TypedResults.Ok(response);
+    }
+
+    /// <summary>
+    /// Two deliveries about one new problem can race to open its incident on PostgreSQL; the loser's
+    /// transaction fails on the unique fingerprint (or a deadlock) and rolls back whole, so running it
+    /// again is safe and finds the winner's incident. A sender must not see that as a refusal: a 4xx
+    /// makes Alertmanager drop the notification.
+    /// </summary>
+    private static async Task<IReadOnlyList<IngestOutcome>> IngestAsync(IIncidentIngest ingest, IReadOnlyList<IncidentSignal> signals, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await ingest.IngestAsync(signals, ct);
+            }
+            catch (Exception ex) when (attempt < 3 && (MedicApp.StatusFor(ex) == StatusCodes.Status409Conflict || ex is Npgsql.PostgresException { SqlState: "40001" or "40P01" }))
+            {
+                await Task.Delay(Random.Shared.Next(1, 10 * attempt), ct);
+            }
+        }
     }
 
     private static ProblemHttpResult TooLarge(long length) =>

@@ -59,6 +59,26 @@ public sealed class WebhooksApiTests
         (await audit.ReadAsync(MedicJson.Default.AuditPage)).Items.Where(e => e.Action == "webhook.deliver").Count().ShouldBe(2);
     }
 
+    [Theory]
+    [MemberData(nameof(Dialects.Both), MemberType = typeof(Dialects))]
+    public async Task Concurrent_deliveries_about_one_new_problem_all_succeed_and_open_one_incident(string dialect)
+    {
+        await using var server = await MedicServer.StartAsync(dialect);
+        var c = await WebhookSender.CredentialsAsync(server.Admin);
+        var body = Payloads.Bytes("alertmanager-firing.json");
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 8).Select(async _ =>
+        {
+            using var request = WebhookSender.Bearer(Tenant, "alertmanager", body, c.BearerToken);
+            using var response = await server.Client().SendAsync(request);
+            return $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}";
+        }));
+
+        answers.ShouldAllBe(a => a.StartsWith("200 ", StringComparison.Ordinal));
+        var incident = (await IncidentsAsync(server, "alertmanager")).ShouldHaveSingleItem();
+        incident.Occurrences.ShouldBe(2);
+    }
+
     [Fact]
     public async Task Each_senders_real_payloads_get_in_with_that_senders_own_scheme()
     {
