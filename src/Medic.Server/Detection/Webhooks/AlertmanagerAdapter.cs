@@ -6,7 +6,8 @@ namespace Medic.Server.Detection.Webhooks;
 
 /// <summary>
 /// Prometheus Alertmanager's webhook, version 4: one delivery per alert group, each alert firing
-/// or resolved on its own, identified by Alertmanager's fingerprint of its label set.
+/// or resolved on its own. The group (<c>groupKey</c>) is the incident and each alert, identified
+/// by Alertmanager's fingerprint of its label set, one occurrence in it.
 /// <c>truncatedAlerts</c> (alerts left out by <c>max_alerts</c>) is recorded as evidence; fields a
 /// newer Alertmanager adds (<c>notification_reason</c>, say) are ignored.
 /// </summary>
