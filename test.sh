@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs Medic's whole test suite on a fresh machine that has the .NET SDK:
 # starts a throwaway PostgreSQL 15 on a free loopback port (as the postgres user when run as root),
+# installs openssh-server if missing (the agentless tests run their own sshd),
 # runs every test project against it and the embedded SQLite, stops it and removes its files.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -17,6 +18,13 @@ if [ -z "$(pg_bin)" ] || [ ! -x "$(pg_bin)/initdb" ]; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
 fi
 PGBIN=$(pg_bin)
+
+# The agentless-server tests start their own sshd on a loopback port.
+if [ ! -x /usr/sbin/sshd ]; then
+  log "/usr/sbin/sshd not found; installing openssh-server from Debian"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server >/dev/null
+fi
 
 pgtmp=$(mktemp -d /tmp/medic-test-pg.XXXXXX)
 chmod 755 "$pgtmp"

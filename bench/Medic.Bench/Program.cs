@@ -1,15 +1,18 @@
+using Medic.Bench.Agentless;
 using Medic.Bench.Fanout;
 using Medic.Bench.Sample;
 using Medic.Bench.Webhooks;
 
 // Usage: dotnet run -c Release --project bench/Medic.Bench -- sample [calls]
 //        dotnet run -c Release --project bench/Medic.Bench -- fanout --agents N [--rounds R] [--idle S] [--heartbeat S]
+//        dotnet run -c Release --project bench/Medic.Bench -- agentless [--targets N] [--reps R]   (or bench/agentless.sh)
 //        dotnet run -c Release --project bench/Medic.Bench -- webhooks [--database URL] [--seconds S] [--concurrency C] [--groups G] [--alerts A]
 // Benchmarks that print their figures; see docs/PERFORMANCE.md.
 return args.FirstOrDefault() switch
 {
     null or "sample" => MetricsSampleBench.Run(args.Skip(1).ToArray()),
     "fanout" => await FanoutBench.RunAsync(args.Skip(1).ToArray()),
+    "agentless" => await AgentlessBench.RunAsync(args.Skip(1).ToArray()),
     "webhooks" => await WebhookBench.RunAsync(args.Skip(1).ToArray()),
     _ => Usage(),
 };
@@ -18,6 +21,7 @@ static int Usage()
 {
     Console.Error.WriteLine("usage: Medic.Bench sample [calls]");
     Console.Error.WriteLine("       Medic.Bench fanout --agents N [--rounds R] [--idle SECONDS] [--heartbeat SECONDS] [--medic PATH/medic.dll] [--keep]");
+    Console.Error.WriteLine("       Medic.Bench agentless [--targets N] [--reps R] [--medic PATH/medic.dll]");
     Console.Error.WriteLine("       Medic.Bench webhooks [--database URL] [--seconds S] [--warmup S] [--concurrency C] [--groups G] [--alerts A] [--medic PATH/medic.dll]");
     return 2;
 }

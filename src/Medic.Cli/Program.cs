@@ -26,6 +26,7 @@ namespace Medic.Cli
             root.Subcommands.Add(FleetCommands.Diag());
             root.Subcommands.Add(ExecCommand.Create());
             root.Subcommands.Add(IncidentCommands.Incidents());
+            root.Subcommands.Add(CheckCommands.Checks());
             root.Subcommands.Add(WebhookCommands.Webhooks());
             root.Subcommands.Add(AgentCommand());
             root.Subcommands.Add(DoctorCommand.Create());

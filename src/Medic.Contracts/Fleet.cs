@@ -18,6 +18,10 @@ public sealed record EnrollmentTokenResponse(
 /// <summary><c>Secret</c> is what <c>medic-agent enroll --token</c> takes: shown once, stored hashed.</summary>
 public sealed record EnrollmentTokenCreatedResponse(EnrollmentTokenResponse Token, string Secret);
 
+/// <summary>
+/// <c>Kind</c>: <c>agent</c> (runs the Medic agent) or <c>agentless</c> (reached through ssh; <c>Ssh</c> says how).
+/// For agentless servers <c>Status</c> and <c>LastSeenAt</c> come from the last ssh contact.
+/// </summary>
 public sealed record ServerResponse(
     string Id,
     string Name,
@@ -29,7 +33,31 @@ public sealed record ServerResponse(
     DateTimeOffset EnrolledAt,
     DateTimeOffset? LastSeenAt,
     HostFacts? Facts,
-    Metrics? Metrics);
+    Metrics? Metrics,
+    string Kind = "agent",
+    SshTargetResponse? Ssh = null);
+
+/// <summary>
+/// How an agentless server is reached. <c>Key</c> names a private key file in the control plane's
+/// data directory (<c>ssh/keys/TENANT/NAME</c>); <c>HostKey</c> is the pinned host key (<c>type base64</c>),
+/// null until first contact when <c>AcceptNewHostKey</c> was chosen.
+/// </summary>
+public sealed record SshTargetResponse(string Address, string User, string Key, string? HostKey, bool AcceptNewHostKey);
+
+/// <summary>
+/// Registers an agentless server. <c>Address</c> is <c>host</c> or <c>host:port</c> (<c>[v6]:port</c>);
+/// <c>Key</c> is the name of a private key file in <c>DATA/ssh/keys/TENANT/</c>; give either <c>HostKey</c>
+/// (a known_hosts line or <c>type base64</c>, e.g. from ssh-keyscan) or <c>AcceptNewHostKey</c>
+/// (trust the key the server shows on first contact, then pin it).
+/// </summary>
+public sealed record CreateServerRequest(
+    string Name,
+    string Address,
+    string User,
+    string Key,
+    IReadOnlyDictionary<string, string>? Tags = null,
+    string? HostKey = null,
+    bool AcceptNewHostKey = false);
 
 /// <summary>Tags to set; a null value removes the tag.</summary>
 public sealed record SetTagsRequest(IReadOnlyDictionary<string, string?> Tags);

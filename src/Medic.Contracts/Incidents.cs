@@ -51,3 +51,48 @@ public sealed record IncidentCommentRequest(string? Comment = null);
 
 /// <summary>One change on the live feed <c>/ws/incidents</c>: what happened (<c>Action</c>) and the incident as it now is.</summary>
 public sealed record IncidentFeedMessage(string Action, IncidentResponse Incident);
+
+/// <summary>
+/// A scheduled check run by the control plane. <c>Kind</c>: <c>http</c> (<c>Target</c> a URL;
+/// <c>ExpectStatus</c>, default any 2xx/3xx; <c>BodyRegex</c>), <c>tcp</c> (<c>Target</c> host:port), or
+/// <c>command</c> (<c>Command</c> run with sh -c on <c>Server</c>, through its agent or over SSH
+/// for an agentless server; exit 0 passes). <c>Failures</c> consecutive failed runs open an
+/// incident; the first pass after that resolves it.
+/// </summary>
+public sealed record CreateCheckRequest(
+    string Name,
+    string Kind,
+    string? Target = null,
+    string? Server = null,
+    string? Command = null,
+    int? ExpectStatus = null,
+    string? BodyRegex = null,
+    string? Interval = null,
+    int? TimeoutSeconds = null,
+    int? Failures = null,
+    string? Severity = null);
+
+public sealed record CheckResponse(
+    string Id,
+    string Name,
+    string Kind,
+    string? Target,
+    string? Server,
+    string? Command,
+    int? ExpectStatus,
+    string? BodyRegex,
+    int IntervalSeconds,
+    int TimeoutSeconds,
+    int Failures,
+    string Severity,
+    string State,
+    int ConsecutiveFailures,
+    DateTimeOffset? LastRunAt,
+    string? LastDetail,
+    DateTimeOffset NextRunAt,
+    string CreatedBy,
+    DateTimeOffset CreatedAt);
+
+public sealed record CheckResultResponse(DateTimeOffset At, bool Ok, long DurationMs, string Detail);
+
+public sealed record CheckDetailResponse(CheckResponse Check, IReadOnlyList<CheckResultResponse> Results);

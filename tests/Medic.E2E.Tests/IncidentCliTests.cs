@@ -41,5 +41,32 @@ public sealed class IncidentCliTests : IDisposable
         missing.Stderr.ShouldContain("inc_nope");
     }
 
+    [Fact]
+    public async Task A_failing_check_added_from_the_cli_opens_an_incident()
+    {
+        await using var server = await RunningServer.StartAsync(_home, "up");
+
+        var added = await _home.RunAsync("checks", "add", "self", "--http", server.Url.TrimEnd('/') + "/healthz", "--interval", "1d", "--failures", "1");
+        added.ExitCode.ShouldBe(0, added.ToString());
+        var run = await _home.RunAsync("checks", "run", "self");
+        run.ExitCode.ShouldBe(0, run.ToString());
+        run.Stdout.ShouldContain("pass");
+
+        var closed = await _home.RunAsync("checks", "add", "closed-port", "--tcp", "127.0.0.1:" + MedicHome.FreePort(), "--interval", "1d", "--failures", "1", "--severity", "critical");
+        closed.ExitCode.ShouldBe(0, closed.ToString());
+        var failed = await _home.RunAsync("checks", "run", "closed-port");
+        failed.ExitCode.ShouldBe(1, failed.ToString());
+        failed.Stdout.ShouldContain("FAIL");
+
+        var incidents = await _home.RunAsync("incidents", "list", "--source", "check", "--json");
+        var items = JsonDocument.Parse(incidents.Stdout).RootElement.GetProperty("items");
+        items.GetArrayLength().ShouldBe(1, incidents.ToString());
+        items[0].GetProperty("title").GetString().ShouldBe("Check closed-port is failing");
+
+        var both = await _home.RunAsync("checks", "add", "x", "--http", "http://a/", "--tcp", "a:1");
+        both.ExitCode.ShouldBe(2);
+        both.Stderr.ShouldContain("exactly one");
+    }
+
     public void Dispose() => _home.Dispose();
 }

@@ -30,6 +30,12 @@ internal sealed class ControlPlaneApi : IDisposable
         (await SendAsync(HttpMethod.Post, "/api/v1/enrollment-tokens", new CreateEnrollmentTokenRequest(new Dictionary<string, string> { ["bench"] = "fanout" }, "6h", uses),
             Json.CreateEnrollmentTokenRequest, Json.EnrollmentTokenCreatedResponse, ct)).Secret;
 
+    public Task<ServerResponse> AddServerAsync(CreateServerRequest request, CancellationToken ct) =>
+        SendAsync(HttpMethod.Post, "/api/v1/servers", request, Json.CreateServerRequest, Json.ServerResponse, ct);
+
+    public Task<ServerResponse> RemoveServerAsync(string id, CancellationToken ct) =>
+        SendAsync<object?, ServerResponse>(HttpMethod.Delete, "/api/v1/servers/" + Uri.EscapeDataString(id), null, null, Json.ServerResponse, ct);
+
     public Task<ExecutionResponse> StartExecAsync(ExecRequest request, CancellationToken ct) =>
         SendAsync(HttpMethod.Post, "/api/v1/exec", request, Json.ExecRequest, Json.ExecutionResponse, ct);
 

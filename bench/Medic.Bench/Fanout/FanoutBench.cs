@@ -44,7 +44,8 @@ internal static class FanoutBench
         }
     }
 
-    private static async Task RunAsync(FanoutOptions o, CancellationToken ct)
+    /// <summary>Runs the whole bench and returns each round's figures (the agentless bench compares against them).</summary>
+    internal static async Task<IReadOnlyList<RoundFigures>> RunAsync(FanoutOptions o, CancellationToken ct)
     {
         if (!OperatingSystem.IsLinux())
         {
@@ -129,6 +130,7 @@ internal static class FanoutBench
             var benchAfter = ProcStats.Self();
             Summarize(o, rounds, idle, beforeRounds, afterRounds, benchAfter.CpuSeconds - benchBefore.CpuSeconds);
             await ReportDropsAsync(agents, plane, api, "by the end", ct);
+            return rounds;
         }
         finally
         {

@@ -87,9 +87,9 @@ internal static class FleetCommands
                 return ExitCodes.Ok;
             }
 
-            Output.Table(["NAME", "STATUS", "OS", "CPU%", "MEM%", "LOAD1", "LAST SEEN", "TAGS"], servers.Select(n => (IReadOnlyList<string?>)
+            Output.Table(["NAME", "KIND", "STATUS", "OS", "CPU%", "MEM%", "LOAD1", "LAST SEEN", "TAGS"], servers.Select(n => (IReadOnlyList<string?>)
             [
-                n.Name, n.Status + (n.Drained ? " (drained)" : ""), n.Facts?.Distribution,
+                n.Name, n.Kind, n.Status + (n.Drained ? " (drained)" : ""), n.Facts?.Distribution,
                 n.Metrics is { } m ? m.CpuPercent.ToString("0", CultureInfo.InvariantCulture) : null,
                 n.Metrics is { MemoryTotalBytes: > 0 } mm ? (100.0 * mm.MemoryUsedBytes / mm.MemoryTotalBytes).ToString("0", CultureInfo.InvariantCulture) : null,
                 n.Metrics?.Load1.ToString("0.00", CultureInfo.InvariantCulture), Output.Time(n.LastSeenAt), FormatTags(n.Tags),
@@ -113,6 +113,11 @@ internal static class FleetCommands
             Console.Out.WriteLine($"name:         {n.Name} ({n.Id})");
             Console.Out.WriteLine($"status:       {n.Status}{(n.Drained ? ", drained" : "")}, last seen {Output.Time(n.LastSeenAt)} UTC");
             Console.Out.WriteLine($"tags:         {FormatTags(n.Tags)}");
+            if (n.Ssh is { } ssh)
+            {
+                Console.Out.WriteLine($"kind:         agentless, reached over ssh as {ssh.User}@{ssh.Address} with key '{ssh.Key}'");
+                Console.Out.WriteLine($"host key:     {ssh.HostKey ?? "not pinned yet: the first one the server shows will be (accept-new)"}");
+            }
             if (n.Facts is { } f)
             {
                 Console.Out.WriteLine($"host:         {f.Hostname}, {f.Distribution}, kernel {f.Kernel}, {f.Architecture}");
@@ -181,7 +186,47 @@ internal static class FleetCommands
             return ExitCodes.Ok;
         });
 
-        return new Command("servers", "Managed servers") { list, show, metrics, tagCommand, StateCommand("drain", "Stop sending new tasks to a server"), StateCommand("undrain", "Send tasks to a drained server again"), Remove() };
+        return new Command("servers", "Managed servers") { list, show, Add(), metrics, tagCommand, StateCommand("drain", "Stop sending new tasks to a server"), StateCommand("undrain", "Send tasks to a drained server again"), Remove() };
+    }
+
+    private static Command Add()
+    {
+        var name = new Argument<string>("name") { Description = "Name of the server in Medic" };
+        var address = new Option<string>("--address") { Description = "host or host:port ([v6]:port) the ssh server listens on", Required = true };
+        var user = new Option<string>("--user") { Description = "Login user on the server", Required = true };
+        var key = new Option<string>("--key")
+        {
+            Description = "Name of a private key file in the control plane's DATA/ssh/keys/TENANT/ folder (0600, no passphrase)",
+            Required = true,
+        };
+        var tags = new Option<string?>("--tags") { Description = "Tags, e.g. env=prod,role=db" };
+        var hostKey = new Option<string?>("--host-key") { Description = "The server's host key: a known_hosts line or 'TYPE BASE64' (ssh-keyscan -t ed25519 HOST)" };
+        var acceptNew = new Option<bool>("--accept-new-host-key") { Description = "Trust the host key the server shows on first contact, then pin it" };
+        var json = Shared.JsonOption();
+        var command = new Command("add", "Register an agentless server, reached through ssh (admins)") { name, address, user, key, tags, hostKey, acceptNew, json };
+        command.SetAction(async (parse, ct) =>
+        {
+            if (parse.GetValue(hostKey) is null == !parse.GetValue(acceptNew))
+            {
+                throw new CliException("give either --host-key or --accept-new-host-key", "pin the key with --host-key \"$(ssh-keyscan -t ed25519 HOST)\", or trust the first one seen with --accept-new-host-key");
+            }
+
+            using var client = Shared.RequireSession(parse).Client();
+            var n = await client.SendAsync(HttpMethod.Post, "/api/v1/servers",
+                new CreateServerRequest(parse.GetValue(name)!, parse.GetValue(address)!, parse.GetValue(user)!, parse.GetValue(key)!, ParseTags(parse.GetValue(tags)),
+                    parse.GetValue(hostKey), parse.GetValue(acceptNew)),
+                Medic.Contracts.MedicJson.Default.CreateServerRequest, ApiClient.Json.ServerResponse, ct);
+            if (parse.GetValue(json))
+            {
+                Output.Json(n, ApiClient.Json.ServerResponse);
+                return ExitCodes.Ok;
+            }
+
+            Console.Out.WriteLine($"Added agentless server {n.Name} ({n.Id}): {n.Ssh!.User}@{n.Ssh.Address}, key '{n.Ssh.Key}', tags {FormatTags(n.Tags)}.");
+            Console.Out.WriteLine($"Try it: medic exec --server {n.Name} uptime");
+            return ExitCodes.Ok;
+        });
+        return command;
     }
 
     private static Command StateCommand(string verb, string description)
@@ -259,6 +304,7 @@ internal static class FleetCommands
         var cause = result.Status == "completed" ? $"{result.Server}: exited with {result.ExitCode}" : $"{result.Server}: {result.Status}: {result.Reason}";
         var remedy = result.Status switch
         {
+            "offline" when result.Reason?.StartsWith("ssh", StringComparison.Ordinal) == true => "the reason is ssh's own; check the server's address, user, key and host key (medic servers show " + result.Server + ")",
             "offline" => "check the agent on that server: systemctl status medic-agent",
             "refused" => "the reason names the rule: a drained server (medic servers undrain), the agent's local policy or its signature checks (docs/agent.md)",
             "timeout" => "raise --timeout, or check what the command waits on",

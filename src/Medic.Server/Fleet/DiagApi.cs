@@ -36,6 +36,12 @@ public static partial class DiagApi
 
         var node = await nodes.FindAsync(caller.TenantId, id, ct);
         if (node is null) return Problems.NotFound("server", id, "medic servers list");
+        if (node.IsAgentless)
+        {
+            return Problems.Of(StatusCodes.Status422UnprocessableEntity, "Diagnostic verbs need the agent",
+                $"'{node.Name}' is an agentless server, reached over ssh; diagnostic verbs run inside the Medic agent.",
+                $"run a command instead (medic exec --server {node.Name} 'df -h'), or install the agent on it");
+        }
 
         var result = await dispatcher.RunAsync(node, TaskKind.Diag, [], request.Verb, args, timeout, null, ct);
         await audit.AppendAsync(new AuditRecord(caller.TenantId, caller.Actor, "server.diag", "server:" + node.Id,

@@ -17,7 +17,7 @@ public static partial class EnrollmentApi
     public const string TokenScheme = "mde_";
 
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")]
-    private static partial Regex NodeNamePattern();
+    internal static partial Regex NodeNamePattern();
 
     public static IEndpointRouteBuilder MapEnrollment(this IEndpointRouteBuilder app)
     {

@@ -14,7 +14,7 @@ public static class ExecApi
     public static IEndpointRouteBuilder MapExec(this IEndpointRouteBuilder app)
     {
         app.MapPost("/api/v1/exec", Start).WithTags("Fleet").Requires(Permission.Operate)
-            .WithSummary("Run a command on the selected servers (sh -c on each; the agent's policy must grant exec). dry_run resolves the targets only.");
+            .WithSummary("Run a command on the selected servers (sh -c on each; the agent's policy must grant exec; agentless servers run it over ssh). dry_run resolves the targets only.");
         app.MapGet("/api/v1/executions/{id}", Get).WithTags("Fleet").Requires(Permission.Read).WithSummary("An execution with the results so far.");
         app.Map("/ws/executions/{id}", Stream).Requires(Permission.Read).ExcludeFromDescription();
         return app;

@@ -13,6 +13,13 @@ public static class NodeStatus
     public const string Offline = "offline";
 }
 
+/// <summary>How the control plane reaches a node: through its agent's link, or through the system ssh client.</summary>
+public static class NodeKinds
+{
+    public const string Agent = "agent";
+    public const string Agentless = "agentless";
+}
+
 public sealed class NodeRow
 {
     public string Id { get; set; } = "";
@@ -25,6 +32,14 @@ public sealed class NodeRow
     public string? Metrics { get; set; }
     public DateTimeOffset EnrolledAt { get; set; }
     public DateTimeOffset? LastSeenAt { get; set; }
+    public string Kind { get; set; } = NodeKinds.Agent;
+    public string? SshAddress { get; set; }
+    public string? SshUser { get; set; }
+    public string? SshKey { get; set; }
+    public string? SshHostKey { get; set; }
+    public bool SshAcceptNew { get; set; }
+
+    public bool IsAgentless => Kind == NodeKinds.Agentless;
 
     public IReadOnlyDictionary<string, string> TagMap => Fleet.Tags.Deserialize(Tags);
 
@@ -33,7 +48,8 @@ public sealed class NodeRow
         var tags = TagMap;
         return new ServerResponse(Id, Name, Status, Drained, tags, tags.GetValueOrDefault(Fleet.Tags.EnvironmentKey), Fleet.Tags.Groups(tags), EnrolledAt, LastSeenAt,
             Facts is null ? null : JsonSerializer.Deserialize(Facts, AgentJson.Default.HostFacts),
-            Metrics is null ? null : JsonSerializer.Deserialize(Metrics, AgentJson.Default.Metrics));
+            Metrics is null ? null : JsonSerializer.Deserialize(Metrics, AgentJson.Default.Metrics),
+            Kind, IsAgentless ? new SshTargetResponse(SshAddress ?? "", SshUser ?? "", SshKey ?? "", SshHostKey, SshAcceptNew) : null);
     }
 }
 
@@ -57,7 +73,8 @@ public sealed class EnrollmentTokenRow
 /// <summary>Nodes and enrollment tokens. Every API query is scoped by tenant id; the gateway looks nodes up by credential hash.</summary>
 public sealed class NodeStore(Database db)
 {
-    private const string NodeColumns = "id, tenant_id, name, tags, status, drained, facts, metrics, enrolled_at, last_seen_at";
+    private const string NodeColumns =
+        "id, tenant_id, name, tags, status, drained, facts, metrics, enrolled_at, last_seen_at, kind, ssh_address, ssh_user, ssh_key, ssh_host_key, ssh_accept_new";
     private const string TokenColumns = "id, tenant_id, prefix, tags, uses_allowed, uses, created_by, created_at, expires_at, revoked_at";
 
     public async Task<IReadOnlyList<NodeRow>> ListAsync(string tenantId, CancellationToken ct = default)
@@ -89,6 +106,17 @@ public sealed class NodeStore(Database db)
             "INSERT INTO nodes (id, tenant_id, name, credential_hash, tags, status, drained, facts, enrolled_at, status_changed_at) " +
             "VALUES (@Id, @TenantId, @Name, @Hash, @Tags, @Status, @Drained, @Facts, @EnrolledAt, @EnrolledAt)",
             new { n.Id, n.TenantId, n.Name, Hash = Auth.TokenStore.Hash(credential), n.Tags, n.Status, n.Drained, n.Facts, n.EnrolledAt }, tx);
+
+    /// <summary>An agentless server: no credential (no agent will ever connect as it), reached with the ssh settings.</summary>
+    public static Task InsertAgentlessAsync(DbConnection c, DbTransaction tx, NodeRow n) =>
+        c.ExecuteAsync(
+            "INSERT INTO nodes (id, tenant_id, name, credential_hash, tags, status, drained, enrolled_at, status_changed_at, kind, ssh_address, ssh_user, ssh_key, ssh_host_key, ssh_accept_new) " +
+            "VALUES (@Id, @TenantId, @Name, NULL, @Tags, @Status, @Drained, @EnrolledAt, @EnrolledAt, @Kind, @SshAddress, @SshUser, @SshKey, @SshHostKey, @SshAcceptNew)",
+            n, tx);
+
+    /// <summary>Pins the host key an agentless server showed on first contact; returns false when one was already pinned.</summary>
+    public static async Task<bool> PinHostKeyAsync(DbConnection c, DbTransaction tx, string id, string hostKey) =>
+        await c.ExecuteAsync("UPDATE nodes SET ssh_host_key = @hostKey WHERE id = @id AND ssh_host_key IS NULL", new { id, hostKey }, tx) > 0;
 
     public static Task SetTagsAsync(DbConnection c, DbTransaction tx, string tenantId, string id, string tags) =>
         c.ExecuteAsync("UPDATE nodes SET tags = @tags WHERE tenant_id = @tenantId AND id = @id", new { tenantId, id, tags }, tx);
@@ -153,13 +181,13 @@ public sealed class NodeStore(Database db)
     public async Task RecordSeenAsync(string id, DateTimeOffset at, CancellationToken ct = default) =>
         await db.WriteAsync((c, tx) => c.ExecuteAsync("UPDATE nodes SET last_seen_at = @at WHERE id = @id", new { id, at }, tx), ct);
 
-    /// <summary>Online nodes not heard from since <paramref name="before"/>.</summary>
+    /// <summary>Online agent nodes not heard from since <paramref name="before"/> (agentless ones send no heartbeats; their status is the last ssh contact's).</summary>
     public async Task<IReadOnlyList<NodeRow>> SilentSinceAsync(DateTimeOffset before, CancellationToken ct = default)
     {
         await using var c = await db.OpenAsync(ct);
         return (await c.QueryAsync<NodeRow>(
-            $"SELECT {NodeColumns} FROM nodes WHERE status = @online AND removed_at IS NULL AND (last_seen_at IS NULL OR last_seen_at < @before)",
-            new { online = NodeStatus.Online, before })).ToList();
+            $"SELECT {NodeColumns} FROM nodes WHERE status = @online AND kind = @agent AND removed_at IS NULL AND (last_seen_at IS NULL OR last_seen_at < @before)",
+            new { online = NodeStatus.Online, agent = NodeKinds.Agent, before })).ToList();
     }
 
     public static Task InsertEnrollmentTokenAsync(DbConnection c, DbTransaction tx, EnrollmentTokenRow t, string secret) =>

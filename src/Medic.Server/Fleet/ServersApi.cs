@@ -8,13 +8,15 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Medic.Server.Fleet;
 
-/// <summary>Managed servers: list, show, tag, drain (no new tasks) and remove (revokes the credential).</summary>
+/// <summary>Managed servers: list, show, register agentless ones, tag, drain (no new tasks) and remove (revokes the credential).</summary>
 public static class ServersApi
 {
     public static IEndpointRouteBuilder MapServers(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/servers").WithTags("Fleet");
         group.MapGet("/", List).Requires(Permission.Read).WithSummary("Servers of the tenant. Filters: status, tag (k=v, repeatable).");
+        group.MapPost("/", Create).Requires(Permission.Administer)
+            .WithSummary("Register an agentless server, reached through ssh with a key file of the control plane's data directory.");
         group.MapGet("/{id}", Get).Requires(Permission.Read).WithSummary("One server by id or name, with facts and latest metrics.");
         group.MapGet("/{id}/metrics", Metrics).Requires(Permission.Read).WithSummary("Metrics of the last 24 h (or since ?since=), one point per minute.");
         group.MapPut("/{id}/tags", SetTags).Requires(Permission.Operate).WithSummary("Set or remove (null) tags.");
@@ -42,6 +44,54 @@ public static class ServersApi
         var rows = await nodes.ListAsync(http.Caller().TenantId, ct);
         var selected = rows.Where(n => (status is null || n.Status == status) && wanted.All(w => n.TagMap.TryGetValue(w.Key, out var val) && val == w.Value));
         return TypedResults.Ok<IReadOnlyList<ServerResponse>>(selected.Select(n => n.ToResponse()).ToList());
+    }
+
+    private static async Task<Results<Created<ServerResponse>, ProblemHttpResult, ValidationProblem>> Create(
+        CreateServerRequest request, Database db, SshRunner ssh, AuditLog audit, TimeProvider time, HttpContext http, CancellationToken ct)
+    {
+        var caller = http.Caller();
+        var v = new Validator().Require("name", request.Name, 63).Require("address", request.Address, 300).Require("user", request.User, 32).Require("key", request.Key, 64);
+        if (!string.IsNullOrEmpty(request.Name)) v.Check(EnrollmentApi.NodeNamePattern().IsMatch(request.Name), "name", "use letters, digits, '.', '_' and '-', starting with a letter or digit");
+        SshAddress? address = null;
+        if (!string.IsNullOrEmpty(request.Address) && (address = SshTarget.ParseAddress(request.Address, out var addressProblem)) is null) v.Add("address", addressProblem!);
+        if (!string.IsNullOrEmpty(request.User)) v.Check(SshTarget.IsValidUser(request.User), "user", "is a login name: letters, digits, '_', '.', '-', starting with a letter or '_'");
+        if (!string.IsNullOrEmpty(request.Key)) v.Check(SshTarget.IsValidKeyName(request.Key), "key", "names a key file in the tenant's key folder: letters, digits, '.', '_', '-', starting with a letter or digit (no path)");
+        var tags = request.Tags ?? new Dictionary<string, string>();
+        if (Tags.Problem(tags.ToDictionary(kv => kv.Key, kv => (string?)kv.Value)) is { } tagProblem) v.Add("tags", tagProblem);
+        string? hostKey = null;
+        v.Optional("host_key", request.HostKey, 16_000);
+        if (request.HostKey is not null && request.AcceptNewHostKey) v.Add("host_key", "give either host_key or accept_new_host_key, not both");
+        else if (request.HostKey is null && !request.AcceptNewHostKey) v.Add("host_key", "is required unless accept_new_host_key is true: pin the key from 'ssh-keyscan -t ed25519 HOST', or trust the first one seen");
+        else if (request.HostKey is not null && (hostKey = SshTarget.ParseHostKey(request.HostKey, out var hostKeyProblem)) is null) v.Add("host_key", hostKeyProblem!);
+        if (!v.Ok) return v.Problem();
+
+        if (await ssh.KeyProblemAsync(caller.TenantSlug, request.Key, ct) is { } keyProblem)
+        {
+            return Problems.Of(StatusCodes.Status422UnprocessableEntity, "Unusable ssh key", keyProblem.Problem, keyProblem.Remedy);
+        }
+
+        var node = new NodeRow
+        {
+            Id = Ids.New("nod"), TenantId = caller.TenantId, Name = request.Name, Tags = Tags.Serialize(tags), Status = NodeStatus.Offline, EnrolledAt = time.GetUtcNow(),
+            Kind = NodeKinds.Agentless, SshAddress = address!.ToString(), SshUser = request.User, SshKey = request.Key, SshHostKey = hostKey, SshAcceptNew = request.AcceptNewHostKey,
+        };
+        return await db.WriteAsync<Results<Created<ServerResponse>, ProblemHttpResult, ValidationProblem>>(async (c, tx) =>
+        {
+            if (await NodeStore.NameTakenAsync(c, tx, caller.TenantId, node.Name))
+            {
+                return Problems.Conflict($"A server named '{node.Name}' already exists in this tenant.", "choose another name, or remove the old one with 'medic servers remove'");
+            }
+
+            await NodeStore.InsertAgentlessAsync(c, tx, node);
+            var details = new Dictionary<string, string>
+            {
+                ["name"] = node.Name, ["kind"] = node.Kind, ["address"] = node.SshAddress, ["user"] = node.SshUser, ["key"] = node.SshKey, ["tags"] = node.Tags,
+                ["host_key"] = hostKey is null ? "accept-new" : SshTarget.Fingerprint(hostKey),
+            };
+            await audit.AppendAsync(c, tx, new AuditRecord(caller.TenantId, caller.Actor, "server.add", "server:" + node.Id, AuditOutcomes.Success, http.ClientAddress(), details));
+            http.MarkAudited();
+            return TypedResults.Created($"/api/v1/servers/{node.Id}", node.ToResponse());
+        }, ct);
     }
 
     private static async Task<Results<Ok<ServerResponse>, ProblemHttpResult>> Get(string id, NodeStore nodes, HttpContext http, CancellationToken ct) =>
@@ -123,10 +173,10 @@ public static class ServersApi
     }
 
     private static async Task<Results<Ok<ServerResponse>, ProblemHttpResult>> Remove(
-        string id, Database db, AuditLog audit, AgentConnections connections, TimeProvider time, HttpContext http, CancellationToken ct)
+        string id, Database db, AuditLog audit, AgentConnections connections, SshRunner ssh, TimeProvider time, HttpContext http, CancellationToken ct)
     {
         var caller = http.Caller();
-        var result = await db.WriteAsync<(Results<Ok<ServerResponse>, ProblemHttpResult> Result, string? NodeId)>(async (c, tx) =>
+        var result = await db.WriteAsync<(Results<Ok<ServerResponse>, ProblemHttpResult> Result, NodeRow? Node)>(async (c, tx) =>
         {
             var node = await NodeStore.FindAsync(c, tx, caller.TenantId, id);
             if (node is null) return (Problems.NotFound("server", id, "medic servers list"), null);
@@ -134,12 +184,16 @@ public static class ServersApi
             await audit.AppendAsync(c, tx, new AuditRecord(caller.TenantId, caller.Actor, "server.remove", "server:" + node.Id, AuditOutcomes.Success,
                 http.ClientAddress(), new Dictionary<string, string> { ["name"] = node.Name }));
             node.Status = NodeStatus.Offline;
-            return (TypedResults.Ok(node.ToResponse()), node.Id);
+            return (TypedResults.Ok(node.ToResponse()), node);
         }, ct);
         http.MarkAudited();
-        if (result.NodeId is not null)
+        if (result.Node is { IsAgentless: true } agentless)
         {
-            await connections.DisconnectAsync(result.NodeId, "the server was removed");
+            await ssh.ForgetAsync(agentless.Id);
+        }
+        else if (result.Node is not null)
+        {
+            await connections.DisconnectAsync(result.Node.Id, "the server was removed");
         }
 
         return result.Result;

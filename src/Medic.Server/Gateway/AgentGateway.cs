@@ -5,6 +5,7 @@ using Medic.Contracts;
 using Medic.Contracts.Agent;
 using Medic.Server.Audit;
 using Medic.Server.Fleet;
+using Medic.Server.Incidents;
 using Medic.Server.Hosting;
 using Medic.Server.Storage;
 using Microsoft.Extensions.Options;
@@ -58,7 +59,7 @@ public static partial class AgentGateway
         try
         {
             await connection.SendAsync(new Welcome(node.Id, options.Value.Agents.HeartbeatSeconds), http.RequestAborted);
-            await ReceiveLoopAsync(connection, nodes, connections, time, log, http.RequestAborted);
+            await ReceiveLoopAsync(connection, nodes, connections, http.RequestServices.GetRequiredService<IIncidentIngest>(), time, log, http.RequestAborted);
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or JsonException or InvalidDataException)
         {
@@ -75,7 +76,7 @@ public static partial class AgentGateway
         }
     }
 
-    private static async Task ReceiveLoopAsync(AgentConnection connection, NodeStore nodes, AgentConnections connections, TimeProvider time, ILogger log, CancellationToken ct)
+    private static async Task ReceiveLoopAsync(AgentConnection connection, NodeStore nodes, AgentConnections connections, IIncidentIngest incidents, TimeProvider time, ILogger log, CancellationToken ct)
     {
         var buffer = new ArrayBufferWriter<byte>(16 * 1024);
         while (true)
@@ -114,6 +115,19 @@ public static partial class AgentGateway
                     break;
                 case AgentEvent ev:
                     LogAgentEvent(log, connection.NodeId, ev.Kind, ev.Message);
+                    if (AgentSignals.From(connection.TenantId, connection.NodeId, ev) is { } signal)
+                    {
+                        try
+                        {
+                            await incidents.IngestAsync([signal], ct);
+                        }
+                        catch (Exception ex) when (ex is not OperationCanceledException)
+                        {
+                            // The link stays up; the agent already counts the event as delivered, so say which one was lost.
+                            LogEventLost(log, ex, connection.NodeId, ev.Id, ev.Kind);
+                        }
+                    }
+
                     break;
             }
         }
@@ -138,6 +152,9 @@ public static partial class AgentGateway
 
     [LoggerMessage(3, LogLevel.Information, "Agent {NodeId} event {Kind}: {Message}")]
     private static partial void LogAgentEvent(ILogger log, string nodeId, string kind, string message);
+
+    [LoggerMessage(4, LogLevel.Error, "Agent {NodeId} event {EventId} ({Kind}) could not be recorded as an incident")]
+    private static partial void LogEventLost(ILogger log, Exception ex, string nodeId, string eventId, string kind);
 }
 
 /// <summary>Marks online servers offline after three missed heartbeats, and drops their half-open sockets.</summary>

@@ -10,8 +10,9 @@ namespace Medic.Server.Gateway;
 /// <summary>
 /// Sends one signed task to one connected agent and waits, bounded, for its result. A node that
 /// is not connected answers <c>offline</c>; one that never answers, <c>timeout</c>: no caller hangs.
+/// Agentless nodes have no agent: their commands go through <see cref="SshRunner"/>, with the same statuses.
 /// </summary>
-public sealed class TaskDispatcher(AgentConnections connections, TaskSigningKey signing, TimeProvider time)
+public sealed class TaskDispatcher(AgentConnections connections, TaskSigningKey signing, SshRunner ssh, TimeProvider time)
 {
     public const long DefaultOutputCap = 1024 * 1024;
 
@@ -25,6 +26,13 @@ public sealed class TaskDispatcher(AgentConnections connections, TaskSigningKey 
         if (node.Drained)
         {
             return new TaskRunResponse(taskId, node.Name, "refused", null, 0, false, "the server is drained (medic servers undrain to send it tasks)", "", "");
+        }
+
+        if (node.IsAgentless)
+        {
+            return kind == TaskKind.Exec
+                ? await ssh.RunAsync(node, taskId, argv, timeoutSeconds, DefaultOutputCap, onOutput, ct)
+                : new TaskRunResponse(taskId, node.Name, "refused", null, 0, false, "diagnostic verbs need the agent; this server is agentless (reached over ssh): use medic exec, or install the agent", "", "");
         }
 
         if (!connections.TryGet(node.Id, out var connection))

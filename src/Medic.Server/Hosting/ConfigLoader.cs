@@ -98,6 +98,7 @@ public static class ConfigLoader
         if (Get("MEDIC_TOKENS__DEFAULT_LIFETIME") is { } defLife) o.Tokens.DefaultLifetime = defLife;
         if (Get("MEDIC_TOKENS__MAX_LIFETIME") is { } maxLife) o.Tokens.MaxLifetime = maxLife;
         if (Get("MEDIC_AGENTS__HEARTBEAT_SECONDS") is { } hb) o.Agents.HeartbeatSeconds = ParseInt("MEDIC_AGENTS__HEARTBEAT_SECONDS", hb);
+        if (Get("MEDIC_CHECKS__SWEEP_SECONDS") is { } sweep) o.Checks.SweepSeconds = ParseInt("MEDIC_CHECKS__SWEEP_SECONDS", sweep);
         if (Get("MEDIC_TRUSTED_PROXIES") is { } proxies) o.TrustedProxies = [.. proxies.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
     }
 
@@ -124,6 +125,11 @@ public static class ConfigLoader
         if (o.Agents.HeartbeatSeconds is < 1 or > 3600)
         {
             throw new ConfigException("agents.heartbeat_seconds must be from 1 to 3600", "the default is 15");
+        }
+
+        if (o.Checks.SweepSeconds is < 1 or > 3600)
+        {
+            throw new ConfigException("checks.sweep_seconds must be from 1 to 3600", "the default is 60");
         }
 
         Durations.TryParse(o.Tokens.DefaultLifetime, out var defaultLifetime);

@@ -29,6 +29,8 @@ public sealed class MedicOptions
 
     public AgentOptions Agents { get; set; } = new();
 
+    public CheckOptions Checks { get; set; } = new();
+
     public string DatabaseUrl => string.IsNullOrWhiteSpace(Database) ? "sqlite:" + Path.Combine(DataDir, "medic.db") : Database!;
 
     public string TaskSigningKeyPath => Path.Combine(DataDir, "task-signing.key");
@@ -52,6 +54,12 @@ public sealed class AgentOptions
 {
     /// <summary>Seconds between agent heartbeats; three missed ones mark a server offline.</summary>
     public int HeartbeatSeconds { get; set; } = 15;
+}
+
+public sealed class CheckOptions
+{
+    /// <summary>The scheduler looks for due checks at least this often; each check also has its own interval.</summary>
+    public int SweepSeconds { get; set; } = 60;
 }
 
 public sealed class TokenOptions

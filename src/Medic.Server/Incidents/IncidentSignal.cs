@@ -16,6 +16,7 @@ namespace Medic.Server.Incidents;
 /// What fired inside the incident (for a grouped alert, the alert's own fingerprint); defaults to
 /// <paramref name="Fingerprint"/>. The incident counts distinct occurrences and resolves when none is still firing.
 /// </param>
+/// <param name="Note">What the source did or learned about an open incident (the agent gave up restarting, say): a timeline event with the evidence.</param>
 public sealed record IncidentSignal(
     string TenantId,
     string Source,
@@ -31,7 +32,8 @@ public sealed record IncidentSignal(
     bool Resolved,
     DateTimeOffset At,
     string Actor,
-    string? Occurrence = null);
+    string? Occurrence = null,
+    string? Note = null);
 
 /// <summary>What became of one signal.</summary>
 /// <param name="Action">created, updated (a repeat or another occurrence), reopened, resolved, noted (the source says resolved while a remediation runs: recorded, not resolved) or ignored (a resolve for nothing open).</param>

@@ -156,7 +156,7 @@ public sealed class IncidentStore(Database db, AuditLog audit, IncidentFeed feed
                 return (new IngestOutcome(open.Id, "noted"), open);
             }
 
-            await ResolveAsync(c, tx, open, s.At, s.Actor, $"resolved by {s.Source}", s.Evidence);
+            await ResolveAsync(c, tx, open, s.At, s.Actor, ResolutionOf(s), s.Evidence);
             return (new IngestOutcome(open.Id, "resolved"), open);
         }
 
@@ -180,6 +180,7 @@ public sealed class IncidentStore(Database db, AuditLog audit, IncidentFeed feed
                 "UPDATE incidents SET signal_count = @SignalCount, last_seen_at = @LastSeenAt, severity = @Severity, title = @Title, summary = @Summary, evidence = @Evidence, updated_at = @LastSeenAt WHERE id = @Id",
                 open, tx);
             if (fresh) await AddEventAsync(c, tx, open, s.At, "occurrence", s.Actor, $"{occurrence} firing ({open.Firing} of {open.Occurrences})", null);
+            if (s.Note is not null) await AddEventAsync(c, tx, open, s.At, "update", s.Actor, s.Note, s.Evidence);
             if (severityChanged) await AddEventAsync(c, tx, open, s.At, "severity", s.Actor, "severity now " + s.Severity, null);
             return (new IngestOutcome(open.Id, "updated"), open);
         }
@@ -230,6 +231,10 @@ public sealed class IncidentStore(Database db, AuditLog audit, IncidentFeed feed
         await AuditAsync(c, tx, row, s.Actor, "incident.open", null);
         return (new IngestOutcome(row.Id, "created"), row);
     }
+
+    /// <summary>What the source says ended it ("healed locally" from the agent's ladder), else who said so.</summary>
+    private static string ResolutionOf(IncidentSignal s) =>
+        s.Evidence?.GetValueOrDefault("resolution") is { Length: > 0 } how ? $"{how.Replace('_', ' ')} ({s.Source})" : $"resolved by {s.Source}";
 
     private const string FlappingMessage = "flapping: notifications are damped until it settles";
 

@@ -30,7 +30,10 @@ public sealed class TenantIsolationTests
         string ServerId,
         string ServerName,
         string ExecutionId,
-        string IncidentId);
+        string IncidentId,
+        string CheckId,
+        string AgentlessServerId,
+        string AgentlessServerName);
 
     /// <summary>
     /// How to probe one endpoint: the route values to try (each a complete set, all belonging to
@@ -64,18 +67,21 @@ public sealed class TenantIsolationTests
         ["GET /api/v1/tokens/{id}"] = new(t => [Route("id", t.AdminTokenId), Route("id", t.UserTokenId), Route("id", t.RevokedTokenId)]),
         ["DELETE /api/v1/tokens/{id}"] = new(t => [Route("id", t.AdminTokenId), Route("id", t.UserTokenId)]),
         ["DELETE /api/v1/enrollment-tokens/{id}"] = new(t => [Route("id", t.EnrollmentTokenId)]),
-        ["GET /api/v1/servers/{id}"] = new(t => [Route("id", t.ServerId), Route("id", t.ServerName)]),
-        ["GET /api/v1/servers/{id}/metrics"] = new(t => [Route("id", t.ServerId), Route("id", t.ServerName)]),
-        ["PUT /api/v1/servers/{id}/tags"] = new(t => [Route("id", t.ServerId), Route("id", t.ServerName)], Body: """{"tags":{"owner":"globex"}}"""),
-        ["POST /api/v1/servers/{id}/drain"] = new(t => [Route("id", t.ServerId), Route("id", t.ServerName)]),
-        ["POST /api/v1/servers/{id}/undrain"] = new(t => [Route("id", t.ServerId), Route("id", t.ServerName)]),
-        ["DELETE /api/v1/servers/{id}"] = new(t => [Route("id", t.ServerId), Route("id", t.ServerName)]),
-        ["POST /api/v1/servers/{id}/diag"] = new(t => [Route("id", t.ServerId), Route("id", t.ServerName)], Body: """{"verb":"disk"}"""),
+        ["GET /api/v1/servers/{id}"] = new(t => [Route("id", t.ServerId), Route("id", t.ServerName), Route("id", t.AgentlessServerId), Route("id", t.AgentlessServerName)]),
+        ["GET /api/v1/servers/{id}/metrics"] = new(t => [Route("id", t.ServerId), Route("id", t.ServerName), Route("id", t.AgentlessServerId), Route("id", t.AgentlessServerName)]),
+        ["PUT /api/v1/servers/{id}/tags"] = new(t => [Route("id", t.ServerId), Route("id", t.ServerName), Route("id", t.AgentlessServerId), Route("id", t.AgentlessServerName)], Body: """{"tags":{"owner":"globex"}}"""),
+        ["POST /api/v1/servers/{id}/drain"] = new(t => [Route("id", t.ServerId), Route("id", t.ServerName), Route("id", t.AgentlessServerId), Route("id", t.AgentlessServerName)]),
+        ["POST /api/v1/servers/{id}/undrain"] = new(t => [Route("id", t.ServerId), Route("id", t.ServerName), Route("id", t.AgentlessServerId), Route("id", t.AgentlessServerName)]),
+        ["DELETE /api/v1/servers/{id}"] = new(t => [Route("id", t.ServerId), Route("id", t.ServerName), Route("id", t.AgentlessServerId), Route("id", t.AgentlessServerName)]),
+        ["POST /api/v1/servers/{id}/diag"] = new(t => [Route("id", t.ServerId), Route("id", t.ServerName), Route("id", t.AgentlessServerId), Route("id", t.AgentlessServerName)], Body: """{"verb":"disk"}"""),
         ["GET /api/v1/executions/{id}"] = new(t => [Route("id", t.ExecutionId)]),
         ["ANY /ws/executions/{id}"] = new(t => [Route("id", t.ExecutionId)]),
         ["GET /api/v1/incidents/{id}"] = new(t => [Route("id", t.IncidentId)]),
         ["POST /api/v1/incidents/{id}/acknowledge"] = new(t => [Route("id", t.IncidentId)], Body: "{}"),
         ["POST /api/v1/incidents/{id}/resolve"] = new(t => [Route("id", t.IncidentId)], Body: """{"comment":"closed by globex"}"""),
+        ["GET /api/v1/checks/{id}"] = new(t => [Route("id", t.CheckId), Route("id", "acme-db")]),
+        ["POST /api/v1/checks/{id}/run"] = new(t => [Route("id", t.CheckId), Route("id", "acme-db")]),
+        ["DELETE /api/v1/checks/{id}"] = new(t => [Route("id", t.CheckId), Route("id", "acme-db")]),
         // The admin's own API token is not a webhook credential, and another tenant's never is.
         ["POST /api/v1/webhooks/alerts/{tenant_slug}/{source}"] = new(t => [.. new[] { "alertmanager", "grafana", "datadog", "pagerduty", "generic" }.Select(source => new Dictionary<string, string> { ["tenant_slug"] = t.Slug, ["source"] = source })],
             Body: """{"alerts":[{"fingerprint":"takeover","status":"firing","title":"from globex"}]}""", Isolated: [HttpStatusCode.Unauthorized]),
@@ -171,13 +177,35 @@ public sealed class TenantIsolationTests
         await WaitUntilFinishedAsync(acmeAdmin, execution.Id);
         using var incident = await acmeAdmin.PostAsync("/api/v1/incidents", Json.Raw("""{"title":"acme-web-1 is slow","server":"acme-web-1","severity":"critical"}"""));
         var incidentId = (await incident.ReadAsync(MedicJson.Default.IncidentResponse, HttpStatusCode.Created)).Id;
+        using var check = await acmeAdmin.PostAsync("/api/v1/checks", Json.Raw("""{"name":"acme-db","kind":"tcp","target":"127.0.0.1:1","interval":"1d","failures":5}"""));
+        var checkId = (await check.ReadAsync(MedicJson.Default.CheckResponse, HttpStatusCode.Created)).Id;
+        await WaitForFirstRunAsync(acmeAdmin, checkId);
+
+        // An agentless server, with its key in acme's key folder.
+        using var keys = new TempDirectory();
+        await Sshd.NewKeyPairAsync(System.IO.Path.Combine(keys.Path, "acme-deploy"));
+        Fleet.AgentlessServerTests.InstallKey(server, "acme-deploy", System.IO.Path.Combine(keys.Path, "acme-deploy"), "acme");
+        var agentless = await Fleet.AgentlessServerTests.AddAsync(acmeAdmin, "acme-legacy-1", "legacy.acme.internal", "acme-deploy", acceptNew: true);
         using (var webhooks = await acmeAdmin.GetAsync("/api/v1/webhooks"))
         {
             webhooks.StatusCode.ShouldBe(HttpStatusCode.OK); // acme has webhook credentials that globex's calls must not match
         }
 
         return (new TenantOne(admin.TenantId, "acme", admin.UserId, admin.Username, ann.Id, ann.Username, adminToken, annToken, revoked,
-            unused.Token.Id, node.NodeId, node.Name, execution.Id, incidentId), globexAdmin);
+            unused.Token.Id, node.NodeId, node.Name, execution.Id, incidentId, checkId, agentless.Id, agentless.Name), globexAdmin);
+    }
+
+    /// <summary>A new check runs once at once; tenant one's state is compared only after that (its next run is a day away).</summary>
+    private static async Task WaitForFirstRunAsync(HttpClient owner, string checkId)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            using var response = await owner.GetAsync($"/api/v1/checks/{checkId}");
+            if ((await response.ReadAsync(MedicJson.Default.CheckDetailResponse)).Check.LastRunAt is not null) return;
+            DateTime.UtcNow.ShouldBeLessThan(deadline, $"check {checkId} has not run");
+            await Task.Delay(50);
+        }
     }
 
     /// <summary>The execution runs in the background (its server is offline); tenant one's state is compared only once it is done.</summary>
@@ -212,6 +240,8 @@ public sealed class TenantIsolationTests
             + await db.SnapshotAsync("incidents", "tenant_id = @t", t)
             + await db.SnapshotAsync("incident_occurrences", "incident_id IN (SELECT id FROM incidents WHERE tenant_id = @t)", t)
             + await db.SnapshotAsync("incident_events", "tenant_id = @t", t)
+            + await db.SnapshotAsync("checks", "tenant_id = @t", t)
+            + await db.SnapshotAsync("check_results", "tenant_id = @t", t)
             + await db.SnapshotAsync("audit_log", "chain = @t", t)
             + await db.SnapshotAsync("audit_heads", "chain = @t", t);
     }
@@ -260,7 +290,7 @@ public sealed class TenantIsolationTests
                 else if (probe.NotTenantData is null)
                 {
                     // A refusal may echo the id that was asked for, but nothing else of tenant one.
-                    foreach (var secret in new[] { "Ann of Acme", one.TenantId, one.ServerName }.Where(s => !values.ContainsValue(s)))
+                    foreach (var secret in new[] { "Ann of Acme", one.TenantId, one.ServerName, one.AgentlessServerName, "legacy.acme.internal" }.Where(s => !values.ContainsValue(s)))
                     {
                         if (body.Contains(secret, StringComparison.Ordinal))
                         {
@@ -314,6 +344,7 @@ public sealed class TenantIsolationTests
         using var servers = await secondAdmin.GetAsync("/api/v1/servers");
         using var enrollmentTokens = await secondAdmin.GetAsync("/api/v1/enrollment-tokens");
         using var incidents = await secondAdmin.GetAsync("/api/v1/incidents?status=active");
+        using var checks = await secondAdmin.GetAsync("/api/v1/checks");
 
         (await users.ReadAsync(MedicJson.Default.IReadOnlyListUserResponse)).Select(u => u.Username).ShouldBe(["globex-admin"]);
         (await tokens.ReadAsync(MedicJson.Default.IReadOnlyListTokenResponse)).ShouldAllBe(t => t.Username == "globex-admin");
@@ -323,5 +354,6 @@ public sealed class TenantIsolationTests
         (await servers.ReadAsync(MedicJson.Default.IReadOnlyListServerResponse)).ShouldBeEmpty();
         (await enrollmentTokens.ReadAsync(MedicJson.Default.IReadOnlyListEnrollmentTokenResponse)).ShouldBeEmpty();
         (await incidents.ReadAsync(MedicJson.Default.IncidentPage)).Items.ShouldBeEmpty();
+        (await checks.ReadAsync(MedicJson.Default.IReadOnlyListCheckResponse)).ShouldBeEmpty();
     }
 }

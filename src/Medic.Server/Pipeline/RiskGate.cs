@@ -1,0 +1,82 @@
+namespace Medic.Server.Pipeline;
+
+/// <summary>How much harm a recipe can do, as its runbook declares.</summary>
+public enum Risk { Low, Medium, High }
+
+/// <summary>How far an actor (a triage rule set, an AI agent) is trusted to act without a person.</summary>
+public enum Trust
+{
+    /// <summary>May run low-risk recipes on its own.</summary>
+    Autonomous,
+
+    /// <summary>Proposes; a person approves every run.</summary>
+    Supervised,
+
+    /// <summary>Only suggests; nothing is even proposed for approval without a person asking.</summary>
+    Manual,
+}
+
+public enum GateOutcome { AutoRun, NeedsApproval, Escalate }
+
+/// <summary>What the gate knows about the moment: recent automation and failures on this server and tenant.</summary>
+/// <param name="AutoRunsLastHour">Remediations this tenant ran without a person in the last hour.</param>
+/// <param name="BlastRadiusPerHour">The tenant's limit on those.</param>
+/// <param name="RecentFailuresOfRecipeOnServer">Failed runs of this recipe on this server in the last 24 h.</param>
+/// <param name="InChangeWindow">A change window is open: nothing runs automatically.</param>
+public sealed record GateContext(int AutoRunsLastHour, int BlastRadiusPerHour, int RecentFailuresOfRecipeOnServer, bool InChangeWindow);
+
+public sealed record GateDecision(GateOutcome Outcome, string Reason);
+
+/// <summary>
+/// Decides, in server-side code and never in a model, whether a proposed remediation may run on
+/// its own, must wait for an approver, or must go to a person outright (DESIGN §6).
+/// </summary>
+public static class RiskGate
+{
+    /// <summary>The same recipe failing this many times on a server within 24 h stops automation there.</summary>
+    public const int CircuitBreakerFailures = 2;
+
+    public static GateDecision Decide(Risk risk, Trust trust, GateContext context)
+    {
+        if (context.RecentFailuresOfRecipeOnServer >= CircuitBreakerFailures)
+        {
+            return new(GateOutcome.Escalate, $"circuit breaker: this recipe failed {context.RecentFailuresOfRecipeOnServer} times on this server in the last 24 h");
+        }
+
+        if (trust == Trust.Manual)
+        {
+            return new(GateOutcome.NeedsApproval, "the proposing actor has manual trust: a person decides");
+        }
+
+        if (risk != Risk.Low)
+        {
+            return new(GateOutcome.NeedsApproval, $"{risk.ToString().ToLowerInvariant()} risk: an approver must agree");
+        }
+
+        if (trust != Trust.Autonomous)
+        {
+            return new(GateOutcome.NeedsApproval, "the proposing actor is supervised: an approver must agree");
+        }
+
+        if (context.InChangeWindow)
+        {
+            return new(GateOutcome.NeedsApproval, "a change window is open: nothing runs automatically");
+        }
+
+        if (context.AutoRunsLastHour >= context.BlastRadiusPerHour)
+        {
+            return new(GateOutcome.NeedsApproval, $"blast radius: {context.AutoRunsLastHour} automatic remediations in the last hour (limit {context.BlastRadiusPerHour})");
+        }
+
+        return new(GateOutcome.AutoRun, "low risk, autonomous actor, within limits");
+    }
+
+    /// <summary>Whether <paramref name="approver"/> may decide a request made by <paramref name="requester"/>: never one's own.</summary>
+    public static string? CannotApprove(string requester, string approver, DateTimeOffset expiresAt, DateTimeOffset now, string status)
+    {
+        if (status != "pending") return $"the request was already {status}";
+        if (now >= expiresAt) return $"the request expired at {expiresAt:yyyy-MM-dd HH:mm:ss} UTC";
+        if (string.Equals(requester, approver, StringComparison.Ordinal)) return "nobody approves their own request";
+        return null;
+    }
+}

@@ -1,0 +1,205 @@
+using System.Data.Common;
+using Dapper;
+using Medic.Server.Hosting;
+
+namespace Medic.Server.Storage;
+
+public static class JobStatus
+{
+    public const string Pending = "pending";
+    public const string Running = "running";
+    public const string Done = "done";
+
+    /// <summary>Out of attempts: kept for a person to look at, never retried on its own.</summary>
+    public const string Dead = "dead";
+}
+
+public sealed class JobRow
+{
+    public string Id { get; set; } = "";
+    public string? TenantId { get; set; }
+    public string Kind { get; set; } = "";
+    public string IdempotencyKey { get; set; } = "";
+    public string Payload { get; set; } = "";
+    public string Status { get; set; } = JobStatus.Pending;
+    public int Attempts { get; set; }
+    public int MaxAttempts { get; set; }
+    public DateTimeOffset RunAfter { get; set; }
+    public string? LeaseOwner { get; set; }
+    public DateTimeOffset? LeaseUntil { get; set; }
+    public string? LastError { get; set; }
+    public DateTimeOffset CreatedAt { get; set; }
+    public DateTimeOffset? FinishedAt { get; set; }
+}
+
+/// <summary>
+/// The jobs table (DESIGN §3): work that must survive a crash. A job is enqueued inside the
+/// transaction that makes it necessary, under an idempotency key, so it exists exactly once. A
+/// worker leases it for a while; if the worker dies, the lease runs out and another takes it.
+/// On PostgreSQL claims use <c>FOR UPDATE SKIP LOCKED</c>; SQLite has one writer already.
+/// </summary>
+public sealed class JobQueue(Database db, TimeProvider time)
+{
+    private const string Columns = "id, tenant_id, kind, idempotency_key, payload, status, attempts, max_attempts, run_after, lease_owner, lease_until, last_error, created_at, finished_at";
+
+    /// <summary>Adds a job unless one with the same key exists; returns whether it was added.</summary>
+    public async Task<bool> EnqueueAsync(DbConnection c, DbTransaction tx, string? tenantId, string kind, string idempotencyKey, string payload,
+        DateTimeOffset? runAfter = null, int maxAttempts = 8)
+    {
+        var now = time.GetUtcNow();
+        return await c.ExecuteAsync(
+            "INSERT INTO jobs (id, tenant_id, kind, idempotency_key, payload, status, max_attempts, run_after, created_at) " +
+            "VALUES (@id, @tenantId, @kind, @idempotencyKey, @payload, @pending, @maxAttempts, @runAfter, @now) ON CONFLICT (idempotency_key) DO NOTHING",
+            new { id = Ids.New("job"), tenantId, kind, idempotencyKey, payload, pending = JobStatus.Pending, maxAttempts, runAfter = runAfter ?? now, now }, tx) == 1;
+    }
+
+    public Task<bool> EnqueueAsync(string? tenantId, string kind, string idempotencyKey, string payload, DateTimeOffset? runAfter = null, int maxAttempts = 8, CancellationToken ct = default) =>
+        db.WriteAsync((c, tx) => EnqueueAsync(c, tx, tenantId, kind, idempotencyKey, payload, runAfter, maxAttempts), ct);
+
+    /// <summary>
+    /// Leases up to <paramref name="max"/> due jobs of the given kinds to <paramref name="owner"/>:
+    /// pending ones whose time has come, and running ones whose lease ran out (their worker died).
+    /// </summary>
+    public Task<IReadOnlyList<JobRow>> ClaimAsync(IReadOnlyCollection<string> kinds, string owner, TimeSpan lease, int max, CancellationToken ct) =>
+        db.WriteAsync<IReadOnlyList<JobRow>>(async (c, tx) =>
+        {
+            var now = time.GetUtcNow();
+            var kindList = string.Join(", ", kinds.Select((_, i) => "@k" + i));
+            var p = new DynamicParameters(new { now, max, pending = JobStatus.Pending, running = JobStatus.Running });
+            var i = 0;
+            foreach (var k in kinds) p.Add("k" + i++, k);
+            var due = (await c.QueryAsync<JobRow>(
+                $"SELECT {Columns} FROM jobs WHERE kind IN ({kindList}) AND ((status = @pending AND run_after <= @now) OR (status = @running AND lease_until < @now)) " +
+                "ORDER BY run_after LIMIT @max" + (db.Dialect.Kind == SqlDialectKind.Postgres ? " FOR UPDATE SKIP LOCKED" : ""), p, tx)).ToList();
+            foreach (var job in due)
+            {
+                job.Status = JobStatus.Running;
+                job.Attempts++;
+                job.LeaseOwner = owner;
+                job.LeaseUntil = now + lease;
+                await c.ExecuteAsync("UPDATE jobs SET status = @Status, attempts = @Attempts, lease_owner = @LeaseOwner, lease_until = @LeaseUntil WHERE id = @Id", job, tx);
+            }
+
+            return due;
+        }, ct);
+
+    /// <summary>Marks the job done, if this owner still holds it; false when the lease was lost (another worker has it).</summary>
+    public Task<bool> CompleteAsync(JobRow job, CancellationToken ct) => db.WriteAsync(async (c, tx) => await c.ExecuteAsync(
+        "UPDATE jobs SET status = @done, finished_at = @now, lease_owner = NULL, lease_until = NULL WHERE id = @Id AND lease_owner = @LeaseOwner AND status = @running",
+        new { job.Id, job.LeaseOwner, done = JobStatus.Done, running = JobStatus.Running, now = time.GetUtcNow() }, tx) == 1, ct);
+
+    /// <summary>
+    /// Records a failed attempt: retried after an exponential backoff (2 s doubling, capped at 10 min)
+    /// or, once out of attempts, marked dead with its last error.
+    /// </summary>
+    public Task<bool> FailAsync(JobRow job, string error, CancellationToken ct) => db.WriteAsync(async (c, tx) =>
+    {
+        var now = time.GetUtcNow();
+        var dead = job.Attempts >= job.MaxAttempts;
+        return await c.ExecuteAsync(
+            "UPDATE jobs SET status = @status, run_after = @retryAt, last_error = @error, lease_owner = NULL, lease_until = NULL, finished_at = @finished " +
+            "WHERE id = @Id AND lease_owner = @LeaseOwner AND status = @running",
+            new
+            {
+                job.Id, job.LeaseOwner, running = JobStatus.Running, status = dead ? JobStatus.Dead : JobStatus.Pending,
+                retryAt = now + Backoff(job.Attempts), error = error.Length > 4000 ? error[..4000] : error, finished = dead ? now : (DateTimeOffset?)null,
+            }, tx) == 1;
+    }, ct);
+
+    public static TimeSpan Backoff(int attempts) => TimeSpan.FromSeconds(Math.Min(600, 2 * Math.Pow(2, Math.Max(0, attempts - 1))));
+
+    /// <summary>Keeps a long job's lease alive.</summary>
+    public Task<bool> ExtendAsync(JobRow job, TimeSpan lease, CancellationToken ct) => db.WriteAsync(async (c, tx) =>
+    {
+        var until = time.GetUtcNow() + lease;
+        var ok = await c.ExecuteAsync("UPDATE jobs SET lease_until = @until WHERE id = @Id AND lease_owner = @LeaseOwner AND status = @running",
+            new { job.Id, job.LeaseOwner, until, running = JobStatus.Running }, tx) == 1;
+        if (ok) job.LeaseUntil = until;
+        return ok;
+    }, ct);
+
+    public async Task<JobRow?> GetAsync(string idempotencyKey, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        return await c.QuerySingleOrDefaultAsync<JobRow>($"SELECT {Columns} FROM jobs WHERE idempotency_key = @idempotencyKey", new { idempotencyKey });
+    }
+}
+
+/// <summary>Does one kind of job. Must be safe to run again for the same job (a lease can run out mid-way): use the job's idempotency key for side effects.</summary>
+public interface IJobHandler
+{
+    string Kind { get; }
+
+    /// <summary>How long one attempt may take before another worker may take the job over.</summary>
+    TimeSpan Lease { get; }
+
+    Task HandleAsync(JobRow job, CancellationToken ct);
+}
+
+/// <summary>Runs the registered <see cref="IJobHandler"/>s' jobs: claims due ones every second (sooner when woken), at most 8 at once.</summary>
+public sealed partial class JobWorker(JobQueue queue, IEnumerable<IJobHandler> handlers, TimeProvider time, ILogger<JobWorker> log) : BackgroundService
+{
+    private readonly Dictionary<string, IJobHandler> _handlers = handlers.ToDictionary(h => h.Kind, StringComparer.Ordinal);
+    private readonly SemaphoreSlim _wake = new(0, 1);
+    private readonly string _owner = Environment.MachineName + ":" + Environment.ProcessId + ":" + Guid.NewGuid().ToString("N")[..8];
+
+    public void Wake()
+    {
+        try
+        {
+            _wake.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (_handlers.Count == 0) return;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                var ran = await RunOnceAsync(stoppingToken);
+                if (ran == 0) await _wake.WaitAsync(TimeSpan.FromSeconds(1), stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                LogWorkerFailed(ex);
+                await Task.Delay(TimeSpan.FromSeconds(2), time, stoppingToken);
+            }
+        }
+    }
+
+    /// <summary>Claims and runs one batch of due jobs; returns how many ran.</summary>
+    public async Task<int> RunOnceAsync(CancellationToken ct)
+    {
+        var lease = _handlers.Values.Max(h => h.Lease);
+        var jobs = await queue.ClaimAsync(_handlers.Keys, _owner, lease, 8, ct);
+        await Task.WhenAll(jobs.Select(async job =>
+        {
+            try
+            {
+                await _handlers[job.Kind].HandleAsync(job, ct);
+                await queue.CompleteAsync(job, ct);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+            {
+                LogJobFailed(job.Id, job.Kind, job.Attempts, ex.Message);
+                await queue.FailAsync(job, ex.Message, CancellationToken.None);
+            }
+        }));
+        return jobs.Count;
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} ({Kind}) attempt {Attempt} failed: {Error}")]
+    private partial void LogJobFailed(string jobId, string kind, int attempt, string error);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Job worker failed; retrying in 2 s")]
+    private partial void LogWorkerFailed(Exception ex);
+}

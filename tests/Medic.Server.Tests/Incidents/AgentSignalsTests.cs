@@ -1,0 +1,73 @@
+using Medic.Contracts.Agent;
+using Medic.Server.Audit;
+using Medic.Server.Incidents;
+using Medic.Server.Storage;
+using Medic.Server.Tests.Infrastructure;
+
+namespace Medic.Server.Tests.Incidents;
+
+/// <summary>An agent's monitor events become incidents of its server: opened, updated with what the ladder did, resolved "healed locally".</summary>
+public sealed class AgentSignalsTests
+{
+    private static readonly DateTimeOffset Noon = new(2026, 11, 21, 12, 0, 0, TimeSpan.Zero);
+
+    private static AgentEvent Event(string kind, DateTimeOffset at, string message, params (string Key, string Value)[] extra)
+    {
+        var data = new Dictionary<string, string>
+        {
+            ["fingerprint"] = "monitor:myapp", ["monitor"] = "myapp", ["monitor_kind"] = "process", ["type"] = "service_down", ["severity"] = "critical",
+            ["title"] = "myapp is down", ["label.team"] = "shop", ["evidence.exit_status"] = "killed by signal 9",
+        };
+        foreach (var (key, value) in extra) data[key] = value;
+        return new AgentEvent("evt_" + Guid.NewGuid().ToString("N"), at, kind, message, data);
+    }
+
+    [Fact]
+    public void Only_incident_events_with_a_fingerprint_become_signals()
+    {
+        AgentSignals.From("ten_1", "nod_1", new AgentEvent("e1", Noon, "events.dropped", "3 dropped", null)).ShouldBeNull();
+        AgentSignals.From("ten_1", "nod_1", new AgentEvent("e2", Noon, AgentSignals.Opened, "x", new Dictionary<string, string> { ["title"] = "no fingerprint" })).ShouldBeNull();
+
+        var signal = AgentSignals.From("ten_1", "nod_1", Event(AgentSignals.Opened, Noon, "myapp is down"))!;
+
+        signal.Fingerprint.ShouldBe("agent:nod_1:monitor:myapp");
+        signal.ServerId.ShouldBe("nod_1");
+        signal.Source.ShouldBe("agent");
+        signal.Type.ShouldBe("service_down");
+        signal.Severity.ShouldBe("critical");
+        signal.Labels.ShouldBe(new Dictionary<string, string> { ["team"] = "shop", ["monitor"] = "myapp", ["monitor_kind"] = "process" }, ignoreOrder: true);
+        signal.Evidence!["exit_status"].ShouldBe("killed by signal 9");
+        signal.Actor.ShouldBe("agent:nod_1");
+        signal.Resolved.ShouldBeFalse();
+    }
+
+    [Theory]
+    [MemberData(nameof(Dialects.Both), MemberType = typeof(Dialects))]
+    public async Task A_local_heal_is_an_incident_opened_and_resolved_healed_locally_with_its_evidence(string dialect)
+    {
+        using var dir = new TempDirectory();
+        await using var db = await TestDatabase.CreateAsync(dialect, dir.Path);
+        await new Migrator(db.Database).ApplyAsync();
+        await db.ExecuteAsync("INSERT INTO tenants (id, slug, name, created_at) VALUES ('ten_1', 'one', 'One', @at)", new { at = Noon });
+        await db.ExecuteAsync("INSERT INTO nodes (id, tenant_id, name, tags, status, enrolled_at) VALUES ('nod_1', 'ten_1', 'web-1', '{}', 'online', @at)", new { at = Noon });
+        var store = new IncidentStore(db.Database, new AuditLog(db.Database, TimeProvider.System), new IncidentFeed(), TimeProvider.System);
+
+        var events = new[]
+        {
+            Event(AgentSignals.Opened, Noon, "myapp is down"),
+            Event(AgentSignals.Updated, Noon.AddSeconds(1), "restarted myapp (1 of 3)", ("evidence.restarts", "1")),
+            Event(AgentSignals.Resolved, Noon.AddSeconds(2), "myapp is healthy again", ("evidence.resolution", "healed_locally"), ("evidence.restart_history", "12:00:01 restart ok")),
+        };
+        var outcomes = new List<IngestOutcome>();
+        foreach (var ev in events) outcomes.AddRange(await store.IngestAsync([AgentSignals.From("ten_1", "nod_1", ev)!], CancellationToken.None));
+
+        outcomes.Select(o => o.Action).ShouldBe(["created", "updated", "resolved"]);
+        var detail = (await store.GetAsync("ten_1", outcomes[0].IncidentId!, CancellationToken.None))!;
+        detail.Incident.Status.ShouldBe("resolved");
+        detail.Incident.Resolution.ShouldBe("healed locally (agent)");
+        detail.Incident.Server.ShouldBe("web-1");
+        detail.Timeline.Select(e => e.Kind).ShouldBe(["opened", "update", "resolved"]);
+        detail.Timeline[1].Message.ShouldBe("restarted myapp (1 of 3)");
+        detail.Timeline[2].Data!["restart_history"].ShouldBe("12:00:01 restart ok");
+    }
+}
