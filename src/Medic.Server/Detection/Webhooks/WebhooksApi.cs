@@ -53,7 +53,7 @@ public static class WebhooksApi
 
         if (http.Request.ContentLength > MaxBodyBytes)
         {
-            return TooLarge(http.Request.ContentLength.Value);
+            return TooLarge(http, http.Request.ContentLength.Value);
         }
 
         var tenant = await credentials.FindAsync(tenantSlug, ct);
@@ -66,7 +66,7 @@ public static class WebhooksApi
         var (body, length) = await ReadBodyAsync(http.Request, ct);
         if (body is null)
         {
-            return TooLarge(length);
+            return TooLarge(http, length);
         }
 
         var now = time.GetUtcNow();
@@ -126,9 +126,13 @@ public static class WebhooksApi
         }
     }
 
-    private static ProblemHttpResult TooLarge(long length) =>
-        Problems.Of(StatusCodes.Status413PayloadTooLarge, "Payload too large", $"The body is {length} bytes or more; the limit is {MaxBodyBytes} bytes (1 MiB).",
+    /// <summary>The rest of the body stays unread, so the connection cannot carry another request: say so, or the sender's next request on it fails.</summary>
+    private static ProblemHttpResult TooLarge(HttpContext http, long length)
+    {
+        http.Response.Headers.Connection = "close";
+        return Problems.Of(StatusCodes.Status413PayloadTooLarge, "Payload too large", $"The body is {length} bytes or more; the limit is {MaxBodyBytes} bytes (1 MiB).",
             "send fewer alerts per delivery (Alertmanager and Grafana: max_alerts on the webhook)");
+    }
 
     /// <summary>The raw body (signatures are over its exact bytes), or null with the bytes seen once it passes the cap.</summary>
     private static async Task<(ReadOnlyMemory<byte>? Body, long Length)> ReadBodyAsync(HttpRequest request, CancellationToken ct)
