@@ -19,6 +19,7 @@ public static class WebhooksApi
 {
     public const string RateLimitPolicy = "webhooks";
     public const int MaxBodyBytes = 1024 * 1024;
+    private const int MaxDiscardBytes = 8 * 1024 * 1024;
     public const string DeliveryPath = "/api/v1/webhooks/alerts";
 
     public static readonly TimeSpan DefaultOverlap = TimeSpan.FromHours(24);
@@ -51,9 +52,10 @@ public static class WebhooksApi
                 $"post to one of: {string.Join(", ", WebhookAdapters.Sources)}; 'medic webhooks show' prints each URL");
         }
 
-        if (http.Request.ContentLength > MaxBodyBytes)
+        if (http.Request.ContentLength is { } declared && declared > MaxBodyBytes)
         {
-            return TooLarge(http, http.Request.ContentLength.Value);
+            await DiscardAsync(http, declared, ct);
+            return TooLarge(declared);
         }
 
         var tenant = await credentials.FindAsync(tenantSlug, ct);
@@ -66,7 +68,8 @@ public static class WebhooksApi
         var (body, length) = await ReadBodyAsync(http.Request, ct);
         if (body is null)
         {
-            return TooLarge(http, length);
+            http.Response.Headers.Connection = "close";
+            return TooLarge(length);
         }
 
         var now = time.GetUtcNow();
@@ -126,13 +129,37 @@ public static class WebhooksApi
         }
     }
 
-    /// <summary>The rest of the body stays unread, so the connection cannot carry another request: say so, or the sender's next request on it fails.</summary>
-    private static ProblemHttpResult TooLarge(HttpContext http, long length)
+    /// <summary>
+    /// Reads and drops a body that was declared too large, up to <see cref="MaxDiscardBytes"/>, so the
+    /// sender (which writes its whole body before reading the answer) gets the 413 instead of a broken
+    /// pipe, and its connection stays usable. Larger ones are answered at once and the connection closed.
+    /// </summary>
+    private static async Task DiscardAsync(HttpContext http, long declared, CancellationToken ct)
     {
-        http.Response.Headers.Connection = "close";
-        return Problems.Of(StatusCodes.Status413PayloadTooLarge, "Payload too large", $"The body is {length} bytes or more; the limit is {MaxBodyBytes} bytes (1 MiB).",
-            "send fewer alerts per delivery (Alertmanager and Grafana: max_alerts on the webhook)");
+        var limit = http.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>();
+        if (declared > MaxDiscardBytes || limit is null || limit.IsReadOnly)
+        {
+            http.Response.Headers.Connection = "close";
+            return;
+        }
+
+        limit.MaxRequestBodySize = declared;
+        var chunk = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        try
+        {
+            while (await http.Request.Body.ReadAsync(chunk, ct) > 0)
+            {
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
+        }
     }
+
+    private static ProblemHttpResult TooLarge(long length) =>
+        Problems.Of(StatusCodes.Status413PayloadTooLarge, "Payload too large", $"The body is {length} bytes or more; the limit is {MaxBodyBytes} bytes (1 MiB).",
+            "send fewer alerts per delivery (Alertmanager and Grafana: max_alerts on the webhook)");
 
     /// <summary>The raw body (signatures are over its exact bytes), or null with the bytes seen once it passes the cap.</summary>
     private static async Task<(ReadOnlyMemory<byte>? Body, long Length)> ReadBodyAsync(HttpRequest request, CancellationToken ct)
