@@ -24,9 +24,10 @@ public interface ITaskExecutor
 /// <summary>
 /// The agent's link to the control plane: one outbound WebSocket, reconnected with jittered
 /// exponential backoff (capped at 60 s). Sends hello and heartbeats; verifies, de-duplicates and
-/// runs the tasks it is sent, and reports every refusal with its reason.
+/// runs the tasks it is sent, and reports every refusal with its reason. Events the monitors put in
+/// the <paramref name="spool"/> are sent once connected and as they come, then removed.
 /// </summary>
-public sealed class AgentDaemon(AgentConfig config, IHostProbe probe, ITaskExecutor executor, TimeProvider time, TextWriter log)
+public sealed class AgentDaemon(AgentConfig config, IHostProbe probe, ITaskExecutor executor, TimeProvider time, TextWriter log, Monitors.EventSpool? spool = null)
 {
     private static readonly TimeSpan ClockSkew = TimeSpan.FromSeconds(60);
     private readonly ECDsa _pinnedKey = TaskSigning.ImportPublicKey(config.SigningPublicKey);
@@ -112,6 +113,7 @@ public sealed class AgentDaemon(AgentConfig config, IHostProbe probe, ITaskExecu
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var heartbeatSeconds = 15;
         Task? heartbeats = null;
+        Task? drain = null;
         var running = new List<Task>();
         try
         {
@@ -138,6 +140,7 @@ public sealed class AgentDaemon(AgentConfig config, IHostProbe probe, ITaskExecu
                     case Welcome welcome:
                         heartbeatSeconds = welcome.HeartbeatSeconds;
                         heartbeats ??= HeartbeatLoopAsync(Send, TimeSpan.FromSeconds(heartbeatSeconds), linked.Token);
+                        if (spool is not null) drain ??= DrainSpoolAsync(spool, Send, linked.Token);
                         break;
                     case TaskOffer offer:
                         running.RemoveAll(t => t.IsCompleted);
@@ -151,7 +154,7 @@ public sealed class AgentDaemon(AgentConfig config, IHostProbe probe, ITaskExecu
             await linked.CancelAsync();
             try
             {
-                await Task.WhenAll([.. running, heartbeats ?? Task.CompletedTask]).WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None);
+                await Task.WhenAll([.. running, heartbeats ?? Task.CompletedTask, drain ?? Task.CompletedTask]).WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None);
             }
             catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or TimeoutException or ObjectDisposedException)
             {
@@ -166,6 +169,40 @@ public sealed class AgentDaemon(AgentConfig config, IHostProbe probe, ITaskExecu
         while (await timer.WaitForNextTickAsync(ct))
         {
             await send(new Heartbeat(probe.Sample(time.GetUtcNow())));
+        }
+    }
+
+    /// <summary>
+    /// Sends what the spool holds, oldest first, removing each event only once it was sent (at least
+    /// once: a link that breaks mid-send leaves it for the next connection), then waits for more.
+    /// A count of events dropped while the spool was full goes out as one <c>events.dropped</c> event.
+    /// </summary>
+    internal async Task DrainSpoolAsync(Monitors.EventSpool events, Func<AgentMessage, Task> send, CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            var appended = events.WaitForAppendAsync(ct);
+            if (events.Dropped is > 0 and var dropped)
+            {
+                await send(new AgentEvent(Monitors.EventSpool.NewId(), time.GetUtcNow(), "events.dropped",
+                    $"{dropped} monitor events were dropped while the agent's event spool was full",
+                    new Dictionary<string, string> { ["count"] = dropped.ToString(System.Globalization.CultureInfo.InvariantCulture) }));
+                events.AcknowledgeDropped(dropped);
+            }
+
+            while (events.Peek(1) is [var next])
+            {
+                await send(next);
+                events.Remove(next.Id);
+            }
+
+            try
+            {
+                await appended.WaitAsync(TimeSpan.FromSeconds(30), time, ct);
+            }
+            catch (TimeoutException)
+            {
+            }
         }
     }
 

@@ -1,3 +1,4 @@
+using Medic.Agent.Monitors;
 using Medic.Agent.Policy;
 
 namespace Medic.Agent;
@@ -10,9 +11,11 @@ public static class AgentProgram
     private const string Usage = """
         usage:
           medic-agent enroll --server URL --token TOKEN [--name NAME] [--tags k=v,...] [--config PATH]
-          medic-agent run [--config PATH] [--policy PATH]
+          medic-agent run [--config PATH] [--policy PATH] [--monitors PATH] [--state-dir PATH]
           medic-agent version
         config default: /etc/medic/agent.json (or MEDIC_AGENT_CONFIG); policy default: /etc/medic/agent-policy.yaml
+        monitors default: monitors.yaml beside the config file, if present; state dir default: /var/lib/medic-agent
+        (for the default config) or agent-state beside the config file
         """;
 
     public static async Task<int> RunAsync(string[] args)
@@ -38,7 +41,7 @@ public static class AgentProgram
                     {
                         using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
                         using var sigint = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
-                        await RunDaemonAsync(AgentConfig.PathFrom(options.GetValueOrDefault("config")), options.GetValueOrDefault("policy"), stop.Token);
+                        await RunDaemonAsync(AgentConfig.PathFrom(options.GetValueOrDefault("config")), options.GetValueOrDefault("policy"), options.GetValueOrDefault("monitors"), options.GetValueOrDefault("state-dir"), stop.Token);
                         Console.Out.WriteLine("medic-agent: stopped");
                         return 0;
                     }
@@ -56,14 +59,52 @@ public static class AgentProgram
     }
 
     /// <summary>Runs the daemon until <paramref name="ct"/> is cancelled.</summary>
-    public static Task RunDaemonAsync(string configPath, string? policyPath, CancellationToken ct)
+    public static Task RunDaemonAsync(string configPath, string? policyPath, CancellationToken ct) =>
+        RunDaemonAsync(configPath, policyPath, null, null, ct);
+
+    /// <summary>
+    /// Runs the daemon and the local monitors until <paramref name="ct"/> is cancelled. Monitor
+    /// events go to the spool in the state directory and from there to the control plane, so
+    /// monitoring and healing go on while the link is down.
+    /// </summary>
+    public static async Task RunDaemonAsync(string configPath, string? policyPath, string? monitorsPath, string? stateDir, CancellationToken ct)
     {
         var config = AgentConfig.Load(configPath);
         var policy = AgentPolicy.Load(policyPath);
-        Console.Out.WriteLine($"medic-agent {Version}: node {config.Name} ({config.NodeId}); policy: diag={policy.Diag} service={policy.Service} exec={policy.Exec} reboot={policy.Reboot}");
-        var daemon = new AgentDaemon(config, new LocalHostProbe(), new PolicyTaskExecutor(policy), TimeProvider.System, Console.Out);
-        return daemon.RunAsync(ct);
+        var configDir = Path.GetDirectoryName(Path.GetFullPath(configPath))!;
+        var beside = Path.Combine(configDir, "monitors.yaml");
+        var monitors = monitorsPath is not null ? MonitorFile.Load(monitorsPath)
+            : File.Exists(beside) ? MonitorFile.Load(monitorsPath = beside)
+            : [];
+        stateDir ??= Path.GetFullPath(configPath) == AgentConfig.DefaultPath ? DefaultStateDir : Path.Combine(configDir, "agent-state");
+        Console.Out.WriteLine($"medic-agent {Version}: node {config.Name} ({config.NodeId}); policy: diag={policy.Diag} service={policy.Service} exec={policy.Exec} reboot={policy.Reboot}; monitors: {(monitors.Count == 0 ? "none" : $"{monitors.Count} from {monitorsPath}")}");
+        EventSpool? spool = null;
+        if (monitors.Count > 0 || Directory.Exists(stateDir))
+        {
+            try
+            {
+                spool = new EventSpool(stateDir);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new AgentException($"cannot use the state directory {stateDir}: {e.Message}", "run as a user that may write there, or pass --state-dir PATH");
+            }
+
+            if (spool.Count > 0) Console.Out.WriteLine($"medic-agent: {spool.Count} event(s) from before wait in {spool.FilePath}");
+        }
+
+        var daemon = new AgentDaemon(config, new LocalHostProbe(), new PolicyTaskExecutor(policy), TimeProvider.System, Console.Out, spool);
+        if (monitors.Count == 0)
+        {
+            await daemon.RunAsync(ct);
+            return;
+        }
+
+        var runner = new MonitorRunner(monitors, new SpoolMonitorEvents(spool!), TimeProvider.System, line => Console.Out.WriteLine("medic-agent: monitor " + line));
+        await Task.WhenAll(daemon.RunAsync(ct), runner.RunAsync(ct));
     }
+
+    public const string DefaultStateDir = "/var/lib/medic-agent";
 
     private static async Task<int> EnrollAsync(Dictionary<string, string> options)
     {
@@ -81,7 +122,7 @@ public static class AgentProgram
 
     private static Dictionary<string, string> ParseOptions(ReadOnlySpan<string> args)
     {
-        string[] known = ["server", "token", "name", "tags", "config", "policy"];
+        string[] known = ["server", "token", "name", "tags", "config", "policy", "monitors", "state-dir"];
         var options = new Dictionary<string, string>(StringComparer.Ordinal);
         for (var i = 0; i < args.Length; i++)
         {

@@ -29,6 +29,7 @@ namespace Medic.Cli
             root.Subcommands.Add(CheckCommands.Checks());
             root.Subcommands.Add(WebhookCommands.Webhooks());
             root.Subcommands.Add(AgentCommand());
+            root.Subcommands.Add(WatchCommand.Create());
             root.Subcommands.Add(DoctorCommand.Create());
 
             var parse = root.Parse(args);

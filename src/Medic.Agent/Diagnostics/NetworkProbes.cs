@@ -28,18 +28,10 @@ internal static class NetworkProbes
         Run = async run =>
         {
             var (host, port) = (run.Arguments.Text("host"), run.Arguments.Integer("port"));
-            using var deadline = Deadline(run);
-            var clock = Stopwatch.StartNew();
-            try
-            {
-                using var client = new TcpClient();
-                await client.ConnectAsync(host, port, deadline.Token);
-                return await ReportAsync(run, 0, $"connected to {host}:{port} ({Address(client.Client.RemoteEndPoint)}) in {clock.ElapsedMilliseconds} ms");
-            }
-            catch (Exception e) when (IsProbeFailure(e, run))
-            {
-                return await ReportAsync(run, 1, $"could not connect to {host}:{port}: {Explain(e, deadline, run)} after {clock.ElapsedMilliseconds} ms");
-            }
+            var probe = await ConnectAsync(host, port, TimeSpan.FromSeconds(run.Arguments.Integer("timeout")), run.CancellationToken);
+            return probe.Error is null
+                ? await ReportAsync(run, 0, $"connected to {host}:{port} ({probe.Address}) in {probe.Milliseconds} ms")
+                : await ReportAsync(run, 1, $"could not connect to {host}:{port}: {probe.Error} after {probe.Milliseconds} ms");
         },
     };
 
@@ -59,7 +51,9 @@ internal static class NetworkProbes
         Run = async run =>
         {
             var name = run.Arguments.Text("name");
-            using var deadline = Deadline(run);
+            var timeout = TimeSpan.FromSeconds(run.Arguments.Integer("timeout"));
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(run.CancellationToken);
+            deadline.CancelAfter(timeout);
             var clock = Stopwatch.StartNew();
             try
             {
@@ -77,9 +71,9 @@ internal static class NetworkProbes
                 await run.WriteAsync(text.ToString());
                 return run.Completed(addresses.Length > 0 ? 0 : 1);
             }
-            catch (Exception e) when (IsProbeFailure(e, run))
+            catch (Exception e) when (IsProbeFailure(e, run.CancellationToken))
             {
-                return await ReportAsync(run, 1, $"DNS lookup of {name} failed: {Explain(e, deadline, run)} after {clock.ElapsedMilliseconds} ms");
+                return await ReportAsync(run, 1, $"DNS lookup of {name} failed: {Explain(e, deadline, timeout)} after {clock.ElapsedMilliseconds} ms");
             }
         },
     };
@@ -92,72 +86,77 @@ internal static class NetworkProbes
         Run = RunTlsExpiryAsync,
     };
 
-    private static async Task<ProcessOutcome> RunHttpProbeAsync(VerbRun run)
+    /// <summary>Probes use no proxy, follow no redirects and keep no cookies: they report what the URL itself answers.</summary>
+    internal static SocketsHttpHandler NewHandler() => new()
     {
-        var url = new Uri(run.Arguments.Text("url"));
-        using var deadline = Deadline(run);
-        using var handler = new SocketsHttpHandler
-        {
-            AllowAutoRedirect = false,
-            UseProxy = false,
-            UseCookies = false,
-            AutomaticDecompression = DecompressionMethods.None,
-        };
-        using var client = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+        AllowAutoRedirect = false,
+        UseProxy = false,
+        UseCookies = false,
+        AutomaticDecompression = DecompressionMethods.None,
+    };
+
+    /// <summary>The outcome of one GET: the response (status, key headers, a prefix of the body) or why there was none.</summary>
+    internal sealed record HttpAnswer(int Status, string? ReasonPhrase, Version Version, IReadOnlyList<(string Name, string Value)> Headers, byte[] Body, long HeadersMs, long TotalMs);
+
+    /// <summary>
+    /// GETs <paramref name="url"/> within <paramref name="timeout"/>; the error is a sentence when the
+    /// URL could not be reached. <paramref name="closeConnection"/> keeps a health check from reusing
+    /// a pooled connection to a process that has since been restarted.
+    /// </summary>
+    internal static async Task<(HttpAnswer? Answer, string? Error, long Milliseconds)> GetAsync(
+        HttpClient client, Uri url, TimeSpan timeout, int bodyLimit, bool closeConnection, CancellationToken ct)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(timeout);
         using var request = new HttpRequestMessage(HttpMethod.Get, url);
         request.Headers.UserAgent.Add(new ProductInfoHeaderValue("medic-agent", AgentProgram.Version));
+        request.Headers.ConnectionClose = closeConnection;
         var clock = Stopwatch.StartNew();
         try
         {
             using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, deadline.Token);
             var headersMs = clock.ElapsedMilliseconds;
-            var body = await ReadPrefixAsync(await response.Content.ReadAsStreamAsync(deadline.Token), BodyPreviewBytes, deadline.Token);
-            var text = new StringBuilder();
-            text.AppendLine($"GET {url}");
-            text.AppendLine($"HTTP/{response.Version} {(int)response.StatusCode} {response.ReasonPhrase} in {headersMs} ms (first {body.Length} bytes of body by {clock.ElapsedMilliseconds} ms)");
+            var body = await ReadPrefixAsync(await response.Content.ReadAsStreamAsync(deadline.Token), bodyLimit, deadline.Token);
+            var headers = new List<(string, string)>();
             foreach (var name in ShownHeaders)
             {
                 if (response.Headers.TryGetValues(name, out var values) || response.Content.Headers.TryGetValues(name, out values))
                 {
-                    text.AppendLine($"{name}: {string.Join(", ", values)}");
+                    headers.Add((name, string.Join(", ", values)));
                 }
             }
-            text.AppendLine();
-            text.Append(Encoding.UTF8.GetString(body));
-            if (body.Length > 0 && body[^1] != '\n')
-            {
-                text.AppendLine();
-            }
-            await run.WriteAsync(text.ToString());
-            var status = (int)response.StatusCode;
-            return run.Completed(status < 400 ? 0 : 1, status < 400 ? null : $"HTTP {status} {response.ReasonPhrase}");
+            return (new HttpAnswer((int)response.StatusCode, response.ReasonPhrase, response.Version, headers, body, headersMs, clock.ElapsedMilliseconds), null, clock.ElapsedMilliseconds);
         }
-        catch (Exception e) when (IsProbeFailure(e, run))
+        catch (Exception e) when (IsProbeFailure(e, ct))
         {
-            return await ReportAsync(run, 1, $"GET {url} failed: {Explain(e, deadline, run)} after {clock.ElapsedMilliseconds} ms");
+            return (null, Explain(e, deadline, timeout), clock.ElapsedMilliseconds);
         }
     }
 
-    private static async Task<byte[]> ReadPrefixAsync(Stream body, int limit, CancellationToken cancellationToken)
+    /// <summary>Opens (and closes) a TCP connection; the error is a sentence when it could not.</summary>
+    internal static async Task<(string? Address, string? Error, long Milliseconds)> ConnectAsync(string host, int port, TimeSpan timeout, CancellationToken ct)
     {
-        var buffer = new byte[limit];
-        var filled = 0;
-        while (filled < limit)
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(timeout);
+        var clock = Stopwatch.StartNew();
+        try
         {
-            var read = await body.ReadAsync(buffer.AsMemory(filled), cancellationToken);
-            if (read == 0)
-            {
-                break;
-            }
-            filled += read;
+            using var client = new TcpClient();
+            await client.ConnectAsync(host, port, deadline.Token);
+            return (Address(client.Client.RemoteEndPoint), null, clock.ElapsedMilliseconds);
         }
-        return buffer[..filled];
+        catch (Exception e) when (IsProbeFailure(e, ct))
+        {
+            return (null, Explain(e, deadline, timeout), clock.ElapsedMilliseconds);
+        }
     }
 
-    private static async Task<ProcessOutcome> RunTlsExpiryAsync(VerbRun run)
+    /// <summary>The certificate host:port serves (whether or not it validates), with why it does not validate.</summary>
+    internal static async Task<(X509Certificate2? Certificate, SslProtocols Protocol, SslPolicyErrors Errors, IReadOnlyList<string> ChainProblems, string? Error, long Milliseconds)> FetchCertificateAsync(
+        string host, int port, TimeSpan timeout, CancellationToken ct)
     {
-        var (host, port) = (run.Arguments.Text("host"), run.Arguments.Integer("port"));
-        using var deadline = Deadline(run);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(timeout);
         var errors = SslPolicyErrors.None;
         var chainProblems = new List<string>();
         var clock = Stopwatch.StartNew();
@@ -180,16 +179,72 @@ internal static class NetworkProbes
             }, deadline.Token);
             if (tls.RemoteCertificate is null)
             {
-                return await ReportAsync(run, 1, $"{host}:{port} completed a TLS handshake without presenting a certificate");
+                return (null, tls.SslProtocol, errors, chainProblems, $"{host}:{port} completed a TLS handshake without presenting a certificate", clock.ElapsedMilliseconds);
             }
-            using var certificate = X509CertificateLoader.LoadCertificate(tls.RemoteCertificate.GetRawCertData());
-            await run.WriteAsync(Describe(certificate, tls.SslProtocol, errors, chainProblems, DateTimeOffset.UtcNow));
-            return run.Completed();
+            return (X509CertificateLoader.LoadCertificate(tls.RemoteCertificate.GetRawCertData()), tls.SslProtocol, errors, chainProblems, null, clock.ElapsedMilliseconds);
         }
-        catch (Exception e) when (IsProbeFailure(e, run))
+        catch (Exception e) when (IsProbeFailure(e, ct))
         {
-            return await ReportAsync(run, 1, $"no TLS certificate from {host}:{port}: {Explain(e, deadline, run)} after {clock.ElapsedMilliseconds} ms");
+            return (null, SslProtocols.None, errors, chainProblems, Explain(e, deadline, timeout), clock.ElapsedMilliseconds);
         }
+    }
+
+    private static async Task<ProcessOutcome> RunHttpProbeAsync(VerbRun run)
+    {
+        var url = new Uri(run.Arguments.Text("url"));
+        using var handler = NewHandler();
+        using var client = new HttpClient(handler) { Timeout = Timeout.InfiniteTimeSpan };
+        var (answer, error, ms) = await GetAsync(client, url, TimeSpan.FromSeconds(run.Arguments.Integer("timeout")), BodyPreviewBytes, closeConnection: false, run.CancellationToken);
+        if (answer is null)
+        {
+            return await ReportAsync(run, 1, $"GET {url} failed: {error} after {ms} ms");
+        }
+        var text = new StringBuilder();
+        text.AppendLine($"GET {url}");
+        text.AppendLine($"HTTP/{answer.Version} {answer.Status} {answer.ReasonPhrase} in {answer.HeadersMs} ms (first {answer.Body.Length} bytes of body by {answer.TotalMs} ms)");
+        foreach (var (name, value) in answer.Headers)
+        {
+            text.AppendLine($"{name}: {value}");
+        }
+        text.AppendLine();
+        text.Append(Encoding.UTF8.GetString(answer.Body));
+        if (answer.Body.Length > 0 && answer.Body[^1] != '\n')
+        {
+            text.AppendLine();
+        }
+        await run.WriteAsync(text.ToString());
+        return run.Completed(answer.Status < 400 ? 0 : 1, answer.Status < 400 ? null : $"HTTP {answer.Status} {answer.ReasonPhrase}");
+    }
+
+    private static async Task<byte[]> ReadPrefixAsync(Stream body, int limit, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[limit];
+        var filled = 0;
+        while (filled < limit)
+        {
+            var read = await body.ReadAsync(buffer.AsMemory(filled), cancellationToken);
+            if (read == 0)
+            {
+                break;
+            }
+            filled += read;
+        }
+        return buffer[..filled];
+    }
+
+    private static async Task<ProcessOutcome> RunTlsExpiryAsync(VerbRun run)
+    {
+        var (host, port) = (run.Arguments.Text("host"), run.Arguments.Integer("port"));
+        var fetched = await FetchCertificateAsync(host, port, TimeSpan.FromSeconds(run.Arguments.Integer("timeout")), run.CancellationToken);
+        if (fetched.Certificate is null)
+        {
+            return await ReportAsync(run, 1, fetched.Error!.StartsWith($"{host}:{port} completed", StringComparison.Ordinal)
+                ? fetched.Error
+                : $"no TLS certificate from {host}:{port}: {fetched.Error} after {fetched.Milliseconds} ms");
+        }
+        using var certificate = fetched.Certificate;
+        await run.WriteAsync(Describe(certificate, fetched.Protocol, fetched.Errors, fetched.ChainProblems, DateTimeOffset.UtcNow));
+        return run.Completed();
     }
 
     internal static string Describe(X509Certificate2 certificate, SslProtocols protocol, SslPolicyErrors errors, IReadOnlyList<string> chainProblems, DateTimeOffset now)
@@ -216,13 +271,6 @@ internal static class NetworkProbes
     /// <summary>Whole days until <paramref name="notAfter"/>, rounded down; negative once expired.</summary>
     internal static int DaysLeft(DateTimeOffset notAfter, DateTimeOffset now) => (int)Math.Floor((notAfter - now).TotalDays);
 
-    private static CancellationTokenSource Deadline(VerbRun run)
-    {
-        var deadline = CancellationTokenSource.CreateLinkedTokenSource(run.CancellationToken);
-        deadline.CancelAfter(TimeSpan.FromSeconds(run.Arguments.Integer("timeout")));
-        return deadline;
-    }
-
     private static async Task<ProcessOutcome> ReportAsync(VerbRun run, int exitCode, string line)
     {
         await run.WriteLineAsync(line);
@@ -230,15 +278,15 @@ internal static class NetworkProbes
     }
 
     /// <summary>Network trouble is the probe's answer, not its failure; the caller's own cancellation is not.</summary>
-    private static bool IsProbeFailure(Exception e, VerbRun run) =>
-        !run.CancellationToken.IsCancellationRequested
+    private static bool IsProbeFailure(Exception e, CancellationToken callerToken) =>
+        !callerToken.IsCancellationRequested
         && e is SocketException or IOException or HttpRequestException or AuthenticationException or OperationCanceledException;
 
-    private static string Explain(Exception e, CancellationTokenSource deadline, VerbRun run)
+    private static string Explain(Exception e, CancellationTokenSource deadline, TimeSpan timeout)
     {
         if (e is OperationCanceledException || deadline.IsCancellationRequested)
         {
-            return $"no answer within {run.Arguments.Integer("timeout")} s";
+            return $"no answer within {timeout.TotalSeconds:0.###} s";
         }
         for (var inner = e; inner is not null; inner = inner.InnerException)
         {

@@ -12,6 +12,7 @@ internal static unsafe partial class Libc
     private const string Library = "libc";
 
     internal const int SIGKILL = 9;
+    internal const int SIGTERM = 15;
     internal const int SIGSTOP = 19;
     internal const int SIGCONT = 18;
     internal const int WNOHANG = 1;

@@ -134,9 +134,9 @@ internal static class ProcessRunner
 
     internal static string NotInstalled(string program) => $"'{program}' is not installed or not on PATH";
 
-    private const int UnknownStatus = -1;
+    internal const int UnknownStatus = -1;
 
-    private static (int? ExitCode, string? Reason) Describe(int status)
+    internal static (int? ExitCode, string? Reason) Describe(int status)
     {
         if (status == UnknownStatus)
         {
@@ -150,7 +150,7 @@ internal static class ProcessRunner
         return (128 + signal, $"killed by signal {signal}{(signal == Libc.SIGKILL ? " (SIGKILL; out of memory?)" : "")}");
     }
 
-    private static async Task ReadAsync(Socket pipe, OutputSink.StreamDecoder decoder, OutputSink sink, CancellationToken cancellationToken)
+    internal static async Task ReadAsync(Socket pipe, OutputSink.StreamDecoder decoder, OutputSink sink, CancellationToken cancellationToken)
     {
         var buffer = new byte[OutputSink.MaxChunkBytes];
         try
@@ -196,7 +196,7 @@ internal static class ProcessRunner
     /// System.Diagnostics.Process, so this pid is ours to collect. Returns the wait status, or null
     /// when <paramref name="cancellationToken"/> fired first.
     /// </summary>
-    private static async Task<int?> WaitForExitAsync(int pid, CancellationToken cancellationToken)
+    internal static async Task<int?> WaitForExitAsync(int pid, CancellationToken cancellationToken)
     {
         var delay = 1;
         while (true)
@@ -222,7 +222,7 @@ internal static class ProcessRunner
         }
     }
 
-    private static async Task ReapEventuallyAsync(int pid)
+    internal static async Task ReapEventuallyAsync(int pid)
     {
         for (var attempt = 0; attempt < 3600; attempt++)
         {
@@ -247,7 +247,7 @@ internal static class ProcessRunner
         return result == pid ? status : null;
     }
 
-    private static Dictionary<string, string> BuildEnvironment(IReadOnlyDictionary<string, string>? overrides)
+    internal static Dictionary<string, string> BuildEnvironment(IReadOnlyDictionary<string, string>? overrides)
     {
         var environment = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (DictionaryEntry entry in System.Environment.GetEnvironmentVariables())
@@ -264,14 +264,14 @@ internal static class ProcessRunner
         return environment;
     }
 
-    private sealed record SpawnedProcess(int Pid, Socket Stdout, Socket Stderr);
+    internal sealed record SpawnedProcess(int Pid, Socket Stdout, Socket Stderr);
 
-    private sealed class SpawnException(int errno, string message) : Exception(message)
+    internal sealed class SpawnException(int errno, string message) : Exception(message)
     {
         public int Errno { get; } = errno;
     }
 
-    private static unsafe SpawnedProcess Spawn(string executable, IReadOnlyList<string> argv, Dictionary<string, string> environment, string? workingDirectory)
+    internal static unsafe SpawnedProcess Spawn(string executable, IReadOnlyList<string> argv, Dictionary<string, string> environment, string? workingDirectory)
     {
         var stdout = stackalloc int[2];
         var stderr = stackalloc int[2];

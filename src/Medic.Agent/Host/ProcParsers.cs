@@ -204,6 +204,43 @@ internal static class ProcParsers
     }
 
     /// <summary>
+    /// The command name, start time (clock ticks after boot) and resident set (pages) of one
+    /// <c>/proc/PID/stat</c>; false when the text is not one (the process exited between listing
+    /// and reading). <paramref name="name"/> points into <paramref name="text"/>, so nothing is
+    /// allocated for the many processes a sample reads and does not keep.
+    /// </summary>
+    public static bool TryProcessStat(ReadOnlySpan<char> text, out ReadOnlySpan<char> name, out ulong startTicks, out long rssPages)
+    {
+        name = default;
+        startTicks = 0;
+        rssPages = 0;
+        // "PID (comm) state ppid ...": comm may itself hold spaces and ')', so it ends at the last ')'.
+        int open = text.IndexOf('(');
+        int close = text.LastIndexOf(')');
+        if (open < 0 || close < open)
+        {
+            return false;
+        }
+
+        var rest = text[(close + 1)..];
+        // Fields after comm are numbered from 3 (state); starttime is field 22 and rss field 24.
+        for (int field = 3; field <= 24; field++)
+        {
+            var value = NextField(ref rest);
+            if (value.IsEmpty
+                || (field == 22 && !ulong.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out startTicks))
+                || (field == 24 && !long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out rssPages)))
+            {
+                return false;
+            }
+        }
+
+        name = text[(open + 1)..close];
+        rssPages = Math.Max(0, rssPages);
+        return true;
+    }
+
+    /// <summary>
     /// The distribution's name from os-release: <c>PRETTY_NAME</c>, else <c>ID VERSION_ID</c>,
     /// else "unknown".
     /// </summary>

@@ -18,7 +18,10 @@ public sealed record HostFacts(
 
 public sealed record DiskFact(string Mount, string Device, string FsType, long SizeBytes);
 
-/// <summary>One heartbeat's measurements, read from /proc and statvfs.</summary>
+/// <summary>
+/// One heartbeat's measurements, read from /proc and statvfs. <c>Processes</c> is absent from
+/// agents older than the early-warning patrol.
+/// </summary>
 public sealed record Metrics(
     DateTimeOffset At,
     double CpuPercent,
@@ -33,9 +36,16 @@ public sealed record Metrics(
     long NetworkRxBytes,
     long NetworkTxBytes,
     int ProcessCount,
-    double UptimeSeconds);
+    double UptimeSeconds,
+    IReadOnlyList<ProcessUsage>? Processes = null);
 
 public sealed record MountUsage(string Mount, long BytesTotal, long BytesUsed, long InodesTotal, long InodesUsed);
+
+/// <summary>
+/// One of the processes using the most memory. <c>Name</c> is the kernel's command name (at most
+/// 15 characters); <c>StartedAt</c> tells a restarted process from the one before it.
+/// </summary>
+public sealed record ProcessUsage(int Pid, string Name, long RssBytes, DateTimeOffset StartedAt);
 
 public sealed record EnrollRequest(string Token, string Name, IReadOnlyDictionary<string, string>? Tags = null, HostFacts? Facts = null);
 

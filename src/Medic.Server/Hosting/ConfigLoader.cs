@@ -73,6 +73,8 @@ public static class ConfigLoader
             options.RateLimits ??= new RateLimitOptions();
             options.Tokens ??= new TokenOptions();
             options.Agents ??= new AgentOptions();
+            options.EarlyWarning ??= new EarlyWarningOptions();
+            options.Checks ??= new CheckOptions();
             return options;
         }
         catch (YamlException ex)
@@ -98,6 +100,8 @@ public static class ConfigLoader
         if (Get("MEDIC_TOKENS__DEFAULT_LIFETIME") is { } defLife) o.Tokens.DefaultLifetime = defLife;
         if (Get("MEDIC_TOKENS__MAX_LIFETIME") is { } maxLife) o.Tokens.MaxLifetime = maxLife;
         if (Get("MEDIC_AGENTS__HEARTBEAT_SECONDS") is { } hb) o.Agents.HeartbeatSeconds = ParseInt("MEDIC_AGENTS__HEARTBEAT_SECONDS", hb);
+        if (Get("MEDIC_EARLY_WARNING__INTERVAL") is { } ewInterval) o.EarlyWarning.Interval = ewInterval;
+        if (Get("MEDIC_EARLY_WARNING__HORIZON") is { } ewHorizon) o.EarlyWarning.Horizon = ewHorizon;
         if (Get("MEDIC_CHECKS__SWEEP_SECONDS") is { } sweep) o.Checks.SweepSeconds = ParseInt("MEDIC_CHECKS__SWEEP_SECONDS", sweep);
         if (Get("MEDIC_TRUSTED_PROXIES") is { } proxies) o.TrustedProxies = [.. proxies.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
     }
@@ -125,6 +129,16 @@ public static class ConfigLoader
         if (o.Agents.HeartbeatSeconds is < 1 or > 3600)
         {
             throw new ConfigException("agents.heartbeat_seconds must be from 1 to 3600", "the default is 15");
+        }
+
+        if (!Durations.TryParse(o.EarlyWarning.Interval, out var patrolInterval) || patrolInterval < TimeSpan.FromMinutes(1) || patrolInterval > TimeSpan.FromHours(1))
+        {
+            throw new ConfigException($"early_warning.interval '{o.EarlyWarning.Interval}' is not a duration from 1m to 1h", "the default is 5m");
+        }
+
+        if (!Durations.TryParse(o.EarlyWarning.Horizon, out var horizon) || horizon < TimeSpan.FromHours(1) || horizon > TimeSpan.FromDays(30))
+        {
+            throw new ConfigException($"early_warning.horizon '{o.EarlyWarning.Horizon}' is not a duration from 1h to 30d", "the default is 24h");
         }
 
         if (o.Checks.SweepSeconds is < 1 or > 3600)

@@ -91,6 +91,8 @@ public static class MedicApp
         services.AddSingleton(_ => IncidentPolicy.Default);
         services.AddSingleton<IncidentStore>();
         services.AddSingleton<IIncidentIngest>(sp => sp.GetRequiredService<IncidentStore>());
+        services.AddSingleton<Detection.EarlyWarningPatrol>();
+        services.AddHostedService(sp => sp.GetRequiredService<Detection.EarlyWarningPatrol>());
         services.AddHttpClient(CheckRunner.HttpClientName, c => c.DefaultRequestHeaders.UserAgent.ParseAdd("medic-check/" + typeof(MedicApp).Assembly.GetName().Version?.ToString(3)))
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
         services.AddSingleton<CheckStore>();

@@ -29,6 +29,8 @@ public sealed class MedicOptions
 
     public AgentOptions Agents { get; set; } = new();
 
+    public EarlyWarningOptions EarlyWarning { get; set; } = new();
+
     public CheckOptions Checks { get; set; } = new();
 
     public string DatabaseUrl => string.IsNullOrWhiteSpace(Database) ? "sqlite:" + Path.Combine(DataDir, "medic.db") : Database!;
@@ -54,6 +56,16 @@ public sealed class AgentOptions
 {
     /// <summary>Seconds between agent heartbeats; three missed ones mark a server offline.</summary>
     public int HeartbeatSeconds { get; set; } = 15;
+}
+
+/// <summary>The early-warning patrol: time-to-full forecasts of disks and process memory. See docs/detection.md.</summary>
+public sealed class EarlyWarningOptions
+{
+    /// <summary>How often every server's history is forecast.</summary>
+    public string Interval { get; set; } = "5m";
+
+    /// <summary>Warn when a disk, its inodes or the memory a process can take is predicted to run out within this time.</summary>
+    public string Horizon { get; set; } = "24h";
 }
 
 public sealed class CheckOptions

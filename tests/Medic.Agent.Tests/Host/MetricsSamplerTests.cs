@@ -48,11 +48,66 @@ public sealed class MetricsSamplerTests : IDisposable
     }
 
     [Fact]
+    public void The_ten_largest_processes_by_resident_memory_are_carried_with_their_start_time()
+    {
+        long page = Environment.SystemPageSize;
+        _host.WithProc("stat", "cpu  10 0 10 80 0 0 0 0 0 0\nbtime 1795258112\n")
+            .WithProc("2/stat", Stat(2, "kthreadd", startTicks: 0, rssPages: 0))
+            .WithProc("77/stat", "")
+            .WithProc("900/stat", Stat(900, "my (odd) app", startTicks: 12_345, rssPages: 5_000));
+        for (int pid = 100; pid < 112; pid++)
+        {
+            _host.WithProc($"{pid}/stat", Stat(pid, "worker", startTicks: 100 * pid, rssPages: pid));
+        }
+
+        var metrics = new MetricsSampler(_host.Paths).Sample(Now);
+
+        metrics.ProcessCount.ShouldBe(15);
+        var processes = metrics.Processes.ShouldNotBeNull();
+        processes.Select(p => p.Pid).ShouldBe([900, 111, 110, 109, 108, 107, 106, 105, 104, 103]);
+        processes[0].ShouldBe(new Medic.Contracts.Agent.ProcessUsage(900, "my (odd) app", 5_000 * page,
+            DateTimeOffset.FromUnixTimeSeconds(1795258112).AddSeconds(123.45)));
+        processes[1].RssBytes.ShouldBe(111 * page);
+    }
+
+    [Fact]
+    public void The_process_list_is_looked_for_again_once_a_minute_while_the_count_is_fresh_every_sample()
+    {
+        var sampler = new MetricsSampler(_host.Paths);
+        _host.WithProc("stat", "btime 1795258112\n").WithProc("100/stat", Stat(100, "api", 500, 2_000));
+        sampler.Sample(Now).Processes!.Select(p => p.Name).ShouldBe(["api"]);
+
+        _host.WithProc("200/stat", Stat(200, "worker", 900, 3_000));
+        var between = sampler.Sample(Now.AddSeconds(45));
+        var next = sampler.Sample(Now.AddSeconds(60));
+
+        between.ProcessCount.ShouldBe(2);
+        between.Processes!.Select(p => p.Name).ShouldBe(["api"]);
+        next.Processes!.Select(p => p.Name).ShouldBe(["worker", "api"]);
+    }
+
+    [Fact]
+    public void This_machines_largest_processes_are_listed_largest_first()
+    {
+        var processes = new MetricsSampler().Sample(DateTimeOffset.UtcNow).Processes.ShouldNotBeNull();
+
+        processes.Count.ShouldBeInRange(1, MetricsSampler.TopProcesses);
+        processes.Select(p => p.RssBytes).ShouldBeInOrder(SortDirection.Descending);
+        processes.ShouldAllBe(p => p.RssBytes > 0 && p.Name.Length > 0 && p.StartedAt < DateTimeOffset.UtcNow);
+        processes.Select(p => p.Pid).ShouldBeUnique();
+    }
+
+    // The layout of /proc/PID/stat up to field 24 (rss), with the fields Medic ignores as zeros.
+    private static string Stat(int pid, string comm, long startTicks, long rssPages) =>
+        $"{pid} ({comm}) S 1 {pid} {pid} 0 -1 4194560 100 0 0 0 5 3 0 0 20 0 1 0 {startTicks} 104857600 {rssPages} 18446744073709551615 1 1 0 0 0\n";
+
+    [Fact]
     public void A_host_whose_files_are_all_missing_samples_as_zeros()
     {
         var metrics = new MetricsSampler(_host.Paths).Sample(Now);
 
-        metrics.ShouldBe(new Medic.Contracts.Agent.Metrics(Now, 0, 0, 0, 0, 0, 0, 0, 0, metrics.Mounts, 0, 0, 0, 0));
+        metrics.ShouldBe(new Medic.Contracts.Agent.Metrics(Now, 0, 0, 0, 0, 0, 0, 0, 0, metrics.Mounts, 0, 0, 0, 0, metrics.Processes));
+        metrics.Processes.ShouldBeEmpty();
         metrics.Mounts.ShouldBeEmpty();
     }
 

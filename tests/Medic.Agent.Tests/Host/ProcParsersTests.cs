@@ -265,4 +265,23 @@ public sealed class ProcParsersTests
         ProcParsers.Uptime("").ShouldBe(0);
         ProcParsers.Mounts("").ShouldBeEmpty();
     }
+
+    [Theory]
+    [InlineData("4242 (postgres) S 1 4242 4242 0 -1 4194560 2613 0 0 0 11 9 0 0 20 0 1 0 899185 226619392 6833 18446744073709551615 1 1 0 0 0 0 0 4194304 0 0 0 0 17 1 0 0 0 0 0", "postgres", 899185UL, 6833L)]
+    [InlineData("77 (tmux: server) S 1 77 77 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 12 1000 3 0", "tmux: server", 12UL, 3L)]
+    [InlineData("78 (a) b) c) R 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5 1000 7 0", "a) b) c", 5UL, 7L)]
+    public void A_process_stat_gives_its_name_start_and_resident_pages(string text, string name, ulong start, long rss)
+    {
+        ProcParsers.TryProcessStat(text, out var parsedName, out ulong startTicks, out long rssPages).ShouldBeTrue();
+
+        (parsedName.ToString(), startTicks, rssPages).ShouldBe((name, start, rss));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("4242 (postgres")]
+    [InlineData("4242 (postgres) S 1 4242")]
+    [InlineData("4242 (postgres) S 1 4242 4242 0 -1 4194560 2613 0 0 0 11 9 0 0 20 0 1 0 later 226619392 6833")]
+    public void A_truncated_or_garbled_process_stat_is_refused(string text) =>
+        ProcParsers.TryProcessStat(text, out _, out _, out _).ShouldBeFalse();
 }

@@ -123,6 +123,35 @@ public sealed class ChecksTests
     }
 
     [Fact]
+    public async Task A_command_check_reaches_an_agentless_server_over_ssh()
+    {
+        await using var sshd = await Sshd.StartAsync();
+        await using var server = await MedicServer.StartAsync(TestDatabase.Sqlite, o => o.Checks.SweepSeconds = 3600);
+        Fleet.AgentlessServerTests.InstallKey(server, "deploy", sshd.UserKey);
+        await Fleet.AgentlessServerTests.AddAsync(server.Admin, "legacy-1", sshd.Address, "deploy", hostKey: sshd.HostKey);
+        var marker = Path.Combine(Path.GetTempPath(), "medic-check-" + Guid.NewGuid().ToString("N"));
+        var check = await CreateAsync(server.Admin, $$"""{"name":"marker","kind":"command","server":"legacy-1","command":"test -f {{marker}} && echo present","interval":"1d","failures":1}""");
+        await FirstRunAsync(server.Admin, check.Id);
+
+        var missing = await RunAsync(server.Admin, check.Id);
+        missing.Results[0].Ok.ShouldBeFalse();
+        missing.Results[0].Detail.ShouldStartWith("exit 1");
+        (await CheckIncidentsAsync(server.Admin)).ShouldHaveSingleItem().Server.ShouldBe("legacy-1");
+
+        await File.WriteAllTextAsync(marker, "x");
+        try
+        {
+            var present = await RunAsync(server.Admin, check.Id);
+            present.Results[0].Detail.ShouldBe("exit 0: present");
+            (await CheckIncidentsAsync(server.Admin)).ShouldHaveSingleItem().Status.ShouldBe("resolved");
+        }
+        finally
+        {
+            File.Delete(marker);
+        }
+    }
+
+    [Fact]
     public async Task The_scheduler_runs_a_new_check_without_being_asked()
     {
         await using var site = await TinyHttpServer.StartAsync();

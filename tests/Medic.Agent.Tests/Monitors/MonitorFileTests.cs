@@ -1,0 +1,166 @@
+using System.Text.Json;
+using Medic.Agent.Monitors;
+using Medic.Contracts.Agent;
+
+namespace Medic.Agent.Tests.Monitors;
+
+/// <summary>The monitors file: what it accepts, and the line-numbered errors for what it does not.</summary>
+public sealed class MonitorFileTests
+{
+    private const string Example = """
+        # every kind once
+        monitors:
+          - name: web
+            kind: process
+            start: [/usr/bin/myapp, --port, "8080"]
+            working_directory: /srv/web
+            labels:
+              team: web
+            health:
+              http: http://127.0.0.1:8080/healthz
+              timeout: 1s
+              failures: 2
+            heal:
+              max_restarts: 3
+              window: 5m
+              retries: 20
+              delay: 250ms
+          - name: nginx
+            kind: process
+            unit: nginx.service
+            heal: true
+          - name: cron
+            kind: process
+            match: '^/usr/sbin/cron'
+          - name: api
+            kind: http
+            url: https://api.example.com/health
+            expect_status: 200
+            body_regex: '"status": *"ok"'
+            interval: 30s
+            for: 1m
+            recover_after: 2
+            severity: warning
+          - { name: db, kind: tcp, host: 127.0.0.1, port: 5432 }
+          - name: root
+            kind: disk
+            mount: /
+            max_percent: 90
+            recover_below: 85
+            max_inodes_percent: 95
+          - name: mem
+            kind: memory
+            max_percent: 95
+          - name: cpu
+            kind: cpu
+            max_percent: 98
+            for: 10m
+          - name: load
+            kind: load
+            max_load: 16
+          - name: errors
+            kind: log
+            path: /var/log/app.log
+            pattern: 'ERROR|FATAL'
+            count: 5
+            window: 2m
+          - name: cert
+            kind: tls
+            host: example.com
+            min_days: 21
+          - name: backup
+            kind: file_age
+            path: /var/backups/db
+            max_age: 26h
+          - name: users
+            kind: command
+            command:
+              - /usr/lib/nagios/plugins/check_users
+              - -w
+              - "5"
+        """;
+
+    [Fact]
+    public void Every_kind_reads_with_its_own_fields_and_the_common_ones()
+    {
+        var monitors = MonitorFile.Parse(Example, "monitors.yaml");
+
+        monitors.Select(m => m.Kind).ShouldBe([
+            MonitorKind.Process, MonitorKind.Process, MonitorKind.Process, MonitorKind.Http, MonitorKind.Tcp, MonitorKind.Disk,
+            MonitorKind.Memory, MonitorKind.Cpu, MonitorKind.Load, MonitorKind.Log, MonitorKind.Tls, MonitorKind.FileAge, MonitorKind.Command]);
+        var web = monitors[0];
+        web.Start.ShouldBe(["/usr/bin/myapp", "--port", "8080"]);
+        web.Labels["team"].ShouldBe("web");
+        web.Health!.Http.ShouldBe("http://127.0.0.1:8080/healthz");
+        web.Health.TimeoutSeconds.ShouldBe(1);
+        web.Health.Failures.ShouldBe(2);
+        web.Heal.ShouldBe(new HealDefinition { MaxRestarts = 3, WindowSeconds = 300, Retries = 20, DelaySeconds = 0.25 });
+        monitors[1].Heal.ShouldBe(new HealDefinition());
+        monitors[2].Heal.ShouldBeNull();
+        var api = monitors[3];
+        (api.IntervalSeconds, api.ForSeconds, api.RecoverAfter, api.Severity, api.BodyRegex).ShouldBe((30.0, 60.0, 2, MonitorSeverity.Warning, "\"status\": *\"ok\""));
+        (monitors[4].Host, monitors[4].Port).ShouldBe(("127.0.0.1", 5432));
+        (monitors[5].MaxPercent, monitors[5].RecoverBelow, monitors[5].MaxInodesPercent).ShouldBe((90.0, 85.0, 95.0));
+        (monitors[9].Count, monitors[9].WindowSeconds).ShouldBe((5, 120.0));
+        (monitors[10].Port, monitors[10].MinDays).ShouldBe((443, 21));
+        monitors[11].MaxAgeSeconds.ShouldBe(26 * 3600);
+        monitors[12].Command.ShouldBe(["/usr/lib/nagios/plugins/check_users", "-w", "5"]);
+    }
+
+    [Fact]
+    public void Definitions_round_trip_through_the_json_the_control_plane_pushes()
+    {
+        var monitors = MonitorFile.Parse(Example, "monitors.yaml");
+
+        var json = JsonSerializer.Serialize(new MonitorSet(monitors), MonitorJson.Default.MonitorSet);
+        var back = JsonSerializer.Deserialize(json, MonitorJson.Default.MonitorSet)!;
+
+        json.ShouldContain("\"kind\":\"file_age\"");
+        json.ShouldContain("\"max_age_seconds\":93600");
+        back.Monitors.Count.ShouldBe(monitors.Count);
+        back.Monitors.Select(m => MonitorFile.Validate(m)).ShouldAllBe(p => p == null);
+        back.Monitors[0].Start.ShouldBe(monitors[0].Start);
+        back.Monitors[0].Heal.ShouldBe(monitors[0].Heal);
+    }
+
+    [Theory]
+    [InlineData("monitors:\n  - name: a\n    kind: disc\n    mount: /", "line 3: 'kind: disc' is not a monitor kind")]
+    [InlineData("monitors:\n  - name: a\n    kind: disk\n    mount: /\n    url: http://x", "line 5: unknown setting 'url' for a disk monitor")]
+    [InlineData("monitors:\n  - name: a\n    kind: disk\n    mount: /", "line 2: monitor 'a': a disk monitor needs max_percent")]
+    [InlineData("monitors:\n  - name: a\n    kind: process\n    start: /usr/bin/app --port 1", "line 4: 'start' is run as an argv, never through a shell: write it as a list, e.g. start: [/usr/bin/app, --port, 1]")]
+    [InlineData("monitors:\n  - name: a\n    kind: process\n    match: app\n    heal: true", "heal needs a way to restart")]
+    [InlineData("monitors:\n  - name: a\n    kind: http\n    url: http://x\n    interval: soon", "line 5: 'interval: soon' is not a duration")]
+    [InlineData("monitors:\n  - name: a\n    kind: log\n    path: /x\n    pattern: '('", "'pattern' is not a valid regular expression")]
+    [InlineData("monitors:\n  - name: a\n    kind: tcp\n    host: h\n    port: 1\n  - name: a\n    kind: tcp\n    host: h\n    port: 2", "line 6: two monitors are named 'a'")]
+    [InlineData("monitors:\n\t- name: a", "line 2: a tab in the indentation")]
+    [InlineData("monitors:\n  - name: a\n     kind: tcp", "line 3: unexpected indentation")]
+    [InlineData("monitor:\n  - name: a", "line 1: unknown setting 'monitor' for a monitors file")]
+    [InlineData("monitors:\n  - name: a\n    kind: disk\n    mount: /\n    max_percent: 80\n    recover_below: 90", "'recover_below: 90' must not be above the threshold 80")]
+    public void A_wrong_file_is_refused_naming_the_line_and_what_is_wrong(string yaml, string expected)
+    {
+        var error = Should.Throw<AgentException>(() => MonitorFile.Parse(yaml, "m.yaml"));
+
+        error.Message.ShouldContain(expected);
+        error.Message.ShouldStartWith("m.yaml");
+        error.Remedy.ShouldContain("docs/monitors.md");
+    }
+
+    [Fact]
+    public void An_empty_file_has_no_monitors()
+    {
+        MonitorFile.Parse("# nothing yet\n", "m.yaml").ShouldBeEmpty();
+    }
+
+    [Theory]
+    [InlineData("500ms", 0.5)]
+    [InlineData("15s", 15)]
+    [InlineData("5m", 300)]
+    [InlineData("2h", 7200)]
+    [InlineData("7d", 604800)]
+    [InlineData("1.5", 1.5)]
+    public void Durations_read_as_people_write_them(string text, double seconds)
+    {
+        Units.TryParseSeconds(text, out var parsed).ShouldBeTrue();
+        parsed.ShouldBe(seconds);
+    }
+}
