@@ -3,12 +3,14 @@ using Medic.Bench.Fanout;
 using Medic.Bench.Recovery;
 using Medic.Bench.Forecast;
 using Medic.Bench.Sample;
+using Medic.Bench.Webhooks;
 
 // Usage: dotnet run -c Release --project bench/Medic.Bench -- sample [calls]
 //        dotnet run -c Release --project bench/Medic.Bench -- forecast [servers]
 //        dotnet run -c Release --project bench/Medic.Bench -- fanout --agents N [--rounds R] [--idle S] [--heartbeat S]
 //        dotnet run -c Release --project bench/Medic.Bench -- agentless [--targets N] [--reps R]   (or bench/agentless.sh)
 //        dotnet run -c Release --project bench/Medic.Bench -- recovery [--kills N] [--hung N] [--monit-kills N] [--monit5-kills N] [--skip-monit] [--only medic,monit30,monit5,monit5-hung,monit5-port-hung]
+//        dotnet run -c Release --project bench/Medic.Bench -- webhooks [--database URL] [--seconds S] [--concurrency C] [--groups G] [--alerts A]
 // Benchmarks that print their figures; see docs/PERFORMANCE.md.
 return args.FirstOrDefault() switch
 {
@@ -17,6 +19,7 @@ return args.FirstOrDefault() switch
     "agentless" => await AgentlessBench.RunAsync(args.Skip(1).ToArray()),
     "recovery" => await RecoveryBench.RunAsync(args.Skip(1).ToArray()),
     "forecast" => await EarlyWarningBench.RunAsync(args.Skip(1).ToArray()),
+    "webhooks" => await WebhookBench.RunAsync(args.Skip(1).ToArray()),
     _ => Usage(),
 };
 
@@ -27,5 +30,6 @@ static int Usage()
     Console.Error.WriteLine("       Medic.Bench fanout --agents N [--rounds R] [--idle SECONDS] [--heartbeat SECONDS] [--medic PATH/medic.dll] [--keep]");
     Console.Error.WriteLine("       Medic.Bench agentless [--targets N] [--reps R] [--medic PATH/medic.dll]");
     Console.Error.WriteLine("       Medic.Bench recovery [--kills N] [--hung N] [--monit-kills N] [--monit5-kills N] [--hung-limit SECONDS] [--skip-monit] [--only CASES] [--medic PATH/medic.dll]");
+    Console.Error.WriteLine("       Medic.Bench webhooks [--database URL] [--seconds S] [--warmup S] [--concurrency C] [--groups G] [--alerts A] [--medic PATH/medic.dll]");
     return 2;
 }

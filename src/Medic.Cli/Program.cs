@@ -29,6 +29,7 @@ namespace Medic.Cli
             root.Subcommands.Add(IncidentCommands.Incidents());
             root.Subcommands.Add(CheckCommands.Checks());
             root.Subcommands.Add(MonitorCommands.Monitors());
+            root.Subcommands.Add(WebhookCommands.Webhooks());
             root.Subcommands.Add(AgentCommand());
             root.Subcommands.Add(WatchCommand.Create());
             root.Subcommands.Add(DoctorCommand.Create());

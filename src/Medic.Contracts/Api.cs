@@ -142,6 +142,9 @@ public sealed record AuditVerificationReport(bool Ok, IReadOnlyList<AuditVerific
 [JsonSerializable(typeof(CreateMonitorRequest))]
 [JsonSerializable(typeof(MonitorResponse))]
 [JsonSerializable(typeof(IReadOnlyList<MonitorResponse>))]
+[JsonSerializable(typeof(WebhookDeliveryResponse))]
+[JsonSerializable(typeof(WebhooksResponse))]
+[JsonSerializable(typeof(RotateWebhooksRequest))]
 public sealed partial class MedicJson : JsonSerializerContext;
 
 /// <summary>RFC 9457 problem details as the CLI reads them.</summary>

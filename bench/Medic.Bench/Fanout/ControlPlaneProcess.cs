@@ -51,7 +51,7 @@ internal sealed class ControlPlaneProcess : IAsyncDisposable
 
     public ProcStats Stats() => ProcStats.Read(_process.Id);
 
-    public static async Task<ControlPlaneProcess> StartAsync(string medicDll, int? heartbeatSeconds, bool keepData, CancellationToken ct)
+    public static async Task<ControlPlaneProcess> StartAsync(string medicDll, int? heartbeatSeconds, bool keepData, CancellationToken ct, IReadOnlyDictionary<string, string>? environment = null)
     {
         var tempDir = Directory.CreateTempSubdirectory("medic-fanout-").FullName;
         var port = FreeLoopbackPort();
@@ -72,6 +72,7 @@ internal sealed class ControlPlaneProcess : IAsyncDisposable
         // The bench polls executions quickly; the default 600 requests a minute per token would answer 429.
         start.Environment["MEDIC_RATE_LIMITS__API_PER_MINUTE"] = "1000000";
         if (heartbeatSeconds is { } hb) start.Environment["MEDIC_AGENTS__HEARTBEAT_SECONDS"] = hb.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) start.Environment[name] = value;
 
         var process = Process.Start(start) ?? throw new BenchFailure("could not start the control plane", "check that 'dotnet' is on PATH");
         var plane = new ControlPlaneProcess(process, tempDir, url, password) { KeepData = keepData };

@@ -96,6 +96,7 @@ public static class ConfigLoader
         if (Get("MEDIC_MASTER_KEY_FILE") is { } keyFile) o.MasterKeyFile = keyFile;
         if (Get("MEDIC_RATE_LIMITS__LOGIN_PER_MINUTE") is { } login) o.RateLimits.LoginPerMinute = ParseInt("MEDIC_RATE_LIMITS__LOGIN_PER_MINUTE", login);
         if (Get("MEDIC_RATE_LIMITS__API_PER_MINUTE") is { } api) o.RateLimits.ApiPerMinute = ParseInt("MEDIC_RATE_LIMITS__API_PER_MINUTE", api);
+        if (Get("MEDIC_RATE_LIMITS__WEBHOOKS_PER_MINUTE") is { } hooks) o.RateLimits.WebhooksPerMinute = ParseInt("MEDIC_RATE_LIMITS__WEBHOOKS_PER_MINUTE", hooks);
         if (Get("MEDIC_TOKENS__DEFAULT_LIFETIME") is { } defLife) o.Tokens.DefaultLifetime = defLife;
         if (Get("MEDIC_TOKENS__MAX_LIFETIME") is { } maxLife) o.Tokens.MaxLifetime = maxLife;
         if (Get("MEDIC_AGENTS__HEARTBEAT_SECONDS") is { } hb) o.Agents.HeartbeatSeconds = ParseInt("MEDIC_AGENTS__HEARTBEAT_SECONDS", hb);
@@ -112,9 +113,9 @@ public static class ConfigLoader
 
     private static void Validate(MedicOptions o)
     {
-        if (o.RateLimits.LoginPerMinute < 1 || o.RateLimits.ApiPerMinute < 1)
+        if (o.RateLimits.LoginPerMinute < 1 || o.RateLimits.ApiPerMinute < 1 || o.RateLimits.WebhooksPerMinute < 1)
         {
-            throw new ConfigException("rate limits must be at least 1 request per minute", "raise rate_limits.login_per_minute / api_per_minute");
+            throw new ConfigException("rate limits must be at least 1 request per minute", "raise rate_limits.login_per_minute / api_per_minute / webhooks_per_minute");
         }
 
         foreach (var (name, value) in new[] { ("tokens.default_lifetime", o.Tokens.DefaultLifetime), ("tokens.max_lifetime", o.Tokens.MaxLifetime) })

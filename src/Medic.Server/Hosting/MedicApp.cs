@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Threading.RateLimiting;
 using Medic.Contracts;
 using Medic.Server.Audit;
+using Medic.Server.Detection.Webhooks;
 using Medic.Server.Fleet;
 using Medic.Server.Gateway;
 using Medic.Server.Detection.Checks;
@@ -101,6 +102,9 @@ public static class MedicApp
         services.AddSingleton<CheckRunner>();
         services.AddSingleton<CheckScheduler>();
         services.AddHostedService(sp => sp.GetRequiredService<CheckScheduler>());
+        services.AddSingleton<SecretBox>();
+        services.AddSingleton<WebhookCredentialStore>();
+        services.AddSingleton<WebhookAudit>();
 
         services.ConfigureHttpJsonOptions(o => ConfigureJson(o.SerializerOptions));
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
@@ -117,7 +121,8 @@ public static class MedicApp
         services.AddAuthentication("medic")
             .AddPolicyScheme("medic", "API token or console session", o => o.ForwardDefaultSelector =
                 http => string.IsNullOrEmpty(http.Request.Headers.Authorization) || http.Request.Path.StartsWithSegments("/agent", StringComparison.Ordinal)
-                    ? CookieAuthenticationDefaults.AuthenticationScheme // agent endpoints check node credentials themselves
+                    || http.Request.Path.StartsWithSegments(WebhooksApi.DeliveryPath, StringComparison.Ordinal)
+                    ? CookieAuthenticationDefaults.AuthenticationScheme // agent endpoints and alert webhooks check their own credentials
                     : TokenAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, TokenAuthenticationHandler>(TokenAuthenticationHandler.SchemeName, null)
             .AddCookie(CookieAuthenticationDefaults.AuthenticationScheme, o => SessionCookie.Configure(o));
@@ -168,6 +173,7 @@ public static class MedicApp
         app.MapChecks();
         app.MapMonitors();
         app.MapAgentGateway();
+        app.MapWebhooks();
         app.MapConsole();
         return app;
     }
@@ -241,6 +247,9 @@ public static class MedicApp
         o.AddPolicy(AuthApi.LoginRateLimit, http => RateLimitPartition.GetFixedWindowLimiter(
             "login:" + (http.Connection.RemoteIpAddress?.ToString() ?? "unknown"),
             _ => new FixedWindowRateLimiterOptions { PermitLimit = limits.LoginPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
+        o.AddPolicy(WebhooksApi.RateLimitPolicy, http => RateLimitPartition.GetFixedWindowLimiter(
+            "webhooks:" + (http.Request.RouteValues["tenant_slug"] as string ?? ""),
+            _ => new FixedWindowRateLimiterOptions { PermitLimit = limits.WebhooksPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
         o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http =>
         {
             // Per credential: an API token, or a console session's user.

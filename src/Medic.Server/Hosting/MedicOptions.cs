@@ -47,6 +47,9 @@ public sealed class RateLimitOptions
 
     /// <summary>API requests per authenticated token or session per minute.</summary>
     public int ApiPerMinute { get; set; } = 600;
+
+    /// <summary>Alert webhook deliveries per tenant per minute, all sources together.</summary>
+    public int WebhooksPerMinute { get; set; } = 60;
 }
 
 public sealed class AgentOptions

@@ -86,6 +86,9 @@ public sealed class TenantIsolationTests
         ["DELETE /api/v1/checks/{id}"] = new(t => [Route("id", t.CheckId), Route("id", "acme-db")]),
         ["GET /api/v1/monitors/{id}"] = new(t => [Route("id", t.MonitorId), Route("id", "acme-web")]),
         ["DELETE /api/v1/monitors/{id}"] = new(t => [Route("id", t.MonitorId), Route("id", "acme-web")]),
+        // The admin's own API token is not a webhook credential, and another tenant's never is.
+        ["POST /api/v1/webhooks/alerts/{tenant_slug}/{source}"] = new(t => [.. new[] { "alertmanager", "grafana", "datadog", "pagerduty", "generic" }.Select(source => new Dictionary<string, string> { ["tenant_slug"] = t.Slug, ["source"] = source })],
+            Body: """{"alerts":[{"fingerprint":"takeover","status":"firing","title":"from globex"}]}""", Isolated: [HttpStatusCode.Unauthorized]),
         ["GET /api/v1/tenants/{slug}"] = new(t => [Route("slug", t.Slug)], Isolated: [HttpStatusCode.Forbidden, HttpStatusCode.NotFound]),
         ["GET /openapi/{documentName}.json"] = new(_ => [Route("documentName", "v1")], Isolated: [HttpStatusCode.OK],
             NotTenantData: "the API description is public and the same for everyone"),
@@ -189,6 +192,10 @@ public sealed class TenantIsolationTests
         await Sshd.NewKeyPairAsync(System.IO.Path.Combine(keys.Path, "acme-deploy"));
         Fleet.AgentlessServerTests.InstallKey(server, "acme-deploy", System.IO.Path.Combine(keys.Path, "acme-deploy"), "acme");
         var agentless = await Fleet.AgentlessServerTests.AddAsync(acmeAdmin, "acme-legacy-1", "legacy.acme.internal", "acme-deploy", acceptNew: true);
+        using (var webhooks = await acmeAdmin.GetAsync("/api/v1/webhooks"))
+        {
+            webhooks.StatusCode.ShouldBe(HttpStatusCode.OK); // acme has webhook credentials that globex's calls must not match
+        }
 
         return (new TenantOne(admin.TenantId, "acme", admin.UserId, admin.Username, ann.Id, ann.Username, adminToken, annToken, revoked,
             unused.Token.Id, node.NodeId, node.Name, execution.Id, incidentId, checkId, agentless.Id, agentless.Name, monitorId), globexAdmin);
@@ -235,6 +242,7 @@ public sealed class TenantIsolationTests
             + await db.SnapshotAsync("nodes", "tenant_id = @t", t)
             + await db.SnapshotAsync("executions", "tenant_id = @t", t)
             + await db.SnapshotAsync("execution_results", "tenant_id = @t", t)
+            + await db.SnapshotAsync("webhook_credentials", "tenant_id = @t", t)
             + await db.SnapshotAsync("incidents", "tenant_id = @t", t)
             + await db.SnapshotAsync("incident_occurrences", "incident_id IN (SELECT id FROM incidents WHERE tenant_id = @t)", t)
             + await db.SnapshotAsync("incident_events", "tenant_id = @t", t)

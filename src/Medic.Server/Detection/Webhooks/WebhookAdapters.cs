@@ -1,0 +1,12 @@
+namespace Medic.Server.Detection.Webhooks;
+
+/// <summary>The adapters by the source name in the webhook URL.</summary>
+public static class WebhookAdapters
+{
+    public static readonly IReadOnlyDictionary<string, WebhookAdapter> BySource = new WebhookAdapter[]
+    {
+        new AlertmanagerAdapter(), new GrafanaAdapter(), new DatadogAdapter(), new PagerDutyAdapter(), new GenericAdapter(),
+    }.ToDictionary(a => a.Source, StringComparer.Ordinal);
+
+    public static IReadOnlyList<string> Sources => Incidents.IncidentSources.Webhook;
+}

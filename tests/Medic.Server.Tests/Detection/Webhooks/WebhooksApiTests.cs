@@ -1,0 +1,282 @@
+using System.Net;
+using Medic.Contracts;
+using Medic.Server.Tests.Infrastructure;
+
+namespace Medic.Server.Tests.Detection.Webhooks;
+
+/// <summary>Alert deliveries over HTTP into the real incident record, and the admin's view of URLs, secrets and rotation.</summary>
+public sealed class WebhooksApiTests
+{
+    private const string Tenant = "default";
+
+    private static async Task<IReadOnlyList<IncidentResponse>> IncidentsAsync(MedicServer server, string source)
+    {
+        using var response = await server.Admin.GetAsync($"/api/v1/incidents?source={source}&limit=100");
+        return (await response.ReadAsync(MedicJson.Default.IncidentPage)).Items;
+    }
+
+    private static async Task<WebhookDeliveryResponse> DeliverAsync(MedicServer server, HttpRequestMessage request)
+    {
+        using (request)
+        using (var response = await server.Client().SendAsync(request))
+        {
+            return await response.ReadAsync(MedicJson.Default.WebhookDeliveryResponse);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Dialects.Both), MemberType = typeof(Dialects))]
+    public async Task A_signed_Alertmanager_group_opens_one_incident_per_group_the_resolved_payload_resolves_it_and_one_changed_byte_is_refused(string dialect)
+    {
+        await using var server = await MedicServer.StartAsync(dialect);
+        var credentials = await WebhookSender.CredentialsAsync(server.Admin);
+
+        var fired = await DeliverAsync(server, WebhookSender.Signed(Tenant, "alertmanager", Payloads.Bytes("alertmanager-firing.json"), credentials.SigningSecret));
+        (fired.Alerts, fired.Created, fired.Updated).ShouldBe((2, 1, 1));
+        var incident = (await IncidentsAsync(server, "alertmanager")).ShouldHaveSingleItem();
+        (incident.Status, incident.Occurrences, incident.Firing, incident.Severity).ShouldBe(("open", 2, 2, "critical"));
+        fired.Incidents.ShouldBe([incident.Id]);
+
+        var resolvedBody = Payloads.Bytes("alertmanager-resolved.json");
+        var tampered = (byte[])resolvedBody.Clone();
+        tampered[Array.IndexOf(tampered, (byte)'9')] = (byte)'8';
+        using (var forged = WebhookSender.Signed(Tenant, "alertmanager", resolvedBody, credentials.SigningSecret))
+        {
+            forged.Content = new ByteArrayContent(tampered);
+            forged.Content.Headers.ContentType = new("application/json");
+            using var refused = await server.Client().SendAsync(forged);
+            (await refused.ShouldBeProblemAsync(HttpStatusCode.Unauthorized)).Detail().ShouldContain("does not match the body");
+        }
+
+        (await IncidentsAsync(server, "alertmanager")).ShouldHaveSingleItem().Firing.ShouldBe(2);
+
+        var resolved = await DeliverAsync(server, WebhookSender.Signed(Tenant, "alertmanager", resolvedBody, credentials.SigningSecret));
+        (resolved.Alerts, resolved.Resolved).ShouldBe((2, 1));
+        var after = (await IncidentsAsync(server, "alertmanager")).ShouldHaveSingleItem();
+        (after.Id, after.Status, after.Firing).ShouldBe((incident.Id, "resolved", 0));
+
+        using var audit = await server.Admin.GetAsync("/api/v1/audit?actor=webhook:alertmanager");
+        (await audit.ReadAsync(MedicJson.Default.AuditPage)).Items.Where(e => e.Action == "webhook.deliver").Count().ShouldBe(2);
+    }
+
+    [Theory]
+    [MemberData(nameof(Dialects.Both), MemberType = typeof(Dialects))]
+    public async Task Concurrent_deliveries_about_one_new_problem_all_succeed_and_open_one_incident(string dialect)
+    {
+        await using var server = await MedicServer.StartAsync(dialect);
+        var c = await WebhookSender.CredentialsAsync(server.Admin);
+        var body = Payloads.Bytes("alertmanager-firing.json");
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 8).Select(async _ =>
+        {
+            using var request = WebhookSender.Bearer(Tenant, "alertmanager", body, c.BearerToken);
+            using var response = await server.Client().SendAsync(request);
+            return $"{(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}";
+        }));
+
+        answers.ShouldAllBe(a => a.StartsWith("200 ", StringComparison.Ordinal));
+        var incident = (await IncidentsAsync(server, "alertmanager")).ShouldHaveSingleItem();
+        incident.Occurrences.ShouldBe(2);
+    }
+
+    [Fact]
+    public async Task Each_senders_real_payloads_get_in_with_that_senders_own_scheme()
+    {
+        await using var server = await MedicServer.StartAsync(TestDatabase.Sqlite);
+        var c = await WebhookSender.CredentialsAsync(server.Admin);
+
+        (await DeliverAsync(server, WebhookSender.Bearer(Tenant, "alertmanager", Payloads.Bytes("alertmanager-truncated.json"), c.BearerToken))).Alerts.ShouldBe(2);
+        (await DeliverAsync(server, WebhookSender.Grafana(Tenant, Payloads.Bytes("grafana-firing.json"), c.SigningSecret))).Created.ShouldBe(1);
+        (await DeliverAsync(server, WebhookSender.Bearer(Tenant, "datadog", Payloads.Bytes("datadog-default-triggered.json"), c.BearerToken))).Created.ShouldBe(1);
+        (await DeliverAsync(server, WebhookSender.PagerDuty(Tenant, Payloads.Bytes("pagerduty-triggered.json"), c.SigningSecret))).Created.ShouldBe(1);
+        (await DeliverAsync(server, WebhookSender.PagerDuty(Tenant, Payloads.Bytes("pagerduty-ping.json"), c.SigningSecret))).Alerts.ShouldBe(0);
+        (await DeliverAsync(server, WebhookSender.Signed(Tenant, "generic", Payloads.Bytes("generic-firing.json"), c.SigningSecret))).Created.ShouldBe(1);
+
+        (await DeliverAsync(server, WebhookSender.Grafana(Tenant, Payloads.Bytes("grafana-resolved.json"), c.SigningSecret))).Resolved.ShouldBe(1);
+        (await DeliverAsync(server, WebhookSender.Bearer(Tenant, "datadog", Payloads.Bytes("datadog-default-recovered.json"), c.BearerToken))).Resolved.ShouldBe(1);
+        (await DeliverAsync(server, WebhookSender.PagerDuty(Tenant, Payloads.Bytes("pagerduty-resolved.json"), c.SigningSecret))).Resolved.ShouldBe(1);
+        (await DeliverAsync(server, WebhookSender.Signed(Tenant, "generic", Payloads.Bytes("generic-resolved.json"), c.SigningSecret))).Resolved.ShouldBe(1);
+
+        foreach (var source in new[] { "grafana", "datadog", "pagerduty", "generic" })
+        {
+            (await IncidentsAsync(server, source)).ShouldHaveSingleItem().Status.ShouldBe("resolved", source);
+        }
+
+        (await IncidentsAsync(server, "alertmanager")).ShouldHaveSingleItem().Firing.ShouldBe(1);
+    }
+
+    [Fact]
+    public async Task A_group_that_fires_and_resolves_again_and_again_reopens_one_incident_and_is_marked_flapping()
+    {
+        await using var server = await MedicServer.StartAsync(TestDatabase.Sqlite);
+        var c = await WebhookSender.CredentialsAsync(server.Admin);
+
+        for (var i = 0; i < 3; i++)
+        {
+            await DeliverAsync(server, WebhookSender.Bearer(Tenant, "alertmanager", Payloads.Bytes("alertmanager-firing.json"), c.BearerToken));
+            await DeliverAsync(server, WebhookSender.Bearer(Tenant, "alertmanager", Payloads.Bytes("alertmanager-resolved.json"), c.BearerToken));
+        }
+
+        var incident = (await IncidentsAsync(server, "alertmanager")).ShouldHaveSingleItem();
+        incident.Flapping.ShouldBeTrue();
+        incident.Status.ShouldBe("resolved");
+    }
+
+    [Theory]
+    [MemberData(nameof(Dialects.Both), MemberType = typeof(Dialects))]
+    public async Task After_a_rotation_the_old_secret_works_until_the_overlap_ends_and_the_new_one_at_once(string dialect)
+    {
+        await using var server = await MedicServer.StartAsync(dialect);
+        var old = await WebhookSender.CredentialsAsync(server.Admin);
+        var body = Payloads.Bytes("generic-firing.json");
+
+        using var rotate = await server.Admin.PostAsync("/api/v1/webhooks/rotate", Json.Raw("""{"overlap":"3s"}"""));
+        var rotated = await rotate.ReadAsync(MedicJson.Default.WebhooksResponse);
+        rotated.SigningSecret.ShouldNotBe(old.SigningSecret);
+        rotated.BearerToken.ShouldNotBe(old.BearerToken);
+        rotated.Retired.Select(r => r.Kind).Order().ShouldBe(["bearer_token", "signing_secret"]);
+        var until = rotated.Retired[0].ExpiresAt;
+
+        (await DeliverAsync(server, WebhookSender.Signed(Tenant, "generic", body, old.SigningSecret))).Alerts.ShouldBe(1);
+        (await DeliverAsync(server, WebhookSender.Bearer(Tenant, "generic", body, old.BearerToken))).Alerts.ShouldBe(1);
+        (await DeliverAsync(server, WebhookSender.Signed(Tenant, "generic", body, rotated.SigningSecret))).Alerts.ShouldBe(1);
+
+        await Task.Delay(until - DateTimeOffset.UtcNow + TimeSpan.FromMilliseconds(300));
+        using (var late = await server.Client().SendAsync(WebhookSender.Signed(Tenant, "generic", body, old.SigningSecret)))
+        {
+            await late.ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
+        }
+
+        using (var lateToken = await server.Client().SendAsync(WebhookSender.Bearer(Tenant, "generic", body, old.BearerToken)))
+        {
+            await lateToken.ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
+        }
+
+        (await DeliverAsync(server, WebhookSender.Bearer(Tenant, "generic", body, rotated.BearerToken))).Alerts.ShouldBe(1);
+
+        // Without an overlap the replaced credentials stop at once.
+        using var now = await server.Admin.PostAsync("/api/v1/webhooks/rotate", Json.Raw("""{"overlap":"0"}"""));
+        var third = await now.ReadAsync(MedicJson.Default.WebhooksResponse);
+        third.Retired.ShouldBeEmpty();
+        using (var stale = await server.Client().SendAsync(WebhookSender.Signed(Tenant, "generic", body, rotated.SigningSecret)))
+        {
+            await stale.ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
+        }
+
+        using var audit = await server.Admin.GetAsync("/api/v1/audit?action=webhooks.credentials.rotate");
+        (await audit.ReadAsync(MedicJson.Default.AuditPage)).Items.Count.ShouldBe(2);
+    }
+
+    [Theory]
+    [MemberData(nameof(Dialects.Both), MemberType = typeof(Dialects))]
+    public async Task Wrong_tenant_source_size_credentials_and_payloads_get_their_own_4xx_and_write_nothing(string dialect)
+    {
+        await using var server = await MedicServer.StartAsync(dialect);
+        var c = await WebhookSender.CredentialsAsync(server.Admin);
+        var anonymous = server.Client();
+        var body = Payloads.Bytes("alertmanager-firing.json");
+        var before = await server.Database.SnapshotAsync("incidents");
+
+        async Task<string> RefusedAsync(HttpRequestMessage request, HttpStatusCode status)
+        {
+            using (request)
+            using (var response = await anonymous.SendAsync(request))
+            {
+                return (await response.ShouldBeProblemAsync(status)).Detail();
+            }
+        }
+
+        (await RefusedAsync(WebhookSender.Signed("no-such-tenant", "alertmanager", body, c.SigningSecret), HttpStatusCode.NotFound)).ShouldContain("no-such-tenant");
+        (await RefusedAsync(WebhookSender.Signed(Tenant, "nagios", body, c.SigningSecret), HttpStatusCode.BadRequest)).ShouldContain("nagios");
+        (await RefusedAsync(WebhookSender.Signed(Tenant, "alertmanager", new byte[(1024 * 1024) + 1], c.SigningSecret), HttpStatusCode.RequestEntityTooLarge)).ShouldContain("1 MiB");
+        (await RefusedAsync(WebhookSender.Request(Tenant, "alertmanager", body), HttpStatusCode.Unauthorized)).ShouldContain("no webhook credentials");
+        (await RefusedAsync(WebhookSender.Bearer(Tenant, "alertmanager", body, server.AdminToken), HttpStatusCode.Unauthorized)).ShouldContain("not this tenant's webhook token");
+        var stale = DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 600;
+        (await RefusedAsync(WebhookSender.Request(Tenant, "alertmanager", body, ("X-Medic-Timestamp", stale.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            ("X-Medic-Signature", Medic.Server.Detection.Webhooks.WebhookAuthenticator.Sign(c.SigningSecret, body, stale))), HttpStatusCode.Unauthorized)).ShouldContain("s old");
+        (await RefusedAsync(WebhookSender.Signed(Tenant, "alertmanager", body[..(body.Length / 2)], c.SigningSecret), HttpStatusCode.BadRequest)).ShouldContain("not valid JSON");
+        (await RefusedAsync(WebhookSender.Signed(Tenant, "grafana", Payloads.Bytes("alertmanager-firing.json")[..^1].Concat("x"u8.ToArray()).ToArray(), c.SigningSecret), HttpStatusCode.BadRequest)).ShouldContain("grafana payload");
+        (await RefusedAsync(WebhookSender.Signed(Tenant, "alertmanager", Payloads.Bytes("grafana-firing.json"), c.SigningSecret), HttpStatusCode.BadRequest)).ShouldContain("Grafana");
+        var halfBad = """{"version":"4","alerts":[{"status":"firing","labels":{"alertname":"A"},"fingerprint":"1"},{"status":"firing","labels":{"alertname":5}}]}"""u8.ToArray();
+        (await RefusedAsync(WebhookSender.Signed(Tenant, "alertmanager", halfBad, c.SigningSecret), HttpStatusCode.BadRequest)).ShouldContain("alerts[1].labels.alertname");
+
+        (await server.Database.SnapshotAsync("incidents")).ShouldBe(before);
+    }
+
+    [Fact]
+    public async Task A_tenant_whose_admin_never_asked_for_credentials_refuses_every_delivery()
+    {
+        await using var server = await MedicServer.StartAsync(TestDatabase.Sqlite);
+
+        using var response = await server.Client().SendAsync(WebhookSender.Bearer(Tenant, "alertmanager", Payloads.Bytes("alertmanager-firing.json"), "mwt_guess"));
+
+        var problem = await response.ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
+        problem.Detail().ShouldContain("no webhook credentials yet");
+        ((string?)problem["remedy"]).ShouldNotBeNull().ShouldContain("medic webhooks show");
+    }
+
+    [Fact]
+    public async Task Deliveries_over_the_tenants_budget_get_429_with_Retry_After_while_another_tenant_is_unaffected()
+    {
+        await using var server = await MedicServer.StartAsync(TestDatabase.Sqlite, o => o.RateLimits.WebhooksPerMinute = 3);
+        var c = await WebhookSender.CredentialsAsync(server.Admin);
+        using var create = await server.Admin.PostAsync("/api/v1/tenants", Json.Raw("""{"slug":"acme","admin_username":"acme-admin","admin_password":"acme-admin-password"}"""));
+        create.StatusCode.ShouldBe(HttpStatusCode.Created);
+        var acme = await WebhookSender.CredentialsAsync(server.Client(await server.LogInAsync("acme-admin", "acme-admin-password", "acme")));
+        var body = Payloads.Bytes("generic-firing.json");
+
+        var answers = new List<HttpStatusCode>();
+        for (var i = 0; i < 4; i++)
+        {
+            using var response = await server.Client().SendAsync(WebhookSender.Bearer(Tenant, "generic", body, c.BearerToken));
+            answers.Add(response.StatusCode);
+            if (response.StatusCode == HttpStatusCode.TooManyRequests)
+            {
+                response.Headers.RetryAfter.ShouldNotBeNull().Delta.ShouldNotBeNull().TotalSeconds.ShouldBeInRange(1, 60);
+                await response.ShouldBeProblemAsync(HttpStatusCode.TooManyRequests);
+            }
+        }
+
+        answers.ShouldBe([HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.OK, HttpStatusCode.TooManyRequests]);
+        (await DeliverAsync(server, WebhookSender.Bearer("acme", "generic", body, acme.BearerToken))).Alerts.ShouldBe(1);
+        // One tenant's credentials do not open another tenant's endpoint.
+        using var crossed = await server.Client().SendAsync(WebhookSender.Bearer("acme", "generic", body, c.BearerToken));
+        await crossed.ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
+    }
+
+    [Theory]
+    [MemberData(nameof(Dialects.Both), MemberType = typeof(Dialects))]
+    public async Task Admins_get_each_sources_URL_and_configuration_and_the_secrets_are_sealed_at_rest_and_never_logged(string dialect)
+    {
+        await using var server = await MedicServer.StartAsync(dialect);
+        var c = await WebhookSender.CredentialsAsync(server.Admin);
+
+        c.Tenant.ShouldBe(Tenant);
+        c.SigningSecret.ShouldStartWith("mws_");
+        c.BearerToken.ShouldStartWith("mwt_");
+        c.RateLimitPerMinute.ShouldBe(60);
+        c.Sources.Select(s => s.Source).ShouldBe(["alertmanager", "grafana", "datadog", "pagerduty", "generic"]);
+        c.Sources.ShouldAllBe(s => s.Url == new Uri(server.BaseAddress, WebhookSender.Path(Tenant, s.Source)).ToString());
+        c.Sources[0].Setup.ShouldContain("credentials: " + c.BearerToken);
+        c.Sources[1].Setup.ShouldContain("secret: " + c.SigningSecret);
+        c.Sources[4].Setup.ShouldContain("openssl dgst -sha256 -hmac");
+        (await WebhookSender.CredentialsAsync(server.Admin)).SigningSecret.ShouldBe(c.SigningSecret, "created once, then shown again");
+        await DeliverAsync(server, WebhookSender.Bearer(Tenant, "generic", Payloads.Bytes("generic-firing.json"), c.BearerToken));
+
+        var everything = await server.Database.DumpAllAsync();
+        everything.ShouldNotContain(c.SigningSecret);
+        everything.ShouldNotContain(c.BearerToken);
+        everything.ShouldNotContain(c.SigningSecret["mws_".Length..]);
+        server.Logs.Lines.ShouldAllBe(l => !l.Message.Contains(c.SigningSecret) && !l.Message.Contains(c.BearerToken));
+
+        var viewer = await server.ClientForNewUserAsync(server.Admin, "vera", Role.Operator);
+        using var refused = await viewer.GetAsync("/api/v1/webhooks");
+        await refused.ShouldBeProblemAsync(HttpStatusCode.Forbidden);
+        using var rotateRefused = await viewer.PostAsync("/api/v1/webhooks/rotate", Json.Raw("{}"));
+        await rotateRefused.ShouldBeProblemAsync(HttpStatusCode.Forbidden);
+        using var anonymous = await server.Client().GetAsync("/api/v1/webhooks");
+        await anonymous.ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
+        using var badOverlap = await server.Admin.PostAsync("/api/v1/webhooks/rotate", Json.Raw("""{"overlap":"forever"}"""));
+        (await badOverlap.ShouldBeProblemAsync(HttpStatusCode.BadRequest)).Detail().ShouldContain("overlap");
+    }
+}
