@@ -129,8 +129,16 @@ public sealed class IncidentStore(Database db, AuditLog audit, IncidentFeed feed
     private async Task<(IngestOutcome, IncidentRow?)> FoldAsync(DbConnection c, DbTransaction tx, IncidentSignal s, Dictionary<string, (string? Id, string? Name)> servers)
     {
         var occurrence = string.IsNullOrEmpty(s.Occurrence) ? s.Fingerprint : s.Occurrence;
+        if (db.Dialect.Kind == SqlDialectKind.Postgres)
+        {
+            // Signals for one fingerprint fold one at a time, across connections and replicas: without
+            // this two first deliveries would both insert (one failing on the unique index) and two
+            // repeats would both write back a count read before the other's. SQLite has one writer.
+            await c.ExecuteAsync("SELECT pg_advisory_xact_lock(hashtextextended(@key, 7243002))", new { key = s.TenantId + "\n" + s.Fingerprint }, tx);
+        }
+
         var open = await c.QuerySingleOrDefaultAsync<IncidentRow>(
-            "SELECT " + Columns + From + " WHERE i.tenant_id = @TenantId AND i.fingerprint = @Fingerprint AND i.resolved_at IS NULL",
+            "SELECT " + Columns + From + " WHERE i.tenant_id = @TenantId AND i.fingerprint = @Fingerprint AND i.resolved_at IS NULL" + RowLock,
             new { s.TenantId, s.Fingerprint, firing = true }, tx);
 
         if (s.Resolved)
@@ -403,9 +411,12 @@ public sealed class IncidentStore(Database db, AuditLog audit, IncidentFeed feed
         return row?.ToResponse();
     }
 
+    /// <summary>Locks the incident row against a person's acknowledge or resolve in another transaction (PostgreSQL; SQLite has one writer).</summary>
+    private string RowLock => db.Dialect.Kind == SqlDialectKind.Postgres ? " FOR UPDATE OF i" : "";
+
     private Task<IncidentRow?> LockAsync(DbConnection c, DbTransaction tx, string tenantId, string id) =>
         c.QuerySingleOrDefaultAsync<IncidentRow>(
-            "SELECT " + Columns + From + " WHERE i.tenant_id = @tenantId AND i.id = @id" + (db.Dialect.Kind == SqlDialectKind.Postgres ? " FOR UPDATE OF i" : ""),
+            "SELECT " + Columns + From + " WHERE i.tenant_id = @tenantId AND i.id = @id" + RowLock,
             new { tenantId, id, firing = true }, tx);
 
     private async Task<IncidentRow?> GetRowAsync(string tenantId, string id, CancellationToken ct)

@@ -100,6 +100,22 @@ public sealed class IncidentStoreTests
 
     [Theory]
     [MemberData(nameof(Dialects.Both), MemberType = typeof(Dialects))]
+    public async Task Simultaneous_deliveries_of_one_problem_make_one_incident_and_lose_no_count(string dialect)
+    {
+        using var dir = new TempDirectory();
+        await using var f = await CreateAsync(dialect, dir.Path);
+
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 16).Select(i => Task.Run(() => f.IngestAsync(Firing("same", Noon.AddSeconds(i), occurrence: "a" + (i % 4))))));
+
+        outcomes.Count(o => o.Action == "created").ShouldBe(1);
+        outcomes.Select(o => o.IncidentId).Distinct().Count().ShouldBe(1);
+        var incident = (await f.GetAsync(outcomes[0].IncidentId!)).Incident;
+        incident.SignalCount.ShouldBe(16);
+        incident.Occurrences.ShouldBe(4);
+    }
+
+    [Theory]
+    [MemberData(nameof(Dialects.Both), MemberType = typeof(Dialects))]
     public async Task A_resolve_for_nothing_open_is_ignored(string dialect)
     {
         using var dir = new TempDirectory();
