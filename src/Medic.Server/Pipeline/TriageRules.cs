@@ -1,0 +1,175 @@
+using System.Text.RegularExpressions;
+using Medic.Contracts;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace Medic.Server.Pipeline;
+
+/// <summary>
+/// One triage rule: incidents it matches (type, source, monitor kind, labels), the recipe it
+/// proposes, that recipe's parameters (literal, or taken whole from the incident), and how far the
+/// rule is trusted to act on its own.
+/// </summary>
+public sealed record TriageRule(
+    string Name,
+    string? Type,
+    string? Source,
+    IReadOnlyDictionary<string, string> Labels,
+    string Recipe,
+    IReadOnlyDictionary<string, string> Parameters,
+    Trust Trust);
+
+/// <summary>What triage proposes for an incident: the rule that matched, the recipe and its parameters.</summary>
+public sealed record TriageProposal(string Rule, string Recipe, IReadOnlyDictionary<string, string> Parameters, Trust Trust);
+
+public sealed class TriageRuleException(string message) : Exception(message);
+
+/// <summary>
+/// The built-in triage engine (no LLM): the first rule whose match holds proposes its recipe.
+/// Parameter values are literals or a whole reference to the incident — <c>${labels.unit}</c>,
+/// <c>${evidence.pid}</c>, <c>${server}</c>, <c>${type}</c> — never text spliced into a command: the
+/// runbook's own parameter schema then checks each value before anything runs.
+/// </summary>
+public static partial class TriageRules
+{
+    [GeneratedRegex(@"^\$\{(labels|evidence)\.([A-Za-z0-9_.-]{1,100})\}$|^\$\{(server|type|source|title)\}$")]
+    private static partial Regex Reference();
+
+    /// <summary>The proposal of the first matching rule whose referenced values all exist, or null when none applies.</summary>
+    public static TriageProposal? Propose(IReadOnlyList<TriageRule> rules, IncidentResponse incident)
+    {
+        foreach (var rule in rules)
+        {
+            if (rule.Type is not null && rule.Type != incident.Type) continue;
+            if (rule.Source is not null && rule.Source != incident.Source) continue;
+            if (!rule.Labels.All(l => incident.Labels.TryGetValue(l.Key, out var v) && v == l.Value)) continue;
+            var parameters = new Dictionary<string, string>(StringComparer.Ordinal);
+            var complete = true;
+            foreach (var (name, value) in rule.Parameters)
+            {
+                if (Resolve(value, incident) is { } resolved) parameters[name] = resolved;
+                else complete = false;
+            }
+
+            if (complete) return new TriageProposal(rule.Name, rule.Recipe, parameters, rule.Trust);
+        }
+
+        return null;
+    }
+
+    private static string? Resolve(string value, IncidentResponse incident)
+    {
+        var m = Reference().Match(value);
+        if (!m.Success) return value;
+        if (m.Groups[1].Success)
+        {
+            var map = m.Groups[1].Value == "labels" ? incident.Labels : incident.Evidence;
+            return map?.GetValueOrDefault(m.Groups[2].Value);
+        }
+
+        return m.Groups[3].Value switch
+        {
+            "server" => incident.Server,
+            "type" => incident.Type,
+            "source" => incident.Source,
+            _ => incident.Title,
+        };
+    }
+
+    /// <summary>Reads rules from YAML; every error names the line and column.</summary>
+    public static IReadOnlyList<TriageRule> Parse(string yaml, string source)
+    {
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(yaml));
+        }
+        catch (YamlException ex)
+        {
+            throw new TriageRuleException($"{source}, line {ex.Start.Line}, column {ex.Start.Column}: {ex.InnerException?.Message ?? ex.Message}");
+        }
+
+        if (stream.Documents.Count == 0) return [];
+        if (stream.Documents[0].RootNode is not YamlMappingNode root) throw Error(source, stream.Documents[0].RootNode, "expected a mapping with 'rules:'");
+        var rules = new List<TriageRule>();
+        foreach (var (key, value) in root.Children)
+        {
+            if (Scalar(key) != "rules") throw Error(source, key, $"unknown setting '{Scalar(key)}' (known: rules)");
+            if (value is not YamlSequenceNode list) throw Error(source, value, "'rules' is a list");
+            foreach (var item in list) rules.Add(ParseRule(item, source));
+        }
+
+        var duplicate = rules.GroupBy(r => r.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1);
+        if (duplicate is not null) throw new TriageRuleException($"{source}: two rules are named '{duplicate.Key}'");
+        return rules;
+    }
+
+    private static TriageRule ParseRule(YamlNode node, string source)
+    {
+        if (node is not YamlMappingNode map) throw Error(source, node, "a rule is a mapping with name, match, recipe");
+        string? name = null, type = null, src = null, recipe = null;
+        var labels = new Dictionary<string, string>(StringComparer.Ordinal);
+        var parameters = new Dictionary<string, string>(StringComparer.Ordinal);
+        var trust = Trust.Supervised;
+        foreach (var (k, v) in map.Children)
+        {
+            switch (Scalar(k))
+            {
+                case "name": name = Text(source, v); break;
+                case "recipe": recipe = Text(source, v); break;
+                case "trust":
+                    trust = Text(source, v) switch
+                    {
+                        "autonomous" => Trust.Autonomous,
+                        "supervised" => Trust.Supervised,
+                        "manual" => Trust.Manual,
+                        var other => throw Error(source, v, $"trust '{other}' is not autonomous, supervised or manual"),
+                    };
+                    break;
+                case "match":
+                    if (v is not YamlMappingNode match) throw Error(source, v, "'match' is a mapping of type, source, labels");
+                    foreach (var (mk, mv) in match.Children)
+                    {
+                        switch (Scalar(mk))
+                        {
+                            case "type": type = Text(source, mv); break;
+                            case "source": src = Text(source, mv); break;
+                            case "labels": Pairs(source, mv, labels, "labels"); break;
+                            default: throw Error(source, mk, $"unknown match key '{Scalar(mk)}' (known: type, source, labels)");
+                        }
+                    }
+
+                    break;
+                case "params": Pairs(source, v, parameters, "params"); break;
+                default: throw Error(source, k, $"unknown rule key '{Scalar(k)}' (known: name, match, recipe, params, trust)");
+            }
+        }
+
+        if (name is null) throw Error(source, map, "the rule has no name");
+        if (recipe is null) throw Error(source, map, $"rule '{name}' names no recipe");
+        if (type is null && src is null && labels.Count == 0) throw Error(source, map, $"rule '{name}' matches everything; give match.type, match.source or match.labels");
+        foreach (var (param, value) in parameters)
+        {
+            if (value.Contains("${", StringComparison.Ordinal) && !Reference().IsMatch(value))
+            {
+                throw Error(source, map, $"rule '{name}', param '{param}': '{value}' must be a literal or exactly one reference such as ${{labels.unit}}, ${{evidence.pid}} or ${{server}}");
+            }
+        }
+
+        return new TriageRule(name, type, src, labels, recipe, parameters, trust);
+    }
+
+    private static void Pairs(string source, YamlNode node, Dictionary<string, string> into, string what)
+    {
+        if (node is not YamlMappingNode map) throw Error(source, node, $"'{what}' is a mapping of names to values");
+        foreach (var (k, v) in map.Children) into[Scalar(k)] = Text(source, v);
+    }
+
+    private static string Scalar(YamlNode node) => (node as YamlScalarNode)?.Value ?? "";
+
+    private static string Text(string source, YamlNode node) =>
+        node is YamlScalarNode { Value: { Length: > 0 } value } ? value : throw Error(source, node, "expected a value");
+
+    private static TriageRuleException Error(string source, YamlNode node, string message) =>
+        new($"{source}, line {node.Start.Line}, column {node.Start.Column}: {message}");
+}

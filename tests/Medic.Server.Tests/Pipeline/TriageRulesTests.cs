@@ -1,0 +1,80 @@
+using Medic.Contracts;
+using Medic.Server.Pipeline;
+
+namespace Medic.Server.Tests.Pipeline;
+
+/// <summary>Triage without an LLM: the first matching rule proposes its recipe, with parameters taken whole from the incident.</summary>
+public sealed class TriageRulesTests
+{
+    private const string Rules = """
+        rules:
+          - name: restart-crashed-unit
+            match:
+              type: service_down
+              labels: { monitor_kind: process }
+            recipe: restart-service
+            params:
+              unit: ${labels.unit}
+            trust: autonomous
+          - name: clean-full-disk
+            match: { type: disk_full }
+            recipe: delete-old-files
+            params:
+              path: /var/log/myapp
+              days: "14"
+          - name: any-alertmanager-service
+            match: { source: alertmanager, labels: { alertname: ServiceDown } }
+            recipe: restart-service
+            params: { unit: "${labels.service}", server: "${server}" }
+        """;
+
+    private static IncidentResponse Incident(string type, string source, Dictionary<string, string> labels, string? server = "web-1") =>
+        new("inc_1", "open", "critical", source, type, "t", null, "nod_1", server, "fp", labels, new Dictionary<string, string> { ["pid"] = "42" }, 1, 1, 1, false,
+            DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch, null, null, null, null);
+
+    [Fact]
+    public void The_first_matching_rule_proposes_its_recipe_with_values_from_the_incident()
+    {
+        var rules = TriageRules.Parse(Rules, "triage.yaml");
+
+        var proposal = TriageRules.Propose(rules, Incident("service_down", "agent", new() { ["monitor_kind"] = "process", ["unit"] = "nginx" }))!;
+
+        proposal.ShouldBe(new TriageProposal("restart-crashed-unit", "restart-service", proposal.Parameters, Trust.Autonomous));
+        proposal.Parameters.ShouldBe(new Dictionary<string, string> { ["unit"] = "nginx" });
+    }
+
+    [Fact]
+    public void A_rule_whose_reference_is_missing_is_skipped_for_the_next_and_nothing_matching_proposes_nothing()
+    {
+        var rules = TriageRules.Parse(Rules, "triage.yaml");
+
+        TriageRules.Propose(rules, Incident("service_down", "agent", new() { ["monitor_kind"] = "process" })).ShouldBeNull();
+        var am = TriageRules.Propose(rules, Incident("alert", "alertmanager", new() { ["alertname"] = "ServiceDown", ["service"] = "redis" }))!;
+        am.Parameters.ShouldBe(new Dictionary<string, string> { ["unit"] = "redis", ["server"] = "web-1" });
+        am.Trust.ShouldBe(Trust.Supervised);
+        TriageRules.Propose(rules, Incident("cpu_high", "agent", [])).ShouldBeNull();
+        TriageRules.Propose(rules, Incident("disk_full", "agent", []))!.Parameters["days"].ShouldBe("14");
+    }
+
+    [Fact]
+    public void A_value_from_the_incident_is_passed_whole_never_spliced()
+    {
+        var rules = TriageRules.Parse(Rules, "triage.yaml");
+
+        var proposal = TriageRules.Propose(rules, Incident("service_down", "agent", new() { ["monitor_kind"] = "process", ["unit"] = "nginx; rm -rf /" }))!;
+
+        proposal.Parameters["unit"].ShouldBe("nginx; rm -rf /", "the recipe's parameter schema refuses it before anything runs");
+    }
+
+    [Theory]
+    [InlineData("rules:\n  - name: a\n    recipe: r\n", "line 2, column 5: rule 'a' matches everything")]
+    [InlineData("rules:\n  - name: a\n    match: { type: x }\n", "line 2, column 5: rule 'a' names no recipe")]
+    [InlineData("rules:\n  - name: a\n    match: { type: x }\n    recipe: r\n    colour: red\n", "line 5, column 5: unknown rule key 'colour'")]
+    [InlineData("rules:\n  - name: a\n    match: { kind: x }\n    recipe: r\n", "line 3, column 14: unknown match key 'kind'")]
+    [InlineData("rules:\n  - name: a\n    match: { type: x }\n    recipe: r\n    trust: total\n", "line 5, column 12: trust 'total' is not autonomous")]
+    [InlineData("rules:\n  - name: a\n    match: { type: x }\n    recipe: r\n    params: { unit: \"svc-${labels.unit}\" }\n", "must be a literal or exactly one reference")]
+    [InlineData("rules:\n  - name: a\n    match: { type: x\n", "line 4, column 1")]
+    [InlineData("rules:\n  - { name: a, match: { type: x }, recipe: r }\n  - { name: a, match: { type: y }, recipe: r }\n", "two rules are named 'a'")]
+    public void Bad_rules_are_refused_with_line_and_column(string yaml, string expected) =>
+        Should.Throw<TriageRuleException>(() => TriageRules.Parse(yaml, "triage.yaml")).Message.ShouldContain(expected);
+}
