@@ -6,6 +6,7 @@ using Medic.Server.Fleet;
 using Medic.Server.Gateway;
 using Medic.Server.Detection.Checks;
 using Medic.Server.Incidents;
+using Medic.Server.Notifications;
 using Medic.Server.Auth;
 using Medic.Server.Secrets;
 using Medic.Server.Storage;
@@ -95,6 +96,8 @@ public static class MedicApp
         services.AddSingleton<CheckRunner>();
         services.AddSingleton<CheckScheduler>();
         services.AddHostedService(sp => sp.GetRequiredService<CheckScheduler>());
+        services.AddSingleton<SecretBox>();
+        services.AddNotifications();
 
         services.ConfigureHttpJsonOptions(o => ConfigureJson(o.SerializerOptions));
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
@@ -160,6 +163,7 @@ public static class MedicApp
         app.MapExec();
         app.MapIncidents();
         app.MapChecks();
+        app.MapNotifications();
         app.MapAgentGateway();
         app.MapConsole();
         return app;
