@@ -62,8 +62,11 @@ public sealed partial class DeliveryJobHandler(NotificationStore store, Notifica
     private partial void LogFailed(string deliveryId, string @event, string? incidentId, string channel, int attempt, string error);
 }
 
-/// <summary>Re-notifies an open incident until someone acknowledges it (or it resolves, or the rule goes away).</summary>
-public sealed class ReminderJobHandler(Database db, NotificationStore store, NotificationPlanner planner, IncidentStore incidents, JobWorker worker) : IJobHandler
+/// <summary>
+/// Re-notifies an open incident until someone acknowledges it (or it resolves, or the rule goes away).
+/// Its deliveries are due at once: the worker starts its next round without waiting after a round that ran jobs.
+/// </summary>
+public sealed class ReminderJobHandler(Database db, NotificationStore store, NotificationPlanner planner, IncidentStore incidents) : IJobHandler
 {
     public string Kind => NotificationPlanner.ReminderKind;
 
@@ -75,12 +78,11 @@ public sealed class ReminderJobHandler(Database db, NotificationStore store, Not
         var incident = (await incidents.GetAsync(r.TenantId, r.IncidentId, ct))?.Incident;
         var state = await store.StateAsync(r.TenantId, r.IncidentId, ct);
         if (!NotificationRouting.ReminderDue(incident, state, r.Episode)) return;
-        var queued = await db.WriteAsync(async (c, tx) =>
+        await db.WriteAsync(async (c, tx) =>
         {
             var rule = await NotificationStore.FindRuleAsync(c, tx, r.TenantId, r.RuleId);
             if (rule is null || !NotificationRouting.Matches(rule, NotificationEvents.Reminder, incident!) || !NotificationRouting.RenotifyApplies(rule, incident!)) return 0;
             return await planner.RemindAsync(c, tx, r, rule, incident!);
         }, ct);
-        if (queued > 0) worker.Wake();
     }
 }
