@@ -94,7 +94,41 @@ public sealed class TinySmtpServer : IAsyncDisposable
     private readonly ConcurrentQueue<SmtpMessage> _messages = new();
     private readonly Task _accepting;
 
-    public sealed record SmtpMessage(string From, IReadOnlyList<string> To, string Data);
+    public sealed record SmtpMessage(string From, IReadOnlyList<string> To, string Data)
+    {
+        /// <summary>The body after the headers, decoded from quoted-printable or base64 as its Content-Transfer-Encoding says.</summary>
+        public string Body
+        {
+            get
+            {
+                var split = Data.IndexOf("\n\n", StringComparison.Ordinal);
+                var headers = Data[..split];
+                var body = Data[(split + 2)..];
+                if (headers.Contains("Content-Transfer-Encoding: base64", StringComparison.OrdinalIgnoreCase))
+                {
+                    return Encoding.UTF8.GetString(Convert.FromBase64String(body.Replace("\n", "", StringComparison.Ordinal)));
+                }
+
+                if (!headers.Contains("Content-Transfer-Encoding: quoted-printable", StringComparison.OrdinalIgnoreCase)) return body;
+                body = body.Replace("=\n", "", StringComparison.Ordinal);
+                var bytes = new List<byte>();
+                for (var i = 0; i < body.Length; i++)
+                {
+                    if (body[i] == '=' && i + 2 < body.Length)
+                    {
+                        bytes.Add(Convert.ToByte(body.Substring(i + 1, 2), 16));
+                        i += 2;
+                    }
+                    else
+                    {
+                        bytes.AddRange(Encoding.UTF8.GetBytes(body[i].ToString()));
+                    }
+                }
+
+                return Encoding.UTF8.GetString([.. bytes]);
+            }
+        }
+    }
 
     public TinySmtpServer()
     {
@@ -179,7 +213,7 @@ public sealed class TinySmtpServer : IAsyncDisposable
                             var data = new StringBuilder();
                             while (await reader.ReadLineAsync(_stop.Token) is { } dataLine && dataLine != ".")
                             {
-                                data.AppendLine(dataLine.StartsWith("..", StringComparison.Ordinal) ? dataLine[1..] : dataLine);
+                                data.Append(dataLine.StartsWith("..", StringComparison.Ordinal) ? dataLine[1..] : dataLine).Append('\n');
                             }
 
                             _messages.Enqueue(new SmtpMessage(from ?? "", [.. to], data.ToString()));
