@@ -22,7 +22,9 @@ public static partial class NotificationsApi
     public static IServiceCollection AddNotifications(this IServiceCollection services)
     {
         services.AddHttpClient(NotificationSender.HttpClientName, c => c.DefaultRequestHeaders.UserAgent.ParseAdd("medic/" + typeof(NotificationsApi).Assembly.GetName().Version?.ToString(3)))
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+            // The factory's default loggers write each request URL at Information; chat webhook URLs and Telegram paths hold tokens.
+            .RemoveAllLoggers();
         services.AddSingleton<NotificationStore>();
         services.AddSingleton<NotificationSender>();
         services.AddSingleton<ConsoleLinks>();

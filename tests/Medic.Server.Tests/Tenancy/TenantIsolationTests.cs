@@ -31,7 +31,9 @@ public sealed class TenantIsolationTests
         string ServerName,
         string ExecutionId,
         string IncidentId,
-        string CheckId);
+        string CheckId,
+        string ChannelId,
+        string RuleId);
 
     /// <summary>
     /// How to probe one endpoint: the route values to try (each a complete set, all belonging to
@@ -80,6 +82,9 @@ public sealed class TenantIsolationTests
         ["GET /api/v1/checks/{id}"] = new(t => [Route("id", t.CheckId), Route("id", "acme-db")]),
         ["POST /api/v1/checks/{id}/run"] = new(t => [Route("id", t.CheckId), Route("id", "acme-db")]),
         ["DELETE /api/v1/checks/{id}"] = new(t => [Route("id", t.CheckId), Route("id", "acme-db")]),
+        ["DELETE /api/v1/notification-channels/{id}"] = new(t => [Route("id", t.ChannelId), Route("id", "acme-slack")]),
+        ["POST /api/v1/notification-channels/{id}/test"] = new(t => [Route("id", t.ChannelId), Route("id", "acme-slack")]),
+        ["DELETE /api/v1/notification-rules/{id}"] = new(t => [Route("id", t.RuleId), Route("id", "acme-pages")]),
         ["GET /api/v1/tenants/{slug}"] = new(t => [Route("slug", t.Slug)], Isolated: [HttpStatusCode.Forbidden, HttpStatusCode.NotFound]),
         ["GET /openapi/{documentName}.json"] = new(_ => [Route("documentName", "v1")], Isolated: [HttpStatusCode.OK],
             NotTenantData: "the API description is public and the same for everyone"),
@@ -175,9 +180,14 @@ public sealed class TenantIsolationTests
         using var check = await acmeAdmin.PostAsync("/api/v1/checks", Json.Raw("""{"name":"acme-db","kind":"tcp","target":"127.0.0.1:1","interval":"1d","failures":5}"""));
         var checkId = (await check.ReadAsync(MedicJson.Default.CheckResponse, HttpStatusCode.Created)).Id;
         await WaitForFirstRunAsync(acmeAdmin, checkId);
+        // Added after the incident, so no delivery is in flight while tenant one's state is compared.
+        using var channel = await acmeAdmin.PostAsync("/api/v1/notification-channels", Json.Raw("""{"name":"acme-slack","kind":"slack","url":"https://hooks.slack.invalid/services/acme"}"""));
+        var channelId = (await channel.ReadAsync(MedicJson.Default.NotificationChannelResponse, HttpStatusCode.Created)).Id;
+        using var rule = await acmeAdmin.PostAsync("/api/v1/notification-rules", Json.Raw("""{"name":"acme-pages","channels":["acme-slack"],"events":["approval_requested"]}"""));
+        var ruleId = (await rule.ReadAsync(MedicJson.Default.NotificationRuleResponse, HttpStatusCode.Created)).Id;
 
         return (new TenantOne(admin.TenantId, "acme", admin.UserId, admin.Username, ann.Id, ann.Username, adminToken, annToken, revoked,
-            unused.Token.Id, node.NodeId, node.Name, execution.Id, incidentId, checkId), globexAdmin);
+            unused.Token.Id, node.NodeId, node.Name, execution.Id, incidentId, checkId, channelId, ruleId), globexAdmin);
     }
 
     /// <summary>A new check runs once at once; tenant one's state is compared only after that (its next run is a day away).</summary>
@@ -226,6 +236,9 @@ public sealed class TenantIsolationTests
             + await db.SnapshotAsync("incident_events", "tenant_id = @t", t)
             + await db.SnapshotAsync("checks", "tenant_id = @t", t)
             + await db.SnapshotAsync("check_results", "tenant_id = @t", t)
+            + await db.SnapshotAsync("notification_channels", "tenant_id = @t", t)
+            + await db.SnapshotAsync("notification_rules", "tenant_id = @t", t)
+            + await db.SnapshotAsync("notification_deliveries", "tenant_id = @t", t)
             + await db.SnapshotAsync("audit_log", "chain = @t", t)
             + await db.SnapshotAsync("audit_heads", "chain = @t", t);
     }
@@ -329,6 +342,8 @@ public sealed class TenantIsolationTests
         using var enrollmentTokens = await secondAdmin.GetAsync("/api/v1/enrollment-tokens");
         using var incidents = await secondAdmin.GetAsync("/api/v1/incidents?status=active");
         using var checks = await secondAdmin.GetAsync("/api/v1/checks");
+        using var channels = await secondAdmin.GetAsync("/api/v1/notification-channels");
+        using var rules = await secondAdmin.GetAsync("/api/v1/notification-rules");
 
         (await users.ReadAsync(MedicJson.Default.IReadOnlyListUserResponse)).Select(u => u.Username).ShouldBe(["globex-admin"]);
         (await tokens.ReadAsync(MedicJson.Default.IReadOnlyListTokenResponse)).ShouldAllBe(t => t.Username == "globex-admin");
@@ -339,5 +354,7 @@ public sealed class TenantIsolationTests
         (await enrollmentTokens.ReadAsync(MedicJson.Default.IReadOnlyListEnrollmentTokenResponse)).ShouldBeEmpty();
         (await incidents.ReadAsync(MedicJson.Default.IncidentPage)).Items.ShouldBeEmpty();
         (await checks.ReadAsync(MedicJson.Default.IReadOnlyListCheckResponse)).ShouldBeEmpty();
+        (await channels.ReadAsync(MedicJson.Default.IReadOnlyListNotificationChannelResponse)).ShouldBeEmpty();
+        (await rules.ReadAsync(MedicJson.Default.IReadOnlyListNotificationRuleResponse)).ShouldBeEmpty();
     }
 }
