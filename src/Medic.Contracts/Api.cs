@@ -145,6 +145,15 @@ public sealed record AuditVerificationReport(bool Ok, IReadOnlyList<AuditVerific
 [JsonSerializable(typeof(WebhookDeliveryResponse))]
 [JsonSerializable(typeof(WebhooksResponse))]
 [JsonSerializable(typeof(RotateWebhooksRequest))]
+[JsonSerializable(typeof(CreateNotificationChannelRequest))]
+[JsonSerializable(typeof(NotificationChannelResponse))]
+[JsonSerializable(typeof(IReadOnlyList<NotificationChannelResponse>))]
+[JsonSerializable(typeof(NotificationTestResponse))]
+[JsonSerializable(typeof(CreateNotificationRuleRequest))]
+[JsonSerializable(typeof(NotificationRuleResponse))]
+[JsonSerializable(typeof(IReadOnlyList<NotificationRuleResponse>))]
+[JsonSerializable(typeof(NotificationDeliveryResponse))]
+[JsonSerializable(typeof(IReadOnlyList<NotificationDeliveryResponse>))]
 public sealed partial class MedicJson : JsonSerializerContext;
 
 /// <summary>RFC 9457 problem details as the CLI reads them.</summary>

@@ -75,6 +75,7 @@ public static class ConfigLoader
             options.Agents ??= new AgentOptions();
             options.EarlyWarning ??= new EarlyWarningOptions();
             options.Checks ??= new CheckOptions();
+            options.Notifications ??= new NotificationOptions();
             return options;
         }
         catch (YamlException ex)
@@ -103,6 +104,9 @@ public static class ConfigLoader
         if (Get("MEDIC_EARLY_WARNING__INTERVAL") is { } ewInterval) o.EarlyWarning.Interval = ewInterval;
         if (Get("MEDIC_EARLY_WARNING__HORIZON") is { } ewHorizon) o.EarlyWarning.Horizon = ewHorizon;
         if (Get("MEDIC_CHECKS__SWEEP_SECONDS") is { } sweep) o.Checks.SweepSeconds = ParseInt("MEDIC_CHECKS__SWEEP_SECONDS", sweep);
+        if (Get("MEDIC_PUBLIC_URL") is { } publicUrl) o.PublicUrl = publicUrl;
+        if (Get("MEDIC_NOTIFICATIONS__DAMPING_MINUTES") is { } damping) o.Notifications.DampingMinutes = ParseInt("MEDIC_NOTIFICATIONS__DAMPING_MINUTES", damping);
+        if (Get("MEDIC_NOTIFICATIONS__MAX_ATTEMPTS") is { } attempts) o.Notifications.MaxAttempts = ParseInt("MEDIC_NOTIFICATIONS__MAX_ATTEMPTS", attempts);
         if (Get("MEDIC_TRUSTED_PROXIES") is { } proxies) o.TrustedProxies = [.. proxies.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
     }
 
@@ -144,6 +148,21 @@ public static class ConfigLoader
         if (o.Checks.SweepSeconds is < 1 or > 3600)
         {
             throw new ConfigException("checks.sweep_seconds must be from 1 to 3600", "the default is 60");
+        }
+
+        if (o.PublicUrl is { Length: > 0 } publicUrl && !(Uri.TryCreate(publicUrl, UriKind.Absolute, out var pu) && pu.Scheme is "http" or "https"))
+        {
+            throw new ConfigException($"public_url '{publicUrl}' is not an http:// or https:// URL", "set it to the address people open the console at, e.g. https://medic.example.com");
+        }
+
+        if (o.Notifications.DampingMinutes is < 1 or > 1440)
+        {
+            throw new ConfigException("notifications.damping_minutes must be from 1 to 1440", "the default is 30");
+        }
+
+        if (o.Notifications.MaxAttempts is < 1 or > 50)
+        {
+            throw new ConfigException("notifications.max_attempts must be from 1 to 50", "the default is 8");
         }
 
         Durations.TryParse(o.Tokens.DefaultLifetime, out var defaultLifetime);

@@ -8,6 +8,7 @@ using Medic.Server.Gateway;
 using Medic.Server.Detection.Checks;
 using Medic.Server.Detection.Monitors;
 using Medic.Server.Incidents;
+using Medic.Server.Notifications;
 using Medic.Server.Auth;
 using Medic.Server.Secrets;
 using Medic.Server.Storage;
@@ -105,6 +106,7 @@ public static class MedicApp
         services.AddSingleton<SecretBox>();
         services.AddSingleton<WebhookCredentialStore>();
         services.AddSingleton<WebhookAudit>();
+        services.AddNotifications();
 
         services.ConfigureHttpJsonOptions(o => ConfigureJson(o.SerializerOptions));
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
@@ -172,6 +174,7 @@ public static class MedicApp
         app.MapIncidents();
         app.MapChecks();
         app.MapMonitors();
+        app.MapNotifications();
         app.MapAgentGateway();
         app.MapWebhooks();
         app.MapConsole();

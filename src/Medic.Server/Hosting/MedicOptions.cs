@@ -33,6 +33,11 @@ public sealed class MedicOptions
 
     public CheckOptions Checks { get; set; } = new();
 
+    /// <summary>The console's address as people reach it (behind a proxy, say), for links in notifications; default the first listen URL.</summary>
+    public string? PublicUrl { get; set; }
+
+    public NotificationOptions Notifications { get; set; } = new();
+
     public string DatabaseUrl => string.IsNullOrWhiteSpace(Database) ? "sqlite:" + Path.Combine(DataDir, "medic.db") : Database!;
 
     public string TaskSigningKeyPath => Path.Combine(DataDir, "task-signing.key");
@@ -72,6 +77,15 @@ public sealed class CheckOptions
 {
     /// <summary>The scheduler looks for due checks at least this often; each check also has its own interval.</summary>
     public int SweepSeconds { get; set; } = 60;
+}
+
+public sealed class NotificationOptions
+{
+    /// <summary>A flapping incident's opened and resolved notifications are sent at most once per this many minutes.</summary>
+    public int DampingMinutes { get; set; } = 30;
+
+    /// <summary>Attempts per delivery (retried with backoff from 2 s doubling) before it is dead.</summary>
+    public int MaxAttempts { get; set; } = 8;
 }
 
 public sealed class TokenOptions

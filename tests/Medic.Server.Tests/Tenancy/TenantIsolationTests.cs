@@ -34,7 +34,9 @@ public sealed class TenantIsolationTests
         string CheckId,
         string AgentlessServerId,
         string AgentlessServerName,
-        string MonitorId);
+        string MonitorId,
+        string ChannelId,
+        string RuleId);
 
     /// <summary>
     /// How to probe one endpoint: the route values to try (each a complete set, all belonging to
@@ -89,6 +91,9 @@ public sealed class TenantIsolationTests
         // The admin's own API token is not a webhook credential, and another tenant's never is.
         ["POST /api/v1/webhooks/alerts/{tenant_slug}/{source}"] = new(t => [.. new[] { "alertmanager", "grafana", "datadog", "pagerduty", "generic" }.Select(source => new Dictionary<string, string> { ["tenant_slug"] = t.Slug, ["source"] = source })],
             Body: """{"alerts":[{"fingerprint":"takeover","status":"firing","title":"from globex"}]}""", Isolated: [HttpStatusCode.Unauthorized]),
+        ["DELETE /api/v1/notification-channels/{id}"] = new(t => [Route("id", t.ChannelId), Route("id", "acme-slack")]),
+        ["POST /api/v1/notification-channels/{id}/test"] = new(t => [Route("id", t.ChannelId), Route("id", "acme-slack")]),
+        ["DELETE /api/v1/notification-rules/{id}"] = new(t => [Route("id", t.RuleId), Route("id", "acme-pages")]),
         ["GET /api/v1/tenants/{slug}"] = new(t => [Route("slug", t.Slug)], Isolated: [HttpStatusCode.Forbidden, HttpStatusCode.NotFound]),
         ["GET /openapi/{documentName}.json"] = new(_ => [Route("documentName", "v1")], Isolated: [HttpStatusCode.OK],
             NotTenantData: "the API description is public and the same for everyone"),
@@ -197,8 +202,14 @@ public sealed class TenantIsolationTests
             webhooks.StatusCode.ShouldBe(HttpStatusCode.OK); // acme has webhook credentials that globex's calls must not match
         }
 
+        // Added after the incident, so no delivery is in flight while tenant one's state is compared.
+        using var channel = await acmeAdmin.PostAsync("/api/v1/notification-channels", Json.Raw("""{"name":"acme-slack","kind":"slack","url":"https://hooks.slack.invalid/services/acme"}"""));
+        var channelId = (await channel.ReadAsync(MedicJson.Default.NotificationChannelResponse, HttpStatusCode.Created)).Id;
+        using var rule = await acmeAdmin.PostAsync("/api/v1/notification-rules", Json.Raw("""{"name":"acme-pages","channels":["acme-slack"],"events":["approval_requested"]}"""));
+        var ruleId = (await rule.ReadAsync(MedicJson.Default.NotificationRuleResponse, HttpStatusCode.Created)).Id;
+
         return (new TenantOne(admin.TenantId, "acme", admin.UserId, admin.Username, ann.Id, ann.Username, adminToken, annToken, revoked,
-            unused.Token.Id, node.NodeId, node.Name, execution.Id, incidentId, checkId, agentless.Id, agentless.Name, monitorId), globexAdmin);
+            unused.Token.Id, node.NodeId, node.Name, execution.Id, incidentId, checkId, agentless.Id, agentless.Name, monitorId, channelId, ruleId), globexAdmin);
     }
 
     /// <summary>A new check runs once at once; tenant one's state is compared only after that (its next run is a day away).</summary>
@@ -249,6 +260,9 @@ public sealed class TenantIsolationTests
             + await db.SnapshotAsync("checks", "tenant_id = @t", t)
             + await db.SnapshotAsync("check_results", "tenant_id = @t", t)
             + await db.SnapshotAsync("monitors", "tenant_id = @t", t)
+            + await db.SnapshotAsync("notification_channels", "tenant_id = @t", t)
+            + await db.SnapshotAsync("notification_rules", "tenant_id = @t", t)
+            + await db.SnapshotAsync("notification_deliveries", "tenant_id = @t", t)
             + await db.SnapshotAsync("audit_log", "chain = @t", t)
             + await db.SnapshotAsync("audit_heads", "chain = @t", t);
     }
@@ -353,6 +367,8 @@ public sealed class TenantIsolationTests
         using var incidents = await secondAdmin.GetAsync("/api/v1/incidents?status=active");
         using var checks = await secondAdmin.GetAsync("/api/v1/checks");
         using var monitors = await secondAdmin.GetAsync("/api/v1/monitors");
+        using var channels = await secondAdmin.GetAsync("/api/v1/notification-channels");
+        using var rules = await secondAdmin.GetAsync("/api/v1/notification-rules");
 
         (await users.ReadAsync(MedicJson.Default.IReadOnlyListUserResponse)).Select(u => u.Username).ShouldBe(["globex-admin"]);
         (await tokens.ReadAsync(MedicJson.Default.IReadOnlyListTokenResponse)).ShouldAllBe(t => t.Username == "globex-admin");
@@ -364,5 +380,7 @@ public sealed class TenantIsolationTests
         (await incidents.ReadAsync(MedicJson.Default.IncidentPage)).Items.ShouldBeEmpty();
         (await checks.ReadAsync(MedicJson.Default.IReadOnlyListCheckResponse)).ShouldBeEmpty();
         (await monitors.ReadAsync(MedicJson.Default.IReadOnlyListMonitorResponse)).ShouldBeEmpty();
+        (await channels.ReadAsync(MedicJson.Default.IReadOnlyListNotificationChannelResponse)).ShouldBeEmpty();
+        (await rules.ReadAsync(MedicJson.Default.IReadOnlyListNotificationRuleResponse)).ShouldBeEmpty();
     }
 }

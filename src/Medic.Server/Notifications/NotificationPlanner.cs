@@ -1,0 +1,129 @@
+using System.Data.Common;
+using System.Text.Json;
+using Medic.Contracts;
+using Medic.Server.Hosting;
+using Medic.Server.Storage;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Options;
+
+namespace Medic.Server.Notifications;
+
+/// <summary>The job that sends one delivery: a snapshot of what to say, so a retry says the same thing.</summary>
+public sealed record DeliveryJob(string DeliveryId, string TenantId, string ChannelId, string Event, IncidentResponse? Incident, string? ApprovalId, string? Link, DateTimeOffset At);
+
+/// <summary>The job that checks, <c>Number</c> times after the incident opened, whether it is still unacknowledged and reminds people if so.</summary>
+public sealed record ReminderJob(string TenantId, string IncidentId, int Episode, string RuleId, int Number);
+
+/// <summary>Links into the console: <c>{public_url}/incidents/{id}</c> and <c>{public_url}/approvals/{id}</c>.</summary>
+public sealed class ConsoleLinks(IOptions<MedicOptions> options, IServiceProvider services)
+{
+    /// <summary><c>public_url</c>, else the address the server listens on (the real port when it was 0).</summary>
+    public string Base
+    {
+        get
+        {
+            if (!string.IsNullOrWhiteSpace(options.Value.PublicUrl)) return options.Value.PublicUrl.TrimEnd('/');
+            var bound = services.GetService<IServer>()?.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault();
+            return (bound ?? options.Value.Listen.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault() ?? MedicOptions.DefaultListen).TrimEnd('/');
+        }
+    }
+
+    public string Incident(string id) => $"{Base}/incidents/{Uri.EscapeDataString(id)}";
+
+    public string Approval(string id) => $"{Base}/approvals/{Uri.EscapeDataString(id)}";
+}
+
+/// <summary>
+/// Turns incident changes into delivery jobs: the event (<see cref="NotificationRouting.Decide"/>),
+/// the rules it matches, one job per channel under the idempotency key
+/// <c>notify:{incident}:{episode}:{event}:{channel}</c> (so the same change planned twice sends once),
+/// damping for flapping incidents, and the first reminder of an unacknowledged incident.
+/// Everything is written in the caller's transaction.
+/// </summary>
+public sealed class NotificationPlanner(JobQueue jobs, ConsoleLinks links, IOptions<MedicOptions> options, TimeProvider time)
+{
+    public const string DeliverKind = "notify.deliver";
+    public const string ReminderKind = "notify.remind";
+
+    private NotificationOptions Options => options.Value.Notifications;
+
+    /// <summary>Plans the notifications one incident change calls for; returns how many deliveries were queued.</summary>
+    public async Task<int> PlanAsync(DbConnection c, DbTransaction tx, string tenantId, string action, IncidentResponse incident)
+    {
+        var now = time.GetUtcNow();
+        var known = await NotificationStore.StateAsync(c, tx, tenantId, incident.Id);
+        var (ev, state) = NotificationRouting.Decide(action, incident, known, now);
+        state.TenantId = tenantId;
+        if (ev is null)
+        {
+            if (known is not null && known.Status != state.Status) await NotificationStore.SaveStateAsync(c, tx, state);
+            return 0;
+        }
+
+        var rules = (await NotificationStore.RulesAsync(c, tx, tenantId)).Where(r => NotificationRouting.Matches(r, ev, incident)).ToList();
+        var channels = rules.SelectMany(r => r.ChannelIds).Distinct(StringComparer.Ordinal).ToList();
+        var damped = NotificationRouting.Damped(ev, incident, state, now, TimeSpan.FromMinutes(Options.DampingMinutes));
+        var queued = await EnqueueAsync(c, tx, tenantId, channels, ev, incident, null, $"notify:{incident.Id}:{state.Episode}:{ev}",
+            damped ? $"damped: the incident is flapping and people were told less than {Options.DampingMinutes} min ago" : null);
+        if (!damped && channels.Count > 0) state.LastNotifiedAt = now;
+        if (ev == NotificationEvents.Opened)
+        {
+            foreach (var rule in rules.Where(r => NotificationRouting.RenotifyApplies(r, incident)))
+            {
+                await EnqueueReminderAsync(c, tx, new ReminderJob(tenantId, incident.Id, state.Episode, rule.Id, 1), now + TimeSpan.FromSeconds(rule.RenotifySeconds));
+            }
+        }
+
+        await NotificationStore.SaveStateAsync(c, tx, state);
+        return queued;
+    }
+
+    /// <summary>
+    /// For the approval step of the pipeline: tells the rules that want <c>approval_requested</c>,
+    /// with a link to <c>{public_url}/approvals/{approvalId}</c>. Call it in the transaction that creates the approval.
+    /// </summary>
+    public async Task<int> ApprovalRequestedAsync(DbConnection c, DbTransaction tx, string tenantId, string approvalId, IncidentResponse incident)
+    {
+        var ev = NotificationEvents.ApprovalRequested;
+        var rules = (await NotificationStore.RulesAsync(c, tx, tenantId)).Where(r => NotificationRouting.Matches(r, ev, incident));
+        var channels = rules.SelectMany(r => r.ChannelIds).Distinct(StringComparer.Ordinal).ToList();
+        return await EnqueueAsync(c, tx, tenantId, channels, ev, incident, approvalId, $"notify:approval:{approvalId}", null);
+    }
+
+    /// <summary>A reminder for one rule: its channels, then the next reminder one interval later.</summary>
+    internal async Task<int> RemindAsync(DbConnection c, DbTransaction tx, ReminderJob job, NotificationRuleRow rule, IncidentResponse incident)
+    {
+        var queued = await EnqueueAsync(c, tx, job.TenantId, rule.ChannelIds, NotificationEvents.Reminder, incident, null,
+            $"notify:{incident.Id}:{job.Episode}:reminder-{job.Number}:{rule.Id}", null);
+        await EnqueueReminderAsync(c, tx, job with { Number = job.Number + 1 }, time.GetUtcNow() + TimeSpan.FromSeconds(rule.RenotifySeconds));
+        return queued;
+    }
+
+    private Task EnqueueReminderAsync(DbConnection c, DbTransaction tx, ReminderJob job, DateTimeOffset at) =>
+        jobs.EnqueueAsync(c, tx, job.TenantId, ReminderKind, $"notify-remind:{job.IncidentId}:{job.Episode}:{job.RuleId}:{job.Number}",
+            JsonSerializer.Serialize(job, NotificationJson.Default.ReminderJob), at, Options.MaxAttempts);
+
+    private async Task<int> EnqueueAsync(DbConnection c, DbTransaction tx, string tenantId, IReadOnlyList<string> channelIds, string ev,
+        IncidentResponse incident, string? approvalId, string keyPrefix, string? dampedBecause)
+    {
+        var now = time.GetUtcNow();
+        var link = approvalId is null ? links.Incident(incident.Id) : links.Approval(approvalId);
+        var queued = 0;
+        foreach (var channelId in channelIds)
+        {
+            var key = keyPrefix + ":" + channelId;
+            var delivery = new DeliveryRow
+            {
+                Id = Ids.New("ntf"), TenantId = tenantId, IdempotencyKey = key, IncidentId = incident.Id, ApprovalId = approvalId, ChannelId = channelId, Event = ev,
+                Status = dampedBecause is null ? DeliveryStatus.Pending : DeliveryStatus.Damped, LastError = dampedBecause, CreatedAt = now,
+            };
+            if (!await NotificationStore.InsertDeliveryAsync(c, tx, delivery) || dampedBecause is not null) continue;
+            var payload = new DeliveryJob(delivery.Id, tenantId, channelId, ev, incident, approvalId, link, now);
+            await jobs.EnqueueAsync(c, tx, tenantId, DeliverKind, key, JsonSerializer.Serialize(payload, NotificationJson.Default.DeliveryJob), now, Options.MaxAttempts);
+            queued++;
+        }
+
+        return queued;
+    }
+}
