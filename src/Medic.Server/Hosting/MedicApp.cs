@@ -7,6 +7,7 @@ using Medic.Server.Gateway;
 using Medic.Server.Detection.Checks;
 using Medic.Server.Incidents;
 using Medic.Server.Auth;
+using Medic.Server.Runbooks;
 using Medic.Server.Secrets;
 using Medic.Server.Storage;
 using Medic.Server.Tenancy;
@@ -20,6 +21,7 @@ using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace Medic.Server.Hosting;
@@ -95,6 +97,13 @@ public static class MedicApp
         services.AddSingleton<CheckRunner>();
         services.AddSingleton<CheckScheduler>();
         services.AddHostedService(sp => sp.GetRequiredService<CheckScheduler>());
+        services.AddSingleton<RunbookStore>();
+        services.AddSingleton<RunbookLibrary>();
+        services.AddSingleton<RunbookRunner>();
+        services.TryAddSingleton<IRunbookNotifier, LoggingRunbookNotifier>();
+        services.TryAddSingleton<IRunbookApprovals, ConfirmedAtStartApprovals>();
+        services.AddHttpClient(RunbookRunner.HttpClientName, c => c.DefaultRequestHeaders.UserAgent.ParseAdd("medic-runbook/" + typeof(MedicApp).Assembly.GetName().Version?.ToString(3)))
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
 
         services.ConfigureHttpJsonOptions(o => ConfigureJson(o.SerializerOptions));
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
@@ -160,6 +169,7 @@ public static class MedicApp
         app.MapExec();
         app.MapIncidents();
         app.MapChecks();
+        app.MapRunbooks();
         app.MapAgentGateway();
         app.MapConsole();
         return app;
@@ -172,6 +182,8 @@ public static class MedicApp
         _ = services.GetRequiredService<TaskSigningKey>();
         await services.GetRequiredService<Migrator>().ApplyAsync(ct);
         await services.GetRequiredService<Executions>().MarkInterruptedAsync(ct);
+        await services.GetRequiredService<RunbookRunner>().MarkInterruptedAsync(ct);
+        await services.GetRequiredService<RunbookLibrary>().InstallAsync(ct);
         if (services.GetRequiredService<Database>().SqlitePath is { } file)
         {
             // SQLite creates these with the process umask; they hold password hashes and the audit log.
