@@ -27,6 +27,7 @@ namespace Medic.Cli
             root.Subcommands.Add(ExecCommand.Create());
             root.Subcommands.Add(IncidentCommands.Incidents());
             root.Subcommands.Add(CheckCommands.Checks());
+            root.Subcommands.Add(RunbookCommands.Runbook());
             root.Subcommands.Add(AgentCommand());
             root.Subcommands.Add(DoctorCommand.Create());
 

@@ -139,6 +139,7 @@ public sealed record AuditVerificationReport(bool Ok, IReadOnlyList<AuditVerific
 [JsonSerializable(typeof(CheckDetailResponse))]
 [JsonSerializable(typeof(ApplyRunbookRequest))]
 [JsonSerializable(typeof(RunbookApplyResponse))]
+[JsonSerializable(typeof(IReadOnlyList<RunbookApplyResponse>))]
 [JsonSerializable(typeof(RunbookSummary))]
 [JsonSerializable(typeof(IReadOnlyList<RunbookSummary>))]
 [JsonSerializable(typeof(RunbookResponse))]

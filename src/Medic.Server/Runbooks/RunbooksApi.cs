@@ -112,8 +112,9 @@ public static class RunbooksApi
 
     private static async Task<Results<Ok<RunbookDiffResponse>, ProblemHttpResult>> Diff(string name, int? from, int? to, RunbookStore store, HttpContext http, CancellationToken ct)
     {
-        if (from is null || to is null) return Problems.Invalid("Name both versions: ?from=V1&to=V2.", $"see the versions with 'medic runbook show {name}'");
         var tenant = http.Caller().TenantId;
+        if (await store.FindAsync(tenant, name, null, ct) is null) return NotFound(name, null);
+        if (from is null || to is null) return Problems.Invalid("Name both versions: ?from=V1&to=V2.", $"see the versions with 'medic runbook show {name}'");
         var a = await store.FindAsync(tenant, name, from, ct);
         var b = await store.FindAsync(tenant, name, to, ct);
         if (a is null || b is null) return NotFound(name, a is null ? from : to);
