@@ -31,7 +31,8 @@ public sealed class TenantIsolationTests
         string ServerName,
         string ExecutionId,
         string IncidentId,
-        string CheckId);
+        string CheckId,
+        string RunbookRunId);
 
     /// <summary>
     /// How to probe one endpoint: the route values to try (each a complete set, all belonging to
@@ -80,6 +81,11 @@ public sealed class TenantIsolationTests
         ["GET /api/v1/checks/{id}"] = new(t => [Route("id", t.CheckId), Route("id", "acme-db")]),
         ["POST /api/v1/checks/{id}/run"] = new(t => [Route("id", t.CheckId), Route("id", "acme-db")]),
         ["DELETE /api/v1/checks/{id}"] = new(t => [Route("id", t.CheckId), Route("id", "acme-db")]),
+        ["GET /api/v1/runbooks/{name}"] = new(t => [Route("name", "acme-fix")]),
+        ["GET /api/v1/runbooks/{name}/diff"] = new(t => [Route("name", "acme-fix")]),
+        ["POST /api/v1/runbooks/{name}/runs"] = new(t => [Route("name", "acme-fix")], Body: """{"selector":{"all":true},"confirmed":true}"""),
+        ["GET /api/v1/runbook-runs/{id}"] = new(t => [Route("id", t.RunbookRunId)]),
+        ["ANY /ws/runbook-runs/{id}"] = new(t => [Route("id", t.RunbookRunId)]),
         ["GET /api/v1/tenants/{slug}"] = new(t => [Route("slug", t.Slug)], Isolated: [HttpStatusCode.Forbidden, HttpStatusCode.NotFound]),
         ["GET /openapi/{documentName}.json"] = new(_ => [Route("documentName", "v1")], Isolated: [HttpStatusCode.OK],
             NotTenantData: "the API description is public and the same for everyone"),
@@ -175,9 +181,19 @@ public sealed class TenantIsolationTests
         using var check = await acmeAdmin.PostAsync("/api/v1/checks", Json.Raw("""{"name":"acme-db","kind":"tcp","target":"127.0.0.1:1","interval":"1d","failures":5}"""));
         var checkId = (await check.ReadAsync(MedicJson.Default.CheckResponse, HttpStatusCode.Created)).Id;
         await WaitForFirstRunAsync(acmeAdmin, checkId);
+        foreach (var version in new[] { 1, 2 })
+        {
+            using var applied = await acmeAdmin.PostAsync("/api/v1/runbooks", Json.Raw(
+                $"name: acme-fix\nversion: {version}\nrisk: low\ntargets: {{names: [acme-web-1]}}\nsteps:\n  - run: [uptime]\n", "application/yaml"));
+            applied.StatusCode.ShouldBe(HttpStatusCode.Created);
+        }
+
+        using var runbookRun = await acmeAdmin.PostAsync("/api/v1/runbooks/acme-fix/runs", Json.Raw("{}"));
+        var runbookRunId = (await runbookRun.ReadAsync(MedicJson.Default.RunbookRunResponse, HttpStatusCode.Accepted)).Id;
+        await WaitUntilRunbookRunFinishedAsync(acmeAdmin, runbookRunId);
 
         return (new TenantOne(admin.TenantId, "acme", admin.UserId, admin.Username, ann.Id, ann.Username, adminToken, annToken, revoked,
-            unused.Token.Id, node.NodeId, node.Name, execution.Id, incidentId, checkId), globexAdmin);
+            unused.Token.Id, node.NodeId, node.Name, execution.Id, incidentId, checkId, runbookRunId), globexAdmin);
     }
 
     /// <summary>A new check runs once at once; tenant one's state is compared only after that (its next run is a day away).</summary>
@@ -189,6 +205,18 @@ public sealed class TenantIsolationTests
             using var response = await owner.GetAsync($"/api/v1/checks/{checkId}");
             if ((await response.ReadAsync(MedicJson.Default.CheckDetailResponse)).Check.LastRunAt is not null) return;
             DateTime.UtcNow.ShouldBeLessThan(deadline, $"check {checkId} has not run");
+            await Task.Delay(50);
+        }
+    }
+
+    private static async Task WaitUntilRunbookRunFinishedAsync(HttpClient owner, string runId)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            using var response = await owner.GetAsync($"/api/v1/runbook-runs/{runId}");
+            if ((await response.ReadAsync(MedicJson.Default.RunbookRunResponse)).Status != "running") return;
+            DateTime.UtcNow.ShouldBeLessThan(deadline, $"runbook run {runId} is still running");
             await Task.Delay(50);
         }
     }
@@ -226,6 +254,9 @@ public sealed class TenantIsolationTests
             + await db.SnapshotAsync("incident_events", "tenant_id = @t", t)
             + await db.SnapshotAsync("checks", "tenant_id = @t", t)
             + await db.SnapshotAsync("check_results", "tenant_id = @t", t)
+            + await db.SnapshotAsync("runbook_versions", "tenant_id = @t", t)
+            + await db.SnapshotAsync("runbook_runs", "tenant_id = @t", t)
+            + await db.SnapshotAsync("runbook_run_steps", "tenant_id = @t", t)
             + await db.SnapshotAsync("audit_log", "chain = @t", t)
             + await db.SnapshotAsync("audit_heads", "chain = @t", t);
     }
@@ -329,6 +360,7 @@ public sealed class TenantIsolationTests
         using var enrollmentTokens = await secondAdmin.GetAsync("/api/v1/enrollment-tokens");
         using var incidents = await secondAdmin.GetAsync("/api/v1/incidents?status=active");
         using var checks = await secondAdmin.GetAsync("/api/v1/checks");
+        using var runbooks = await secondAdmin.GetAsync("/api/v1/runbooks");
 
         (await users.ReadAsync(MedicJson.Default.IReadOnlyListUserResponse)).Select(u => u.Username).ShouldBe(["globex-admin"]);
         (await tokens.ReadAsync(MedicJson.Default.IReadOnlyListTokenResponse)).ShouldAllBe(t => t.Username == "globex-admin");
@@ -339,5 +371,6 @@ public sealed class TenantIsolationTests
         (await enrollmentTokens.ReadAsync(MedicJson.Default.IReadOnlyListEnrollmentTokenResponse)).ShouldBeEmpty();
         (await incidents.ReadAsync(MedicJson.Default.IncidentPage)).Items.ShouldBeEmpty();
         (await checks.ReadAsync(MedicJson.Default.IReadOnlyListCheckResponse)).ShouldBeEmpty();
+        (await runbooks.ReadAsync(MedicJson.Default.IReadOnlyListRunbookSummary)).ShouldAllBe(r => r.Source == "builtin");
     }
 }
