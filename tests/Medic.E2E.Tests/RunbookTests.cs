@@ -9,11 +9,11 @@ public sealed class RunbookTests : IDisposable
     private readonly MedicHome _home = new();
     private readonly DirectoryInfo _work = Directory.CreateTempSubdirectory("medic-rb-");
 
-    private async Task<string> UpAsync(RunningServer server)
+    /// <summary>This machine's server name once its agent (started by medic up) is online.</summary>
+    private async Task<string> LocalServerAsync()
     {
         var hostname = Environment.MachineName;
         await _home.WaitForStatusAsync(hostname, "online", TimeSpan.FromSeconds(30));
-        _ = server;
         return hostname;
     }
 
@@ -29,7 +29,7 @@ public sealed class RunbookTests : IDisposable
     public async Task A_runbook_runs_through_the_agent_with_captures_conditions_and_checks_and_a_hostile_parameter_stays_a_literal()
     {
         await using var server = await RunningServer.StartAsync(_home, "up");
-        var host = await UpAsync(server);
+        var host = await LocalServerAsync();
         var data = Directory.CreateDirectory(Path.Combine(_work.FullName, "data")).FullName;
         var dir = Write("echo.yaml", """
             name: e2e-echo
@@ -105,7 +105,7 @@ public sealed class RunbookTests : IDisposable
 
         var dry = await _home.RunAsync("runbook", "run", "e2e-echo", "--target", host, "--param", "unit=web", "--param", "dir=" + data, "--dry-run");
         dry.ExitCode.ShouldBe(0, dry.ToString());
-        dry.Stdout.ShouldContain("""argv: ["printf","%s\n","web"]""");
+        dry.Stdout.ShouldContain("""argv: ["printf", "%s\\n", "web"]""");
         dry.Stdout.ShouldContain("env:  MEDIC_PARAM_DIR=");
         dry.Stdout.ShouldContain("when captures.printed == params.unit (decided when the step is reached)");
 
@@ -136,7 +136,7 @@ public sealed class RunbookTests : IDisposable
     public async Task The_library_recipes_delete_old_files_rotate_large_logs_and_kill_a_process_on_a_real_server()
     {
         await using var server = await RunningServer.StartAsync(_home, "up");
-        var host = await UpAsync(server);
+        var host = await LocalServerAsync();
 
         // delete-old-files: only the files older than the limit go.
         var old = Directory.CreateDirectory(Path.Combine(_work.FullName, "old-files")).FullName;

@@ -205,8 +205,8 @@ internal static class RunbookCommands
         foreach (var p in plan.Plan ?? [])
         {
             Console.Out.WriteLine($"{p.Server}: {(p.Phase == "rollback" ? "rollback " : "")}step {p.Step} '{p.Name}' ({p.Type}){(p.When is null ? "" : " when " + p.When)}");
-            if (p.Argv is not null) Console.Out.WriteLine("    argv: " + JsonSerializer.Serialize(p.Argv, ApiClient.Json.IReadOnlyListString));
-            if (p.Env is { Count: > 0 }) Console.Out.WriteLine("    env:  " + string.Join(" ", p.Env.Select(e => $"{e.Key}={JsonSerializer.Serialize(e.Value, ApiClient.Json.String)}")));
+            if (p.Argv is not null) Console.Out.WriteLine("    argv: [" + string.Join(", ", p.Argv.Select(Quote)) + "]");
+            if (p.Env is { Count: > 0 }) Console.Out.WriteLine("    env:  " + string.Join(" ", p.Env.Select(e => $"{e.Key}={Quote(e.Value)}")));
             if (p.Argv is null && p.Detail is not null) Console.Out.WriteLine("    " + p.Detail);
         }
     }
@@ -215,9 +215,30 @@ internal static class RunbookCommands
     private static async Task FollowAsync(Shared.Session session, ApiClient client, string id, bool quiet, CancellationToken ct)
     {
         var seen = new HashSet<int>();
+        var streamed = new HashSet<string>(StringComparer.Ordinal);
+
+        // Output arrives in chunks that may end mid-line: hold the unfinished line until its end comes.
+        var partial = new Dictionary<string, string>(StringComparer.Ordinal);
+        void Lines(string? server, string? stream, string text)
+        {
+            foreach (var line in text.TrimEnd('\n').Split('\n').Where(l => l.Length > 0)) (stream == "stderr" ? Console.Error : Console.Out).WriteLine($"{server}: {line}");
+        }
+
         void Step(RunbookStepResponse r)
         {
             if (!seen.Add(r.Seq) || quiet) return;
+            foreach (var stream in new[] { "stdout", "stderr" })
+            {
+                if (partial.Remove($"{r.Server}/{r.Phase}/{r.Step}/{stream}", out var rest)) Lines(r.Server, stream, rest);
+            }
+
+            // A step that finished before we were watching: its stored output stands in for the live one.
+            if (!streamed.Contains($"{r.Server}/{r.Phase}/{r.Step}") && r.Type is not ("notify" or "approval"))
+            {
+                Lines(r.Server, "stdout", r.Stdout);
+                Lines(r.Server, "stderr", r.Stderr);
+            }
+
             var what = $"{r.Server}: {(r.Phase == "rollback" ? "rollback " : "")}step {r.Step} '{r.Name}'";
             Console.Out.WriteLine($"{what} {r.Status}{(r.Reason is null ? "" : ": " + r.Reason)} ({r.DurationMs} ms)");
         }
@@ -246,7 +267,12 @@ internal static class RunbookCommands
                 switch (e.Type)
                 {
                     case "output" when !quiet && e.Data is not null:
-                        foreach (var line in e.Data.TrimEnd('\n').Split('\n')) (e.Stream == "stderr" ? Console.Error : Console.Out).WriteLine($"{e.Server}: {line}");
+                        var key = $"{e.Server}/{e.Phase}/{e.Step}";
+                        streamed.Add(key);
+                        var text = partial.Remove($"{key}/{e.Stream}", out var held) ? held + e.Data : e.Data;
+                        var end = text.LastIndexOf('\n');
+                        if (end < text.Length - 1) partial[$"{key}/{e.Stream}"] = text[(end + 1)..];
+                        if (end >= 0) Lines(e.Server, e.Stream, text[..(end + 1)]);
                         break;
                     case "step_finished" when e.Result is not null:
                         Step(e.Result);
@@ -269,6 +295,9 @@ internal static class RunbookCommands
             await Task.Delay(500, ct);
         }
     }
+
+    /// <summary>A value in double quotes with backslashes and quotes escaped, so spaces and empty values show.</summary>
+    private static string Quote(string value) => "\"" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal) + "\"";
 
     private static Dictionary<string, string> Pairs(string[]? pairs, string flag, string example)
     {

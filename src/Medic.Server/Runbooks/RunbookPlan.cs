@@ -105,7 +105,6 @@ public static class RunbookPlan
                 for (var i = 0; i < steps.Count; i++)
                 {
                     var step = steps[i];
-                    if (step.Capture is not null) values.Captures.TryAdd(step.Capture, $"<capture {step.Capture}>");
                     var on = step.Target is { } t ? values.Resolve(t) : server;
                     IReadOnlyList<string>? argv = null;
                     IReadOnlyDictionary<string, string>? env = null;
@@ -117,6 +116,7 @@ public static class RunbookPlan
 
                     plan.Add(new RunbookPlannedStep(step.Kind is StepKind.Notify or StepKind.Wait or StepKind.Approval ? "control-plane" : on, i + 1, step.Name, step.Type, phase,
                         argv, env, Describe(step, values), When(step.When, values)));
+                    if (step.Capture is not null) values.Captures.TryAdd(step.Capture, $"<capture {step.Capture}>");
                 }
             }
         }
