@@ -37,7 +37,14 @@ public sealed class RunbookLibrary(RunbookStore store, TimeProvider time)
     {
         foreach (var (runbook, yaml) in Load())
         {
-            await store.InstallBuiltinAsync(runbook, yaml, time.GetUtcNow(), ct);
+            try
+            {
+                await store.InstallBuiltinAsync(runbook, yaml, time.GetUtcNow(), ct);
+            }
+            catch (Exception ex) when (Hosting.MedicApp.StatusFor(ex) == StatusCodes.Status409Conflict)
+            {
+                // Another replica starting at the same moment installed it first.
+            }
         }
     }
 }
