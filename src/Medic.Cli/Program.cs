@@ -31,6 +31,7 @@ namespace Medic.Cli
             root.Subcommands.Add(MonitorCommands.Monitors());
             root.Subcommands.Add(WebhookCommands.Webhooks());
             root.Subcommands.Add(NotifyCommands.Notify());
+            root.Subcommands.Add(RunbookCommands.Runbook());
             root.Subcommands.Add(AgentCommand());
             root.Subcommands.Add(WatchCommand.Create());
             root.Subcommands.Add(DoctorCommand.Create());

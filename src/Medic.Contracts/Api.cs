@@ -154,6 +154,16 @@ public sealed record AuditVerificationReport(bool Ok, IReadOnlyList<AuditVerific
 [JsonSerializable(typeof(IReadOnlyList<NotificationRuleResponse>))]
 [JsonSerializable(typeof(NotificationDeliveryResponse))]
 [JsonSerializable(typeof(IReadOnlyList<NotificationDeliveryResponse>))]
+[JsonSerializable(typeof(ApplyRunbookRequest))]
+[JsonSerializable(typeof(RunbookApplyResponse))]
+[JsonSerializable(typeof(IReadOnlyList<RunbookApplyResponse>))]
+[JsonSerializable(typeof(RunbookSummary))]
+[JsonSerializable(typeof(IReadOnlyList<RunbookSummary>))]
+[JsonSerializable(typeof(RunbookResponse))]
+[JsonSerializable(typeof(RunbookDiffResponse))]
+[JsonSerializable(typeof(RunbookRunRequest))]
+[JsonSerializable(typeof(RunbookRunResponse))]
+[JsonSerializable(typeof(RunbookRunEvent))]
 public sealed partial class MedicJson : JsonSerializerContext;
 
 /// <summary>RFC 9457 problem details as the CLI reads them.</summary>

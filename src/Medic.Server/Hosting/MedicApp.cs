@@ -10,6 +10,7 @@ using Medic.Server.Detection.Monitors;
 using Medic.Server.Incidents;
 using Medic.Server.Notifications;
 using Medic.Server.Auth;
+using Medic.Server.Runbooks;
 using Medic.Server.Secrets;
 using Medic.Server.Storage;
 using Medic.Server.Tenancy;
@@ -23,6 +24,7 @@ using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace Medic.Server.Hosting;
@@ -107,6 +109,13 @@ public static class MedicApp
         services.AddSingleton<WebhookCredentialStore>();
         services.AddSingleton<WebhookAudit>();
         services.AddNotifications();
+        services.AddSingleton<RunbookStore>();
+        services.AddSingleton<RunbookLibrary>();
+        services.AddSingleton<RunbookRunner>();
+        services.TryAddSingleton<IRunbookNotifier, LoggingRunbookNotifier>();
+        services.TryAddSingleton<IRunbookApprovals, ConfirmedAtStartApprovals>();
+        services.AddHttpClient(RunbookRunner.HttpClientName, c => c.DefaultRequestHeaders.UserAgent.ParseAdd("medic-runbook/" + typeof(MedicApp).Assembly.GetName().Version?.ToString(3)))
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
 
         services.ConfigureHttpJsonOptions(o => ConfigureJson(o.SerializerOptions));
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
@@ -175,6 +184,7 @@ public static class MedicApp
         app.MapChecks();
         app.MapMonitors();
         app.MapNotifications();
+        app.MapRunbooks();
         app.MapAgentGateway();
         app.MapWebhooks();
         app.MapConsole();
@@ -188,6 +198,8 @@ public static class MedicApp
         _ = services.GetRequiredService<TaskSigningKey>();
         await services.GetRequiredService<Migrator>().ApplyAsync(ct);
         await services.GetRequiredService<Executions>().MarkInterruptedAsync(ct);
+        await services.GetRequiredService<RunbookRunner>().MarkInterruptedAsync(ct);
+        await services.GetRequiredService<RunbookLibrary>().InstallAsync(ct);
         if (services.GetRequiredService<Database>().SqlitePath is { } file)
         {
             // SQLite creates these with the process umask; they hold password hashes and the audit log.

@@ -36,7 +36,8 @@ public sealed class TenantIsolationTests
         string AgentlessServerName,
         string MonitorId,
         string ChannelId,
-        string RuleId);
+        string RuleId,
+        string RunbookRunId);
 
     /// <summary>
     /// How to probe one endpoint: the route values to try (each a complete set, all belonging to
@@ -94,6 +95,11 @@ public sealed class TenantIsolationTests
         ["DELETE /api/v1/notification-channels/{id}"] = new(t => [Route("id", t.ChannelId), Route("id", "acme-slack")]),
         ["POST /api/v1/notification-channels/{id}/test"] = new(t => [Route("id", t.ChannelId), Route("id", "acme-slack")]),
         ["DELETE /api/v1/notification-rules/{id}"] = new(t => [Route("id", t.RuleId), Route("id", "acme-pages")]),
+        ["GET /api/v1/runbooks/{name}"] = new(t => [Route("name", "acme-fix")]),
+        ["GET /api/v1/runbooks/{name}/diff"] = new(t => [Route("name", "acme-fix")]),
+        ["POST /api/v1/runbooks/{name}/runs"] = new(t => [Route("name", "acme-fix")], Body: """{"selector":{"all":true},"confirmed":true}"""),
+        ["GET /api/v1/runbook-runs/{id}"] = new(t => [Route("id", t.RunbookRunId)]),
+        ["ANY /ws/runbook-runs/{id}"] = new(t => [Route("id", t.RunbookRunId)]),
         ["GET /api/v1/tenants/{slug}"] = new(t => [Route("slug", t.Slug)], Isolated: [HttpStatusCode.Forbidden, HttpStatusCode.NotFound]),
         ["GET /openapi/{documentName}.json"] = new(_ => [Route("documentName", "v1")], Isolated: [HttpStatusCode.OK],
             NotTenantData: "the API description is public and the same for everyone"),
@@ -208,8 +214,19 @@ public sealed class TenantIsolationTests
         using var rule = await acmeAdmin.PostAsync("/api/v1/notification-rules", Json.Raw("""{"name":"acme-pages","channels":["acme-slack"],"events":["approval_requested"]}"""));
         var ruleId = (await rule.ReadAsync(MedicJson.Default.NotificationRuleResponse, HttpStatusCode.Created)).Id;
 
+        foreach (var version in new[] { 1, 2 })
+        {
+            using var applied = await acmeAdmin.PostAsync("/api/v1/runbooks", Json.Raw(
+                $"name: acme-fix\nversion: {version}\nrisk: low\ntargets: {{names: [acme-web-1]}}\nsteps:\n  - run: [uptime]\n", "application/yaml"));
+            applied.StatusCode.ShouldBe(HttpStatusCode.Created);
+        }
+
+        using var runbookRun = await acmeAdmin.PostAsync("/api/v1/runbooks/acme-fix/runs", Json.Raw("{}"));
+        var runbookRunId = (await runbookRun.ReadAsync(MedicJson.Default.RunbookRunResponse, HttpStatusCode.Accepted)).Id;
+        await WaitUntilRunbookRunFinishedAsync(acmeAdmin, runbookRunId);
+
         return (new TenantOne(admin.TenantId, "acme", admin.UserId, admin.Username, ann.Id, ann.Username, adminToken, annToken, revoked,
-            unused.Token.Id, node.NodeId, node.Name, execution.Id, incidentId, checkId, agentless.Id, agentless.Name, monitorId, channelId, ruleId), globexAdmin);
+            unused.Token.Id, node.NodeId, node.Name, execution.Id, incidentId, checkId, agentless.Id, agentless.Name, monitorId, channelId, ruleId, runbookRunId), globexAdmin);
     }
 
     /// <summary>A new check runs once at once; tenant one's state is compared only after that (its next run is a day away).</summary>
@@ -221,6 +238,18 @@ public sealed class TenantIsolationTests
             using var response = await owner.GetAsync($"/api/v1/checks/{checkId}");
             if ((await response.ReadAsync(MedicJson.Default.CheckDetailResponse)).Check.LastRunAt is not null) return;
             DateTime.UtcNow.ShouldBeLessThan(deadline, $"check {checkId} has not run");
+            await Task.Delay(50);
+        }
+    }
+
+    private static async Task WaitUntilRunbookRunFinishedAsync(HttpClient owner, string runId)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            using var response = await owner.GetAsync($"/api/v1/runbook-runs/{runId}");
+            if ((await response.ReadAsync(MedicJson.Default.RunbookRunResponse)).Status != "running") return;
+            DateTime.UtcNow.ShouldBeLessThan(deadline, $"runbook run {runId} is still running");
             await Task.Delay(50);
         }
     }
@@ -263,6 +292,9 @@ public sealed class TenantIsolationTests
             + await db.SnapshotAsync("notification_channels", "tenant_id = @t", t)
             + await db.SnapshotAsync("notification_rules", "tenant_id = @t", t)
             + await db.SnapshotAsync("notification_deliveries", "tenant_id = @t", t)
+            + await db.SnapshotAsync("runbook_versions", "tenant_id = @t", t)
+            + await db.SnapshotAsync("runbook_runs", "tenant_id = @t", t)
+            + await db.SnapshotAsync("runbook_run_steps", "tenant_id = @t", t)
             + await db.SnapshotAsync("audit_log", "chain = @t", t)
             + await db.SnapshotAsync("audit_heads", "chain = @t", t);
     }
@@ -369,6 +401,7 @@ public sealed class TenantIsolationTests
         using var monitors = await secondAdmin.GetAsync("/api/v1/monitors");
         using var channels = await secondAdmin.GetAsync("/api/v1/notification-channels");
         using var rules = await secondAdmin.GetAsync("/api/v1/notification-rules");
+        using var runbooks = await secondAdmin.GetAsync("/api/v1/runbooks");
 
         (await users.ReadAsync(MedicJson.Default.IReadOnlyListUserResponse)).Select(u => u.Username).ShouldBe(["globex-admin"]);
         (await tokens.ReadAsync(MedicJson.Default.IReadOnlyListTokenResponse)).ShouldAllBe(t => t.Username == "globex-admin");
@@ -382,5 +415,6 @@ public sealed class TenantIsolationTests
         (await monitors.ReadAsync(MedicJson.Default.IReadOnlyListMonitorResponse)).ShouldBeEmpty();
         (await channels.ReadAsync(MedicJson.Default.IReadOnlyListNotificationChannelResponse)).ShouldBeEmpty();
         (await rules.ReadAsync(MedicJson.Default.IReadOnlyListNotificationRuleResponse)).ShouldBeEmpty();
+        (await runbooks.ReadAsync(MedicJson.Default.IReadOnlyListRunbookSummary)).ShouldAllBe(r => r.Source == "builtin");
     }
 }
