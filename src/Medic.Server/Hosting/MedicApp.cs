@@ -98,7 +98,8 @@ public static class MedicApp
         services.AddSingleton<Detection.EarlyWarningPatrol>();
         services.AddHostedService(sp => sp.GetRequiredService<Detection.EarlyWarningPatrol>());
         services.AddHttpClient(CheckRunner.HttpClientName, c => c.DefaultRequestHeaders.UserAgent.ParseAdd("medic-check/" + typeof(MedicApp).Assembly.GetName().Version?.ToString(3)))
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+            .RemoveAllLoggers(); // they would log each check URL, whose path may carry a token (only query strings are redacted)
         services.AddSingleton<MonitorStore>();
         services.AddSingleton<MonitorPusher>();
         services.AddSingleton<CheckStore>();
@@ -115,7 +116,8 @@ public static class MedicApp
         services.TryAddSingleton<IRunbookNotifier, LoggingRunbookNotifier>();
         services.TryAddSingleton<IRunbookApprovals, ConfirmedAtStartApprovals>();
         services.AddHttpClient(RunbookRunner.HttpClientName, c => c.DefaultRequestHeaders.UserAgent.ParseAdd("medic-runbook/" + typeof(MedicApp).Assembly.GetName().Version?.ToString(3)))
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) });
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+            .RemoveAllLoggers(); // a runbook's http step URL may carry a secret
 
         services.ConfigureHttpJsonOptions(o => ConfigureJson(o.SerializerOptions));
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);

@@ -89,6 +89,21 @@ public sealed class ChecksTests
     }
 
     [Fact]
+    public async Task A_check_url_is_never_written_to_the_log_since_its_path_may_carry_a_token()
+    {
+        await using var site = await TinyHttpServer.StartAsync();
+        await using var server = await MedicServer.StartAsync(TestDatabase.Sqlite, o => o.Checks.SweepSeconds = 3600);
+        var check = await CreateAsync(server.Admin, $$"""{"name":"tokened","kind":"http","target":"{{site.Address}}health/very-secret-path","interval":"1d"}""");
+
+        site.Status = 500;
+        await FirstRunAsync(server.Admin, check.Id);
+        await RunAsync(server.Admin, check.Id);
+
+        site.Requests.ShouldBeGreaterThanOrEqualTo(2);
+        server.Logs.Lines.Where(l => l.ToString().Contains("very-secret-path", StringComparison.Ordinal)).ShouldBeEmpty();
+    }
+
+    [Fact]
     public async Task A_tcp_check_passes_on_a_listening_port_and_fails_on_a_closed_one()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
