@@ -97,25 +97,9 @@ internal static class ExecCommand
         var seen = new HashSet<string>(StringComparer.Ordinal);
         try
         {
-            using var socket = new ClientWebSocket();
-            socket.Options.SetRequestHeader("Authorization", "Bearer " + session.Context.Token);
-            var ws = new UriBuilder(new Uri(client.Server, "/ws/executions/" + Uri.EscapeDataString(id))) { Scheme = client.Server.Scheme == "https" ? "wss" : "ws" }.Uri;
-            await socket.ConnectAsync(ws, ct);
-            var buffer = new byte[64 * 1024];
-            using var message = new MemoryStream();
-            while (true)
+            await foreach (var frame in LiveStream.ReadAsync(client, session.Context.Token!, "/ws/executions/" + Uri.EscapeDataString(id), ct))
             {
-                message.SetLength(0);
-                WebSocketReceiveResult result;
-                do
-                {
-                    result = await socket.ReceiveAsync(buffer, ct);
-                    message.Write(buffer, 0, result.Count);
-                }
-                while (!result.EndOfMessage);
-
-                if (result.MessageType == WebSocketMessageType.Close) break;
-                var r = JsonSerializer.Deserialize(message.ToArray(), ApiClient.Json.TaskRunResponse)!;
+                var r = JsonSerializer.Deserialize(frame, ApiClient.Json.TaskRunResponse)!;
                 if (seen.Add(r.Server)) onResult?.Invoke(r);
             }
         }

@@ -146,27 +146,11 @@ internal static class IncidentCommands
         {
             var session = Shared.RequireSession(parse);
             using var client = session.Client();
-            using var socket = new ClientWebSocket();
-            socket.Options.SetRequestHeader("Authorization", "Bearer " + session.Context.Token);
-            var url = new UriBuilder(new Uri(client.Server, "/ws/incidents")) { Scheme = client.Server.Scheme == "https" ? "wss" : "ws" }.Uri;
             try
             {
-                await socket.ConnectAsync(url, ct);
-                var buffer = new byte[64 * 1024];
-                using var message = new MemoryStream();
-                while (!ct.IsCancellationRequested)
+                await foreach (var frame in LiveStream.ReadAsync(client, session.Context.Token!, "/ws/incidents", ct))
                 {
-                    message.SetLength(0);
-                    WebSocketReceiveResult result;
-                    do
-                    {
-                        result = await socket.ReceiveAsync(buffer, ct);
-                        message.Write(buffer, 0, result.Count);
-                    }
-                    while (!result.EndOfMessage);
-
-                    if (result.MessageType == WebSocketMessageType.Close) break;
-                    var m = JsonSerializer.Deserialize(message.ToArray(), ApiClient.Json.IncidentFeedMessage)!;
+                    var m = JsonSerializer.Deserialize(frame, ApiClient.Json.IncidentFeedMessage)!;
                     if (parse.GetValue(json)) Console.Out.WriteLine(JsonSerializer.Serialize(m, ApiClient.Json.IncidentFeedMessage));
                     else Console.Out.WriteLine($"{Output.Time(DateTimeOffset.UtcNow)} {m.Action,-12} {m.Incident.Id} {m.Incident.Severity,-8} {m.Incident.Server ?? "-"}: {m.Incident.Title}");
                 }

@@ -245,25 +245,9 @@ internal static class RunbookCommands
 
         try
         {
-            using var socket = new ClientWebSocket();
-            socket.Options.SetRequestHeader("Authorization", "Bearer " + session.Context.Token);
-            var ws = new UriBuilder(new Uri(client.Server, "/ws/runbook-runs/" + Uri.EscapeDataString(id))) { Scheme = client.Server.Scheme == "https" ? "wss" : "ws" }.Uri;
-            await socket.ConnectAsync(ws, ct);
-            var buffer = new byte[64 * 1024];
-            using var message = new MemoryStream();
-            while (true)
+            await foreach (var frame in LiveStream.ReadAsync(client, session.Context.Token!, "/ws/runbook-runs/" + Uri.EscapeDataString(id), ct))
             {
-                message.SetLength(0);
-                WebSocketReceiveResult result;
-                do
-                {
-                    result = await socket.ReceiveAsync(buffer, ct);
-                    message.Write(buffer, 0, result.Count);
-                }
-                while (!result.EndOfMessage);
-
-                if (result.MessageType == WebSocketMessageType.Close) return;
-                var e = JsonSerializer.Deserialize(message.ToArray(), ApiClient.Json.RunbookRunEvent)!;
+                var e = JsonSerializer.Deserialize(frame, ApiClient.Json.RunbookRunEvent)!;
                 switch (e.Type)
                 {
                     case "output" when !quiet && e.Data is not null:
@@ -281,6 +265,8 @@ internal static class RunbookCommands
                         return;
                 }
             }
+
+            return; // the server closed the stream: the run is over
         }
         catch (Exception ex) when (ex is WebSocketException or JsonException or IOException)
         {
