@@ -68,5 +68,41 @@ public sealed class IncidentCliTests : IDisposable
         both.Stderr.ShouldContain("exactly one");
     }
 
+    [Fact]
+    public async Task Incidents_watch_prints_each_change_as_it_happens()
+    {
+        await using var server = await RunningServer.StartAsync(_home, "up");
+        var lines = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        using var watch = new System.Diagnostics.Process { StartInfo = _home.StartInfo("incidents", "watch", "--json") };
+        watch.OutputDataReceived += (_, e) => { if (e.Data is not null) lines.Enqueue(e.Data); };
+        watch.Start();
+        watch.BeginOutputReadLine();
+        try
+        {
+            // The watcher subscribes once connected; keep opening incidents until one shows up, then resolve it.
+            string? id = null;
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (id is null && DateTime.UtcNow < deadline)
+            {
+                var created = await _home.RunAsync("incidents", "create", "--title", "watched", "--json");
+                created.ExitCode.ShouldBe(0, created.ToString());
+                await Task.Delay(300);
+                id = lines.Select(l => JsonDocument.Parse(l).RootElement).Where(m => m.GetProperty("action").GetString() == "created")
+                    .Select(m => m.GetProperty("incident").GetProperty("id").GetString()).FirstOrDefault();
+            }
+
+            id.ShouldNotBeNull("no change reached 'medic incidents watch'");
+            (await _home.RunAsync("incidents", "resolve", id!)).ExitCode.ShouldBe(0);
+            deadline = DateTime.UtcNow.AddSeconds(10);
+            while (!lines.Any(l => l.Contains("\"resolved\"", StringComparison.Ordinal) && l.Contains(id!, StringComparison.Ordinal)) && DateTime.UtcNow < deadline) await Task.Delay(100);
+            lines.ShouldContain(l => l.Contains("\"resolved\"", StringComparison.Ordinal) && l.Contains(id!, StringComparison.Ordinal));
+        }
+        finally
+        {
+            watch.Kill(entireProcessTree: true);
+            await watch.WaitForExitAsync();
+        }
+    }
+
     public void Dispose() => _home.Dispose();
 }
