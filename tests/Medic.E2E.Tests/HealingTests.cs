@@ -124,6 +124,14 @@ public sealed class HealingTests : IDisposable
         removed.ExitCode.ShouldBe(0, removed.ToString());
         await EventuallyAsync(async () => await PidAsync(port) is null ? "" : null, TimeSpan.FromSeconds(30), () => "removing the monitor did not stop the supervised service");
 
+        // A monitor for a tag reaches the server once the server gets the tag.
+        var tagged = await _home.RunAsync("monitors", "add", "shop-web", "--tag", "role=web", "--kind", "process", "--start", $"'{dotnet}' '{ServiceDll}' --port {port}", "--heal");
+        tagged.ExitCode.ShouldBe(0, tagged.ToString());
+        await Task.Delay(1000);
+        (await PidAsync(port)).ShouldBeNull("the server does not carry role=web yet");
+        (await _home.RunAsync("servers", "tag", me, "role=web")).ExitCode.ShouldBe(0);
+        await EventuallyAsync(() => PidAsync(port), TimeSpan.FromSeconds(30), () => "tagging the server did not bring it the tag's monitor:\n" + server.Stdout);
+
         var bad = await _home.RunAsync("monitors", "add", "x", "--server", me, "--kind", "teapot");
         bad.ExitCode.ShouldBe(2);
         bad.Stderr.ShouldContain("--kind 'teapot' is not known");

@@ -120,7 +120,7 @@ public static class ServersApi
     }
 
     private static async Task<Results<Ok<ServerResponse>, ProblemHttpResult, ValidationProblem>> SetTags(
-        string id, SetTagsRequest request, Database db, AuditLog audit, HttpContext http, CancellationToken ct)
+        string id, SetTagsRequest request, Database db, AuditLog audit, Detection.Monitors.MonitorPusher monitors, HttpContext http, CancellationToken ct)
     {
         if (Tags.Problem(request.Tags) is { } problem)
         {
@@ -130,7 +130,7 @@ public static class ServersApi
         }
 
         var caller = http.Caller();
-        return await db.WriteAsync<Results<Ok<ServerResponse>, ProblemHttpResult, ValidationProblem>>(async (c, tx) =>
+        var result = await db.WriteAsync<Results<Ok<ServerResponse>, ProblemHttpResult, ValidationProblem>>(async (c, tx) =>
         {
             var node = await NodeStore.FindAsync(c, tx, caller.TenantId, id);
             if (node is null) return Problems.NotFound("server", id, "medic servers list");
@@ -148,6 +148,10 @@ public static class ServersApi
             http.MarkAudited();
             return TypedResults.Ok(node.ToResponse());
         }, ct);
+
+        // Monitors set for tags may now apply to this server, or no longer.
+        if (result.Result is Ok<ServerResponse>) monitors.PushTenantInBackground(caller.TenantId);
+        return result;
     }
 
     private static Task<Results<Ok<ServerResponse>, ProblemHttpResult>> Drain(string id, Database db, AuditLog audit, HttpContext http, CancellationToken ct) =>
