@@ -84,7 +84,7 @@ internal sealed class ProcessTarget
         {
             var found = _definition.Pidfile is not null ? FromPidfile(_definition.Pidfile) : FromMatch();
             if (found.Alive || Mode != TargetMode.Supervised) return found;
-            return WithChildExit(found);
+            return await WithChildExitAsync(found, ct);
         }
 
         SupervisedProcess? child;
@@ -92,16 +92,18 @@ internal sealed class ProcessTarget
         if (child is null) return new Liveness(false, null, "not started yet", new Dictionary<string, string>());
         if (child.HasExited || ProcessTree.Read(child.Pid) is not { State: not 'Z' } stat)
         {
-            return WithChildExit(new Liveness(false, child.Pid, "not running", new Dictionary<string, string>()));
+            return await WithChildExitAsync(new Liveness(false, child.Pid, "not running", new Dictionary<string, string>()), ct);
         }
 
         return Alive(child.Pid, stat.State);
     }
 
-    private Liveness WithChildExit(Liveness dead)
+    private async Task<Liveness> WithChildExitAsync(Liveness dead, CancellationToken ct)
     {
         SupervisedProcess? child;
         lock (_lock) child = _child;
+        // A child seen gone (or a zombie) may not be reaped yet; its exit status is what people need, so wait a moment for it.
+        if (child is { HasExited: false }) await Task.WhenAny(child.Exited, Task.Delay(500, ct));
         if (child is not { HasExited: true }) return dead;
         var evidence = new Dictionary<string, string>(dead.Evidence) { [EvidenceKeys.ExitStatus] = child.ExitDescription!, ["pid"] = child.Pid.ToString(CultureInfo.InvariantCulture) };
         return dead with { Summary = $"not running: pid {child.Pid} {child.ExitDescription}", Evidence = evidence };
