@@ -134,6 +134,7 @@ public sealed record AuditVerificationReport(bool Ok, IReadOnlyList<AuditVerific
 [JsonSerializable(typeof(IncidentPage))]
 [JsonSerializable(typeof(CreateIncidentRequest))]
 [JsonSerializable(typeof(IncidentCommentRequest))]
+[JsonSerializable(typeof(AddCommentRequest))]
 [JsonSerializable(typeof(IncidentFeedMessage))]
 [JsonSerializable(typeof(CreateCheckRequest))]
 [JsonSerializable(typeof(CheckResponse))]

@@ -49,6 +49,9 @@ public sealed record CreateIncidentRequest(
 
 public sealed record IncidentCommentRequest(string? Comment = null);
 
+/// <summary>A person's note on an incident's timeline.</summary>
+public sealed record AddCommentRequest(string Text);
+
 /// <summary>One change on the live feed <c>/ws/incidents</c>: what happened (<c>Action</c>) and the incident as it now is.</summary>
 public sealed record IncidentFeedMessage(string Action, IncidentResponse Incident);
 

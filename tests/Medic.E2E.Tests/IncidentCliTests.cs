@@ -22,6 +22,7 @@ public sealed class IncidentCliTests : IDisposable
         list.Stdout.ShouldContain("Checkout is slow");
 
         (await _home.RunAsync("incidents", "ack", id, "--comment", "on it")).ExitCode.ShouldBe(0);
+        (await _home.RunAsync("incidents", "comment", id, "payments team says the cache was flushed")).ExitCode.ShouldBe(0);
         var resolved = await _home.RunAsync("incidents", "resolve", id, "--comment", "cache warmed");
         resolved.ExitCode.ShouldBe(0, resolved.ToString());
         resolved.Stdout.ShouldContain("resolved");
@@ -31,6 +32,7 @@ public sealed class IncidentCliTests : IDisposable
         show.Stdout.ShouldContain("resolved by user:admin: cache warmed");
         show.Stdout.ShouldContain("acknowledged");
         show.Stdout.ShouldContain("team=shop");
+        show.Stdout.ShouldContain("payments team says the cache was flushed");
 
         var bad = await _home.RunAsync("incidents", "list", "--severity", "huge");
         bad.ExitCode.ShouldNotBe(0);

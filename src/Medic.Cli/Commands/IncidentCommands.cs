@@ -115,7 +115,7 @@ internal static class IncidentCommands
 
         return new Command("incidents", "Problems Medic knows about: list, show, open by hand, acknowledge, resolve, watch live")
         {
-            list, show, create, Change("ack", "acknowledge", "Acknowledge an incident: you are on it"), Change("resolve", "resolve", "Resolve an incident by hand"), Watch(),
+            list, show, create, Comment(), Change("ack", "acknowledge", "Acknowledge an incident: you are on it"), Change("resolve", "resolve", "Resolve an incident by hand"), Watch(),
         };
     }
 
@@ -132,6 +132,22 @@ internal static class IncidentCommands
                 new IncidentCommentRequest(parse.GetValue(comment)), MedicJson.Default.IncidentCommentRequest, ApiClient.Json.IncidentResponse, ct);
             if (parse.GetValue(json)) Output.Json(i, ApiClient.Json.IncidentResponse);
             else Console.Out.WriteLine($"{i.Id} is {i.Status}{(i.AcknowledgedBy is null ? "" : $", acknowledged by {i.AcknowledgedBy}")}.");
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command Comment()
+    {
+        var id = new Argument<string>("id") { Description = "Incident id (inc_…)" };
+        var text = new Argument<string>("text") { Description = "The comment" };
+        var command = new Command("comment", "Add a comment to an incident's timeline") { id, text };
+        command.SetAction(async (parse, ct) =>
+        {
+            using var client = Shared.RequireSession(parse).Client();
+            var i = await client.SendAsync(HttpMethod.Post, $"/api/v1/incidents/{Shared.Escape(parse.GetValue(id)!)}/comments",
+                new AddCommentRequest(parse.GetValue(text)!), MedicJson.Default.AddCommentRequest, ApiClient.Json.IncidentResponse, ct);
+            Console.Out.WriteLine($"Commented on {i.Id}.");
             return ExitCodes.Ok;
         });
         return command;

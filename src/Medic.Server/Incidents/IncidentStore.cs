@@ -396,6 +396,22 @@ public sealed class IncidentStore(Database db, AuditLog audit, IncidentFeed feed
         return row?.ToResponse();
     }
 
+    /// <summary>A person's comment, on the timeline and in the audit log. Null when no such incident.</summary>
+    public async Task<IncidentResponse?> CommentAsync(string tenantId, string id, string actor, string? clientAddress, string text, CancellationToken ct)
+    {
+        var at = time.GetUtcNow();
+        var row = await db.WriteAsync(async (c, tx) =>
+        {
+            var r = await LockAsync(c, tx, tenantId, id);
+            if (r is null) return null;
+            await AddEventAsync(c, tx, r, at, "comment", actor, text, null);
+            await AuditAsync(c, tx, r, actor, "incident.comment", new() { ["comment"] = Truncate(text, 500) }, clientAddress);
+            return r;
+        }, ct);
+        if (row is not null) feed.Publish(tenantId, new IncidentFeedMessage("commented", row.ToResponse()));
+        return row?.ToResponse();
+    }
+
     /// <summary>A person closes it. Null when no such incident; an already resolved one is returned unchanged.</summary>
     public async Task<IncidentResponse?> ResolveManuallyAsync(string tenantId, string id, string actor, string? clientAddress, string? comment, CancellationToken ct)
     {

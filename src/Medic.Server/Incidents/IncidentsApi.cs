@@ -21,6 +21,7 @@ public static class IncidentsApi
         group.MapGet("/{id}", Get).Requires(Permission.Read).WithSummary("One incident with its occurrences and timeline.");
         group.MapPost("/", Create).Requires(Permission.Operate).WithSummary("Open an incident by hand.");
         group.MapPost("/{id}/acknowledge", Acknowledge).Requires(Permission.Operate).WithSummary("Take the incident: recorded on its timeline and in the audit log.");
+        group.MapPost("/{id}/comments", Comment).Requires(Permission.Read).WithSummary("Add a comment to the incident's timeline (anyone who can see it).");
         group.MapPost("/{id}/resolve", Resolve).Requires(Permission.Operate).WithSummary("Resolve the incident by hand, with an optional comment.");
         app.Map("/ws/incidents", Feed).Requires(Permission.Read).ExcludeFromDescription();
         return app;
@@ -97,6 +98,18 @@ public static class IncidentsApi
         if (!v.Ok) return v.Problem();
         var caller = http.Caller();
         var result = await incidents.AcknowledgeAsync(caller.TenantId, id, caller.Actor, http.ClientAddress(), request?.Comment, ct);
+        if (result is null) return Problems.NotFound("incident", id, "medic incidents list");
+        http.MarkAudited();
+        return TypedResults.Ok(result);
+    }
+
+    private static async Task<Results<Ok<IncidentResponse>, ProblemHttpResult, ValidationProblem>> Comment(
+        string id, AddCommentRequest request, IncidentStore incidents, HttpContext http, CancellationToken ct)
+    {
+        var v = new Validator().Require("text", request.Text, 4000);
+        if (!v.Ok) return v.Problem();
+        var caller = http.Caller();
+        var result = await incidents.CommentAsync(caller.TenantId, id, caller.Actor, http.ClientAddress(), request.Text, ct);
         if (result is null) return Problems.NotFound("incident", id, "medic incidents list");
         http.MarkAudited();
         return TypedResults.Ok(result);

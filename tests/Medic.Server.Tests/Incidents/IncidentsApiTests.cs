@@ -31,6 +31,10 @@ public sealed class IncidentsApiTests
         using var list = await server.Admin.GetAsync("/api/v1/incidents?status=active&severity=critical");
         (await list.ReadAsync(MedicJson.Default.IncidentPage)).Items.Select(i => i.Id).ShouldBe([created.Id]);
 
+        using var comment = await server.Admin.PostAsync($"/api/v1/incidents/{created.Id}/comments", Json.Raw("""{"text":"cache hit rate fell at 10:02"}"""));
+        comment.StatusCode.ShouldBe(HttpStatusCode.OK);
+        using var empty = await server.Admin.PostAsync($"/api/v1/incidents/{created.Id}/comments", Json.Raw("""{"text":""}"""));
+        await empty.ShouldBeProblemAsync(HttpStatusCode.BadRequest);
         using var ack = await server.Admin.PostAsync($"/api/v1/incidents/{created.Id}/acknowledge", Json.Raw("""{"comment":"looking"}"""));
         (await ack.ReadAsync(MedicJson.Default.IncidentResponse)).AcknowledgedBy.ShouldBe("user:admin");
         using var resolve = await server.Admin.PostAsync($"/api/v1/incidents/{created.Id}/resolve", Json.Raw("""{"comment":"cache warmed"}"""));
@@ -40,10 +44,11 @@ public sealed class IncidentsApiTests
 
         using var show = await server.Admin.GetAsync($"/api/v1/incidents/{created.Id}");
         var detail = await show.ReadAsync(MedicJson.Default.IncidentDetailResponse);
-        detail.Timeline.Select(e => (e.Kind, e.Actor)).ShouldBe([("opened", "user:admin"), ("acknowledged", "user:admin"), ("resolved", "user:admin")]);
+        detail.Timeline.Select(e => (e.Kind, e.Actor)).ShouldBe([("opened", "user:admin"), ("comment", "user:admin"), ("acknowledged", "user:admin"), ("resolved", "user:admin")]);
+        detail.Timeline[1].Message.ShouldBe("cache hit rate fell at 10:02");
         using var audit = await server.Admin.GetAsync("/api/v1/audit?limit=500");
         var actions = (await audit.ReadAsync(MedicJson.Default.AuditPage)).Items.Where(e => e.Target == "incident:" + created.Id).Select(e => e.Action).Reverse();
-        actions.ShouldBe(["incident.create", "incident.acknowledge", "incident.resolve"]);
+        actions.ShouldBe(["incident.create", "incident.comment", "incident.acknowledge", "incident.resolve"]);
 
         using var none = await server.Admin.GetAsync("/api/v1/incidents?status=active");
         (await none.ReadAsync(MedicJson.Default.IncidentPage)).Items.ShouldBeEmpty();

@@ -83,6 +83,7 @@ public sealed class TenantIsolationTests
         ["ANY /ws/executions/{id}"] = new(t => [Route("id", t.ExecutionId)]),
         ["GET /api/v1/incidents/{id}"] = new(t => [Route("id", t.IncidentId)]),
         ["POST /api/v1/incidents/{id}/acknowledge"] = new(t => [Route("id", t.IncidentId)], Body: "{}"),
+        ["POST /api/v1/incidents/{id}/comments"] = new(t => [Route("id", t.IncidentId)], Body: """{"text":"from globex"}"""),
         ["POST /api/v1/incidents/{id}/resolve"] = new(t => [Route("id", t.IncidentId)], Body: """{"comment":"closed by globex"}"""),
         ["GET /api/v1/checks/{id}"] = new(t => [Route("id", t.CheckId), Route("id", "acme-db")]),
         ["POST /api/v1/checks/{id}/run"] = new(t => [Route("id", t.CheckId), Route("id", "acme-db")]),
