@@ -16,9 +16,6 @@ namespace Medic.Server.Notifications;
 /// <summary>Notification channels and rules of the caller's tenant (admins), a test send, and the delivery log.</summary>
 public static partial class NotificationsApi
 {
-    [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,62}$")]
-    private static partial Regex NamePattern();
-
     public static IServiceCollection AddNotifications(this IServiceCollection services)
     {
         services.AddHttpClient(NotificationSender.HttpClientName, c => c.DefaultRequestHeaders.UserAgent.ParseAdd("medic/" + typeof(NotificationsApi).Assembly.GetName().Version?.ToString(3)))
@@ -63,7 +60,7 @@ public static partial class NotificationsApi
         var v = new Validator().Require("name", request.Name, 63).Require("kind", request.Kind, 20)
             .Optional("url", request.Url, 2000).Optional("secret", request.Secret, 4000).Optional("api_url", request.ApiUrl, 2000).Optional("chat_id", request.ChatId, 100)
             .Optional("smtp_host", request.SmtpHost, 255).Optional("smtp_username", request.SmtpUsername, 255).Optional("from", request.From, 320);
-        if (!string.IsNullOrEmpty(request.Name)) v.Check(NamePattern().IsMatch(request.Name), "name", "use lowercase letters, digits, '.', '_' and '-', such as ops-slack");
+        if (!string.IsNullOrEmpty(request.Name)) v.Check(ResourceNames.IsValid(request.Name), "name", "use lowercase letters, digits, '.', '_' and '-', such as ops-slack");
         v.Check(request.Kind is null || ChannelKinds.All.Contains(request.Kind), "kind", "use " + string.Join(", ", ChannelKinds.All));
         var settings = new ChannelSettings();
         var secrets = new ChannelSecrets();
@@ -225,7 +222,7 @@ public static partial class NotificationsApi
     {
         var caller = http.Caller();
         var v = new Validator().Require("name", request.Name, 63).Optional("source", request.Source, 100).Optional("server", request.Server, 200);
-        if (!string.IsNullOrEmpty(request.Name)) v.Check(NamePattern().IsMatch(request.Name), "name", "use lowercase letters, digits, '.', '_' and '-', such as critical-to-pager");
+        if (!string.IsNullOrEmpty(request.Name)) v.Check(ResourceNames.IsValid(request.Name), "name", "use lowercase letters, digits, '.', '_' and '-', such as critical-to-pager");
         v.Check(request.Channels is { Count: >= 1 and <= 20 }, "channels", "name 1 to 20 channels (see medic notify channels list)");
         v.Check(request.MinSeverity is null || Severities.All.Contains(request.MinSeverity), "min_severity", "use critical, warning or info");
         v.Check(request.RenotifySeverity is null || Severities.All.Contains(request.RenotifySeverity), "renotify_severity", "use critical, warning or info");

@@ -39,9 +39,6 @@ public static partial class RunbookParser
     private static readonly string[] HttpKeys = ["url", "method", "body", "from", "expect"];
     private static readonly string[] HttpMethods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"];
 
-    [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,62}$")]
-    public static partial Regex NamePattern();
-
     [GeneratedRegex("^[a-z][a-z0-9_]{0,62}$")]
     private static partial Regex VariablePattern();
 
@@ -135,7 +132,7 @@ public static partial class RunbookParser
         {
             var map = Keys(root, TopKeys, "the runbook");
             var name = Text(map, root, "name", required: true, 63);
-            if (name is not null && !NamePattern().IsMatch(name))
+            if (name is not null && !ResourceNames.IsValid(name))
             {
                 Error(map["name"], $"'{name}' is not a runbook name: use lowercase letters, digits, '.', '_' and '-', such as restart-service");
             }

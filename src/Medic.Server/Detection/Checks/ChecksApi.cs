@@ -14,9 +14,6 @@ namespace Medic.Server.Detection.Checks;
 /// <summary>Scheduled checks: HTTP, TCP and command checks the control plane runs on an interval; failures open incidents.</summary>
 public static partial class ChecksApi
 {
-    [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,62}$")]
-    private static partial Regex NamePattern();
-
     public static IEndpointRouteBuilder MapChecks(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/checks").WithTags("Detection");
@@ -45,7 +42,7 @@ public static partial class ChecksApi
         var caller = http.Caller();
         var v = new Validator().Require("name", request.Name, 63).Require("kind", request.Kind, 20)
             .Optional("target", request.Target, 2000).Optional("command", request.Command, 4000).Optional("body_regex", request.BodyRegex, 500).Optional("server", request.Server, 200);
-        if (!string.IsNullOrEmpty(request.Name)) v.Check(NamePattern().IsMatch(request.Name), "name", "use lowercase letters, digits, '.', '_' and '-', such as shop-health");
+        if (!string.IsNullOrEmpty(request.Name)) v.Check(ResourceNames.IsValid(request.Name), "name", "use lowercase letters, digits, '.', '_' and '-', such as shop-health");
         v.Check(request.Kind is null || CheckKinds.All.Contains(request.Kind), "kind", "use http, tcp or command");
         switch (request.Kind)
         {

@@ -14,9 +14,6 @@ namespace Medic.Server.Detection.Monitors;
 /// <summary>Agent monitors set on the control plane and pushed, signed, to the agents they apply to.</summary>
 public static partial class MonitorsApi
 {
-    [GeneratedRegex("^[a-z0-9][a-z0-9._-]{0,62}$")]
-    private static partial Regex NamePattern();
-
     public static IEndpointRouteBuilder MapMonitors(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/monitors").WithTags("Detection");
@@ -40,7 +37,7 @@ public static partial class MonitorsApi
         var caller = http.Caller();
         var d = request.Definition;
         var v = new Validator().Require("name", request.Name, 63).Optional("server", request.Server, 200);
-        if (!string.IsNullOrEmpty(request.Name)) v.Check(NamePattern().IsMatch(request.Name), "name", "use lowercase letters, digits, '.', '_' and '-', such as shop");
+        if (!string.IsNullOrEmpty(request.Name)) v.Check(ResourceNames.IsValid(request.Name), "name", "use lowercase letters, digits, '.', '_' and '-', such as shop");
         v.Check((request.Server is null) != (request.Tags is not { Count: > 0 }), "server", "name one server, or give tags (every server with all of them), not both");
         v.Check(request.Tags is null || request.Tags.Count <= 20, "tags", "at most 20 tags");
         v.Check(d is not null, "definition", "give the monitor's definition (docs/monitors.md)");
