@@ -32,6 +32,10 @@ namespace Medic.Cli
             root.Subcommands.Add(WebhookCommands.Webhooks());
             root.Subcommands.Add(NotifyCommands.Notify());
             root.Subcommands.Add(RunbookCommands.Runbook());
+            root.Subcommands.Add(PipelineCommands.Approvals());
+            root.Subcommands.Add(PipelineCommands.Approve());
+            root.Subcommands.Add(PipelineCommands.Reject());
+            root.Subcommands.Add(PipelineCommands.Pipeline());
             root.Subcommands.Add(AgentCommand());
             root.Subcommands.Add(WatchCommand.Create());
             root.Subcommands.Add(DoctorCommand.Create());

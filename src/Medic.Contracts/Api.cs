@@ -165,6 +165,20 @@ public sealed record AuditVerificationReport(bool Ok, IReadOnlyList<AuditVerific
 [JsonSerializable(typeof(RunbookRunRequest))]
 [JsonSerializable(typeof(RunbookRunResponse))]
 [JsonSerializable(typeof(RunbookRunEvent))]
+[JsonSerializable(typeof(RemediationResponse))]
+[JsonSerializable(typeof(IReadOnlyList<RemediationResponse>))]
+[JsonSerializable(typeof(ApprovalResponse))]
+[JsonSerializable(typeof(IReadOnlyList<ApprovalResponse>))]
+[JsonSerializable(typeof(ApproveRequest))]
+[JsonSerializable(typeof(RejectRequest))]
+[JsonSerializable(typeof(ProposeRemediationRequest))]
+[JsonSerializable(typeof(PipelineSettingsResponse))]
+[JsonSerializable(typeof(PipelineSettingsRequest))]
+[JsonSerializable(typeof(TriageRulesRequest))]
+[JsonSerializable(typeof(TriageRulesResponse))]
+[JsonSerializable(typeof(ChangeWindowRequest))]
+[JsonSerializable(typeof(ChangeWindowResponse))]
+[JsonSerializable(typeof(IReadOnlyList<ChangeWindowResponse>))]
 public sealed partial class MedicJson : JsonSerializerContext;
 
 /// <summary>RFC 9457 problem details as the CLI reads them.</summary>

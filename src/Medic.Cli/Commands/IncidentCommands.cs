@@ -115,7 +115,7 @@ internal static class IncidentCommands
 
         return new Command("incidents", "Problems Medic knows about: list, show, open by hand, acknowledge, resolve, watch live")
         {
-            list, show, create, Comment(), Change("ack", "acknowledge", "Acknowledge an incident: you are on it"), Change("resolve", "resolve", "Resolve an incident by hand"), Watch(),
+            list, show, create, Comment(), PipelineCommands.Propose(), PipelineCommands.Remediations(), Change("ack", "acknowledge", "Acknowledge an incident: you are on it"), Change("resolve", "resolve", "Resolve an incident by hand"), Watch(),
         };
     }
 

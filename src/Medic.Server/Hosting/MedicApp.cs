@@ -10,6 +10,7 @@ using Medic.Server.Detection.Monitors;
 using Medic.Server.Incidents;
 using Medic.Server.Notifications;
 using Medic.Server.Auth;
+using Medic.Server.Pipeline;
 using Medic.Server.Runbooks;
 using Medic.Server.Secrets;
 using Medic.Server.Storage;
@@ -113,6 +114,8 @@ public static class MedicApp
         services.AddSingleton<RunbookStore>();
         services.AddSingleton<RunbookLibrary>();
         services.AddSingleton<RunbookRunner>();
+        services.AddPipeline();
+        services.AddSingleton<ApprovalViews>();
         services.TryAddSingleton<IRunbookNotifier, LoggingRunbookNotifier>();
         services.TryAddSingleton<IRunbookApprovals, ConfirmedAtStartApprovals>();
         services.AddHttpClient(RunbookRunner.HttpClientName, c => c.DefaultRequestHeaders.UserAgent.ParseAdd("medic-runbook/" + typeof(MedicApp).Assembly.GetName().Version?.ToString(3)))
@@ -187,6 +190,7 @@ public static class MedicApp
         app.MapMonitors();
         app.MapNotifications();
         app.MapRunbooks();
+        app.MapPipeline();
         app.MapAgentGateway();
         app.MapWebhooks();
         app.MapConsole();

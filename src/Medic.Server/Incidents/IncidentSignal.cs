@@ -60,3 +60,16 @@ public static class IncidentSources
 
     public static readonly IReadOnlyList<string> Webhook = [Alertmanager, Grafana, Datadog, PagerDuty, Generic];
 }
+
+/// <summary>
+/// Where the incident record hands a new round to the remediation pipeline: called inside the
+/// transaction that opens, reopens or re-enters an incident, so the pipeline's first job exists
+/// exactly when the incident does.
+/// </summary>
+public interface IPipelineEntry
+{
+    Task EnterAsync(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction tx, string tenantId, string incidentId, int round, string why);
+
+    /// <summary>Called after the transaction that entered a round committed.</summary>
+    void Committed();
+}

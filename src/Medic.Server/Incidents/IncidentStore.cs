@@ -44,6 +44,7 @@ internal sealed class IncidentRow
     public DateTimeOffset? ResolvedAt { get; set; }
     public string? Resolution { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
+    public int PipelineRound { get; set; }
 
     public IncidentStatus StatusValue => IncidentStatuses.TryParse(Status, out var s) ? s : IncidentStatus.Open;
 
@@ -92,13 +93,13 @@ public sealed record IncidentQuery(
 /// each incident's occurrences and timeline, and writes an audit entry for every change of state
 /// (opened, reopened, resolved, acknowledged) in the same transaction as the change.
 /// </summary>
-public sealed class IncidentStore(Database db, AuditLog audit, IncidentFeed feed, TimeProvider time, IncidentPolicy? policy = null) : IIncidentIngest
+public sealed class IncidentStore(Database db, AuditLog audit, IncidentFeed feed, TimeProvider time, IncidentPolicy? policy = null, IPipelineEntry? pipeline = null) : IIncidentIngest
 {
     private readonly IncidentPolicy _policy = policy ?? IncidentPolicy.Default;
 
     private const string Columns =
         "i.id, i.tenant_id, i.server_id, n.name AS server_name, i.source, i.type, i.severity, i.status, i.fingerprint, i.title, i.summary, i.labels, i.evidence, " +
-        "i.signal_count, i.flapping, i.flap_window_start, i.flap_changes, i.first_seen_at, i.last_seen_at, i.acknowledged_by, i.acknowledged_at, i.resolved_at, i.resolution, i.updated_at, " +
+        "i.signal_count, i.flapping, i.flap_window_start, i.flap_changes, i.first_seen_at, i.last_seen_at, i.acknowledged_by, i.acknowledged_at, i.resolved_at, i.resolution, i.updated_at, i.pipeline_round, " +
         "(SELECT COUNT(*) FROM incident_occurrences o WHERE o.incident_id = i.id) AS occurrences, " +
         "(SELECT COUNT(*) FROM incident_occurrences o WHERE o.incident_id = i.id AND o.firing = @firing) AS firing";
 
@@ -123,6 +124,7 @@ public sealed class IncidentStore(Database db, AuditLog audit, IncidentFeed feed
             return list;
         }, ct);
         foreach (var (action, row) in changed) feed.Publish(row.TenantId, new IncidentFeedMessage(action, row.ToResponse()));
+        if (changed.Any(ch => ch.Action is "created" or "reopened")) pipeline?.Committed();
         return outcomes;
     }
 
@@ -237,6 +239,7 @@ public sealed class IncidentStore(Database db, AuditLog audit, IncidentFeed feed
         await MarkFiringAsync(c, tx, row.Id, occurrence, s.At);
         await AddEventAsync(c, tx, row, s.At, "opened", s.Actor, s.Summary ?? s.Title, s.Evidence);
         await AuditAsync(c, tx, row, s.Actor, "incident.open", null);
+        await EnterPipelineAsync(c, tx, row, "opened");
         return (new IngestOutcome(row.Id, "created"), row);
     }
 
@@ -371,9 +374,11 @@ public sealed class IncidentStore(Database db, AuditLog audit, IncidentFeed feed
             await MarkFiringAsync(c, tx, row.Id, row.Fingerprint, at);
             await AddEventAsync(c, tx, row, at, "opened", actor, request.Summary ?? request.Title, null);
             await AuditAsync(c, tx, row, actor, "incident.create", null, clientAddress);
+            await EnterPipelineAsync(c, tx, row, "opened");
         }, ct);
         var created = (await GetRowAsync(tenantId, id, ct))!;
         feed.Publish(tenantId, new IncidentFeedMessage("created", created.ToResponse()));
+        pipeline?.Committed();
         return created.ToResponse();
     }
 
@@ -406,9 +411,21 @@ public sealed class IncidentStore(Database db, AuditLog audit, IncidentFeed feed
             if (r is null) return null;
             await AddEventAsync(c, tx, r, at, "comment", actor, text, null);
             await AuditAsync(c, tx, r, actor, "incident.comment", new() { ["comment"] = Truncate(text, 500) }, clientAddress);
+            if (r.StatusValue == IncidentStatus.Escalated && pipeline is not null)
+            {
+                // A person's word on an escalated incident sends it through the pipeline again, with the comment as context.
+                await MoveAsync(c, tx, r, IncidentTrigger.Comment, actor, "re-entered the pipeline after a comment", new Dictionary<string, string> { ["comment"] = Truncate(text, 2000) }, at);
+                await EnterPipelineAsync(c, tx, r, "comment");
+            }
+
             return r;
         }, ct);
-        if (row is not null) feed.Publish(tenantId, new IncidentFeedMessage("commented", row.ToResponse()));
+        if (row is not null)
+        {
+            feed.Publish(tenantId, new IncidentFeedMessage("commented", row.ToResponse()));
+            pipeline?.Committed();
+        }
+
         return row?.ToResponse();
     }
 
@@ -425,6 +442,71 @@ public sealed class IncidentStore(Database db, AuditLog audit, IncidentFeed feed
         }, ct);
         if (row is not null) feed.Publish(tenantId, new IncidentFeedMessage("resolved", row.ToResponse()));
         return row?.ToResponse();
+    }
+
+    /// <summary>Starts a new round of the pipeline for the incident (opened, reopened, commented on while escalated).</summary>
+    private async Task EnterPipelineAsync(DbConnection c, DbTransaction tx, IncidentRow row, string why)
+    {
+        if (pipeline is null) return;
+        row.PipelineRound++;
+        await c.ExecuteAsync("UPDATE incidents SET pipeline_round = @PipelineRound WHERE id = @Id", row, tx);
+        await pipeline.EnterAsync(c, tx, row.TenantId, row.Id, row.PipelineRound, why);
+    }
+
+    /// <summary>
+    /// Moves the incident by <paramref name="trigger"/> inside the caller's transaction (the pipeline's
+    /// own step), with a timeline event and an audit entry naming <paramref name="actor"/>. Returns the
+    /// incident after the move, or the refusal when the trigger does not apply in its status now; null
+    /// when there is no such incident. The caller publishes the change after commit (<see cref="Publish"/>).
+    /// </summary>
+    public async Task<(IncidentResponse? Incident, string? Refusal)> TransitionAsync(DbConnection c, DbTransaction tx, string tenantId, string id, IncidentTrigger trigger,
+        string actor, string message, IReadOnlyDictionary<string, string>? data, int? round = null)
+    {
+        var row = await LockAsync(c, tx, tenantId, id);
+        if (row is null) return (null, "no such incident");
+        if (round is not null && row.PipelineRound != round) return (row.ToResponse(), $"the incident moved on to pipeline round {row.PipelineRound}");
+        var refusal = await MoveAsync(c, tx, row, trigger, actor, message, data, time.GetUtcNow());
+        return (row.ToResponse(), refusal);
+    }
+
+    /// <summary>Starts a new pipeline round without queueing triage (a person's proposal is that round's triage); returns its number.</summary>
+    public async Task<int> NextRoundAsync(DbConnection c, DbTransaction tx, string tenantId, string id)
+    {
+        await c.ExecuteAsync("UPDATE incidents SET pipeline_round = pipeline_round + 1 WHERE tenant_id = @tenantId AND id = @id", new { tenantId, id }, tx);
+        return await c.ExecuteScalarAsync<int>("SELECT pipeline_round FROM incidents WHERE tenant_id = @tenantId AND id = @id", new { tenantId, id }, tx);
+    }
+
+    /// <summary>The incident as the pipeline sees it inside its transaction (locked on PostgreSQL).</summary>
+    public async Task<(IncidentResponse Incident, int Round)?> LockForPipelineAsync(DbConnection c, DbTransaction tx, string tenantId, string id) =>
+        await LockAsync(c, tx, tenantId, id) is { } row ? (row.ToResponse(), row.PipelineRound) : null;
+
+    /// <summary>Adds a timeline event in the caller's transaction (the pipeline's notes: "no recipe applies", a run's output).</summary>
+    public Task NoteAsync(DbConnection c, DbTransaction tx, string tenantId, string id, string kind, string actor, string message, IReadOnlyDictionary<string, string>? data) =>
+        c.ExecuteAsync(
+            "INSERT INTO incident_events (incident_id, tenant_id, at, kind, actor, message, data) VALUES (@id, @tenantId, @at, @kind, @actor, @message, @data)",
+            new { id, tenantId, at = time.GetUtcNow(), kind, actor, message = Truncate(message, 4000), data = IncidentJson.Write(data) }, tx);
+
+    /// <summary>Sends a change the pipeline committed to live watchers and the notifier ("updated": an escalation is notified).</summary>
+    public void Publish(string tenantId, string action, IncidentResponse incident) => feed.Publish(tenantId, new IncidentFeedMessage(action, incident));
+
+    private async Task<string?> MoveAsync(DbConnection c, DbTransaction tx, IncidentRow row, IncidentTrigger trigger, string actor, string message, IReadOnlyDictionary<string, string>? data, DateTimeOffset at)
+    {
+        var (to, refusal) = IncidentLifecycle.Next(row.StatusValue, trigger);
+        if (to is not { } next) return refusal;
+        if (next == IncidentStatus.Resolved)
+        {
+            await ResolveAsync(c, tx, row, at, actor, message, data);
+            return null;
+        }
+
+        var from = row.Status;
+        row.Status = next.Name();
+        row.UpdatedAt = at;
+        await c.ExecuteAsync("UPDATE incidents SET status = @Status, updated_at = @UpdatedAt WHERE id = @Id", row, tx);
+        await AddEventAsync(c, tx, row, at, row.Status, actor, message, data);
+        var details = new Dictionary<string, string> { ["from"] = from, ["to"] = row.Status, ["trigger"] = trigger.ToString(), ["message"] = Truncate(message, 500) };
+        await AuditAsync(c, tx, row, actor, "incident." + row.Status, details);
+        return null;
     }
 
     /// <summary>Locks the incident row against a person's acknowledge or resolve in another transaction (PostgreSQL; SQLite has one writer).</summary>

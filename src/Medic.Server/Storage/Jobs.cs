@@ -118,6 +118,22 @@ public sealed class JobQueue(Database db, TimeProvider time)
         return ok;
     }, ct);
 
+    /// <summary>Ends the leases held by dead processes of this machine (see <see cref="JobOwners"/>); returns how many.</summary>
+    public Task<int> ReleaseOrphansAsync(CancellationToken ct) => db.WriteAsync(async (c, tx) =>
+    {
+        var now = time.GetUtcNow();
+        var owners = (await c.QueryAsync<string>("SELECT DISTINCT lease_owner FROM jobs WHERE status = @running AND lease_until >= @now AND lease_owner IS NOT NULL",
+            new { running = JobStatus.Running, now }, tx)).Where(JobOwners.IsDeadLocalProcess).ToList();
+        var freed = 0;
+        foreach (var owner in owners)
+        {
+            freed += await c.ExecuteAsync("UPDATE jobs SET lease_until = @expired WHERE status = @running AND lease_owner = @owner",
+                new { running = JobStatus.Running, owner, expired = now.AddSeconds(-1) }, tx);
+        }
+
+        return freed;
+    }, ct);
+
     public async Task<JobRow?> GetAsync(string idempotencyKey, CancellationToken ct)
     {
         await using var c = await db.OpenAsync(ct);
@@ -136,12 +152,21 @@ public interface IJobHandler
     Task HandleAsync(JobRow job, CancellationToken ct);
 }
 
-/// <summary>Runs the registered <see cref="IJobHandler"/>s' jobs: claims due ones every second (sooner when woken), at most 8 at once.</summary>
+/// <summary>
+/// Runs the registered <see cref="IJobHandler"/>s' jobs: claims due ones every second (sooner when
+/// woken), up to 8 running at once; a long job (a remediation waiting for its run) holds one slot
+/// and never the others. At start it frees the leases of jobs whose worker was a process of this
+/// machine that no longer exists, so a restarted <c>medic up</c> carries on at once instead of
+/// waiting for the dead process's leases to run out.
+/// </summary>
 public sealed partial class JobWorker(JobQueue queue, IEnumerable<IJobHandler> handlers, TimeProvider time, ILogger<JobWorker> log) : BackgroundService
 {
+    public const int MaxConcurrent = 8;
+
     private readonly Dictionary<string, IJobHandler> _handlers = handlers.ToDictionary(h => h.Kind, StringComparer.Ordinal);
     private readonly SemaphoreSlim _wake = new(0, 1);
-    private readonly string _owner = Environment.MachineName + ":" + Environment.ProcessId + ":" + Guid.NewGuid().ToString("N")[..8];
+    private readonly SemaphoreSlim _slots = new(MaxConcurrent, MaxConcurrent);
+    private readonly string _owner = JobOwners.ThisProcess();
 
     public void Wake()
     {
@@ -157,44 +182,83 @@ public sealed partial class JobWorker(JobQueue queue, IEnumerable<IJobHandler> h
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (_handlers.Count == 0) return;
+        try
+        {
+            var freed = await queue.ReleaseOrphansAsync(stoppingToken);
+            if (freed > 0) LogOrphansFreed(freed);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogWorkerFailed(ex);
+        }
+
+        var running = new List<Task>();
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                var ran = await RunOnceAsync(stoppingToken);
-                if (ran == 0) await _wake.WaitAsync(TimeSpan.FromSeconds(1), stoppingToken);
+                running.RemoveAll(t => t.IsCompleted);
+                var free = _slots.CurrentCount;
+                var jobs = free == 0 ? [] : await queue.ClaimAsync(_handlers.Keys, _owner, Lease, free, stoppingToken);
+                foreach (var job in jobs)
+                {
+                    await _slots.WaitAsync(stoppingToken);
+                    running.Add(Task.Run(async () =>
+                    {
+                        try
+                        {
+                            await RunAsync(job, stoppingToken);
+                        }
+                        finally
+                        {
+                            _slots.Release();
+                            Wake();
+                        }
+                    }, CancellationToken.None));
+                }
+
+                if (jobs.Count == 0) await _wake.WaitAsync(TimeSpan.FromSeconds(1), stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
-                return;
+                break;
             }
             catch (Exception ex)
             {
                 LogWorkerFailed(ex);
-                await Task.Delay(TimeSpan.FromSeconds(2), time, stoppingToken);
+                await Task.Delay(TimeSpan.FromSeconds(2), time, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
         }
+
+        await Task.WhenAll(running).WaitAsync(TimeSpan.FromSeconds(5), CancellationToken.None).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
-    /// <summary>Claims and runs one batch of due jobs; returns how many ran.</summary>
+    private TimeSpan Lease => _handlers.Values.Max(h => h.Lease);
+
+    /// <summary>Claims and runs one batch of due jobs, waiting for all of them; returns how many ran (tests).</summary>
     public async Task<int> RunOnceAsync(CancellationToken ct)
     {
-        var lease = _handlers.Values.Max(h => h.Lease);
-        var jobs = await queue.ClaimAsync(_handlers.Keys, _owner, lease, 8, ct);
-        await Task.WhenAll(jobs.Select(async job =>
-        {
-            try
-            {
-                await _handlers[job.Kind].HandleAsync(job, ct);
-                await queue.CompleteAsync(job, ct);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
-            {
-                LogJobFailed(job.Id, job.Kind, job.Attempts, ex.Message);
-                await queue.FailAsync(job, ex.Message, CancellationToken.None);
-            }
-        }));
+        var jobs = await queue.ClaimAsync(_handlers.Keys, _owner, Lease, MaxConcurrent, ct);
+        await Task.WhenAll(jobs.Select(job => RunAsync(job, ct)));
         return jobs.Count;
+    }
+
+    private async Task RunAsync(JobRow job, CancellationToken ct)
+    {
+        try
+        {
+            await _handlers[job.Kind].HandleAsync(job, ct);
+            await queue.CompleteAsync(job, ct);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            LogJobFailed(job.Id, job.Kind, job.Attempts, ex.Message);
+            await queue.FailAsync(job, ex.Message, CancellationToken.None);
+        }
+        catch (OperationCanceledException)
+        {
+            // Shutting down: the lease runs out (or is freed at the next start) and the job is taken up again.
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} ({Kind}) attempt {Attempt} failed: {Error}")]
@@ -202,4 +266,34 @@ public sealed partial class JobWorker(JobQueue queue, IEnumerable<IJobHandler> h
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Job worker failed; retrying in 2 s")]
     private partial void LogWorkerFailed(Exception ex);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Freed the leases of {Count} jobs whose worker process on this machine is gone")]
+    private partial void LogOrphansFreed(int count);
+}
+
+/// <summary>Lease owners are <c>machine:pid:nonce</c>, so a process can tell which leases belong to dead processes of its own machine.</summary>
+public static class JobOwners
+{
+    public static string ThisProcess() => Environment.MachineName + ":" + Environment.ProcessId + ":" + Guid.NewGuid().ToString("N")[..8];
+
+    /// <summary>True when <paramref name="owner"/> names a process of this machine that no longer runs.</summary>
+    public static bool IsDeadLocalProcess(string owner)
+    {
+        var parts = owner.Split(':');
+        if (parts.Length != 3 || parts[0] != Environment.MachineName || !int.TryParse(parts[1], System.Globalization.CultureInfo.InvariantCulture, out var pid)) return false;
+        if (pid == Environment.ProcessId) return false;
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return process.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return true;
+        }
+        catch (InvalidOperationException)
+        {
+            return true;
+        }
+    }
 }

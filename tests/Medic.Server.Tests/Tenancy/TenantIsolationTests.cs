@@ -37,7 +37,9 @@ public sealed class TenantIsolationTests
         string MonitorId,
         string ChannelId,
         string RuleId,
-        string RunbookRunId);
+        string RunbookRunId,
+        string ApprovalId,
+        string ChangeWindowId);
 
     /// <summary>
     /// How to probe one endpoint: the route values to try (each a complete set, all belonging to
@@ -101,6 +103,12 @@ public sealed class TenantIsolationTests
         ["POST /api/v1/runbooks/{name}/runs"] = new(t => [Route("name", "acme-fix")], Body: """{"selector":{"all":true},"confirmed":true}"""),
         ["GET /api/v1/runbook-runs/{id}"] = new(t => [Route("id", t.RunbookRunId)]),
         ["ANY /ws/runbook-runs/{id}"] = new(t => [Route("id", t.RunbookRunId)]),
+        ["GET /api/v1/approvals/{id}"] = new(t => [Route("id", t.ApprovalId)]),
+        ["POST /api/v1/approvals/{id}/approve"] = new(t => [Route("id", t.ApprovalId)], Body: """{"comment":"looks fine"}"""),
+        ["POST /api/v1/approvals/{id}/reject"] = new(t => [Route("id", t.ApprovalId)], Body: """{"reason":"not now"}"""),
+        ["GET /api/v1/incidents/{id}/remediations"] = new(t => [Route("id", t.IncidentId)]),
+        ["POST /api/v1/incidents/{id}/remediations"] = new(t => [Route("id", t.IncidentId)], Body: """{"runbook":"acme-fix"}"""),
+        ["DELETE /api/v1/change-windows/{id}"] = new(t => [Route("id", t.ChangeWindowId)]),
         ["GET /api/v1/tenants/{slug}"] = new(t => [Route("slug", t.Slug)], Isolated: [HttpStatusCode.Forbidden, HttpStatusCode.NotFound]),
         ["GET /openapi/{documentName}.json"] = new(_ => [Route("documentName", "v1")], Isolated: [HttpStatusCode.OK],
             NotTenantData: "the API description is public and the same for everyone"),
@@ -226,8 +234,16 @@ public sealed class TenantIsolationTests
         var runbookRunId = (await runbookRun.ReadAsync(MedicJson.Default.RunbookRunResponse, HttpStatusCode.Accepted)).Id;
         await WaitUntilRunbookRunFinishedAsync(acmeAdmin, runbookRunId);
 
+        // Ann proposes a fix for the incident: it waits for another approver.
+        using var proposed = await annClient.PostAsync($"/api/v1/incidents/{incidentId}/remediations", Json.Raw("""{"runbook":"acme-fix"}"""));
+        proposed.StatusCode.ShouldBe(HttpStatusCode.Created);
+        using var pending = await acmeAdmin.GetAsync($"/api/v1/approvals?incident={incidentId}");
+        var approvalId = (await pending.ReadAsync(MedicJson.Default.IReadOnlyListApprovalResponse)).ShouldHaveSingleItem().Id;
+        using var window = await acmeAdmin.PostAsync("/api/v1/change-windows", Json.Raw("""{"starts_at":"2099-01-01T00:00:00Z","ends_at":"2099-01-01T02:00:00Z","reason":"acme deploy"}"""));
+        var windowId = (await window.ReadAsync(MedicJson.Default.ChangeWindowResponse, HttpStatusCode.Created)).Id;
+
         return (new TenantOne(admin.TenantId, "acme", admin.UserId, admin.Username, ann.Id, ann.Username, adminToken, annToken, revoked,
-            unused.Token.Id, node.NodeId, node.Name, execution.Id, incidentId, checkId, agentless.Id, agentless.Name, monitorId, channelId, ruleId, runbookRunId), globexAdmin);
+            unused.Token.Id, node.NodeId, node.Name, execution.Id, incidentId, checkId, agentless.Id, agentless.Name, monitorId, channelId, ruleId, runbookRunId, approvalId, windowId), globexAdmin);
     }
 
     /// <summary>A new check runs once at once; tenant one's state is compared only after that (its next run is a day away).</summary>
