@@ -446,7 +446,7 @@ public sealed partial class RemediationPipeline(
         while (run is not null && run.Status == RunbookRunStatus.Running)
         {
             await Task.Delay(TimeSpan.FromMilliseconds(200), time, ct);
-            if (time.GetElapsedTime(lastBeat) > TimeSpan.FromSeconds(5))
+            if (time.GetElapsedTime(lastBeat) > TimeSpan.FromSeconds(20))
             {
                 await keepLease();
                 lastBeat = time.GetTimestamp();
@@ -555,6 +555,16 @@ public sealed partial class RemediationPipeline(
         if (incident is { Source: IncidentSources.Check } && incident.Fingerprint.StartsWith("check:", StringComparison.Ordinal)
             && await checks.FindAsync(job.TenantId, incident.Fingerprint["check:".Length..], ct) is { } check)
         {
+            // A command check runs through the server's agent: after a restart of the control plane, give the agent a minute to come back first.
+            if (check.ServerId is { } serverId)
+            {
+                var waited = time.GetTimestamp();
+                while (await nodes.FindAsync(job.TenantId, serverId, ct) is { Kind: NodeKinds.Agent, Status: not NodeStatus.Online } && time.GetElapsedTime(waited) < TimeSpan.FromSeconds(60))
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(500), time, ct);
+                }
+            }
+
             var last = "";
             for (var attempt = 1; attempt <= 3; attempt++)
             {
@@ -591,8 +601,12 @@ public sealed class PipelineJobs(RemediationPipeline pipeline, JobQueue queue, s
 {
     public string Kind => kind;
 
-    /// <summary>Short, and kept alive while a run goes on, so a restarted server takes an orphaned step up quickly.</summary>
-    public TimeSpan Lease => TimeSpan.FromSeconds(30);
+    /// <summary>
+    /// Long enough for a verification that waits for an agent to come back (a minute) and re-runs its
+    /// check; an execution keeps it alive while its run goes on. A restarted <c>medic up</c> frees a dead
+    /// process's leases at once (<see cref="JobOwners"/>); another replica takes over when it runs out.
+    /// </summary>
+    public TimeSpan Lease => TimeSpan.FromMinutes(2);
 
     public Task HandleAsync(JobRow job, CancellationToken ct)
     {
