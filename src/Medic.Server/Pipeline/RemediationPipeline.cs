@@ -151,7 +151,7 @@ public sealed partial class RemediationPipeline(
     {
         var moved = await db.WriteAsync<IncidentResponse?>(async (c, tx) =>
         {
-            if (await incidents.LockForPipelineAsync(c, tx, job.TenantId, job.IncidentId) is not { } now || now.Round != job.Round) return null;
+            if (await incidents.LockForPipelineAsync(c, tx, job.TenantId, job.IncidentId) is not { } now || now.Round != job.Round || now.Incident.Status != status.Name()) return null;
             if (status == IncidentStatus.Triaging || escalate)
             {
                 var (after, refusal) = await incidents.TransitionAsync(c, tx, job.TenantId, job.IncidentId, IncidentTrigger.Escalate, SystemActor, why, null, job.Round);
