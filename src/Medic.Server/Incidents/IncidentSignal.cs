@@ -73,3 +73,13 @@ public interface IPipelineEntry
     /// <summary>Called after the transaction that entered a round committed.</summary>
     void Committed();
 }
+
+/// <summary>
+/// Told of every change to an incident inside the transaction that makes it (the notifier plans
+/// deliveries there, so they commit with the change). <c>Action</c>: created, updated, reopened,
+/// resolved, noted, acknowledged.
+/// </summary>
+public interface IIncidentChanges
+{
+    Task ChangedAsync(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction tx, string tenantId, string action, Medic.Contracts.IncidentResponse incident);
+}

@@ -93,7 +93,7 @@ public sealed record IncidentQuery(
 /// each incident's occurrences and timeline, and writes an audit entry for every change of state
 /// (opened, reopened, resolved, acknowledged) in the same transaction as the change.
 /// </summary>
-public sealed class IncidentStore(Database db, AuditLog audit, IncidentFeed feed, TimeProvider time, IncidentPolicy? policy = null, IPipelineEntry? pipeline = null) : IIncidentIngest
+public sealed class IncidentStore(Database db, AuditLog audit, IncidentFeed feed, TimeProvider time, IncidentPolicy? policy = null, IPipelineEntry? pipeline = null, IIncidentChanges? changes = null) : IIncidentIngest
 {
     private readonly IncidentPolicy _policy = policy ?? IncidentPolicy.Default;
 
@@ -118,7 +118,11 @@ public sealed class IncidentStore(Database db, AuditLog audit, IncidentFeed feed
             {
                 var (outcome, row) = await FoldAsync(c, tx, signal, servers);
                 list.Add(outcome);
-                if (row is not null) changed.Add((outcome.Action, row));
+                if (row is not null)
+                {
+                    changed.Add((outcome.Action, row));
+                    await ChangedAsync(c, tx, outcome.Action, row);
+                }
             }
 
             return list;
@@ -375,6 +379,7 @@ public sealed class IncidentStore(Database db, AuditLog audit, IncidentFeed feed
             await AddEventAsync(c, tx, row, at, "opened", actor, request.Summary ?? request.Title, null);
             await AuditAsync(c, tx, row, actor, "incident.create", null, clientAddress);
             await EnterPipelineAsync(c, tx, row, "opened");
+            await ChangedAsync(c, tx, "created", row);
         }, ct);
         var created = (await GetRowAsync(tenantId, id, ct))!;
         feed.Publish(tenantId, new IncidentFeedMessage("created", created.ToResponse()));
@@ -395,6 +400,7 @@ public sealed class IncidentStore(Database db, AuditLog audit, IncidentFeed feed
             await c.ExecuteAsync("UPDATE incidents SET acknowledged_by = @AcknowledgedBy, acknowledged_at = @AcknowledgedAt, updated_at = @AcknowledgedAt WHERE id = @Id", r, tx);
             await AddEventAsync(c, tx, r, at, "acknowledged", actor, comment ?? "acknowledged", null);
             await AuditAsync(c, tx, r, actor, "incident.acknowledge", comment is null ? null : new() { ["comment"] = comment }, clientAddress);
+            await ChangedAsync(c, tx, "acknowledged", r);
             return r;
         }, ct);
         if (row is not null) feed.Publish(tenantId, new IncidentFeedMessage("acknowledged", row.ToResponse()));
@@ -438,6 +444,7 @@ public sealed class IncidentStore(Database db, AuditLog audit, IncidentFeed feed
             var r = await LockAsync(c, tx, tenantId, id);
             if (r is null || r.ResolvedAt is not null) return r;
             await ResolveAsync(c, tx, r, at, actor, comment is null ? "resolved by " + actor : $"resolved by {actor}: {comment}", null);
+            await ChangedAsync(c, tx, "resolved", r);
             return r;
         }, ct);
         if (row is not null) feed.Publish(tenantId, new IncidentFeedMessage("resolved", row.ToResponse()));
@@ -496,6 +503,7 @@ public sealed class IncidentStore(Database db, AuditLog audit, IncidentFeed feed
         if (next == IncidentStatus.Resolved)
         {
             await ResolveAsync(c, tx, row, at, actor, message, data);
+            await ChangedAsync(c, tx, "resolved", row);
             return null;
         }
 
@@ -506,8 +514,12 @@ public sealed class IncidentStore(Database db, AuditLog audit, IncidentFeed feed
         await AddEventAsync(c, tx, row, at, row.Status, actor, message, data);
         var details = new Dictionary<string, string> { ["from"] = from, ["to"] = row.Status, ["trigger"] = trigger.ToString(), ["message"] = Truncate(message, 500) };
         await AuditAsync(c, tx, row, actor, "incident." + row.Status, details);
+        await ChangedAsync(c, tx, "updated", row);
         return null;
     }
+
+    private Task ChangedAsync(DbConnection c, DbTransaction tx, string action, IncidentRow row) =>
+        changes is null ? Task.CompletedTask : changes.ChangedAsync(c, tx, row.TenantId, action, row.ToResponse());
 
     /// <summary>Locks the incident row against a person's acknowledge or resolve in another transaction (PostgreSQL; SQLite has one writer).</summary>
     private string RowLock => db.Dialect.Kind == SqlDialectKind.Postgres ? " FOR UPDATE OF i" : "";

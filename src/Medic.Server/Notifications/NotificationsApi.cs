@@ -28,8 +28,9 @@ public static partial class NotificationsApi
         services.AddSingleton<NotificationPlanner>();
         services.AddSingleton<IJobHandler, DeliveryJobHandler>();
         services.AddSingleton<IJobHandler, ReminderJobHandler>();
-        services.AddSingleton<NotificationDispatcher>();
-        services.AddHostedService(sp => sp.GetRequiredService<NotificationDispatcher>());
+        services.AddSingleton<IncidentNotifier>();
+        services.AddSingleton<IIncidentChanges>(sp => sp.GetRequiredService<IncidentNotifier>());
+        services.AddHostedService(sp => sp.GetRequiredService<IncidentNotifier>());
         return services;
     }
 
@@ -218,7 +219,7 @@ public static partial class NotificationsApi
     }
 
     private static async Task<Results<Created<NotificationRuleResponse>, ProblemHttpResult, ValidationProblem>> CreateRule(
-        CreateNotificationRuleRequest request, Database db, AuditLog audit, NotificationDispatcher dispatcher, TimeProvider time, HttpContext http, CancellationToken ct)
+        CreateNotificationRuleRequest request, Database db, AuditLog audit, IncidentNotifier notifier, TimeProvider time, HttpContext http, CancellationToken ct)
     {
         var caller = http.Caller();
         var v = new Validator().Require("name", request.Name, 63).Optional("source", request.Source, 100).Optional("server", request.Server, 200);
@@ -277,7 +278,7 @@ public static partial class NotificationsApi
         if (result.Missing is not null) return Problems.NotFound("notification channel", result.Missing, "medic notify channels list");
         if (result.Conflict) return Problems.Conflict($"A notification rule named '{request.Name}' already exists.", "choose another name, or remove the old rule with 'medic notify rules remove'");
         http.MarkAudited();
-        dispatcher.Watch(caller.TenantId);
+        notifier.Watch(caller.TenantId);
         var channelNames = request.Channels.Distinct(StringComparer.Ordinal).Zip(result.Row!.ChannelIds).ToDictionary(p => p.Second, p => p.First, StringComparer.Ordinal);
         return TypedResults.Created($"/api/v1/notification-rules/{result.Row.Id}", result.Row.ToResponse(channelNames));
     }

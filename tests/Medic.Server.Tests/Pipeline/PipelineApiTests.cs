@@ -218,6 +218,39 @@ public sealed class PipelineApiTests
 
     [Theory]
     [MemberData(nameof(Dialects.Both), MemberType = typeof(Dialects))]
+    public async Task Approval_requests_and_escalations_reach_the_rules_channels_with_a_link_to_the_approval(string dialect)
+    {
+        await using var receiver = await Notifications.RecordingReceiver.StartAsync();
+        await using var server = await StartAsync(dialect);
+        var bob = await server.ClientForNewUserAsync(server.Admin, "bob", Role.Approver);
+        using (var hook = await server.Admin.PostAsync("/api/v1/notification-channels", Json.Raw($$"""{"name":"hook","kind":"webhook","url":"{{receiver.Address}}hook"}""")))
+        {
+            hook.StatusCode.ShouldBe(HttpStatusCode.Created);
+        }
+
+        using (var rule = await server.Admin.PostAsync("/api/v1/notification-rules", Json.Raw("""{"name":"people","channels":["hook"],"events":["approval_requested","escalated"]}""")))
+        {
+            rule.StatusCode.ShouldBe(HttpStatusCode.Created);
+        }
+
+        var id = await OpenAsync(server.Admin, type: "manual", unit: null);
+        var approval = await ProposeForApprovalAsync(server.Admin, bob, id);
+        var asked = (await receiver.WaitForAsync(1)).ShouldHaveSingleItem().Json;
+        asked.GetProperty("event").GetString().ShouldBe("approval_requested");
+        asked.GetProperty("link").GetString().ShouldBe($"{server.BaseAddress.ToString().TrimEnd('/')}/approvals/{approval.Id}");
+
+        using (var reject = await bob.PostAsync($"/api/v1/approvals/{approval.Id}/reject", Json.Raw("""{"reason":"wrong server"}""")))
+        {
+            reject.StatusCode.ShouldBe(HttpStatusCode.OK);
+        }
+
+        var escalated = (await receiver.WaitForAsync(2))[1].Json;
+        escalated.GetProperty("event").GetString().ShouldBe("escalated");
+        escalated.GetProperty("incident").GetProperty("id").GetString().ShouldBe(id);
+    }
+
+    [Theory]
+    [MemberData(nameof(Dialects.Both), MemberType = typeof(Dialects))]
     public async Task A_change_window_or_automation_off_makes_even_an_autonomous_low_recipe_wait_for_a_person(string dialect)
     {
         await using var server = await StartAsync(dialect);
