@@ -194,6 +194,7 @@ public static class MedicApp
         app.MapAgentGateway();
         app.MapWebhooks();
         app.MapConsole();
+        app.MapPipelinePages();
         return app;
     }
 

@@ -26,7 +26,7 @@ public static class ConsolePages
         return app;
     }
 
-    private static IResult LoginPage(HttpContext http, IAntiforgery antiforgery, string? error = null)
+    private static IResult LoginPage(HttpContext http, IAntiforgery antiforgery, string? error = null, [FromQuery(Name = "ReturnUrl")] string? returnUrl = null)
     {
         var tokens = antiforgery.GetAndStoreTokens(http);
         var body = new StringBuilder();
@@ -41,26 +41,27 @@ public static class ConsolePages
             .Append("<label>Username <input name=\"username\" autocomplete=\"username\" required maxlength=\"100\" autofocus></label>")
             .Append("<label>Password <input name=\"password\" type=\"password\" autocomplete=\"current-password\" required maxlength=\"1000\"></label>")
             .Append("<label>Tenant <input name=\"tenant\" placeholder=\"only if your username is in several tenants\" maxlength=\"40\"></label>")
+            .Append(LocalPath(returnUrl) is { } back ? $"<input type=\"hidden\" name=\"return_url\" value=\"{Encode(back)}\">" : "")
             .Append("<button type=\"submit\">Sign in</button></form></main>");
         return Page("Sign in", body.ToString(), error is null ? 200 : 401);
     }
 
     private static async Task<IResult> LoginSubmit([FromForm] string username, [FromForm] string password, [FromForm] string? tenant,
-        HttpContext http, Accounts accounts, IAntiforgery antiforgery, CancellationToken ct)
+        [FromForm(Name = "return_url")] string? returnUrl, HttpContext http, Accounts accounts, IAntiforgery antiforgery, CancellationToken ct)
     {
         if (username.Length > 100 || password.Length > 1000 || tenant?.Length > 40)
         {
-            return LoginPage(http, antiforgery, "A field is too long.");
+            return LoginPage(http, antiforgery, "A field is too long.", returnUrl);
         }
 
         var outcome = await accounts.LoginAsync(username, password, string.IsNullOrWhiteSpace(tenant) ? null : tenant, Caller.SessionMethod, http.ClientAddress(), ct);
         if (!outcome.Succeeded)
         {
-            return LoginPage(http, antiforgery, outcome.Failure);
+            return LoginPage(http, antiforgery, outcome.Failure, returnUrl);
         }
 
         await http.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, outcome.Caller!.ToPrincipal(CookieAuthenticationDefaults.AuthenticationScheme));
-        return Results.Redirect("/");
+        return Results.Redirect(LocalPath(returnUrl) ?? "/");
     }
 
     private static async Task<IResult> Logout(HttpContext http, IAntiforgery antiforgery, AuditLog audit)
@@ -108,9 +109,13 @@ public static class ConsolePages
         return Page("Overview", body.ToString(), 200);
     }
 
-    private static string Encode(string s) => HtmlEncoder.Default.Encode(s);
+    /// <summary>Where to go after signing in: only a path on this server (never //host or a scheme), else null.</summary>
+    internal static string? LocalPath(string? url) =>
+        url is { Length: > 1 and <= 500 } && url[0] == '/' && url[1] != '/' && url[1] != '\\' && !url.Contains("://", StringComparison.Ordinal) ? url : null;
 
-    private static IResult Page(string title, string body, int status) => Results.Content(
+    internal static string Encode(string s) => HtmlEncoder.Default.Encode(s);
+
+    internal static IResult Page(string title, string body, int status) => Results.Content(
         $$"""
         <!doctype html>
         <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

@@ -109,6 +109,13 @@ public sealed class TenantIsolationTests
         ["GET /api/v1/incidents/{id}/remediations"] = new(t => [Route("id", t.IncidentId)]),
         ["POST /api/v1/incidents/{id}/remediations"] = new(t => [Route("id", t.IncidentId)], Body: """{"runbook":"acme-fix"}"""),
         ["DELETE /api/v1/change-windows/{id}"] = new(t => [Route("id", t.ChangeWindowId)]),
+        ["GET /approvals/{id}"] = new(t => [Route("id", t.ApprovalId)]),
+        ["GET /incidents/{id}"] = new(t => [Route("id", t.IncidentId)]),
+
+        // A console form post: this probe's JSON body and bearer token are refused before the id is
+        // looked at (no antiforgery token); ConsolePipelineTests posts the real form from another tenant's session and gets 404.
+        ["POST /approvals/{id}/decide"] = new(t => [Route("id", t.ApprovalId)], Body: """{"decision":"approve"}""",
+            Isolated: [HttpStatusCode.NotFound, HttpStatusCode.BadRequest, HttpStatusCode.UnsupportedMediaType]),
         ["GET /api/v1/tenants/{slug}"] = new(t => [Route("slug", t.Slug)], Isolated: [HttpStatusCode.Forbidden, HttpStatusCode.NotFound]),
         ["GET /openapi/{documentName}.json"] = new(_ => [Route("documentName", "v1")], Isolated: [HttpStatusCode.OK],
             NotTenantData: "the API description is public and the same for everyone"),
@@ -370,7 +377,9 @@ public sealed class TenantIsolationTests
 
                     if (response.StatusCode == HttpStatusCode.NotFound)
                     {
-                        response.Content.Headers.ContentType?.MediaType.ShouldBe("application/problem+json", $"{method} {path}");
+                        // API answers are problem details; the console's pages answer a page a browser can show.
+                        var console = !path.StartsWith("/api/", StringComparison.Ordinal) && !path.StartsWith("/ws/", StringComparison.Ordinal) && !path.StartsWith("/agent/", StringComparison.Ordinal);
+                        response.Content.Headers.ContentType?.MediaType.ShouldBe(console ? "text/html" : "application/problem+json", $"{method} {path}");
                     }
                 }
             }
