@@ -184,6 +184,9 @@ public sealed class PipelineTests : IAsyncLifetime
             "incident.open", "incident.triaging", "incident.recipe_proposed", "incident.awaiting_approval", "approval.request",
             "approval.approve", "incident.executing", "runbook.run", "incident.verifying", "incident.resolve",
         }, ignoreOrder: false, Describe(detail));
+        var refused = (await MedicJson("audit", "list", "--actor", "user:admin", "--action", "POST /api/v1/approvals/{id}/approve")).GetProperty("items").EnumerateArray().ShouldHaveSingleItem();
+        refused.GetProperty("outcome").GetString().ShouldBe("rejected", "the refused self-approval is in the audit log too");
+        refused.GetProperty("target").GetString().ShouldBe($"/api/v1/approvals/{approvalId}/approve");
     }
 
     // ---- 3. an approval rejected: escalated, and the on-call webhook hears it ---------------------
