@@ -146,10 +146,11 @@ public sealed partial class RunningServer : IAsyncDisposable
 
     public TimeSpan StartedIn { get; private set; }
 
-    public static async Task<RunningServer> StartAsync(MedicHome home, params string[] args)
+    public static Task<RunningServer> StartAsync(MedicHome home, params string[] args) => StartOnAsync(home, $"http://127.0.0.1:{MedicHome.FreePort()}", args);
+
+    /// <summary>Starts on an address the test chose, so a restarted <c>medic up</c> serves where its agent and CLI context already point.</summary>
+    public static async Task<RunningServer> StartOnAsync(MedicHome home, string url, params string[] args)
     {
-        var port = MedicHome.FreePort();
-        var url = $"http://127.0.0.1:{port}";
         var psi = home.StartInfo([.. args, "--listen", url]);
         var watch = Stopwatch.StartNew();
         var process = new Process { StartInfo = psi, EnableRaisingEvents = true };
@@ -179,6 +180,13 @@ public sealed partial class RunningServer : IAsyncDisposable
         using var cts = new CancellationTokenSource(timeout);
         await _process.WaitForExitAsync(cts.Token);
         return _process.ExitCode;
+    }
+
+    /// <summary>SIGKILL to the process alone, as a crash or the OOM killer ends it: no shutdown code runs.</summary>
+    public async Task KillAsync()
+    {
+        if (!_process.HasExited) _process.Kill(entireProcessTree: false);
+        await _process.WaitForExitAsync();
     }
 
     public async ValueTask DisposeAsync()

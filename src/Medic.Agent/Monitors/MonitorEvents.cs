@@ -34,7 +34,7 @@ internal static class EvidenceKeys
     /// <summary>On resolved events: healed_locally, recovered.</summary>
     public const string Resolution = "resolution";
 
-    /// <summary>On updated events from the ladder: gave_up.</summary>
+    /// <summary>healing on the opened event of a monitor whose ladder restarts it next; gave_up on the updated event when it stops trying.</summary>
     public const string Ladder = "ladder";
 
     public const string RestartHistory = "restart_history";
@@ -45,6 +45,7 @@ internal static class EvidenceKeys
 
     public const string HealedLocally = "healed_locally";
     public const string Recovered = "recovered";
+    public const string Healing = "healing";
     public const string GaveUp = "gave_up";
 }
 

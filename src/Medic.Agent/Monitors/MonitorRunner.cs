@@ -223,7 +223,11 @@ internal sealed class MonitorRunner
         {
             case Transition.Opened:
                 _log($"{d.Name}: FIRING: {observation.Summary}");
-                await Emit(_events.OpenedAsync, instance, state.Severity ?? d.Severity, $"{d.Name}: {observation.Summary}", Evidence(observation), ct);
+                var opened = Evidence(observation);
+
+                // The ladder restarts it right after this event: the control plane's pipeline waits for it to heal or give up.
+                if (instance.Ladder is { GaveUp: false }) opened[EvidenceKeys.Ladder] = EvidenceKeys.Healing;
+                await Emit(_events.OpenedAsync, instance, state.Severity ?? d.Severity, $"{d.Name}: {observation.Summary}", opened, ct);
                 break;
             case Transition.SeverityChanged:
                 _log($"{d.Name}: now {MonitorText.Severity(state.Severity ?? d.Severity)}: {observation.Summary}");

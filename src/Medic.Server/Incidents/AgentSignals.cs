@@ -1,3 +1,4 @@
+using Medic.Contracts;
 using Medic.Contracts.Agent;
 
 namespace Medic.Server.Incidents;
@@ -12,6 +13,22 @@ public static class AgentSignals
     public const string Opened = "incident.opened";
     public const string Updated = "incident.updated";
     public const string Resolved = "incident.resolved";
+
+    /// <summary>
+    /// The evidence key of the agent's self-healing ladder: <see cref="Healing"/> on the opened event of a
+    /// monitor the agent restarts itself next, <see cref="GaveUp"/> on the update when it stops trying.
+    /// </summary>
+    public const string Ladder = "ladder";
+    public const string Healing = "healing";
+    public const string GaveUp = "gave_up";
+
+    /// <summary>The agent is restarting the process itself: the pipeline waits for it to heal or give up.</summary>
+    public static bool LadderHealing(IncidentResponse incident) =>
+        incident.Source == IncidentSources.Agent && incident.Evidence?.GetValueOrDefault(Ladder) == Healing;
+
+    /// <summary>The agent's ladder gave up: the incident is the pipeline's now.</summary>
+    public static bool LadderGaveUp(IncidentSignal signal) =>
+        signal.Source == IncidentSources.Agent && !signal.Resolved && signal.Evidence?.GetValueOrDefault(Ladder) == GaveUp;
 
     /// <summary>The signal for an incident event, or null for any other kind of event or one without a fingerprint.</summary>
     public static IncidentSignal? From(string tenantId, string nodeId, AgentEvent ev)

@@ -128,7 +128,7 @@ public sealed class IncidentStore(Database db, AuditLog audit, IncidentFeed feed
             return list;
         }, ct);
         foreach (var (action, row) in changed) feed.Publish(row.TenantId, new IncidentFeedMessage(action, row.ToResponse()));
-        if (changed.Any(ch => ch.Action is "created" or "reopened")) pipeline?.Committed();
+        if (changed.Any(ch => ch.Action is "created" or "reopened") || signals.Any(AgentSignals.LadderGaveUp)) pipeline?.Committed();
         return outcomes;
     }
 
@@ -196,6 +196,9 @@ public sealed class IncidentStore(Database db, AuditLog audit, IncidentFeed feed
             if (fresh) await AddEventAsync(c, tx, open, s.At, "occurrence", s.Actor, $"{occurrence} firing ({open.Firing} of {open.Occurrences})", null);
             if (s.Note is not null) await AddEventAsync(c, tx, open, s.At, "update", s.Actor, s.Note, s.Evidence);
             if (severityChanged) await AddEventAsync(c, tx, open, s.At, "severity", s.Actor, "severity now " + s.Severity, null);
+
+            // The agent stopped restarting it locally: a new round hands it to the pipeline (whose triage waited for this).
+            if (AgentSignals.LadderGaveUp(s) && open.StatusValue == IncidentStatus.Open) await EnterPipelineAsync(c, tx, open, "the agent gave up restarting it");
             return (new IngestOutcome(open.Id, "updated"), open);
         }
 

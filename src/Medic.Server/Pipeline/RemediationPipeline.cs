@@ -115,6 +115,13 @@ public sealed partial class RemediationPipeline(
         if (detail is null) return;
         var incident = detail.Incident;
         if (!IncidentStatuses.TryParse(incident.Status, out var status) || status is not (IncidentStatus.Open or IncidentStatus.Triaging)) return;
+        if (status == IncidentStatus.Open && AgentSignals.LadderHealing(incident))
+        {
+            // The agent restarts the process itself first (DESIGN §5, the self-healing ladder); it hands over if it gives up.
+            await NoRecipeAsync(job, status, "triage waits: the agent is restarting it locally; the pipeline takes over if the agent gives up", ct);
+            return;
+        }
+
         var settings = await store.SettingsAsync(job.TenantId, ct);
 
         TriageProposal? proposal;

@@ -52,6 +52,7 @@ public sealed class HealingLadderTests(ITestOutputHelper output)
             var opened = events.Events[0].Event;
             opened.Title.ShouldBe($"web: not running: pid {pid} killed by signal 9 (SIGKILL)");
             opened.Evidence[EvidenceKeys.ExitStatus].ShouldBe("killed by signal 9 (SIGKILL)");
+            opened.Evidence[EvidenceKeys.Ladder].ShouldBe(EvidenceKeys.Healing, "the control plane's pipeline waits while the agent restarts it");
             opened.Fingerprint.ShouldBe("monitor/web");
             opened.Type.ShouldBe("service_down");
             opened.Labels["team"].ShouldBe("web");
@@ -123,6 +124,7 @@ public sealed class HealingLadderTests(ITestOutputHelper output)
 
             events.Events[0].Kind.ShouldBe("opened");
             events.Events[0].Event.Title.ShouldEndWith("exited with code 3");
+            events.Events[0].Event.Evidence[EvidenceKeys.Ladder].ShouldBe(EvidenceKeys.Healing);
             gaveUp.Event.Title.ShouldStartWith("worker: gave up restarting it (3 restarts within 1m (max_restarts 3))");
             gaveUp.Event.Evidence[EvidenceKeys.Ladder].ShouldBe(EvidenceKeys.GaveUp);
             gaveUp.Event.Evidence[EvidenceKeys.Restarts].ShouldBe("3");

@@ -1,8 +1,10 @@
 using Medic.Contracts.Agent;
 using Medic.Server.Audit;
 using Medic.Server.Incidents;
+using Medic.Server.Pipeline;
 using Medic.Server.Storage;
 using Medic.Server.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Medic.Server.Tests.Incidents;
 
@@ -69,5 +71,30 @@ public sealed class AgentSignalsTests
         detail.Timeline.Select(e => e.Kind).ShouldBe(["opened", "update", "resolved"]);
         detail.Timeline[1].Message.ShouldBe("restarted myapp (1 of 3)");
         detail.Timeline[2].Data!["restart_history"].ShouldBe("12:00:01 restart ok");
+    }
+
+    [Theory]
+    [MemberData(nameof(Dialects.Both), MemberType = typeof(Dialects))]
+    public async Task When_the_agents_ladder_gives_up_the_open_incident_enters_the_pipeline_in_a_new_round(string dialect)
+    {
+        using var dir = new TempDirectory();
+        await using var db = await TestDatabase.CreateAsync(dialect, dir.Path);
+        await new Migrator(db.Database).ApplyAsync();
+        await db.ExecuteAsync("INSERT INTO tenants (id, slug, name, created_at) VALUES ('ten_1', 'one', 'One', @at)", new { at = Noon });
+        await db.ExecuteAsync("INSERT INTO nodes (id, tenant_id, name, tags, status, enrolled_at) VALUES ('nod_1', 'ten_1', 'web-1', '{}', 'online', @at)", new { at = Noon });
+        using var services = new ServiceCollection().BuildServiceProvider();
+        var entry = new PipelineEntry(new JobQueue(db.Database, TimeProvider.System), services);
+        var store = new IncidentStore(db.Database, new AuditLog(db.Database, TimeProvider.System), new IncidentFeed(), TimeProvider.System, pipeline: entry);
+
+        var opened = (await store.IngestAsync([AgentSignals.From("ten_1", "nod_1", Event(AgentSignals.Opened, Noon, "myapp is down", ("evidence.ladder", "healing")))!], CancellationToken.None)).Single();
+        AgentSignals.LadderHealing((await store.GetAsync("ten_1", opened.IncidentId!, CancellationToken.None))!.Incident).ShouldBeTrue();
+        await store.IngestAsync([AgentSignals.From("ten_1", "nod_1", Event(AgentSignals.Updated, Noon.AddSeconds(1), "restarted myapp (1 of 3)", ("evidence.restarts", "1")))!], CancellationToken.None);
+        await store.IngestAsync([AgentSignals.From("ten_1", "nod_1", Event(AgentSignals.Updated, Noon.AddSeconds(5), "myapp: gave up restarting it", ("evidence.ladder", "gave_up")))!], CancellationToken.None);
+
+        var keys = await db.QueryAsync<string>("SELECT idempotency_key FROM jobs WHERE kind = 'pipeline.triage' ORDER BY idempotency_key");
+        keys.ShouldBe([$"pipeline:{opened.IncidentId}:1:triage", $"pipeline:{opened.IncidentId}:2:triage"], "opened: round 1 (whose triage waits for the ladder); gave up: round 2");
+        var incident = (await store.GetAsync("ten_1", opened.IncidentId!, CancellationToken.None))!.Incident;
+        AgentSignals.LadderHealing(incident).ShouldBeFalse();
+        incident.Status.ShouldBe("open");
     }
 }
