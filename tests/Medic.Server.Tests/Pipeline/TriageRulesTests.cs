@@ -77,4 +77,33 @@ public sealed class TriageRulesTests
     [InlineData("rules:\n  - { name: a, match: { type: x }, recipe: r }\n  - { name: a, match: { type: y }, recipe: r }\n", "two rules are named 'a'")]
     public void Bad_rules_are_refused_with_line_and_column(string yaml, string expected) =>
         Should.Throw<TriageRuleException>(() => TriageRules.Parse(yaml, "triage.yaml")).Message.ShouldContain(expected);
+
+    [Fact]
+    public void Every_built_in_rule_names_a_library_recipe_whose_parameter_schema_accepts_what_the_rule_passes()
+    {
+        var library = Medic.Server.Runbooks.RunbookLibrary.Load().ToDictionary(r => r.Runbook.Name, r => r.Runbook);
+        var rules = RemediationPipeline.Rules(null).Select(r => r.Rule).ToList();
+        rules.Count.ShouldBeGreaterThan(5);
+        foreach (var rule in rules)
+        {
+            library.ShouldContainKey(rule.Recipe, $"rule {rule.Name}");
+            var runbook = library[rule.Recipe];
+            foreach (var name in rule.Parameters.Keys) runbook.Parameter(name).ShouldNotBeNull($"rule {rule.Name} passes '{name}', which {rule.Recipe} does not take");
+
+            // Autonomous trust only makes sense for a low recipe: the gate would make anything else wait anyway.
+            if (rule.Trust == Trust.Autonomous) runbook.Risk.ShouldBe(Risk.Low, $"rule {rule.Name}");
+        }
+
+        // A systemd process monitor's incident: the unit is in the evidence.
+        var unitDown = new IncidentResponse("inc_2", "open", "critical", "agent", "service_down", "nginx is down", null, "nod_1", "web-1", "fp",
+            new Dictionary<string, string> { ["monitor"] = "nginx" }, new Dictionary<string, string> { ["unit"] = "nginx.service" }, 1, 1, 1, false,
+            DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch, null, null, null, null);
+        var proposal = TriageRules.Propose(rules, unitDown)!;
+        (proposal.Rule, proposal.Recipe, proposal.Parameters["unit"], proposal.Trust).ShouldBe(("restart-failed-unit", "restart-service", "nginx.service", Trust.Autonomous));
+        var (_, errors) = Medic.Server.Runbooks.ParameterValues.Bind(library["restart-service"], proposal.Parameters);
+        errors.ShouldBeEmpty();
+
+        // Nothing built in matches a plain alert: it stays with a person.
+        TriageRules.Propose(rules, unitDown with { Type = "alert", Evidence = null }).ShouldBeNull();
+    }
 }
