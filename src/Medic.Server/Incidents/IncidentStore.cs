@@ -228,6 +228,7 @@ public sealed class IncidentStore(Database db, AuditLog audit, IncidentFeed feed
             await AddEventAsync(c, tx, recent, s.At, "reopened", s.Actor, $"fired again within {Durations.Format(_policy.ReopenWindow)} of being resolved", s.Evidence);
             if (recent.Flapping && !flappingBefore) await AddEventAsync(c, tx, recent, s.At, "flapping", "system", FlappingMessage, null);
             await AuditAsync(c, tx, recent, s.Actor, "incident.reopen", null);
+            await EnterPipelineAsync(c, tx, recent, "reopened");
             return (new IngestOutcome(recent.Id, "reopened"), recent);
         }
 

@@ -306,6 +306,33 @@ public sealed class PipelineApiTests
 
     [Theory]
     [MemberData(nameof(Dialects.Both), MemberType = typeof(Dialects))]
+    public async Task A_problem_that_fires_again_after_resolving_reopens_into_a_new_pipeline_round(string dialect)
+    {
+        await using var server = await StartAsync(dialect);
+        using var me = await server.Admin.GetAsync("/api/v1/whoami");
+        var tenant = (await me.ReadAsync(MedicJson.Default.WhoAmIResponse)).TenantId;
+        var ingest = server.Service<Medic.Server.Incidents.IIncidentIngest>();
+        Medic.Server.Incidents.IncidentSignal Signal(bool resolved) => new(tenant, "generic", "web-1-down", "web_down", "critical", "web-1 is down", null, null, "web-1",
+            new Dictionary<string, string> { ["unit"] = "nginx" }, null, resolved, DateTimeOffset.UtcNow, "webhook:generic");
+
+        var id = (await ingest.IngestAsync([Signal(false)], default)).Single().IncidentId!;
+        await WaitForStatusAsync(server.Admin, id, "escalated");
+        (await ingest.IngestAsync([Signal(true)], default)).Single().Action.ShouldBe("resolved");
+        (await ingest.IngestAsync([Signal(false)], default)).Single().ShouldBe(new Medic.Server.Incidents.IngestOutcome(id, "reopened"));
+
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        IReadOnlyList<RemediationResponse> rounds;
+        while ((rounds = await RemediationsAsync(server.Admin, id)).Count < 2 || rounds[1].Status != "failed")
+        {
+            DateTime.UtcNow.ShouldBeLessThan(deadline, "the reopened incident's round did not run");
+            await Task.Delay(50);
+        }
+
+        rounds.Select(r => (r.Round, r.Gate)).ShouldBe([(1, "auto_run"), (2, "auto_run")]);
+    }
+
+    [Theory]
+    [MemberData(nameof(Dialects.Both), MemberType = typeof(Dialects))]
     public async Task Bad_proposals_rules_settings_and_windows_are_refused_with_a_reason_and_change_nothing(string dialect)
     {
         await using var server = await StartAsync(dialect);
