@@ -335,7 +335,7 @@ internal static class PipelineCommands
         foreach (var s in a.Plan)
         {
             var what = s.Argv is { Count: > 0 } argv ? string.Join(' ', argv) : s.Detail ?? "";
-            Console.Out.WriteLine($"  {s.Phase} {s.Step}. [{s.Type}] {s.Name}: {what}");
+            Console.Out.WriteLine($"  {s.Phase} {s.Step}. [{s.Type}] {s.Name}: {what.TrimEnd().Replace("\n", "\n      ", StringComparison.Ordinal)}");
         }
     }
 }

@@ -471,7 +471,7 @@ public sealed partial class RemediationPipeline(
         if (run.Status == RunbookRunStatus.Failed)
         {
             var failing = run.Steps.LastOrDefault(s => s.Phase == "main" && s.Status is not ("ok" or "skipped"));
-            var output = failing is null ? null : Clip((failing.Stdout + "\n" + failing.Stderr).Trim(), 4000);
+            var output = failing is null ? null : Clip(string.Join("\n", new[] { failing.Stdout.Trim(), failing.Stderr.Trim() }.Where(t => t.Length > 0)), 4000);
             await FailAsync(job, remediation, run.Error ?? "the run failed", output, ct);
             return;
         }
