@@ -80,7 +80,8 @@ public sealed record TriageRuleResponse(
     IReadOnlyDictionary<string, string> Labels,
     string Recipe,
     IReadOnlyDictionary<string, string> Params,
-    string Trust);
+    string Trust,
+    IReadOnlyList<string>? Diagnose = null);
 
 public sealed record TriageRulesResponse(string? TenantYaml, IReadOnlyList<TriageRuleResponse> Rules);
 

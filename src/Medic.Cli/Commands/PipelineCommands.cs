@@ -241,11 +241,11 @@ internal static class PipelineCommands
             return;
         }
 
-        Output.Table(["RULE", "ORIGIN", "MATCH", "RECIPE", "PARAMS", "TRUST"], rules.Rules.Select(r => (IReadOnlyList<string?>)
+        Output.Table(["RULE", "ORIGIN", "MATCH", "RECIPE", "PARAMS", "TRUST", "DIAGNOSE"], rules.Rules.Select(r => (IReadOnlyList<string?>)
         [
             r.Name, r.Origin,
             string.Join(" ", new[] { r.Type is null ? null : "type=" + r.Type, r.Source is null ? null : "source=" + r.Source }.Where(x => x is not null).Concat(r.Labels.Select(l => $"labels.{l.Key}={l.Value}"))),
-            r.Recipe, string.Join(" ", r.Params.Select(p => $"{p.Key}={p.Value}")), r.Trust,
+            r.Recipe, string.Join(" ", r.Params.Select(p => $"{p.Key}={p.Value}")), r.Trust, r.Diagnose is null ? "-" : string.Join("; ", r.Diagnose),
         ]));
     }
 

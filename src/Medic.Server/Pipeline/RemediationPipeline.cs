@@ -67,6 +67,7 @@ public sealed partial class RemediationPipeline(
     RunbookStore runbooks,
     RunbookRunner runner,
     NodeStore nodes,
+    Medic.Server.Gateway.TaskDispatcher dispatcher,
     CheckStore checks,
     CheckRunner checkRunner,
     JobQueue jobs,
@@ -106,19 +107,20 @@ public sealed partial class RemediationPipeline(
     // ---- triage ---------------------------------------------------------------------------
 
     /// <summary>
-    /// Triage for one round: the first triage rule that matches proposes its recipe. No rule: the
-    /// incident stays open (a re-entered one goes back to escalated) with a timeline note, for a person.
+    /// Triage for one round: the first triage rule that matches proposes its recipe, after running the
+    /// rule's read-only diagnosis on the incident's server (its output goes on the timeline). No rule:
+    /// the incident stays open (a re-entered one goes back to escalated) with a timeline note, for a person.
     /// </summary>
     public async Task TriageAsync(PipelineJob job, CancellationToken ct)
     {
         var detail = await incidents.GetAsync(job.TenantId, job.IncidentId, ct);
         if (detail is null) return;
         var incident = detail.Incident;
-        if (!IncidentStatuses.TryParse(incident.Status, out var status) || status is not (IncidentStatus.Open or IncidentStatus.Triaging)) return;
+        if (!IncidentStatuses.TryParse(incident.Status, out var status) || status is not (IncidentStatus.Open or IncidentStatus.Triaging or IncidentStatus.Diagnosing)) return;
         if (status == IncidentStatus.Open && AgentSignals.LadderHealing(incident))
         {
             // The agent restarts the process itself first (DESIGN §5, the self-healing ladder); it hands over if it gives up.
-            await NoRecipeAsync(job, status, "triage waits: the agent is restarting it locally; the pipeline takes over if the agent gives up", ct);
+            await NoRecipeAsync(job, "triage waits: the agent is restarting it locally; the pipeline takes over if the agent gives up", ct);
             return;
         }
 
@@ -139,27 +141,60 @@ public sealed partial class RemediationPipeline(
         if (proposal is null)
         {
             var why = "triage: no rule proposes a recipe for this incident (type " + incident.Type + "); a person takes it" + (ruleError is null ? "" : "; the tenant's rules do not parse: " + ruleError);
-            await NoRecipeAsync(job, status, why, ct);
+            await NoRecipeAsync(job, why, ct);
             return;
         }
 
         try
         {
+            if (proposal.Diagnose is { Count: > 0 } diagnose && incident.ServerId is not null) await DiagnoseAsync(job, proposal.Rule, diagnose, ct);
             await ProposeAsync(job.TenantId, job.IncidentId, job.Round, "rule:" + proposal.Rule, proposal.Trust, proposal.Recipe, null, proposal.Parameters,
                 $"triage rule {proposal.Rule} proposes {proposal.Recipe}", clientAddress: null, ct);
         }
         catch (ProposalException ex)
         {
-            await NoRecipeAsync(job, status, $"triage rule {proposal.Rule} proposes {proposal.Recipe}, which cannot run: {ex.Message}", ct, escalate: true);
+            await NoRecipeAsync(job, $"triage rule {proposal.Rule} proposes {proposal.Recipe}, which cannot run: {ex.Message}", ct, escalate: true);
         }
     }
 
-    private async Task NoRecipeAsync(PipelineJob job, IncidentStatus status, string why, CancellationToken ct, bool escalate = false)
+    /// <summary>
+    /// Moves the incident to diagnosing and runs each read-only verb on its server (20 s each), one
+    /// evidence event per verb. Safe to run again when a crashed triage is taken up: the verbs only read.
+    /// </summary>
+    private async Task DiagnoseAsync(PipelineJob job, string rule, IReadOnlyList<DiagnosisStep> steps, CancellationToken ct)
     {
         var moved = await db.WriteAsync<IncidentResponse?>(async (c, tx) =>
         {
-            if (await incidents.LockForPipelineAsync(c, tx, job.TenantId, job.IncidentId) is not { } now || now.Round != job.Round || now.Incident.Status != status.Name()) return null;
-            if (status == IncidentStatus.Triaging || escalate)
+            if (await incidents.LockForPipelineAsync(c, tx, job.TenantId, job.IncidentId) is not { } now || now.Round != job.Round) return null;
+            if (now.Incident.Status == IncidentStatus.Diagnosing.Name()) return null;
+            if (now.Incident.Status == IncidentStatus.Open.Name()) await Move(c, tx, job.TenantId, job.IncidentId, IncidentTrigger.StartTriage, SystemActor, "triage started", null);
+            return await Move(c, tx, job.TenantId, job.IncidentId, IncidentTrigger.StartDiagnosis, "rule:" + rule,
+                $"collecting evidence: {string.Join(", ", steps.Select(d => d.Verb))}", null);
+        }, ct);
+        if (moved is not null) incidents.Publish(job.TenantId, "updated", moved);
+        var incident = (await incidents.GetAsync(job.TenantId, job.IncidentId, ct))?.Incident;
+        if (incident?.ServerId is null || await nodes.FindAsync(job.TenantId, incident.ServerId, ct) is not { } node) return;
+        foreach (var step in steps)
+        {
+            var result = await dispatcher.RunAsync(node, Medic.Contracts.Agent.TaskKind.Diag, [], step.Verb, step.Args, 20, null, ct);
+            var output = Clip(string.Join("\n", new[] { result.Stdout.Trim(), result.Stderr.Trim() }.Where(t => t.Length > 0)), 4000);
+            var data = new Dictionary<string, string> { ["verb"] = step.Verb, ["status"] = result.Status, ["task"] = result.TaskId };
+            foreach (var (k, v) in step.Args) data["arg." + k] = v;
+            if (output.Length > 0) data["output"] = output;
+            if (result.Reason is { Length: > 0 } reason) data["reason"] = reason;
+            await db.WriteAsync((c, tx) => incidents.NoteAsync(c, tx, job.TenantId, job.IncidentId, "evidence", "rule:" + rule,
+                $"{step.Verb} on {node.Name}: {result.Status}{(result.ExitCode is { } code ? $" (exit {code})" : "")}", data), ct);
+        }
+    }
+
+    private async Task NoRecipeAsync(PipelineJob job, string why, CancellationToken ct, bool escalate = false)
+    {
+        var moved = await db.WriteAsync<IncidentResponse?>(async (c, tx) =>
+        {
+            if (await incidents.LockForPipelineAsync(c, tx, job.TenantId, job.IncidentId) is not { } now || now.Round != job.Round) return null;
+            IncidentStatuses.TryParse(now.Incident.Status, out var status);
+            if (status is not (IncidentStatus.Open or IncidentStatus.Triaging or IncidentStatus.Diagnosing)) return null; // a person's proposal got there first
+            if (status != IncidentStatus.Open || escalate)
             {
                 var (after, refusal) = await incidents.TransitionAsync(c, tx, job.TenantId, job.IncidentId, IncidentTrigger.Escalate, SystemActor, why, null, job.Round);
                 return refusal is null ? after : null;

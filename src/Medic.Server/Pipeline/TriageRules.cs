@@ -17,10 +17,14 @@ public sealed record TriageRule(
     IReadOnlyDictionary<string, string> Labels,
     string Recipe,
     IReadOnlyDictionary<string, string> Parameters,
-    Trust Trust);
+    Trust Trust,
+    IReadOnlyList<DiagnosisStep>? Diagnose = null);
 
-/// <summary>What triage proposes for an incident: the rule that matched, the recipe and its parameters.</summary>
-public sealed record TriageProposal(string Rule, string Recipe, IReadOnlyDictionary<string, string> Parameters, Trust Trust);
+/// <summary>A read-only diagnostic verb the rule runs on the incident's server before proposing (its output goes on the timeline as evidence).</summary>
+public sealed record DiagnosisStep(string Verb, IReadOnlyDictionary<string, string> Args);
+
+/// <summary>What triage proposes for an incident: the rule that matched, the recipe and its parameters, and the diagnosis to collect first (references resolved).</summary>
+public sealed record TriageProposal(string Rule, string Recipe, IReadOnlyDictionary<string, string> Parameters, Trust Trust, IReadOnlyList<DiagnosisStep>? Diagnose = null);
 
 public sealed class TriageRuleException(string message) : Exception(message);
 
@@ -51,7 +55,17 @@ public static partial class TriageRules
                 else complete = false;
             }
 
-            if (complete) return new TriageProposal(rule.Name, rule.Recipe, parameters, rule.Trust);
+            if (!complete) continue;
+
+            // A diagnosis whose references are missing on this incident is left out; it never blocks the proposal.
+            var diagnose = new List<DiagnosisStep>();
+            foreach (var step in rule.Diagnose ?? [])
+            {
+                var args = step.Args.ToDictionary(a => a.Key, a => Resolve(a.Value, incident), StringComparer.Ordinal);
+                if (args.Values.All(v => v is not null)) diagnose.Add(new DiagnosisStep(step.Verb, args.ToDictionary(a => a.Key, a => a.Value!, StringComparer.Ordinal)));
+            }
+
+            return new TriageProposal(rule.Name, rule.Recipe, parameters, rule.Trust, diagnose);
         }
 
         return null;
@@ -111,10 +125,15 @@ public static partial class TriageRules
         var labels = new Dictionary<string, string>(StringComparer.Ordinal);
         var parameters = new Dictionary<string, string>(StringComparer.Ordinal);
         var trust = Trust.Supervised;
+        var diagnose = new List<DiagnosisStep>();
         foreach (var (k, v) in map.Children)
         {
             switch (Scalar(k))
             {
+                case "diagnose":
+                    if (v is not YamlSequenceNode steps) throw Error(source, v, "'diagnose' is a list of {verb, args}");
+                    foreach (var step in steps) diagnose.Add(ParseDiagnosis(step, source));
+                    break;
                 case "name": name = Text(source, v); break;
                 case "recipe": recipe = Text(source, v); break;
                 case "trust":
@@ -141,7 +160,7 @@ public static partial class TriageRules
 
                     break;
                 case "params": Pairs(source, v, parameters, "params"); break;
-                default: throw Error(source, k, $"unknown rule key '{Scalar(k)}' (known: name, match, recipe, params, trust)");
+                default: throw Error(source, k, $"unknown rule key '{Scalar(k)}' (known: name, match, recipe, params, trust, diagnose)");
             }
         }
 
@@ -156,8 +175,38 @@ public static partial class TriageRules
             }
         }
 
-        return new TriageRule(name, type, src, labels, recipe, parameters, trust);
+        return new TriageRule(name, type, src, labels, recipe, parameters, trust, diagnose);
     }
+
+    private static DiagnosisStep ParseDiagnosis(YamlNode node, string source)
+    {
+        if (node is not YamlMappingNode map) throw Error(source, node, "a diagnosis step is a mapping with verb and args");
+        string? verb = null;
+        var args = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (k, v) in map.Children)
+        {
+            switch (Scalar(k))
+            {
+                case "verb": verb = Text(source, v); break;
+                case "args": Pairs(source, v, args, "args"); break;
+                default: throw Error(source, k, $"unknown diagnosis key '{Scalar(k)}' (known: verb, args)");
+            }
+        }
+
+        if (verb is null || !VerbName().IsMatch(verb)) throw Error(source, map, "a diagnosis step names a diagnostic verb, such as service-status or disk (medic diag --help lists them)");
+        foreach (var (arg, value) in args)
+        {
+            if (value.Contains("${", StringComparison.Ordinal) && !Reference().IsMatch(value))
+            {
+                throw Error(source, map, $"diagnosis {verb}, arg '{arg}': '{value}' must be a literal or exactly one reference such as ${{evidence.unit}}");
+            }
+        }
+
+        return new DiagnosisStep(verb, args);
+    }
+
+    [GeneratedRegex("^[a-z][a-z0-9-]{0,39}$")]
+    private static partial Regex VerbName();
 
     private static void Pairs(string source, YamlNode node, Dictionary<string, string> into, string what)
     {

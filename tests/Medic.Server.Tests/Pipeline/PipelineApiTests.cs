@@ -127,6 +127,35 @@ public sealed class PipelineApiTests
 
     [Theory]
     [MemberData(nameof(Dialects.Both), MemberType = typeof(Dialects))]
+    public async Task A_rules_diagnosis_runs_read_only_verbs_on_the_server_and_puts_what_they_found_on_the_timeline_before_the_proposal(string dialect)
+    {
+        await using var server = await StartAsync(dialect);
+        using (var rules = await server.Admin.PutAsync("/api/v1/pipeline/triage-rules", Json.Body(new TriageRulesRequest(Rules + "\n" + """
+              - name: disk
+                match: {type: disk_full}
+                recipe: fix-web
+                trust: supervised
+                diagnose:
+                  - {verb: disk, args: {}}
+                  - {verb: service-status, args: {unit: "${labels.unit}"}}
+                  - {verb: journal, args: {unit: "${labels.missing}"}}
+            """), MedicJson.Default.TriageRulesRequest)))
+        {
+            var listed = await rules.ReadAsync(MedicJson.Default.TriageRulesResponse);
+            listed.Rules.Single(r => r.Name == "disk").Diagnose.ShouldBe(["disk", "service-status unit=${labels.unit}", "journal unit=${labels.missing}"]);
+        }
+
+        var id = await OpenAsync(server.Admin, type: "disk_full");
+        var detail = await WaitForStatusAsync(server.Admin, id, "awaiting_approval");
+        detail.Timeline.Select(e => e.Kind).ShouldBe(["opened", "triaging", "diagnosing", "evidence", "evidence", "recipe_proposed", "awaiting_approval"]);
+        var evidence = detail.Timeline.Where(e => e.Kind == "evidence").ToList();
+        (evidence[0].Data!["verb"], evidence[0].Data!["status"], evidence[0].Actor).ShouldBe(("disk", "offline", "rule:disk"));
+        (evidence[1].Data!["verb"], evidence[1].Data!["arg.unit"]).ShouldBe(("service-status", "nginx"));
+        evidence[1].Message.ShouldBe("service-status on web-1: offline"); // the enrolled server never connects
+    }
+
+    [Theory]
+    [MemberData(nameof(Dialects.Both), MemberType = typeof(Dialects))]
     public async Task A_persons_proposal_waits_for_another_approver_and_a_decided_request_cannot_be_decided_again(string dialect)
     {
         await using var server = await StartAsync(dialect);

@@ -39,7 +39,8 @@ public sealed class TriageRulesTests
 
         var proposal = TriageRules.Propose(rules, Incident("service_down", "agent", new() { ["monitor_kind"] = "process", ["unit"] = "nginx" }))!;
 
-        proposal.ShouldBe(new TriageProposal("restart-crashed-unit", "restart-service", proposal.Parameters, Trust.Autonomous));
+        (proposal.Rule, proposal.Recipe, proposal.Trust).ShouldBe(("restart-crashed-unit", "restart-service", Trust.Autonomous));
+        proposal.Diagnose.ShouldBeEmpty();
         proposal.Parameters.ShouldBe(new Dictionary<string, string> { ["unit"] = "nginx" });
     }
 
@@ -105,5 +106,18 @@ public sealed class TriageRulesTests
 
         // Nothing built in matches a plain alert: it stays with a person.
         TriageRules.Propose(rules, unitDown with { Type = "alert", Evidence = null }).ShouldBeNull();
+    }
+
+    [Theory]
+    [InlineData("diagnose: {verb: disk}", "'diagnose' is a list of {verb, args}")]
+    [InlineData("diagnose: [{verb: 'rm -rf'}]", "names a diagnostic verb")]
+    [InlineData("diagnose: [{verb: disk, sudo: true}]", "unknown diagnosis key 'sudo' (known: verb, args)")]
+    [InlineData("diagnose: [{verb: journal, args: {unit: 'x-${labels.unit}'}}]", "must be a literal or exactly one reference")]
+    public void A_bad_diagnosis_is_refused_with_its_line_and_column(string diagnose, string message)
+    {
+        var yaml = "rules:\n  - name: r\n    match: {type: disk_full}\n    recipe: vacuum-journal\n    " + diagnose + "\n";
+        var ex = Should.Throw<TriageRuleException>(() => TriageRules.Parse(yaml, "rules.yaml"));
+        ex.Message.ShouldStartWith("rules.yaml, line ");
+        ex.Message.ShouldContain(message);
     }
 }
