@@ -1,5 +1,6 @@
 using Medic.Bench.Agentless;
 using Medic.Bench.Fanout;
+using Medic.Bench.Pipeline;
 using Medic.Bench.Recovery;
 using Medic.Bench.Forecast;
 using Medic.Bench.Sample;
@@ -11,6 +12,7 @@ using Medic.Bench.Webhooks;
 //        dotnet run -c Release --project bench/Medic.Bench -- agentless [--targets N] [--reps R]   (or bench/agentless.sh)
 //        dotnet run -c Release --project bench/Medic.Bench -- recovery [--kills N] [--hung N] [--monit-kills N] [--monit5-kills N] [--skip-monit] [--only medic,monit30,monit5,monit5-hung,monit5-port-hung]
 //        dotnet run -c Release --project bench/Medic.Bench -- webhooks [--database URL] [--seconds S] [--concurrency C] [--groups G] [--alerts A]
+//        dotnet run -c Release --project bench/Medic.Bench -- pipeline [--agents N] [--incidents N] [--concurrency C] [--count N] [--postgres CONNECTION-STRING | --sqlite-only]
 // Benchmarks that print their figures; see docs/PERFORMANCE.md.
 return args.FirstOrDefault() switch
 {
@@ -20,6 +22,7 @@ return args.FirstOrDefault() switch
     "recovery" => await RecoveryBench.RunAsync(args.Skip(1).ToArray()),
     "forecast" => await EarlyWarningBench.RunAsync(args.Skip(1).ToArray()),
     "webhooks" => await WebhookBench.RunAsync(args.Skip(1).ToArray()),
+    "pipeline" => await PipelineBench.RunAsync(args.Skip(1).ToArray()),
     _ => Usage(),
 };
 
@@ -31,5 +34,6 @@ static int Usage()
     Console.Error.WriteLine("       Medic.Bench agentless [--targets N] [--reps R] [--medic PATH/medic.dll]");
     Console.Error.WriteLine("       Medic.Bench recovery [--kills N] [--hung N] [--monit-kills N] [--monit5-kills N] [--hung-limit SECONDS] [--skip-monit] [--only CASES] [--medic PATH/medic.dll]");
     Console.Error.WriteLine("       Medic.Bench webhooks [--database URL] [--seconds S] [--warmup S] [--concurrency C] [--groups G] [--alerts A] [--medic PATH/medic.dll]");
+    Console.Error.WriteLine("       Medic.Bench pipeline [--agents N] [--incidents N] [--warmup N] [--concurrency C] [--count N] [--postgres CONNECTION-STRING | --sqlite-only] [--medic PATH/medic.dll]");
     return 2;
 }

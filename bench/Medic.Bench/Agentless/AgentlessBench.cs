@@ -40,15 +40,15 @@ internal static class AgentlessBench
         var targets = 20;
         var reps = 5;
         string? medic = null;
-        for (var i = 0; i < args.Length; i++)
+        var a = new BenchArgs(args, "see: Medic.Bench agentless [--targets N] [--reps R] [--medic PATH]");
+        while (a.Next(out var option))
         {
-            string Value() => i + 1 < args.Length ? args[++i] : throw new BenchFailure($"{args[i]} needs a value", "see: Medic.Bench agentless [--targets N] [--reps R] [--medic PATH]");
-            switch (args[i])
+            switch (option)
             {
-                case "--targets": targets = int.TryParse(Value(), CultureInfo.InvariantCulture, out var t) && t is >= 1 and <= 200 ? t : throw new BenchFailure("--targets must be 1 to 200", "e.g. --targets 20"); break;
-                case "--reps": reps = int.TryParse(Value(), CultureInfo.InvariantCulture, out var r) && r is >= 1 and <= 100 ? r : throw new BenchFailure("--reps must be 1 to 100", "e.g. --reps 5"); break;
-                case "--medic": medic = Value(); break;
-                default: throw new BenchFailure($"unknown option '{args[i]}'", "see: Medic.Bench agentless [--targets N] [--reps R] [--medic PATH]");
+                case "--targets": targets = a.Number(1, 200); break;
+                case "--reps": reps = a.Number(1, 100); break;
+                case "--medic": medic = a.Value(); break;
+                default: throw a.Unknown(option);
             }
         }
 

@@ -7,7 +7,7 @@ using Medic.Contracts;
 
 namespace Medic.Bench.Fanout;
 
-/// <summary>The admin's side of the run: an API token, an enrollment token, executions started and read.</summary>
+/// <summary>The admin's side of the run: an API token, an enrollment token, executions started and read, the pipeline set up and incidents opened.</summary>
 internal sealed class ControlPlaneApi : IDisposable
 {
     // Responses read leniently, like the CLI; requests written strictly.
@@ -24,7 +24,11 @@ internal sealed class ControlPlaneApi : IDisposable
         var issued = await SendAsync(HttpMethod.Post, "/api/v1/auth/token", new TokenLoginRequest("admin", password, TokenName: "fanout bench", ExpiresIn: "1d"),
             Json.TokenLoginRequest, Json.TokenCreatedResponse, ct);
         _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", issued.Secret);
+        Token = issued.Secret;
     }
+
+    /// <summary>The API token, once logged in (for WebSocket feeds).</summary>
+    public string? Token { get; private set; }
 
     public async Task<string> CreateEnrollmentTokenAsync(int uses, CancellationToken ct) =>
         (await SendAsync(HttpMethod.Post, "/api/v1/enrollment-tokens", new CreateEnrollmentTokenRequest(new Dictionary<string, string> { ["bench"] = "fanout" }, "6h", uses),
@@ -44,6 +48,21 @@ internal sealed class ControlPlaneApi : IDisposable
 
     public Task<IReadOnlyList<ServerResponse>> ListServersAsync(CancellationToken ct) =>
         SendAsync<object?, IReadOnlyList<ServerResponse>>(HttpMethod.Get, "/api/v1/servers", null, null, Json.IReadOnlyListServerResponse, ct);
+
+    public Task<RunbookApplyResponse> ApplyRunbookAsync(string yaml, CancellationToken ct) =>
+        SendAsync(HttpMethod.Post, "/api/v1/runbooks", new ApplyRunbookRequest(yaml), Json.ApplyRunbookRequest, Json.RunbookApplyResponse, ct);
+
+    public Task<TriageRulesResponse> PutTriageRulesAsync(string yaml, CancellationToken ct) =>
+        SendAsync(HttpMethod.Put, "/api/v1/pipeline/triage-rules", new TriageRulesRequest(yaml), Json.TriageRulesRequest, Json.TriageRulesResponse, ct);
+
+    public Task<PipelineSettingsResponse> PutPipelineSettingsAsync(PipelineSettingsRequest request, CancellationToken ct) =>
+        SendAsync(HttpMethod.Put, "/api/v1/pipeline/settings", request, Json.PipelineSettingsRequest, Json.PipelineSettingsResponse, ct);
+
+    public Task<IncidentResponse> CreateIncidentAsync(CreateIncidentRequest request, CancellationToken ct) =>
+        SendAsync(HttpMethod.Post, "/api/v1/incidents", request, Json.CreateIncidentRequest, Json.IncidentResponse, ct);
+
+    public Task<IncidentDetailResponse> GetIncidentAsync(string id, CancellationToken ct) =>
+        SendAsync<object?, IncidentDetailResponse>(HttpMethod.Get, "/api/v1/incidents/" + Uri.EscapeDataString(id), null, null, Json.IncidentDetailResponse, ct);
 
     /// <summary>Why the control plane marked servers offline, from its audit log (server.offline entries), with counts.</summary>
     public async Task<IReadOnlyDictionary<string, int>> OfflineReasonsAsync(CancellationToken ct)

@@ -51,6 +51,14 @@ internal sealed class ControlPlaneProcess : IAsyncDisposable
 
     public ProcStats Stats() => ProcStats.Read(_process.Id);
 
+    /// <summary>Prints the last warning and failure lines of the server's log, if it logged any.</summary>
+    public void PrintProblems()
+    {
+        if (Warnings == 0) return;
+        Console.WriteLine($"control plane logged {Warnings} warning or failure lines; the last ones:");
+        foreach (var line in RecentProblems) Console.WriteLine("  " + line);
+    }
+
     public static async Task<ControlPlaneProcess> StartAsync(string medicDll, int? heartbeatSeconds, bool keepData, CancellationToken ct, IReadOnlyDictionary<string, string>? environment = null)
     {
         var tempDir = Directory.CreateTempSubdirectory("medic-fanout-").FullName;
@@ -124,7 +132,7 @@ internal sealed class ControlPlaneProcess : IAsyncDisposable
         }
     }
 
-    private static int FreeLoopbackPort()
+    internal static int FreeLoopbackPort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();

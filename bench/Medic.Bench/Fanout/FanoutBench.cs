@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
 using System.Net.WebSockets;
-using System.Runtime.InteropServices;
 using Medic.Contracts;
 using Medic.Contracts.Agent;
 
@@ -21,28 +20,8 @@ internal static class FanoutBench
     private const int EnrollConcurrency = 8;
     private const int ConnectConcurrency = 32;
 
-    public static async Task<int> RunAsync(string[] args)
-    {
-        using var cancel = new CancellationTokenSource();
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; cancel.Cancel(); });
-        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; cancel.Cancel(); });
-        try
-        {
-            await RunAsync(FanoutOptions.Parse(args), cancel.Token);
-            return 0;
-        }
-        catch (BenchFailure f)
-        {
-            Console.Error.WriteLine("fanout: " + f.Message);
-            Console.Error.WriteLine("  remedy: " + f.Remedy);
-            return 1;
-        }
-        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
-        {
-            Console.Error.WriteLine("fanout: interrupted; the control plane and the agents it started were stopped");
-            return 130;
-        }
-    }
+    public static Task<int> RunAsync(string[] args) =>
+        BenchCommand.RunAsync("fanout", ct => RunAsync(FanoutOptions.Parse(args), ct), "interrupted; the control plane and the agents it started were stopped");
 
     /// <summary>Runs the whole bench and returns each round's figures (the agentless bench compares against them).</summary>
     internal static async Task<IReadOnlyList<RoundFigures>> RunAsync(FanoutOptions o, CancellationToken ct)
@@ -135,15 +114,11 @@ internal static class FanoutBench
         finally
         {
             foreach (var agent in agents) agent.Dispose();
-            if (plane.Warnings > 0)
-            {
-                Console.WriteLine($"control plane logged {plane.Warnings} warning or failure lines; the last ones:");
-                foreach (var line in plane.RecentProblems) Console.WriteLine("  " + line);
-            }
+            plane.PrintProblems();
         }
     }
 
-    private static async Task<EnrollResponse[]> EnrollAsync(Uri server, string token, int count, LoopbackSources sources, CancellationToken ct)
+    internal static async Task<EnrollResponse[]> EnrollAsync(Uri server, string token, int count, LoopbackSources sources, CancellationToken ct)
     {
         var enrolled = new EnrollResponse[count];
         var url = new Uri(server, "/agent/v1/enroll");
@@ -182,7 +157,7 @@ internal static class FanoutBench
     }
 
     /// <summary>Connects every agent; a failed attempt is retried with the real agent's backoff, counted and reported.</summary>
-    private static async Task ConnectAsync(List<SimulatedAgent> agents, Uri url, LoopbackSources sources, CancellationToken ct)
+    internal static async Task ConnectAsync(List<SimulatedAgent> agents, Uri url, LoopbackSources sources, CancellationToken ct)
     {
         const int attempts = 5;
         var failed = 0;
@@ -330,7 +305,7 @@ internal static class FanoutBench
         return string.Join(" <- ", parts.Distinct());
     }
 
-    private static async Task<T> Phase<T>(string what, TimeSpan limit, CancellationToken ct, Func<CancellationToken, Task<T>> work)
+    internal static async Task<T> Phase<T>(string what, TimeSpan limit, CancellationToken ct, Func<CancellationToken, Task<T>> work)
     {
         using var bounded = CancellationTokenSource.CreateLinkedTokenSource(ct);
         bounded.CancelAfter(limit);
@@ -344,7 +319,7 @@ internal static class FanoutBench
         }
     }
 
-    private static Task Phase(string what, TimeSpan limit, CancellationToken ct, Func<CancellationToken, Task> work) =>
+    internal static Task Phase(string what, TimeSpan limit, CancellationToken ct, Func<CancellationToken, Task> work) =>
         Phase<bool>(what, limit, ct, async t => { await work(t); return true; });
 
     internal static string LocateMedic(string? given)

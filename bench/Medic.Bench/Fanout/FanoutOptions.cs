@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Medic.Bench.Fanout;
 
 /// <summary>What <c>fanout</c> was asked to do, and how long each phase may take before the run fails.</summary>
@@ -18,23 +16,18 @@ internal sealed record FanoutOptions(int Agents, int Rounds, int IdleSeconds, in
         int? heartbeat = null;
         string? medic = null;
         var keep = false;
-        for (var i = 0; i < args.Length; i++)
+        var a = new BenchArgs(args, "see: Medic.Bench fanout --agents N [--rounds R] [--idle S] [--heartbeat S] [--medic PATH] [--keep]");
+        while (a.Next(out var option))
         {
-            string Value() => i + 1 < args.Length ? args[++i] : throw new BenchFailure($"{args[i]} needs a value", "see: Medic.Bench fanout --agents N [--rounds R] [--idle S] [--heartbeat S] [--medic PATH] [--keep]");
-            int Number(string name, int min, int max) =>
-                int.TryParse(Value(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n >= min && n <= max
-                    ? n
-                    : throw new BenchFailure($"{name} must be a whole number from {min} to {max}", $"e.g. {name} {min}");
-
-            switch (args[i])
+            switch (option)
             {
-                case "--agents": agents = Number("--agents", 1, 100_000); break;
-                case "--rounds": rounds = Number("--rounds", 1, 1000); break;
-                case "--idle": idle = Number("--idle", 0, 3600); break;
-                case "--heartbeat": heartbeat = Number("--heartbeat", 1, 3600); break;
-                case "--medic": medic = Value(); break;
+                case "--agents": agents = a.Number(1, 100_000); break;
+                case "--rounds": rounds = a.Number(1, 1000); break;
+                case "--idle": idle = a.Number(0, 3600); break;
+                case "--heartbeat": heartbeat = a.Number(1, 3600); break;
+                case "--medic": medic = a.Value(); break;
                 case "--keep": keep = true; break;
-                default: throw new BenchFailure($"unknown option '{args[i]}'", "see: Medic.Bench fanout --agents N [--rounds R] [--idle S] [--heartbeat S] [--medic PATH] [--keep]");
+                default: throw a.Unknown(option);
             }
         }
 

@@ -13,9 +13,9 @@ namespace Medic.Bench.Fanout;
 /// One simulated host speaking the agent protocol over its own WebSocket: hello with facts,
 /// heartbeats at the interval the welcome names, and for each offer the real agent's checks
 /// (signature against the key pinned at enrollment, node binding, validity window, nonce replay)
-/// before answering. It answers <c>true</c> without spawning a process: the run measures the
-/// control plane and the protocol, not process start-up on the hosts. A dropped link is counted
-/// and reconnected with the real agent's backoff.
+/// before answering. It answers <c>true</c> (or what <c>answers</c> accepts) without spawning a
+/// process: the run measures the control plane and the protocol, not process start-up on the
+/// hosts. A dropped link is counted and reconnected with the real agent's backoff.
 /// </summary>
 internal sealed class SimulatedAgent : IDisposable
 {
@@ -26,6 +26,7 @@ internal sealed class SimulatedAgent : IDisposable
     private readonly EnrollResponse _enrolled;
     private readonly ECDsa _pinnedKey;
     private readonly RoundRecorder _recorder;
+    private readonly Func<TaskSpec, long, bool> _answers;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly CancellationTokenSource _stop = new();
     private readonly Dictionary<string, DateTimeOffset> _nonces = new(StringComparer.Ordinal);
@@ -36,11 +37,16 @@ internal sealed class SimulatedAgent : IDisposable
     private long _welcomedAt;
     private volatile bool _online;
 
-    public SimulatedAgent(int index, EnrollResponse enrolled, RoundRecorder recorder)
+    /// <param name="answers">
+    /// Whether to answer a verified task as completed with exit 0 (otherwise it is refused); it gets
+    /// the task and the monotonic timestamp its frame was read at. By default only <c>sh -c true</c>.
+    /// </param>
+    public SimulatedAgent(int index, EnrollResponse enrolled, RoundRecorder recorder, Func<TaskSpec, long, bool>? answers = null)
     {
         Index = index;
         _enrolled = enrolled;
         _recorder = recorder;
+        _answers = answers ?? ((spec, _) => spec is { Kind: TaskKind.Exec, Argv: ["sh", "-c", "true"] });
         _pinnedKey = TaskSigning.ImportPublicKey(enrolled.SigningPublicKey);
     }
 
@@ -196,7 +202,7 @@ internal sealed class SimulatedAgent : IDisposable
         var now = DateTimeOffset.UtcNow;
         var (spec, refusal) = TaskSigning.Verify(_pinnedKey, signed, _enrolled.NodeId, now, ClockSkew);
         if (refusal is null && !RememberNonce(spec!.Nonce, spec.ExpiresAt + ClockSkew, now)) refusal = $"replayed: nonce {spec.Nonce} was already used";
-        if (refusal is null && !(spec!.Kind == TaskKind.Exec && spec.Argv is ["sh", "-c", "true"])) refusal = "the bench's simulated agent only answers `true`";
+        if (refusal is null && !_answers(spec!, received)) refusal = "the bench's simulated agent does not answer this task";
 
         var taskId = spec?.TaskId ?? "unknown";
         if (refusal is not null)

@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -25,27 +24,7 @@ internal static class WebhookBench
 {
     private static readonly MedicJson Json = new(new JsonSerializerOptions(MedicJson.Default.Options) { UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip });
 
-    public static async Task<int> RunAsync(string[] args)
-    {
-        using var cancel = new CancellationTokenSource();
-        using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; cancel.Cancel(); });
-        try
-        {
-            await RunAsync(WebhookBenchOptions.Parse(args), cancel.Token);
-            return 0;
-        }
-        catch (BenchFailure f)
-        {
-            Console.Error.WriteLine("webhooks: " + f.Message);
-            Console.Error.WriteLine("  remedy: " + f.Remedy);
-            return 1;
-        }
-        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
-        {
-            Console.Error.WriteLine("webhooks: interrupted");
-            return 130;
-        }
-    }
+    public static Task<int> RunAsync(string[] args) => BenchCommand.RunAsync("webhooks", ct => RunAsync(WebhookBenchOptions.Parse(args), ct));
 
     private static async Task RunAsync(WebhookBenchOptions o, CancellationToken ct)
     {
@@ -163,24 +142,19 @@ internal sealed record WebhookBenchOptions(string? Database, int Seconds, int Wa
     {
         string? database = null, medic = null;
         int seconds = 30, warmup = 5, concurrency = 8, groups = 100, alerts = 10;
-        for (var i = 0; i < args.Length; i++)
+        var a = new BenchArgs(args, Usage);
+        while (a.Next(out var option))
         {
-            string Value() => i + 1 < args.Length ? args[++i] : throw new BenchFailure($"{args[i]} needs a value", Usage);
-            int Number(string name, int min, int max) =>
-                int.TryParse(Value(), NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n >= min && n <= max
-                    ? n
-                    : throw new BenchFailure($"{name} must be a whole number from {min} to {max}", $"e.g. {name} {min}");
-
-            switch (args[i])
+            switch (option)
             {
-                case "--database": database = Value(); break;
-                case "--seconds": seconds = Number("--seconds", 1, 3600); break;
-                case "--warmup": warmup = Number("--warmup", 0, 600); break;
-                case "--concurrency": concurrency = Number("--concurrency", 1, 512); break;
-                case "--groups": groups = Number("--groups", 1, 100_000); break;
-                case "--alerts": alerts = Number("--alerts", 1, 1000); break;
-                case "--medic": medic = Value(); break;
-                default: throw new BenchFailure($"unknown option '{args[i]}'", Usage);
+                case "--database": database = a.Value(); break;
+                case "--seconds": seconds = a.Number(1, 3600); break;
+                case "--warmup": warmup = a.Number(0, 600); break;
+                case "--concurrency": concurrency = a.Number(1, 512); break;
+                case "--groups": groups = a.Number(1, 100_000); break;
+                case "--alerts": alerts = a.Number(1, 1000); break;
+                case "--medic": medic = a.Value(); break;
+                default: throw a.Unknown(option);
             }
         }
 

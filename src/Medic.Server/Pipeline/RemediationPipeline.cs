@@ -483,11 +483,11 @@ public sealed partial class RemediationPipeline(
             run = await runner.GetAsync(job.TenantId, started.RunId, ct);
         }
 
-        // Wait for the run, keeping the job's lease alive.
+        // Wait for the run, keeping the job's lease alive: woken as soon as a run of this process ends, re-read every 200 ms otherwise.
         var lastBeat = time.GetTimestamp();
         while (run is not null && run.Status == RunbookRunStatus.Running)
         {
-            await Task.Delay(TimeSpan.FromMilliseconds(200), time, ct);
+            await runner.WaitAsync(run.Id, TimeSpan.FromMilliseconds(200), ct);
             if (time.GetElapsedTime(lastBeat) > TimeSpan.FromSeconds(20))
             {
                 await keepLease();

@@ -199,6 +199,29 @@ public sealed partial class RunbookRunner(
         "UPDATE runbook_runs SET status = @interrupted, finished_at = @at, error = 'the control plane stopped during the run; it was not resumed' WHERE status = @running",
         new { interrupted = RunbookRunStatus.Interrupted, running = RunbookRunStatus.Running, at = time.GetUtcNow() }, tx), ct);
 
+    /// <summary>
+    /// Returns when run <paramref name="id"/>, going on in this process, has finished (its status is
+    /// stored by then), or after <paramref name="max"/> at the latest: at once for a run that finished
+    /// already, and after <paramref name="max"/> for one this process does not run (read its row again then).
+    /// </summary>
+    public async Task WaitAsync(string id, TimeSpan max, CancellationToken ct)
+    {
+        if (!_running.TryGetValue(id, out var run))
+        {
+            await Task.Delay(max, time, ct);
+            return;
+        }
+
+        try
+        {
+            await run.WaitAsync(max, time, ct);
+        }
+        catch (TimeoutException)
+        {
+            // Still going: the caller reads the run again and waits some more.
+        }
+    }
+
     /// <summary>Waits, bounded, for the runs going on in this process (tests; shutdown).</summary>
     public Task DrainAsync(TimeSpan timeout) => Task.WhenAll(_running.Values).WaitAsync(timeout);
 
