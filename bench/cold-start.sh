@@ -35,7 +35,8 @@ kill_leftovers() {
 }
 
 one_run() {
-  local work port out pid start healthz="" signin="" deadline t
+  local work port out pid start healthz="" signin="" deadline t before
+  before=$(cut -d' ' -f1 /proc/loadavg)
   work=$(mktemp -d /tmp/medic-cold.XXXXXX)
   port=$(free_port)
   git clone -q --branch "$branch" "$repo" "$work/medic"
@@ -59,18 +60,18 @@ one_run() {
   kill -TERM -- "-$pid" 2>/dev/null || true   # setsid made it a process group leader
   wait "$pid" 2>/dev/null || true
   kill_leftovers "$work/tmp"
-  printf '%.1f %.1f %s\n' "${healthz:-999}" "${signin:-999}" "$(cut -d' ' -f1-3 /proc/loadavg)"
+  printf '%.1f %.1f %s %s\n' "${healthz:-999}" "${signin:-999}" "$before" "$(cut -d' ' -f1 /proc/loadavg)"
   rm -rf "$work"
 }
 
 echo "commit $commit ($branch), command: $cmd"
-echo "run  healthz_s  signin_s  load(1/5/15 at end)"
+echo "run  healthz_s  signin_s  load(1 min) before  after"
 results=()
 for i in $(seq 1 "$runs"); do
   line=$(one_run)
   results+=("$line")
-  read -r h s l1 l5 l15 <<<"$line"
-  printf '%3d  %9s  %8s  %s %s %s\n' "$i" "$h" "$s" "$l1" "$l5" "$l15"
+  read -r h s lb la <<<"$line"
+  printf '%3d  %9s  %8s  %17s  %5s\n' "$i" "$h" "$s" "$lb" "$la"
 done
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 printf 'median  healthz %s s, sign-in line %s s\n' \
