@@ -190,7 +190,9 @@ internal static class HostCommands
             var switched = config.CurrentContext is null || config.CurrentContext == LocalContext;
             if (switched) config.CurrentContext = LocalContext;
             config.Save(path);
-            var cli = Environment.ProcessPath is { } exe && !exe.EndsWith("/dotnet", StringComparison.Ordinal) ? exe : "medic";
+            // ./medic runs the CLI as 'dotnet medic.dll' and names itself, so the hint is a command that works as printed.
+            var cli = Environment.GetEnvironmentVariable("MEDIC_CLI_COMMAND") is { Length: > 0 } launcher ? launcher
+                : Environment.ProcessPath is { } exe && !exe.EndsWith("/dotnet", StringComparison.Ordinal) ? exe : "medic";
             return switched
                 ? $"  CLI:              logged in as context '{LocalContext}'; try: {cli} whoami"
                 : $"  CLI:              context '{LocalContext}' saved; switch with: {cli} context use {LocalContext}";
