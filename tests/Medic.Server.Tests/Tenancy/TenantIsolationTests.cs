@@ -108,6 +108,7 @@ public sealed class TenantIsolationTests
         ["POST /api/v1/approvals/{id}/reject"] = new(t => [Route("id", t.ApprovalId)], Body: """{"reason":"not now"}"""),
         ["GET /api/v1/incidents/{id}/remediations"] = new(t => [Route("id", t.IncidentId)]),
         ["POST /api/v1/incidents/{id}/remediations"] = new(t => [Route("id", t.IncidentId)], Body: """{"runbook":"acme-fix"}"""),
+        ["GET /api/v1/incidents/{id}/report"] = new(t => [Route("id", t.IncidentId)]),
         ["DELETE /api/v1/change-windows/{id}"] = new(t => [Route("id", t.ChangeWindowId)]),
         ["GET /api/v1/tenants/{slug}"] = new(t => [Route("slug", t.Slug)], Isolated: [HttpStatusCode.Forbidden, HttpStatusCode.NotFound]),
         ["GET /openapi/{documentName}.json"] = new(_ => [Route("documentName", "v1")], Isolated: [HttpStatusCode.OK],
