@@ -72,7 +72,7 @@ public static class IncidentReportsApi
 /// entries about the incident, its approvals and its runs. Nothing is stored for a report; the
 /// same question asked later gets the same answer plus whatever happened since.
 /// </summary>
-public sealed class IncidentReports(IncidentStore incidents, PipelineStore pipeline, RunbookRunner runs, AuditLog audit, ConsoleLinks links, TimeProvider time)
+internal sealed class IncidentReports(IncidentStore incidents, PipelineStore pipeline, RunbookRunner runs, AuditLog audit, ConsoleLinks links, TimeProvider time)
 {
     /// <summary>A flapping incident can gather many entries; the report lists this many and says when there were more.</summary>
     public const int AuditLimit = 2000;
@@ -217,7 +217,7 @@ public sealed class IncidentReports(IncidentStore incidents, PipelineStore pipel
 /// blocks whose fence is longer than any run of backticks inside, so nothing in it can end the block,
 /// start a heading, make a link or smuggle HTML. Long output is cut, saying so.
 /// </summary>
-public static class IncidentReportMarkdown
+internal static class IncidentReportMarkdown
 {
     /// <summary>At most this many characters of one output or evidence value; the JSON report has all that is stored.</summary>
     public const int OutputCap = 4000;
