@@ -318,6 +318,17 @@ public sealed class IncidentReportTests
         agent.DetectionBasis.ShouldStartWith("unknown: the agent's monitor");
     }
 
+    [Theory]
+    [InlineData("text/markdown", true)]
+    [InlineData("text/markdown, application/json;q=0.9", true)]
+    [InlineData("application/json, text/markdown;q=0.5", false)]
+    [InlineData("text/html, text/markdown;q=0.8, */*;q=0.1", true)]
+    [InlineData("*/*", false)]
+    [InlineData("text/markdown;q=0", false)]
+    [InlineData("not a media type;;;", false)]
+    public void The_accept_header_picks_markdown_only_when_the_client_ranks_it_first(string accept, bool markdown) =>
+        IncidentReportsApi.PrefersMarkdown([accept]).ShouldBe(markdown);
+
     [Fact]
     public void Outputs_are_cut_and_no_run_of_backticks_closes_their_block()
     {
