@@ -6,10 +6,13 @@ namespace Medic.Cli;
 /// <summary>Tables for people, indented JSON for machines.</summary>
 internal static class Output
 {
-    public static void Json<T>(T value, JsonTypeInfo<T> type)
+    public static void Json<T>(T value, JsonTypeInfo<T> type) => Console.Out.WriteLine(JsonText(value, type));
+
+    /// <summary>The indented JSON <see cref="Json{T}"/> prints, for writing to a file.</summary>
+    public static string JsonText<T>(T value, JsonTypeInfo<T> type)
     {
         var options = new JsonSerializerOptions(type.Options) { WriteIndented = true };
-        Console.Out.WriteLine(JsonSerializer.Serialize(value, (JsonTypeInfo<T>)options.GetTypeInfo(typeof(T))));
+        return JsonSerializer.Serialize(value, (JsonTypeInfo<T>)options.GetTypeInfo(typeof(T)));
     }
 
     public static void Table(IReadOnlyList<string> headers, IEnumerable<IReadOnlyList<string?>> rows)

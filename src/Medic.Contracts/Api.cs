@@ -179,6 +179,13 @@ public sealed record AuditVerificationReport(bool Ok, IReadOnlyList<AuditVerific
 [JsonSerializable(typeof(ChangeWindowRequest))]
 [JsonSerializable(typeof(ChangeWindowResponse))]
 [JsonSerializable(typeof(IReadOnlyList<ChangeWindowResponse>))]
+[JsonSerializable(typeof(IncidentReport))]
+[JsonSerializable(typeof(ReportEvidence))]
+[JsonSerializable(typeof(ReportRemediation))]
+[JsonSerializable(typeof(ReportApproval))]
+[JsonSerializable(typeof(ReportAuditEntry))]
+[JsonSerializable(typeof(ReportOutcome))]
+[JsonSerializable(typeof(ReportDurations))]
 public sealed partial class MedicJson : JsonSerializerContext;
 
 /// <summary>RFC 9457 problem details as the CLI reads them.</summary>

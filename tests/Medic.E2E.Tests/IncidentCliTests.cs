@@ -44,6 +44,47 @@ public sealed class IncidentCliTests : IDisposable
     }
 
     [Fact]
+    public async Task An_incident_report_prints_as_markdown_as_json_or_to_a_file()
+    {
+        await using var server = await RunningServer.StartAsync(_home, "up");
+        var created = await _home.RunAsync("incidents", "create", "--title", "Checkout is slow", "--json");
+        created.ExitCode.ShouldBe(0, created.ToString());
+        var id = JsonDocument.Parse(created.Stdout).RootElement.GetProperty("id").GetString()!;
+        (await _home.RunAsync("incidents", "ack", id)).ExitCode.ShouldBe(0);
+        (await _home.RunAsync("incidents", "resolve", id, "--comment", "cache warmed")).ExitCode.ShouldBe(0);
+
+        var markdown = await _home.RunAsync("incidents", "report", id);
+        markdown.ExitCode.ShouldBe(0, markdown.ToString());
+        markdown.Stdout.ShouldStartWith("# Incident report: Checkout is slow\n");
+        markdown.Stdout.ShouldContain("**Resolved by a person.** resolved by user:admin: cache warmed");
+        markdown.Stdout.ShouldContain("| Time to acknowledge |");
+
+        var json = await _home.RunAsync("incidents", "report", id, "--json");
+        json.ExitCode.ShouldBe(0, json.ToString());
+        var report = JsonDocument.Parse(json.Stdout).RootElement;
+        report.GetProperty("outcome").GetProperty("status").GetString().ShouldBe("resolved");
+        report.GetProperty("outcome").GetProperty("final").GetBoolean().ShouldBeTrue();
+        report.GetProperty("durations").GetProperty("time_to_resolve_seconds").GetDouble().ShouldBeGreaterThanOrEqualTo(0);
+        report.GetProperty("audit").EnumerateArray().Select(e => e.GetProperty("action").GetString()).ShouldBe(["incident.create", "incident.acknowledge", "incident.resolve"]);
+
+        var file = Path.Combine(_home.Home, "report.md");
+        var written = await _home.RunAsync("incidents", "report", id, "--output", file);
+        written.ExitCode.ShouldBe(0, written.ToString());
+        written.Stdout.ShouldBeEmpty();
+        written.Stderr.ShouldContain(file);
+        (await File.ReadAllTextAsync(file)).ShouldStartWith("# Incident report: Checkout is slow\n");
+
+        var nowhere = await _home.RunAsync("incidents", "report", id, "--output", Path.Combine(_home.Home, "no-such-dir", "report.md"));
+        nowhere.ExitCode.ShouldNotBe(0);
+        nowhere.Stderr.ShouldContain("cannot write");
+        nowhere.Stderr.ShouldContain("hint:");
+        var missing = await _home.RunAsync("incidents", "report", "inc_nope");
+        missing.ExitCode.ShouldNotBe(0);
+        missing.Stderr.ShouldContain("inc_nope");
+        missing.Stderr.ShouldContain("hint:");
+    }
+
+    [Fact]
     public async Task A_failing_check_added_from_the_cli_opens_an_incident()
     {
         await using var server = await RunningServer.StartAsync(_home, "up");

@@ -5,7 +5,7 @@ using Medic.Contracts;
 
 namespace Medic.Cli.Commands;
 
-/// <summary><c>medic incidents list/show/create/ack/resolve/watch</c>.</summary>
+/// <summary><c>medic incidents list/show/create/ack/resolve/report/watch</c>.</summary>
 internal static class IncidentCommands
 {
     public static Command Incidents()
@@ -113,9 +113,9 @@ internal static class IncidentCommands
             return ExitCodes.Ok;
         });
 
-        return new Command("incidents", "Problems Medic knows about: list, show, open by hand, acknowledge, resolve, watch live")
+        return new Command("incidents", "Problems Medic knows about: list, show, open by hand, acknowledge, resolve, report, watch live")
         {
-            list, show, create, Comment(), PipelineCommands.Propose(), PipelineCommands.Remediations(), Change("ack", "acknowledge", "Acknowledge an incident: you are on it"), Change("resolve", "resolve", "Resolve an incident by hand"), Watch(),
+            list, show, create, Comment(), ReportCommand.Report(), PipelineCommands.Propose(), PipelineCommands.Remediations(), Change("ack", "acknowledge", "Acknowledge an incident: you are on it"), Change("resolve", "resolve", "Resolve an incident by hand"), Watch(),
         };
     }
 

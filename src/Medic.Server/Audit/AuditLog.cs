@@ -121,6 +121,32 @@ public sealed class AuditLog(Database db, TimeProvider time)
         }
     }
 
+    /// <summary>
+    /// The chain's entries about any of <paramref name="targets"/> (<c>incident:ID</c>, <c>approval:ID</c>, ...)
+    /// from <paramref name="since"/> on, oldest first, at most <paramref name="limit"/>. The time bound
+    /// keeps the read on the (chain, at) index instead of the whole chain.
+    /// </summary>
+    public async Task<IReadOnlyList<AuditEntry>> ForTargetsAsync(string chain, IReadOnlyCollection<string> targets, DateTimeOffset since, int limit, CancellationToken ct = default)
+    {
+        if (targets.Count == 0) return [];
+        var p = new DynamicParameters();
+        p.Add("chain", chain);
+        p.Add("since", since);
+        p.Add("take", limit);
+        var names = new List<string>(targets.Count);
+        foreach (var (target, i) in targets.Distinct(StringComparer.Ordinal).Select((t, i) => (t, i)))
+        {
+            // Spelled out: Dapper's IN-list expansion differs between the providers.
+            names.Add("@t" + i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            p.Add("t" + i.ToString(System.Globalization.CultureInfo.InvariantCulture), target);
+        }
+
+        await using var c = await db.OpenAsync(ct);
+        return (await c.QueryAsync<AuditRow>(
+            $"SELECT {Columns} FROM audit_log WHERE chain = @chain AND at >= @since AND target IN ({string.Join(", ", names)}) ORDER BY seq LIMIT @take", p))
+            .Select(r => r.ToEntry()).ToList();
+    }
+
     public async Task<AuditVerification> VerifyAsync(string chain, CancellationToken ct = default)
     {
         (long, string)? head;

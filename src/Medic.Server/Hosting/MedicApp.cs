@@ -116,6 +116,7 @@ public static class MedicApp
         services.AddSingleton<RunbookRunner>();
         services.AddPipeline();
         services.AddSingleton<ApprovalViews>();
+        services.AddSingleton<IncidentReports>();
         services.TryAddSingleton<IRunbookNotifier, LoggingRunbookNotifier>();
         services.TryAddSingleton<IRunbookApprovals, ConfirmedAtStartApprovals>();
         services.AddHttpClient(RunbookRunner.HttpClientName, c => c.DefaultRequestHeaders.UserAgent.ParseAdd("medic-runbook/" + typeof(MedicApp).Assembly.GetName().Version?.ToString(3)))
@@ -191,6 +192,7 @@ public static class MedicApp
         app.MapNotifications();
         app.MapRunbooks();
         app.MapPipeline();
+        app.MapIncidentReports();
         app.MapAgentGateway();
         app.MapWebhooks();
         app.MapConsole();

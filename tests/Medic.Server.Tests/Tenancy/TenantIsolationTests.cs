@@ -108,6 +108,7 @@ public sealed class TenantIsolationTests
         ["POST /api/v1/approvals/{id}/reject"] = new(t => [Route("id", t.ApprovalId)], Body: """{"reason":"not now"}"""),
         ["GET /api/v1/incidents/{id}/remediations"] = new(t => [Route("id", t.IncidentId)]),
         ["POST /api/v1/incidents/{id}/remediations"] = new(t => [Route("id", t.IncidentId)], Body: """{"runbook":"acme-fix"}"""),
+        ["GET /api/v1/incidents/{id}/report"] = new(t => [Route("id", t.IncidentId)]),
         ["DELETE /api/v1/change-windows/{id}"] = new(t => [Route("id", t.ChangeWindowId)]),
         ["GET /approvals/{id}"] = new(t => [Route("id", t.ApprovalId)]),
         ["GET /incidents/{id}"] = new(t => [Route("id", t.IncidentId)]),
@@ -224,12 +225,6 @@ public sealed class TenantIsolationTests
             webhooks.StatusCode.ShouldBe(HttpStatusCode.OK); // acme has webhook credentials that globex's calls must not match
         }
 
-        // Added after the incident, so no delivery is in flight while tenant one's state is compared.
-        using var channel = await acmeAdmin.PostAsync("/api/v1/notification-channels", Json.Raw("""{"name":"acme-slack","kind":"slack","url":"https://hooks.slack.invalid/services/acme"}"""));
-        var channelId = (await channel.ReadAsync(MedicJson.Default.NotificationChannelResponse, HttpStatusCode.Created)).Id;
-        using var rule = await acmeAdmin.PostAsync("/api/v1/notification-rules", Json.Raw("""{"name":"acme-pages","channels":["acme-slack"],"events":["approval_requested"]}"""));
-        var ruleId = (await rule.ReadAsync(MedicJson.Default.NotificationRuleResponse, HttpStatusCode.Created)).Id;
-
         foreach (var version in new[] { 1, 2 })
         {
             using var applied = await acmeAdmin.PostAsync("/api/v1/runbooks", Json.Raw(
@@ -248,6 +243,13 @@ public sealed class TenantIsolationTests
         var approvalId = (await pending.ReadAsync(MedicJson.Default.IReadOnlyListApprovalResponse)).ShouldHaveSingleItem().Id;
         using var window = await acmeAdmin.PostAsync("/api/v1/change-windows", Json.Raw("""{"starts_at":"2099-01-01T00:00:00Z","ends_at":"2099-01-01T02:00:00Z","reason":"acme deploy"}"""));
         var windowId = (await window.ReadAsync(MedicJson.Default.ChangeWindowResponse, HttpStatusCode.Created)).Id;
+
+        // Added after the incident and its approval request, so no delivery is in flight (retrying against
+        // hooks.slack.invalid and counting attempts) while tenant one's state is compared.
+        using var channel = await acmeAdmin.PostAsync("/api/v1/notification-channels", Json.Raw("""{"name":"acme-slack","kind":"slack","url":"https://hooks.slack.invalid/services/acme"}"""));
+        var channelId = (await channel.ReadAsync(MedicJson.Default.NotificationChannelResponse, HttpStatusCode.Created)).Id;
+        using var rule = await acmeAdmin.PostAsync("/api/v1/notification-rules", Json.Raw("""{"name":"acme-pages","channels":["acme-slack"],"events":["approval_requested"]}"""));
+        var ruleId = (await rule.ReadAsync(MedicJson.Default.NotificationRuleResponse, HttpStatusCode.Created)).Id;
 
         return (new TenantOne(admin.TenantId, "acme", admin.UserId, admin.Username, ann.Id, ann.Username, adminToken, annToken, revoked,
             unused.Token.Id, node.NodeId, node.Name, execution.Id, incidentId, checkId, agentless.Id, agentless.Name, monitorId, channelId, ruleId, runbookRunId, approvalId, windowId), globexAdmin);
