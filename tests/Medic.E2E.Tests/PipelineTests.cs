@@ -187,6 +187,21 @@ public sealed class PipelineTests : IAsyncLifetime
         var refused = (await MedicJson("audit", "list", "--actor", "user:admin", "--action", "POST /api/v1/approvals/{id}/approve")).GetProperty("items").EnumerateArray().ShouldHaveSingleItem();
         refused.GetProperty("outcome").GetString().ShouldBe("rejected", "the refused self-approval is in the audit log too");
         refused.GetProperty("target").GetString().ShouldBe($"/api/v1/approvals/{approvalId}/approve");
+
+        // The report holds the same story: every audited step, the approval and who decided it, the run's output, the outcome.
+        var report = await MedicJson("incidents", "report", id);
+        // (It also has the run's own end, runbook.run.finish, whose target is the run.)
+        report.GetProperty("audit").EnumerateArray().Select(a => a.GetProperty("action").GetString())
+            .ShouldBe([.. actions[..8], "runbook.run.finish", .. actions[8..]], ignoreOrder: false);
+        var reported = report.GetProperty("remediations").EnumerateArray().ShouldHaveSingleItem();
+        var decided = reported.GetProperty("approvals").EnumerateArray().ShouldHaveSingleItem();
+        (decided.GetProperty("status").GetString(), decided.GetProperty("decided_by").GetString()).ShouldBe(("approved", "user:carol"));
+        reported.GetProperty("run").GetProperty("steps").GetArrayLength().ShouldBeGreaterThan(0);
+        var outcome = report.GetProperty("outcome");
+        (outcome.GetProperty("status").GetString(), outcome.GetProperty("final").GetBoolean()).ShouldBe(("resolved", true));
+        var markdown = await Medic("incidents", "report", id);
+        markdown.ShouldContain("delete-old-files");
+        markdown.ShouldContain("user:carol");
     }
 
     // ---- 3. an approval rejected: escalated, and the on-call webhook hears it ---------------------
