@@ -34,6 +34,18 @@ public sealed class MigrationTests
         status.Applied.ShouldBe(migrator.Known.Count);
     }
 
+    [Fact]
+    public async Task The_embedded_SQLite_is_the_current_release_named_in_DEPENDENCIES()
+    {
+        // docs/DEPENDENCIES.md names the SQLite that `medic up` runs; a package downgrade fails here.
+        using var dir = new TempDirectory();
+        await using var db = await TestDatabase.CreateAsync(TestDatabase.Sqlite, dir.Path);
+
+        var version = Version.Parse(await db.ScalarAsync<string>("SELECT sqlite_version()"));
+
+        version.ShouldBeGreaterThanOrEqualTo(new Version(3, 53, 4));
+    }
+
     [Theory]
     [MemberData(nameof(Dialects.Both), MemberType = typeof(Dialects))]
     public async Task Applying_migrations_a_second_time_changes_nothing(string dialect)
