@@ -90,12 +90,15 @@ internal sealed class ApiClient : IDisposable
         }
 
         var cause = problem?.Detail ?? problem?.Title ?? $"the server answered {status} {response.ReasonPhrase}";
-        if (problem?.Errors is { Count: > 0 } errors && problem.Detail is null)
+        string? fieldRemedy = null;
+        if (problem?.Errors is { Count: > 0 } errors)
         {
-            cause = string.Join("; ", errors.Select(e => $"{e.Key} {string.Join(", ", e.Value)}"));
+            // The API names its fields; the user typed flags. The detail would repeat the field names.
+            cause = string.Join("; ", errors.Select(e => ApiFields.Describe(e.Key, e.Value)));
+            fieldRemedy = "correct that and run the command again; '--help' lists the flags";
         }
 
-        var remedy = problem?.Remedy ?? status switch
+        var remedy = fieldRemedy ?? problem?.Remedy ?? status switch
         {
             401 => "run 'medic login --server URL' again",
             403 => "ask a tenant admin for a role that allows this",

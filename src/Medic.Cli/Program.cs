@@ -40,10 +40,13 @@ namespace Medic.Cli
             root.Subcommands.Add(WatchCommand.Create());
             root.Subcommands.Add(DoctorCommand.Create());
 
+            root.Subcommands.Add(VersionCommand());
+
             var parse = root.Parse(args);
             if (parse.Errors.Count > 0)
             {
-                Shared.PrintError(parse.Errors[0].Message, $"run 'medic {string.Join(' ', parse.CommandResult.Command == root ? [] : CommandPath(parse.CommandResult.Command, root))} --help' for usage".Replace("  ", " ", StringComparison.Ordinal));
+                var (cause, remedy) = UsageErrors.Describe(parse, root);
+                Shared.PrintError(cause, remedy);
                 return ExitCodes.Usage;
             }
 
@@ -79,15 +82,17 @@ namespace Medic.Cli
             return command;
         }
 
-        private static IEnumerable<string> CommandPath(Command command, Command root)
+        /// <summary><c>medic version</c>: this CLI's version, and with --json a line a script can read.</summary>
+        private static Command VersionCommand()
         {
-            var names = new List<string>();
-            for (var c = command; c is not null && c != root; c = c.Parents.OfType<Command>().FirstOrDefault())
+            var json = Shared.JsonOption();
+            var command = new Command("version", "Print the version of this medic CLI") { json };
+            command.SetAction(parse =>
             {
-                names.Insert(0, c.Name);
-            }
-
-            return names;
+                Console.Out.WriteLine(parse.GetValue(json) ? $"{{\"version\":\"{Version}\"}}" : "medic " + Version);
+                return ExitCodes.Ok;
+            });
+            return command;
         }
     }
 }

@@ -80,5 +80,67 @@ public sealed class CliErrorTests : IDisposable
         ShouldBeTwoLineError(run, "not a role");
     }
 
+    /// <summary>How the CLI answers a command line that does not parse: each case, the words a user reads.</summary>
+    [Theory]
+    [InlineData("unknown command 'serverz'; did you mean 'servers'?", "medic servers --help", "serverz", "list")]
+    [InlineData("unknown command 'incidnets'; did you mean 'incidents'?", "medic incidents --help", "incidnets")]
+    [InlineData("unknown command 'lst'; did you mean 'list'?", "medic incidents list --help", "incidents", "lst")]
+    [InlineData("unknown command 'frobnicate'", "medic --help", "frobnicate")]
+    [InlineData("unknown option '--jsn' for 'medic incidents list'; did you mean '--json'?", "medic incidents list --help", "incidents", "list", "--jsn")]
+    [InlineData("'abc' is not a whole number for --limit", "medic incidents list --help", "incidents", "list", "--limit", "abc")]
+    [InlineData("'webhook' is not a valid --source; use one of: agent, alertmanager", "medic incidents list --help", "incidents", "list", "--source", "webhook")]
+    [InlineData("'loud' is not a valid --severity; use one of: critical, warning, info", "medic incidents list --help", "incidents", "list", "--severity", "loud")]
+    [InlineData("'medic servers' needs a command: list, show", "medic servers --help", "servers")]
+    public async Task A_command_line_that_does_not_parse_says_what_to_type(string cause, string remedy, params string[] args)
+    {
+        var run = await _home.RunAsync(args);
+
+        run.ExitCode.ShouldBe(2, run.ToString());
+        ShouldBeTwoLineError(run, cause);
+        run.Stderr.ShouldContain(remedy);
+        run.Stderr.ShouldNotContain("System.");
+        run.Stderr.ShouldNotContain("Required command was not provided");
+    }
+
+    [Fact]
+    public async Task Medic_version_prints_the_version()
+    {
+        var run = await _home.RunAsync("version");
+        run.ExitCode.ShouldBe(0, run.ToString());
+        run.Stdout.ShouldMatch(@"^medic \d+\.\d+\.\d+\s*$");
+
+        var json = await _home.RunAsync("version", "--json");
+        System.Text.Json.JsonDocument.Parse(json.Stdout).RootElement.GetProperty("version").GetString().ShouldNotBeNullOrEmpty();
+    }
+
+    [Fact]
+    public async Task Doctor_with_the_server_down_says_how_to_start_it_not_to_run_doctor()
+    {
+        var port = MedicHome.FreePort();
+        Directory.CreateDirectory(Path.Combine(_home.Home, ".config", "medic"));
+        var config = Path.Combine(_home.Home, ".config", "medic", "config.json");
+        await File.WriteAllTextAsync(config, "{\"current_context\":\"gone\",\"contexts\":{\"gone\":{\"server\":\"http://127.0.0.1:" + port + "\",\"token\":\"mdk_x\"}}}");
+        File.SetUnixFileMode(config, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+
+        var run = await _home.RunAsync("doctor");
+
+        run.ExitCode.ShouldBe(1, run.ToString());
+        run.Stdout.ShouldContain("medic up");
+        run.Stdout.ShouldNotContain("medic doctor");
+    }
+
+    [Fact]
+    public async Task Watch_with_an_empty_file_says_to_add_a_monitor()
+    {
+        var file = Path.Combine(_home.Home, "watch.yaml");
+        await File.WriteAllTextAsync(file, "");
+
+        var run = await _home.RunAsync("watch", "-f", file);
+
+        run.ExitCode.ShouldBe(2, run.ToString());
+        ShouldBeTwoLineError(run, "no monitors");
+        run.Stderr.ShouldContain("hint: add at least one monitor under 'monitors:'; the format is in docs/watch.md");
+    }
+
     public void Dispose() => _home.Dispose();
 }

@@ -109,6 +109,16 @@ public sealed class IncidentCliTests : IDisposable
         var both = await _home.RunAsync("checks", "add", "x", "--http", "http://a/", "--tcp", "a:1");
         both.ExitCode.ShouldBe(2);
         both.Stderr.ShouldContain("exactly one");
+
+        // The server's validation comes back in the flags' names, not the API's fields.
+        var slow = await _home.RunAsync("checks", "add", "slow", "--http", "http://127.0.0.1:1/", "--interval", "10s", "--timeout", "30");
+        slow.ExitCode.ShouldBe(2, slow.ToString());
+        slow.Stderr.ShouldContain("--timeout must be shorter than the interval");
+        slow.Stderr.ShouldNotContain("timeout_seconds");
+        var nowhere = await _home.RunAsync("exec", "echo hi");
+        nowhere.ExitCode.ShouldBe(2, nowhere.ToString());
+        nowhere.Stderr.ShouldContain("no servers chosen: name them with --server, --tag, --env, --group or --all");
+        nowhere.Stderr.ShouldNotContain("selector");
     }
 
     [Fact]

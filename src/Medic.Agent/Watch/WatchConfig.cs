@@ -51,7 +51,7 @@ internal sealed record WatchConfig
 
         var f = new YamlFields(root, fullPath, Docs, "a watch file");
         var monitors = MonitorFile.ParseList(f.Node("monitors"), fullPath, Docs);
-        if (monitors.Count == 0) throw YamlFields.Error(fullPath, 0, "no monitors: the file needs a 'monitors:' list", $"add at least one monitor; see {Docs}");
+        if (monitors.Count == 0) throw new AgentException($"{fullPath}: no monitors: the file needs a 'monitors:' list", $"add at least one monitor under 'monitors:'; the format is in {Docs}");
         var stateDir = Absolute(f, "state_dir") ?? DefaultStateDir(fullPath, environment);
         var log = new YamlFields(f.Node("log"), fullPath, Docs, "'log'");
         var config = new WatchConfig

@@ -74,7 +74,8 @@ internal static class DoctorCommand
         }
         catch (CliException ex)
         {
-            checks.Add(new Check("server", false, ex.Message, ex.Remedy));
+            // The client's own remedy would be "run medic doctor": say what doctor itself suggests.
+            checks.Add(new Check("server", false, ex.Message, $"start the server ('medic up' on this machine, or 'medic server'), or fix the URL of context '{name}' in {path} ('medic login --server URL')"));
             return checks;
         }
 

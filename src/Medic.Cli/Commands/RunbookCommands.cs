@@ -139,7 +139,7 @@ internal static class RunbookCommands
     private static Command Run()
     {
         var name = new Argument<string>("name") { Description = "Runbook name" };
-        var targets = new Option<string[]>("--target") { Description = "Server name or id (repeatable)" };
+        var targets = new Option<string[]>("--server", "--target") { Description = "Server name or id (repeatable; --target is the old name)" };
         var tags = new Option<string[]>("--tag") { Description = "Servers with this tag, k=v (repeatable; all must match)" };
         var all = new Option<bool>("--all") { Description = "Every server of the tenant" };
         var parameters = new Option<string[]>("--param") { Description = "A parameter, k=v (repeatable)" };

@@ -13,6 +13,20 @@ internal static class Shared
 
     public static Option<bool> JsonOption() => new("--json") { Description = "Print JSON instead of a table" };
 
+    /// <summary>Refuses, at parse time, a value outside <paramref name="allowed"/>, naming the values that work.</summary>
+    public static Option<string?> OneOf(this Option<string?> option, IEnumerable<string> allowed)
+    {
+        var values = allowed.ToList();
+        option.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<string?>() is { } value && !values.Contains(value, StringComparer.Ordinal))
+            {
+                result.AddError($"'{value}' is not a valid {option.Name}; use one of: {string.Join(", ", values)}");
+            }
+        });
+        return option;
+    }
+
     public static void PrintError(string cause, string remedy)
     {
         Console.Error.WriteLine("error: " + cause);

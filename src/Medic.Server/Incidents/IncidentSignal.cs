@@ -59,6 +59,9 @@ public static class IncidentSources
     public const string Manual = "manual";
 
     public static readonly IReadOnlyList<string> Webhook = [Alertmanager, Grafana, Datadog, PagerDuty, Generic];
+
+    /// <summary>Every source an incident can have, for validating filters.</summary>
+    public static readonly IReadOnlyList<string> All = [Agent, .. Webhook, Check, Patrol, Manual];
 }
 
 /// <summary>

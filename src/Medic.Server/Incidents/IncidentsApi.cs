@@ -42,7 +42,7 @@ public static class IncidentsApi
 
         var status = Text("status", [.. IncidentStatuses.Names, "active"]);
         var severity = Text("severity", [.. Severities.All]);
-        var source = Text("source");
+        var source = Text("source", IncidentSources.All);
         var server = Text("server");
         var before = Text("before");
         DateTimeOffset? since = null;
