@@ -41,19 +41,8 @@ public sealed class AgentConfig
     public void Save(string path)
     {
         var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        if (!Directory.Exists(dir))
-        {
-            Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        }
-
-        var temp = path + ".tmp-" + Environment.ProcessId;
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite };
-        using (var stream = new FileStream(temp, options))
-        {
-            JsonSerializer.Serialize(stream, this, AgentConfigJson.Default.AgentConfig);
-        }
-
-        File.Move(temp, path, overwrite: true);
+        if (!Directory.Exists(dir)) PrivateFiles.EnsureDirectory(dir);
+        PrivateFiles.WriteAtomic(path, stream => JsonSerializer.Serialize(stream, this, AgentConfigJson.Default.AgentConfig));
     }
 }
 

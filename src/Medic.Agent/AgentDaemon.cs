@@ -25,13 +25,19 @@ public interface ITaskExecutor
 /// The agent's link to the control plane: one outbound WebSocket, reconnected with jittered
 /// exponential backoff (capped at 60 s). Sends hello and heartbeats; verifies, de-duplicates and
 /// runs the tasks it is sent, and reports every refusal with its reason. Events the monitors put in
-/// the <paramref name="spool"/> are sent once connected and as they come, then removed.
+/// the <paramref name="spool"/> are sent once connected and as they come, then removed. A frame it
+/// cannot use (not JSON, no known type, no task, too large) is logged and dropped; the link stays.
+/// Task output, task results and events pass the <see cref="Policy.SecretRedactor"/> on the way out.
 /// </summary>
 public sealed class AgentDaemon(AgentConfig config, IHostProbe probe, ITaskExecutor executor, TimeProvider time, TextWriter log, Monitors.EventSpool? spool = null)
 {
     private static readonly TimeSpan ClockSkew = TimeSpan.FromSeconds(60);
     private readonly ECDsa _pinnedKey = TaskSigning.ImportPublicKey(config.SigningPublicKey);
     private readonly NonceMemory _seen = new();
+    private readonly Policy.SecretRedactor _redactor = new([config.Credential]);
+
+    /// <summary>The largest frame the agent reads; a larger one is dropped whole.</summary>
+    public const int MaxFrameBytes = 4 * 1024 * 1024;
 
     /// <summary>Consecutive failed connection attempts; reset by a successful connect.</summary>
     public int Failures { get; private set; }
@@ -51,8 +57,9 @@ public sealed class AgentDaemon(AgentConfig config, IHostProbe probe, ITaskExecu
             {
                 return;
             }
-            catch (Exception ex) when (ex is WebSocketException or HttpRequestException or IOException or JsonException or InvalidDataException or OperationCanceledException)
+            catch (Exception ex) when (!ct.IsCancellationRequested)
             {
+                // Whatever broke this link, the agent connects again: a process that stays up without a link helps nobody.
                 Failures++;
                 var delay = Backoff(Failures, Random.Shared.NextDouble());
                 await log.WriteLineAsync($"medic-agent: link to {config.Server} failed ({Describe(ex)}); retrying in {delay.TotalSeconds:0.0} s");
@@ -122,11 +129,13 @@ public sealed class AgentDaemon(AgentConfig config, IHostProbe probe, ITaskExecu
             {
                 buffer.ResetWrittenCount();
                 ValueWebSocketReceiveResult result;
+                long frameBytes = 0;
                 do
                 {
                     result = await socket.ReceiveAsync(buffer.GetMemory(16 * 1024), linked.Token);
                     buffer.Advance(result.Count);
-                    if (buffer.WrittenCount > 4 * 1024 * 1024) throw new InvalidDataException("a frame from the control plane exceeded 4 MiB");
+                    frameBytes += result.Count;
+                    if (frameBytes > MaxFrameBytes) buffer.ResetWrittenCount(); // read to its end, keep nothing
                 }
                 while (!result.EndOfMessage);
 
@@ -135,16 +144,28 @@ public sealed class AgentDaemon(AgentConfig config, IHostProbe probe, ITaskExecu
                     throw new WebSocketException("the control plane closed the link: " + socket.CloseStatusDescription);
                 }
 
-                switch (JsonSerializer.Deserialize(buffer.WrittenSpan, AgentJson.Default.ServerMessage))
+                if (frameBytes > MaxFrameBytes)
+                {
+                    await log.WriteLineAsync($"medic-agent: dropped a frame from the control plane: {frameBytes} bytes, more than {MaxFrameBytes}");
+                    continue;
+                }
+
+                switch (ReadFrame(buffer.WrittenSpan, out var problem))
                 {
                     case Welcome welcome:
-                        heartbeatSeconds = welcome.HeartbeatSeconds;
+                        heartbeatSeconds = Math.Clamp(welcome.HeartbeatSeconds, 1, 3600);
                         heartbeats ??= HeartbeatLoopAsync(Send, TimeSpan.FromSeconds(heartbeatSeconds), linked.Token);
                         if (spool is not null) drain ??= DrainSpoolAsync(spool, Send, linked.Token);
                         break;
-                    case TaskOffer offer:
+                    case TaskOffer { Task: not null } offer:
                         running.RemoveAll(t => t.IsCompleted);
                         running.Add(HandleTaskAsync(offer.Task, Send, linked.Token, offer.TaskId));
+                        break;
+                    case TaskOffer:
+                        await log.WriteLineAsync("medic-agent: dropped a frame from the control plane: a task offer without a task");
+                        break;
+                    default:
+                        await log.WriteLineAsync($"medic-agent: dropped a frame from the control plane: {problem ?? "not a message this agent knows"}");
                         break;
                 }
             }
@@ -159,6 +180,24 @@ public sealed class AgentDaemon(AgentConfig config, IHostProbe probe, ITaskExecu
             catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or TimeoutException or ObjectDisposedException)
             {
             }
+        }
+    }
+
+    /// <summary>The message a frame holds, or null with the reason it cannot be used.</summary>
+    internal static ServerMessage? ReadFrame(ReadOnlySpan<byte> frame, out string? problem)
+    {
+        problem = null;
+        try
+        {
+            var message = JsonSerializer.Deserialize(frame, AgentJson.Default.ServerMessage);
+            if (message is null) problem = "an empty message (null)";
+            return message;
+        }
+        catch (Exception e) when (e is JsonException or NotSupportedException or InvalidOperationException or ArgumentException or FormatException)
+        {
+            // {} has no type, so it cannot be told apart from anything else: the serializer says "abstract type".
+            problem = e is NotSupportedException ? "a message without a known type" : "not a valid message: " + e.Message;
+            return null;
         }
     }
 
@@ -192,7 +231,7 @@ public sealed class AgentDaemon(AgentConfig config, IHostProbe probe, ITaskExecu
 
             while (events.Peek(1) is [var next])
             {
-                await send(next);
+                await send(Redact(next));
                 events.Remove(next.Id);
             }
 
@@ -213,7 +252,17 @@ public sealed class AgentDaemon(AgentConfig config, IHostProbe probe, ITaskExecu
     internal async Task HandleTaskAsync(SignedTask signed, Func<AgentMessage, Task> send, CancellationToken ct, string? offeredTaskId = null)
     {
         var now = time.GetUtcNow();
-        var (spec, refusal) = TaskSigning.Verify(_pinnedKey, signed, config.NodeId, now, ClockSkew);
+        TaskSpec? spec;
+        string? refusal;
+        try
+        {
+            (spec, refusal) = TaskSigning.Verify(_pinnedKey, signed, config.NodeId, now, ClockSkew);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            (spec, refusal) = (null, "malformed: the task could not be read (" + e.GetType().Name + ")");
+        }
+
         if (refusal is null && !_seen.TryRemember(spec!.Nonce, spec.ExpiresAt + ClockSkew, now))
         {
             refusal = $"replayed: nonce {spec.Nonce} was already used";
@@ -227,9 +276,29 @@ public sealed class AgentDaemon(AgentConfig config, IHostProbe probe, ITaskExecu
             return;
         }
 
-        var result = await executor.RunAsync(spec!, output => new ValueTask(send(output)), ct);
-        await send(result);
+        // Each stream holds back an unfinished line, so a secret split between two chunks is still seen whole.
+        var streams = new Dictionary<string, Policy.StreamRedactor>(StringComparer.Ordinal);
+        long seq = 0;
+        async ValueTask SendOutput(string stream, string text)
+        {
+            if (text.Length > 0) await send(new TaskOutput(spec!.TaskId, seq++, stream, text));
+        }
+
+        var result = await executor.RunAsync(spec!, output =>
+        {
+            if (!streams.TryGetValue(output.Stream, out var redactor)) streams[output.Stream] = redactor = _redactor.Stream();
+            return SendOutput(output.Stream, redactor.Push(output.Data));
+        }, ct);
+        foreach (var (stream, redactor) in streams) await SendOutput(stream, redactor.Flush());
+        await send(result with { Reason = result.Reason is null ? null : _redactor.Redact(result.Reason) });
     }
+
+    /// <summary>An event as it may leave the node: message and data values through the redactor.</summary>
+    internal AgentEvent Redact(AgentEvent e) => e with
+    {
+        Message = _redactor.Redact(e.Message),
+        Data = e.Data?.ToDictionary(kv => kv.Key, kv => _redactor.Redact(kv.Value), StringComparer.Ordinal),
+    };
 }
 
 /// <summary>Nonces of accepted tasks, kept until they expire, so a replayed task is refused.</summary>

@@ -41,6 +41,7 @@ public static class AgentProgram
                     {
                         using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
                         using var sigint = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
+                        using var sighup = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGHUP, c => { c.Cancel = true; ReloadRequested?.Invoke(); });
                         await RunDaemonAsync(AgentConfig.PathFrom(options.GetValueOrDefault("config")), options.GetValueOrDefault("policy"), options.GetValueOrDefault("monitors"), options.GetValueOrDefault("state-dir"), stop.Token);
                         Console.Out.WriteLine("medic-agent: stopped");
                         return 0;
@@ -57,6 +58,9 @@ public static class AgentProgram
             return 2;
         }
     }
+
+    /// <summary>Raised on SIGHUP: the running daemon reads its policy file again.</summary>
+    internal static event Action? ReloadRequested;
 
     /// <summary>Runs the daemon until <paramref name="ct"/> is cancelled.</summary>
     public static Task RunDaemonAsync(string configPath, string? policyPath, CancellationToken ct) =>
@@ -77,10 +81,11 @@ public static class AgentProgram
             : File.Exists(beside) ? MonitorFile.Load(monitorsPath = beside)
             : [];
         stateDir ??= Path.GetFullPath(configPath) == AgentConfig.DefaultPath ? DefaultStateDir : Path.Combine(configDir, "agent-state");
-        Console.Out.WriteLine($"medic-agent {Version}: node {config.Name} ({config.NodeId}); policy: diag={policy.Diag} service={policy.Service} exec={policy.Exec} reboot={policy.Reboot}; monitors: {(monitors.Count == 0 ? "none" : $"{monitors.Count} from {monitorsPath}")}");
+        Console.Out.WriteLine($"medic-agent {Version}: node {config.Name} ({config.NodeId}); policy: {Describe(policy)}; monitors: {(monitors.Count == 0 ? "none" : $"{monitors.Count} from {monitorsPath}")}");
         EventSpool? spool = null;
         try
         {
+            PrivateFiles.EnsureDirectory(stateDir);
             spool = new EventSpool(stateDir);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -90,17 +95,45 @@ public static class AgentProgram
         }
 
         if (spool is { Count: > 0 }) Console.Out.WriteLine($"medic-agent: {spool.Count} event(s) from before wait in {spool.FilePath}");
-        if (spool is null)
+        var host = spool is null ? null
+            : new MonitorHost(monitors, stateDir, policy, new SpoolMonitorEvents(spool), TimeProvider.System, line => Console.Out.WriteLine("medic-agent: monitor " + line), spool.Append);
+        var executor = new PolicyTaskExecutor(policy, host);
+        void Reload()
         {
-            await new AgentDaemon(config, new LocalHostProbe(), new PolicyTaskExecutor(policy), TimeProvider.System, Console.Out).RunAsync(ct);
-            return;
+            try
+            {
+                var reloaded = AgentPolicy.Load(policyPath);
+                executor.Policy = reloaded;
+                host?.Reload(reloaded);
+                Console.Out.WriteLine($"medic-agent: policy reloaded: {Describe(reloaded)}");
+            }
+            catch (Exception e) when (e is AgentException or IOException or UnauthorizedAccessException)
+            {
+                Console.Out.WriteLine($"medic-agent: policy not reloaded, the old one stays in force: {e.Message}");
+            }
         }
 
-        var host = new MonitorHost(monitors, stateDir, policy, new SpoolMonitorEvents(spool), TimeProvider.System, line => Console.Out.WriteLine("medic-agent: monitor " + line));
-        if (host.Pushed.Count > 0) Console.Out.WriteLine($"medic-agent: {host.Pushed.Count} monitor(s) set by the control plane");
-        var daemon = new AgentDaemon(config, new LocalHostProbe(), new PolicyTaskExecutor(policy, host), TimeProvider.System, Console.Out, spool);
-        await Task.WhenAll(daemon.RunAsync(ct), host.RunAsync(ct));
+        ReloadRequested += Reload;
+        try
+        {
+            if (host is null)
+            {
+                await new AgentDaemon(config, new LocalHostProbe(), executor, TimeProvider.System, Console.Out).RunAsync(ct);
+                return;
+            }
+
+            if (host.Pushed.Count > 0) Console.Out.WriteLine($"medic-agent: {host.Pushed.Count} monitor(s) set by the control plane");
+            var daemon = new AgentDaemon(config, new LocalHostProbe(), executor, TimeProvider.System, Console.Out, spool);
+            await Task.WhenAll(daemon.RunAsync(ct), host.RunAsync(ct));
+        }
+        finally
+        {
+            ReloadRequested -= Reload;
+        }
     }
+
+    private static string Describe(AgentPolicy policy) =>
+        $"diag={policy.Diag} service={policy.Service} exec={policy.Exec}{(policy.ExecAllow.Count > 0 ? $" (only the {policy.ExecAllow.Count} exec_allow command(s))" : "")} reboot={policy.Reboot} read_paths={string.Join(",", policy.ReadPaths)}";
 
     public const string DefaultStateDir = "/var/lib/medic-agent";
 

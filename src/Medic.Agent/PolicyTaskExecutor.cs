@@ -9,15 +9,26 @@ namespace Medic.Agent;
 
 /// <summary>
 /// Runs a verified task if, and only if, this node's policy grants its capability and the
-/// blocklist lets it through; a refusal names the rule that refused it.
+/// blocklist (and the exec allowlist, when the policy has one) lets it through; a refusal names
+/// the rule that refused it. The policy can be replaced while running (a reload); each task is
+/// judged by the policy in force when it arrives.
 /// </summary>
-internal sealed partial class PolicyTaskExecutor(AgentPolicy policy, Monitors.MonitorHost? monitors = null) : ITaskExecutor
+internal sealed partial class PolicyTaskExecutor(AgentPolicy initialPolicy, Monitors.MonitorHost? monitors = null) : ITaskExecutor
 {
+    private AgentPolicy _policy = initialPolicy;
+
+    public AgentPolicy Policy
+    {
+        get => Volatile.Read(ref _policy);
+        set => Volatile.Write(ref _policy, value);
+    }
+
     [GeneratedRegex("^[A-Za-z0-9@._:-]{1,200}$")]
     private static partial Regex UnitPattern();
 
     public async Task<TaskResult> RunAsync(TaskSpec task, Func<TaskOutput, ValueTask> onOutput, CancellationToken ct)
     {
+        var policy = Policy;
         long seq = 0;
         ValueTask Emit(string stream, string data) => onOutput(new TaskOutput(task.TaskId, Interlocked.Increment(ref seq) - 1, stream, data));
         TaskResult Refuse(string reason) => new(task.TaskId, TaskStatus.Refused, null, 0, false, reason);
@@ -28,8 +39,7 @@ internal sealed partial class PolicyTaskExecutor(AgentPolicy policy, Monitors.Mo
         switch (task.Kind)
         {
             case TaskKind.Exec:
-                if (!policy.Exec) return Refuse("policy: this node does not grant 'exec' (set exec: true in its agent policy)");
-                if (Blocklist.Check(task.Argv, policy) is { } rule) return Refuse(rule);
+                if (ExecPolicy.Refusal(task.Argv, policy) is { } rule) return Refuse(rule);
                 outcome = await ProcessRunner.RunAsync(new ProcessRequest(task.Argv, timeout) { OutputCapBytes = cap }, Emit, ct);
                 break;
 
@@ -41,7 +51,8 @@ internal sealed partial class PolicyTaskExecutor(AgentPolicy policy, Monitors.Mo
                     return new TaskResult(task.TaskId, TaskStatus.Failed, null, 0, false, "no diagnostic verb given");
                 }
 
-                if (!DiagnosticVerbs.TryValidate(task.Verb, args, out var error))
+                var diagnostics = ReadPathPolicy.From(policy).DiagnosticOptions;
+                if (!DiagnosticVerbs.TryValidate(task.Verb, args, diagnostics, out var error))
                 {
                     return new TaskResult(task.TaskId, TaskStatus.Failed, null, 0, false, error);
                 }
@@ -50,7 +61,7 @@ internal sealed partial class PolicyTaskExecutor(AgentPolicy policy, Monitors.Mo
                 using (var limit = CancellationTokenSource.CreateLinkedTokenSource(ct))
                 {
                     limit.CancelAfter(timeout);
-                    outcome = await DiagnosticVerbs.RunAsync(task.Verb, args, Emit, limit.Token);
+                    outcome = await DiagnosticVerbs.RunAsync(task.Verb, args, diagnostics, Emit, limit.Token);
                     if (outcome.Status != TaskStatus.Completed && limit.IsCancellationRequested && !ct.IsCancellationRequested)
                     {
                         outcome = outcome with { Status = TaskStatus.Timeout, ExitCode = null, Reason = $"'{task.Verb}' did not finish within {timeout.TotalSeconds:0} s" };
@@ -84,10 +95,16 @@ internal sealed partial class PolicyTaskExecutor(AgentPolicy policy, Monitors.Mo
                 }
 
                 if (set is null) return new TaskResult(task.TaskId, TaskStatus.Failed, null, 0, false, "no monitor set given");
-                if (monitors.Check(set) is { } refusal) return Refuse(refusal);
-                var changed = monitors.Apply(set);
-                await Emit("stdout", changed ? $"applied {set.Monitors.Count} monitor(s): {string.Join(", ", set.Monitors.Select(m => m.Name))}\n" : "no change\n");
-                return new TaskResult(task.TaskId, TaskStatus.Completed, 0, 0, false, null);
+
+                // Each monitor is judged on its own: the accepted ones run, the refused ones are named.
+                var (changed, admission) = monitors.Apply(set);
+                var accepted = admission.Accepted;
+                await Emit("stdout", changed ? $"applied {accepted.Count} monitor(s): {string.Join(", ", accepted.Select(m => m.Name))}\n" : "no change\n");
+                foreach (var refused in admission.Refused) await Emit("stderr", $"refused {refused.Monitor}: {refused.Reason}\n");
+                return admission.Refused.Count == 0
+                    ? new TaskResult(task.TaskId, TaskStatus.Completed, 0, 0, false, null)
+                    : new TaskResult(task.TaskId, TaskStatus.Refused, null, 0, false,
+                        $"refused {admission.Refused.Count} of {set.Monitors.Count} monitor(s), the others run: {string.Join("; ", admission.Refused.Select(r => r.Reason))}");
 
             default:
                 return Refuse($"unknown task kind {task.Kind}");

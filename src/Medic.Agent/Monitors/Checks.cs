@@ -160,12 +160,13 @@ internal sealed class LoadCheck(MonitorDefinition d, string procRoot = "/proc") 
 }
 
 /// <summary>The newest file's age: <c>path</c> itself, or the newest file directly inside it when it is a directory.</summary>
-internal sealed class FileAgeCheck(MonitorDefinition d, TimeProvider time) : IMonitorCheck
+internal sealed class FileAgeCheck(MonitorDefinition d, TimeProvider time, Policy.ReadPathPolicy? readPaths = null) : IMonitorCheck
 {
     public Task<Observation> CheckAsync(CancellationToken ct)
     {
         var path = d.Path!;
         var evidence = new Dictionary<string, string> { ["path"] = path };
+        if (readPaths?.Refusal(path) is { } refusal) return Task.FromResult(Observation.Fail(refusal, evidence));
         FileSystemInfo? newest;
         try
         {

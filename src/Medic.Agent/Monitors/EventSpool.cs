@@ -30,7 +30,7 @@ public sealed class EventSpool
 
     public EventSpool(string directory, int maxEntries = 10_000, long maxBytes = 8 * 1024 * 1024)
     {
-        Directory.CreateDirectory(directory);
+        PrivateFiles.EnsureDirectory(directory);
         _path = Path.Combine(directory, FileName);
         _droppedPath = Path.Combine(directory, DroppedFileName);
         _maxEntries = Math.Max(1, maxEntries);
@@ -83,12 +83,7 @@ public sealed class EventSpool
             }
             else
             {
-                using var stream = new FileStream(_path, new FileStreamOptions
-                {
-                    Mode = FileMode.Append,
-                    Access = FileAccess.Write,
-                    UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-                });
+                using var stream = PrivateFiles.OpenAppend(_path);
                 stream.Write(Encoding.UTF8.GetBytes(line));
                 stream.Flush(flushToDisk: true);
             }
@@ -136,6 +131,8 @@ public sealed class EventSpool
 
     private void Load()
     {
+        PrivateFiles.Narrow(_path);
+        PrivateFiles.Narrow(_droppedPath);
         if (File.Exists(_droppedPath)
             && long.TryParse(File.ReadAllText(_droppedPath).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var dropped))
         {
@@ -166,26 +163,13 @@ public sealed class EventSpool
         if (torn) Rewrite();
     }
 
-    private void Rewrite()
+    private void Rewrite() => PrivateFiles.WriteAtomic(_path, stream =>
     {
-        var temp = _path + ".tmp";
-        using (var stream = new FileStream(temp, new FileStreamOptions
+        foreach (var (e, _) in _pending)
         {
-            Mode = FileMode.Create,
-            Access = FileAccess.Write,
-            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-        }))
-        {
-            foreach (var (e, _) in _pending)
-            {
-                stream.Write(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(e, MonitorJson.Default.AgentEvent) + "\n"));
-            }
-
-            stream.Flush(flushToDisk: true);
+            stream.Write(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(e, MonitorJson.Default.AgentEvent) + "\n"));
         }
+    });
 
-        File.Move(temp, _path, overwrite: true);
-    }
-
-    private void WriteDropped() => File.WriteAllText(_droppedPath, _dropped.ToString(CultureInfo.InvariantCulture));
+    private void WriteDropped() => PrivateFiles.WriteAtomic(_droppedPath, _dropped.ToString(CultureInfo.InvariantCulture));
 }

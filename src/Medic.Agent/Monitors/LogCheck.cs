@@ -12,7 +12,8 @@ namespace Medic.Agent.Monitors;
 /// file is rotated (the path now names another inode) the rest of the old file is read first, then
 /// the new one from its start; when it is truncated in place (copytruncate) reading restarts at 0.
 /// </summary>
-internal sealed class LogCheck(MonitorDefinition d, TimeProvider time) : IMonitorCheck, IDisposable
+/// <remarks>With a <see cref="Policy.ReadPathPolicy"/> (the agent), the file is opened only if it resolves under read_paths.</remarks>
+internal sealed class LogCheck(MonitorDefinition d, TimeProvider time, Policy.ReadPathPolicy? readPaths = null) : IMonitorCheck, IDisposable
 {
     private const int MaxReadPerCheck = 16 * 1024 * 1024;
     private const int KeptLines = 5;
@@ -67,21 +68,32 @@ internal sealed class LogCheck(MonitorDefinition d, TimeProvider time) : IMonito
 
     private string? Open(string path, bool fromEnd)
     {
-        try
+        if (readPaths is not null)
         {
-            _stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            // The descriptor actually opened is checked, so a symlink swapped in after the check does not help.
+            if (!File.Exists(path)) return readPaths.Refusal(path) is { } outside ? $" ({outside})" : $" ({path} does not exist yet)";
+            var (handle, refusal) = readPaths.Open(path);
+            if (handle is null) return $" ({refusal})";
+            _stream = new FileStream(handle, FileAccess.Read);
         }
-        catch (FileNotFoundException)
+        else
         {
-            return $" ({path} does not exist yet)";
-        }
-        catch (DirectoryNotFoundException)
-        {
-            return $" ({path} does not exist yet)";
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return $" ({path} cannot be read: {e.Message})";
+            try
+            {
+                _stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            }
+            catch (FileNotFoundException)
+            {
+                return $" ({path} does not exist yet)";
+            }
+            catch (DirectoryNotFoundException)
+            {
+                return $" ({path} does not exist yet)";
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return $" ({path} cannot be read: {e.Message})";
+            }
         }
 
         _seenFile = true;

@@ -11,6 +11,9 @@ internal sealed record MonitorRunnerOptions
 
     /// <summary>Each line a supervised process writes: (monitor, stream, line).</summary>
     public Action<string, string, string>? OnOutputLine { get; init; }
+
+    /// <summary>The agent policy's read_paths, which log and file_age monitors obey; null where no agent policy applies (<c>medic watch</c>).</summary>
+    public Policy.ReadPathPolicy? ReadPaths { get; init; }
 }
 
 /// <summary>Where one monitor stands, for status output and tests.</summary>
@@ -60,7 +63,7 @@ internal sealed class MonitorRunner
                     target.ChildExited += () => Wake(instance);
                     break;
                 default:
-                    instance.Check = CreateCheck(definition, time);
+                    instance.Check = CreateCheck(definition, time, options.ReadPaths);
                     break;
             }
 
@@ -68,7 +71,7 @@ internal sealed class MonitorRunner
         }
     }
 
-    public static IMonitorCheck CreateCheck(MonitorDefinition d, TimeProvider time) => d.Kind switch
+    public static IMonitorCheck CreateCheck(MonitorDefinition d, TimeProvider time, Policy.ReadPathPolicy? readPaths = null) => d.Kind switch
     {
         MonitorKind.Http => new HttpCheck(d),
         MonitorKind.Tcp => new TcpCheck(d),
@@ -77,8 +80,8 @@ internal sealed class MonitorRunner
         MonitorKind.Memory => new MemoryCheck(d),
         MonitorKind.Cpu => new CpuCheck(d),
         MonitorKind.Load => new LoadCheck(d),
-        MonitorKind.Log => new LogCheck(d, time),
-        MonitorKind.FileAge => new FileAgeCheck(d, time),
+        MonitorKind.Log => new LogCheck(d, time, readPaths),
+        MonitorKind.FileAge => new FileAgeCheck(d, time, readPaths),
         MonitorKind.Command => new CommandCheck(d),
         _ => throw new ArgumentOutOfRangeException(nameof(d), d.Kind, "process monitors are built by the runner"),
     };

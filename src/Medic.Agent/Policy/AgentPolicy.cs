@@ -30,6 +30,20 @@ public sealed record AgentPolicy
     /// <summary>Extra refused substrings, on top of the built-in blocklist.</summary>
     public IReadOnlyList<string> Blocklist { get; init; } = [];
 
+    /// <summary>
+    /// The directories whose files the agent may read for anyone else: the file-tail verb and the
+    /// <c>log</c> and <c>file_age</c> monitors. Checked on the resolved path (symlinks and <c>..</c>).
+    /// </summary>
+    public IReadOnlyList<string> ReadPaths { get; init; } = DefaultReadPaths;
+
+    public static IReadOnlyList<string> DefaultReadPaths { get; } = ["/var/log", "/tmp"];
+
+    /// <summary>
+    /// When not empty, exec runs only these commands: each an argv written with spaces, exact, or a
+    /// prefix when its last word is <c>*</c>. The blocklist still applies on top.
+    /// </summary>
+    public IReadOnlyList<string> ExecAllow { get; init; } = [];
+
     public static AgentPolicy Load(string? path)
     {
         path ??= DefaultPath;
@@ -37,15 +51,16 @@ public sealed record AgentPolicy
     }
 
     /// <summary>
-    /// Parses the small YAML subset a policy needs: <c>key: value</c> lines and one list
-    /// (<c>blocklist:</c> followed by <c>- item</c> lines), with comments. Anything else is an
-    /// error naming its line, because a policy that silently means something else is worse than none.
+    /// Parses the small YAML subset a policy needs: <c>key: value</c> lines and lists
+    /// (<c>blocklist:</c>, <c>read_paths:</c>, <c>exec_allow:</c> followed by <c>- item</c> lines), with
+    /// comments. Anything else is an error naming its line, because a policy that silently means
+    /// something else is worse than none.
     /// </summary>
     public static AgentPolicy Parse(string text, string source)
     {
         var policy = new AgentPolicy();
-        var blocklist = new List<string>();
-        var inList = false;
+        var lists = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        string? list = null;
         var lineNumber = 0;
         foreach (var raw in text.Split('\n'))
         {
@@ -55,10 +70,20 @@ public sealed record AgentPolicy
             var trimmed = line.TrimStart();
             if (trimmed.StartsWith("- ", StringComparison.Ordinal) || trimmed == "-")
             {
-                if (!inList) throw Error(source, lineNumber, "a list item outside 'blocklist:'");
+                if (list is null) throw Error(source, lineNumber, "a list item outside 'blocklist:', 'read_paths:' or 'exec_allow:'");
                 var item = Unquote(trimmed[1..].Trim());
-                if (item.Length == 0) throw Error(source, lineNumber, "an empty blocklist item");
-                blocklist.Add(item);
+                if (item.Length == 0) throw Error(source, lineNumber, $"an empty {list} item");
+                if (list == "read_paths" && (item[0] != '/' || item.Split('/').Any(part => part is "." or "..")))
+                {
+                    throw Error(source, lineNumber, $"'{item}' is not an absolute path without '.' or '..'");
+                }
+
+                if (list == "exec_allow" && item.Split(' ', StringSplitOptions.RemoveEmptyEntries) is ["*", ..])
+                {
+                    throw Error(source, lineNumber, "an exec_allow entry must name a command before '*'");
+                }
+
+                lists[list].Add(item);
                 continue;
             }
 
@@ -67,7 +92,7 @@ public sealed record AgentPolicy
             if (colon <= 0) throw Error(source, lineNumber, "expected 'key: value'");
             var key = line[..colon].Trim();
             var value = Unquote(line[(colon + 1)..].Trim());
-            inList = false;
+            list = null;
             policy = key switch
             {
                 "diag" => policy with { Diag = Bool(value, source, lineNumber) },
@@ -76,13 +101,24 @@ public sealed record AgentPolicy
                 "reboot" => policy with { Reboot = Bool(value, source, lineNumber) },
                 "max_timeout_seconds" => policy with { MaxTimeoutSeconds = (int)Number(value, 1, 86_400, source, lineNumber) },
                 "max_output_bytes" => policy with { MaxOutputBytes = Number(value, 1024, 64L * 1024 * 1024, source, lineNumber) },
-                "blocklist" when value.Length == 0 => policy,
-                _ => throw Error(source, lineNumber, $"unknown setting '{key}' (known: diag, service, exec, reboot, max_timeout_seconds, max_output_bytes, blocklist)"),
+                "blocklist" or "read_paths" or "exec_allow" when value.Length == 0 => policy,
+                "blocklist" or "read_paths" or "exec_allow" => throw Error(source, lineNumber, $"'{key}' takes a list: '- item' lines below it"),
+                _ => throw Error(source, lineNumber, $"unknown setting '{key}' (known: diag, service, exec, reboot, max_timeout_seconds, max_output_bytes, blocklist, read_paths, exec_allow)"),
             };
-            if (key == "blocklist") inList = true;
+            if (key is "blocklist" or "read_paths" or "exec_allow")
+            {
+                if (lists.ContainsKey(key)) throw Error(source, lineNumber, $"'{key}' is given twice");
+                lists[key] = [];
+                list = key;
+            }
         }
 
-        return policy with { Blocklist = blocklist };
+        return policy with
+        {
+            Blocklist = lists.GetValueOrDefault("blocklist") ?? [],
+            ReadPaths = lists.TryGetValue("read_paths", out var read) ? read : DefaultReadPaths,
+            ExecAllow = lists.GetValueOrDefault("exec_allow") ?? [],
+        };
     }
 
     private static string StripComment(string line)

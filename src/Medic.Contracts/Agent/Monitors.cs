@@ -32,6 +32,12 @@ public enum MonitorSeverity
 /// Durations are seconds. Fields that do not belong to <see cref="Kind"/> are refused by the
 /// agent's validation rather than ignored.
 /// </summary>
+/// <remarks>
+/// The initializers are the one source of defaults (the CLI, the API and the agent all rely on
+/// them). Properties with a default are settable rather than init-only on purpose: the JSON source
+/// generator sets every init-only property, absent ones to zero, which would turn an omitted
+/// <c>recover_after</c> into 0 and an omitted <c>severity</c> into info.
+/// </remarks>
 public sealed record MonitorDefinition
 {
     public required string Name { get; init; }
@@ -45,17 +51,17 @@ public sealed record MonitorDefinition
     public double ForSeconds { get; init; }
 
     /// <summary>Consecutive passing checks needed to resolve a firing monitor.</summary>
-    public int RecoverAfter { get; init; } = 1;
+    public int RecoverAfter { get; set; } = 1;
 
     /// <summary>For metric kinds: the value must fall below this (not just below the threshold) to count as recovered.</summary>
     public double? RecoverBelow { get; init; }
 
-    public MonitorSeverity Severity { get; init; } = MonitorSeverity.Critical;
+    public MonitorSeverity Severity { get; set; } = MonitorSeverity.Critical;
 
-    public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
+    public IReadOnlyDictionary<string, string> Labels { get; set; } = new Dictionary<string, string>();
 
     /// <summary>Seconds a single check may take (probes, commands).</summary>
-    public double TimeoutSeconds { get; init; } = 5;
+    public double TimeoutSeconds { get; set; } = 5;
 
     // process
     public string? Unit { get; init; }
@@ -127,24 +133,24 @@ public sealed record HealthCheckDefinition
     /// <summary>host:port that must accept a TCP connection.</summary>
     public string? Tcp { get; init; }
 
-    public double TimeoutSeconds { get; init; } = 2;
+    public double TimeoutSeconds { get; set; } = 2;
 
     /// <summary>Consecutive failed health checks of a live process before it counts as hung.</summary>
-    public int Failures { get; init; } = 3;
+    public int Failures { get; set; } = 3;
 }
 
 /// <summary>The self-healing ladder's limits for one process monitor.</summary>
 public sealed record HealDefinition
 {
-    public int MaxRestarts { get; init; } = 5;
+    public int MaxRestarts { get; set; } = 5;
 
-    public double WindowSeconds { get; init; } = 600;
+    public double WindowSeconds { get; set; } = 600;
 
     /// <summary>Health checks after a restart before that restart counts as failed.</summary>
-    public int Retries { get; init; } = 10;
+    public int Retries { get; set; } = 10;
 
     /// <summary>Seconds between those health checks.</summary>
-    public double DelaySeconds { get; init; } = 0.5;
+    public double DelaySeconds { get; set; } = 0.5;
 }
 
 public sealed record MonitorSet(IReadOnlyList<MonitorDefinition> Monitors);

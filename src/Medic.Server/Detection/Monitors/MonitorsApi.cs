@@ -96,6 +96,13 @@ public static partial class MonitorsApi
         }
 
         v.Check(d.IntervalSeconds is null or (>= 0.1 and <= 86400), "definition.interval_seconds", "from 0.1 to 86400");
+
+        // Omitted fields take the contract's defaults (those of 'medic monitors add'); a value given
+        // explicitly that every agent would refuse is refused here, where the caller sees why.
+        v.Check(d.RecoverAfter >= 1, "definition.recover_after", "at least 1 passing check (omit it for 1)");
+        v.Check(d.ForSeconds is >= 0 and <= 86400, "definition.for_seconds", "from 0 to 86400 (omit it for 0)");
+        v.Check(d.TimeoutSeconds is > 0 and <= 3600, "definition.timeout_seconds", "more than 0 and at most 3600 (omit it for 5)");
+        v.Check(Enum.IsDefined(d.Severity), "definition.severity", "critical, warning or info (omit it for critical)");
     }
 
     private static async Task<Results<Ok<MonitorResponse>, ProblemHttpResult>> Remove(
