@@ -2,6 +2,7 @@
 # Runs Medic's whole test suite on a fresh machine that has the .NET SDK:
 # starts a throwaway PostgreSQL 15 on a free loopback port (as the postgres user when run as root),
 # installs openssh-server if missing (the agentless tests run their own sshd),
+# installs prometheus, prometheus-alertmanager and prometheus-node-exporter if missing (the alert E2E test),
 # runs every test project against it and the embedded SQLite, stops it and removes its files.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -24,6 +25,13 @@ if [ ! -x /usr/sbin/sshd ]; then
   log "/usr/sbin/sshd not found; installing openssh-server from Debian"
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssh-server >/dev/null
+fi
+
+# The alert-identity E2E test runs a real Prometheus -> Alertmanager chain with node exporters on loopback ports.
+if [ ! -x /usr/bin/prometheus ] || [ ! -x /usr/bin/prometheus-alertmanager ] || [ ! -x /usr/bin/prometheus-node-exporter ]; then
+  log "prometheus, prometheus-alertmanager or prometheus-node-exporter not found; installing them from Debian"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager prometheus-node-exporter >/dev/null
 fi
 
 pgtmp=$(mktemp -d /tmp/medic-test-pg.XXXXXX)

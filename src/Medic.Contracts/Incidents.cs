@@ -27,7 +27,8 @@ public sealed record IncidentResponse(
     string? AcknowledgedBy,
     DateTimeOffset? AcknowledgedAt,
     DateTimeOffset? ResolvedAt,
-    string? Resolution);
+    string? Resolution,
+    string? GroupKey = null);
 
 public sealed record IncidentEventResponse(long Seq, DateTimeOffset At, string Kind, string Actor, string Message, IReadOnlyDictionary<string, string>? Data);
 

@@ -1,6 +1,10 @@
 namespace Medic.Contracts;
 
-/// <summary>What one accepted alert delivery did: how many alerts it carried and what became of them.</summary>
+/// <summary>
+/// What one accepted alert delivery did: how many alerts it carried and what became of them.
+/// <c>Duplicates</c> counts redeliveries already folded; <c>Test</c> describes a sender's test
+/// notification, which is recorded but opens no incident.
+/// </summary>
 public sealed record WebhookDeliveryResponse(
     string Source,
     int Alerts,
@@ -9,7 +13,9 @@ public sealed record WebhookDeliveryResponse(
     int Reopened,
     int Resolved,
     int Ignored,
-    IReadOnlyList<string> Incidents);
+    IReadOnlyList<string> Incidents,
+    int Duplicates = 0,
+    string? Test = null);
 
 /// <summary>A rotated-out credential (signing_secret or bearer_token), still accepted until <c>ExpiresAt</c>.</summary>
 public sealed record RetiredWebhookCredential(string Kind, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt);
@@ -30,3 +36,24 @@ public sealed record WebhooksResponse(
 
 /// <summary><c>Overlap</c>: how long the old credentials keep working, e.g. <c>24h</c> (the default) or <c>0</c> for not at all.</summary>
 public sealed record RotateWebhooksRequest(string? Overlap = null);
+
+/// <summary>
+/// A declarative field mapping: JSON paths (<c>$.a.b[0]['c d']</c>) into any sender's payload.
+/// <c>Alerts</c> names an array whose entries are the alerts (the other paths are then read from each
+/// entry); without it the whole body is one alert. <c>Status</c>'s value is resolved when it is one of
+/// <c>ResolvedValues</c>, else firing; without <c>Status</c> every delivery fires. <c>SeverityMap</c>
+/// maps the sender's severity values to critical, warning or info.
+/// </summary>
+public sealed record WebhookMapping(
+    string Title,
+    string? Alerts = null,
+    string? Fingerprint = null,
+    string? Status = null,
+    IReadOnlyList<string>? ResolvedValues = null,
+    string? Severity = null,
+    IReadOnlyDictionary<string, string>? SeverityMap = null,
+    string? Host = null,
+    string? Summary = null);
+
+/// <summary>A tenant's mapped source: senders post to <c>Url</c> and their JSON is read by <c>Mapping</c>.</summary>
+public sealed record WebhookMappingResponse(string Name, string Url, WebhookMapping Mapping, string UpdatedBy, DateTimeOffset UpdatedAt);

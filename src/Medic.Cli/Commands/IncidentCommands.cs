@@ -14,7 +14,7 @@ internal static class IncidentCommands
             .OneOf(Medic.Server.Incidents.IncidentStatuses.Names.Prepend("active"));
         var severity = new Option<string?>("--severity") { Description = "critical, warning or info" }.OneOf(["critical", "warning", "info"]);
         var server = new Option<string?>("--server") { Description = "Server name or id" };
-        var source = new Option<string?>("--source") { Description = string.Join(", ", Medic.Server.Incidents.IncidentSources.All) }.OneOf(Medic.Server.Incidents.IncidentSources.All);
+        var source = new Option<string?>("--source") { Description = "agent, alertmanager, grafana, datadog, pagerduty, zabbix, uptimekuma, generic (or a mapped source), check, patrol or manual; the server checks it" };
         var since = new Option<string?>("--since") { Description = "Seen since a time (2026-11-21T10:00:00Z) or a duration ago (24h)" };
         var limit = new Option<int?>("--limit") { Description = "At most this many (1-500, default 50)" };
         var before = new Option<string?>("--before") { Description = "Older than this incident id (the next page)" };

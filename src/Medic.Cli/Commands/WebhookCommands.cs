@@ -9,7 +9,7 @@ internal static class WebhookCommands
     public static Command Webhooks()
     {
         var json = Shared.JsonOption();
-        var source = new Option<string?>("--source") { Description = "Print the configuration of this sender only: alertmanager, grafana, datadog, pagerduty or generic" };
+        var source = new Option<string?>("--source") { Description = "Print the configuration of this sender only: alertmanager, grafana, datadog, pagerduty, zabbix, uptimekuma or generic" };
         var show = new Command("show", "Each alert source's URL, the tenant's webhook secret and token, and sender configuration to paste (admins)") { json, source };
         show.SetAction(async (parse, ct) =>
         {
@@ -40,7 +40,7 @@ internal static class WebhookCommands
             return ExitCodes.Ok;
         });
 
-        return new Command("webhooks", "Alert webhooks: URLs, credentials and sender configuration") { show, rotate };
+        return new Command("webhooks", "Alert webhooks: URLs, credentials and sender configuration") { show, rotate, WebhookMappingCommands.Mapping() };
     }
 
     private static void Print(WebhooksResponse webhooks, bool json, string? source)

@@ -94,6 +94,7 @@ public static class MedicApp
         services.AddHostedService(sp => sp.GetRequiredService<JobWorker>());
         services.AddSingleton<IncidentFeed>();
         services.AddSingleton(_ => IncidentPolicy.Default);
+        services.AddSingleton<IServerDirectory, Fleet.NodeServerDirectory>();
         services.AddSingleton<IncidentStore>();
         services.AddSingleton<IIncidentIngest>(sp => sp.GetRequiredService<IncidentStore>());
         services.AddSingleton<Detection.EarlyWarningPatrol>();
@@ -110,6 +111,8 @@ public static class MedicApp
         services.AddSingleton<SecretBox>();
         services.AddSingleton<WebhookCredentialStore>();
         services.AddSingleton<WebhookAudit>();
+        services.AddSingleton<WebhookMappingStore>();
+        services.AddSingleton<ITenantSources>(sp => sp.GetRequiredService<WebhookMappingStore>());
         services.AddNotifications();
         services.AddSingleton<RunbookStore>();
         services.AddSingleton<RunbookLibrary>();

@@ -5,7 +5,7 @@ namespace Medic.Server.Incidents;
 /// a person): "this problem is happening" or, with <see cref="Resolved"/>, "it is over". Signals
 /// with the same tenant and <see cref="Fingerprint"/> fold into one open incident.
 /// </summary>
-/// <param name="Source">agent, alertmanager, grafana, datadog, pagerduty, generic, check, patrol or manual.</param>
+/// <param name="Source">agent, alertmanager, grafana, datadog, pagerduty, zabbix, uptimekuma, generic (or a mapped source), check, patrol or manual.</param>
 /// <param name="Fingerprint">Stable per problem within the tenant; the dedup key.</param>
 /// <param name="Type">What kind of problem, e.g. service_down, disk_full, check_failed, alert.</param>
 /// <param name="Severity">critical, warning or info.</param>
@@ -17,6 +17,8 @@ namespace Medic.Server.Incidents;
 /// <paramref name="Fingerprint"/>. The incident counts distinct occurrences and resolves when none is still firing.
 /// </param>
 /// <param name="Note">What the source did or learned about an open incident (the agent gave up restarting, say): a timeline event with the evidence.</param>
+/// <param name="GroupKey">The sender's notification group (Alertmanager's groupKey, Datadog's aggregation key): kept on the incident, never its identity.</param>
+/// <param name="DeliveryId">The sender's id of this delivery (PagerDuty's webhook event id): a signal whose id was already folded is a redelivery and changes nothing.</param>
 public sealed record IncidentSignal(
     string TenantId,
     string Source,
@@ -33,10 +35,12 @@ public sealed record IncidentSignal(
     DateTimeOffset At,
     string Actor,
     string? Occurrence = null,
-    string? Note = null);
+    string? Note = null,
+    string? GroupKey = null,
+    string? DeliveryId = null);
 
 /// <summary>What became of one signal.</summary>
-/// <param name="Action">created, updated (a repeat or another occurrence), reopened, resolved, noted (the source says resolved while a remediation runs: recorded, not resolved) or ignored (a resolve for nothing open).</param>
+/// <param name="Action">created, updated (a repeat or another occurrence), reopened, resolved, noted (the source says resolved while a remediation runs: recorded, not resolved), ignored (a resolve for nothing open) or duplicate (a redelivery already folded).</param>
 public sealed record IngestOutcome(string? IncidentId, string Action);
 
 /// <summary>The one way detection sources hand problems to the incident record.</summary>
@@ -58,10 +62,22 @@ public static class IncidentSources
     public const string Patrol = "patrol";
     public const string Manual = "manual";
 
-    public static readonly IReadOnlyList<string> Webhook = [Alertmanager, Grafana, Datadog, PagerDuty, Generic];
+    public const string Zabbix = "zabbix";
+    public const string UptimeKuma = "uptimekuma";
 
-    /// <summary>Every source an incident can have, for validating filters.</summary>
-    public static readonly IReadOnlyList<string> All = [Agent, .. Webhook, Check, Patrol, Manual];
+    public static readonly IReadOnlyList<string> Webhook = [Alertmanager, Grafana, Datadog, PagerDuty, Zabbix, UptimeKuma, Generic];
+
+    /// <summary>Every built-in source; no tenant-defined (mapped) source may take one of these names.</summary>
+    public static readonly IReadOnlyList<string> Reserved = [Agent, .. Webhook, Check, Patrol, Manual];
+
+    /// <summary>Every built-in source, for validating filters (a tenant's mapped sources come on top).</summary>
+    public static IReadOnlyList<string> All => Reserved;
+}
+
+/// <summary>The sources a tenant has defined itself (mapped webhook sources), so a filter can tell a typo from one of them.</summary>
+public interface ITenantSources
+{
+    Task<bool> ExistsAsync(string tenantId, string name, CancellationToken ct);
 }
 
 /// <summary>
@@ -85,4 +101,18 @@ public interface IPipelineEntry
 public interface IIncidentChanges
 {
     Task ChangedAsync(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction tx, string tenantId, string action, Medic.Contracts.IncidentResponse incident);
+}
+
+/// <summary>A managed server a signal was matched to.</summary>
+public sealed record ServerMatch(string Id, string Name);
+
+/// <summary>
+/// Finds the managed server an alert is about from the names it gives for its machine, inside the
+/// transaction that folds the alert. The fleet answers it (Fleet/NodeServerDirectory.cs), so the
+/// incident record does not read the fleet's tables itself.
+/// </summary>
+public interface IServerDirectory
+{
+    /// <param name="names">Lower-case host names or addresses, most believed first (<c>web-1.example.com</c>, <c>web-1</c>, <c>10.0.0.5</c>).</param>
+    Task<ServerMatch?> FindAsync(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction tx, string tenantId, IReadOnlyList<string> names);
 }

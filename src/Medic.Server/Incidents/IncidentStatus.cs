@@ -50,4 +50,19 @@ public static class Severities
         "info" or "informational" or "low" or "notice" or "debug" or "ok" or "none" or "p5" => Info,
         _ => Warning,
     };
+
+    /// <summary>
+    /// The severity of an open incident after a repeat reports <paramref name="reported"/>: it may rise
+    /// but does not fall until the incident resolves (a reopen starts from the reported one), so a
+    /// sender whose alerts disagree, or a rule at two thresholds, does not flip it on every repeat.
+    /// </summary>
+    public static string WhileOpen(string current, string reported) => Rank(reported) > Rank(current) ? reported : current;
+
+    private static int Rank(string severity) => severity switch
+    {
+        Critical => 3,
+        Warning => 2,
+        Info => 1,
+        _ => 0,
+    };
 }

@@ -45,13 +45,14 @@ internal sealed class IncidentRow
     public string? Resolution { get; set; }
     public DateTimeOffset UpdatedAt { get; set; }
     public int PipelineRound { get; set; }
+    public string? GroupKey { get; set; }
 
     public IncidentStatus StatusValue => IncidentStatuses.TryParse(Status, out var s) ? s : IncidentStatus.Open;
 
     public IncidentResponse ToResponse() => new(
         Id, Status, Severity, Source, Type, Title, Summary, ServerId, ServerName, Fingerprint,
         IncidentJson.Map(Labels) ?? new Dictionary<string, string>(), IncidentJson.Map(Evidence),
-        Occurrences, Firing, SignalCount, Flapping, FirstSeenAt, LastSeenAt, AcknowledgedBy, AcknowledgedAt, ResolvedAt, Resolution);
+        Occurrences, Firing, SignalCount, Flapping, FirstSeenAt, LastSeenAt, AcknowledgedBy, AcknowledgedAt, ResolvedAt, Resolution, GroupKey);
 }
 
 internal sealed class OccurrenceRow
@@ -93,13 +94,19 @@ public sealed record IncidentQuery(
 /// each incident's occurrences and timeline, and writes an audit entry for every change of state
 /// (opened, reopened, resolved, acknowledged) in the same transaction as the change.
 /// </summary>
-public sealed class IncidentStore(Database db, AuditLog audit, IncidentFeed feed, TimeProvider time, IncidentPolicy? policy = null, IPipelineEntry? pipeline = null, IIncidentChanges? changes = null) : IIncidentIngest
+public sealed class IncidentStore(
+    Database db, AuditLog audit, IncidentFeed feed, TimeProvider time, IncidentPolicy? policy = null, IPipelineEntry? pipeline = null, IIncidentChanges? changes = null,
+    IServerDirectory? servers = null) : IIncidentIngest
 {
     private readonly IncidentPolicy _policy = policy ?? IncidentPolicy.Default;
+    private readonly IServerDirectory _servers = servers ?? new Fleet.NodeServerDirectory();
+
+    /// <summary>How long a delivery id is remembered: far longer than any sender retries a delivery.</summary>
+    internal static readonly TimeSpan DeliveryMemory = TimeSpan.FromDays(7);
 
     private const string Columns =
         "i.id, i.tenant_id, i.server_id, n.name AS server_name, i.source, i.type, i.severity, i.status, i.fingerprint, i.title, i.summary, i.labels, i.evidence, " +
-        "i.signal_count, i.flapping, i.flap_window_start, i.flap_changes, i.first_seen_at, i.last_seen_at, i.acknowledged_by, i.acknowledged_at, i.resolved_at, i.resolution, i.updated_at, i.pipeline_round, " +
+        "i.signal_count, i.flapping, i.flap_window_start, i.flap_changes, i.first_seen_at, i.last_seen_at, i.acknowledged_by, i.acknowledged_at, i.resolved_at, i.resolution, i.updated_at, i.pipeline_round, i.group_key, " +
         "(SELECT COUNT(*) FROM incident_occurrences o WHERE o.incident_id = i.id) AS occurrences, " +
         "(SELECT COUNT(*) FROM incident_occurrences o WHERE o.incident_id = i.id AND o.firing = @firing) AS firing";
 
@@ -112,7 +119,7 @@ public sealed class IncidentStore(Database db, AuditLog audit, IncidentFeed feed
         var outcomes = await db.WriteAsync(async (c, tx) =>
         {
             changed.Clear();
-            var servers = new Dictionary<string, (string? Id, string? Name)>(StringComparer.Ordinal);
+            var servers = new Dictionary<string, ServerMatch?>(StringComparer.Ordinal);
             var list = new List<IngestOutcome>(signals.Count);
             foreach (var signal in signals)
             {
@@ -132,8 +139,13 @@ public sealed class IncidentStore(Database db, AuditLog audit, IncidentFeed feed
         return outcomes;
     }
 
-    private async Task<(IngestOutcome, IncidentRow?)> FoldAsync(DbConnection c, DbTransaction tx, IncidentSignal s, Dictionary<string, (string? Id, string? Name)> servers)
+    private async Task<(IngestOutcome, IncidentRow?)> FoldAsync(DbConnection c, DbTransaction tx, IncidentSignal s, Dictionary<string, ServerMatch?> servers)
     {
+        if (s.DeliveryId is not null && !await FirstDeliveryAsync(c, tx, s))
+        {
+            return (new IngestOutcome(null, "duplicate"), null);
+        }
+
         var occurrence = string.IsNullOrEmpty(s.Occurrence) ? s.Fingerprint : s.Occurrence;
         if (db.Dialect.Kind == SqlDialectKind.Postgres)
         {
@@ -179,8 +191,9 @@ public sealed class IncidentStore(Database db, AuditLog audit, IncidentFeed feed
             var fresh = await MarkFiringAsync(c, tx, open.Id, occurrence, s.At);
             open.SignalCount++;
             open.LastSeenAt = Max(open.LastSeenAt, s.At);
-            var severityChanged = open.Severity != s.Severity;
-            open.Severity = s.Severity;
+            var severity = Severities.WhileOpen(open.Severity, s.Severity);
+            var severityChanged = open.Severity != severity;
+            open.Severity = severity;
             open.Title = s.Title;
             open.Summary = s.Summary ?? open.Summary;
             if (s.Evidence is not null) open.Evidence = IncidentJson.Write(s.Evidence);
@@ -195,7 +208,7 @@ public sealed class IncidentStore(Database db, AuditLog audit, IncidentFeed feed
                 open, tx);
             if (fresh) await AddEventAsync(c, tx, open, s.At, "occurrence", s.Actor, $"{occurrence} firing ({open.Firing} of {open.Occurrences})", null);
             if (s.Note is not null) await AddEventAsync(c, tx, open, s.At, "update", s.Actor, s.Note, s.Evidence);
-            if (severityChanged) await AddEventAsync(c, tx, open, s.At, "severity", s.Actor, "severity now " + s.Severity, null);
+            if (severityChanged) await AddEventAsync(c, tx, open, s.At, "severity", s.Actor, "severity rose to " + severity, null);
 
             // The agent stopped restarting it locally: a new round hands it to the pipeline (whose triage waited for this).
             if (AgentSignals.LadderGaveUp(s) && open.StatusValue == IncidentStatus.Open) await EnterPipelineAsync(c, tx, open, "the agent gave up restarting it");
@@ -232,17 +245,17 @@ public sealed class IncidentStore(Database db, AuditLog audit, IncidentFeed feed
             return (new IngestOutcome(recent.Id, "reopened"), recent);
         }
 
-        var (serverId, serverName) = await ServerAsync(c, tx, s, servers);
+        var server = await ServerAsync(c, tx, s, servers);
         var row = new IncidentRow
         {
-            Id = Ids.New("inc"), TenantId = s.TenantId, ServerId = serverId, ServerName = serverName, Source = s.Source, Type = s.Type, Severity = s.Severity,
+            Id = Ids.New("inc"), TenantId = s.TenantId, ServerId = server?.Id, ServerName = server?.Name, GroupKey = s.GroupKey, Source = s.Source, Type = s.Type, Severity = s.Severity,
             Status = IncidentStatus.Open.Name(), Fingerprint = s.Fingerprint, Title = s.Title, Summary = s.Summary, Labels = IncidentJson.Write(s.Labels) ?? "{}",
             Evidence = IncidentJson.Write(s.Evidence), SignalCount = 1, Occurrences = 1, Firing = 1, FlapWindowStart = s.At, FlapChanges = 1,
             FirstSeenAt = s.At, LastSeenAt = s.At, UpdatedAt = s.At,
         };
         await c.ExecuteAsync(
-            "INSERT INTO incidents (id, tenant_id, server_id, source, type, severity, status, fingerprint, title, summary, labels, evidence, signal_count, flapping, flap_window_start, flap_changes, first_seen_at, last_seen_at, updated_at) " +
-            "VALUES (@Id, @TenantId, @ServerId, @Source, @Type, @Severity, @Status, @Fingerprint, @Title, @Summary, @Labels, @Evidence, @SignalCount, @Flapping, @FlapWindowStart, @FlapChanges, @FirstSeenAt, @LastSeenAt, @UpdatedAt)",
+            "INSERT INTO incidents (id, tenant_id, server_id, source, type, severity, status, fingerprint, title, summary, labels, evidence, signal_count, flapping, flap_window_start, flap_changes, first_seen_at, last_seen_at, updated_at, group_key) " +
+            "VALUES (@Id, @TenantId, @ServerId, @Source, @Type, @Severity, @Status, @Fingerprint, @Title, @Summary, @Labels, @Evidence, @SignalCount, @Flapping, @FlapWindowStart, @FlapChanges, @FirstSeenAt, @LastSeenAt, @UpdatedAt, @GroupKey)",
             row, tx);
         await MarkFiringAsync(c, tx, row.Id, occurrence, s.At);
         await AddEventAsync(c, tx, row, s.At, "opened", s.Actor, s.Summary ?? s.Title, s.Evidence);
@@ -321,28 +334,39 @@ public sealed class IncidentStore(Database db, AuditLog audit, IncidentFeed feed
         await AuditAsync(c, tx, row, actor, "incident.resolve", new Dictionary<string, string> { ["resolution"] = resolution });
     }
 
-    private static async Task<(string? Id, string? Name)> ServerAsync(DbConnection c, DbTransaction tx, IncidentSignal s, Dictionary<string, (string? Id, string? Name)> cache)
+    /// <summary>
+    /// The server the signal is about: the agent's own node, else the first node whose name, host name
+    /// or address (from its facts) matches a name the signal gives (<see cref="ServerNames.Of"/>).
+    /// </summary>
+    private async Task<ServerMatch?> ServerAsync(DbConnection c, DbTransaction tx, IncidentSignal s, Dictionary<string, ServerMatch?> cache)
     {
-        var key = s.ServerId is not null ? "id:" + s.ServerId : "hint:" + s.ServerHint;
+        var names = s.ServerId is null ? ServerNames.Of(s) : [];
+        var key = s.ServerId is not null ? "id:" + s.ServerId : "names:" + string.Join('\n', names);
         if (cache.TryGetValue(key, out var known)) return known;
-        (string? Id, string? Name) found = (null, null);
+        ServerMatch? found = null;
         if (s.ServerId is not null)
         {
             var name = await c.QuerySingleOrDefaultAsync<string>(
                 "SELECT name FROM nodes WHERE tenant_id = @TenantId AND id = @ServerId AND removed_at IS NULL", new { s.TenantId, s.ServerId }, tx);
-            found = name is null ? (null, null) : (s.ServerId, name);
+            found = name is null ? null : new ServerMatch(s.ServerId, name);
         }
-        else if (ServerNames.Candidates(s.ServerHint) is { Count: > 0 } names)
+        else if (names.Count > 0)
         {
-            // At most three candidates; spelled out because Dapper's IN-list expansion differs between the providers.
-            var match = await c.QueryFirstOrDefaultAsync<NodeRef>(
-                "SELECT id, name FROM nodes WHERE tenant_id = @TenantId AND removed_at IS NULL AND (name = @n0 OR name = @n1 OR name = @n2) ORDER BY name",
-                new { s.TenantId, n0 = names[0], n1 = names.ElementAtOrDefault(1) ?? names[0], n2 = names.ElementAtOrDefault(2) ?? names[0] }, tx);
-            if (match is not null) found = (match.Id, match.Name);
+            found = await _servers.FindAsync(c, tx, s.TenantId, names);
         }
 
         cache[key] = found;
         return found;
+    }
+
+    /// <summary>Records the signal's delivery id; false when it was recorded before (a redelivery).</summary>
+    private async Task<bool> FirstDeliveryAsync(DbConnection c, DbTransaction tx, IncidentSignal s)
+    {
+        await c.ExecuteAsync("DELETE FROM incident_deliveries WHERE received_at < @before", new { before = s.At - DeliveryMemory }, tx);
+        var inserted = await c.ExecuteAsync(
+            "INSERT INTO incident_deliveries (tenant_id, source, delivery_id, received_at) VALUES (@TenantId, @Source, @DeliveryId, @At) ON CONFLICT DO NOTHING",
+            new { s.TenantId, s.Source, DeliveryId = Truncate(s.DeliveryId!, 200), s.At }, tx);
+        return inserted > 0;
     }
 
     private static Task AddEventAsync(DbConnection c, DbTransaction tx, IncidentRow row, DateTimeOffset at, string kind, string actor, string message, IReadOnlyDictionary<string, string>? data) =>
@@ -578,6 +602,21 @@ public sealed class IncidentStore(Database db, AuditLog audit, IncidentFeed feed
 /// <summary>Host names to try for a server hint: as given, without a port, and the short name.</summary>
 internal static class ServerNames
 {
+    /// <summary>Labels that name the machine an alert is about, in the order they are believed.</summary>
+    public static readonly IReadOnlyList<string> HostLabels = ["instance", "nodename", "host", "hostname", "node", "server"];
+
+    /// <summary>Every name the signal gives for its machine: the hint first, then the host labels, each as <see cref="Candidates"/>.</summary>
+    public static IReadOnlyList<string> Of(IncidentSignal s)
+    {
+        var names = new List<string>(Candidates(s.ServerHint));
+        foreach (var label in HostLabels)
+        {
+            if (s.Labels.TryGetValue(label, out var value)) names.AddRange(Candidates(value));
+        }
+
+        return names.Distinct(StringComparer.Ordinal).Take(12).ToList();
+    }
+
     public static IReadOnlyList<string> Candidates(string? hint)
     {
         if (string.IsNullOrWhiteSpace(hint)) return [];

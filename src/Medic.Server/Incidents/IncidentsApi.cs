@@ -27,7 +27,7 @@ public static class IncidentsApi
         return app;
     }
 
-    private static async Task<Results<Ok<IncidentPage>, ValidationProblem>> List(HttpContext http, IncidentStore incidents, TimeProvider time, CancellationToken ct)
+    private static async Task<Results<Ok<IncidentPage>, ValidationProblem>> List(HttpContext http, IncidentStore incidents, ITenantSources tenantSources, TimeProvider time, CancellationToken ct)
     {
         var q = http.Request.Query;
         var v = new Validator();
@@ -42,7 +42,12 @@ public static class IncidentsApi
 
         var status = Text("status", [.. IncidentStatuses.Names, "active"]);
         var severity = Text("severity", [.. Severities.All]);
-        var source = Text("source", IncidentSources.All);
+        var source = Text("source");
+        if (source is not null && !IncidentSources.All.Contains(source) && !await tenantSources.ExistsAsync(http.Caller().TenantId, source, ct))
+        {
+            v.Add("source", $"'{source}' is neither a built-in source ({string.Join(", ", IncidentSources.All)}) nor one of this tenant's mapped sources");
+        }
+
         var server = Text("server");
         var before = Text("before");
         DateTimeOffset? since = null;

@@ -6,8 +6,8 @@ namespace Medic.Server.Detection.Webhooks;
 
 /// <summary>
 /// Prometheus Alertmanager's webhook, version 4: one delivery per alert group, each alert firing
-/// or resolved on its own. The group (<c>groupKey</c>) is the incident and each alert, identified
-/// by Alertmanager's fingerprint of its label set, one occurrence in it.
+/// or resolved on its own. Each alert, identified by Alertmanager's fingerprint of its label set, is
+/// its own incident; the group (<c>groupKey</c>) is kept on each so notifications can be grouped.
 /// <c>truncatedAlerts</c> (alerts left out by <c>max_alerts</c>) is recorded as evidence; fields a
 /// newer Alertmanager adds (<c>notification_reason</c>, say) are ignored.
 /// </summary>
@@ -46,9 +46,9 @@ public sealed class AlertmanagerAdapter : WebhookAdapter
             if (!string.IsNullOrEmpty(receiver)) evidence["receiver"] = receiver;
             if (!string.IsNullOrEmpty(externalUrl)) evidence["external_url"] = externalUrl;
             if (truncated > 0) evidence["group_truncated_alerts"] = truncated.ToString(CultureInfo.InvariantCulture);
-            var (fingerprint, occurrence) = Grouped(groupKey, alert.Fingerprint);
-            signals.Add(Signal(context, fingerprint, alert.Severity, alert.Title("Alertmanager alert"), alert.Summary,
-                WebhookText.ServerHint(alert.Labels), alert.Labels, evidence, alert.Resolved, occurrence));
+            // Each alert is its own problem on its own target; the group only says how the sender batched them.
+            signals.Add(Signal(context, alert.Fingerprint, alert.Severity, alert.Title("Alertmanager alert"), alert.Summary,
+                WebhookText.ServerHint(alert.Labels), alert.Labels, evidence, alert.Resolved, groupKey: groupKey));
         }
 
         return signals;

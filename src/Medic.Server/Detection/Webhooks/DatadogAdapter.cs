@@ -55,17 +55,17 @@ public sealed partial class DatadogAdapter : WebhookAdapter
         if (Field("event_type") is { } eventType) labels["event_type"] = eventType;
         if (priority is not null) labels["priority"] = priority;
         if (scope is not null) labels["scope"] = scope;
-        if (test) labels["test"] = "true";
 
         var host = Field("hostname") ?? Field("host") ?? HostIn(scope) ?? tags.GetValueOrDefault("host");
         var severity = WebhookText.Severity(Field("alert_type") is "success" ? null : Field("alert_type"))
             ?? WebhookText.Severity(priority)
             ?? (transition.Contains("warn", StringComparison.OrdinalIgnoreCase) || transition.Contains("no data", StringComparison.OrdinalIgnoreCase) ? "warning" : "critical");
 
-        // The aggregation key is shared by a monitor group's trigger and its recovery; without it, the
-        // monitor and scope, or failing that the title, say which problem this is.
-        var fingerprint = Field("aggreg_key") is { } aggregation ? "agg:" + aggregation
-            : alertId is not null ? "monitor:" + alertId + (scope is null ? "" : "|" + scope)
+        // One problem on one target: the monitor and the scope it fired on (a multi-alert monitor fires
+        // per host); without a monitor id the aggregation key, or failing that the title and scope.
+        var aggregation = Field("aggreg_key");
+        var fingerprint = alertId is not null ? "monitor:" + alertId + (scope is null ? "" : "|" + scope)
+            : aggregation is not null ? "agg:" + aggregation + (scope is null ? "" : "|" + scope)
             : "title:" + WebhookText.Digest(title, scope ?? "");
 
         var evidence = new Dictionary<string, string>(StringComparer.Ordinal) { ["transition"] = transition, ["event_title"] = rawTitle };
@@ -81,7 +81,18 @@ public sealed partial class DatadogAdapter : WebhookAdapter
             if (PayloadReader.OptionalScalar(org, "name", "org") is { Length: > 0 } orgName) evidence["org_name"] = orgName;
         }
 
-        return [Signal(context, fingerprint, severity, title.Length > 0 ? title : rawTitle, Markdown(Field("body")), host, labels, evidence, resolved)];
+        return [Signal(context, fingerprint, severity, title.Length > 0 ? title : rawTitle, Markdown(Field("body")), host, labels, evidence, resolved, groupKey: aggregation)];
+    }
+
+    /// <summary>
+    /// A monitor's "Test Notifications" button sends the real payload with <c>[TEST]</c> in the title:
+    /// it must never touch the real alert's incident, so it is recorded as a test delivery only.
+    /// </summary>
+    protected override string? TestNotification(JsonElement root)
+    {
+        var title = PayloadReader.Member(root, "title") is { ValueKind: JsonValueKind.String } t ? t.GetString()
+            : PayloadReader.Member(root, "alert_title") is { ValueKind: JsonValueKind.String } a ? a.GetString() : null;
+        return title is not null && ParseTitle(title).Test ? "Datadog test notification: " + title.Trim() : null;
     }
 
     /// <summary>Splits <c>[P1] [Triggered on {host:web-1}] Disk almost full</c> into its parts.</summary>

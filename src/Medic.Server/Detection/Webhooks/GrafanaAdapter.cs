@@ -52,9 +52,9 @@ public sealed class GrafanaAdapter : WebhookAdapter
             if (!string.IsNullOrEmpty(groupKey)) evidence["group_key"] = groupKey;
             if (!string.IsNullOrEmpty(externalUrl)) evidence["external_url"] = externalUrl;
             if (truncated > 0) evidence["group_truncated_alerts"] = truncated.ToString(CultureInfo.InvariantCulture);
-            var (fingerprint, occurrence) = Grouped(groupKey, alert.Fingerprint);
-            signals.Add(Signal(context, fingerprint, alert.Severity, alert.Title("Grafana alert"), alert.Summary,
-                WebhookText.ServerHint(alert.Labels), alert.Labels, evidence, alert.Resolved, occurrence));
+            // Each alert is its own problem on its own target; the group only says how the sender batched them.
+            signals.Add(Signal(context, alert.Fingerprint, alert.Severity, alert.Title("Grafana alert"), alert.Summary,
+                WebhookText.ServerHint(alert.Labels), alert.Labels, evidence, alert.Resolved, groupKey: groupKey));
         }
 
         return signals;

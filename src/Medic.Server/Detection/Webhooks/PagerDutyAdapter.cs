@@ -7,7 +7,8 @@ namespace Medic.Server.Detection.Webhooks;
 /// PagerDuty's V3 webhook subscriptions: <c>{"event": {"event_type": "incident.triggered", "data":
 /// {incident}}}</c>. An incident triggering (or reopening) fires, resolving resolves; every other
 /// event a subscription may carry (acknowledged, annotated, <c>pagey.ping</c>, …) is accepted and
-/// changes nothing. The PagerDuty incident id is the fingerprint.
+/// changes nothing. The PagerDuty incident id is the fingerprint; the webhook event id (<c>event.id</c>)
+/// makes a redelivery of the same event a no-op.
 /// </summary>
 public sealed class PagerDutyAdapter : WebhookAdapter
 {
@@ -46,7 +47,8 @@ public sealed class PagerDutyAdapter : WebhookAdapter
         if (priority is not null) labels["priority"] = priority;
 
         var evidence = new Dictionary<string, string>(StringComparer.Ordinal) { ["event_type"] = eventType };
-        if (PayloadReader.OptionalString(e, "id", "event") is { } eventId) evidence["event_id"] = eventId;
+        var eventId = PayloadReader.OptionalString(e, "id", "event");
+        if (eventId is not null) evidence["event_id"] = eventId;
         if (PayloadReader.OptionalString(e, "occurred_at", "event") is { } occurred) evidence["occurred_at"] = occurred;
         if (agent is not null) evidence["agent"] = agent;
         if (number is not null) evidence["number"] = number;
@@ -62,6 +64,7 @@ public sealed class PagerDutyAdapter : WebhookAdapter
             _ => WebhookText.Severity(priority),
         };
         var summary = service is null ? null : $"PagerDuty incident {(number is null ? id : "#" + number)} on service {service}";
-        return [Signal(context, id, severity, title, summary, null, labels, evidence, resolved)];
+        // PagerDuty redelivers an event it could not confirm with the same event id: that id makes a redelivery count once.
+        return [Signal(context, id, severity, title, summary, null, labels, evidence, resolved, deliveryId: eventId)];
     }
 }

@@ -6,14 +6,20 @@ namespace Medic.Server.Detection.Webhooks;
 /// <summary>Who a delivery is for and when it arrived; the adapters take nothing else from outside the body.</summary>
 public sealed record WebhookContext(string TenantId, DateTimeOffset ReceivedAt);
 
-/// <summary>What an adapter made of one delivery: the signals in payload order, or why it was refused (a 400).</summary>
-public sealed record WebhookParse(IReadOnlyList<IncidentSignal> Signals, string? Problem)
+/// <summary>
+/// What an adapter made of one delivery: the signals in payload order, or why it was refused (a 400).
+/// <c>Test</c> says what a sender's test notification was (Datadog's <c>[TEST]</c>, Uptime Kuma's
+/// test button): accepted and recorded as a test delivery, never folded into an incident.
+/// </summary>
+public sealed record WebhookParse(IReadOnlyList<IncidentSignal> Signals, string? Problem, string? Test = null)
 {
     public bool Ok => Problem is null;
 
     public static WebhookParse Of(IReadOnlyList<IncidentSignal> signals) => new(signals, null);
 
     public static WebhookParse Invalid(string problem) => new([], problem);
+
+    public static WebhookParse TestDelivery(string what) => new([], null, what);
 }
 
 /// <summary>
@@ -30,7 +36,7 @@ public abstract class WebhookAdapter
 
     private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = MaxDepth, AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow };
 
-    /// <summary>The route segment and the signals' source: alertmanager, grafana, datadog, pagerduty or generic.</summary>
+    /// <summary>The route segment and the signals' source: a built-in sender (alertmanager, zabbix, ...) or a mapped source's name.</summary>
     public abstract string Source { get; }
 
     public string Actor => "webhook:" + Source;
@@ -56,7 +62,9 @@ public abstract class WebhookAdapter
                 return WebhookParse.Invalid($"the body is a JSON {PayloadReader.Kind(document.RootElement)}, not an object");
             }
 
-            return WebhookParse.Of(Read(document.RootElement, context));
+            return TestNotification(document.RootElement) is { } test
+                ? WebhookParse.TestDelivery(WebhookText.Clean(test, WebhookText.MaxTitle))
+                : WebhookParse.Of(Read(document.RootElement, context));
         }
         catch (JsonException ex)
         {
@@ -79,6 +87,9 @@ public abstract class WebhookAdapter
 
     protected abstract IReadOnlyList<IncidentSignal> Read(JsonElement root, WebhookContext context);
 
+    /// <summary>What the delivery is when it is the sender's test notification, else null (the default).</summary>
+    protected virtual string? TestNotification(JsonElement root) => null;
+
     /// <summary>Builds one signal with every text field cleaned and capped (see <see cref="WebhookText"/>).</summary>
     protected IncidentSignal Signal(
         WebhookContext context,
@@ -90,7 +101,9 @@ public abstract class WebhookAdapter
         IReadOnlyDictionary<string, string> labels,
         IReadOnlyDictionary<string, string> evidence,
         bool resolved,
-        string? occurrence = null) =>
+        string? occurrence = null,
+        string? groupKey = null,
+        string? deliveryId = null) =>
         new(
             context.TenantId,
             Source,
@@ -106,16 +119,9 @@ public abstract class WebhookAdapter
             resolved,
             context.ReceivedAt,
             Actor,
-            occurrence is null ? null : WebhookText.Clean(occurrence, WebhookText.MaxFingerprint));
-
-    /// <summary>
-    /// Alertmanager and Grafana notify per alert group: the group is the incident, each alert's own
-    /// fingerprint one occurrence inside it. Without a group key each alert is its own incident.
-    /// </summary>
-    protected static (string Fingerprint, string? Occurrence) Grouped(string? groupKey, string alertFingerprint) =>
-        string.IsNullOrEmpty(groupKey)
-            ? (alertFingerprint, null)
-            : ("group:" + (groupKey.Length <= 150 ? groupKey : WebhookText.Digest(groupKey)), alertFingerprint);
+            occurrence is null ? null : WebhookText.Clean(occurrence, WebhookText.MaxFingerprint),
+            GroupKey: string.IsNullOrEmpty(groupKey) ? null : WebhookText.Clean(groupKey, WebhookText.MaxLabelValue),
+            DeliveryId: string.IsNullOrEmpty(deliveryId) ? null : WebhookText.Clean(deliveryId, WebhookText.MaxFingerprint));
 }
 
 /// <summary>A payload that is JSON but not what the sender emits; the message names the field.</summary>

@@ -5,7 +5,7 @@ public static class WebhookAdapters
 {
     public static readonly IReadOnlyDictionary<string, WebhookAdapter> BySource = new WebhookAdapter[]
     {
-        new AlertmanagerAdapter(), new GrafanaAdapter(), new DatadogAdapter(), new PagerDutyAdapter(), new GenericAdapter(),
+        new AlertmanagerAdapter(), new GrafanaAdapter(), new DatadogAdapter(), new PagerDutyAdapter(), new ZabbixAdapter(), new UptimeKumaAdapter(), new GenericAdapter(),
     }.ToDictionary(a => a.Source, StringComparer.Ordinal);
 
     public static IReadOnlyList<string> Sources => Incidents.IncidentSources.Webhook;

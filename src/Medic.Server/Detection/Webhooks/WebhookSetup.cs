@@ -19,6 +19,8 @@ public static class WebhookSetup
                 IncidentSources.Grafana => new WebhookSourceResponse(source, url, "X-Grafana-Alerting-Signature (HMAC-SHA256 with the secret)", Grafana(url, secret)),
                 IncidentSources.Datadog => new WebhookSourceResponse(source, url, "bearer token (custom header)", Datadog(url, token)),
                 IncidentSources.PagerDuty => new WebhookSourceResponse(source, url, "bearer token (custom header)", PagerDuty(url, token)),
+                IncidentSources.Zabbix => new WebhookSourceResponse(source, url, "bearer token (set by the media type's script)", Zabbix(url, token)),
+                IncidentSources.UptimeKuma => new WebhookSourceResponse(source, url, "bearer token (additional header)", UptimeKuma(url, token)),
                 _ => new WebhookSourceResponse(source, url, "X-Medic-Signature (HMAC-SHA256 with the secret) or bearer token", Generic(url, secret)),
             };
         }).ToList();
@@ -94,6 +96,44 @@ public static class WebhookSetup
                   "custom_headers": [{"name": "Authorization", "value": "Bearer {{{token}}}"}]},
                 "events": ["incident.triggered", "incident.reopened", "incident.resolved"],
                 "filter": {"type": "account_reference"} }}'
+        """;
+
+    private static string Zabbix(string url, string token) => $$"""
+        # Zabbix 6.0+: Alerts > Media types > Create media type, Type: Webhook, with these parameters
+        # (name = value), then this script; add the media type to a user and to a trigger action's
+        # problem and recovery operations.
+        #   medic_url = {{url}}
+        #   medic_token = {{token}}
+        #   event_id = {EVENT.ID}            event_name = {EVENT.NAME}
+        #   event_value = {EVENT.VALUE}      event_source = {EVENT.SOURCE}
+        #   event_update_status = {EVENT.UPDATE.STATUS}
+        #   event_nseverity = {EVENT.NSEVERITY}   event_severity = {EVENT.SEVERITY}
+        #   event_tags = {EVENT.TAGSJSON}    event_opdata = {EVENT.OPDATA}
+        #   event_recovery_id = {EVENT.RECOVERY.ID}
+        #   trigger_id = {TRIGGER.ID}        trigger_name = {TRIGGER.NAME}
+        #   trigger_description = {TRIGGER.DESCRIPTION}
+        #   host_host = {HOST.HOST}          host_name = {HOST.NAME}      host_ip = {HOST.IP}
+        var params = JSON.parse(value);
+        var url = params.medic_url, token = params.medic_token;
+        delete params.medic_url;
+        delete params.medic_token;
+        var request = new HttpRequest();
+        request.addHeader('Content-Type: application/json');
+        request.addHeader('Authorization: Bearer ' + token);
+        var response = request.post(url, JSON.stringify(params));
+        if (request.getStatus() !== 200) {
+            throw 'Medic answered ' + request.getStatus() + ': ' + response;
+        }
+        return 'OK';
+        """;
+
+    private static string UptimeKuma(string url, string token) => $$"""
+        # Uptime Kuma: Settings > Notifications > Setup Notification, Notification Type: Webhook.
+        # Post URL:
+        {{url}}
+        # Request Body: Preset - application/json
+        # Additional Headers:
+        {"Authorization": "Bearer {{token}}"}
         """;
 
     private static string Generic(string url, string secret) => $$"""

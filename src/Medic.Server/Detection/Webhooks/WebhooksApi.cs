@@ -33,6 +33,7 @@ public static class WebhooksApi
         var group = app.MapGroup("/api/v1/webhooks").WithTags("Webhooks").Requires(Permission.Administer);
         group.MapGet("/", Show).WithSummary("Each source's URL, the tenant's webhook secret and token (created on first use), and sender configuration to paste.");
         group.MapPost("/rotate", Rotate).WithSummary("New webhook secret and token; the old ones keep working for the overlap (default 24h).");
+        app.MapWebhookMappings();
         return app;
     }
 
@@ -40,13 +41,15 @@ public static class WebhooksApi
         [FromRoute(Name = "tenant_slug")] string tenantSlug,
         string source,
         WebhookCredentialStore credentials,
+        WebhookMappingStore mappings,
         IIncidentIngest ingest,
         WebhookAudit audit,
         TimeProvider time,
         HttpContext http,
         CancellationToken ct)
     {
-        if (!WebhookAdapters.BySource.TryGetValue(source, out var adapter))
+        // A name that is no built-in source may be one of the tenant's mapped sources, found once the tenant is known.
+        if (!WebhookAdapters.BySource.TryGetValue(source, out var adapter) && !MappedAdapter.IsName(source))
         {
             return Problems.Of(StatusCodes.Status400BadRequest, "Unknown webhook source", $"No webhook source '{WebhookText.Clean(source, 60)}'.",
                 $"post to one of: {string.Join(", ", WebhookAdapters.Sources)}; 'medic webhooks show' prints each URL");
@@ -84,6 +87,13 @@ public static class WebhooksApi
                     : "configure the sender with the credentials 'medic webhooks show' prints (docs/webhooks.md describes each scheme)");
         }
 
+        adapter ??= await mappings.AdapterAsync(tenant.TenantId, source, ct);
+        if (adapter is null)
+        {
+            return Problems.Of(StatusCodes.Status400BadRequest, "Unknown webhook source", $"No webhook source '{WebhookText.Clean(source, 60)}' and no mapped source of that name.",
+                $"post to one of: {string.Join(", ", WebhookAdapters.Sources)}, or define the mapping with 'medic webhooks mapping set {WebhookText.Clean(source, 60)} --file MAPPING.json'");
+        }
+
         var parsed = adapter.Parse(body.Value, new WebhookContext(tenant.TenantId, now));
         if (!parsed.Ok)
         {
@@ -94,7 +104,7 @@ public static class WebhooksApi
         var outcomes = parsed.Signals.Count == 0 ? [] : await IngestAsync(ingest, parsed.Signals, ct);
         int Count(string action) => outcomes.Count(o => o.Action == action);
         var response = new WebhookDeliveryResponse(source, parsed.Signals.Count, Count("created"), Count("updated"), Count("reopened"), Count("resolved"), Count("ignored"),
-            outcomes.Where(o => o.IncidentId is not null).Select(o => o.IncidentId!).Distinct(StringComparer.Ordinal).ToList());
+            outcomes.Where(o => o.IncidentId is not null).Select(o => o.IncidentId!).Distinct(StringComparer.Ordinal).ToList(), Count("duplicate"), parsed.Test);
 
         await audit.AppendAsync(new AuditRecord(tenant.TenantId, adapter.Actor, "webhook.deliver", "webhook:" + source, AuditOutcomes.Success, http.ClientAddress(),
             new Dictionary<string, string>
@@ -103,6 +113,8 @@ public static class WebhooksApi
                 ["alerts"] = response.Alerts.ToString(CultureInfo.InvariantCulture),
                 ["created"] = response.Created.ToString(CultureInfo.InvariantCulture),
                 ["resolved"] = response.Resolved.ToString(CultureInfo.InvariantCulture),
+                ["duplicates"] = response.Duplicates.ToString(CultureInfo.InvariantCulture),
+                ["test"] = parsed.Test ?? "",
             }), CancellationToken.None);
         http.MarkAudited();
         return TypedResults.Ok(response);
