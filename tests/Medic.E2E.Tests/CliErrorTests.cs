@@ -88,7 +88,7 @@ public sealed class CliErrorTests : IDisposable
     [InlineData("unknown command 'frobnicate'", "medic --help", "frobnicate")]
     [InlineData("unknown option '--jsn' for 'medic incidents list'; did you mean '--json'?", "medic incidents list --help", "incidents", "list", "--jsn")]
     [InlineData("'abc' is not a whole number for --limit", "medic incidents list --help", "incidents", "list", "--limit", "abc")]
-    [InlineData("'webhook' is not a valid --source; use one of: agent, alertmanager", "medic incidents list --help", "incidents", "list", "--source", "webhook")]
+    [InlineData("'done' is not a valid --status; use one of:", "medic incidents list --help", "incidents", "list", "--status", "done")]
     [InlineData("'loud' is not a valid --severity; use one of: critical, warning, info", "medic incidents list --help", "incidents", "list", "--severity", "loud")]
     [InlineData("'medic servers' needs a command: list, show", "medic servers --help", "servers")]
     public async Task A_command_line_that_does_not_parse_says_what_to_type(string cause, string remedy, params string[] args)

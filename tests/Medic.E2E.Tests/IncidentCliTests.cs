@@ -119,6 +119,9 @@ public sealed class IncidentCliTests : IDisposable
         nowhere.ExitCode.ShouldBe(2, nowhere.ToString());
         nowhere.Stderr.ShouldContain("no servers chosen: name them with --server, --tag, --env, --group or --all");
         nowhere.Stderr.ShouldNotContain("selector");
+        var unknownSource = await _home.RunAsync("incidents", "list", "--source", "webhook");
+        unknownSource.ExitCode.ShouldBe(2, unknownSource.ToString());
+        unknownSource.Stderr.ShouldContain("--source 'webhook' is neither a built-in source");
     }
 
     [Fact]
