@@ -53,11 +53,11 @@ public sealed class AgentDaemon(AgentConfig config, IHostProbe probe, ITaskExecu
             {
                 await ConnectOnceAsync(ct);
             }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            catch (Exception) when (ct.IsCancellationRequested)
             {
-                return;
+                return; // stopping: a receive cut short surfaces as a cancellation or as an aborted socket
             }
-            catch (Exception ex) when (!ct.IsCancellationRequested)
+            catch (Exception ex)
             {
                 // Whatever broke this link, the agent connects again: a process that stays up without a link helps nobody.
                 Failures++;
@@ -277,17 +277,27 @@ public sealed class AgentDaemon(AgentConfig config, IHostProbe probe, ITaskExecu
         }
 
         // Each stream holds back an unfinished line, so a secret split between two chunks is still seen whole.
+        // One at a time, so the sequence numbers follow the order of what was sent.
         var streams = new Dictionary<string, Policy.StreamRedactor>(StringComparer.Ordinal);
+        using var gate = new SemaphoreSlim(1, 1);
         long seq = 0;
         async ValueTask SendOutput(string stream, string text)
         {
             if (text.Length > 0) await send(new TaskOutput(spec!.TaskId, seq++, stream, text));
         }
 
-        var result = await executor.RunAsync(spec!, output =>
+        var result = await executor.RunAsync(spec!, async output =>
         {
-            if (!streams.TryGetValue(output.Stream, out var redactor)) streams[output.Stream] = redactor = _redactor.Stream();
-            return SendOutput(output.Stream, redactor.Push(output.Data));
+            await gate.WaitAsync(ct);
+            try
+            {
+                if (!streams.TryGetValue(output.Stream, out var redactor)) streams[output.Stream] = redactor = _redactor.Stream();
+                await SendOutput(output.Stream, redactor.Push(output.Data));
+            }
+            finally
+            {
+                gate.Release();
+            }
         }, ct);
         foreach (var (stream, redactor) in streams) await SendOutput(stream, redactor.Flush());
         await send(result with { Reason = result.Reason is null ? null : _redactor.Redact(result.Reason) });

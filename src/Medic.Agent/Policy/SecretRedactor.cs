@@ -10,7 +10,7 @@ namespace Medic.Agent.Policy;
 /// blocks (also across lines and across output chunks), AWS access key ids, passwords in URLs, and
 /// the secret values the agent itself holds. It is a filter for the obvious, not a guarantee.
 /// </summary>
-public sealed partial class SecretRedactor
+internal sealed partial class SecretRedactor
 {
     public const string Mask = "[REDACTED]";
 
@@ -120,7 +120,7 @@ public sealed partial class SecretRedactor
 }
 
 /// <summary>One output stream through a <see cref="SecretRedactor"/>: passes whole lines, holds back the unfinished one (up to a limit) until its line break or <see cref="Flush"/>.</summary>
-public sealed class StreamRedactor(SecretRedactor redactor)
+internal sealed class StreamRedactor(SecretRedactor redactor)
 {
     private const int MaxHeldChars = 64 * 1024;
     private readonly StringBuilder _held = new();
