@@ -30,8 +30,11 @@ public sealed class PrometheusAlertTests : IAsyncDisposable
         // A node named web-1 exists (agentless, never reached here); db-1 has none.
         var keys = Path.Combine(_home.Home, "data", "ssh", "keys", "default");
         Directory.CreateDirectory(keys);
-        await File.WriteAllTextAsync(Path.Combine(keys, "unused"), "not a key: this server is never reached\n");
-        File.SetUnixFileMode(Path.Combine(keys, "unused"), UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        using (var keygen = Process.Start("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", Path.Combine(keys, "unused")]))
+        {
+            await keygen.WaitForExitAsync();
+            keygen.ExitCode.ShouldBe(0);
+        }
         using (var added = await http.PostAsync("/api/v1/servers", new StringContent(
             """{"name":"web-1","address":"192.0.2.10","user":"medic","key":"unused","accept_new_host_key":true}""", Encoding.UTF8, "application/json")))
         {
