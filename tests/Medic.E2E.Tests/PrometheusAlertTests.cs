@@ -80,23 +80,23 @@ public sealed class PrometheusAlertTests : IAsyncDisposable
                       summary: node exporter unreachable
                       description: "{{ $labels.instance }} has not answered a scrape"
             """);
-        await File.WriteAllTextAsync(Path.Combine(dir, "prometheus.yml"), $"""
+        await File.WriteAllTextAsync(Path.Combine(dir, "prometheus.yml"), $$"""
             global:
               scrape_interval: 1s
               scrape_timeout: 500ms
               evaluation_interval: 1s
-            rule_files: [{Path.Combine(dir, "rules.yml")}]
+            rule_files: [{{Path.Combine(dir, "rules.yml")}}]
             alerting:
               alertmanagers:
                 - static_configs:
-                    - targets: ["127.0.0.1:{alertmanagerPort}"]
+                    - targets: ["127.0.0.1:{{alertmanagerPort}}"]
             scrape_configs:
               - job_name: node
                 static_configs:
-                  - targets: ["127.0.0.1:{exporterPorts[0]}"]
-                    labels: {{instance: "web-1:9100"}}
-                  - targets: ["127.0.0.1:{exporterPorts[1]}"]
-                    labels: {{instance: "db-1:9100"}}
+                  - targets: ["127.0.0.1:{{exporterPorts[0]}}"]
+                    labels: {instance: "web-1:9100"}
+                  - targets: ["127.0.0.1:{{exporterPorts[1]}}"]
+                    labels: {instance: "db-1:9100"}
             """);
 
         Start("/usr/bin/prometheus-alertmanager", "--config.file=" + Path.Combine(dir, "alertmanager.yml"), "--storage.path=" + Path.Combine(dir, "am-data"),
