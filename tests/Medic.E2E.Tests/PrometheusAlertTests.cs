@@ -30,8 +30,11 @@ public sealed class PrometheusAlertTests : IAsyncDisposable
         // A node named web-1 exists (agentless, never reached here); db-1 has none.
         var keys = Path.Combine(_home.Home, "data", "ssh", "keys", "default");
         Directory.CreateDirectory(keys);
-        await File.WriteAllTextAsync(Path.Combine(keys, "unused"), "not a key: this server is never reached\n");
-        File.SetUnixFileMode(Path.Combine(keys, "unused"), UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        using (var keygen = Process.Start("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", Path.Combine(keys, "unused")]))
+        {
+            await keygen.WaitForExitAsync();
+            keygen.ExitCode.ShouldBe(0);
+        }
         using (var added = await http.PostAsync("/api/v1/servers", new StringContent(
             """{"name":"web-1","address":"192.0.2.10","user":"medic","key":"unused","accept_new_host_key":true}""", Encoding.UTF8, "application/json")))
         {
@@ -77,23 +80,23 @@ public sealed class PrometheusAlertTests : IAsyncDisposable
                       summary: node exporter unreachable
                       description: "{{ $labels.instance }} has not answered a scrape"
             """);
-        await File.WriteAllTextAsync(Path.Combine(dir, "prometheus.yml"), $"""
+        await File.WriteAllTextAsync(Path.Combine(dir, "prometheus.yml"), $$"""
             global:
               scrape_interval: 1s
               scrape_timeout: 500ms
               evaluation_interval: 1s
-            rule_files: [{Path.Combine(dir, "rules.yml")}]
+            rule_files: [{{Path.Combine(dir, "rules.yml")}}]
             alerting:
               alertmanagers:
                 - static_configs:
-                    - targets: ["127.0.0.1:{alertmanagerPort}"]
+                    - targets: ["127.0.0.1:{{alertmanagerPort}}"]
             scrape_configs:
               - job_name: node
                 static_configs:
-                  - targets: ["127.0.0.1:{exporterPorts[0]}"]
-                    labels: {{instance: "web-1:9100"}}
-                  - targets: ["127.0.0.1:{exporterPorts[1]}"]
-                    labels: {{instance: "db-1:9100"}}
+                  - targets: ["127.0.0.1:{{exporterPorts[0]}}"]
+                    labels: {instance: "web-1:9100"}
+                  - targets: ["127.0.0.1:{{exporterPorts[1]}}"]
+                    labels: {instance: "db-1:9100"}
             """);
 
         Start("/usr/bin/prometheus-alertmanager", "--config.file=" + Path.Combine(dir, "alertmanager.yml"), "--storage.path=" + Path.Combine(dir, "am-data"),

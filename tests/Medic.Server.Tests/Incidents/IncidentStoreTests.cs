@@ -59,7 +59,7 @@ public sealed class IncidentStoreTests
 
     [Theory]
     [MemberData(nameof(Dialects.Both), MemberType = typeof(Dialects))]
-    public async Task A_repeat_bumps_the_count_and_last_seen_without_a_new_incident(string dialect)
+    public async Task A_repeat_bumps_the_count_and_last_seen_without_a_new_incident_and_a_lower_severity_does_not_lower_it(string dialect)
     {
         using var dir = new TempDirectory();
         await using var f = await CreateAsync(dialect, dir.Path);
@@ -73,7 +73,7 @@ public sealed class IncidentStoreTests
         incident.Occurrences.ShouldBe(1);
         incident.LastSeenAt.ShouldBe(Noon.AddMinutes(5));
         incident.FirstSeenAt.ShouldBe(Noon);
-        incident.Severity.ShouldBe("warning");
+        incident.Severity.ShouldBe("critical");
         (await f.Db.ScalarAsync<long>("SELECT COUNT(*) FROM incidents")).ShouldBe(1);
     }
 

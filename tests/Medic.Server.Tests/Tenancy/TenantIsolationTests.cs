@@ -95,6 +95,9 @@ public sealed class TenantIsolationTests
         // The admin's own API token is not a webhook credential, and another tenant's never is.
         ["POST /api/v1/webhooks/alerts/{tenant_slug}/{source}"] = new(t => [.. new[] { "alertmanager", "grafana", "datadog", "pagerduty", "generic" }.Select(source => new Dictionary<string, string> { ["tenant_slug"] = t.Slug, ["source"] = source })],
             Body: """{"alerts":[{"fingerprint":"takeover","status":"firing","title":"from globex"}]}""", Isolated: [HttpStatusCode.Unauthorized]),
+        // Mapped source names are per tenant: globex saving "acme-map" makes globex's own mapping, and cannot remove another's.
+        ["PUT /api/v1/webhooks/mappings/{name}"] = new(t => [Route("name", "acme-map")], Body: """{"title":"$.title"}""", Isolated: [HttpStatusCode.OK]),
+        ["DELETE /api/v1/webhooks/mappings/{name}"] = new(t => [Route("name", "acme-other-map")]),
         ["DELETE /api/v1/notification-channels/{id}"] = new(t => [Route("id", t.ChannelId), Route("id", "acme-slack")]),
         ["POST /api/v1/notification-channels/{id}/test"] = new(t => [Route("id", t.ChannelId), Route("id", "acme-slack")]),
         ["DELETE /api/v1/notification-rules/{id}"] = new(t => [Route("id", t.RuleId), Route("id", "acme-pages")]),

@@ -25,13 +25,13 @@ public sealed class WebhookAdapterTests
     }
 
     [Fact]
-    public void An_Alertmanager_group_firing_is_one_incident_fingerprint_with_one_occurrence_per_alert()
+    public void An_Alertmanager_group_firing_on_two_hosts_is_one_fingerprint_per_alert_each_keeping_the_group_key()
     {
         var signals = Parse("alertmanager", "alertmanager-firing.json");
 
         signals.Count.ShouldBe(2);
-        signals.Select(s => s.Fingerprint).Distinct().ShouldBe(["alertmanager:group:{}:{alertname=\"HighDiskUsage\"}"]);
-        signals.Select(s => s.Occurrence).ShouldBe(["5d6e1d0e8b3c2a41", "a1f09c3b7e224d60"]);
+        signals.Select(s => s.Fingerprint).ShouldBe(["alertmanager:5d6e1d0e8b3c2a41", "alertmanager:a1f09c3b7e224d60"]);
+        signals.ShouldAllBe(s => s.Occurrence == null && s.GroupKey == "{}:{alertname=\"HighDiskUsage\"}");
         signals.Select(s => s.ServerHint).ShouldBe(["web-1", "db-1"]);
         signals.ShouldAllBe(s => !s.Resolved && s.Severity == "critical" && s.Source == "alertmanager" && s.Actor == "webhook:alertmanager" && s.TenantId == "ten_test");
         signals[0].Title.ShouldBe("HighDiskUsage: Disk almost full");
@@ -72,8 +72,8 @@ public sealed class WebhookAdapterTests
 
         var alert = firing.ShouldHaveSingleItem();
         alert.Resolved.ShouldBeFalse();
-        alert.Occurrence.ShouldBe("e3a6c1fd0b7259a4");
-        alert.Fingerprint.ShouldStartWith("grafana:group:");
+        alert.Fingerprint.ShouldBe("grafana:e3a6c1fd0b7259a4");
+        alert.GroupKey.ShouldNotBeNullOrEmpty();
         alert.Severity.ShouldBe("warning");
         alert.ServerHint.ShouldBe("web-1");
         alert.Title.ShouldBe("High CPU: High CPU on web-1");
@@ -102,12 +102,13 @@ public sealed class WebhookAdapterTests
     }
 
     [Fact]
-    public void Datadogs_suggested_payload_deduplicates_by_aggregation_key_and_reads_priority_host_and_tags()
+    public void Datadogs_suggested_payload_is_one_problem_per_monitor_and_scope_keeps_the_aggregation_key_and_reads_priority_host_and_tags()
     {
         var triggered = Parse("datadog", "datadog-suggested-triggered.json").ShouldHaveSingleItem();
         var recovered = Parse("datadog", "datadog-suggested-recovered.json").ShouldHaveSingleItem();
 
-        triggered.Fingerprint.ShouldBe("datadog:agg:2f6e5b3c0d3a4e1f9a8b7c6d5e4f3a2b");
+        triggered.Fingerprint.ShouldBe("datadog:monitor:98765433|host:db-1,env:prod");
+        triggered.GroupKey.ShouldBe("2f6e5b3c0d3a4e1f9a8b7c6d5e4f3a2b");
         recovered.Fingerprint.ShouldBe(triggered.Fingerprint);
         recovered.Resolved.ShouldBeTrue();
         triggered.Title.ShouldBe("Replication lag high");
@@ -122,7 +123,7 @@ public sealed class WebhookAdapterTests
     [InlineData("[Re-Triggered on {host:web-2}] Disk filling", "critical", false)]
     [InlineData("[No Data on {host:web-2}] Disk filling", "warning", false)]
     [InlineData("[P4] [Triggered] Disk filling", "info", false)]
-    [InlineData("[TEST] [Recovered on {host:web-2}] Disk filling", "critical", true)]
+    [InlineData("[P1] [Recovered on {host:web-2}] Disk filling", "critical", true)]
     public void Datadog_transitions_in_the_title_decide_status_and_severity(string title, string severity, bool resolved)
     {
         var parsed = WebhookAdapters.BySource["datadog"].Parse(Encoding.UTF8.GetBytes($$"""{"title":"{{title}}","id":"1","date":"1763730000000"}"""), Context);

@@ -21,6 +21,8 @@ public sealed class WebhookFuzzTests
     [InlineData("grafana")]
     [InlineData("datadog")]
     [InlineData("pagerduty")]
+    [InlineData("zabbix")]
+    [InlineData("uptimekuma")]
     [InlineData("generic")]
     public void Ten_thousand_mutated_payloads_are_each_refused_with_a_reason_or_read_into_storable_signals(string source)
     {
