@@ -110,6 +110,8 @@ public static class MedicApp
         services.AddSingleton<SecretBox>();
         services.AddSingleton<WebhookCredentialStore>();
         services.AddSingleton<WebhookAudit>();
+        services.AddSingleton<WebhookDeliveryLog>();
+        services.AddSingleton<WebhookRateLimits>();
         services.AddNotifications();
         services.AddSingleton<RunbookStore>();
         services.AddSingleton<RunbookLibrary>();
@@ -271,9 +273,6 @@ public static class MedicApp
         o.AddPolicy(AuthApi.LoginRateLimit, http => RateLimitPartition.GetFixedWindowLimiter(
             "login:" + (http.Connection.RemoteIpAddress?.ToString() ?? "unknown"),
             _ => new FixedWindowRateLimiterOptions { PermitLimit = limits.LoginPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
-        o.AddPolicy(WebhooksApi.RateLimitPolicy, http => RateLimitPartition.GetFixedWindowLimiter(
-            "webhooks:" + (http.Request.RouteValues["tenant_slug"] as string ?? ""),
-            _ => new FixedWindowRateLimiterOptions { PermitLimit = limits.WebhooksPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
         o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http =>
         {
             // Per credential: an API token, or a console session's user.
