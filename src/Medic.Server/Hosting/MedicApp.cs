@@ -13,6 +13,7 @@ using Medic.Server.Auth;
 using Medic.Server.Pipeline;
 using Medic.Server.Runbooks;
 using Medic.Server.Secrets;
+using Medic.Server.Silences;
 using Medic.Server.Storage;
 using Medic.Server.Tenancy;
 using Medic.Server.Web;
@@ -112,6 +113,7 @@ public static class MedicApp
         services.AddSingleton<WebhookAudit>();
         services.AddSingleton<WebhookDeliveryLog>();
         services.AddSingleton<WebhookRateLimits>();
+        services.AddSilences();
         services.AddNotifications();
         services.AddSingleton<RunbookStore>();
         services.AddSingleton<RunbookLibrary>();
@@ -197,6 +199,7 @@ public static class MedicApp
         app.MapIncidentReports();
         app.MapAgentGateway();
         app.MapWebhooks();
+        app.MapSilences();
         app.MapConsole();
         app.MapPipelinePages();
         return app;
