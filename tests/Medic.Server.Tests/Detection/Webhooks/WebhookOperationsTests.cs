@@ -175,7 +175,7 @@ public sealed class WebhookOperationsTests
         {
             using var response = await SendAsync(server.Client(), request);
             var json = JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject();
-            json.Remove("traceId"); // differs per request by design
+            json.Remove("trace_id"); // differs per request by design
             return (response.StatusCode, response.Content.Headers.ContentType?.ToString(), json.ToJsonString());
         }
 
