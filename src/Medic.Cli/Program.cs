@@ -30,6 +30,7 @@ namespace Medic.Cli
             root.Subcommands.Add(CheckCommands.Checks());
             root.Subcommands.Add(MonitorCommands.Monitors());
             root.Subcommands.Add(WebhookCommands.Webhooks());
+            root.Subcommands.Add(SilenceCommands.Silences());
             root.Subcommands.Add(NotifyCommands.Notify());
             root.Subcommands.Add(RunbookCommands.Runbook());
             root.Subcommands.Add(PipelineCommands.Approvals());

@@ -32,7 +32,8 @@ public sealed record WebhooksResponse(
     IReadOnlyList<RetiredWebhookCredential> Retired,
     int RateLimitPerMinute,
     int MaxBodyBytes,
-    IReadOnlyList<WebhookSourceResponse> Sources);
+    IReadOnlyList<WebhookSourceResponse> Sources,
+    IReadOnlyList<WebhookSourceCredentialResponse>? SourceCredentials = null);
 
 /// <summary><c>Overlap</c>: how long the old credentials keep working, e.g. <c>24h</c> (the default) or <c>0</c> for not at all.</summary>
 public sealed record RotateWebhooksRequest(string? Overlap = null);
@@ -57,3 +58,22 @@ public sealed record WebhookMapping(
 
 /// <summary>A tenant's mapped source: senders post to <c>Url</c> and their JSON is read by <c>Mapping</c>.</summary>
 public sealed record WebhookMappingResponse(string Name, string Url, WebhookMapping Mapping, string UpdatedBy, DateTimeOffset UpdatedAt);
+
+/// <summary>A credential an admin set for one source: <c>signing_secret</c> (the sender's own HMAC secret) or <c>basic_auth</c>. The secret itself is never shown again.</summary>
+public sealed record WebhookSourceCredentialResponse(string Source, string Kind, string? Username, string CreatedBy, DateTimeOffset CreatedAt);
+
+/// <summary>A signing secret the sender generated (PagerDuty's), for <c>PUT /api/v1/webhooks/sources/{source}/secret</c>.</summary>
+public sealed record SetWebhookSecretRequest(string Secret);
+
+/// <summary>HTTP basic auth the sender presents, for <c>PUT /api/v1/webhooks/sources/{source}/basic-auth</c>.</summary>
+public sealed record SetWebhookBasicAuthRequest(string Username, string Password);
+
+/// <summary>
+/// One delivery as the source's log keeps it: when, the answer's status, the outcome (<c>accepted</c> or
+/// the reason it was refused), the scheme that authenticated it, the client's address, how many alerts it
+/// carried and the detail of a refusal. Never the body or a credential.
+/// </summary>
+public sealed record WebhookDeliveryEntry(DateTimeOffset At, int Status, string Outcome, string? Auth, string? ClientAddress, int Alerts, string? Detail);
+
+/// <summary>A source's last deliveries, newest first, and its refusals counted by reason since the first.</summary>
+public sealed record WebhookDeliveriesResponse(string Source, IReadOnlyList<WebhookDeliveryEntry> Deliveries, IReadOnlyDictionary<string, long> Refusals, int Kept);

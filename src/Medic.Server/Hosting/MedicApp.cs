@@ -13,6 +13,7 @@ using Medic.Server.Auth;
 using Medic.Server.Pipeline;
 using Medic.Server.Runbooks;
 using Medic.Server.Secrets;
+using Medic.Server.Silences;
 using Medic.Server.Storage;
 using Medic.Server.Tenancy;
 using Medic.Server.Web;
@@ -113,6 +114,9 @@ public static class MedicApp
         services.AddSingleton<WebhookAudit>();
         services.AddSingleton<WebhookMappingStore>();
         services.AddSingleton<ITenantSources>(sp => sp.GetRequiredService<WebhookMappingStore>());
+        services.AddSingleton<WebhookDeliveryLog>();
+        services.AddSingleton<WebhookRateLimits>();
+        services.AddSilences();
         services.AddNotifications();
         services.AddSingleton<RunbookStore>();
         services.AddSingleton<RunbookLibrary>();
@@ -198,6 +202,7 @@ public static class MedicApp
         app.MapIncidentReports();
         app.MapAgentGateway();
         app.MapWebhooks();
+        app.MapSilences();
         app.MapConsole();
         app.MapPipelinePages();
         return app;
@@ -274,9 +279,6 @@ public static class MedicApp
         o.AddPolicy(AuthApi.LoginRateLimit, http => RateLimitPartition.GetFixedWindowLimiter(
             "login:" + (http.Connection.RemoteIpAddress?.ToString() ?? "unknown"),
             _ => new FixedWindowRateLimiterOptions { PermitLimit = limits.LoginPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
-        o.AddPolicy(WebhooksApi.RateLimitPolicy, http => RateLimitPartition.GetFixedWindowLimiter(
-            "webhooks:" + (http.Request.RouteValues["tenant_slug"] as string ?? ""),
-            _ => new FixedWindowRateLimiterOptions { PermitLimit = limits.WebhooksPerMinute, Window = TimeSpan.FromMinutes(1), QueueLimit = 0 }));
         o.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(http =>
         {
             // Per credential: an API token, or a console session's user.

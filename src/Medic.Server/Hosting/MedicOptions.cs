@@ -53,7 +53,7 @@ public sealed class RateLimitOptions
     /// <summary>API requests per authenticated token or session per minute.</summary>
     public int ApiPerMinute { get; set; } = 600;
 
-    /// <summary>Alert webhook deliveries per tenant per minute, all sources together.</summary>
+    /// <summary>Authenticated alert webhook deliveries per tenant and source per minute; refused ones per client address per minute.</summary>
     public int WebhooksPerMinute { get; set; } = 60;
 }
 

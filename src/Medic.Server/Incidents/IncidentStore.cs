@@ -4,6 +4,7 @@ using Dapper;
 using Medic.Contracts;
 using Medic.Server.Audit;
 using Medic.Server.Hosting;
+using Medic.Server.Silences;
 using Medic.Server.Storage;
 
 namespace Medic.Server.Incidents;
@@ -96,7 +97,7 @@ public sealed record IncidentQuery(
 /// </summary>
 public sealed class IncidentStore(
     Database db, AuditLog audit, IncidentFeed feed, TimeProvider time, IncidentPolicy? policy = null, IPipelineEntry? pipeline = null, IIncidentChanges? changes = null,
-    IServerDirectory? servers = null) : IIncidentIngest
+    IServerDirectory? servers = null, ISilences? silences = null) : IIncidentIngest
 {
     private readonly IncidentPolicy _policy = policy ?? IncidentPolicy.Default;
     private readonly IServerDirectory _servers = servers ?? new Fleet.NodeServerDirectory();
@@ -127,8 +128,9 @@ public sealed class IncidentStore(
                 list.Add(outcome);
                 if (row is not null)
                 {
-                    changed.Add((outcome.Action, row));
-                    await ChangedAsync(c, tx, outcome.Action, row);
+                    // A silenced signal is recorded but notifies nobody; a released one is told as what it was held at.
+                    changed.Add((outcome.NotifyAs ?? outcome.Action, row));
+                    if (outcome.SilencedBy is null) await ChangedAsync(c, tx, outcome.NotifyAs ?? outcome.Action, row);
                 }
             }
 
@@ -158,6 +160,7 @@ public sealed class IncidentStore(
         var open = await c.QuerySingleOrDefaultAsync<IncidentRow>(
             "SELECT " + Columns + From + " WHERE i.tenant_id = @TenantId AND i.fingerprint = @Fingerprint AND i.resolved_at IS NULL" + RowLock,
             new { s.TenantId, s.Fingerprint, firing = true }, tx);
+        var silence = silences is null ? null : await silences.MatchAsync(c, tx, s.TenantId, s.Labels, time.GetUtcNow());
 
         if (s.Resolved)
         {
@@ -183,7 +186,10 @@ public sealed class IncidentStore(
             }
 
             await ResolveAsync(c, tx, open, s.At, s.Actor, ResolutionOf(s), s.Evidence);
-            return (new IngestOutcome(open.Id, "resolved"), open);
+            // People never told of a held incident are not told it ended either.
+            var held = silences is null ? null : await silences.ReleaseAsync(c, tx, open.Id);
+            if (silence is not null) await SilencedAsync(c, tx, open, s, silence, false);
+            return (new IngestOutcome(open.Id, "resolved", silence?.Id ?? held?.SilenceId), open);
         }
 
         if (open is not null)
@@ -209,6 +215,20 @@ public sealed class IncidentStore(
             if (fresh) await AddEventAsync(c, tx, open, s.At, "occurrence", s.Actor, $"{occurrence} firing ({open.Firing} of {open.Occurrences})", null);
             if (s.Note is not null) await AddEventAsync(c, tx, open, s.At, "update", s.Actor, s.Note, s.Evidence);
             if (severityChanged) await AddEventAsync(c, tx, open, s.At, "severity", s.Actor, "severity rose to " + severity, null);
+
+            if (silence is not null)
+            {
+                await SilencedAsync(c, tx, open, s, silence, !fresh);
+                return (new IngestOutcome(open.Id, "updated", silence.Id), open);
+            }
+
+            if (silences is not null && await silences.ReleaseAsync(c, tx, open.Id) is { } released)
+            {
+                // Opened under a silence that no longer matches: the pipeline and the people hear of it now.
+                await AddEventAsync(c, tx, open, s.At, "unsilenced", "system", $"no silence matches it any more (it was held by {released.SilenceId})", null);
+                await EnterPipelineAsync(c, tx, open, "its silence ended");
+                return (new IngestOutcome(open.Id, "updated", NotifyAs: released.Action), open);
+            }
 
             // The agent stopped restarting it locally: a new round hands it to the pipeline (whose triage waited for this).
             if (AgentSignals.LadderGaveUp(s) && open.StatusValue == IncidentStatus.Open) await EnterPipelineAsync(c, tx, open, "the agent gave up restarting it");
@@ -241,6 +261,14 @@ public sealed class IncidentStore(
             await AddEventAsync(c, tx, recent, s.At, "reopened", s.Actor, $"fired again within {Durations.Format(_policy.ReopenWindow)} of being resolved", s.Evidence);
             if (recent.Flapping && !flappingBefore) await AddEventAsync(c, tx, recent, s.At, "flapping", "system", FlappingMessage, null);
             await AuditAsync(c, tx, recent, s.Actor, "incident.reopen", null);
+            if (silence is not null)
+            {
+                await silences!.HoldAsync(c, tx, recent.TenantId, recent.Id, silence.Id, "reopened");
+                await SilencedAsync(c, tx, recent, s, silence, false);
+                return (new IngestOutcome(recent.Id, "reopened", silence.Id), recent);
+            }
+
+            if (silences is not null) await silences.ReleaseAsync(c, tx, recent.Id);
             await EnterPipelineAsync(c, tx, recent, "reopened");
             return (new IngestOutcome(recent.Id, "reopened"), recent);
         }
@@ -260,8 +288,28 @@ public sealed class IncidentStore(
         await MarkFiringAsync(c, tx, row.Id, occurrence, s.At);
         await AddEventAsync(c, tx, row, s.At, "opened", s.Actor, s.Summary ?? s.Title, s.Evidence);
         await AuditAsync(c, tx, row, s.Actor, "incident.open", null);
+        if (silence is not null)
+        {
+            await silences!.HoldAsync(c, tx, row.TenantId, row.Id, silence.Id, "created");
+            await SilencedAsync(c, tx, row, s, silence, false);
+            return (new IngestOutcome(row.Id, "created", silence.Id), row);
+        }
+
         await EnterPipelineAsync(c, tx, row, "opened");
         return (new IngestOutcome(row.Id, "created"), row);
+    }
+
+    /// <summary>The timeline says which silence held the signal back; a repeat under the same silence is said once.</summary>
+    private static async Task SilencedAsync(DbConnection c, DbTransaction tx, IncidentRow row, IncidentSignal s, SilenceMatch silence, bool repeat)
+    {
+        var message = $"silenced by {silence.Id} until {AuditChain.FormatTime(silence.EndsAt)} ({silence.CreatedBy}: {silence.Comment}): no pipeline, no notification";
+        if (repeat && await c.ExecuteScalarAsync<long>(
+                "SELECT COUNT(*) FROM incident_events WHERE incident_id = @Id AND kind = 'silenced' AND message = @message", new { row.Id, message = Truncate(message, 4000) }, tx) > 0)
+        {
+            return;
+        }
+
+        await AddEventAsync(c, tx, row, s.At, "silenced", s.Actor, message, new Dictionary<string, string> { ["silence"] = silence.Id });
     }
 
     /// <summary>What the source says ended it ("healed locally" from the agent's ladder), else who said so.</summary>

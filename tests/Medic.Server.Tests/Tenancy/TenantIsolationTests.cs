@@ -39,7 +39,10 @@ public sealed class TenantIsolationTests
         string RuleId,
         string RunbookRunId,
         string ApprovalId,
-        string ChangeWindowId);
+        string ChangeWindowId)
+    {
+        public string SilenceId { get; init; } = "";
+    }
 
     /// <summary>
     /// How to probe one endpoint: the route values to try (each a complete set, all belonging to
@@ -113,6 +116,19 @@ public sealed class TenantIsolationTests
         ["POST /api/v1/incidents/{id}/remediations"] = new(t => [Route("id", t.IncidentId)], Body: """{"runbook":"acme-fix"}"""),
         ["GET /api/v1/incidents/{id}/report"] = new(t => [Route("id", t.IncidentId)]),
         ["DELETE /api/v1/change-windows/{id}"] = new(t => [Route("id", t.ChangeWindowId)]),
+        ["GET /api/v1/silences/{id}"] = new(t => [Route("id", t.SilenceId)]),
+        ["POST /api/v1/silences/{id}/expire"] = new(t => [Route("id", t.SilenceId)], Body: "{}"),
+        // A source names a sender, not a tenant's data: the caller sets, clears and reads its own tenant's (TenantStateAsync shows tenant one's stay as they were).
+        ["PUT /api/v1/webhooks/sources/{source}/secret"] = new(_ => [Route("source", "pagerduty")], Body: """{"secret":"globex-pagerduty-secret-0123456789"}""", Isolated: [HttpStatusCode.OK],
+            NotTenantData: "the source is a sender's name; the caller's own tenant's secret is set"),
+        ["DELETE /api/v1/webhooks/sources/{source}/secret"] = new(_ => [Route("source", "pagerduty")], Isolated: [HttpStatusCode.NoContent, HttpStatusCode.NotFound],
+            NotTenantData: "the source is a sender's name; the caller's own tenant's secret is cleared"),
+        ["PUT /api/v1/webhooks/sources/{source}/basic-auth"] = new(_ => [Route("source", "alertmanager")], Body: """{"username":"globex","password":"globex-alertmanager-password"}""", Isolated: [HttpStatusCode.OK],
+            NotTenantData: "the source is a sender's name; the caller's own tenant's basic auth is set"),
+        ["DELETE /api/v1/webhooks/sources/{source}/basic-auth"] = new(_ => [Route("source", "alertmanager")], Isolated: [HttpStatusCode.NoContent, HttpStatusCode.NotFound],
+            NotTenantData: "the source is a sender's name; the caller's own tenant's basic auth is cleared"),
+        ["GET /api/v1/webhooks/sources/{source}/deliveries"] = new(_ => [.. new[] { "alertmanager", "grafana", "datadog", "pagerduty", "generic" }.Select(source => Route("source", source))],
+            Isolated: [HttpStatusCode.OK]),
         ["GET /approvals/{id}"] = new(t => [Route("id", t.ApprovalId)]),
         ["GET /incidents/{id}"] = new(t => [Route("id", t.IncidentId)]),
 
@@ -253,9 +269,11 @@ public sealed class TenantIsolationTests
         var channelId = (await channel.ReadAsync(MedicJson.Default.NotificationChannelResponse, HttpStatusCode.Created)).Id;
         using var rule = await acmeAdmin.PostAsync("/api/v1/notification-rules", Json.Raw("""{"name":"acme-pages","channels":["acme-slack"],"events":["approval_requested"]}"""));
         var ruleId = (await rule.ReadAsync(MedicJson.Default.NotificationRuleResponse, HttpStatusCode.Created)).Id;
+        using var silence = await acmeAdmin.PostAsync("/api/v1/silences", Json.Raw("""{"matchers":[{"name":"alertname","op":"=","value":"AcmeDeploy"}],"comment":"acme deploy","duration":"2h"}"""));
+        var silenceId = (await silence.ReadAsync(MedicJson.Default.SilenceResponse, HttpStatusCode.Created)).Id;
 
         return (new TenantOne(admin.TenantId, "acme", admin.UserId, admin.Username, ann.Id, ann.Username, adminToken, annToken, revoked,
-            unused.Token.Id, node.NodeId, node.Name, execution.Id, incidentId, checkId, agentless.Id, agentless.Name, monitorId, channelId, ruleId, runbookRunId, approvalId, windowId), globexAdmin);
+            unused.Token.Id, node.NodeId, node.Name, execution.Id, incidentId, checkId, agentless.Id, agentless.Name, monitorId, channelId, ruleId, runbookRunId, approvalId, windowId) { SilenceId = silenceId }, globexAdmin);
     }
 
     /// <summary>A new check runs once at once; tenant one's state is compared only after that (its next run is a day away).</summary>
@@ -312,6 +330,9 @@ public sealed class TenantIsolationTests
             + await db.SnapshotAsync("executions", "tenant_id = @t", t)
             + await db.SnapshotAsync("execution_results", "tenant_id = @t", t)
             + await db.SnapshotAsync("webhook_credentials", "tenant_id = @t", t)
+            + await db.SnapshotAsync("webhook_source_credentials", "tenant_id = @t", t)
+            + await db.SnapshotAsync("silences", "tenant_id = @t", t)
+            + await db.SnapshotAsync("silenced_incidents", "tenant_id = @t", t)
             + await db.SnapshotAsync("incidents", "tenant_id = @t", t)
             + await db.SnapshotAsync("incident_occurrences", "incident_id IN (SELECT id FROM incidents WHERE tenant_id = @t)", t)
             + await db.SnapshotAsync("incident_events", "tenant_id = @t", t)

@@ -4,11 +4,25 @@ using System.Text;
 
 namespace Medic.Server.Detection.Webhooks;
 
-/// <summary>The tenant's webhook credentials that are valid now: the current ones and any still in their rotation overlap.</summary>
-public sealed record WebhookCredentialSet(IReadOnlyList<string> SigningSecrets, IReadOnlyList<string> BearerTokens);
+/// <summary>
+/// The webhook credentials valid now for one source: the tenant's current ones and any still in their
+/// rotation overlap, plus a signing secret and HTTP basic auth an admin set for that source.
+/// </summary>
+public sealed record WebhookCredentialSet(IReadOnlyList<string> SigningSecrets, IReadOnlyList<string> BearerTokens, IReadOnlyList<WebhookBasicAuth>? BasicAuth = null)
+{
+    public IReadOnlyList<WebhookBasicAuth> BasicAuthOrNone => BasicAuth ?? [];
 
-/// <summary>Which scheme let a delivery in, or why none did (the detail of the 401).</summary>
-public sealed record WebhookAuthResult(string? Scheme, string? Problem)
+    public bool Any => SigningSecrets.Count + BearerTokens.Count + BasicAuthOrNone.Count > 0;
+}
+
+/// <summary>A user name and password a sender presents as <c>Authorization: Basic</c>.</summary>
+public sealed record WebhookBasicAuth(string Username, string Password);
+
+/// <summary>
+/// Which scheme let a delivery in, or why none did: <see cref="Reason"/> for the delivery log and
+/// its counters, <see cref="Problem"/> the sentence that explains it (never a secret).
+/// </summary>
+public sealed record WebhookAuthResult(string? Scheme, string? Problem, WebhookOutcome Reason = WebhookOutcome.Accepted)
 {
     public bool Ok => Scheme is not null;
 }
@@ -24,6 +38,7 @@ public sealed record WebhookAuthResult(string? Scheme, string? Problem)
 /// <item>Grafana's <c>X-Grafana-Alerting-Signature: HEX</c> of the body, or of <c>TIMESTAMP:BODY</c>
 /// when <c>X-Grafana-Alerting-Signature-Timestamp</c> is sent (same 5-minute window).</item>
 /// <item>PagerDuty's <c>X-PagerDuty-Signature: v1=HEX[,v1=HEX…]</c>; any entry may match.</item>
+/// <item><c>Authorization: Basic BASE64(user:password)</c> with basic auth an admin set for the source.</item>
 /// </list>
 /// Every comparison is constant-time. A pure function of the headers, body, credentials and time.
 /// </summary>
@@ -39,60 +54,68 @@ public static class WebhookAuthenticator
     public const string BearerScheme = "bearer";
     public const string GrafanaScheme = "grafana-signature";
     public const string PagerDutyScheme = "pagerduty-signature";
+    public const string BasicScheme = "basic";
 
     public static readonly TimeSpan ReplayWindow = TimeSpan.FromMinutes(5);
 
     public static WebhookAuthResult Check(IHeaderDictionary headers, ReadOnlySpan<byte> body, WebhookCredentialSet credentials, DateTimeOffset now)
     {
-        string? problem = null;
+        Failure? failure = null;
 
         if (Header(headers, SignatureHeader) is { } medic)
         {
             var result = CheckMedic(medic, Header(headers, TimestampHeader), body, credentials.SigningSecrets, now);
             if (result is null) return new WebhookAuthResult(MedicScheme, null);
-            problem ??= result;
+            failure ??= result;
         }
 
         if (Header(headers, "Authorization") is { } authorization)
         {
-            var result = CheckBearer(authorization, credentials.BearerTokens);
-            if (result is null) return new WebhookAuthResult(BearerScheme, null);
-            problem ??= result;
+            var basic = authorization.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase);
+            var result = basic ? CheckBasic(authorization, credentials.BasicAuthOrNone) : CheckBearer(authorization, credentials.BearerTokens);
+            if (result is null) return new WebhookAuthResult(basic ? BasicScheme : BearerScheme, null);
+            failure ??= result;
         }
 
         if (Header(headers, GrafanaSignatureHeader) is { } grafana)
         {
             var result = CheckGrafana(grafana, Header(headers, GrafanaTimestampHeader), body, credentials.SigningSecrets, now);
             if (result is null) return new WebhookAuthResult(GrafanaScheme, null);
-            problem ??= result;
+            failure ??= result;
         }
 
         if (Header(headers, PagerDutySignatureHeader) is { } pagerDuty)
         {
             var result = CheckPagerDuty(pagerDuty, body, credentials.SigningSecrets);
             if (result is null) return new WebhookAuthResult(PagerDutyScheme, null);
-            problem ??= result;
+            failure ??= result;
         }
 
-        return new WebhookAuthResult(null, problem
-            ?? $"the delivery carries no webhook credentials: send {SignatureHeader} (HMAC-SHA256 of the body with the tenant's webhook secret), "
-               + $"'Authorization: Bearer' with the tenant's webhook token, {GrafanaSignatureHeader} or {PagerDutySignatureHeader}");
+        failure ??= new Failure(WebhookOutcome.NoCredentials,
+            $"the delivery carries no webhook credentials: send {SignatureHeader} (HMAC-SHA256 of the body with the tenant's webhook secret), "
+            + $"'Authorization: Bearer' with the tenant's webhook token, 'Authorization: Basic' set for the source, {GrafanaSignatureHeader} or {PagerDutySignatureHeader}");
+        return new WebhookAuthResult(null, failure.Detail, failure.Reason);
     }
 
     /// <summary>The value to send as <c>X-Medic-Signature</c>: <c>sha256=HEX</c> of <c>TIMESTAMP.BODY</c>, or of the body alone without a timestamp.</summary>
     public static string Sign(string secret, ReadOnlySpan<byte> body, long? timestamp = null) =>
         "sha256=" + Convert.ToHexStringLower(Hmac(secret, timestamp is { } t ? t.ToString(CultureInfo.InvariantCulture) + "." : null, body));
 
-    private static string? CheckMedic(string header, string? timestamp, ReadOnlySpan<byte> body, IReadOnlyList<string> secrets, DateTimeOffset now)
+    /// <summary>Why a scheme refused, for the log and counters, and the sentence that says it.</summary>
+    private sealed record Failure(WebhookOutcome Reason, string Detail);
+
+    private static Failure Bad(string detail) => new(WebhookOutcome.BadSignature, detail);
+
+    private static Failure? CheckMedic(string header, string? timestamp, ReadOnlySpan<byte> body, IReadOnlyList<string> secrets, DateTimeOffset now)
     {
         if (!header.StartsWith("sha256=", StringComparison.OrdinalIgnoreCase))
         {
-            return $"{SignatureHeader} is not 'sha256=<hex>'";
+            return new(WebhookOutcome.UnknownScheme, $"{SignatureHeader} is not 'sha256=<hex>'");
         }
 
         if (Hex(header["sha256=".Length..]) is not { } signature)
         {
-            return $"{SignatureHeader} does not hold 64 hex digits after 'sha256='";
+            return Bad($"{SignatureHeader} does not hold 64 hex digits after 'sha256='");
         }
 
         string? prefix = null;
@@ -104,14 +127,14 @@ public static class WebhookAuthenticator
 
         return Matches(signature, secrets, prefix, body)
             ? null
-            : $"{SignatureHeader} does not match the body" + (prefix is null ? "" : $" and {TimestampHeader}") + " under the tenant's webhook secret";
+            : Bad($"{SignatureHeader} does not match the body" + (prefix is null ? "" : $" and {TimestampHeader}") + " under the tenant's webhook secret");
     }
 
-    private static string? CheckGrafana(string header, string? timestamp, ReadOnlySpan<byte> body, IReadOnlyList<string> secrets, DateTimeOffset now)
+    private static Failure? CheckGrafana(string header, string? timestamp, ReadOnlySpan<byte> body, IReadOnlyList<string> secrets, DateTimeOffset now)
     {
         if (Hex(header) is not { } signature)
         {
-            return $"{GrafanaSignatureHeader} does not hold 64 hex digits";
+            return Bad($"{GrafanaSignatureHeader} does not hold 64 hex digits");
         }
 
         string? prefix = null;
@@ -123,10 +146,10 @@ public static class WebhookAuthenticator
 
         return Matches(signature, secrets, prefix, body)
             ? null
-            : $"{GrafanaSignatureHeader} does not match the body under the tenant's webhook secret (set it as the contact point's HMAC secret)";
+            : Bad($"{GrafanaSignatureHeader} does not match the body under the tenant's webhook secret (set it as the contact point's HMAC secret)");
     }
 
-    private static string? CheckPagerDuty(string header, ReadOnlySpan<byte> body, IReadOnlyList<string> secrets)
+    private static Failure? CheckPagerDuty(string header, ReadOnlySpan<byte> body, IReadOnlyList<string> secrets)
     {
         var any = false;
         foreach (var entry in header.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
@@ -137,39 +160,61 @@ public static class WebhookAuthenticator
         }
 
         return any
-            ? $"no v1 entry of {PagerDutySignatureHeader} matches the body under the tenant's webhook secret"
-            : $"{PagerDutySignatureHeader} holds no 'v1=<hex>' entry";
+            ? Bad($"no v1 entry of {PagerDutySignatureHeader} matches the body under the source's signing secret (set PagerDuty's with 'medic webhooks set-secret pagerduty')")
+            : Bad($"{PagerDutySignatureHeader} holds no 'v1=<hex>' entry");
     }
 
-    private static string? CheckBearer(string header, IReadOnlyList<string> tokens)
+    private static Failure? CheckBearer(string header, IReadOnlyList<string> tokens)
     {
         if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
         {
-            return "the Authorization header is not 'Bearer <token>'";
+            return new(WebhookOutcome.UnknownScheme, "the Authorization header is neither 'Bearer <token>' nor 'Basic <credentials>'");
         }
 
-        var presented = SHA256.HashData(Encoding.UTF8.GetBytes(header["Bearer ".Length..].Trim()));
         var match = false;
-        foreach (var token in tokens)
-        {
-            // Hashing first makes both sides the same length, so the comparison time says nothing about the token.
-            match |= CryptographicOperations.FixedTimeEquals(presented, SHA256.HashData(Encoding.UTF8.GetBytes(token)));
-        }
-
-        return match ? null : "the bearer token is not this tenant's webhook token (API tokens do not work here)";
+        foreach (var token in tokens) match |= SameSecret(header["Bearer ".Length..].Trim(), token);
+        return match ? null : new(WebhookOutcome.WrongToken, "the bearer token is not this tenant's webhook token (API tokens do not work here)");
     }
 
-    private static string? Stale(string timestamp, DateTimeOffset now, string header)
+    private static Failure? CheckBasic(string header, IReadOnlyList<WebhookBasicAuth> accounts)
+    {
+        string presented;
+        try
+        {
+            presented = Encoding.UTF8.GetString(Convert.FromBase64String(header["Basic ".Length..].Trim()));
+        }
+        catch (FormatException)
+        {
+            return new(WebhookOutcome.WrongBasicAuth, "the Authorization header's basic credentials are not base64");
+        }
+
+        var colon = presented.IndexOf(':', StringComparison.Ordinal);
+        if (colon < 0) return new(WebhookOutcome.WrongBasicAuth, "the Authorization header's basic credentials are not 'user:password'");
+        var match = false;
+        foreach (var account in accounts)
+        {
+            // Both halves are compared every time, so the answer's timing does not tell a right user name from a wrong one.
+            match |= SameSecret(presented[..colon], account.Username) & SameSecret(presented[(colon + 1)..], account.Password);
+        }
+
+        return match ? null : new(WebhookOutcome.WrongBasicAuth, "the basic auth user name or password is not the one set for this source");
+    }
+
+    /// <summary>Hashing first makes both sides the same length, so the comparison time says nothing about the secret.</summary>
+    private static bool SameSecret(string presented, string expected) =>
+        CryptographicOperations.FixedTimeEquals(SHA256.HashData(Encoding.UTF8.GetBytes(presented)), SHA256.HashData(Encoding.UTF8.GetBytes(expected)));
+
+    private static Failure? Stale(string timestamp, DateTimeOffset now, string header)
     {
         if (!long.TryParse(timestamp, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) || seconds > 253_402_300_799)
         {
-            return $"{header} is not a Unix time in seconds";
+            return new(WebhookOutcome.StaleTimestamp, $"{header} is not a Unix time in seconds");
         }
 
         var skew = now.ToUnixTimeSeconds() - seconds;
         return Math.Abs(skew) <= (long)ReplayWindow.TotalSeconds
             ? null
-            : $"{header} is {Math.Abs(skew)} s {(skew > 0 ? "old" : "in the future")}; deliveries are accepted within {ReplayWindow.TotalSeconds:0} s of the server's clock";
+            : new(WebhookOutcome.StaleTimestamp, $"{header} is {Math.Abs(skew)} s {(skew > 0 ? "old" : "in the future")}; deliveries are accepted within {ReplayWindow.TotalSeconds:0} s of the server's clock");
     }
 
     private static bool Matches(byte[] signature, IReadOnlyList<string> secrets, string? prefix, ReadOnlySpan<byte> body)

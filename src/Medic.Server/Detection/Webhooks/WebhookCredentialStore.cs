@@ -31,6 +31,7 @@ public sealed partial class WebhookCredentialStore(Database db, SecretBox box, A
 {
     public const string SigningSecretKind = "signing_secret";
     public const string BearerTokenKind = "bearer_token";
+    public const string BasicAuthKind = "basic_auth";
     public const string SecretPrefix = "mws_";
     public const string TokenPrefix = "mwt_";
 
@@ -39,8 +40,11 @@ public sealed partial class WebhookCredentialStore(Database db, SecretBox box, A
 
     private readonly ConcurrentDictionary<string, CachedTenant> _bySlug = new(StringComparer.Ordinal);
 
-    /// <summary>The tenant with this slug and its credentials valid now (none before an admin first asks); null when no tenant has the slug.</summary>
-    public async Task<WebhookTenant?> FindAsync(string slug, CancellationToken ct)
+    /// <summary>
+    /// The tenant with this slug and the credentials valid now for <paramref name="source"/>: the tenant's
+    /// (none before an admin first asks) and any an admin set for the source; null when no tenant has the slug.
+    /// </summary>
+    public async Task<WebhookTenant?> FindAsync(string slug, string source, CancellationToken ct)
     {
         var now = time.GetUtcNow();
         if (!_bySlug.TryGetValue(slug, out var cached) || cached.Until <= now)
@@ -57,9 +61,18 @@ public sealed partial class WebhookCredentialStore(Database db, SecretBox box, A
 
         // Expiry is checked on every use, so a cached credential stops working the moment its overlap ends.
         bool Valid(Credential c) => c.ExpiresAt is null || c.ExpiresAt > now;
+        var own = cached.SourceCredentials.Where(c => c.Source == source).ToList();
         return new WebhookTenant(cached.TenantId, new WebhookCredentialSet(
-            [.. cached.Credentials.Where(c => c.Kind == SigningSecretKind && Valid(c)).Select(c => c.Value)],
-            [.. cached.Credentials.Where(c => c.Kind == BearerTokenKind && Valid(c)).Select(c => c.Value)]));
+            [.. cached.Credentials.Where(c => c.Kind == SigningSecretKind && Valid(c)).Select(c => c.Value), .. own.Where(c => c.Kind == SigningSecretKind).Select(c => c.Value)],
+            [.. cached.Credentials.Where(c => c.Kind == BearerTokenKind && Valid(c)).Select(c => c.Value)],
+            [.. own.Where(c => c.Kind == BasicAuthKind).Select(c => BasicAuth(c.Value))]));
+    }
+
+    /// <summary>Sealed as <c>user:password</c>; a user name cannot hold a colon (RFC 7617).</summary>
+    private static WebhookBasicAuth BasicAuth(string sealedValue)
+    {
+        var colon = sealedValue.IndexOf(':', StringComparison.Ordinal);
+        return new WebhookBasicAuth(sealedValue[..colon], sealedValue[(colon + 1)..]);
     }
 
     private async Task<CachedTenant?> LoadAsync(string slug, DateTimeOffset now, CancellationToken ct)
@@ -86,7 +99,71 @@ public sealed partial class WebhookCredentialStore(Database db, SecretBox box, A
             if (Open(row) is { } value) credentials.Add(new Credential(row.Kind!, value, row.ExpiresAt));
         }
 
-        return new CachedTenant(rows[0].TenantId, credentials, now + CacheFor);
+        List<SourceCredentialRow> sourceRows;
+        await using (var c = await db.OpenAsync(ct))
+        {
+            sourceRows = (await c.QueryAsync<SourceCredentialRow>(
+                "SELECT id, tenant_id, source, kind, sealed, created_by, created_at FROM webhook_source_credentials WHERE tenant_id = @tenantId",
+                new { tenantId = rows[0].TenantId })).ToList();
+        }
+
+        var sourceCredentials = new List<SourceCredential>();
+        foreach (var row in sourceRows)
+        {
+            if (Open(row) is { } value) sourceCredentials.Add(new SourceCredential(row.Source, row.Kind, value));
+        }
+
+        return new CachedTenant(rows[0].TenantId, credentials, sourceCredentials, now + CacheFor);
+    }
+
+    /// <summary>
+    /// Sets the source's credential of <paramref name="kind"/> (a signing secret, or basic auth as
+    /// <c>user:password</c>), replacing the one set before; audited without the value.
+    /// </summary>
+    public async Task<WebhookSourceCredentialResponse> SetSourceCredentialAsync(string tenantId, string source, string kind, string value, string? username,
+        string actor, string? clientAddress, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        var id = Ids.New("whs");
+        await db.WriteAsync(async (c, tx) =>
+        {
+            await c.ExecuteAsync("DELETE FROM webhook_source_credentials WHERE tenant_id = @tenantId AND source = @source AND kind = @kind", new { tenantId, source, kind }, tx);
+            await c.ExecuteAsync(
+                "INSERT INTO webhook_source_credentials (id, tenant_id, source, kind, sealed, created_by, created_at) VALUES (@id, @tenantId, @source, @kind, @sealed, @actor, @now)",
+                new { id, tenantId, source, kind, @sealed = box.Seal(value, SourceAssociatedData(tenantId, source, kind, id)), actor, now }, tx);
+            var details = new Dictionary<string, string> { ["source"] = source, ["kind"] = kind };
+            if (username is not null) details["username"] = username;
+            await audit.AppendAsync(c, tx, new AuditRecord(tenantId, actor, "webhooks.source_credential.set", "webhook:" + source, AuditOutcomes.Success, clientAddress, details));
+        }, ct);
+        _bySlug.Clear();
+        return new WebhookSourceCredentialResponse(source, kind, username, actor, now);
+    }
+
+    /// <summary>Removes the source's credential of <paramref name="kind"/>; false when none was set.</summary>
+    public async Task<bool> ClearSourceCredentialAsync(string tenantId, string source, string kind, string actor, string? clientAddress, CancellationToken ct)
+    {
+        var removed = await db.WriteAsync(async (c, tx) =>
+        {
+            var count = await c.ExecuteAsync("DELETE FROM webhook_source_credentials WHERE tenant_id = @tenantId AND source = @source AND kind = @kind", new { tenantId, source, kind }, tx);
+            if (count > 0)
+            {
+                await audit.AppendAsync(c, tx, new AuditRecord(tenantId, actor, "webhooks.source_credential.clear", "webhook:" + source, AuditOutcomes.Success, clientAddress,
+                    new Dictionary<string, string> { ["source"] = source, ["kind"] = kind }));
+            }
+
+            return count > 0;
+        }, ct);
+        _bySlug.Clear();
+        return removed;
+    }
+
+    /// <summary>The credentials admins set per source, without their values (a basic auth's user name is shown).</summary>
+    public async Task<IReadOnlyList<WebhookSourceCredentialResponse>> SourceCredentialsAsync(string tenantId, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        var rows = await c.QueryAsync<SourceCredentialRow>(
+            "SELECT id, tenant_id, source, kind, sealed, created_by, created_at FROM webhook_source_credentials WHERE tenant_id = @tenantId ORDER BY source, kind", new { tenantId });
+        return rows.Select(r => new WebhookSourceCredentialResponse(r.Source, r.Kind, r.Kind == BasicAuthKind && Open(r) is { } v ? BasicAuth(v).Username : null, r.CreatedBy, r.CreatedAt)).ToList();
     }
 
     /// <summary>The tenant's credentials, created (and audited) on first use.</summary>
@@ -191,6 +268,20 @@ public sealed partial class WebhookCredentialStore(Database db, SecretBox box, A
         return value;
     }
 
+    private string? Open(SourceCredentialRow row)
+    {
+        var value = box.Open(row.Sealed, SourceAssociatedData(row.TenantId, row.Source, row.Kind, row.Id));
+        if (value is null)
+        {
+            LogUnreadable(log, row.Id, row.TenantId);
+        }
+
+        return value;
+    }
+
+    private static string SourceAssociatedData(string tenantId, string source, string kind, string id) =>
+        string.Create(CultureInfo.InvariantCulture, $"webhook_source_credentials/{tenantId}/{source}/{kind}/{id}");
+
     private static string AssociatedData(string tenantId, string kind, string id) => string.Create(CultureInfo.InvariantCulture, $"webhook_credentials/{tenantId}/{kind}/{id}");
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook credential {CredentialId} of tenant {TenantId} cannot be opened with this master key; rotate the tenant's webhook credentials")]
@@ -198,7 +289,20 @@ public sealed partial class WebhookCredentialStore(Database db, SecretBox box, A
 
     private sealed record Credential(string Kind, string Value, DateTimeOffset? ExpiresAt);
 
-    private sealed record CachedTenant(string TenantId, IReadOnlyList<Credential> Credentials, DateTimeOffset Until);
+    private sealed record SourceCredential(string Source, string Kind, string Value);
+
+    private sealed record CachedTenant(string TenantId, IReadOnlyList<Credential> Credentials, IReadOnlyList<SourceCredential> SourceCredentials, DateTimeOffset Until);
+
+    private sealed class SourceCredentialRow
+    {
+        public string Id { get; set; } = "";
+        public string TenantId { get; set; } = "";
+        public string Source { get; set; } = "";
+        public string Kind { get; set; } = "";
+        public string Sealed { get; set; } = "";
+        public string CreatedBy { get; set; } = "";
+        public DateTimeOffset CreatedAt { get; set; }
+    }
 
     private sealed class CredentialRow
     {

@@ -18,7 +18,7 @@ public static class WebhookSetup
                 IncidentSources.Alertmanager => new WebhookSourceResponse(source, url, "bearer token", Alertmanager(url, token)),
                 IncidentSources.Grafana => new WebhookSourceResponse(source, url, "X-Grafana-Alerting-Signature (HMAC-SHA256 with the secret)", Grafana(url, secret)),
                 IncidentSources.Datadog => new WebhookSourceResponse(source, url, "bearer token (custom header)", Datadog(url, token)),
-                IncidentSources.PagerDuty => new WebhookSourceResponse(source, url, "bearer token (custom header)", PagerDuty(url, token)),
+                IncidentSources.PagerDuty => new WebhookSourceResponse(source, url, "PagerDuty's signature (after 'medic webhooks set-secret pagerduty') or bearer token (custom header)", PagerDuty(url, token)),
                 IncidentSources.Zabbix => new WebhookSourceResponse(source, url, "bearer token (set by the media type's script)", Zabbix(url, token)),
                 IncidentSources.UptimeKuma => new WebhookSourceResponse(source, url, "bearer token (additional header)", UptimeKuma(url, token)),
                 _ => new WebhookSourceResponse(source, url, "X-Medic-Signature (HMAC-SHA256 with the secret) or bearer token", Generic(url, secret)),
@@ -87,7 +87,9 @@ public static class WebhookSetup
 
     private static string PagerDuty(string url, string token) => $$$"""
         # PagerDuty: a V3 webhook subscription (Integrations > Generic Webhooks (v3), or the REST API).
-        # PagerDuty signs with a secret of its own, so Medic takes the bearer token as a custom header.
+        # PagerDuty signs with a secret it generates and shows once; give it to Medic so the signatures verify:
+        #   printf '%s' "$PAGERDUTY_WEBHOOK_SECRET" | medic webhooks set-secret pagerduty
+        # The bearer token as a custom header (below) works as well.
         curl -sS https://api.pagerduty.com/webhook_subscriptions \
           -H "Authorization: Token token=$PAGERDUTY_API_KEY" \
           -H "Accept: application/vnd.pagerduty+json;version=2" -H "Content-Type: application/json" \

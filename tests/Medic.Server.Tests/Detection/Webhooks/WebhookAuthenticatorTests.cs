@@ -70,7 +70,23 @@ public static class WebhookAuthenticatorTests
     {
         Check(Body, null, ("Authorization", "Bearer " + Token)).Scheme.ShouldBe("bearer");
         Check(Body, null, ("Authorization", "Bearer mdk_an-api-token")).Refused().ShouldContain("not this tenant's webhook token");
-        Check(Body, null, ("Authorization", "Basic dXNlcjpwYXNz")).Refused().ShouldContain("not 'Bearer <token>'");
+        Check(Body, null, ("Authorization", "Token " + Token)).Refused().ShouldContain("neither 'Bearer <token>' nor 'Basic <credentials>'");
+        Check(Body, null, ("Authorization", "Token " + Token)).Reason.ShouldBe(WebhookOutcome.UnknownScheme);
+        Check(Body, null, ("Authorization", "Bearer mdk_an-api-token")).Reason.ShouldBe(WebhookOutcome.WrongToken);
+    }
+
+    [Fact]
+    public static void Basic_auth_set_for_the_source_is_accepted_and_a_wrong_user_or_password_is_not()
+    {
+        static string Basic(string user, string password) => "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes(user + ":" + password));
+        var withBasic = new WebhookCredentialSet([Secret], [Token], [new WebhookBasicAuth("alertmanager", "pass:word-with-a-colon")]);
+
+        Check(Body, withBasic, ("Authorization", Basic("alertmanager", "pass:word-with-a-colon"))).Scheme.ShouldBe("basic");
+        Check(Body, withBasic, ("Authorization", Basic("alertmanager", "pass:word"))).Reason.ShouldBe(WebhookOutcome.WrongBasicAuth);
+        Check(Body, withBasic, ("Authorization", Basic("grafana", "pass:word-with-a-colon"))).Refused().ShouldContain("user name or password");
+        Check(Body, withBasic, ("Authorization", "Basic !!!")).Refused().ShouldContain("not base64");
+        // Without basic auth set for the source, no pair opens it.
+        Check(Body, null, ("Authorization", Basic("", ""))).Reason.ShouldBe(WebhookOutcome.WrongBasicAuth);
     }
 
     [Fact]
@@ -111,6 +127,7 @@ public static class WebhookAuthenticatorTests
     public static void Missing_and_malformed_credentials_are_named()
     {
         Check(Body).Refused().ShouldContain("carries no webhook credentials");
+        Check(Body).Reason.ShouldBe(WebhookOutcome.NoCredentials);
         Check(Body, null, ("X-Medic-Signature", "md5=abc")).Refused().ShouldContain("not 'sha256=<hex>'");
         Check(Body, null, ("X-Medic-Signature", "sha256=zz")).Refused().ShouldContain("64 hex digits");
         // A wrong signature next to a valid token still gets in: any one scheme is enough.

@@ -18,6 +18,12 @@ public static class WebhookSender
         return await response.ReadAsync(MedicJson.Default.WebhooksResponse);
     }
 
+    public static async Task<WebhookDeliveriesResponse> DeliveriesAsync(HttpClient admin, string source, int? limit = null)
+    {
+        using var response = await admin.GetAsync($"/api/v1/webhooks/sources/{source}/deliveries" + (limit is null ? "" : $"?limit={limit}"));
+        return await response.ReadAsync(MedicJson.Default.WebhookDeliveriesResponse);
+    }
+
     public static HttpRequestMessage Request(string tenant, string source, byte[] body, params (string Name, string Value)[] headers)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, Path(tenant, source)) { Content = new ByteArrayContent(body) };
@@ -44,6 +50,13 @@ public static class WebhookSender
         return Request(tenant, "grafana", body, ("X-Grafana-Alerting-Signature", Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), signed))),
             ("X-Grafana-Alerting-Signature-Timestamp", ts));
     }
+
+    /// <summary>As PagerDuty signs: <c>X-PagerDuty-Signature: v1=HEX</c>, the hex HMAC-SHA256 of the raw body under the subscription's secret.</summary>
+    public static HttpRequestMessage PagerDutySigned(string tenant, byte[] body, string secret) =>
+        Request(tenant, "pagerduty", body, ("X-PagerDuty-Signature", "v1=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), body))));
+
+    public static HttpRequestMessage BasicAuth(string tenant, string source, byte[] body, string username, string password) =>
+        Request(tenant, source, body, ("Authorization", "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes(username + ":" + password))));
 
     public static HttpRequestMessage PagerDuty(string tenant, byte[] body, string secret) =>
         Request(tenant, "pagerduty", body, ("X-PagerDuty-Signature", "v1=" + new string('0', 64) + ",v1=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), body))));

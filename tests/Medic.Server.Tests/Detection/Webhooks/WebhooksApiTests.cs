@@ -46,8 +46,10 @@ public sealed class WebhooksApiTests
             forged.Content = new ByteArrayContent(tampered);
             forged.Content.Headers.ContentType = new("application/json");
             using var refused = await server.Client().SendAsync(forged);
-            (await refused.ShouldBeProblemAsync(HttpStatusCode.Unauthorized)).Detail().ShouldContain("does not match the body");
+            await refused.ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
         }
+
+        (await WebhookSender.DeliveriesAsync(server.Admin, "alertmanager")).Deliveries[0].Detail.ShouldNotBeNull().ShouldContain("does not match the body");
 
         (await IncidentsAsync(server, "alertmanager")).Sum(i => i.Firing).ShouldBe(2);
 
@@ -190,14 +192,19 @@ public sealed class WebhooksApiTests
             }
         }
 
-        (await RefusedAsync(WebhookSender.Signed("no-such-tenant", "alertmanager", body, c.SigningSecret), HttpStatusCode.NotFound)).ShouldContain("no-such-tenant");
+        (await RefusedAsync(WebhookSender.Signed("no-such-tenant", "alertmanager", body, c.SigningSecret), HttpStatusCode.Unauthorized)).ShouldNotContain("no-such-tenant");
         (await RefusedAsync(WebhookSender.Signed(Tenant, "nagios", body, c.SigningSecret), HttpStatusCode.BadRequest)).ShouldContain("nagios");
         (await RefusedAsync(WebhookSender.Signed(Tenant, "alertmanager", new byte[(1024 * 1024) + 1], c.SigningSecret), HttpStatusCode.RequestEntityTooLarge)).ShouldContain("1 MiB");
-        (await RefusedAsync(WebhookSender.Request(Tenant, "alertmanager", body), HttpStatusCode.Unauthorized)).ShouldContain("no webhook credentials");
-        (await RefusedAsync(WebhookSender.Bearer(Tenant, "alertmanager", body, server.AdminToken), HttpStatusCode.Unauthorized)).ShouldContain("not this tenant's webhook token");
+        await RefusedAsync(WebhookSender.Request(Tenant, "alertmanager", body), HttpStatusCode.Unauthorized);
+        await RefusedAsync(WebhookSender.Bearer(Tenant, "alertmanager", body, server.AdminToken), HttpStatusCode.Unauthorized);
         var stale = DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 600;
-        (await RefusedAsync(WebhookSender.Request(Tenant, "alertmanager", body, ("X-Medic-Timestamp", stale.ToString(System.Globalization.CultureInfo.InvariantCulture)),
-            ("X-Medic-Signature", Medic.Server.Detection.Webhooks.WebhookAuthenticator.Sign(c.SigningSecret, body, stale))), HttpStatusCode.Unauthorized)).ShouldContain("s old");
+        await RefusedAsync(WebhookSender.Request(Tenant, "alertmanager", body, ("X-Medic-Timestamp", stale.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+            ("X-Medic-Signature", Medic.Server.Detection.Webhooks.WebhookAuthenticator.Sign(c.SigningSecret, body, stale))), HttpStatusCode.Unauthorized);
+        // The sender hears only "not authenticated"; the tenant's admins read why in the source's delivery log.
+        var log = (await WebhookSender.DeliveriesAsync(server.Admin, "alertmanager")).Deliveries;
+        log.Select(d => (d.Status, d.Outcome)).ShouldBe([(401, "stale_timestamp"), (401, "wrong_token"), (401, "no_credentials"), (413, "too_large")]);
+        log[0].Detail.ShouldNotBeNull().ShouldContain("s old");
+        log[1].Detail.ShouldNotBeNull().ShouldContain("not this tenant's webhook token");
         (await RefusedAsync(WebhookSender.Signed(Tenant, "alertmanager", body[..(body.Length / 2)], c.SigningSecret), HttpStatusCode.BadRequest)).ShouldContain("not valid JSON");
         (await RefusedAsync(WebhookSender.Signed(Tenant, "grafana", Payloads.Bytes("alertmanager-firing.json")[..^1].Concat("x"u8.ToArray()).ToArray(), c.SigningSecret), HttpStatusCode.BadRequest)).ShouldContain("grafana payload");
         (await RefusedAsync(WebhookSender.Signed(Tenant, "alertmanager", Payloads.Bytes("grafana-firing.json"), c.SigningSecret), HttpStatusCode.BadRequest)).ShouldContain("Grafana");
@@ -215,8 +222,9 @@ public sealed class WebhooksApiTests
         using var response = await server.Client().SendAsync(WebhookSender.Bearer(Tenant, "alertmanager", Payloads.Bytes("alertmanager-firing.json"), "mwt_guess"));
 
         var problem = await response.ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
-        problem.Detail().ShouldContain("no webhook credentials yet");
         ((string?)problem["remedy"]).ShouldNotBeNull().ShouldContain("medic webhooks show");
+        var refused = (await WebhookSender.DeliveriesAsync(server.Admin, "alertmanager")).Deliveries.ShouldHaveSingleItem();
+        (refused.Outcome, refused.Detail).ShouldBe(("not_configured", "this tenant has no webhook credentials yet: a tenant admin runs 'medic webhooks show' to create them"));
     }
 
     [Fact]
