@@ -108,7 +108,8 @@ public sealed class DiskFullTests
             }
         }
 
-        answers.ShouldAllBe(s => s == HttpStatusCode.Created || s == HttpStatusCode.ServiceUnavailable, "a full disk is a 503 with a reason, never a 500");
+        answers.ShouldAllBe(s => s == HttpStatusCode.Created || s == HttpStatusCode.ServiceUnavailable,
+            "a full disk is a 503 with a reason, never a 500; the server logged: " + string.Join("\n", server.Logs.ServerFaults.Take(2)));
         refusal.ShouldNotBeNull("writes kept succeeding on a full disk").ShouldStartWith("The database cannot be written");
 
         disk.Free();
