@@ -34,6 +34,9 @@ public sealed record WhoAmIResponse(
     string? TokenId,
     DateTimeOffset? TokenExpiresAt);
 
+/// <summary>The antiforgery token a console page sends in <c>HeaderName</c> with state-changing API calls made with its session cookie.</summary>
+public sealed record AntiforgeryTokenResponse(string HeaderName, string Token);
+
 public sealed record TenantResponse(string Id, string Slug, string Name, DateTimeOffset CreatedAt);
 
 public sealed record CreateTenantRequest(string Slug, string? Name = null, string? AdminUsername = null, string? AdminPassword = null);
@@ -95,6 +98,7 @@ public sealed record AuditVerificationReport(bool Ok, IReadOnlyList<AuditVerific
 [JsonSerializable(typeof(LoginRequest))]
 [JsonSerializable(typeof(TokenLoginRequest))]
 [JsonSerializable(typeof(WhoAmIResponse))]
+[JsonSerializable(typeof(AntiforgeryTokenResponse))]
 [JsonSerializable(typeof(TenantResponse))]
 [JsonSerializable(typeof(IReadOnlyList<TenantResponse>))]
 [JsonSerializable(typeof(CreateTenantRequest))]

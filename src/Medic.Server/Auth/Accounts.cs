@@ -32,40 +32,50 @@ public sealed class Accounts(
 
     public string HashPassword(UserRow user, string password) => hasher.HashPassword(user, password);
 
+    public const string WrongCredentials = "The username or password is wrong.";
+
+    /// <summary>
+    /// Checks a password against at most one user, so neither the answer nor the time taken says
+    /// anything about users of the same name in other tenants: with no tenant named, a username
+    /// that exists in several tenants is refused like a wrong password, without checking it
+    /// against any of them.
+    /// </summary>
     public async Task<LoginOutcome> LoginAsync(string username, string password, string? tenantSlug, string method, string? clientAddress, CancellationToken ct)
     {
         var candidates = await users.LoginCandidatesAsync(username, tenantSlug, ct);
-        var matches = new List<(UserRow User, string Slug)>();
-        foreach (var (user, slug) in candidates)
+        var candidate = candidates.Count == 1 ? candidates[0] : ((UserRow User, string Slug)?)null;
+        var verified = false;
+        if (candidate is { } only)
         {
-            var result = hasher.VerifyHashedPassword(user, user.PasswordHash, password);
-            if (result == PasswordVerificationResult.Failed) continue;
+            var result = hasher.VerifyHashedPassword(only.User, only.User.PasswordHash, password);
+            verified = result != PasswordVerificationResult.Failed;
             if (result == PasswordVerificationResult.SuccessRehashNeeded)
             {
-                await users.UpdatePasswordHashAsync(user.Id, hasher.HashPassword(user, password), ct);
+                await users.UpdatePasswordHashAsync(only.User.Id, hasher.HashPassword(only.User, password), ct);
             }
-
-            matches.Add((user, slug));
         }
-
-        if (candidates.Count == 0)
+        else
         {
+            // No user, or several and no tenant named: one hash all the same, so the time taken says nothing.
             hasher.VerifyHashedPassword(new UserRow(), DummyHash.Value, password);
         }
 
-        const string wrong = "The username or password is wrong.";
         string? failure = null;
         string? reason = null;
-        if (matches.Count == 0) failure = reason = wrong;
-        else if (matches.Count > 1) failure = reason = $"User '{username}' exists in several tenants; name one with 'tenant'.";
-        else if (matches[0].User.Disabled)
+        if (candidates.Count > 1)
+        {
+            failure = WrongCredentials;
+            reason = "the username exists in several tenants and no tenant was named";
+        }
+        else if (!verified) failure = reason = WrongCredentials;
+        else if (candidate!.Value.User.Disabled)
         {
             // The caller learns nothing more than for a wrong password; the audit log says why.
-            failure = wrong;
+            failure = WrongCredentials;
             reason = "the user is disabled";
         }
 
-        var tenantId = matches.Count == 1 ? matches[0].User.TenantId : candidates.Count == 1 ? candidates[0].User.TenantId : null;
+        var tenantId = candidate?.User.TenantId;
         var details = new Dictionary<string, string> { ["method"] = method };
         if (reason is not null) details["reason"] = reason;
         await audit.AppendAsync(new AuditRecord(tenantId, "user:" + username, "auth.login", "user:" + username,
@@ -76,7 +86,7 @@ public sealed class Accounts(
             return new LoginOutcome(null, failure);
         }
 
-        var (u, tenant) = matches[0];
+        var (u, tenant) = candidate!.Value;
         await users.RecordLoginAsync(u.Id, time.GetUtcNow(), ct);
         return new LoginOutcome(new Caller(u.Id, u.Username, u.TenantId, tenant, u.RoleValue, u.IsSuperadmin, method, null, null), null);
     }

@@ -22,6 +22,9 @@ public static class AuthApi
             .WithSummary("Start a console session (cookie) with a username and password.");
         group.MapPost("/logout", SignOut).WithSummary("End the console session, or revoke the API token the call is made with.");
 
+        group.MapGet("/antiforgery", Antiforgery).Requires(Permission.Read)
+            .WithSummary("The antiforgery token that state-changing calls made with a console session send in the X-Medic-Antiforgery header.");
+
         app.MapGet("/api/v1/whoami", WhoAmI).WithTags("Auth").Requires(Permission.Read)
             .WithSummary("The caller's user, tenant, role and credential.");
         return app;
@@ -67,7 +70,7 @@ public static class AuthApi
             return LoginFailed(outcome.Failure!);
         }
 
-        await http.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, outcome.Caller!.ToPrincipal(CookieAuthenticationDefaults.AuthenticationScheme));
+        await SessionCookie.SignInAsync(http, outcome.Caller!);
         return TypedResults.NoContent();
     }
 
@@ -91,6 +94,11 @@ public static class AuthApi
                     await TokenStore.RevokeAsync(c, tx, caller.TenantId, caller.TokenId, now);
                 }
 
+                if (SessionCookie.SessionId(http.User) is { } sessionId)
+                {
+                    await SessionStore.EndAsync(c, tx, sessionId, SessionEnd.SignedOut, now);
+                }
+
                 await audit.AppendAsync(c, tx, new AuditRecord(caller.TenantId, caller.Actor, "auth.logout",
                     caller.TokenId is null ? "user:" + caller.UserId : "token:" + caller.TokenId, AuditOutcomes.Success,
                     http.ClientAddress(), new Dictionary<string, string> { ["method"] = caller.AuthMethod }));
@@ -101,15 +109,23 @@ public static class AuthApi
         await http.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
     }
 
+    private static Ok<AntiforgeryTokenResponse> Antiforgery(HttpContext http, Microsoft.AspNetCore.Antiforgery.IAntiforgery antiforgery)
+    {
+        var tokens = antiforgery.GetAndStoreTokens(http);
+        return TypedResults.Ok(new AntiforgeryTokenResponse(tokens.HeaderName ?? Web.SessionForgeryGuard.HeaderName, tokens.RequestToken!));
+    }
+
     private static Ok<WhoAmIResponse> WhoAmI(HttpContext http)
     {
         var c = http.Caller();
         return TypedResults.Ok(new WhoAmIResponse(c.UserId, c.Username, c.TenantId, c.TenantSlug, c.Role, c.Superadmin, c.AuthMethod, c.TokenId, c.TokenExpiresAt));
     }
 
+    /// <summary>Every failed login gets this one answer, whatever the reason (see <see cref="Accounts.LoginAsync"/>).</summary>
+    internal const string LoginRemedy =
+        "check the username and password; if your username exists in several tenants, name yours (medic login --tenant SLUG, or the console's Tenant field); " +
+        "a tenant admin can set a new password with 'medic users reset-password'";
+
     internal static ProblemHttpResult LoginFailed(string failure) =>
-        Problems.Of(StatusCodes.Status401Unauthorized, "Login failed", failure,
-            failure.Contains("several tenants", StringComparison.Ordinal)
-                ? "pass the tenant slug (medic login --tenant SLUG)"
-                : "check the username and password; a tenant admin can set a new password with 'medic users reset-password'");
+        Problems.Of(StatusCodes.Status401Unauthorized, "Login failed", failure, LoginRemedy);
 }

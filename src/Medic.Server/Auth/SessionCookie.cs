@@ -1,3 +1,4 @@
+using System.Security.Claims;
 using Medic.Server.Hosting;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
@@ -6,9 +7,24 @@ using Microsoft.AspNetCore.Authorization.Policy;
 
 namespace Medic.Server.Auth;
 
-/// <summary>Console sessions: HttpOnly, SameSite=Strict, Secure under HTTPS, re-checked against the user on every request.</summary>
+/// <summary>
+/// Console sessions: HttpOnly, SameSite=Strict, Secure under HTTPS, re-checked on every request
+/// against the user and against the session's row on the server (<see cref="SessionStore"/>).
+/// </summary>
 internal static class SessionCookie
 {
+    /// <summary>Starts a server-side session for <paramref name="caller"/> and sets its cookie.</summary>
+    public static async Task SignInAsync(HttpContext http, Caller caller)
+    {
+        var sessionId = await http.RequestServices.GetRequiredService<SessionStore>().StartAsync(caller, http.RequestAborted);
+        var principal = caller.ToPrincipal(CookieAuthenticationDefaults.AuthenticationScheme);
+        ((ClaimsIdentity)principal.Identity!).AddClaim(new Claim(SessionStore.ClaimType, sessionId));
+        await http.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, principal);
+    }
+
+    /// <summary>The server-side session id the request's cookie names, or null (a token call, or no session).</summary>
+    public static string? SessionId(ClaimsPrincipal? principal) => principal?.FindFirst(SessionStore.ClaimType)?.Value;
+
     public static void Configure(CookieAuthenticationOptions o)
     {
         o.Cookie.Name = "medic.session";
@@ -37,13 +53,19 @@ internal static class SessionCookie
         return Task.CompletedTask;
     }
 
-    /// <summary>A disabled or deleted user loses the session at once; a changed role applies at once.</summary>
+    /// <summary>
+    /// A disabled or deleted user, or a session ended on the server (signed out, password reset),
+    /// loses the session at once; a changed role applies at once.
+    /// </summary>
     private static async Task ValidateAsync(CookieValidatePrincipalContext ctx)
     {
         var caller = Caller.From(ctx.Principal);
+        var sessionId = SessionId(ctx.Principal);
         var users = ctx.HttpContext.RequestServices.GetRequiredService<UserStore>();
+        var sessions = ctx.HttpContext.RequestServices.GetRequiredService<SessionStore>();
         var user = caller is null ? null : await users.FindAsync(caller.TenantId, caller.UserId, ctx.HttpContext.RequestAborted);
-        if (caller is null || user is null || user.Disabled || user.Id != caller.UserId)
+        if (caller is null || user is null || user.Disabled || user.Id != caller.UserId
+            || sessionId is null || !await sessions.IsActiveAsync(sessionId, user.Id, ctx.HttpContext.RequestAborted))
         {
             ctx.RejectPrincipal();
             await ctx.HttpContext.SignOutAsync(CookieAuthenticationDefaults.AuthenticationScheme);
@@ -52,7 +74,9 @@ internal static class SessionCookie
 
         if (user.RoleValue != caller.Role || user.IsSuperadmin != caller.Superadmin)
         {
-            ctx.ReplacePrincipal((caller with { Role = user.RoleValue, Superadmin = user.IsSuperadmin }).ToPrincipal(CookieAuthenticationDefaults.AuthenticationScheme));
+            var renewed = (caller with { Role = user.RoleValue, Superadmin = user.IsSuperadmin }).ToPrincipal(CookieAuthenticationDefaults.AuthenticationScheme);
+            ((ClaimsIdentity)renewed.Identity!).AddClaim(new Claim(SessionStore.ClaimType, sessionId));
+            ctx.ReplacePrincipal(renewed);
             ctx.ShouldRenew = true;
         }
     }

@@ -89,6 +89,13 @@ public sealed class TokenStore(Database db)
     public static Task RevokeAsync(DbConnection c, DbTransaction tx, string tenantId, string id, DateTimeOffset at) =>
         c.ExecuteAsync("UPDATE api_tokens SET revoked_at = @at WHERE tenant_id = @tenantId AND id = @id AND revoked_at IS NULL", new { tenantId, id, at }, tx);
 
+    /// <summary>Revokes every live token of the user except <paramref name="keep"/> (the one making the change, if any); returns how many.</summary>
+    public static Task<int> RevokeAllOfUserAsync(DbConnection c, DbTransaction tx, string tenantId, string userId, string? keep, DateTimeOffset at) =>
+        c.ExecuteAsync(
+            "UPDATE api_tokens SET revoked_at = @at WHERE tenant_id = @tenantId AND user_id = @userId AND revoked_at IS NULL AND expires_at > @at" +
+            (keep is null ? "" : " AND id <> @keep"),
+            new { tenantId, userId, keep, at }, tx);
+
     public async Task<TokenIdentity?> ResolveAsync(string secret, CancellationToken ct = default)
     {
         await using var c = await db.OpenAsync(ct);

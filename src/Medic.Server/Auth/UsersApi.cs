@@ -21,7 +21,7 @@ public static partial class UsersApi
         group.MapPost("/", Create).Requires(Permission.Administer).WithSummary("Add a user; a password is generated and shown once when none is given.");
         group.MapPut("/{id}/role", SetRole).Requires(Permission.Administer).WithSummary("Change a user's role.");
         group.MapPost("/{id}/disable", Disable).Requires(Permission.Administer).WithSummary("Disable a user: their sessions and tokens stop working.");
-        group.MapPost("/{id}/password", ResetPassword).Requires(Permission.Administer).WithSummary("Set a new password (generated and shown once when none is given).");
+        group.MapPost("/{id}/password", ResetPassword).Requires(Permission.Administer).WithSummary("Set a new password (generated and shown once when none is given); ends the user's console sessions and revokes their API tokens.");
         group.MapPost("/{id}/enable", Enable).Requires(Permission.Administer).WithSummary("Enable a disabled user.");
         return app;
     }
@@ -82,7 +82,7 @@ public static partial class UsersApi
     }
 
     private static async Task<Results<Ok<UserCreatedResponse>, ProblemHttpResult, ValidationProblem>> ResetPassword(
-        string id, ResetPasswordRequest request, Database db, AuditLog audit, Accounts accounts, HttpContext http, CancellationToken ct)
+        string id, ResetPasswordRequest request, Database db, AuditLog audit, Accounts accounts, TimeProvider time, HttpContext http, CancellationToken ct)
     {
         var caller = http.Caller();
         var v = new Validator().Optional("password", request.Password, 1000);
@@ -95,8 +95,20 @@ public static partial class UsersApi
             var user = await UserStore.FindAsync(c, tx, caller.TenantId, id);
             if (user is null) return Problems.NotFound("user", id, "medic users list");
             await UserStore.SetPasswordHashAsync(c, tx, caller.TenantId, user.Id, accounts.HashPassword(user, request.Password ?? generated!));
+
+            // A new password cuts off whoever held the old one: every console session and API token of the user ends,
+            // except the credential making this call when users reset their own password.
+            var self = user.Id == caller.UserId;
+            var now = time.GetUtcNow();
+            var sessions = await SessionStore.EndAllAsync(c, tx, caller.TenantId, user.Id, self ? SessionCookie.SessionId(http.User) : null, SessionEnd.PasswordReset, now);
+            var tokens = await TokenStore.RevokeAllOfUserAsync(c, tx, caller.TenantId, user.Id, self ? caller.TokenId : null, now);
             await audit.AppendAsync(c, tx, new AuditRecord(caller.TenantId, caller.Actor, "user.reset_password", "user:" + user.Id, AuditOutcomes.Success,
-                http.ClientAddress(), new Dictionary<string, string> { ["username"] = user.Username, ["generated"] = generated is null ? "false" : "true" }));
+                http.ClientAddress(), new Dictionary<string, string>
+                {
+                    ["username"] = user.Username, ["generated"] = generated is null ? "false" : "true",
+                    ["sessions_ended"] = sessions.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    ["tokens_revoked"] = tokens.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                }));
             http.MarkAudited();
             return TypedResults.Ok(new UserCreatedResponse(user.ToResponse(), generated));
         }, ct);

@@ -107,6 +107,7 @@ public static class ConfigLoader
         if (Get("MEDIC_PUBLIC_URL") is { } publicUrl) o.PublicUrl = publicUrl;
         if (Get("MEDIC_NOTIFICATIONS__DAMPING_MINUTES") is { } damping) o.Notifications.DampingMinutes = ParseInt("MEDIC_NOTIFICATIONS__DAMPING_MINUTES", damping);
         if (Get("MEDIC_NOTIFICATIONS__MAX_ATTEMPTS") is { } attempts) o.Notifications.MaxAttempts = ParseInt("MEDIC_NOTIFICATIONS__MAX_ATTEMPTS", attempts);
+        if (Get(Storage.StartupChecks.AcceptFreshDatabaseVariable) is { } fresh) o.AcceptFreshDatabase = fresh is "1" or "true" or "yes";
         if (Get("MEDIC_TRUSTED_PROXIES") is { } proxies) o.TrustedProxies = [.. proxies.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
     }
 

@@ -80,6 +80,8 @@ public static class MedicApp
         services.AddSingleton<TenantStore>();
         services.AddSingleton<UserStore>();
         services.AddSingleton<TokenStore>();
+        services.AddSingleton<SessionStore>();
+        services.AddSingleton<WriteProbe>();
         services.AddSingleton<IPasswordHasher<UserRow>, PasswordHasher<UserRow>>();
         services.AddSingleton<Accounts>();
         services.AddSingleton<Bootstrap>();
@@ -142,6 +144,7 @@ public static class MedicApp
 
         services.AddDataProtection().SetApplicationName("medic").PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(options.DataDir, "keys")));
         services.AddAntiforgery(o => { o.Cookie.Name = "medic.af"; o.Cookie.SameSite = SameSiteMode.Strict; o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest; });
+        services.Configure<Microsoft.AspNetCore.Antiforgery.AntiforgeryOptions>(o => o.HeaderName = SessionForgeryGuard.HeaderName);
         services.AddAuthentication("medic")
             .AddPolicyScheme("medic", "API token or console session", o => o.ForwardDefaultSelector =
                 http => string.IsNullOrEmpty(http.Request.Headers.Authorization) || http.Request.Path.StartsWithSegments("/agent", StringComparison.Ordinal)
@@ -172,6 +175,7 @@ public static class MedicApp
             app.UseForwardedHeaders();
         }
 
+        app.UseMiddleware<SecurityHeaders>();
         app.UseExceptionHandler(new ExceptionHandlerOptions { ExceptionHandler = HandleException, StatusCodeSelector = StatusFor });
         app.UseStatusCodePages();
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
@@ -179,6 +183,7 @@ public static class MedicApp
         app.UseAuthentication();
         app.UseRateLimiter();
         app.UseMiddleware<AuditMiddleware>();
+        app.UseMiddleware<SessionForgeryGuard>();
         app.UseAuthorization();
         app.UseAntiforgery();
 
@@ -211,6 +216,8 @@ public static class MedicApp
     /// <summary>Loads the master key and applies migrations; call before the app starts serving.</summary>
     public static async Task PrepareAsync(IServiceProvider services, CancellationToken ct = default)
     {
+        // Before anything opens the database or creates a key: a corrupted or vanished database must not start.
+        await StartupChecks.VerifyDatabaseAsync(services.GetRequiredService<Database>(), services.GetRequiredService<IOptions<MedicOptions>>().Value, ct);
         _ = services.GetRequiredService<MasterKey>();
         _ = services.GetRequiredService<TaskSigningKey>();
         await services.GetRequiredService<Migrator>().ApplyAsync(ct);
@@ -266,6 +273,7 @@ public static class MedicApp
         413 => "send a smaller body; the limit is 1 MiB",
         415 => "send the body as application/json",
         429 => "wait for the number of seconds in Retry-After, then try again",
+        503 => StorageFaults.Remedy,
         >= 500 => "try again; if it persists, check the server log for the trace id",
         _ => "see the detail",
     };
@@ -303,6 +311,7 @@ public static class MedicApp
         JsonException => StatusCodes.Status400BadRequest,
         Npgsql.PostgresException { SqlState: "23505" } => StatusCodes.Status409Conflict,
         Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: 19 } => StatusCodes.Status409Conflict,
+        _ when StorageFaults.IsUnwritable(ex) => StatusCodes.Status503ServiceUnavailable,
         _ => StatusCodes.Status500InternalServerError,
     };
 
@@ -316,6 +325,11 @@ public static class MedicApp
         {
             detail = $"The server failed to handle the request (trace id {http.TraceIdentifier}).";
             http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Medic.Server").LogError(ex, "Unhandled error on {Path} (trace id {TraceId})", http.Request.Path, http.TraceIdentifier);
+        }
+        else if (status == 503)
+        {
+            detail = StorageFaults.Describe(ex!);
+            StorageFaults.WriteRefused(http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Medic.Server"), http.Request.Path, http.TraceIdentifier, ex!.Message);
         }
         else if (status == 409)
         {

@@ -38,6 +38,12 @@ public sealed class MedicOptions
 
     public NotificationOptions Notifications { get; set; } = new();
 
+    /// <summary>
+    /// Start even though the SQLite database is missing while the data directory holds an earlier
+    /// installation's keys (<c>MEDIC_ACCEPT_FRESH_DATABASE=1</c>); without it such a start is refused.
+    /// </summary>
+    public bool AcceptFreshDatabase { get; set; }
+
     public string DatabaseUrl => string.IsNullOrWhiteSpace(Database) ? "sqlite:" + Path.Combine(DataDir, "medic.db") : Database!;
 
     public string TaskSigningKeyPath => Path.Combine(DataDir, "task-signing.key");

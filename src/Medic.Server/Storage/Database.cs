@@ -129,11 +129,38 @@ public sealed class Database : IAsyncDisposable
 
         try
         {
-            await using var connection = await OpenAsync(ct);
-            await using var tx = await connection.BeginTransactionAsync(ct);
-            var result = await work(connection, tx);
-            await tx.CommitAsync(ct);
-            return result;
+            var connection = await OpenAsync(ct);
+            DbTransaction? tx = null;
+            var failed = false;
+            try
+            {
+                tx = await connection.BeginTransactionAsync(ct);
+                var result = await work(connection, tx);
+                await tx.CommitAsync(ct);
+                await tx.DisposeAsync();
+                return result;
+            }
+            catch
+            {
+                failed = true;
+                if (tx is not null)
+                {
+                    await AbandonAsync(connection, tx);
+                }
+
+                throw;
+            }
+            finally
+            {
+                try
+                {
+                    await connection.DisposeAsync();
+                }
+                catch (DbException) when (failed)
+                {
+                    // The error that made the write fail is the one worth reporting.
+                }
+            }
         }
         finally
         {
@@ -141,6 +168,33 @@ public sealed class Database : IAsyncDisposable
             {
                 _sqliteWriter.Release();
             }
+        }
+    }
+
+    /// <summary>
+    /// Rolls back a failed write. SQLite rolls the transaction back by itself on a full disk or an
+    /// I/O error, but Microsoft.Data.Sqlite does not notice and issues ROLLBACK again when the
+    /// transaction is disposed, which fails ("no transaction is active"), hides the error that says
+    /// what is wrong and leaves the connection open. An empty transaction gives that ROLLBACK
+    /// something to end.
+    /// </summary>
+    private static async Task AbandonAsync(DbConnection connection, DbTransaction tx)
+    {
+        try
+        {
+            if (connection is SqliteConnection sqlite && tx is SqliteTransaction pending && SQLitePCL.raw.sqlite3_get_autocommit(sqlite.Handle) != 0)
+            {
+                await using var begin = sqlite.CreateCommand();
+                begin.Transaction = pending;
+                begin.CommandText = "BEGIN";
+                await begin.ExecuteNonQueryAsync();
+            }
+
+            await tx.DisposeAsync();
+        }
+        catch (DbException)
+        {
+            // Best effort: the caller rethrows the error that made the write fail.
         }
     }
 

@@ -5,8 +5,6 @@ using Medic.Server.Audit;
 using Medic.Server.Auth;
 using Medic.Server.Hosting;
 using Microsoft.AspNetCore.Antiforgery;
-using Microsoft.AspNetCore.Authentication;
-using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Mvc;
 
 namespace Medic.Server.Web;
@@ -23,6 +21,7 @@ public static class ConsolePages
         app.MapPost("/login", LoginSubmit).AllowAnonymous().RequireRateLimiting(AuthApi.LoginRateLimit).ExcludeFromDescription();
         app.MapPost("/logout", Logout).DisableAntiforgery().ExcludeFromDescription();
         app.MapGet("/", Overview).Requires(Permission.Read).ExcludeFromDescription();
+        app.MapGet(StylesheetPath, () => Results.Text(Stylesheet, "text/css; charset=utf-8")).AllowAnonymous().ExcludeFromDescription();
         return app;
     }
 
@@ -60,7 +59,7 @@ public static class ConsolePages
             return LoginPage(http, antiforgery, outcome.Failure, returnUrl);
         }
 
-        await http.SignInAsync(CookieAuthenticationDefaults.AuthenticationScheme, outcome.Caller!.ToPrincipal(CookieAuthenticationDefaults.AuthenticationScheme));
+        await SessionCookie.SignInAsync(http, outcome.Caller!);
         return Results.Redirect(LocalPath(returnUrl) ?? "/");
     }
 
@@ -109,18 +108,21 @@ public static class ConsolePages
         return Page("Overview", body.ToString(), 200);
     }
 
-    /// <summary>Where to go after signing in: only a path on this server (never //host or a scheme), else null.</summary>
+    /// <summary>
+    /// Where to go after signing in: only a path on this server, else null. Browsers drop tabs and
+    /// line breaks from URLs and read '\' as '/', so "/\tevil.example" or "/\\evil.example"
+    /// would leave the site; no control character, no backslash, no "//" start and no scheme pass.
+    /// </summary>
     internal static string? LocalPath(string? url) =>
-        url is { Length: > 1 and <= 500 } && url[0] == '/' && url[1] != '/' && url[1] != '\\' && !url.Contains("://", StringComparison.Ordinal) ? url : null;
+        url is { Length: > 1 and <= 500 } && url[0] == '/' && url[1] != '/'
+        && !url.Any(ch => char.IsControl(ch) || ch == '\\') && !url.Contains("://", StringComparison.Ordinal) ? url : null;
 
     internal static string Encode(string s) => HtmlEncoder.Default.Encode(s);
 
-    internal static IResult Page(string title, string body, int status) => Results.Content(
-        $$"""
-        <!doctype html>
-        <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>{{Encode(title)}} · Medic</title>
-        <style>
+    internal const string StylesheetPath = "/console.css";
+
+    /// <summary>The console's one stylesheet, served as a file so the content security policy can forbid inline styles.</summary>
+    internal const string Stylesheet = """
         body{font-family:system-ui,sans-serif;margin:0;padding:2rem;background:#f5f6f8;color:#1d2330}
         header{display:flex;justify-content:space-between;align-items:center}
         .card{background:#fff;border-radius:8px;padding:1.5rem;margin:1rem auto;max-width:60rem;box-shadow:0 1px 3px #0002}
@@ -128,6 +130,13 @@ public static class ConsolePages
         button{padding:.5rem 1rem} .error{color:#b00020} .ok{color:#1b6e2a}
         table{border-collapse:collapse;width:100%} td,th{text-align:left;padding:.25rem .5rem;border-bottom:1px solid #e3e5ea;font-size:.9rem}
         dl{display:grid;grid-template-columns:8rem 1fr} dt{font-weight:600}
-        </style></head><body>{{body}}</body></html>
+        """;
+
+    internal static IResult Page(string title, string body, int status) => Results.Content(
+        $$"""
+        <!doctype html>
+        <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>{{Encode(title)}} · Medic</title>
+        <link rel="stylesheet" href="{{StylesheetPath}}"></head><body>{{body}}</body></html>
         """, "text/html; charset=utf-8", Encoding.UTF8, status);
 }

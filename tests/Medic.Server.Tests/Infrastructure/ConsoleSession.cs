@@ -55,7 +55,8 @@ public sealed partial class ConsoleSession(MedicServer server)
 
     public void ForgetCookie(string name) => _cookies.Remove(name);
 
-    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request)
+    /// <summary>Sends any request with the cookie jar, keeping the cookies it sets (as a page's script call would).</summary>
+    public async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request)
     {
         using (request)
         {

@@ -112,9 +112,10 @@ public sealed class TenantTests
             Json.Body(new TokenLoginRequest("admin", MedicServer.AdminPassword, null, null, null), MedicJson.Default.TokenLoginRequest));
         using var whoami = await server.Client(await server.LogInAsync("admin", MedicServer.AdminPassword, "acme")).GetAsync("/api/v1/whoami");
 
+        // Refused like a wrong password (no hint that the name exists elsewhere); the remedy says to name the tenant.
         var problem = await ambiguous.ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
-        problem.Detail().ShouldContain("several tenants");
-        ((string?)problem["remedy"]).ShouldBe("pass the tenant slug (medic login --tenant SLUG)");
+        problem.Detail().ShouldBe("The username or password is wrong.");
+        ((string?)problem["remedy"]).ShouldNotBeNull().ShouldContain("--tenant SLUG");
         (await whoami.ReadAsync(MedicJson.Default.WhoAmIResponse)).TenantSlug.ShouldBe("acme");
     }
 }

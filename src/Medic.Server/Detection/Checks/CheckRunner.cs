@@ -5,6 +5,7 @@ using System.Text.RegularExpressions;
 using Medic.Contracts.Agent;
 using Medic.Server.Fleet;
 using Medic.Server.Gateway;
+using Medic.Server.Hosting;
 using Medic.Server.Incidents;
 
 namespace Medic.Server.Detection.Checks;
@@ -68,11 +69,12 @@ public sealed class CheckRunner(CheckStore store, NodeStore nodes, TaskDispatche
 
     private static IncidentSignal Signal(CheckRow check, DateTimeOffset at, bool resolved, string detail, long durationMs) => new(
         check.TenantId, IncidentSources.Check, "check:" + check.Id, "check_failed", check.Severity,
-        $"Check {check.Name} is failing", $"{check.Kind} check of {check.Target ?? check.ServerName}: {detail}", check.ServerId, null,
+        // Incidents are shown to every role, so credentials inside the check's URL stay out of them.
+        $"Check {check.Name} is failing", UrlMask.MaskIn($"{check.Kind} check of {check.Target ?? check.ServerName}: {detail}"), check.ServerId, null,
         new Dictionary<string, string> { ["check"] = check.Name, ["kind"] = check.Kind },
         new Dictionary<string, string>
         {
-            ["target"] = check.Target ?? check.ServerName ?? "", ["detail"] = detail, ["duration_ms"] = durationMs.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["target"] = UrlMask.MaskIn(check.Target ?? check.ServerName ?? ""), ["detail"] = UrlMask.MaskIn(detail), ["duration_ms"] = durationMs.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["consecutive_failures"] = check.ConsecutiveFailures.ToString(System.Globalization.CultureInfo.InvariantCulture),
         },
         resolved, at, "check:" + check.Id);

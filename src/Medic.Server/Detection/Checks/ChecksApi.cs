@@ -27,14 +27,28 @@ public static partial class ChecksApi
     }
 
     private static async Task<Ok<IReadOnlyList<CheckResponse>>> List(CheckStore checks, HttpContext http, CancellationToken ct) =>
-        TypedResults.Ok<IReadOnlyList<CheckResponse>>((await checks.ListAsync(http.Caller().TenantId, ct)).Select(c => c.ToResponse()).ToList());
+        TypedResults.Ok<IReadOnlyList<CheckResponse>>((await checks.ListAsync(http.Caller().TenantId, ct)).Select(c => ForCaller(http.Caller(), c.ToResponse())).ToList());
 
     private static async Task<Results<Ok<CheckDetailResponse>, ProblemHttpResult>> Get(string id, CheckStore checks, HttpContext http, CancellationToken ct)
     {
         var tenant = http.Caller().TenantId;
         if (await checks.FindAsync(tenant, id, ct) is not { } check) return Problems.NotFound("check", id, "medic checks list");
-        return TypedResults.Ok(new CheckDetailResponse(check.ToResponse(), await checks.ResultsAsync(tenant, check.Id, 50, ct)));
+        return TypedResults.Ok(ForCaller(http.Caller(), new CheckDetailResponse(check.ToResponse(), await checks.ResultsAsync(tenant, check.Id, 50, ct))));
     }
+
+    /// <summary>
+    /// Admins, who add checks, see them as written; everyone else sees credentials inside URLs
+    /// (a token in the path or query, <c>user:pass@</c>) masked, in the target, command and details.
+    /// </summary>
+    internal static CheckResponse ForCaller(Caller caller, CheckResponse check) =>
+        Permissions.Allows(caller.Role, caller.Superadmin, Permission.Administer)
+            ? check
+            : check with { Target = UrlMask.MaskInOrNull(check.Target), Command = UrlMask.MaskInOrNull(check.Command), LastDetail = UrlMask.MaskInOrNull(check.LastDetail) };
+
+    private static CheckDetailResponse ForCaller(Caller caller, CheckDetailResponse detail) =>
+        Permissions.Allows(caller.Role, caller.Superadmin, Permission.Administer)
+            ? detail
+            : new CheckDetailResponse(ForCaller(caller, detail.Check), detail.Results.Select(r => r with { Detail = UrlMask.MaskIn(r.Detail) }).ToList());
 
     private static async Task<Results<Created<CheckResponse>, ProblemHttpResult, ValidationProblem>> Create(
         CreateCheckRequest request, CheckStore checks, NodeStore nodes, CheckScheduler scheduler, Database db, AuditLog audit, TimeProvider time, HttpContext http, CancellationToken ct)
@@ -105,7 +119,7 @@ public static partial class ChecksApi
             if (await CheckStore.FindAsync(c, tx, caller.TenantId, request.Name) is not null) return true;
             await CheckStore.InsertAsync(c, tx, row);
             await audit.AppendAsync(c, tx, new AuditRecord(caller.TenantId, caller.Actor, "check.create", "check:" + row.Id, AuditOutcomes.Success, http.ClientAddress(),
-                new Dictionary<string, string> { ["name"] = row.Name, ["kind"] = row.Kind, ["target"] = row.Target ?? row.ServerName ?? "" }));
+                new Dictionary<string, string> { ["name"] = row.Name, ["kind"] = row.Kind, ["target"] = UrlMask.MaskIn(row.Target ?? row.ServerName ?? "") }));
             return false;
         }, ct);
         if (conflict) return Problems.Conflict($"A check named '{request.Name}' already exists.", "choose another name, or remove the old check with 'medic checks remove'");
@@ -128,7 +142,7 @@ public static partial class ChecksApi
         if (await checks.FindAsync(tenant, id, ct) is not { } check) return Problems.NotFound("check", id, "medic checks list");
         await runner.RunAsync(check, ct);
         var updated = await checks.FindAsync(tenant, check.Id, ct);
-        return TypedResults.Ok(new CheckDetailResponse((updated ?? check).ToResponse(), await checks.ResultsAsync(tenant, check.Id, 1, ct)));
+        return TypedResults.Ok(ForCaller(http.Caller(), new CheckDetailResponse((updated ?? check).ToResponse(), await checks.ResultsAsync(tenant, check.Id, 1, ct))));
     }
 
     private static async Task<Results<Ok<CheckResponse>, ProblemHttpResult>> Remove(string id, CheckStore checks, Database db, AuditLog audit, TimeProvider time, HttpContext http, CancellationToken ct)

@@ -1,0 +1,83 @@
+using System.Net;
+using Medic.Server.Tests.Infrastructure;
+
+namespace Medic.Server.Tests.Web;
+
+public sealed class ConsoleSafetyTests
+{
+    [Theory]
+    [InlineData("//evil.example/")]
+    [InlineData("/\\evil.example/")]
+    [InlineData("/\t/evil.example/")]
+    [InlineData("/\n/evil.example/")]
+    [InlineData("/\r\nSet-Cookie: x=1")]
+    [InlineData("/x/..\\..\\\\evil.example")]
+    [InlineData("https://evil.example/")]
+    [InlineData("javascript:alert(1)")]
+    public async Task After_signing_in_a_return_URL_that_could_leave_the_site_is_replaced_by_the_overview(string returnUrl)
+    {
+        await using var server = await MedicServer.StartAsync(TestDatabase.Sqlite, logInAdmin: false);
+        var browser = new ConsoleSession(server);
+        await browser.GetPageAsync("/login");
+
+        using var signIn = await browser.PostFormAsync("/login", new() { ["username"] = "admin", ["password"] = MedicServer.AdminPassword, ["return_url"] = returnUrl });
+
+        signIn.StatusCode.ShouldBe(HttpStatusCode.Redirect, await signIn.Content.ReadAsStringAsync());
+        signIn.Headers.Location.ShouldNotBeNull().OriginalString.ShouldBe("/");
+    }
+
+    [Fact]
+    public async Task After_signing_in_a_local_return_path_is_followed()
+    {
+        await using var server = await MedicServer.StartAsync(TestDatabase.Sqlite, logInAdmin: false);
+        var browser = new ConsoleSession(server);
+        await browser.GetPageAsync("/login?ReturnUrl=%2Fincidents%2Finc_1%3Ftab%3Dtimeline");
+
+        using var signIn = await browser.PostFormAsync("/login", new() { ["username"] = "admin", ["password"] = MedicServer.AdminPassword, ["return_url"] = "/incidents/inc_1?tab=timeline" });
+
+        signIn.Headers.Location.ShouldNotBeNull().OriginalString.ShouldBe("/incidents/inc_1?tab=timeline");
+    }
+
+    [Theory]
+    [InlineData("/login", HttpStatusCode.OK)]
+    [InlineData("/", HttpStatusCode.Redirect)]
+    [InlineData("/openapi/v1.json", HttpStatusCode.OK)]
+    [InlineData("/api/v1/whoami", HttpStatusCode.Unauthorized)]
+    [InlineData("/healthz", HttpStatusCode.OK)]
+    [InlineData("/console.css", HttpStatusCode.OK)]
+    public async Task Every_answer_carries_the_security_headers(string path, HttpStatusCode status)
+    {
+        await using var server = await MedicServer.StartAsync(TestDatabase.Sqlite, logInAdmin: false);
+
+        using var response = await server.Client().GetAsync(path);
+
+        response.StatusCode.ShouldBe(status);
+        string Header(string name) => response.Headers.TryGetValues(name, out var v) ? string.Join(",", v) : "";
+        Header("X-Content-Type-Options").ShouldBe("nosniff");
+        Header("X-Frame-Options").ShouldBe("DENY");
+        Header("Referrer-Policy").ShouldBe("same-origin");
+        var csp = Header("Content-Security-Policy");
+        csp.ShouldContain("frame-ancestors 'none'");
+        csp.ShouldContain("default-src 'none'");
+        csp.ShouldNotContain("unsafe-inline");
+    }
+
+    [Fact]
+    public async Task Console_pages_hold_no_inline_style_or_script_and_load_their_stylesheet_under_the_policy()
+    {
+        await using var server = await MedicServer.StartAsync(TestDatabase.Sqlite, logInAdmin: false);
+        var browser = await ConsoleSession.SignInAsync(server, "admin", MedicServer.AdminPassword);
+
+        var overview = await browser.GetPageAsync("/");
+        using var page = await browser.GetAsync("/");
+        using var css = await server.Client().GetAsync("/console.css");
+
+        overview.ShouldNotContain("<style", Case.Insensitive);
+        overview.ShouldNotContain("<script", Case.Insensitive);
+        overview.ShouldNotContain(" style=", Case.Insensitive);
+        overview.ShouldContain("<link rel=\"stylesheet\" href=\"/console.css\">");
+        string.Join(",", page.Headers.GetValues("Content-Security-Policy")).ShouldContain("style-src 'self'");
+        css.Content.Headers.ContentType.ShouldNotBeNull().MediaType.ShouldBe("text/css");
+        (await css.Content.ReadAsStringAsync()).ShouldContain(".card{");
+    }
+}
