@@ -88,6 +88,12 @@ public sealed record AuditVerification(bool Ok, string Chain, long Checked, long
 
 public sealed record AuditVerificationReport(bool Ok, IReadOnlyList<AuditVerification> Chains);
 
+/// <summary>The key that signs audit checkpoints: its public half (base64 SubjectPublicKeyInfo) and a short fingerprint.</summary>
+public sealed record AuditCheckpointKeyResponse(string PublicKey, string Fingerprint);
+
+/// <summary><c>medic audit verify --checkpoints</c>: the server's own chain check and the checkpoints checked against the downloaded chain.</summary>
+public sealed record AuditCheckpointReport(bool Ok, AuditVerificationReport Chains, IReadOnlyList<AuditCheckpointCheck> Checkpoints);
+
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
     DefaultIgnoreCondition = JsonIgnoreCondition.Never,
@@ -117,6 +123,11 @@ public sealed record AuditVerificationReport(bool Ok, IReadOnlyList<AuditVerific
 [JsonSerializable(typeof(AuditPage))]
 [JsonSerializable(typeof(AuditVerification))]
 [JsonSerializable(typeof(AuditVerificationReport))]
+[JsonSerializable(typeof(AuditCheckpoint))]
+[JsonSerializable(typeof(IReadOnlyList<AuditCheckpoint>))]
+[JsonSerializable(typeof(AuditCheckpointKeyResponse))]
+[JsonSerializable(typeof(AuditCheckpointCheck))]
+[JsonSerializable(typeof(AuditCheckpointReport))]
 [JsonSerializable(typeof(ProblemResponse))]
 [JsonSerializable(typeof(CreateEnrollmentTokenRequest))]
 [JsonSerializable(typeof(EnrollmentTokenResponse))]

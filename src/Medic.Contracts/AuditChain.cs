@@ -72,10 +72,14 @@ public static class AuditChain
     /// For an export of a time range: start at the first entry given and trust its link to the
     /// entries before it, instead of requiring the chain to start at entry 1.
     /// </param>
-    public static AuditVerification Verify(string chain, IEnumerable<AuditEntry> entries, (long Seq, string Hash)? head, bool fromFirstEntry = false)
+    /// <param name="after">
+    /// For an incremental check: the entries given start right after this entry, already verified,
+    /// whose hash the first of them must link to.
+    /// </param>
+    public static AuditVerification Verify(string chain, IEnumerable<AuditEntry> entries, (long Seq, string Hash)? head, bool fromFirstEntry = false, (long Seq, string Hash)? after = null)
     {
-        var expectedSeq = 1L;
-        var prev = Genesis;
+        var expectedSeq = (after?.Seq ?? 0) + 1;
+        var prev = after?.Hash ?? Genesis;
         var count = 0L;
         foreach (var e in entries)
         {
@@ -97,7 +101,7 @@ public static class AuditChain
             if (!string.Equals(e.PrevHash, prev, StringComparison.Ordinal))
             {
                 return new AuditVerification(false, chain, count, head?.Seq ?? 0,
-                    new AuditBreak(e.Seq, e.Id, e.Seq == 1
+                    new AuditBreak(e.Seq, e.Id, e.Seq == 1 && after is null
                         ? "entry 1 does not start the chain (it was edited or replaced)"
                         : $"entry {e.Seq} does not link to entry {e.Seq - 1} (an earlier entry was edited, deleted or reordered)"));
             }

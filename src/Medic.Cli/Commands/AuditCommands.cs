@@ -5,10 +5,10 @@ using Medic.Contracts;
 
 namespace Medic.Cli.Commands;
 
-/// <summary><c>audit list</c>, <c>audit export</c> and <c>audit verify</c>.</summary>
+/// <summary><c>audit list</c>, <c>audit export</c>, <c>audit verify</c>, <c>audit checkpoint</c> and <c>audit checkpoints</c>.</summary>
 internal static class AuditCommands
 {
-    public static Command Audit() => new("audit", "Read, export and verify the tamper-evident audit log (admins)") { List(), Export(), Verify() };
+    public static Command Audit() => new("audit", "Read, export and verify the tamper-evident audit log (admins)") { List(), Export(), Verify(), Checkpoint(), Checkpoints() };
 
     private static Option<string?> Since() => new("--since") { Description = "From this time: a timestamp (2026-11-21T10:00:00Z) or a duration ago (24h)" };
 
@@ -101,10 +101,22 @@ internal static class AuditCommands
         var all = new Option<bool>("--all") { Description = "Verify every tenant's chain and the system chain (superadmins)" };
         var file = new Option<string?>("--file") { Description = "Verify an exported JSON-lines file offline instead of asking the server" };
         var partial = new Option<bool>("--partial") { Description = "With --file: the file is an export of a time range (--since/--until), so check it from its first entry" };
+        var checkpoints = new Option<string?>("--checkpoints") { Description = "Also check the chain against signed checkpoints in this JSON-lines file (from 'medic audit checkpoints export'): detects rewrites before the latest one" };
+        var publicKey = new Option<string[]>("--public-key") { Description = "With --checkpoints: trust checkpoints signed by this key (base64, from 'medic audit checkpoints key'; repeat for rotated keys). Default: the server's current key", AllowMultipleArgumentsPerToken = false };
         var json = Shared.JsonOption();
-        var command = new Command("verify", "Recompute the hash chain; exit 1 and name the first broken entry if it was tampered with") { all, file, partial, json };
+        var command = new Command("verify", "Recompute the hash chain; exit 1 and name the first broken entry if it was tampered with") { all, file, partial, checkpoints, publicKey, json };
         command.SetAction(async (parse, ct) =>
         {
+            if (parse.GetValue(checkpoints) is { } checkpointFile)
+            {
+                if (parse.GetValue(file) is not null)
+                {
+                    throw new CliException("--checkpoints checks the server's chain, not an exported file", "drop --file, or drop --checkpoints");
+                }
+
+                return await VerifyWithCheckpointsAsync(parse, checkpointFile, parse.GetValue(publicKey) ?? [], parse.GetValue(all), parse.GetValue(json), ct);
+            }
+
             AuditVerificationReport report;
             if (parse.GetValue(file) is { } path)
             {
@@ -191,5 +203,240 @@ internal static class AuditCommands
             }
         }
         return new AuditVerificationReport(results.All(r => r.Ok), results);
+    }
+
+    /// <summary>
+    /// Downloads the chain and recomputes it here, so the check trusts only the signing key: a
+    /// server whose database was rewritten cannot make its own history match the checkpoints.
+    /// </summary>
+    private static async Task<int> VerifyWithCheckpointsAsync(ParseResult parse, string checkpointFile, string[] pinned, bool all, bool json, CancellationToken ct)
+    {
+        var checkpoints = CheckpointFile.Read(checkpointFile);
+        using var client = Shared.RequireSession(parse).Client(TimeSpan.FromMinutes(30));
+        var trusted = pinned.Length > 0
+            ? pinned.Select(k => k.Trim()).ToList()
+            : [(await client.GetAsync("/api/v1/audit/checkpoints/key", ApiClient.Json.AuditCheckpointKeyResponse, ct)).PublicKey];
+        var chains = await client.GetAsync("/api/v1/audit/verify", ApiClient.Json.AuditVerificationReport, ct);
+        if (all && checkpoints.Any(c => c.Chain == "system"))
+        {
+            var system = await client.GetAsync("/api/v1/audit/verify?chain=system", ApiClient.Json.AuditVerificationReport, ct);
+            chains = new AuditVerificationReport(chains.Ok && system.Ok, [.. chains.Chains, .. system.Chains]);
+        }
+
+        var names = chains.Chains.Select(c => c.Chain).ToList();
+
+        var results = new List<AuditCheckpointCheck>();
+        foreach (var chain in names)
+        {
+            using var response = await client.SendRawAsync(new HttpRequestMessage(HttpMethod.Get, "/api/v1/audit/export" + (chain == "system" ? "?chain=system" : "")), ct, HttpCompletionOption.ResponseHeadersRead);
+            await using var body = await response.Content.ReadAsStreamAsync(ct);
+            results.Add(AuditCheckpoints.Verify(chain, CheckpointFile.Entries(body), checkpoints, trusted));
+        }
+
+        foreach (var other in checkpoints.Select(c => c.Chain).Distinct().Where(c => !names.Contains(c)))
+        {
+            Console.Error.WriteLine($"note: the file's checkpoints of chain {other} were not checked (not your tenant's chain)");
+        }
+
+        var report = new AuditCheckpointReport(chains.Ok && results.All(r => r.Ok), chains, results);
+        if (json)
+        {
+            Output.Json(report, ApiClient.Json.AuditCheckpointReport);
+        }
+        else
+        {
+            foreach (var chain in chains.Chains)
+            {
+                Console.Out.WriteLine(chain.Ok
+                    ? $"OK      chain {chain.Chain}: {chain.Checked} entries verified"
+                    : $"BROKEN  chain {chain.Chain}: entry {chain.FirstBroken!.Seq}{(chain.FirstBroken.Id is { } id ? $" ({id})" : "")}: {chain.FirstBroken.Reason}");
+            }
+
+            foreach (var result in results)
+            {
+                Console.Out.WriteLine(result switch
+                {
+                    { Ok: true, Checkpoints: 0 } => $"NONE    chain {result.Chain}: the file has no checkpoints of this chain",
+                    { Ok: true } => $"OK      chain {result.Chain}: {result.Checkpoints} checkpoints hold, history up to entry {result.LatestSeq} is as signed",
+                    _ => $"BROKEN  chain {result.Chain}: checkpoint at entry {result.FirstBad!.Seq} (signed {AuditChain.FormatTime(result.FirstBad.At)}): {result.FirstBad.Reason}",
+                });
+            }
+
+            Console.Out.WriteLine($"(checkpoints trusted when signed by {string.Join(", ", trusted.Select(AuditCheckpoints.Fingerprint))}{(pinned.Length > 0 ? ", pinned with --public-key" : ", the server's current key")})");
+        }
+
+        if (!report.Ok)
+        {
+            Console.Error.WriteLine("error: the audit log was tampered with");
+            Console.Error.WriteLine("hint: compare with your last export or backup from before the first bad checkpoint, and investigate who had database access");
+            return ExitCodes.CheckFailed;
+        }
+
+        if (results.All(r => r.Checkpoints == 0))
+        {
+            Console.Error.WriteLine($"error: {checkpointFile} holds no checkpoints of your chain, so nothing was checked against them");
+            Console.Error.WriteLine("hint: export them with 'medic audit checkpoints export --output FILE'");
+            return ExitCodes.CheckFailed;
+        }
+
+        return ExitCodes.Ok;
+    }
+
+    private static Option<bool> AllChains() => new("--all") { Description = "Every tenant's chain and the system chain (superadmins)" };
+
+    private static Command Checkpoint()
+    {
+        var all = AllChains();
+        var output = new Option<string?>("--output", "-o") { Description = "Also append the checkpoints, as JSON lines, to this file (keep it off this machine)" };
+        var json = Shared.JsonOption();
+        var command = new Command("checkpoint", "Sign the audit chain's head now, with the key kept outside the database") { all, output, json };
+        command.SetAction(async (parse, ct) =>
+        {
+            using var client = Shared.RequireSession(parse).Client(TimeSpan.FromMinutes(30));
+            var checkpoints = await client.SendAsync(new HttpRequestMessage(HttpMethod.Post, "/api/v1/audit/checkpoints" + (parse.GetValue(all) ? "?all=true" : "")),
+                ApiClient.Json.IReadOnlyListAuditCheckpoint, ct);
+            if (parse.GetValue(output) is { } path)
+            {
+                CheckpointFile.Append(path, checkpoints);
+                Console.Error.WriteLine($"Appended {checkpoints.Count} checkpoints to {path}.");
+            }
+
+            PrintCheckpoints(checkpoints, parse.GetValue(json));
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static void PrintCheckpoints(IReadOnlyList<AuditCheckpoint> checkpoints, bool json)
+    {
+        if (json)
+        {
+            Output.Json(checkpoints, ApiClient.Json.IReadOnlyListAuditCheckpoint);
+            return;
+        }
+
+        Output.Table(["CHAIN", "SEQ", "SIGNED (UTC)", "HASH", "KEY"], checkpoints.Select(c => (IReadOnlyList<string?>)
+            [c.Chain, c.Seq.ToString(System.Globalization.CultureInfo.InvariantCulture), c.At.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss"), c.Hash[..16], AuditCheckpoints.Fingerprint(c.PublicKey)]));
+    }
+
+    private static Command Checkpoints()
+    {
+        var listJson = Shared.JsonOption();
+        var list = new Command("list", "List the chain's signed checkpoints, oldest first") { listJson };
+        list.SetAction(async (parse, ct) =>
+        {
+            using var client = Shared.RequireSession(parse).Client();
+            PrintCheckpoints(await client.GetAsync("/api/v1/audit/checkpoints", ApiClient.Json.IReadOnlyListAuditCheckpoint, ct), parse.GetValue(listJson));
+            return ExitCodes.Ok;
+        });
+
+        var all = AllChains();
+        var output = new Option<string?>("--output", "-o") { Description = "Write to this file instead of standard output" };
+        var export = new Command("export", "Export the signed checkpoints as JSON lines, each with its public key") { all, output };
+        export.SetAction(async (parse, ct) =>
+        {
+            using var client = Shared.RequireSession(parse).Client(TimeSpan.FromMinutes(5));
+            using var response = await client.SendRawAsync(new HttpRequestMessage(HttpMethod.Get, "/api/v1/audit/checkpoints/export" + (parse.GetValue(all) ? "?all=true" : "")), ct);
+            var text = await response.Content.ReadAsStringAsync(ct);
+            if (parse.GetValue(output) is { } path)
+            {
+                try
+                {
+                    await File.WriteAllTextAsync(path, text, ct);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    throw new CliException($"cannot write {path}: {ex.Message}", "choose a path in a directory you can write to");
+                }
+
+                Console.Error.WriteLine($"Exported {CountLines(path)} checkpoints to {path}.");
+            }
+            else
+            {
+                Console.Out.Write(text);
+            }
+
+            return ExitCodes.Ok;
+        });
+
+        var keyJson = Shared.JsonOption();
+        var key = new Command("key", "Print the public key that signs checkpoints, to pin with 'audit verify --public-key'") { keyJson };
+        key.SetAction(async (parse, ct) =>
+        {
+            using var client = Shared.RequireSession(parse).Client();
+            var response = await client.GetAsync("/api/v1/audit/checkpoints/key", ApiClient.Json.AuditCheckpointKeyResponse, ct);
+            if (parse.GetValue(keyJson))
+            {
+                Output.Json(response, ApiClient.Json.AuditCheckpointKeyResponse);
+            }
+            else
+            {
+                Console.Out.WriteLine(response.PublicKey);
+                Console.Error.WriteLine($"fingerprint {response.Fingerprint}");
+            }
+
+            return ExitCodes.Ok;
+        });
+
+        return new Command("checkpoints", "List, export and show the key of signed audit checkpoints") { list, export, key };
+    }
+}
+
+/// <summary>Checkpoint files (JSON lines) and the exported chain, as the verifier reads them.</summary>
+internal static class CheckpointFile
+{
+    public static IReadOnlyList<AuditCheckpoint> Read(string path)
+    {
+        if (!File.Exists(path))
+        {
+            throw new CliException($"checkpoint file '{path}' does not exist", "pass the file written by 'medic audit checkpoints export --output FILE' or 'medic audit checkpoint --output FILE'");
+        }
+
+        var checkpoints = new List<AuditCheckpoint>();
+        var lineNumber = 0;
+        foreach (var line in File.ReadLines(path, Encoding.UTF8))
+        {
+            lineNumber++;
+            if (line.Trim().Length == 0) continue;
+            try
+            {
+                checkpoints.Add(JsonSerializer.Deserialize(line, ApiClient.Json.AuditCheckpoint) ?? throw new JsonException("empty checkpoint"));
+            }
+            catch (JsonException ex)
+            {
+                throw new CliException($"{path} line {lineNumber} is not an audit checkpoint: {ex.Message}", "pass a file written by 'medic audit checkpoints export'", ExitCodes.Usage);
+            }
+        }
+
+        return checkpoints;
+    }
+
+    public static void Append(string path, IEnumerable<AuditCheckpoint> checkpoints)
+    {
+        try
+        {
+            using var writer = new StreamWriter(path, append: true, new UTF8Encoding(false));
+            foreach (var checkpoint in checkpoints)
+            {
+                writer.Write(JsonSerializer.Serialize(checkpoint, ApiClient.Json.AuditCheckpoint));
+                writer.Write('\n');
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new CliException($"cannot write {path}: {ex.Message}", "choose a path in a directory you can write to");
+        }
+    }
+
+    /// <summary>The entries of an export stream, read one line at a time so a long chain never sits in memory.</summary>
+    public static IEnumerable<AuditEntry> Entries(Stream export)
+    {
+        using var reader = new StreamReader(export, Encoding.UTF8, leaveOpen: true);
+        while (reader.ReadLine() is { } line)
+        {
+            if (line.Length == 0) continue;
+            yield return JsonSerializer.Deserialize(line, ApiClient.Json.AuditEntry)
+                ?? throw new CliException("the server's export holds an empty entry", "run 'medic audit verify' without --checkpoints", ExitCodes.ServerError);
+        }
     }
 }

@@ -19,6 +19,10 @@ public static class AuditApi
         group.MapGet("/", List).WithSummary("Audit entries, newest first. Filters: since, until, actor, action; paging with before and limit.");
         group.MapGet("/export", Export).WithSummary("The whole chain (or a time range), oldest first, as JSON lines.");
         group.MapGet("/verify", Verify).WithSummary("Recompute the hash chain and report the first broken entry.");
+        group.MapPost("/checkpoints", Checkpoint).WithSummary("Sign the chain's head now (unless the latest checkpoint covers it) and return the checkpoint; all=true: every chain (superadmins).");
+        group.MapGet("/checkpoints", Checkpoints).WithSummary("The chain's signed checkpoints, oldest first.");
+        group.MapGet("/checkpoints/export", ExportCheckpoints).WithSummary("The chain's signed checkpoints as JSON lines, each with the public key; all=true: every chain (superadmins).");
+        group.MapGet("/checkpoints/key", CheckpointKey).WithSummary("The public key that signs checkpoints, to pin when verifying.");
         return app;
     }
 
@@ -116,4 +120,76 @@ public static class AuditApi
 
         return TypedResults.Ok(new AuditVerificationReport(results.All(r => r.Ok), results));
     }
+
+    private static async Task<(IReadOnlyList<string>? Chains, ProblemHttpResult? Problem)> ChainsFor(Caller caller, AuditLog audit, string? chain, bool? all, CancellationToken ct)
+    {
+        if (all == true)
+        {
+            if (!caller.Superadmin) return (null, Problems.Of(StatusCodes.Status403Forbidden, "Forbidden", "Only superadmins can act on every tenant's chain.", "drop --all to use your tenant's chain"));
+            return (await audit.ChainsAsync(ct), null);
+        }
+
+        var (name, notFound) = ChainFor(caller, chain);
+        return notFound is not null ? (null, notFound) : ([name!], null);
+    }
+
+    private static async Task<Results<Ok<IReadOnlyList<AuditCheckpoint>>, ProblemHttpResult>> Checkpoint(
+        HttpContext http, AuditLog audit, AuditCheckpointer checkpointer, string? chain, bool? all, CancellationToken ct)
+    {
+        var caller = http.Caller();
+        var (chains, problem) = await ChainsFor(caller, audit, chain, all, ct);
+        if (problem is not null) return problem;
+
+        var checkpoints = new List<AuditCheckpoint>();
+        foreach (var name in chains!)
+        {
+            var outcome = await checkpointer.CheckpointAsync(name, ct);
+            if (outcome.Refusal == CheckpointRefusal.ChainBroken)
+            {
+                var broken = outcome.Verification.FirstBroken!;
+                return Problems.Conflict(
+                    $"Chain {name} does not verify (entry {broken.Seq}: {broken.Reason}), so its head is not signed.",
+                    "run 'medic audit verify' and investigate before checkpointing");
+            }
+
+            if (outcome.Checkpoint is { } checkpoint) checkpoints.Add(checkpoint);
+        }
+
+        // Recorded after signing: the entry itself goes into the next checkpoint.
+        await audit.AppendAsync(new AuditRecord(caller.TenantId, caller.Actor, "audit.checkpoint", all == true ? "audit:all" : $"audit:{chains![0]}", AuditOutcomes.Success,
+            http.Connection.RemoteIpAddress?.ToString(), checkpoints.ToDictionary(c => "seq:" + c.Chain, c => c.Seq.ToString(CultureInfo.InvariantCulture))), CancellationToken.None);
+        http.MarkAudited();
+        return TypedResults.Ok<IReadOnlyList<AuditCheckpoint>>(checkpoints);
+    }
+
+    private static async Task<Results<Ok<IReadOnlyList<AuditCheckpoint>>, ProblemHttpResult>> Checkpoints(HttpContext http, AuditCheckpointer checkpointer, string? chain, CancellationToken ct)
+    {
+        var (name, notFound) = ChainFor(http.Caller(), chain);
+        if (notFound is not null) return notFound;
+        return TypedResults.Ok(await checkpointer.ListAsync(name!, ct));
+    }
+
+    private static async Task<Results<EmptyHttpResult, ProblemHttpResult>> ExportCheckpoints(
+        HttpContext http, AuditLog audit, AuditCheckpointer checkpointer, string? chain, bool? all, CancellationToken ct)
+    {
+        var (chains, problem) = await ChainsFor(http.Caller(), audit, chain, all, ct);
+        if (problem is not null) return problem;
+
+        http.Response.ContentType = "application/x-ndjson";
+        http.Response.Headers.ContentDisposition = $"attachment; filename=\"medic-audit-checkpoints{(all == true ? "" : "-" + chains![0])}.jsonl\"";
+        var newline = "\n"u8.ToArray();
+        foreach (var name in chains!)
+        {
+            foreach (var checkpoint in await checkpointer.ListAsync(name, ct))
+            {
+                await JsonSerializer.SerializeAsync(http.Response.Body, checkpoint, MedicJson.Default.AuditCheckpoint, ct);
+                await http.Response.Body.WriteAsync(newline, ct);
+            }
+        }
+
+        return TypedResults.Empty;
+    }
+
+    private static Ok<AuditCheckpointKeyResponse> CheckpointKey(AuditCheckpointKey key) =>
+        TypedResults.Ok(new AuditCheckpointKeyResponse(key.PublicKey, key.Fingerprint));
 }

@@ -147,9 +147,59 @@ public sealed class AuditLog(Database db, TimeProvider time)
             .Select(r => r.ToEntry()).ToList();
     }
 
-    public async Task<AuditVerification> VerifyAsync(string chain, CancellationToken ct = default)
+    /// <summary>
+    /// Recomputes the whole chain from entry 1 (<c>medic audit verify</c>). A chain that verifies
+    /// becomes the starting point of later incremental checks; a broken one clears that point.
+    /// </summary>
+    public async Task<AuditVerification> VerifyAsync(string chain, CancellationToken ct = default) => (await VerifyFullAsync(chain, ct)).Result;
+
+    /// <summary>
+    /// Checks only what was appended since the chain last verified (page views, the checkpointer):
+    /// the entry at the stored verified-up-to point must still hash to the stored hash, and every
+    /// later entry must link to it. Edits before that point are left to the full
+    /// <see cref="VerifyAsync"/>; without a point (first run, or after a break) this is the full check.
+    /// </summary>
+    public async Task<AuditVerification> VerifySinceLastAsync(string chain, CancellationToken ct = default) => (await VerifyNewAsync(chain, ct)).Result;
+
+    /// <summary>The incremental check, and the head it verified up to (for signing it).</summary>
+    internal async Task<(AuditVerification Result, (long Seq, string Hash)? Head)> VerifyNewAsync(string chain, CancellationToken ct)
     {
-        (long, string)? head;
+        HeadRow? head;
+        HeadRow? point;
+        AuditEntry? anchor = null;
+        await using (var c = await db.OpenAsync(ct))
+        {
+            head = await c.QuerySingleOrDefaultAsync<HeadRow>("SELECT seq, hash FROM audit_heads WHERE chain = @chain", new { chain });
+            point = await c.QuerySingleOrDefaultAsync<HeadRow>("SELECT seq, hash FROM audit_verified WHERE chain = @chain", new { chain });
+            if (point is not null)
+            {
+                anchor = (await c.QuerySingleOrDefaultAsync<AuditRow>($"SELECT {Columns} FROM audit_log WHERE chain = @chain AND seq = @seq", new { chain, seq = point.Seq }))?.ToEntry();
+            }
+        }
+
+        // The anchor is recomputed from its own fields, so editing it (or deleting it) is noticed here;
+        // then the full check says where the chain breaks.
+        if (head is null || point is null || point.Seq > head.Seq || anchor is null
+            || !string.Equals(AuditChain.ComputeHash(anchor.PrevHash, anchor), point.Hash, StringComparison.Ordinal)
+            || !string.Equals(anchor.Hash, point.Hash, StringComparison.Ordinal))
+        {
+            return await VerifyFullAsync(chain, ct);
+        }
+
+        var entries = new List<AuditEntry>();
+        await foreach (var e in ReadRangeAsync(chain, point.Seq, head.Seq, ct))
+        {
+            entries.Add(e);
+        }
+
+        var result = AuditChain.Verify(chain, entries, (head.Seq, head.Hash), after: (point.Seq, point.Hash));
+        await RecordVerifiedAsync(chain, result.Ok ? head : null, ct);
+        return (result, result.Ok ? (head.Seq, head.Hash) : null);
+    }
+
+    private async Task<(AuditVerification Result, (long Seq, string Hash)? Head)> VerifyFullAsync(string chain, CancellationToken ct)
+    {
+        (long Seq, string Hash)? head;
         await using (var c = await db.OpenAsync(ct))
         {
             var row = await c.QuerySingleOrDefaultAsync<HeadRow>("SELECT seq, hash FROM audit_heads WHERE chain = @chain", new { chain });
@@ -162,7 +212,52 @@ public sealed class AuditLog(Database db, TimeProvider time)
             entries.Add(e);
         }
 
-        return AuditChain.Verify(chain, entries, head);
+        var result = AuditChain.Verify(chain, entries, head);
+        await RecordVerifiedAsync(chain, result.Ok && head is { } h ? new HeadRow { Seq = h.Seq, Hash = h.Hash } : null, ct);
+        return (result, result.Ok ? head : null);
+    }
+
+    /// <summary>Moves the verified-up-to point forward (never back, when checks overlap), or clears it after a break.</summary>
+    private Task RecordVerifiedAsync(string chain, HeadRow? verified, CancellationToken ct) => db.WriteAsync(async (c, tx) =>
+    {
+        if (verified is null)
+        {
+            await c.ExecuteAsync("DELETE FROM audit_verified WHERE chain = @chain", new { chain }, tx);
+            return 0;
+        }
+
+        return await c.ExecuteAsync(
+            "INSERT INTO audit_verified (chain, seq, hash, verified_at) VALUES (@chain, @Seq, @Hash, @now) "
+            + "ON CONFLICT (chain) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, verified_at = excluded.verified_at WHERE audit_verified.seq < excluded.seq",
+            new { chain, verified.Seq, verified.Hash, now = time.GetUtcNow() }, tx);
+    }, ct);
+
+    /// <summary>Entries after <paramref name="after"/> up to and including <paramref name="upTo"/>, oldest first, in batches.</summary>
+    private async IAsyncEnumerable<AuditEntry> ReadRangeAsync(string chain, long after, long upTo, [EnumeratorCancellation] CancellationToken ct)
+    {
+        const int batch = 1000;
+        while (after < upTo)
+        {
+            List<AuditEntry> rows;
+            await using (var c = await db.OpenAsync(ct))
+            {
+                rows = (await c.QueryAsync<AuditRow>(
+                    $"SELECT {Columns} FROM audit_log WHERE chain = @chain AND seq > @after AND seq <= @upTo ORDER BY seq LIMIT @take",
+                    new { chain, after, upTo, take = batch })).Select(r => r.ToEntry()).ToList();
+            }
+
+            foreach (var row in rows)
+            {
+                yield return row;
+            }
+
+            if (rows.Count < batch)
+            {
+                yield break;
+            }
+
+            after = rows[^1].Seq;
+        }
     }
 
     public async Task<IReadOnlyList<string>> ChainsAsync(CancellationToken ct = default)

@@ -76,6 +76,7 @@ public static class ConfigLoader
             options.EarlyWarning ??= new EarlyWarningOptions();
             options.Checks ??= new CheckOptions();
             options.Notifications ??= new NotificationOptions();
+            options.Audit ??= new AuditOptions();
             return options;
         }
         catch (YamlException ex)
@@ -108,6 +109,9 @@ public static class ConfigLoader
         if (Get("MEDIC_NOTIFICATIONS__DAMPING_MINUTES") is { } damping) o.Notifications.DampingMinutes = ParseInt("MEDIC_NOTIFICATIONS__DAMPING_MINUTES", damping);
         if (Get("MEDIC_NOTIFICATIONS__MAX_ATTEMPTS") is { } attempts) o.Notifications.MaxAttempts = ParseInt("MEDIC_NOTIFICATIONS__MAX_ATTEMPTS", attempts);
         if (Get(Storage.StartupChecks.AcceptFreshDatabaseVariable) is { } fresh) o.AcceptFreshDatabase = fresh is "1" or "true" or "yes";
+        if (Get("MEDIC_AUDIT__CHECKPOINT_INTERVAL") is { } cpInterval) o.Audit.CheckpointInterval = cpInterval;
+        if (Get("MEDIC_AUDIT__CHECKPOINT_KEY_FILE") is { } cpKey) o.Audit.CheckpointKeyFile = cpKey;
+        if (Get("MEDIC_AUDIT__CHECKPOINT_WEBHOOK") is { } cpHook) o.Audit.CheckpointWebhook = cpHook;
         if (Get("MEDIC_TRUSTED_PROXIES") is { } proxies) o.TrustedProxies = [.. proxies.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
     }
 
@@ -144,6 +148,16 @@ public static class ConfigLoader
         if (!Durations.TryParse(o.EarlyWarning.Horizon, out var horizon) || horizon < TimeSpan.FromHours(1) || horizon > TimeSpan.FromDays(30))
         {
             throw new ConfigException($"early_warning.horizon '{o.EarlyWarning.Horizon}' is not a duration from 1h to 30d", "the default is 24h");
+        }
+
+        if (!Durations.TryParse(o.Audit.CheckpointInterval, out var checkpointInterval) || checkpointInterval < TimeSpan.FromMinutes(1) || checkpointInterval > TimeSpan.FromDays(7))
+        {
+            throw new ConfigException($"audit.checkpoint_interval '{o.Audit.CheckpointInterval}' is not a duration from 1m to 7d", "the default is 1h");
+        }
+
+        if (o.Audit.CheckpointWebhook is { } hook && !(Uri.TryCreate(hook, UriKind.Absolute, out var hookUri) && (hookUri.Scheme == Uri.UriSchemeHttp || hookUri.Scheme == Uri.UriSchemeHttps)))
+        {
+            throw new ConfigException($"audit.checkpoint_webhook '{hook}' is not an http(s) URL", "set it to the URL that receives checkpoints, e.g. https://archive.example.com/medic-checkpoints");
         }
 
         if (o.Checks.SweepSeconds is < 1 or > 3600)

@@ -77,6 +77,12 @@ public static class MedicApp
         services.AddSingleton<Migrator>();
         services.AddSingleton(_ => MasterKey.LoadOrCreate(options.MasterKeyPath, Environment.GetEnvironmentVariable("MEDIC_MASTER_KEY")));
         services.AddSingleton<AuditLog>();
+        services.AddSingleton(_ => AuditCheckpointKey.LoadOrCreate(options.AuditCheckpointKeyPath));
+        services.AddSingleton<AuditCheckpointer>();
+        services.AddHostedService(sp => sp.GetRequiredService<AuditCheckpointer>());
+        services.AddHttpClient(AuditCheckpointer.HttpClientName, c => c.DefaultRequestHeaders.UserAgent.ParseAdd("medic-audit/" + typeof(MedicApp).Assembly.GetName().Version?.ToString(3)))
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false })
+            .RemoveAllLoggers(); // the webhook URL may carry a token
         services.AddSingleton<TenantStore>();
         services.AddSingleton<UserStore>();
         services.AddSingleton<TokenStore>();
@@ -220,6 +226,7 @@ public static class MedicApp
         await StartupChecks.VerifyDatabaseAsync(services.GetRequiredService<Database>(), services.GetRequiredService<IOptions<MedicOptions>>().Value, ct);
         _ = services.GetRequiredService<MasterKey>();
         _ = services.GetRequiredService<TaskSigningKey>();
+        _ = services.GetRequiredService<AuditCheckpointKey>();
         await services.GetRequiredService<Migrator>().ApplyAsync(ct);
         await services.GetRequiredService<Executions>().MarkInterruptedAsync(ct);
         await services.GetRequiredService<RunbookRunner>().MarkInterruptedAsync(ct);

@@ -44,9 +44,13 @@ public sealed class MedicOptions
     /// </summary>
     public bool AcceptFreshDatabase { get; set; }
 
+    public AuditOptions Audit { get; set; } = new();
+
     public string DatabaseUrl => string.IsNullOrWhiteSpace(Database) ? "sqlite:" + Path.Combine(DataDir, "medic.db") : Database!;
 
     public string TaskSigningKeyPath => Path.Combine(DataDir, "task-signing.key");
+
+    public string AuditCheckpointKeyPath => string.IsNullOrWhiteSpace(Audit.CheckpointKeyFile) ? Path.Combine(DataDir, "keys", "audit-checkpoint.key") : Audit.CheckpointKeyFile!;
 
     public string MasterKeyPath => string.IsNullOrWhiteSpace(MasterKeyFile) ? Path.Combine(DataDir, "master.key") : MasterKeyFile!;
 }
@@ -99,4 +103,17 @@ public sealed class TokenOptions
     public string DefaultLifetime { get; set; } = "90d";
 
     public string MaxLifetime { get; set; } = "365d";
+}
+
+/// <summary>Signed checkpoints of the audit chains. See docs/security.md.</summary>
+public sealed class AuditOptions
+{
+    /// <summary>How often every chain whose head moved is checkpointed (signed); from 1m to 7d.</summary>
+    public string CheckpointInterval { get; set; } = "1h";
+
+    /// <summary>The ECDSA P-256 key (PEM) that signs checkpoints; default <c>{DataDir}/keys/audit-checkpoint.key</c>, created when missing.</summary>
+    public string? CheckpointKeyFile { get; set; }
+
+    /// <summary>When set, every new checkpoint is POSTed here as JSON, to keep a copy off the machine.</summary>
+    public string? CheckpointWebhook { get; set; }
 }

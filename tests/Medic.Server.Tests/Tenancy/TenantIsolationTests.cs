@@ -426,7 +426,7 @@ public sealed class TenantIsolationTests
         await using var server = await MedicServer.StartAsync(dialect);
         var (one, secondAdmin) = await TwoTenantsAsync(server);
 
-        foreach (var path in new[] { "/api/v1/audit", "/api/v1/audit/export", "/api/v1/audit/verify", "/api/v1/audit?chain=system" })
+        foreach (var path in new[] { "/api/v1/audit", "/api/v1/audit/export", "/api/v1/audit/verify", "/api/v1/audit?chain=system", "/api/v1/audit/checkpoints", "/api/v1/audit/checkpoints/export", "/api/v1/audit/checkpoints?chain=system" })
         {
             var url = path.Contains('?', StringComparison.Ordinal) ? path : $"{path}?chain={one.TenantId}";
             using var response = await secondAdmin.GetAsync(url);
@@ -434,6 +434,15 @@ public sealed class TenantIsolationTests
             response.StatusCode.ShouldBe(HttpStatusCode.NotFound, $"{url}: {body}");
             body.ShouldNotContain("ann", Case.Sensitive, url);
         }
+
+        // Signing another tenant's chain head, or every chain, is refused, and signs nothing.
+        foreach (var (url, status) in new[] { ($"/api/v1/audit/checkpoints?chain={one.TenantId}", HttpStatusCode.NotFound), ("/api/v1/audit/checkpoints?all=true", HttpStatusCode.Forbidden) })
+        {
+            using var response = await secondAdmin.PostAsync(url, null);
+            response.StatusCode.ShouldBe(status, url);
+        }
+
+        (await server.Database.ScalarAsync<long>("SELECT COUNT(*) FROM audit_checkpoints WHERE chain = @chain", new { chain = one.TenantId })).ShouldBe(0);
     }
 
     [Theory]
