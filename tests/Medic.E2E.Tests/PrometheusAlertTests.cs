@@ -9,7 +9,7 @@ namespace Medic.E2E.Tests;
 /// Debian's real Prometheus, Alertmanager and node exporter on loopback ports, alerting into a real
 /// <c>medic server</c>: one incident per instance, matched to its server, resolved by the resolve.
 /// </summary>
-public sealed class PrometheusAlertTests : IAsyncDisposable
+public sealed class PrometheusAlertTests : IAsyncLifetime
 {
     private readonly MedicHome _home = new();
     private readonly List<ChildProcess> _children = [];
@@ -145,7 +145,10 @@ public sealed class PrometheusAlertTests : IAsyncDisposable
 
     private void Start(string file, params string[] args) => _children.Add(ChildProcess.Start(file, args));
 
-    public async ValueTask DisposeAsync()
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    /// <summary>xUnit calls this after the test, passed or failed: every child process is killed and waited for.</summary>
+    public async Task DisposeAsync()
     {
         foreach (var child in _children) await child.DisposeAsync();
         _home.Dispose();
