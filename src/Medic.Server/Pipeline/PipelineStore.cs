@@ -159,6 +159,12 @@ public sealed class PipelineStore(Database db, TimeProvider time)
         return new GateContext(autoRuns, settings.BlastRadiusPerHour, failures, inWindow);
     }
 
+    /// <summary>The latest remediation with <paramref name="runbook"/> a person rejected on this incident, in any round; null when none.</summary>
+    public static Task<RemediationRow?> RejectedAsync(DbConnection c, DbTransaction? tx, string tenantId, string incidentId, string runbook) =>
+        c.QueryFirstOrDefaultAsync<RemediationRow>(
+            $"SELECT {RemediationColumns} FROM remediations WHERE tenant_id = @tenantId AND incident_id = @incidentId AND runbook = @runbook AND status = @rejected ORDER BY round DESC",
+            new { tenantId, incidentId, runbook, rejected = RemediationStatus.Rejected }, tx);
+
     public static Task InsertRemediationAsync(DbConnection c, DbTransaction tx, RemediationRow r) => c.ExecuteAsync(
         $"INSERT INTO remediations ({RemediationColumns}) VALUES (@Id, @TenantId, @IncidentId, @Round, @Runbook, @Version, @Risk, @Params, @ServerId, @ServerName, @ProposedBy, " +
         "@Trust, @Gate, @GateReason, @Status, @RunId, @Verification, @Error, @CreatedAt, @FinishedAt)", r, tx);

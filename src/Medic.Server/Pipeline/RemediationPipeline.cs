@@ -287,6 +287,12 @@ public sealed partial class RemediationPipeline(
                 decision = new GateDecision(GateOutcome.NeedsApproval, "automation is off for this tenant: a person approves every run");
             }
 
+            if (decision.Outcome == GateOutcome.AutoRun && await PipelineStore.RejectedAsync(c, tx, tenantId, incidentId, stored.Row.Name) is { } rejected)
+            {
+                // A person said no to this recipe on this incident: it never runs here again without a new approval.
+                decision = new GateDecision(GateOutcome.NeedsApproval, $"a person rejected {stored.Row.Name} on this incident (round {rejected.Round}): it runs again only with a new approval");
+            }
+
             var remediation = new RemediationRow
             {
                 Id = Ids.New("rem"), TenantId = tenantId, IncidentId = incidentId, Round = current, Runbook = stored.Row.Name, Version = stored.Row.Version, Risk = Name(risk),

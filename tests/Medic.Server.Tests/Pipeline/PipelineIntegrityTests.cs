@@ -1,0 +1,207 @@
+using System.Net;
+using Medic.Contracts;
+using Medic.Server.Auth;
+using Medic.Server.Hosting;
+using Medic.Server.Tests.Infrastructure;
+
+namespace Medic.Server.Tests.Pipeline;
+
+/// <summary>
+/// What keeps the pipeline honest: keys only the server may use, who may send an incident round
+/// again, a person's "no" that sticks, verification of the incident's own signal, and an agent
+/// that is reconnecting. Runs on both dialects against a real server; agents are real WebSocket
+/// links (<see cref="WireAgent"/>) where a run must reach one.
+/// </summary>
+public sealed class PipelineIntegrityTests
+{
+    private const string FixWeb = """
+        name: fix-web
+        version: 1
+        description: Restart the web tier.
+        risk: low
+        remediates:
+          types: [web_down]
+        parameters:
+          unit: {type: string, pattern: '[a-z]+', default: nginx}
+        targets: incident
+        steps:
+          - run: [systemctl, restart, '${{ params.unit }}']
+        """;
+
+    private const string Rules = """
+        rules:
+          - name: web-down
+            match: {type: web_down}
+            recipe: fix-web
+            params: {unit: "${labels.unit}"}
+            trust: autonomous
+        """;
+
+    internal static async Task<MedicServer> StartAsync(string dialect, Action<MedicOptions>? configure = null, bool enroll = true)
+    {
+        var server = await MedicServer.StartAsync(dialect, configure);
+        using var applied = await server.Admin.PostAsync("/api/v1/runbooks", Json.Raw(FixWeb, "application/yaml"));
+        applied.StatusCode.ShouldBe(HttpStatusCode.Created);
+        using var rules = await server.Admin.PutAsync("/api/v1/pipeline/triage-rules", Json.Body(new TriageRulesRequest(Rules), MedicJson.Default.TriageRulesRequest));
+        rules.StatusCode.ShouldBe(HttpStatusCode.OK);
+        if (enroll)
+        {
+            using var token = await server.Admin.PostAsync("/api/v1/enrollment-tokens", Json.Raw("{}"));
+            var secret = (await token.ReadAsync(MedicJson.Default.EnrollmentTokenCreatedResponse, HttpStatusCode.Created)).Secret;
+            using var enrolled = await server.Client().PostAsync("/agent/v1/enroll", Json.Raw($$"""{"token":"{{secret}}","name":"web-1"}"""));
+            enrolled.StatusCode.ShouldBe(HttpStatusCode.OK);
+        }
+
+        return server;
+    }
+
+    internal static async Task<string> OpenAsync(HttpClient client, string type = "web_down", string? unit = "nginx", string title = "web-1 is down")
+    {
+        var labels = unit is null ? null : new Dictionary<string, string> { ["unit"] = unit };
+        using var response = await client.PostAsync("/api/v1/incidents", Json.Body(new CreateIncidentRequest(title, "critical", "web-1", null, type, labels), MedicJson.Default.CreateIncidentRequest));
+        return (await response.ReadAsync(MedicJson.Default.IncidentResponse, HttpStatusCode.Created)).Id;
+    }
+
+    internal static async Task<IncidentDetailResponse> WaitForStatusAsync(HttpClient client, string id, string status, int seconds = 30)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (true)
+        {
+            using var response = await client.GetAsync($"/api/v1/incidents/{id}");
+            var detail = await response.ReadAsync(MedicJson.Default.IncidentDetailResponse);
+            if (detail.Incident.Status == status) return detail;
+            DateTime.UtcNow.ShouldBeLessThan(deadline, $"incident {id} is {detail.Incident.Status}, not {status}; timeline: " +
+                string.Join(" | ", detail.Timeline.Select(e => $"{e.Kind} by {e.Actor}: {e.Message}")));
+            await Task.Delay(50);
+        }
+    }
+
+    internal static async Task<IReadOnlyList<RemediationResponse>> RemediationsAsync(HttpClient client, string id)
+    {
+        using var response = await client.GetAsync($"/api/v1/incidents/{id}/remediations");
+        return await response.ReadAsync(MedicJson.Default.IReadOnlyListRemediationResponse);
+    }
+
+    private static async Task<ApprovalResponse> PendingApprovalAsync(HttpClient reader, string incident)
+    {
+        using var list = await reader.GetAsync($"/api/v1/approvals?incident={incident}");
+        return (await list.ReadAsync(MedicJson.Default.IReadOnlyListApprovalResponse)).ShouldHaveSingleItem();
+    }
+
+    [Theory]
+    [MemberData(nameof(Dialects.Both), MemberType = typeof(Dialects))]
+    public async Task A_clients_idempotency_key_in_the_pipeline_namespace_is_refused_so_it_cannot_stand_in_for_a_remediations_run(string dialect)
+    {
+        await using var server = await StartAsync(dialect);
+        var bob = await server.ClientForNewUserAsync(server.Admin, "bob", Role.Approver);
+        var id = await OpenAsync(server.Admin, type: "manual", unit: null);
+        using (var proposed = await server.Admin.PostAsync($"/api/v1/incidents/{id}/remediations", Json.Raw("""{"runbook":"fix-web","params":{"unit":"nginx"}}""")))
+        {
+            (await proposed.ReadAsync(MedicJson.Default.RemediationResponse, HttpStatusCode.Created)).Status.ShouldBe("awaiting_approval");
+        }
+
+        // The run key the pipeline will use for round 1, and spellings of it: each is refused before anything runs.
+        foreach (var key in new[] { $"pipeline:{id}:1:run", $"PIPELINE:{id}:1:run", $"  pipeline:{id}:1:run", "medic:anything", "system:x" })
+        {
+            using var run = await server.Admin.PostAsync("/api/v1/runbooks/fix-web/runs", Json.Raw($$$"""{"idempotency_key":"{{{key}}}","selector":{"names":["web-1"]},"params":{"unit":"apache"}}"""));
+            var problem = await run.ShouldBeProblemAsync(HttpStatusCode.BadRequest);
+            problem["errors"]!["idempotency_key"]!.ToString().ShouldContain("reserved for the server", customMessage: key);
+        }
+
+        using (var own = await server.Admin.PostAsync("/api/v1/runbooks/fix-web/runs", Json.Raw("""{"idempotency_key":"deploy-42:pipeline:x","selector":{"names":["web-1"]}}""")))
+        {
+            own.StatusCode.ShouldBe(HttpStatusCode.Accepted); // a client's own namespace is fine, whatever follows
+        }
+
+        var approval = await PendingApprovalAsync(bob, id);
+        using (var approved = await bob.PostAsync($"/api/v1/approvals/{approval.Id}/approve", Json.Raw("{}")))
+        {
+            approved.StatusCode.ShouldBe(HttpStatusCode.OK);
+        }
+
+        await WaitForStatusAsync(server.Admin, id, "escalated");
+        var runId = (await RemediationsAsync(server.Admin, id)).ShouldHaveSingleItem().RunId!;
+        using var runResponse = await server.Admin.GetAsync($"/api/v1/runbook-runs/{runId}");
+        var remediationRun = await runResponse.ReadAsync(MedicJson.Default.RunbookRunResponse);
+        (remediationRun.Actor, remediationRun.Params["unit"]).ShouldBe(("user:bob", "nginx"));
+    }
+
+    [Theory]
+    [MemberData(nameof(Dialects.Both), MemberType = typeof(Dialects))]
+    public async Task Only_a_comment_from_someone_who_may_operate_sends_an_escalated_incident_through_the_pipeline_again(string dialect)
+    {
+        await using var server = await StartAsync(dialect);
+        var vera = await server.ClientForNewUserAsync(server.Admin, "vera", Role.Viewer);
+        var bob = await server.ClientForNewUserAsync(server.Admin, "bob", Role.Approver);
+        var ann = await server.ClientForNewUserAsync(server.Admin, "ann", Role.Operator);
+        var id = await OpenAsync(server.Admin, type: "manual", unit: null); // no rule: it stays open
+        using (var escalate = await server.Admin.PostAsync($"/api/v1/incidents/{id}/remediations", Json.Raw("""{"runbook":"fix-web","params":{"unit":"nginx"}}""")))
+        {
+            escalate.StatusCode.ShouldBe(HttpStatusCode.Created);
+        }
+
+        using (var reject = await bob.PostAsync($"/api/v1/approvals/{(await PendingApprovalAsync(bob, id)).Id}/reject", Json.Raw("""{"reason":"not now"}""")))
+        {
+            reject.StatusCode.ShouldBe(HttpStatusCode.OK);
+        }
+
+        await WaitForStatusAsync(server.Admin, id, "escalated");
+        foreach (var (who, client) in new[] { ("viewer", vera), ("approver", bob) })
+        {
+            using var comment = await client.PostAsync($"/api/v1/incidents/{id}/comments", Json.Raw($$"""{"text":"{{who}} says try again"}"""));
+            (await comment.ReadAsync(MedicJson.Default.IncidentResponse)).Status.ShouldBe("escalated", who);
+        }
+
+        using (var comment = await ann.PostAsync($"/api/v1/incidents/{id}/comments", Json.Raw("""{"text":"operator says try again"}""")))
+        {
+            (await comment.ReadAsync(MedicJson.Default.IncidentResponse)).Status.ShouldBe("triaging");
+        }
+
+        var detail = await WaitForStatusAsync(server.Admin, id, "escalated");
+        detail.Timeline.Where(e => e.Kind == "comment").Select(e => e.Actor).ShouldBe(["user:vera", "user:bob", "user:ann"]);
+        detail.Timeline.Where(e => e.Kind == "triaging" && e.Actor.StartsWith("user:", StringComparison.Ordinal)).Select(e => e.Actor).ShouldBe(["user:ann"]);
+    }
+
+    [Theory]
+    [MemberData(nameof(Dialects.Both), MemberType = typeof(Dialects))]
+    public async Task A_recipe_a_person_rejected_on_an_incident_is_never_run_again_there_without_a_new_approval(string dialect)
+    {
+        await using var server = await StartAsync(dialect);
+        var bob = await server.ClientForNewUserAsync(server.Admin, "bob", Role.Approver);
+        string windowId;
+        using (var window = await server.Admin.PostAsync("/api/v1/change-windows", Json.Body(
+            new ChangeWindowRequest(DateTimeOffset.UtcNow.AddMinutes(-5), DateTimeOffset.UtcNow.AddHours(1), "release"), MedicJson.Default.ChangeWindowRequest)))
+        {
+            windowId = (await window.ReadAsync(MedicJson.Default.ChangeWindowResponse, HttpStatusCode.Created)).Id;
+        }
+
+        // Round 1: the autonomous rule's fix waits (change window) and a person rejects it.
+        var id = await OpenAsync(server.Admin);
+        await WaitForStatusAsync(server.Admin, id, "awaiting_approval");
+        using (var reject = await bob.PostAsync($"/api/v1/approvals/{(await PendingApprovalAsync(bob, id)).Id}/reject", Json.Raw("""{"reason":"restarting nginx drops the checkout sessions"}""")))
+        {
+            reject.StatusCode.ShouldBe(HttpStatusCode.OK);
+        }
+
+        await WaitForStatusAsync(server.Admin, id, "escalated");
+        using (var removed = await server.Admin.DeleteAsync($"/api/v1/change-windows/{windowId}"))
+        {
+            removed.StatusCode.ShouldBe(HttpStatusCode.OK);
+        }
+
+        // Round 2 (a comment re-enters it): the same rule proposes the same fix, which the gate would let run alone; it waits for a person instead.
+        using (var comment = await server.Admin.PostAsync($"/api/v1/incidents/{id}/comments", Json.Raw("""{"text":"sessions drained, look again"}""")))
+        {
+            comment.StatusCode.ShouldBe(HttpStatusCode.OK);
+        }
+
+        var detail = await WaitForStatusAsync(server.Admin, id, "awaiting_approval");
+        detail.Timeline.Last().Message.ShouldContain("a person rejected fix-web on this incident (round 1)");
+        var rounds = await RemediationsAsync(server.Admin, id);
+        rounds.Select(r => (r.Round, r.Gate, r.Status, r.RunId)).ShouldBe([(1, "needs_approval", "rejected", (string?)null), (2, "needs_approval", "awaiting_approval", null)]);
+
+        // Another incident is another matter: there the same fix runs on its own.
+        var other = await OpenAsync(server.Admin, title: "web-1 is down again");
+        (await WaitForStatusAsync(server.Admin, other, "escalated")).Timeline.Single(e => e.Kind == "executing").Message.ShouldContain("autonomous");
+    }
+}
