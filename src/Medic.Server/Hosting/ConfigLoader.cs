@@ -76,6 +76,7 @@ public static class ConfigLoader
             options.EarlyWarning ??= new EarlyWarningOptions();
             options.Checks ??= new CheckOptions();
             options.Notifications ??= new NotificationOptions();
+            options.Pipeline ??= new PipelineOptions();
             return options;
         }
         catch (YamlException ex)
@@ -107,6 +108,8 @@ public static class ConfigLoader
         if (Get("MEDIC_PUBLIC_URL") is { } publicUrl) o.PublicUrl = publicUrl;
         if (Get("MEDIC_NOTIFICATIONS__DAMPING_MINUTES") is { } damping) o.Notifications.DampingMinutes = ParseInt("MEDIC_NOTIFICATIONS__DAMPING_MINUTES", damping);
         if (Get("MEDIC_NOTIFICATIONS__MAX_ATTEMPTS") is { } attempts) o.Notifications.MaxAttempts = ParseInt("MEDIC_NOTIFICATIONS__MAX_ATTEMPTS", attempts);
+        if (Get("MEDIC_PIPELINE__NODE_GRACE_SECONDS") is { } grace) o.Pipeline.NodeGraceSeconds = ParseInt("MEDIC_PIPELINE__NODE_GRACE_SECONDS", grace);
+        if (Get("MEDIC_PIPELINE__SIGNAL_WAIT_SECONDS") is { } signalWait) o.Pipeline.SignalWaitSeconds = ParseInt("MEDIC_PIPELINE__SIGNAL_WAIT_SECONDS", signalWait);
         if (Get("MEDIC_TRUSTED_PROXIES") is { } proxies) o.TrustedProxies = [.. proxies.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
     }
 
@@ -133,6 +136,16 @@ public static class ConfigLoader
         if (o.Agents.HeartbeatSeconds is < 1 or > 3600)
         {
             throw new ConfigException("agents.heartbeat_seconds must be from 1 to 3600", "the default is 15");
+        }
+
+        if (o.Pipeline.NodeGraceSeconds is < 0 or > 3600)
+        {
+            throw new ConfigException("pipeline.node_grace_seconds must be from 0 to 3600", "the default is 60");
+        }
+
+        if (o.Pipeline.SignalWaitSeconds is < 1 or > 86400)
+        {
+            throw new ConfigException("pipeline.signal_wait_seconds must be from 1 to 86400", "the default is 600");
         }
 
         if (!Durations.TryParse(o.EarlyWarning.Interval, out var patrolInterval) || patrolInterval < TimeSpan.FromMinutes(1) || patrolInterval > TimeSpan.FromHours(1))

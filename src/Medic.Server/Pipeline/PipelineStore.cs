@@ -17,6 +17,9 @@ public static class RemediationStatus
     public const string Verifying = "verifying";
     public const string Succeeded = "succeeded";
 
+    /// <summary>Ran; nothing can re-check the incident's problem (a manual incident), so a person confirms it is over.</summary>
+    public const string AwaitingConfirmation = "awaiting_confirmation";
+
     /// <summary>Ran and did not fix it (a step failed, or verification did not pass): counts toward the circuit breaker.</summary>
     public const string Failed = "failed";
 

@@ -106,6 +106,18 @@ public sealed class JobQueue(Database db, TimeProvider time)
             }, tx) == 1;
     }, ct);
 
+    /// <summary>
+    /// Puts a job this owner holds back to pending until <paramref name="runAfter"/> without counting
+    /// the attempt: the job is waiting for something (a run to end, an agent to come back), not failing.
+    /// </summary>
+    public Task<bool> DeferAsync(JobRow job, DateTimeOffset runAfter, CancellationToken ct) => db.WriteAsync(async (c, tx) => await c.ExecuteAsync(
+        "UPDATE jobs SET status = @pending, run_after = @runAfter, attempts = @attempts, lease_owner = NULL, lease_until = NULL WHERE id = @Id AND lease_owner = @LeaseOwner AND status = @running",
+        new { job.Id, job.LeaseOwner, pending = JobStatus.Pending, running = JobStatus.Running, runAfter, attempts = Math.Max(0, job.Attempts - 1) }, tx) == 1, ct);
+
+    /// <summary>Makes a deferred job due now (what it waited for happened in this process).</summary>
+    public Task<bool> MakeDueAsync(string jobId, CancellationToken ct) => db.WriteAsync(async (c, tx) => await c.ExecuteAsync(
+        "UPDATE jobs SET run_after = @now WHERE id = @jobId AND status = @pending", new { jobId, now = time.GetUtcNow(), pending = JobStatus.Pending }, tx) == 1, ct);
+
     public static TimeSpan Backoff(int attempts) => TimeSpan.FromSeconds(Math.Min(600, 2 * Math.Pow(2, Math.Max(0, attempts - 1))));
 
     /// <summary>Keeps a long job's lease alive.</summary>
@@ -139,6 +151,18 @@ public sealed class JobQueue(Database db, TimeProvider time)
         await using var c = await db.OpenAsync(ct);
         return await c.QuerySingleOrDefaultAsync<JobRow>($"SELECT {Columns} FROM jobs WHERE idempotency_key = @idempotencyKey", new { idempotencyKey });
     }
+}
+
+/// <summary>
+/// Thrown by a job handler that is waiting for something rather than failing: the job goes back to
+/// pending until <see cref="RunAfter"/> (no attempt counted, no worker slot held meanwhile), or
+/// sooner when <see cref="WakeWhen"/> completes in this process.
+/// </summary>
+public sealed class JobDeferredException(DateTimeOffset runAfter, string why, Task? wakeWhen = null) : Exception(why)
+{
+    public DateTimeOffset RunAfter { get; } = runAfter;
+
+    public Task? WakeWhen { get; } = wakeWhen;
 }
 
 /// <summary>Does one kind of job. Must be safe to run again for the same job (a lease can run out mid-way): use the job's idempotency key for side effects.</summary>
@@ -249,6 +273,25 @@ public sealed partial class JobWorker(JobQueue queue, IEnumerable<IJobHandler> h
         {
             await _handlers[job.Kind].HandleAsync(job, ct);
             await queue.CompleteAsync(job, ct);
+        }
+        catch (JobDeferredException deferred)
+        {
+            await queue.DeferAsync(job, deferred.RunAfter, CancellationToken.None);
+            if (deferred.WakeWhen is { } wake)
+            {
+                // Registered after the deferral is written, so a wait that already ended makes the job due at once.
+                _ = wake.ContinueWith(async _ =>
+                {
+                    try
+                    {
+                        if (await queue.MakeDueAsync(job.Id, CancellationToken.None)) Wake();
+                    }
+                    catch (Exception ex) when (ex is not OperationCanceledException)
+                    {
+                        LogWorkerFailed(ex); // the job still runs at its deferred time
+                    }
+                }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).Unwrap();
+            }
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
         {

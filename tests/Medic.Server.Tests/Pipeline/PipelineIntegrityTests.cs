@@ -204,4 +204,103 @@ public sealed class PipelineIntegrityTests
         var other = await OpenAsync(server.Admin, title: "web-1 is down again");
         (await WaitForStatusAsync(server.Admin, other, "escalated")).Timeline.Single(e => e.Kind == "executing").Message.ShouldContain("autonomous");
     }
+
+    private const string CleanTmp = """
+        name: clean-tmp
+        version: 1
+        description: Delete old files in /tmp.
+        risk: low
+        targets: incident
+        steps:
+          - name: delete old files
+            run: [find, /tmp, -mtime, '+7', -delete]
+          - name: no old file is left
+            check:
+              run: ['true']
+        """;
+
+    [Theory]
+    [MemberData(nameof(Dialects.Both), MemberType = typeof(Dialects))]
+    public async Task A_fix_whose_own_check_passes_does_not_resolve_a_manual_incident_a_person_confirms_it(string dialect)
+    {
+        await using var server = await StartAsync(dialect, enroll: false);
+        await using var agent = await WireAgent.EnrollAsync(server, "web-1");
+        agent.AutoAnswer = task => WireAgent.Completed(task, 0);
+        await agent.ConnectAsync(server);
+        using (var applied = await server.Admin.PostAsync("/api/v1/runbooks", Json.Raw(CleanTmp, "application/yaml")))
+        {
+            applied.StatusCode.ShouldBe(HttpStatusCode.Created);
+        }
+
+        var bob = await server.ClientForNewUserAsync(server.Admin, "bob", Role.Approver);
+        var id = await OpenAsync(server.Admin, type: "manual", unit: null, title: "nginx 502s");
+        using (var proposed = await server.Admin.PostAsync($"/api/v1/incidents/{id}/remediations", Json.Raw("""{"runbook":"clean-tmp"}""")))
+        {
+            proposed.StatusCode.ShouldBe(HttpStatusCode.Created);
+        }
+
+        using (var approved = await bob.PostAsync($"/api/v1/approvals/{(await PendingApprovalAsync(bob, id)).Id}/approve", Json.Raw("{}")))
+        {
+            approved.StatusCode.ShouldBe(HttpStatusCode.OK);
+        }
+
+        // The cleanup ran and its own check passed, but nothing shows the 502s are gone: the incident waits for a person, and says so.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        IncidentDetailResponse detail;
+        while (!(detail = await WaitForStatusAsync(server.Admin, id, "verifying")).Timeline.Any(e => e.Kind == "awaiting_confirmation"))
+        {
+            DateTime.UtcNow.ShouldBeLessThan(deadline, "no waiting-for-confirmation event; timeline: " + string.Join(" | ", detail.Timeline.Select(e => e.Kind + ": " + e.Message)));
+            await Task.Delay(50);
+        }
+
+        var waiting = detail.Timeline.Single(e => e.Kind == "awaiting_confirmation");
+        waiting.Message.ShouldStartWith("waiting for confirmation: the recipe's check 'no old file is left' passed");
+        waiting.Message.ShouldContain($"medic incidents resolve {id}");
+        (await RemediationsAsync(server.Admin, id)).ShouldHaveSingleItem().Status.ShouldBe("awaiting_confirmation");
+
+        using (var resolve = await server.Admin.PostAsync($"/api/v1/incidents/{id}/resolve", Json.Raw("""{"comment":"no 502s for ten minutes"}""")))
+        {
+            (await resolve.ReadAsync(MedicJson.Default.IncidentResponse)).Status.ShouldBe("resolved");
+        }
+
+        deadline = DateTime.UtcNow.AddSeconds(30);
+        RemediationResponse remediation;
+        while ((remediation = (await RemediationsAsync(server.Admin, id)).Single()).Status != "succeeded")
+        {
+            DateTime.UtcNow.ShouldBeLessThan(deadline, "the confirmation was not taken as the verification");
+            await Task.Delay(100);
+        }
+
+        remediation.Verification!.ShouldContain("confirmed by a person");
+    }
+
+    [Theory]
+    [MemberData(nameof(Dialects.Both), MemberType = typeof(Dialects))]
+    public async Task An_alerts_incident_resolves_after_a_fix_only_when_the_alert_resolves_and_escalates_when_it_does_not_in_time(string dialect)
+    {
+        await using var server = await StartAsync(dialect, o => o.Pipeline.SignalWaitSeconds = 15, enroll: false);
+        await using var agent = await WireAgent.EnrollAsync(server, "web-1");
+        agent.AutoAnswer = task => WireAgent.Completed(task, 0);
+        await agent.ConnectAsync(server);
+        using var me = await server.Admin.GetAsync("/api/v1/whoami");
+        var tenant = (await me.ReadAsync(MedicJson.Default.WhoAmIResponse)).TenantId;
+        var ingest = server.Service<Medic.Server.Incidents.IIncidentIngest>();
+        Medic.Server.Incidents.IncidentSignal Signal(string fingerprint, bool resolved) => new(tenant, "generic", fingerprint, "web_down", "critical", "web-1 is down", null, null, "web-1",
+            new Dictionary<string, string> { ["unit"] = "nginx" }, null, resolved, DateTimeOffset.UtcNow, "webhook:generic");
+
+        var healed = (await ingest.IngestAsync([Signal("shop-down", false)], default)).Single().IncidentId!;
+        var stuck = (await ingest.IngestAsync([Signal("blog-down", false)], default)).Single().IncidentId!;
+        await WaitForStatusAsync(server.Admin, healed, "verifying");
+        await WaitForStatusAsync(server.Admin, stuck, "verifying");
+
+        // The fix ran and passed; the alert resolving is what resolves the incident.
+        (await ingest.IngestAsync([Signal("shop-down", true)], default)).Single().Action.ShouldBe("noted");
+        var resolved = await WaitForStatusAsync(server.Admin, healed, "resolved");
+        resolved.Incident.Resolution!.ShouldContain("the generic alert reports the problem over");
+
+        // The other alert never resolves: after the configured wait the incident goes to a person.
+        var escalated = await WaitForStatusAsync(server.Admin, stuck, "escalated", seconds: 60);
+        escalated.Timeline.Single(e => e.Kind == "failed").Message.ShouldContain("the generic alert still reports the problem 15 s later");
+        (await RemediationsAsync(server.Admin, stuck)).Single().Status.ShouldBe("failed");
+    }
 }
