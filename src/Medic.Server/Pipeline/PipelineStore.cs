@@ -23,6 +23,12 @@ public static class RemediationStatus
     /// <summary>Ran and did not fix it (a step failed, or verification did not pass): counts toward the circuit breaker.</summary>
     public const string Failed = "failed";
 
+    /// <summary>
+    /// Could not reach the server: its agent stayed offline past the grace period, or the link broke
+    /// during the run. Escalated like a failure, but says nothing about the recipe: it does not count toward the circuit breaker.
+    /// </summary>
+    public const string Unreachable = "unreachable";
+
     /// <summary>The gate sent it to a person without running it (circuit breaker open).</summary>
     public const string Escalated = "escalated";
 }

@@ -68,6 +68,7 @@ public sealed partial class RemediationPipeline(
     RunbookRunner runner,
     NodeStore nodes,
     Medic.Server.Gateway.TaskDispatcher dispatcher,
+    Medic.Server.Gateway.AgentConnections connections,
     CheckStore checks,
     CheckRunner checkRunner,
     JobQueue jobs,
@@ -450,11 +451,16 @@ public sealed partial class RemediationPipeline(
     // ---- execution ------------------------------------------------------------------------
 
     /// <summary>
-    /// Runs the round's remediation on its server under the run's idempotency key, waits for the
-    /// run, and moves on: verifying when it succeeded (or was cut short by a restart: verification
-    /// decides, the fix is not run again), failed and escalated when a step failed.
+    /// Starts the round's remediation on its server under the run's idempotency key, and moves on
+    /// when the run ends: verifying when it succeeded (or was cut short by a restart: verification
+    /// decides, the fix is not run again), failed and escalated when a step failed. The job holds no
+    /// worker while the run goes on: it is deferred, and made due again the moment a run of this
+    /// process ends (re-read every few seconds when another replica runs it). An agent that is not
+    /// connected yet (the control plane just restarted, say) gets <c>pipeline.node_grace_seconds</c>
+    /// to come back before the remediation fails as unreachable.
     /// </summary>
-    public async Task ExecuteAsync(PipelineJob job, Func<Task> keepLease, CancellationToken ct)
+    /// <param name="since">When the execute job was queued, for the grace period.</param>
+    public async Task ExecuteAsync(PipelineJob job, DateTimeOffset since, CancellationToken ct)
     {
         RemediationRow? remediation;
         await using (var c = await db.OpenAsync(ct))
@@ -475,6 +481,13 @@ public sealed partial class RemediationPipeline(
                 return;
             }
 
+            if (!node.IsAgentless && !node.Drained && !connections.TryGet(node.Id, out _))
+            {
+                // Past the grace period the run starts anyway: its first step fails "offline", on the record, and the remediation is unreachable.
+                var grace = TimeSpan.FromSeconds(options.Value.Pipeline.NodeGraceSeconds);
+                if (time.GetUtcNow() - since < grace) throw new JobDeferredException(time.GetUtcNow().AddSeconds(1), $"waiting for {node.Name}'s agent to connect");
+            }
+
             var approvedBy = (await store.ApprovalsAsync(job.TenantId, ApprovalStatus.Approved, job.IncidentId, 50, ct)).FirstOrDefault(a => a.RemediationId == remediation.Id)?.DecidedBy;
             var actor = approvedBy ?? remediation.ProposedBy;
             var started = await runner.StartAsync(job.TenantId, runbooks.Load(row), [node], remediation.ParamMap, actor, key,
@@ -490,18 +503,9 @@ public sealed partial class RemediationPipeline(
             run = await runner.GetAsync(job.TenantId, started.RunId, ct);
         }
 
-        // Wait for the run, keeping the job's lease alive: woken as soon as a run of this process ends, re-read every 200 ms otherwise.
-        var lastBeat = time.GetTimestamp();
-        while (run is not null && run.Status == RunbookRunStatus.Running)
+        if (run is { Status: RunbookRunStatus.Running })
         {
-            await runner.WaitAsync(run.Id, TimeSpan.FromMilliseconds(200), ct);
-            if (time.GetElapsedTime(lastBeat) > TimeSpan.FromSeconds(20))
-            {
-                await keepLease();
-                lastBeat = time.GetTimestamp();
-            }
-
-            run = await runner.GetAsync(job.TenantId, run.Id, ct);
+            throw new JobDeferredException(time.GetUtcNow().AddSeconds(5), $"run {run.Id} goes on", runner.WaitAsync(run.Id, TimeSpan.FromMinutes(10), CancellationToken.None));
         }
 
         if (run is null)
@@ -514,7 +518,9 @@ public sealed partial class RemediationPipeline(
         {
             var failing = run.Steps.LastOrDefault(s => s.Phase == "main" && s.Status is not ("ok" or "skipped"));
             var output = failing is null ? null : Clip(string.Join("\n", new[] { failing.Stdout.Trim(), failing.Stderr.Trim() }.Where(t => t.Length > 0)), 4000);
-            await FailAsync(job, remediation, run.Error ?? "the run failed", output, ct);
+            // An agent that was not there says nothing about the recipe: not a failure the circuit breaker counts.
+            var status = failing?.Status == RunbookStepStatus.Offline ? RemediationStatus.Unreachable : RemediationStatus.Failed;
+            await FailAsync(job, remediation, run.Error ?? "the run failed", output, ct, status);
             return;
         }
 
@@ -537,13 +543,13 @@ public sealed partial class RemediationPipeline(
         Wake();
     }
 
-    private async Task FailAsync(PipelineJob job, RemediationRow remediation, string error, string? output, CancellationToken ct)
+    private async Task FailAsync(PipelineJob job, RemediationRow remediation, string error, string? output, CancellationToken ct, string status = RemediationStatus.Failed)
     {
         var after = await db.WriteAsync<IncidentResponse?>(async (c, tx) =>
         {
             var r = (await PipelineStore.RemediationAsync(c, tx, job.TenantId, job.IncidentId, job.Round))!;
             if (r.Status is not (RemediationStatus.Executing or RemediationStatus.Verifying)) return null;
-            r.Status = RemediationStatus.Failed;
+            r.Status = status;
             r.Error = Clip(error, 4000);
             r.FinishedAt = time.GetUtcNow();
             await PipelineStore.UpdateRemediationAsync(c, tx, r);
@@ -710,7 +716,7 @@ public sealed partial class RemediationPipeline(
 }
 
 /// <summary>The pipeline's four job kinds, each a thin shell over <see cref="RemediationPipeline"/>.</summary>
-public sealed class PipelineJobs(RemediationPipeline pipeline, JobQueue queue, string kind) : IJobHandler
+public sealed class PipelineJobs(RemediationPipeline pipeline, string kind) : IJobHandler
 {
     public string Kind => kind;
 
@@ -727,7 +733,7 @@ public sealed class PipelineJobs(RemediationPipeline pipeline, JobQueue queue, s
         return kind switch
         {
             PipelineEntry.TriageKind => pipeline.TriageAsync(payload, ct),
-            PipelineEntry.ExecuteKind => pipeline.ExecuteAsync(payload, () => queue.ExtendAsync(job, Lease, ct), ct),
+            PipelineEntry.ExecuteKind => pipeline.ExecuteAsync(payload, job.CreatedAt, ct),
             PipelineEntry.VerifyKind => pipeline.VerifyAsync(payload, job.CreatedAt, ct),
             PipelineEntry.ExpireKind => pipeline.ExpireAsync(payload, ct),
             _ => throw new InvalidOperationException("unknown pipeline job " + kind),

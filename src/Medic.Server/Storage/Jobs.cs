@@ -83,6 +83,37 @@ public sealed class JobQueue(Database db, TimeProvider time)
             return due;
         }, ct);
 
+    /// <summary>
+    /// Leases due jobs kind by kind, at most <c>free[kind]</c> of each (each kind's own capacity, so
+    /// one kind's backlog never takes another's turn), each for its kind's lease.
+    /// </summary>
+    public Task<IReadOnlyList<JobRow>> ClaimAsync(IReadOnlyDictionary<string, (int Free, TimeSpan Lease)> kinds, string owner, CancellationToken ct) =>
+        db.WriteAsync<IReadOnlyList<JobRow>>(async (c, tx) =>
+        {
+            var now = time.GetUtcNow();
+            var claimed = new List<JobRow>();
+            foreach (var (kind, (free, lease)) in kinds)
+            {
+                if (free <= 0) continue;
+                var due = (await c.QueryAsync<JobRow>(
+                    $"SELECT {Columns} FROM jobs WHERE kind = @kind AND ((status = @pending AND run_after <= @now) OR (status = @running AND lease_until < @now)) " +
+                    "ORDER BY run_after LIMIT @free" + (db.Dialect.Kind == SqlDialectKind.Postgres ? " FOR UPDATE SKIP LOCKED" : ""),
+                    new { kind, now, free, pending = JobStatus.Pending, running = JobStatus.Running }, tx)).ToList();
+                foreach (var job in due)
+                {
+                    job.Status = JobStatus.Running;
+                    job.Attempts++;
+                    job.LeaseOwner = owner;
+                    job.LeaseUntil = now + lease;
+                    await c.ExecuteAsync("UPDATE jobs SET status = @Status, attempts = @Attempts, lease_owner = @LeaseOwner, lease_until = @LeaseUntil WHERE id = @Id", job, tx);
+                }
+
+                claimed.AddRange(due);
+            }
+
+            return claimed;
+        }, ct);
+
     /// <summary>Marks the job done, if this owner still holds it; false when the lease was lost (another worker has it).</summary>
     public Task<bool> CompleteAsync(JobRow job, CancellationToken ct) => db.WriteAsync(async (c, tx) => await c.ExecuteAsync(
         "UPDATE jobs SET status = @done, finished_at = @now, lease_owner = NULL, lease_until = NULL WHERE id = @Id AND lease_owner = @LeaseOwner AND status = @running",
@@ -178,8 +209,10 @@ public interface IJobHandler
 
 /// <summary>
 /// Runs the registered <see cref="IJobHandler"/>s' jobs: claims due ones every second (sooner when
-/// woken), up to 8 running at once; a long job (a remediation waiting for its run) holds one slot
-/// and never the others. At start it frees the leases of jobs whose worker was a process of this
+/// woken), each kind with its own capacity (<see cref="PerKind"/> at once), so a backlog of one kind
+/// (deliveries to a slow channel, say) never holds up another (triage of a new incident). A job that
+/// waits for something (a remediation's run) defers itself (<see cref="JobDeferredException"/>) instead
+/// of holding a slot. At start it frees the leases of jobs whose worker was a process of this
 /// machine that no longer exists, so a restarted <c>medic up</c> carries on at once instead of
 /// waiting for the dead process's leases to run out.
 /// </summary>
@@ -187,9 +220,12 @@ public sealed partial class JobWorker(JobQueue queue, IEnumerable<IJobHandler> h
 {
     public const int MaxConcurrent = 8;
 
+    /// <summary>Jobs of one kind running at once in this process.</summary>
+    public const int PerKind = MaxConcurrent;
+
     private readonly Dictionary<string, IJobHandler> _handlers = handlers.ToDictionary(h => h.Kind, StringComparer.Ordinal);
     private readonly SemaphoreSlim _wake = new(0, 1);
-    private readonly SemaphoreSlim _slots = new(MaxConcurrent, MaxConcurrent);
+    private readonly Dictionary<string, SemaphoreSlim> _slots = handlers.DistinctBy(h => h.Kind).ToDictionary(h => h.Kind, _ => new SemaphoreSlim(PerKind, PerKind), StringComparer.Ordinal);
     private readonly string _owner = JobOwners.ThisProcess();
 
     public void Wake()
@@ -222,11 +258,12 @@ public sealed partial class JobWorker(JobQueue queue, IEnumerable<IJobHandler> h
             try
             {
                 running.RemoveAll(t => t.IsCompleted);
-                var free = _slots.CurrentCount;
-                var jobs = free == 0 ? [] : await queue.ClaimAsync(_handlers.Keys, _owner, Lease, free, stoppingToken);
+                var free = _handlers.Values.ToDictionary(h => h.Kind, h => (_slots[h.Kind].CurrentCount, h.Lease), StringComparer.Ordinal);
+                var jobs = free.Values.All(f => f.CurrentCount == 0) ? [] : await queue.ClaimAsync(free, _owner, stoppingToken);
                 foreach (var job in jobs)
                 {
-                    await _slots.WaitAsync(stoppingToken);
+                    var slots = _slots[job.Kind];
+                    await slots.WaitAsync(stoppingToken);
                     running.Add(Task.Run(async () =>
                     {
                         try
@@ -235,7 +272,7 @@ public sealed partial class JobWorker(JobQueue queue, IEnumerable<IJobHandler> h
                         }
                         finally
                         {
-                            _slots.Release();
+                            slots.Release();
                             Wake();
                         }
                     }, CancellationToken.None));

@@ -39,7 +39,12 @@ public sealed class PipelineIntegrityTests
 
     internal static async Task<MedicServer> StartAsync(string dialect, Action<MedicOptions>? configure = null, bool enroll = true)
     {
-        var server = await MedicServer.StartAsync(dialect, configure);
+        // No grace for an agent that never connects here (web-1 is enrolled only): its runs fail at once as unreachable.
+        var server = await MedicServer.StartAsync(dialect, o =>
+        {
+            o.Pipeline.NodeGraceSeconds = 0;
+            configure?.Invoke(o);
+        });
         using var applied = await server.Admin.PostAsync("/api/v1/runbooks", Json.Raw(FixWeb, "application/yaml"));
         applied.StatusCode.ShouldBe(HttpStatusCode.Created);
         using var rules = await server.Admin.PutAsync("/api/v1/pipeline/triage-rules", Json.Body(new TriageRulesRequest(Rules), MedicJson.Default.TriageRulesRequest));
@@ -302,5 +307,44 @@ public sealed class PipelineIntegrityTests
         var escalated = await WaitForStatusAsync(server.Admin, stuck, "escalated", seconds: 60);
         escalated.Timeline.Single(e => e.Kind == "failed").Message.ShouldContain("the generic alert still reports the problem 15 s later");
         (await RemediationsAsync(server.Admin, stuck)).Single().Status.ShouldBe("failed");
+    }
+
+    [Theory]
+    [MemberData(nameof(Dialects.Both), MemberType = typeof(Dialects))]
+    public async Task A_remediation_queued_while_the_agent_reconnects_waits_for_it_instead_of_failing_offline(string dialect)
+    {
+        await using var server = await StartAsync(dialect, o => o.Pipeline.NodeGraceSeconds = 60, enroll: false);
+        await using var agent = await WireAgent.EnrollAsync(server, "web-1");
+        agent.AutoAnswer = task => WireAgent.Completed(task, 0);
+
+        // The agent is away (the control plane just restarted, say): the autonomous fix is queued and waits for it.
+        var id = await OpenAsync(server.Admin);
+        await WaitForStatusAsync(server.Admin, id, "executing");
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var waiting = await WaitForStatusAsync(server.Admin, id, "executing");
+        waiting.Timeline.ShouldNotContain(e => e.Kind == "remediation_started");
+
+        await agent.ConnectAsync(server);
+        var detail = await WaitForStatusAsync(server.Admin, id, "verifying");
+        detail.Timeline.Select(e => e.Kind).ShouldContain("remediation_started");
+        var runId = (await RemediationsAsync(server.Admin, id)).Single().RunId!;
+        using var run = await server.Admin.GetAsync($"/api/v1/runbook-runs/{runId}");
+        (await run.ReadAsync(MedicJson.Default.RunbookRunResponse)).Status.ShouldBe("succeeded");
+    }
+
+    [Theory]
+    [MemberData(nameof(Dialects.Both), MemberType = typeof(Dialects))]
+    public async Task A_fix_that_could_not_reach_an_offline_agent_does_not_count_toward_the_circuit_breaker(string dialect)
+    {
+        await using var server = await StartAsync(dialect); // web-1 never connects; no grace
+
+        foreach (var attempt in new[] { 1, 2, 3 })
+        {
+            var id = await OpenAsync(server.Admin, title: $"web-1 is down ({attempt})");
+            var detail = await WaitForStatusAsync(server.Admin, id, "escalated");
+            detail.Timeline.Single(e => e.Kind == "failed").Message.ShouldContain("offline");
+            var remediation = (await RemediationsAsync(server.Admin, id)).ShouldHaveSingleItem();
+            (remediation.Gate, remediation.Status).ShouldBe(("auto_run", "unreachable"), $"attempt {attempt}");
+        }
     }
 }
