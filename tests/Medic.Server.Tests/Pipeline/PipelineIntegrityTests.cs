@@ -347,4 +347,48 @@ public sealed class PipelineIntegrityTests
             (remediation.Gate, remediation.Status).ShouldBe(("auto_run", "unreachable"), $"attempt {attempt}");
         }
     }
+
+    [Theory]
+    [MemberData(nameof(Dialects.Both), MemberType = typeof(Dialects))]
+    public async Task With_20_long_remediation_runs_in_flight_a_new_incident_is_still_triaged_and_notified_promptly(string dialect)
+    {
+        await using var receiver = await Notifications.RecordingReceiver.StartAsync();
+        await using var server = await StartAsync(dialect, enroll: false);
+        await using var agent = await WireAgent.EnrollAsync(server, "web-1"); // takes every task and never answers: 20 runs stay in flight
+        await agent.ConnectAsync(server);
+        using (var settings = await server.Admin.PutAsync("/api/v1/pipeline/settings", Json.Raw("""{"blast_radius_per_hour":100}""")))
+        {
+            settings.StatusCode.ShouldBe(HttpStatusCode.OK);
+        }
+
+        for (var n = 1; n <= 20; n++) await OpenAsync(server.Admin, title: $"web-1 is down ({n})");
+        for (var n = 1; n <= 20; n++) await agent.NextTaskAsync(seconds: 120);
+
+        using (var hook = await server.Admin.PostAsync("/api/v1/notification-channels", Json.Raw($$"""{"name":"hook","kind":"webhook","url":"{{receiver.Address}}hook"}""")))
+        {
+            hook.StatusCode.ShouldBe(HttpStatusCode.Created);
+        }
+
+        using (var rule = await server.Admin.PostAsync("/api/v1/notification-rules", Json.Raw("""{"name":"people","channels":["hook"],"events":["opened"]}""")))
+        {
+            rule.StatusCode.ShouldBe(HttpStatusCode.Created);
+        }
+
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var id = await OpenAsync(server.Admin, type: "manual", unit: null, title: "checkout is slow");
+        var sent = (await receiver.WaitForAsync(1)).ShouldHaveSingleItem().Json;
+        sent.GetProperty("incident").GetProperty("id").GetString().ShouldBe(id);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!(await WaitForStatusAsync(server.Admin, id, "open")).Timeline.Any(e => e.Kind == "triage"))
+        {
+            DateTime.UtcNow.ShouldBeLessThan(deadline, "the new incident was not triaged while 20 runs were in flight");
+            await Task.Delay(50);
+        }
+
+        started.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(15));
+
+        // The agent goes away: the 20 runs end (offline) before the server stops.
+        await agent.CloseAsync();
+        await server.Service<Medic.Server.Runbooks.RunbookRunner>().DrainAsync(TimeSpan.FromSeconds(60));
+    }
 }
