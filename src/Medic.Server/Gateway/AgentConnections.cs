@@ -108,10 +108,16 @@ public sealed class AgentConnections
         return new TaskSubscription(this, taskId, channel.Reader);
     }
 
-    internal async ValueTask DeliverAsync(string taskId, AgentMessage message, CancellationToken ct)
+    /// <summary>
+    /// Hands a task's frame to its waiting caller, only when it came from the node the task was sent
+    /// to: another node that learns a task id cannot answer for it. Returns false for a frame that
+    /// was dropped for that reason.
+    /// </summary>
+    internal async ValueTask<bool> DeliverAsync(AgentConnection from, string taskId, AgentMessage message, CancellationToken ct)
     {
         if (_tasks.TryGetValue(taskId, out var task))
         {
+            if (!string.Equals(task.Connection.NodeId, from.NodeId, StringComparison.Ordinal)) return false;
             try
             {
                 await task.Channel.Writer.WriteAsync(message, ct);
@@ -121,6 +127,8 @@ public sealed class AgentConnections
                 // The task was ended because the connection it was sent on went away; its caller has its answer.
             }
         }
+
+        return true;
     }
 
     /// <summary>Ends every task still waiting on a connection that went away, so no caller waits for a result that cannot come.</summary>

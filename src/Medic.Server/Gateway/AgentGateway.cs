@@ -109,10 +109,10 @@ public static partial class AgentGateway
                     await nodes.RecordHeartbeatAsync(connection.NodeId, heartbeat.Metrics, now, ct);
                     break;
                 case TaskOutput output:
-                    await connections.DeliverAsync(output.TaskId, output, ct);
+                    if (!await connections.DeliverAsync(connection, output.TaskId, output, ct)) LogForeignTask(log, connection.NodeId, output.TaskId);
                     break;
                 case TaskResult taskResult:
-                    await connections.DeliverAsync(taskResult.TaskId, taskResult, ct);
+                    if (!await connections.DeliverAsync(connection, taskResult.TaskId, taskResult, ct)) LogForeignTask(log, connection.NodeId, taskResult.TaskId);
                     break;
                 case AgentEvent ev:
                     LogAgentEvent(log, connection.NodeId, ev.Kind, ev.Message);
@@ -153,6 +153,9 @@ public static partial class AgentGateway
 
     [LoggerMessage(3, LogLevel.Information, "Agent {NodeId} event {Kind}: {Message}")]
     private static partial void LogAgentEvent(ILogger log, string nodeId, string kind, string message);
+
+    [LoggerMessage(5, LogLevel.Warning, "Agent {NodeId} reported on task {TaskId}, which was sent to another node; dropped")]
+    private static partial void LogForeignTask(ILogger log, string nodeId, string taskId);
 
     [LoggerMessage(4, LogLevel.Error, "Agent {NodeId} event {EventId} ({Kind}) could not be recorded as an incident")]
     private static partial void LogEventLost(ILogger log, Exception ex, string nodeId, string eventId, string kind);

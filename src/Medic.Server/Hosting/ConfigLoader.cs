@@ -77,6 +77,7 @@ public static class ConfigLoader
             options.Checks ??= new CheckOptions();
             options.Notifications ??= new NotificationOptions();
             options.Audit ??= new AuditOptions();
+            options.Pipeline ??= new PipelineOptions();
             return options;
         }
         catch (YamlException ex)
@@ -112,6 +113,8 @@ public static class ConfigLoader
         if (Get("MEDIC_AUDIT__CHECKPOINT_INTERVAL") is { } cpInterval) o.Audit.CheckpointInterval = cpInterval;
         if (Get("MEDIC_AUDIT__CHECKPOINT_KEY_FILE") is { } cpKey) o.Audit.CheckpointKeyFile = cpKey;
         if (Get("MEDIC_AUDIT__CHECKPOINT_WEBHOOK") is { } cpHook) o.Audit.CheckpointWebhook = cpHook;
+        if (Get("MEDIC_PIPELINE__NODE_GRACE_SECONDS") is { } grace) o.Pipeline.NodeGraceSeconds = ParseInt("MEDIC_PIPELINE__NODE_GRACE_SECONDS", grace);
+        if (Get("MEDIC_PIPELINE__SIGNAL_WAIT_SECONDS") is { } signalWait) o.Pipeline.SignalWaitSeconds = ParseInt("MEDIC_PIPELINE__SIGNAL_WAIT_SECONDS", signalWait);
         if (Get("MEDIC_TRUSTED_PROXIES") is { } proxies) o.TrustedProxies = [.. proxies.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
     }
 
@@ -138,6 +141,16 @@ public static class ConfigLoader
         if (o.Agents.HeartbeatSeconds is < 1 or > 3600)
         {
             throw new ConfigException("agents.heartbeat_seconds must be from 1 to 3600", "the default is 15");
+        }
+
+        if (o.Pipeline.NodeGraceSeconds is < 0 or > 3600)
+        {
+            throw new ConfigException("pipeline.node_grace_seconds must be from 0 to 3600", "the default is 60");
+        }
+
+        if (o.Pipeline.SignalWaitSeconds is < 1 or > 86400)
+        {
+            throw new ConfigException("pipeline.signal_wait_seconds must be from 1 to 86400", "the default is 600");
         }
 
         if (!Durations.TryParse(o.EarlyWarning.Interval, out var patrolInterval) || patrolInterval < TimeSpan.FromMinutes(1) || patrolInterval > TimeSpan.FromHours(1))

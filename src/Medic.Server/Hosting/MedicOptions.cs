@@ -46,6 +46,8 @@ public sealed class MedicOptions
 
     public AuditOptions Audit { get; set; } = new();
 
+    public PipelineOptions Pipeline { get; set; } = new();
+
     public string DatabaseUrl => string.IsNullOrWhiteSpace(Database) ? "sqlite:" + Path.Combine(DataDir, "medic.db") : Database!;
 
     public string TaskSigningKeyPath => Path.Combine(DataDir, "task-signing.key");
@@ -96,6 +98,16 @@ public sealed class NotificationOptions
 
     /// <summary>Attempts per delivery (retried with backoff from 2 s doubling) before it is dead.</summary>
     public int MaxAttempts { get; set; } = 8;
+}
+
+/// <summary>The remediation pipeline's waits. See docs/pipeline.md.</summary>
+public sealed class PipelineOptions
+{
+    /// <summary>How long a remediation waits for its server's agent to (re)connect before it fails as offline.</summary>
+    public int NodeGraceSeconds { get; set; } = 60;
+
+    /// <summary>How long verification waits for the incident's source (agent monitor, alert, forecast) to report the problem over.</summary>
+    public int SignalWaitSeconds { get; set; } = 600;
 }
 
 public sealed class TokenOptions

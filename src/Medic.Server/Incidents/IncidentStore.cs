@@ -483,8 +483,12 @@ public sealed class IncidentStore(
         return row?.ToResponse();
     }
 
-    /// <summary>A person's comment, on the timeline and in the audit log. Null when no such incident.</summary>
-    public async Task<IncidentResponse?> CommentAsync(string tenantId, string id, string actor, string? clientAddress, string text, CancellationToken ct)
+    /// <summary>
+    /// A person's comment, on the timeline and in the audit log. Null when no such incident. Only the
+    /// comment of someone who may operate (<paramref name="mayOperate"/>) sends an escalated incident
+    /// through the pipeline again: a viewer's or approver's word is recorded and changes nothing else.
+    /// </summary>
+    public async Task<IncidentResponse?> CommentAsync(string tenantId, string id, string actor, string? clientAddress, string text, bool mayOperate, CancellationToken ct)
     {
         var at = time.GetUtcNow();
         var row = await db.WriteAsync(async (c, tx) =>
@@ -493,7 +497,7 @@ public sealed class IncidentStore(
             if (r is null) return null;
             await AddEventAsync(c, tx, r, at, "comment", actor, text, null);
             await AuditAsync(c, tx, r, actor, "incident.comment", new() { ["comment"] = Truncate(text, 500) }, clientAddress);
-            if (r.StatusValue == IncidentStatus.Escalated && pipeline is not null)
+            if (r.StatusValue == IncidentStatus.Escalated && pipeline is not null && mayOperate)
             {
                 // A person's word on an escalated incident sends it through the pipeline again, with the comment as context.
                 await MoveAsync(c, tx, r, IncidentTrigger.Comment, actor, "re-entered the pipeline after a comment", new Dictionary<string, string> { ["comment"] = Truncate(text, 2000) }, at);

@@ -114,7 +114,8 @@ public static class IncidentsApi
         var v = new Validator().Require("text", request.Text, 4000);
         if (!v.Ok) return v.Problem();
         var caller = http.Caller();
-        var result = await incidents.CommentAsync(caller.TenantId, id, caller.Actor, http.ClientAddress(), request.Text, ct);
+        var mayOperate = Permissions.Allows(caller.Role, caller.Superadmin, Permission.Operate);
+        var result = await incidents.CommentAsync(caller.TenantId, id, caller.Actor, http.ClientAddress(), request.Text, mayOperate, ct);
         if (result is null) return Problems.NotFound("incident", id, "medic incidents list");
         http.MarkAudited();
         return TypedResults.Ok(result);

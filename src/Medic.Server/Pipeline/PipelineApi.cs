@@ -20,7 +20,7 @@ public static class PipelineApi
         services.AddSingleton<RemediationPipeline>();
         foreach (var kind in new[] { PipelineEntry.TriageKind, PipelineEntry.ExecuteKind, PipelineEntry.VerifyKind, PipelineEntry.ExpireKind })
         {
-            services.AddSingleton<IJobHandler>(sp => new PipelineJobs(sp.GetRequiredService<RemediationPipeline>(), sp.GetRequiredService<JobQueue>(), kind));
+            services.AddSingleton<IJobHandler>(sp => new PipelineJobs(sp.GetRequiredService<RemediationPipeline>(), kind));
         }
 
         return services;

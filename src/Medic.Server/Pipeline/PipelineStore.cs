@@ -17,8 +17,17 @@ public static class RemediationStatus
     public const string Verifying = "verifying";
     public const string Succeeded = "succeeded";
 
+    /// <summary>Ran; nothing can re-check the incident's problem (a manual incident), so a person confirms it is over.</summary>
+    public const string AwaitingConfirmation = "awaiting_confirmation";
+
     /// <summary>Ran and did not fix it (a step failed, or verification did not pass): counts toward the circuit breaker.</summary>
     public const string Failed = "failed";
+
+    /// <summary>
+    /// Could not reach the server: its agent stayed offline past the grace period, or the link broke
+    /// during the run. Escalated like a failure, but says nothing about the recipe: it does not count toward the circuit breaker.
+    /// </summary>
+    public const string Unreachable = "unreachable";
 
     /// <summary>The gate sent it to a person without running it (circuit breaker open).</summary>
     public const string Escalated = "escalated";
@@ -158,6 +167,12 @@ public sealed class PipelineStore(Database db, TimeProvider time)
             "SELECT COUNT(*) FROM change_windows WHERE tenant_id = @tenantId AND starts_at <= @now AND ends_at > @now", new { tenantId, now }, tx) > 0;
         return new GateContext(autoRuns, settings.BlastRadiusPerHour, failures, inWindow);
     }
+
+    /// <summary>The latest remediation with <paramref name="runbook"/> a person rejected on this incident, in any round; null when none.</summary>
+    public static Task<RemediationRow?> RejectedAsync(DbConnection c, DbTransaction? tx, string tenantId, string incidentId, string runbook) =>
+        c.QueryFirstOrDefaultAsync<RemediationRow>(
+            $"SELECT {RemediationColumns} FROM remediations WHERE tenant_id = @tenantId AND incident_id = @incidentId AND runbook = @runbook AND status = @rejected ORDER BY round DESC",
+            new { tenantId, incidentId, runbook, rejected = RemediationStatus.Rejected }, tx);
 
     public static Task InsertRemediationAsync(DbConnection c, DbTransaction tx, RemediationRow r) => c.ExecuteAsync(
         $"INSERT INTO remediations ({RemediationColumns}) VALUES (@Id, @TenantId, @IncidentId, @Round, @Runbook, @Version, @Risk, @Params, @ServerId, @ServerName, @ProposedBy, " +

@@ -68,6 +68,7 @@ public sealed partial class RemediationPipeline(
     RunbookRunner runner,
     NodeStore nodes,
     Medic.Server.Gateway.TaskDispatcher dispatcher,
+    Medic.Server.Gateway.AgentConnections connections,
     CheckStore checks,
     CheckRunner checkRunner,
     JobQueue jobs,
@@ -75,6 +76,7 @@ public sealed partial class RemediationPipeline(
     ConsoleLinks links,
     AuditLog audit,
     IServiceProvider services,
+    Microsoft.Extensions.Options.IOptions<MedicOptions> options,
     TimeProvider time,
     ILogger<RemediationPipeline> log)
 {
@@ -287,6 +289,12 @@ public sealed partial class RemediationPipeline(
                 decision = new GateDecision(GateOutcome.NeedsApproval, "automation is off for this tenant: a person approves every run");
             }
 
+            if (decision.Outcome == GateOutcome.AutoRun && await PipelineStore.RejectedAsync(c, tx, tenantId, incidentId, stored.Row.Name) is { } rejected)
+            {
+                // A person said no to this recipe on this incident: it never runs here again without a new approval.
+                decision = new GateDecision(GateOutcome.NeedsApproval, $"a person rejected {stored.Row.Name} on this incident (round {rejected.Round}): it runs again only with a new approval");
+            }
+
             var remediation = new RemediationRow
             {
                 Id = Ids.New("rem"), TenantId = tenantId, IncidentId = incidentId, Round = current, Runbook = stored.Row.Name, Version = stored.Row.Version, Risk = Name(risk),
@@ -443,11 +451,16 @@ public sealed partial class RemediationPipeline(
     // ---- execution ------------------------------------------------------------------------
 
     /// <summary>
-    /// Runs the round's remediation on its server under the run's idempotency key, waits for the
-    /// run, and moves on: verifying when it succeeded (or was cut short by a restart: verification
-    /// decides, the fix is not run again), failed and escalated when a step failed.
+    /// Starts the round's remediation on its server under the run's idempotency key, and moves on
+    /// when the run ends: verifying when it succeeded (or was cut short by a restart: verification
+    /// decides, the fix is not run again), failed and escalated when a step failed. The job holds no
+    /// worker while the run goes on: it is deferred, and made due again the moment a run of this
+    /// process ends (re-read every few seconds when another replica runs it). An agent that is not
+    /// connected yet (the control plane just restarted, say) gets <c>pipeline.node_grace_seconds</c>
+    /// to come back before the remediation fails as unreachable.
     /// </summary>
-    public async Task ExecuteAsync(PipelineJob job, Func<Task> keepLease, CancellationToken ct)
+    /// <param name="since">When the execute job was queued, for the grace period.</param>
+    public async Task ExecuteAsync(PipelineJob job, DateTimeOffset since, CancellationToken ct)
     {
         RemediationRow? remediation;
         await using (var c = await db.OpenAsync(ct))
@@ -468,6 +481,13 @@ public sealed partial class RemediationPipeline(
                 return;
             }
 
+            if (!node.IsAgentless && !node.Drained && !connections.TryGet(node.Id, out _))
+            {
+                // Past the grace period the run starts anyway: its first step fails "offline", on the record, and the remediation is unreachable.
+                var grace = TimeSpan.FromSeconds(options.Value.Pipeline.NodeGraceSeconds);
+                if (time.GetUtcNow() - since < grace) throw new JobDeferredException(time.GetUtcNow().AddSeconds(1), $"waiting for {node.Name}'s agent to connect");
+            }
+
             var approvedBy = (await store.ApprovalsAsync(job.TenantId, ApprovalStatus.Approved, job.IncidentId, 50, ct)).FirstOrDefault(a => a.RemediationId == remediation.Id)?.DecidedBy;
             var actor = approvedBy ?? remediation.ProposedBy;
             var started = await runner.StartAsync(job.TenantId, runbooks.Load(row), [node], remediation.ParamMap, actor, key,
@@ -483,18 +503,9 @@ public sealed partial class RemediationPipeline(
             run = await runner.GetAsync(job.TenantId, started.RunId, ct);
         }
 
-        // Wait for the run, keeping the job's lease alive: woken as soon as a run of this process ends, re-read every 200 ms otherwise.
-        var lastBeat = time.GetTimestamp();
-        while (run is not null && run.Status == RunbookRunStatus.Running)
+        if (run is { Status: RunbookRunStatus.Running })
         {
-            await runner.WaitAsync(run.Id, TimeSpan.FromMilliseconds(200), ct);
-            if (time.GetElapsedTime(lastBeat) > TimeSpan.FromSeconds(20))
-            {
-                await keepLease();
-                lastBeat = time.GetTimestamp();
-            }
-
-            run = await runner.GetAsync(job.TenantId, run.Id, ct);
+            throw new JobDeferredException(time.GetUtcNow().AddSeconds(5), $"run {run.Id} goes on", runner.WaitAsync(run.Id, TimeSpan.FromMinutes(10), CancellationToken.None));
         }
 
         if (run is null)
@@ -507,7 +518,9 @@ public sealed partial class RemediationPipeline(
         {
             var failing = run.Steps.LastOrDefault(s => s.Phase == "main" && s.Status is not ("ok" or "skipped"));
             var output = failing is null ? null : Clip(string.Join("\n", new[] { failing.Stdout.Trim(), failing.Stderr.Trim() }.Where(t => t.Length > 0)), 4000);
-            await FailAsync(job, remediation, run.Error ?? "the run failed", output, ct);
+            // An agent that was not there says nothing about the recipe: not a failure the circuit breaker counts.
+            var status = failing?.Status == RunbookStepStatus.Offline ? RemediationStatus.Unreachable : RemediationStatus.Failed;
+            await FailAsync(job, remediation, run.Error ?? "the run failed", output, ct, status);
             return;
         }
 
@@ -530,13 +543,13 @@ public sealed partial class RemediationPipeline(
         Wake();
     }
 
-    private async Task FailAsync(PipelineJob job, RemediationRow remediation, string error, string? output, CancellationToken ct)
+    private async Task FailAsync(PipelineJob job, RemediationRow remediation, string error, string? output, CancellationToken ct, string status = RemediationStatus.Failed)
     {
         var after = await db.WriteAsync<IncidentResponse?>(async (c, tx) =>
         {
             var r = (await PipelineStore.RemediationAsync(c, tx, job.TenantId, job.IncidentId, job.Round))!;
             if (r.Status is not (RemediationStatus.Executing or RemediationStatus.Verifying)) return null;
-            r.Status = RemediationStatus.Failed;
+            r.Status = status;
             r.Error = Clip(error, 4000);
             r.FinishedAt = time.GetUtcNow();
             await PipelineStore.UpdateRemediationAsync(c, tx, r);
@@ -554,12 +567,28 @@ public sealed partial class RemediationPipeline(
 
     // ---- verification ---------------------------------------------------------------------
 
+    /// <summary>What verification found: the problem is gone, it is not, or the answer is not in yet.</summary>
+    private enum Verdict
+    {
+        Passed,
+        Failed,
+
+        /// <summary>The incident's source has not reported the problem over yet; ask again shortly.</summary>
+        WaitForSignal,
+
+        /// <summary>Nothing can re-check this incident (a manual one): a person confirms.</summary>
+        WaitForPerson,
+    }
+
     /// <summary>
-    /// Re-runs the incident's failing check when Medic owns it (a scheduled check); otherwise the
-    /// recipe's own check steps are the verification, or the source saying the problem is over.
-    /// Passed: resolved. Otherwise: failed and escalated.
+    /// Resolved means the original problem is gone: the recipe's own checks passed (its run succeeded)
+    /// and the incident's own signal is re-checked. A scheduled check is re-run; an agent monitor, an
+    /// outside alert or a forecast must report the problem over within <c>pipeline.signal_wait_seconds</c>
+    /// (the job waits deferred, holding no worker); a manual incident, which nothing can re-check,
+    /// waits for a person to confirm (<c>medic incidents resolve ID</c>). Otherwise: failed and escalated.
     /// </summary>
-    public async Task VerifyAsync(PipelineJob job, CancellationToken ct)
+    /// <param name="since">When verification began (the verify job's creation), for the bounded wait.</param>
+    public async Task VerifyAsync(PipelineJob job, DateTimeOffset since, CancellationToken ct)
     {
         RemediationRow? remediation;
         await using (var c = await db.OpenAsync(ct))
@@ -567,22 +596,48 @@ public sealed partial class RemediationPipeline(
             remediation = await PipelineStore.RemediationAsync(c, null, job.TenantId, job.IncidentId, job.Round);
         }
 
-        if (remediation is null || remediation.Status != RemediationStatus.Verifying) return;
-        var (passed, how) = await VerificationAsync(job, remediation, ct);
-        if (!passed)
+        if (remediation is null || remediation.Status is not (RemediationStatus.Verifying or RemediationStatus.AwaitingConfirmation)) return;
+        var incident = (await incidents.GetAsync(job.TenantId, job.IncidentId, ct))?.Incident;
+        if (incident is null) return;
+        if (incident.Status == IncidentStatus.Resolved.Name())
         {
-            await FailAsync(job, remediation, "verification did not pass: " + how, null, ct);
+            // A person confirmed (medic incidents resolve) while verification waited: that is the verification.
+            await FinishVerifiedAsync(job, $"confirmed by a person: {incident.Resolution ?? "resolved"}", transition: false, ct);
             return;
         }
 
+        if (incident.Status != IncidentStatus.Verifying.Name()) return; // moved on (escalated by hand, say): nothing to verify any more
+
+        var (verdict, how) = await VerificationAsync(job, remediation, incident, since, ct);
+        switch (verdict)
+        {
+            case Verdict.Passed:
+                await FinishVerifiedAsync(job, how, transition: true, ct);
+                return;
+            case Verdict.Failed:
+                await FailAsync(job, remediation, "verification did not pass: " + how, null, ct);
+                return;
+            case Verdict.WaitForSignal:
+                throw new JobDeferredException(time.GetUtcNow().AddSeconds(2), how);
+            default:
+                if (remediation.Status != RemediationStatus.AwaitingConfirmation) await AwaitConfirmationAsync(job, how, ct);
+                // Asked again every few seconds at first, then every minute: a person may take a while.
+                var poll = time.GetUtcNow() - since < TimeSpan.FromMinutes(10) ? TimeSpan.FromSeconds(2) : TimeSpan.FromMinutes(1);
+                throw new JobDeferredException(time.GetUtcNow() + poll, "waiting for a person to confirm");
+        }
+    }
+
+    private async Task FinishVerifiedAsync(PipelineJob job, string how, bool transition, CancellationToken ct)
+    {
         var after = await db.WriteAsync<IncidentResponse?>(async (c, tx) =>
         {
             var r = (await PipelineStore.RemediationAsync(c, tx, job.TenantId, job.IncidentId, job.Round))!;
-            if (r.Status != RemediationStatus.Verifying) return null;
+            if (r.Status is not (RemediationStatus.Verifying or RemediationStatus.AwaitingConfirmation)) return null;
             r.Status = RemediationStatus.Succeeded;
             r.Verification = Clip(how, 2000);
             r.FinishedAt = time.GetUtcNow();
             await PipelineStore.UpdateRemediationAsync(c, tx, r);
+            if (!transition) return null;
             var (incident, refusal) = await incidents.TransitionAsync(c, tx, job.TenantId, job.IncidentId, IncidentTrigger.VerificationPassed, SystemActor,
                 $"remediated by {r.Runbook}, verified: {how}", null, job.Round);
             return refusal is null ? incident : null;
@@ -590,11 +645,29 @@ public sealed partial class RemediationPipeline(
         if (after is not null) incidents.Publish(job.TenantId, "resolved", after);
     }
 
-    private async Task<(bool Passed, string How)> VerificationAsync(PipelineJob job, RemediationRow remediation, CancellationToken ct)
+    /// <summary>Marks the remediation as waiting for a person and says so on the timeline, once.</summary>
+    private async Task AwaitConfirmationAsync(PipelineJob job, string why, CancellationToken ct) =>
+        await db.WriteAsync(async (c, tx) =>
+        {
+            var r = (await PipelineStore.RemediationAsync(c, tx, job.TenantId, job.IncidentId, job.Round))!;
+            if (r.Status != RemediationStatus.Verifying) return;
+            r.Status = RemediationStatus.AwaitingConfirmation;
+            r.Verification = Clip(why, 2000);
+            await PipelineStore.UpdateRemediationAsync(c, tx, r);
+            await incidents.NoteAsync(c, tx, job.TenantId, job.IncidentId, "awaiting_confirmation", SystemActor,
+                $"waiting for confirmation: {why}; confirm with medic incidents resolve {job.IncidentId}", null);
+        }, ct);
+
+    private async Task<(Verdict Verdict, string How)> VerificationAsync(PipelineJob job, RemediationRow remediation, IncidentResponse incident, DateTimeOffset since, CancellationToken ct)
     {
-        var detail = await incidents.GetAsync(job.TenantId, job.IncidentId, ct);
-        var incident = detail?.Incident;
-        if (incident is { Source: IncidentSources.Check } && incident.Fingerprint.StartsWith("check:", StringComparison.Ordinal)
+        // The recipe's own checks: a failing check step fails the run (handled at execution); a run cut short proves nothing.
+        var run = remediation.RunId is null ? null : await runner.GetAsync(job.TenantId, remediation.RunId, ct);
+        var checkStep = run?.Steps.LastOrDefault(s => s.Phase == "main" && s.Type == "check");
+        var recipe = run?.Status == RunbookRunStatus.Succeeded
+            ? checkStep is { Status: "ok" } ? $"the recipe's check '{checkStep.Name}' passed ({checkStep.Reason ?? "ok"})" : "the recipe ran to the end"
+            : "the run was cut short by a restart";
+
+        if (incident.Source == IncidentSources.Check && incident.Fingerprint.StartsWith("check:", StringComparison.Ordinal)
             && await checks.FindAsync(job.TenantId, incident.Fingerprint["check:".Length..], ct) is { } check)
         {
             // A command check runs through the server's agent: after a restart of the control plane, give the agent a minute to come back first.
@@ -612,20 +685,24 @@ public sealed partial class RemediationPipeline(
             {
                 if (attempt > 1) await Task.Delay(TimeSpan.FromSeconds(2), time, ct);
                 var (ok, d) = await checkRunner.RunAsync(check, ct);
-                if (ok) return (true, $"check {check.Name} passes again ({d})");
+                if (ok) return (Verdict.Passed, $"check {check.Name} passes again ({d})");
                 last = d;
             }
 
-            return (false, $"check {check.Name} still fails after 3 tries: {last}");
+            return (Verdict.Failed, $"check {check.Name} still fails after 3 tries: {last}");
         }
 
-        var run = remediation.RunId is null ? null : await runner.GetAsync(job.TenantId, remediation.RunId, ct);
-        var checkStep = run?.Steps.LastOrDefault(s => s.Phase == "main" && s.Type == "check");
-        if (run?.Status == RunbookRunStatus.Succeeded && checkStep is { Status: "ok" }) return (true, $"the recipe's check '{checkStep.Name}' passed ({checkStep.Reason ?? "ok"})");
-        if (incident is { Firing: 0 }) return (true, $"{incident.Source} reports the problem over");
-        return (false, run?.Status == RunbookRunStatus.Interrupted
-            ? "the run was cut short by a restart and nothing re-checked the problem"
-            : "the recipe has no check step and the source still reports the problem");
+        if (incident.Source == IncidentSources.Manual || incident.Source == IncidentSources.Check)
+        {
+            // Nothing Medic can run again tells whether a person's report is over: a person says so.
+            return (Verdict.WaitForPerson, $"{recipe}, but nothing can re-check the problem this incident reports (source {incident.Source})");
+        }
+
+        var source = incident.Source == IncidentSources.Agent ? "the agent's monitor" : incident.Source == IncidentSources.Patrol ? "the forecast" : $"the {incident.Source} alert";
+        if (incident.Firing == 0) return (Verdict.Passed, $"{recipe}, and {source} reports the problem over");
+        var wait = TimeSpan.FromSeconds(options.Value.Pipeline.SignalWaitSeconds);
+        if (time.GetUtcNow() - since < wait) return (Verdict.WaitForSignal, $"waiting for {source} to report the problem over");
+        return (Verdict.Failed, $"{recipe}, but {source} still reports the problem {wait.TotalSeconds:0} s later");
     }
 
     private static string Name(Risk risk) => risk.ToString().ToLowerInvariant();
@@ -639,7 +716,7 @@ public sealed partial class RemediationPipeline(
 }
 
 /// <summary>The pipeline's four job kinds, each a thin shell over <see cref="RemediationPipeline"/>.</summary>
-public sealed class PipelineJobs(RemediationPipeline pipeline, JobQueue queue, string kind) : IJobHandler
+public sealed class PipelineJobs(RemediationPipeline pipeline, string kind) : IJobHandler
 {
     public string Kind => kind;
 
@@ -656,8 +733,8 @@ public sealed class PipelineJobs(RemediationPipeline pipeline, JobQueue queue, s
         return kind switch
         {
             PipelineEntry.TriageKind => pipeline.TriageAsync(payload, ct),
-            PipelineEntry.ExecuteKind => pipeline.ExecuteAsync(payload, () => queue.ExtendAsync(job, Lease, ct), ct),
-            PipelineEntry.VerifyKind => pipeline.VerifyAsync(payload, ct),
+            PipelineEntry.ExecuteKind => pipeline.ExecuteAsync(payload, job.CreatedAt, ct),
+            PipelineEntry.VerifyKind => pipeline.VerifyAsync(payload, job.CreatedAt, ct),
             PipelineEntry.ExpireKind => pipeline.ExpireAsync(payload, ct),
             _ => throw new InvalidOperationException("unknown pipeline job " + kind),
         };

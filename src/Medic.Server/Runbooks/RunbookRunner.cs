@@ -112,6 +112,17 @@ public sealed partial class RunbookRunner(
     public const int OutputCap = 64 * 1024;
     public const string ControlPlane = "control-plane";
 
+    /// <summary>
+    /// Idempotency-key namespaces only the server writes (the pipeline runs a remediation under
+    /// <c>pipeline:{incident}:{round}:run</c>). A client's key in one of them could otherwise make the
+    /// pipeline find the client's run and take it for the remediation's.
+    /// </summary>
+    public static readonly IReadOnlyList<string> ReservedKeyNamespaces = ["pipeline:", "medic:", "system:"];
+
+    /// <summary>The reserved namespace <paramref name="key"/> falls in (case and surrounding blanks ignored), or null when a client may use it.</summary>
+    public static string? ReservedNamespaceOf(string key) =>
+        ReservedKeyNamespaces.FirstOrDefault(ns => key.Trim().StartsWith(ns, StringComparison.OrdinalIgnoreCase));
+
     private const string RunColumns = "id, tenant_id, runbook, version, source, content_hash, actor, idempotency_key, params, targets, status, error, created_at, finished_at";
 
     private readonly ConcurrentDictionary<string, List<Channel<RunbookRunEvent>>> _watchers = new(StringComparer.Ordinal);

@@ -126,6 +126,10 @@ public static class RunbooksApi
     {
         var caller = http.Caller();
         var v = new Validator().Optional("idempotency_key", request.IdempotencyKey, 200);
+        if (request.IdempotencyKey is { } key && RunbookRunner.ReservedNamespaceOf(key) is { } reserved)
+        {
+            v.Add("idempotency_key", $"keys starting with '{reserved}' are reserved for the server; choose another prefix");
+        }
         if (request.Selector is { } s)
         {
             v.Check(s.All || s.Names is { Count: > 0 } || s.Tags is { Count: > 0 } || s.Environment is not null || s.Groups is { Count: > 0 },

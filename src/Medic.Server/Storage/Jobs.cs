@@ -83,6 +83,37 @@ public sealed class JobQueue(Database db, TimeProvider time)
             return due;
         }, ct);
 
+    /// <summary>
+    /// Leases due jobs kind by kind, at most <c>free[kind]</c> of each (each kind's own capacity, so
+    /// one kind's backlog never takes another's turn), each for its kind's lease.
+    /// </summary>
+    public Task<IReadOnlyList<JobRow>> ClaimAsync(IReadOnlyDictionary<string, (int Free, TimeSpan Lease)> kinds, string owner, CancellationToken ct) =>
+        db.WriteAsync<IReadOnlyList<JobRow>>(async (c, tx) =>
+        {
+            var now = time.GetUtcNow();
+            var claimed = new List<JobRow>();
+            foreach (var (kind, (free, lease)) in kinds)
+            {
+                if (free <= 0) continue;
+                var due = (await c.QueryAsync<JobRow>(
+                    $"SELECT {Columns} FROM jobs WHERE kind = @kind AND ((status = @pending AND run_after <= @now) OR (status = @running AND lease_until < @now)) " +
+                    "ORDER BY run_after LIMIT @free" + (db.Dialect.Kind == SqlDialectKind.Postgres ? " FOR UPDATE SKIP LOCKED" : ""),
+                    new { kind, now, free, pending = JobStatus.Pending, running = JobStatus.Running }, tx)).ToList();
+                foreach (var job in due)
+                {
+                    job.Status = JobStatus.Running;
+                    job.Attempts++;
+                    job.LeaseOwner = owner;
+                    job.LeaseUntil = now + lease;
+                    await c.ExecuteAsync("UPDATE jobs SET status = @Status, attempts = @Attempts, lease_owner = @LeaseOwner, lease_until = @LeaseUntil WHERE id = @Id", job, tx);
+                }
+
+                claimed.AddRange(due);
+            }
+
+            return claimed;
+        }, ct);
+
     /// <summary>Marks the job done, if this owner still holds it; false when the lease was lost (another worker has it).</summary>
     public Task<bool> CompleteAsync(JobRow job, CancellationToken ct) => db.WriteAsync(async (c, tx) => await c.ExecuteAsync(
         "UPDATE jobs SET status = @done, finished_at = @now, lease_owner = NULL, lease_until = NULL WHERE id = @Id AND lease_owner = @LeaseOwner AND status = @running",
@@ -105,6 +136,18 @@ public sealed class JobQueue(Database db, TimeProvider time)
                 retryAt = now + Backoff(job.Attempts), error = error.Length > 4000 ? error[..4000] : error, finished = dead ? now : (DateTimeOffset?)null,
             }, tx) == 1;
     }, ct);
+
+    /// <summary>
+    /// Puts a job this owner holds back to pending until <paramref name="runAfter"/> without counting
+    /// the attempt: the job is waiting for something (a run to end, an agent to come back), not failing.
+    /// </summary>
+    public Task<bool> DeferAsync(JobRow job, DateTimeOffset runAfter, CancellationToken ct) => db.WriteAsync(async (c, tx) => await c.ExecuteAsync(
+        "UPDATE jobs SET status = @pending, run_after = @runAfter, attempts = @attempts, lease_owner = NULL, lease_until = NULL WHERE id = @Id AND lease_owner = @LeaseOwner AND status = @running",
+        new { job.Id, job.LeaseOwner, pending = JobStatus.Pending, running = JobStatus.Running, runAfter, attempts = Math.Max(0, job.Attempts - 1) }, tx) == 1, ct);
+
+    /// <summary>Makes a deferred job due now (what it waited for happened in this process).</summary>
+    public Task<bool> MakeDueAsync(string jobId, CancellationToken ct) => db.WriteAsync(async (c, tx) => await c.ExecuteAsync(
+        "UPDATE jobs SET run_after = @now WHERE id = @jobId AND status = @pending", new { jobId, now = time.GetUtcNow(), pending = JobStatus.Pending }, tx) == 1, ct);
 
     public static TimeSpan Backoff(int attempts) => TimeSpan.FromSeconds(Math.Min(600, 2 * Math.Pow(2, Math.Max(0, attempts - 1))));
 
@@ -141,6 +184,18 @@ public sealed class JobQueue(Database db, TimeProvider time)
     }
 }
 
+/// <summary>
+/// Thrown by a job handler that is waiting for something rather than failing: the job goes back to
+/// pending until <see cref="RunAfter"/> (no attempt counted, no worker slot held meanwhile), or
+/// sooner when <see cref="WakeWhen"/> completes in this process.
+/// </summary>
+public sealed class JobDeferredException(DateTimeOffset runAfter, string why, Task? wakeWhen = null) : Exception(why)
+{
+    public DateTimeOffset RunAfter { get; } = runAfter;
+
+    public Task? WakeWhen { get; } = wakeWhen;
+}
+
 /// <summary>Does one kind of job. Must be safe to run again for the same job (a lease can run out mid-way): use the job's idempotency key for side effects.</summary>
 public interface IJobHandler
 {
@@ -154,8 +209,10 @@ public interface IJobHandler
 
 /// <summary>
 /// Runs the registered <see cref="IJobHandler"/>s' jobs: claims due ones every second (sooner when
-/// woken), up to 8 running at once; a long job (a remediation waiting for its run) holds one slot
-/// and never the others. At start it frees the leases of jobs whose worker was a process of this
+/// woken), each kind with its own capacity (<see cref="PerKind"/> at once), so a backlog of one kind
+/// (deliveries to a slow channel, say) never holds up another (triage of a new incident). A job that
+/// waits for something (a remediation's run) defers itself (<see cref="JobDeferredException"/>) instead
+/// of holding a slot. At start it frees the leases of jobs whose worker was a process of this
 /// machine that no longer exists, so a restarted <c>medic up</c> carries on at once instead of
 /// waiting for the dead process's leases to run out.
 /// </summary>
@@ -163,9 +220,12 @@ public sealed partial class JobWorker(JobQueue queue, IEnumerable<IJobHandler> h
 {
     public const int MaxConcurrent = 8;
 
+    /// <summary>Jobs of one kind running at once in this process.</summary>
+    public const int PerKind = MaxConcurrent;
+
     private readonly Dictionary<string, IJobHandler> _handlers = handlers.ToDictionary(h => h.Kind, StringComparer.Ordinal);
     private readonly SemaphoreSlim _wake = new(0, 1);
-    private readonly SemaphoreSlim _slots = new(MaxConcurrent, MaxConcurrent);
+    private readonly Dictionary<string, SemaphoreSlim> _slots = handlers.DistinctBy(h => h.Kind).ToDictionary(h => h.Kind, _ => new SemaphoreSlim(PerKind, PerKind), StringComparer.Ordinal);
     private readonly string _owner = JobOwners.ThisProcess();
 
     public void Wake()
@@ -198,11 +258,12 @@ public sealed partial class JobWorker(JobQueue queue, IEnumerable<IJobHandler> h
             try
             {
                 running.RemoveAll(t => t.IsCompleted);
-                var free = _slots.CurrentCount;
-                var jobs = free == 0 ? [] : await queue.ClaimAsync(_handlers.Keys, _owner, Lease, free, stoppingToken);
+                var free = _handlers.Values.ToDictionary(h => h.Kind, h => (_slots[h.Kind].CurrentCount, h.Lease), StringComparer.Ordinal);
+                var jobs = free.Values.All(f => f.CurrentCount == 0) ? [] : await queue.ClaimAsync(free, _owner, stoppingToken);
                 foreach (var job in jobs)
                 {
-                    await _slots.WaitAsync(stoppingToken);
+                    var slots = _slots[job.Kind];
+                    await slots.WaitAsync(stoppingToken);
                     running.Add(Task.Run(async () =>
                     {
                         try
@@ -211,7 +272,7 @@ public sealed partial class JobWorker(JobQueue queue, IEnumerable<IJobHandler> h
                         }
                         finally
                         {
-                            _slots.Release();
+                            slots.Release();
                             Wake();
                         }
                     }, CancellationToken.None));
@@ -249,6 +310,25 @@ public sealed partial class JobWorker(JobQueue queue, IEnumerable<IJobHandler> h
         {
             await _handlers[job.Kind].HandleAsync(job, ct);
             await queue.CompleteAsync(job, ct);
+        }
+        catch (JobDeferredException deferred)
+        {
+            await queue.DeferAsync(job, deferred.RunAfter, CancellationToken.None);
+            if (deferred.WakeWhen is { } wake)
+            {
+                // Registered after the deferral is written, so a wait that already ended makes the job due at once.
+                _ = wake.ContinueWith(async _ =>
+                {
+                    try
+                    {
+                        if (await queue.MakeDueAsync(job.Id, CancellationToken.None)) Wake();
+                    }
+                    catch (Exception ex) when (ex is not OperationCanceledException)
+                    {
+                        LogWorkerFailed(ex); // the job still runs at its deferred time
+                    }
+                }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default).Unwrap();
+            }
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
         {

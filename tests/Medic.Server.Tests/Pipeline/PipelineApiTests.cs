@@ -10,9 +10,9 @@ namespace Medic.Server.Tests.Pipeline;
 /// <summary>
 /// The remediation pipeline through the API, on both dialects: the risk gate's outcomes, approvals
 /// (never one's own, 409 once decided or expired), rejection, the circuit breaker, change windows,
-/// automation off, comments re-entering, and bad input. The server enrolled here never connects, so
-/// every run fails at its first step ("offline"): the failure path is real; the success path runs in
-/// the end-to-end PipelineTests with a real agent.
+/// automation off, comments re-entering, and bad input. The server enrolled here never connects and
+/// the grace period for its agent is 0, so every run fails at once as unreachable ("offline"): the
+/// failure path is real; the success path runs in the end-to-end PipelineTests with a real agent.
 /// </summary>
 public sealed class PipelineApiTests
 {
@@ -39,13 +39,14 @@ public sealed class PipelineApiTests
             trust: autonomous
         """;
 
-    private static async Task<MedicServer> StartAsync(string dialect)
+    private static async Task<MedicServer> StartAsync(string dialect, bool enrollWeb1 = true)
     {
-        var server = await MedicServer.StartAsync(dialect);
+        var server = await MedicServer.StartAsync(dialect, o => o.Pipeline.NodeGraceSeconds = 0);
         using var applied = await server.Admin.PostAsync("/api/v1/runbooks", Json.Raw(FixWeb, "application/yaml"));
         applied.StatusCode.ShouldBe(HttpStatusCode.Created);
         using var rules = await server.Admin.PutAsync("/api/v1/pipeline/triage-rules", Json.Body(new TriageRulesRequest(Rules), MedicJson.Default.TriageRulesRequest));
         rules.StatusCode.ShouldBe(HttpStatusCode.OK);
+        if (!enrollWeb1) return server;
         using var token = await server.Admin.PostAsync("/api/v1/enrollment-tokens", Json.Raw("{}"));
         var secret = (await token.ReadAsync(MedicJson.Default.EnrollmentTokenCreatedResponse, HttpStatusCode.Created)).Secret;
         using var enroll = await server.Client().PostAsync("/agent/v1/enroll", Json.Raw($$"""{"token":"{{secret}}","name":"web-1"}"""));
@@ -99,9 +100,12 @@ public sealed class PipelineApiTests
     [MemberData(nameof(Dialects.Both), MemberType = typeof(Dialects))]
     public async Task An_autonomous_low_recipe_runs_without_approval_and_two_failures_open_the_circuit_breaker(string dialect)
     {
-        await using var server = await StartAsync(dialect);
+        await using var server = await StartAsync(dialect, enrollWeb1: false);
+        await using var agent = await WireAgent.EnrollAsync(server, "web-1");
+        agent.AutoAnswer = task => new Contracts.Agent.TaskResult(task.TaskId, Contracts.Agent.TaskStatus.Completed, 1, 5, false, null);
+        await agent.ConnectAsync(server);
 
-        // Twice: triage proposes fix-web, the gate lets it run, the run fails (the server is offline), the incident escalates.
+        // Twice: triage proposes fix-web, the gate lets it run, the run fails (its command exits 1), the incident escalates.
         foreach (var attempt in new[] { 1, 2 })
         {
             var id = await OpenAsync(server.Admin);
@@ -109,7 +113,7 @@ public sealed class PipelineApiTests
             detail.Timeline.Select(e => e.Kind).ShouldBe(["opened", "triaging", "recipe_proposed", "executing", "remediation_started", "failed", "escalated"], $"attempt {attempt}");
             detail.Timeline.Single(e => e.Kind == "recipe_proposed").Actor.ShouldBe("rule:web-down");
             detail.Timeline.Single(e => e.Kind == "executing").Message.ShouldContain("low risk, autonomous actor, within limits");
-            detail.Timeline.Single(e => e.Kind == "failed").Message.ShouldContain("offline");
+            detail.Timeline.Single(e => e.Kind == "failed").Message.ShouldContain("failed");
             var remediation = (await RemediationsAsync(server.Admin, id)).ShouldHaveSingleItem();
             (remediation.Runbook, remediation.Gate, remediation.Status, remediation.ProposedBy, remediation.Params["unit"]).ShouldBe(("fix-web", "auto_run", "failed", "rule:web-down", "nginx"));
             remediation.RunId.ShouldNotBeNull();
@@ -321,7 +325,7 @@ public sealed class PipelineApiTests
         // Round 2 proposes fix-web again; it fails again (offline), so the incident is back with a person.
         var deadline = DateTime.UtcNow.AddSeconds(30);
         IReadOnlyList<RemediationResponse> rounds;
-        while ((rounds = await RemediationsAsync(server.Admin, id)).Count < 2 || rounds[1].Status != "failed")
+        while ((rounds = await RemediationsAsync(server.Admin, id)).Count < 2 || rounds[1].Status != "unreachable")
         {
             DateTime.UtcNow.ShouldBeLessThan(deadline, "the second round did not finish");
             await Task.Delay(50);
@@ -351,7 +355,7 @@ public sealed class PipelineApiTests
 
         var deadline = DateTime.UtcNow.AddSeconds(30);
         IReadOnlyList<RemediationResponse> rounds;
-        while ((rounds = await RemediationsAsync(server.Admin, id)).Count < 2 || rounds[1].Status != "failed")
+        while ((rounds = await RemediationsAsync(server.Admin, id)).Count < 2 || rounds[1].Status != "unreachable")
         {
             DateTime.UtcNow.ShouldBeLessThan(deadline, "the reopened incident's round did not run");
             await Task.Delay(50);
