@@ -156,7 +156,8 @@ public sealed class AuditLog(Database db, TimeProvider time)
     /// <summary>
     /// Checks only what was appended since the chain last verified (page views, the checkpointer):
     /// the entry at the stored verified-up-to point must still hash to the stored hash, and every
-    /// later entry must link to it. Edits before that point are left to the full
+    /// later entry must link to it, and the number of entries up to it must still be its sequence
+    /// number (a deletion before it). Edits before that point are left to the full
     /// <see cref="VerifyAsync"/>; without a point (first run, or after a break) this is the full check.
     /// </summary>
     public async Task<AuditVerification> VerifySinceLastAsync(string chain, CancellationToken ct = default) => (await VerifyNewAsync(chain, ct)).Result;
@@ -167,6 +168,7 @@ public sealed class AuditLog(Database db, TimeProvider time)
         HeadRow? head;
         HeadRow? point;
         AuditEntry? anchor = null;
+        long before = 0;
         await using (var c = await db.OpenAsync(ct))
         {
             head = await c.QuerySingleOrDefaultAsync<HeadRow>("SELECT seq, hash FROM audit_heads WHERE chain = @chain", new { chain });
@@ -174,12 +176,14 @@ public sealed class AuditLog(Database db, TimeProvider time)
             if (point is not null)
             {
                 anchor = (await c.QuerySingleOrDefaultAsync<AuditRow>($"SELECT {Columns} FROM audit_log WHERE chain = @chain AND seq = @seq", new { chain, seq = point.Seq }))?.ToEntry();
+                // Counting the entries up to the point (an index range, no hashing) notices a deletion before it.
+                before = await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM audit_log WHERE chain = @chain AND seq <= @seq", new { chain, seq = point.Seq });
             }
         }
 
-        // The anchor is recomputed from its own fields, so editing it (or deleting it) is noticed here;
-        // then the full check says where the chain breaks.
-        if (head is null || point is null || point.Seq > head.Seq || anchor is null
+        // The anchor is recomputed from its own fields, so editing it (or deleting it) is noticed here,
+        // and so is a deletion before it; then the full check says where the chain breaks.
+        if (head is null || point is null || point.Seq > head.Seq || anchor is null || before != point.Seq
             || !string.Equals(AuditChain.ComputeHash(anchor.PrevHash, anchor), point.Hash, StringComparison.Ordinal)
             || !string.Equals(anchor.Hash, point.Hash, StringComparison.Ordinal))
         {
