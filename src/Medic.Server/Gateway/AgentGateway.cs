@@ -20,6 +20,9 @@ public static partial class AgentGateway
 {
     private const int MaxFrameBytes = 4 * 1024 * 1024;
 
+    /// <summary>The event an agent sends when its policy refuses pushed monitors (Medic.Agent's MonitorHost.RefusedEventKind).</summary>
+    internal const string MonitorsRefusedKind = "monitors.refused";
+
     public static IEndpointRouteBuilder MapAgentGateway(this IEndpointRouteBuilder app)
     {
         app.Map("/agent/v1/connect", ConnectAsync).AllowAnonymous().WithTags("Agent").ExcludeFromDescription();
@@ -60,7 +63,7 @@ public static partial class AgentGateway
         {
             await connection.SendAsync(new Welcome(node.Id, options.Value.Agents.HeartbeatSeconds), http.RequestAborted);
             http.RequestServices.GetRequiredService<Detection.Monitors.MonitorPusher>().PushOnConnect(node.TenantId, node.Id);
-            await ReceiveLoopAsync(connection, nodes, connections, http.RequestServices.GetRequiredService<IIncidentIngest>(), time, log, http.RequestAborted);
+            await ReceiveLoopAsync(connection, nodes, connections, http.RequestServices.GetRequiredService<IIncidentIngest>(), audit, time, log, http.RequestAborted);
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or JsonException or InvalidDataException)
         {
@@ -77,7 +80,7 @@ public static partial class AgentGateway
         }
     }
 
-    private static async Task ReceiveLoopAsync(AgentConnection connection, NodeStore nodes, AgentConnections connections, IIncidentIngest incidents, TimeProvider time, ILogger log, CancellationToken ct)
+    private static async Task ReceiveLoopAsync(AgentConnection connection, NodeStore nodes, AgentConnections connections, IIncidentIngest incidents, AuditLog audit, TimeProvider time, ILogger log, CancellationToken ct)
     {
         var buffer = new ArrayBufferWriter<byte>(16 * 1024);
         while (true)
@@ -116,6 +119,14 @@ public static partial class AgentGateway
                     break;
                 case AgentEvent ev:
                     LogAgentEvent(log, connection.NodeId, ev.Kind, ev.Message);
+                    if (ev.Kind == MonitorsRefusedKind)
+                    {
+                        // The node's policy is the last word; the people who pushed the monitors read why in the audit log.
+                        await audit.AppendAsync(new AuditRecord(connection.TenantId, "node:" + connection.NodeId, "monitor.refused", "server:" + connection.NodeId,
+                            AuditOutcomes.Denied, null, ev.Data), CancellationToken.None);
+                        break;
+                    }
+
                     if (AgentSignals.From(connection.TenantId, connection.NodeId, ev) is { } signal)
                     {
                         try

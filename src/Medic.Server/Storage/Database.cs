@@ -176,13 +176,14 @@ public sealed class Database : IAsyncDisposable
     /// I/O error, but Microsoft.Data.Sqlite does not notice and issues ROLLBACK again when the
     /// transaction is disposed, which fails ("no transaction is active"), hides the error that says
     /// what is wrong and leaves the connection open. An empty transaction gives that ROLLBACK
-    /// something to end.
+    /// something to end. Newer versions of the driver notice it themselves and mark the transaction
+    /// completed (its connection is then null): nothing is left to end.
     /// </summary>
     private static async Task AbandonAsync(DbConnection connection, DbTransaction tx)
     {
         try
         {
-            if (connection is SqliteConnection sqlite && tx is SqliteTransaction pending && SQLitePCL.raw.sqlite3_get_autocommit(sqlite.Handle) != 0)
+            if (connection is SqliteConnection sqlite && tx is SqliteTransaction { Connection: not null } pending && SQLitePCL.raw.sqlite3_get_autocommit(sqlite.Handle) != 0)
             {
                 await using var begin = sqlite.CreateCommand();
                 begin.Transaction = pending;
@@ -192,7 +193,7 @@ public sealed class Database : IAsyncDisposable
 
             await tx.DisposeAsync();
         }
-        catch (DbException)
+        catch (Exception ex) when (ex is DbException or InvalidOperationException)
         {
             // Best effort: the caller rethrows the error that made the write fail.
         }

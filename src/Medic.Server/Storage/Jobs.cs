@@ -323,6 +323,11 @@ public sealed partial class JobWorker(JobQueue queue, IEnumerable<IJobHandler> h
                     {
                         if (await queue.MakeDueAsync(job.Id, CancellationToken.None)) Wake();
                     }
+                    catch (ObjectDisposedException)
+                    {
+                        // The wait ended because the server is stopping and its database is gone: the job
+                        // is still due at its deferred time, which the next start honours.
+                    }
                     catch (Exception ex) when (ex is not OperationCanceledException)
                     {
                         LogWorkerFailed(ex); // the job still runs at its deferred time

@@ -41,6 +41,29 @@ public sealed class AgentGatewayTests
         server.Logs.Lines.ShouldContain(l => l.Message.Contains($"reported on task {task.TaskId}, which was sent to another node"));
     }
 
+    [Theory]
+    [MemberData(nameof(Dialects.Both), MemberType = typeof(Dialects))]
+    public async Task Monitors_a_nodes_policy_refused_are_in_the_audit_log_with_the_reason(string dialect)
+    {
+        await using var server = await MedicServer.StartAsync(dialect);
+        await using var web = await WireAgent.EnrollAsync(server, "web-1");
+        await web.ConnectAsync(server);
+
+        await web.SendAsync(new AgentEvent("evt_1", DateTimeOffset.UtcNow, "monitors.refused", "this node's policy refused 1 monitor(s) (at start): exec is not granted",
+            new Dictionary<string, string> { ["monitor.backup-age"] = "exec is not granted by this node's policy", ["count"] = "1" }));
+
+        AuditEntry? refused = null;
+        await PollAsync(async () =>
+        {
+            using var page = await server.Admin.GetAsync("/api/v1/audit?action=monitor.refused");
+            refused = (await page.ReadAsync(MedicJson.Default.AuditPage)).Items.FirstOrDefault();
+            return refused is not null;
+        }, "the refusal never reached the audit log");
+        refused!.Actor.ShouldBe("node:" + web.NodeId);
+        refused.Outcome.ShouldBe("denied");
+        refused.Details["monitor.backup-age"].ShouldBe("exec is not granted by this node's policy");
+    }
+
     private static async Task<ExecutionResponse> GetAsync(MedicServer server, string id)
     {
         using var response = await server.Admin.GetAsync($"/api/v1/executions/{id}");

@@ -128,7 +128,8 @@ public sealed class IncidentReportTests
     [MemberData(nameof(Dialects.Both), MemberType = typeof(Dialects))]
     public async Task An_approved_remediation_that_fails_on_an_offline_server_is_reported_with_its_approval_its_failing_step_and_the_escalation(string dialect)
     {
-        await using var server = await MedicServer.StartAsync(dialect);
+        // No grace period for the agent to connect: the server stays offline, so the run fails at once.
+        await using var server = await MedicServer.StartAsync(dialect, o => o.Pipeline.NodeGraceSeconds = 0);
         await using var site = await TinyHttpServer.StartAsync();
         // What the control-plane http step gets back: text that would break a careless Markdown document.
         const string hostile = "```\n# Injected heading\n</code></pre><script>alert(1)</script>\n[click me](http://evil.invalid)\n````` \n\u001b[31mred\u001b[0m\n| a | b |\n";
@@ -185,7 +186,7 @@ public sealed class IncidentReportTests
         item.Remediation.Runbook.ShouldBe("clear-cache");
         item.Remediation.ProposedBy.ShouldBe("user:olga");
         item.Remediation.Gate.ShouldBe("needs_approval");
-        item.Remediation.Status.ShouldBe("failed");
+        item.Remediation.Status.ShouldBe("unreachable"); // the agent was never there: not counted by the circuit breaker
         var approval = item.Approvals.ShouldHaveSingleItem();
         (approval.Id, approval.Status, approval.RequestedBy, approval.DecidedBy, approval.Comment).ShouldBe((approvalId, "approved", "user:olga", "user:abe", "go ahead"));
         var run = item.Run.ShouldNotBeNull();
