@@ -30,6 +30,12 @@ internal static class ApiFields
 
     public static string Flag(string field)
     {
+        // A runbook's parameters are set with --param NAME=VALUE.
+        foreach (var prefix in new[] { "params.", "parameters." })
+        {
+            if (field.StartsWith(prefix, StringComparison.Ordinal)) return "--param " + field[prefix.Length..];
+        }
+
         var last = field[(field.LastIndexOf('.') + 1)..];
         if (Flags.TryGetValue(last, out var flag)) return flag;
         if (last.EndsWith("_seconds", StringComparison.Ordinal)) last = last[..^"_seconds".Length];

@@ -136,7 +136,7 @@ public sealed class FleetTests : IDisposable
 
             var unselected = await _home.RunAsync("exec", "echo hi");
             unselected.ExitCode.ShouldBe(2, unselected.ToString());
-            unselected.Stderr.ShouldContain("selector");
+            unselected.Stderr.ShouldContain("no servers chosen: name them with --server, --tag, --env, --group or --all");
         }
         finally
         {

@@ -111,7 +111,7 @@ public sealed class RunbookTests : IDisposable
 
         var bad = await _home.RunAsync("runbook", "run", "e2e-echo", "--target", host, "--param", "unit=x", "--param", "dir=relative");
         bad.ExitCode.ShouldBe(2, bad.ToString());
-        bad.Stderr.ShouldContain("params.dir: 'relative' does not match the pattern");
+        bad.Stderr.ShouldContain("--param dir 'relative' does not match the pattern");
 
         File.WriteAllText(Path.Combine(dir, "echo.yaml"), File.ReadAllText(Path.Combine(dir, "echo.yaml")).Replace("version: 1", "version: 2").Replace("verify", "verify it"));
         (await _home.RunAsync("runbook", "apply", "-f", Path.Combine(dir, "echo.yaml"))).Stdout.ShouldBe("e2e-echo v2: stored (echo.yaml)\n");
@@ -152,7 +152,7 @@ public sealed class RunbookTests : IDisposable
         Directory.GetFiles(old).Select(Path.GetFileName).Order().ShouldBe(["fresh.tar.gz", "old.txt"]);
         var refused = await _home.RunAsync("runbook", "run", "delete-old-files", "--target", host, "--param", "directory=/", "--param", "days=1");
         refused.ExitCode.ShouldBe(2, refused.ToString());
-        refused.Stderr.ShouldContain("params.directory: '/' does not match the pattern");
+        refused.Stderr.ShouldContain("--param directory '/' does not match the pattern");
 
         // rotate-large-logs: the large log is compressed and emptied; the small one stays.
         var logs = Directory.CreateDirectory(Path.Combine(_work.FullName, "logs")).FullName;

@@ -47,7 +47,7 @@ internal sealed class AuditMiddleware(RequestDelegate next)
                 };
                 var route = (http.GetEndpoint() as RouteEndpoint)?.RoutePattern.RawText ?? http.Request.Path.ToString();
                 // The path is the target; a credential inside it (a token segment) is masked like any URL's.
-                var target = UrlMask.MaskRelative(http.Request.Path.ToString());
+                var target = UrlMask.MaskRelative(http.Request.Path.ToString(), keepMedicIds: true);
                 await audit.AppendAsync(new AuditRecord(caller.TenantId, caller.Actor, $"{http.Request.Method} {route}", target,
                     outcome, http.Connection.RemoteIpAddress?.ToString(), new Dictionary<string, string> { ["status"] = status.ToString(System.Globalization.CultureInfo.InvariantCulture) }),
                     CancellationToken.None);

@@ -59,7 +59,11 @@ public static partial class UrlMask
     }
 
     /// <summary>A path with its query and fragment (<c>/a/b?x=y</c>), masked like the same part of a full URL.</summary>
-    public static string MaskRelative(string rest)
+    /// <param name="keepMedicIds">
+    /// For Medic's own API paths (the audit log's targets): keep the ids Medic itself makes
+    /// (<c>apr_</c> and 32 hex digits), which name what was acted on and are no secret.
+    /// </param>
+    public static string MaskRelative(string rest, bool keepMedicIds = false)
     {
         var result = new StringBuilder(rest.Length);
         var fragmentAt = rest.IndexOf('#', StringComparison.Ordinal);
@@ -69,7 +73,7 @@ public static partial class UrlMask
         var path = queryAt >= 0 ? rest[..queryAt] : rest;
         var query = queryAt >= 0 ? rest[(queryAt + 1)..] : null;
 
-        result.Append(MaskPath(path));
+        result.Append(MaskPath(path, keepMedicIds));
         if (query is not null) result.Append('?').Append(MaskPairs(query));
         if (fragment is not null) result.Append('#').Append(fragment.Contains('=', StringComparison.Ordinal) ? MaskPairs(fragment) : MaskValue(fragment));
         return result.ToString();
@@ -81,11 +85,12 @@ public static partial class UrlMask
     /// <summary>Null-preserving <see cref="MaskIn"/>.</summary>
     public static string? MaskInOrNull(string? text) => text is null ? null : MaskIn(text);
 
-    private static string MaskPath(string path)
+    private static string MaskPath(string path, bool keepMedicIds)
     {
         var segments = path.Split('/');
         for (var i = 0; i < segments.Length; i++)
         {
+            if (keepMedicIds && MedicId().IsMatch(segments[i])) continue;
             if ((i > 0 && segments[i].Length > 0 && PathSecretWords.Contains(Uri.UnescapeDataString(segments[i - 1]).ToLowerInvariant())) || LooksLikeToken(segments[i]))
             {
                 segments[i] = Hidden;
@@ -130,4 +135,8 @@ public static partial class UrlMask
 
     [GeneratedRegex(@"[A-Za-z][A-Za-z0-9+.\-]*://[^\s""'<>]+")]
     private static partial Regex UrlPattern();
+
+    // What Hosting.Ids.New makes: a short lowercase prefix, '_', a version-7 GUID in 32 hex digits.
+    [GeneratedRegex("^[a-z]{2,8}_[0-9a-f]{32}$")]
+    private static partial Regex MedicId();
 }

@@ -56,5 +56,10 @@ public sealed class CheckUrlMaskingTests
         response.StatusCode.ShouldBe(HttpStatusCode.NotFound);
         var targets = await server.Database.QueryAsync<string>("SELECT target FROM audit_log WHERE action LIKE 'POST /api/v1/checks/%'");
         targets.ShouldBe(["/api/v1/checks/***/run"]);
+
+        // Medic's own ids name what was acted on and are no secret: they stay.
+        var id = Medic.Server.Hosting.Ids.New("apr");
+        using var approve = await server.Admin.PostAsync($"/api/v1/approvals/{id}/approve", null);
+        (await server.Database.QueryAsync<string>("SELECT target FROM audit_log WHERE action LIKE 'POST /api/v1/approvals/%'")).ShouldBe([$"/api/v1/approvals/{id}/approve"]);
     }
 }

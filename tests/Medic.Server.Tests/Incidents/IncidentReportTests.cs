@@ -222,7 +222,7 @@ public sealed class IncidentReportTests
         var markdown = await MarkdownAsync(abe, incident.Id);
         markdown.ShouldContain("> **Not final.** The incident is escalated");
         markdown.ShouldContain("**Escalated to a person.** escalated: clear-cache did not fix it; a person takes over (system:pipeline, ");
-        markdown.ShouldContain("### Round 1: clear-cache v1, medium risk, on web-1: failed");
+        markdown.ShouldContain("### Round 1: clear-cache v1, medium risk, on web-1: unreachable");
         markdown.ShouldContain($"| `{approvalId}` | approved | user:olga |");
         markdown.ShouldContain("| go ahead |");
         markdown.ShouldContain($"#### Run `{run.Id}`: failed");
