@@ -15,7 +15,7 @@ using Medic.Bench.Webhooks;
 //        dotnet run -c Release --project bench/Medic.Bench -- webhooks [--database URL] [--seconds S] [--concurrency C] [--groups G] [--alerts A]
 //        dotnet run -c Release --project bench/Medic.Bench -- pipeline [--agents N] [--incidents N] [--concurrency C] [--count N] [--postgres CONNECTION-STRING | --sqlite-only]
 //        dotnet run -c Release --project bench/Medic.Bench -- bulkhead [--samples N] [--warmup N] [--long-runs N] [--postgres CONNECTION-STRING | --sqlite-only]
-//        dotnet run -c Release --project bench/Medic.Bench -- audit [--entries N] [--postgres CONNECTION-STRING]
+//        dotnet run -c Release --project bench/Medic.Bench -- audit [--entries N] [--postgres CONNECTION-STRING | --postgres throwaway]
 // Benchmarks that print their figures; see docs/PERFORMANCE.md.
 return args.FirstOrDefault() switch
 {
@@ -41,6 +41,6 @@ static int Usage()
     Console.Error.WriteLine("       Medic.Bench webhooks [--database URL] [--seconds S] [--warmup S] [--concurrency C] [--groups G] [--alerts A] [--medic PATH/medic.dll]");
     Console.Error.WriteLine("       Medic.Bench pipeline [--agents N] [--incidents N] [--warmup N] [--concurrency C] [--count N] [--postgres CONNECTION-STRING | --sqlite-only] [--medic PATH/medic.dll]");
     Console.Error.WriteLine("       Medic.Bench bulkhead [--samples N] [--warmup N] [--long-runs N] [--postgres CONNECTION-STRING | --sqlite-only] [--medic PATH/medic.dll]");
-    Console.Error.WriteLine("       Medic.Bench audit [--entries N] [--postgres CONNECTION-STRING]");
+    Console.Error.WriteLine("       Medic.Bench audit [--entries N] [--postgres CONNECTION-STRING | throwaway]");
     return 2;
 }
