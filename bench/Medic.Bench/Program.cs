@@ -14,7 +14,8 @@ using Medic.Bench.Webhooks;
 //        dotnet run -c Release --project bench/Medic.Bench -- recovery [--kills N] [--hung N] [--monit-kills N] [--monit5-kills N] [--skip-monit] [--only medic,monit30,monit5,monit5-hung,monit5-port-hung]
 //        dotnet run -c Release --project bench/Medic.Bench -- webhooks [--database URL] [--seconds S] [--concurrency C] [--groups G] [--alerts A]
 //        dotnet run -c Release --project bench/Medic.Bench -- pipeline [--agents N] [--incidents N] [--concurrency C] [--count N] [--postgres CONNECTION-STRING | --sqlite-only]
-//        dotnet run -c Release --project bench/Medic.Bench -- audit [--entries N] [--postgres CONNECTION-STRING]
+//        dotnet run -c Release --project bench/Medic.Bench -- bulkhead [--samples N] [--warmup N] [--long-runs N] [--postgres CONNECTION-STRING | --sqlite-only]
+//        dotnet run -c Release --project bench/Medic.Bench -- audit [--entries N] [--postgres CONNECTION-STRING | --postgres throwaway]
 // Benchmarks that print their figures; see docs/PERFORMANCE.md.
 return args.FirstOrDefault() switch
 {
@@ -25,6 +26,7 @@ return args.FirstOrDefault() switch
     "forecast" => await EarlyWarningBench.RunAsync(args.Skip(1).ToArray()),
     "webhooks" => await WebhookBench.RunAsync(args.Skip(1).ToArray()),
     "pipeline" => await PipelineBench.RunAsync(args.Skip(1).ToArray()),
+    "bulkhead" => await BulkheadBench.RunAsync(args.Skip(1).ToArray()),
     "audit" => await AuditVerifyBench.RunAsync(args.Skip(1).ToArray()),
     _ => Usage(),
 };
@@ -38,6 +40,7 @@ static int Usage()
     Console.Error.WriteLine("       Medic.Bench recovery [--kills N] [--hung N] [--monit-kills N] [--monit5-kills N] [--hung-limit SECONDS] [--skip-monit] [--only CASES] [--medic PATH/medic.dll]");
     Console.Error.WriteLine("       Medic.Bench webhooks [--database URL] [--seconds S] [--warmup S] [--concurrency C] [--groups G] [--alerts A] [--medic PATH/medic.dll]");
     Console.Error.WriteLine("       Medic.Bench pipeline [--agents N] [--incidents N] [--warmup N] [--concurrency C] [--count N] [--postgres CONNECTION-STRING | --sqlite-only] [--medic PATH/medic.dll]");
-    Console.Error.WriteLine("       Medic.Bench audit [--entries N] [--postgres CONNECTION-STRING]");
+    Console.Error.WriteLine("       Medic.Bench bulkhead [--samples N] [--warmup N] [--long-runs N] [--postgres CONNECTION-STRING | --sqlite-only] [--medic PATH/medic.dll]");
+    Console.Error.WriteLine("       Medic.Bench audit [--entries N] [--postgres CONNECTION-STRING | throwaway]");
     return 2;
 }

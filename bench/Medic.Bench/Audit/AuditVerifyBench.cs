@@ -7,7 +7,7 @@ using Medic.Server.Storage;
 namespace Medic.Bench.Audit;
 
 /// <summary>
-/// <c>audit [--entries N] [--postgres CONNECTION-STRING]</c>: what verifying the audit chain costs.
+/// <c>audit [--entries N] [--postgres CONNECTION-STRING | --postgres throwaway]</c>: what verifying the audit chain costs.
 /// Fills one chain with N entries, then times the full verify (<c>medic audit verify</c>) and the
 /// incremental verify a console page view runs, with 10 new entries since the last view.
 /// </summary>
@@ -29,6 +29,10 @@ internal static class AuditVerifyBench
             }
         }
 
+        // "--postgres throwaway": a PostgreSQL 15 cluster of its own, as the pipeline bench starts it.
+        await using var throwaway = postgres == "throwaway" ? await Medic.Bench.Pipeline.ThrowawayPostgres.StartAsync(CancellationToken.None) : null;
+        if (throwaway is not null) postgres = throwaway.ConnectionString;
+        Console.WriteLine($"machine: {Medic.Bench.Fanout.ProcStats.MachineLoad()}");
         var dir = Directory.CreateTempSubdirectory("medic-bench-audit-");
         try
         {

@@ -64,6 +64,12 @@ internal sealed class ControlPlaneApi : IDisposable
     public Task<IncidentDetailResponse> GetIncidentAsync(string id, CancellationToken ct) =>
         SendAsync<object?, IncidentDetailResponse>(HttpMethod.Get, "/api/v1/incidents/" + Uri.EscapeDataString(id), null, null, Json.IncidentDetailResponse, ct);
 
+    public Task<NotificationChannelResponse> CreateNotificationChannelAsync(CreateNotificationChannelRequest request, CancellationToken ct) =>
+        SendAsync(HttpMethod.Post, "/api/v1/notification-channels", request, Json.CreateNotificationChannelRequest, Json.NotificationChannelResponse, ct);
+
+    public Task<NotificationRuleResponse> CreateNotificationRuleAsync(CreateNotificationRuleRequest request, CancellationToken ct) =>
+        SendAsync(HttpMethod.Post, "/api/v1/notification-rules", request, Json.CreateNotificationRuleRequest, Json.NotificationRuleResponse, ct);
+
     /// <summary>Why the control plane marked servers offline, from its audit log (server.offline entries), with counts.</summary>
     public async Task<IReadOnlyDictionary<string, int>> OfflineReasonsAsync(CancellationToken ct)
     {

@@ -27,6 +27,7 @@ internal sealed class SimulatedAgent : IDisposable
     private readonly ECDsa _pinnedKey;
     private readonly RoundRecorder _recorder;
     private readonly Func<TaskSpec, long, bool> _answers;
+    private readonly Func<TaskSpec, bool> _holds;
     private readonly SemaphoreSlim _sendLock = new(1, 1);
     private readonly CancellationTokenSource _stop = new();
     private readonly Dictionary<string, DateTimeOffset> _nonces = new(StringComparer.Ordinal);
@@ -41,8 +42,13 @@ internal sealed class SimulatedAgent : IDisposable
     /// Whether to answer a verified task as completed with exit 0 (otherwise it is refused); it gets
     /// the task and the monotonic timestamp its frame was read at. By default only <c>sh -c true</c>.
     /// </param>
-    public SimulatedAgent(int index, EnrollResponse enrolled, RoundRecorder recorder, Func<TaskSpec, long, bool>? answers = null)
+    /// <param name="holds">
+    /// Whether to take a verified task and never answer it (a long run that stays in flight until
+    /// the bench ends); checked before <paramref name="answers"/>. By default none.
+    /// </param>
+    public SimulatedAgent(int index, EnrollResponse enrolled, RoundRecorder recorder, Func<TaskSpec, long, bool>? answers = null, Func<TaskSpec, bool>? holds = null)
     {
+        _holds = holds ?? (_ => false);
         Index = index;
         _enrolled = enrolled;
         _recorder = recorder;
@@ -202,6 +208,7 @@ internal sealed class SimulatedAgent : IDisposable
         var now = DateTimeOffset.UtcNow;
         var (spec, refusal) = TaskSigning.Verify(_pinnedKey, signed, _enrolled.NodeId, now, ClockSkew);
         if (refusal is null && !RememberNonce(spec!.Nonce, spec.ExpiresAt + ClockSkew, now)) refusal = $"replayed: nonce {spec.Nonce} was already used";
+        if (refusal is null && _holds(spec!)) return;
         if (refusal is null && !_answers(spec!, received)) refusal = "the bench's simulated agent does not answer this task";
 
         var taskId = spec?.TaskId ?? "unknown";
