@@ -110,7 +110,8 @@ public sealed class ReadmeFirstCommandTests : IDisposable
             }
 
             var signIn = DateTime.UtcNow.AddSeconds(30);
-            while (!Output().Contains("First run: sign in as 'admin' with password", StringComparison.Ordinal))
+            // The banner arrives line by line: wait for its last line, not only the sign-in one.
+            while (!Output().Contains("First run: sign in as 'admin' with password", StringComparison.Ordinal) || !Output().Contains("Stop with Ctrl-C.", StringComparison.Ordinal))
             {
                 DateTime.UtcNow.ShouldBeLessThan(signIn, "no sign-in line: " + Output());
                 await Task.Delay(100);
