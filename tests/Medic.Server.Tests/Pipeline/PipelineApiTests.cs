@@ -16,7 +16,7 @@ namespace Medic.Server.Tests.Pipeline;
 /// </summary>
 public sealed class PipelineApiTests
 {
-    private const string FixWeb = """
+    internal const string FixWeb = """
         name: fix-web
         version: 1
         description: Restart the web tier.
@@ -30,7 +30,7 @@ public sealed class PipelineApiTests
           - run: [systemctl, restart, '${{ params.unit }}']
         """;
 
-    private const string Rules = """
+    internal const string Rules = """
         rules:
           - name: web-down
             match: {type: web_down}

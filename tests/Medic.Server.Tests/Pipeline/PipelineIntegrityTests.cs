@@ -14,28 +14,9 @@ namespace Medic.Server.Tests.Pipeline;
 /// </summary>
 public sealed class PipelineIntegrityTests
 {
-    private const string FixWeb = """
-        name: fix-web
-        version: 1
-        description: Restart the web tier.
-        risk: low
-        remediates:
-          types: [web_down]
-        parameters:
-          unit: {type: string, pattern: '[a-z]+', default: nginx}
-        targets: incident
-        steps:
-          - run: [systemctl, restart, '${{ params.unit }}']
-        """;
-
-    private const string Rules = """
-        rules:
-          - name: web-down
-            match: {type: web_down}
-            recipe: fix-web
-            params: {unit: "${labels.unit}"}
-            trust: autonomous
-        """;
+    // The same recipe and triage rule as the pipeline API tests.
+    private const string FixWeb = PipelineApiTests.FixWeb;
+    private const string Rules = PipelineApiTests.Rules;
 
     internal static async Task<MedicServer> StartAsync(string dialect, Action<MedicOptions>? configure = null, bool enroll = true)
     {
