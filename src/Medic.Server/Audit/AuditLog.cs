@@ -165,60 +165,49 @@ public sealed class AuditLog(Database db, TimeProvider time)
     /// <summary>The incremental check, and the head it verified up to (for signing it).</summary>
     internal async Task<(AuditVerification Result, (long Seq, string Hash)? Head)> VerifyNewAsync(string chain, CancellationToken ct)
     {
-        HeadRow? head;
-        HeadRow? point;
-        AuditEntry? anchor = null;
-        long before = 0;
-        await using (var c = await db.OpenAsync(ct))
+        // One snapshot for the head, the point and the entries between them: appends that commit
+        // meanwhile are simply not seen, instead of looking like a head that ran ahead of its entries.
+        var read = await db.ReadSnapshotAsync<NewEntries>(async (c, tx) =>
         {
-            head = await c.QuerySingleOrDefaultAsync<HeadRow>("SELECT seq, hash FROM audit_heads WHERE chain = @chain", new { chain });
-            point = await c.QuerySingleOrDefaultAsync<HeadRow>("SELECT seq, hash FROM audit_verified WHERE chain = @chain", new { chain });
-            if (point is not null)
+            var head = await c.QuerySingleOrDefaultAsync<HeadRow>("SELECT seq, hash FROM audit_heads WHERE chain = @chain", new { chain }, tx);
+            var point = await c.QuerySingleOrDefaultAsync<HeadRow>("SELECT seq, hash FROM audit_verified WHERE chain = @chain", new { chain }, tx);
+            if (head is null || point is null || point.Seq > head.Seq)
             {
-                anchor = (await c.QuerySingleOrDefaultAsync<AuditRow>($"SELECT {Columns} FROM audit_log WHERE chain = @chain AND seq = @seq", new { chain, seq = point.Seq }))?.ToEntry();
-                // Counting the entries up to the point (an index range, no hashing) notices a deletion before it.
-                before = await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM audit_log WHERE chain = @chain AND seq <= @seq", new { chain, seq = point.Seq });
+                return new NewEntries(head, null, null, 0, null);
             }
-        }
+
+            var anchor = (await c.QuerySingleOrDefaultAsync<AuditRow>($"SELECT {Columns} FROM audit_log WHERE chain = @chain AND seq = @seq", new { chain, seq = point.Seq }, tx))?.ToEntry();
+            // Counting the entries up to the point (an index range, no hashing) notices a deletion before it.
+            var before = await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM audit_log WHERE chain = @chain AND seq <= @seq", new { chain, seq = point.Seq }, tx);
+            return new NewEntries(head, point, anchor, before, await ReadRangeAsync(c, tx, chain, point.Seq, head.Seq, ct));
+        }, ct);
 
         // The anchor is recomputed from its own fields, so editing it (or deleting it) is noticed here,
         // and so is a deletion before it; then the full check says where the chain breaks.
-        if (head is null || point is null || point.Seq > head.Seq || anchor is null || before != point.Seq
-            || !string.Equals(AuditChain.ComputeHash(anchor.PrevHash, anchor), point.Hash, StringComparison.Ordinal)
-            || !string.Equals(anchor.Hash, point.Hash, StringComparison.Ordinal))
+        if (read is not { Head: { } h, Point: { } p, Anchor: { } anchor, Entries: { } entries } || read.Before != p.Seq
+            || !string.Equals(AuditChain.ComputeHash(anchor.PrevHash, anchor), p.Hash, StringComparison.Ordinal)
+            || !string.Equals(anchor.Hash, p.Hash, StringComparison.Ordinal))
         {
             return await VerifyFullAsync(chain, ct);
         }
 
-        var entries = new List<AuditEntry>();
-        await foreach (var e in ReadRangeAsync(chain, point.Seq, head.Seq, ct))
-        {
-            entries.Add(e);
-        }
-
-        var result = AuditChain.Verify(chain, entries, (head.Seq, head.Hash), after: (point.Seq, point.Hash));
-        await RecordVerifiedAsync(chain, result.Ok ? head : null, ct);
-        return (result, result.Ok ? (head.Seq, head.Hash) : null);
+        var result = AuditChain.Verify(chain, entries, (h.Seq, h.Hash), after: (p.Seq, p.Hash));
+        await RecordVerifiedAsync(chain, result.Ok ? h : null, ct);
+        return (result, result.Ok ? (h.Seq, h.Hash) : null);
     }
 
     private async Task<(AuditVerification Result, (long Seq, string Hash)? Head)> VerifyFullAsync(string chain, CancellationToken ct)
     {
-        (long Seq, string Hash)? head;
-        await using (var c = await db.OpenAsync(ct))
+        var (head, entries) = await db.ReadSnapshotAsync(async (c, tx) =>
         {
-            var row = await c.QuerySingleOrDefaultAsync<HeadRow>("SELECT seq, hash FROM audit_heads WHERE chain = @chain", new { chain });
-            head = row is null ? null : (row.Seq, row.Hash);
-        }
+            var row = await c.QuerySingleOrDefaultAsync<HeadRow>("SELECT seq, hash FROM audit_heads WHERE chain = @chain", new { chain }, tx);
+            // Everything in the chain, also past the head: a row inserted beyond it is tampering.
+            return (row, await ReadRangeAsync(c, tx, chain, 0, long.MaxValue, ct));
+        }, ct);
 
-        var entries = new List<AuditEntry>();
-        await foreach (var e in ReadChainAsync(chain, null, ct))
-        {
-            entries.Add(e);
-        }
-
-        var result = AuditChain.Verify(chain, entries, head);
-        await RecordVerifiedAsync(chain, result.Ok && head is { } h ? new HeadRow { Seq = h.Seq, Hash = h.Hash } : null, ct);
-        return (result, result.Ok ? head : null);
+        var result = AuditChain.Verify(chain, entries, head is null ? null : (head.Seq, head.Hash));
+        await RecordVerifiedAsync(chain, result.Ok ? head : null, ct);
+        return (result, result.Ok && head is not null ? (head.Seq, head.Hash) : null);
     }
 
     /// <summary>Moves the verified-up-to point forward (never back, when checks overlap), or clears it after a break.</summary>
@@ -236,32 +225,27 @@ public sealed class AuditLog(Database db, TimeProvider time)
             new { chain, verified.Seq, verified.Hash, now = time.GetUtcNow() }, tx);
     }, ct);
 
-    /// <summary>Entries after <paramref name="after"/> up to and including <paramref name="upTo"/>, oldest first, in batches.</summary>
-    private async IAsyncEnumerable<AuditEntry> ReadRangeAsync(string chain, long after, long upTo, [EnumeratorCancellation] CancellationToken ct)
+    /// <summary>Entries after <paramref name="after"/> up to and including <paramref name="upTo"/>, oldest first, read in batches within the caller's snapshot.</summary>
+    private static async Task<List<AuditEntry>> ReadRangeAsync(DbConnection c, DbTransaction tx, string chain, long after, long upTo, CancellationToken ct)
     {
         const int batch = 1000;
+        var entries = new List<AuditEntry>();
         while (after < upTo)
         {
-            List<AuditEntry> rows;
-            await using (var c = await db.OpenAsync(ct))
-            {
-                rows = (await c.QueryAsync<AuditRow>(
-                    $"SELECT {Columns} FROM audit_log WHERE chain = @chain AND seq > @after AND seq <= @upTo ORDER BY seq LIMIT @take",
-                    new { chain, after, upTo, take = batch })).Select(r => r.ToEntry()).ToList();
-            }
-
-            foreach (var row in rows)
-            {
-                yield return row;
-            }
-
+            ct.ThrowIfCancellationRequested();
+            var rows = (await c.QueryAsync<AuditRow>(
+                $"SELECT {Columns} FROM audit_log WHERE chain = @chain AND seq > @after AND seq <= @upTo ORDER BY seq LIMIT @take",
+                new { chain, after, upTo, take = batch }, tx)).Select(r => r.ToEntry()).ToList();
+            entries.AddRange(rows);
             if (rows.Count < batch)
             {
-                yield break;
+                break;
             }
 
             after = rows[^1].Seq;
         }
+
+        return entries;
     }
 
     public async Task<IReadOnlyList<string>> ChainsAsync(CancellationToken ct = default)
@@ -294,6 +278,9 @@ public sealed class AuditLog(Database db, TimeProvider time)
 
     internal static string SerializeDetails(IReadOnlyDictionary<string, string> details) =>
         JsonSerializer.Serialize(details.OrderBy(kv => kv.Key, StringComparer.Ordinal).ToDictionary(kv => kv.Key, kv => kv.Value), AuditJson.Default.DictionaryStringString);
+
+    /// <summary>What the incremental check reads in one snapshot.</summary>
+    private sealed record NewEntries(HeadRow? Head, HeadRow? Point, AuditEntry? Anchor, long Before, List<AuditEntry>? Entries);
 
     private sealed class HeadRow
     {

@@ -116,6 +116,23 @@ public sealed class Database : IAsyncDisposable
     }
 
     /// <summary>
+    /// Runs several reads against one consistent snapshot of the database: REPEATABLE READ on
+    /// PostgreSQL, a deferred read transaction on SQLite (WAL keeps writers going meanwhile). Reads
+    /// that must agree with each other (a chain head and its entries) go through here; separate
+    /// statements would each see a different moment.
+    /// </summary>
+    public async Task<T> ReadSnapshotAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken ct = default)
+    {
+        await using var connection = await OpenAsync(ct);
+        await using var tx = connection is SqliteConnection sqlite
+            ? sqlite.BeginTransaction(System.Data.IsolationLevel.Serializable, deferred: true)
+            : await connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, ct);
+        var result = await work(connection, tx);
+        await tx.RollbackAsync(ct);
+        return result;
+    }
+
+    /// <summary>
     /// Runs <paramref name="work"/> in one transaction and commits it. On SQLite the transaction
     /// takes the write lock at once (BEGIN IMMEDIATE) and in-process writers queue on a semaphore.
     /// </summary>
