@@ -36,7 +36,8 @@ public static class MedicApp
 {
     public const string ApiRateLimit = "api";
 
-    public static WebApplication Build(MedicOptions options, Action<ILoggingBuilder>? logging = null)
+    /// <param name="time">The clock every service reads; the system clock unless a test passes a fake one.</param>
+    public static WebApplication Build(MedicOptions options, Action<ILoggingBuilder>? logging = null, TimeProvider? time = null)
     {
         CreatePrivateDirectory(options.DataDir);
         CreatePrivateDirectory(Path.Combine(options.DataDir, "keys"));
@@ -72,7 +73,7 @@ public static class MedicApp
         var services = builder.Services;
         services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
         services.AddSingleton(Options.Create(options));
-        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(time ?? TimeProvider.System);
         services.AddSingleton(_ => Database.FromUrl(options.DatabaseUrl));
         services.AddSingleton<Migrator>();
         services.AddSingleton(_ => MasterKey.LoadOrCreate(options.MasterKeyPath, Environment.GetEnvironmentVariable("MEDIC_MASTER_KEY")));

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Medic.Contracts;
 using Medic.Server.Tests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Medic.Server.Tests.Auth;
 
@@ -131,12 +132,13 @@ public sealed class TokenTests
     [Fact]
     public async Task Revoking_a_token_twice_keeps_the_first_revocation_time()
     {
-        await using var server = await MedicServer.StartAsync(TestDatabase.Sqlite);
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var server = await MedicServer.StartAsync(TestDatabase.Sqlite, time: clock);
         var created = await CreateAsync(server.Admin, "twice");
 
         using var first = await server.Admin.DeleteAsync($"/api/v1/tokens/{created.Token.Id}");
         var firstRevocation = (await first.ReadAsync(MedicJson.Default.TokenResponse)).RevokedAt;
-        await Task.Delay(50);
+        clock.Advance(TimeSpan.FromMinutes(5));
         using var second = await server.Admin.DeleteAsync($"/api/v1/tokens/{created.Token.Id}");
 
         (await second.ReadAsync(MedicJson.Default.TokenResponse)).RevokedAt.ShouldNotBeNull().ShouldBe(firstRevocation!.Value, TimeSpan.FromMilliseconds(1));
@@ -146,17 +148,15 @@ public sealed class TokenTests
     [MemberData(nameof(Dialects.Both), MemberType = typeof(Dialects))]
     public async Task An_expired_token_gets_401_saying_it_expired(string dialect)
     {
-        await using var server = await MedicServer.StartAsync(dialect);
-        var created = await CreateAsync(server.Admin, "three-seconds", expiresIn: "3s");
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var server = await MedicServer.StartAsync(dialect, time: clock);
+        var created = await CreateAsync(server.Admin, "one-hour", expiresIn: "1h");
         var holder = server.Client(created.Secret);
-        (await holder.GetAsync("/api/v1/whoami")).StatusCode.ShouldBe(HttpStatusCode.OK, "the token works before it expires");
+        created.Token.ExpiresAt.ShouldBe(clock.GetUtcNow().AddHours(1), TimeSpan.FromSeconds(1));
+        clock.Advance(TimeSpan.FromMinutes(59));
+        (await holder.GetAsync("/api/v1/whoami")).StatusCode.ShouldBe(HttpStatusCode.OK, "the token works until it expires");
 
-        var wait = created.Token.ExpiresAt - DateTimeOffset.UtcNow + TimeSpan.FromMilliseconds(200);
-        if (wait > TimeSpan.Zero)
-        {
-            await Task.Delay(wait);
-        }
-
+        clock.Advance(TimeSpan.FromMinutes(1) + TimeSpan.FromSeconds(1));
         using var afterwards = await holder.GetAsync("/api/v1/whoami");
 
         (await afterwards.ShouldBeProblemAsync(HttpStatusCode.Unauthorized)).Detail().ShouldContain("expired");

@@ -53,7 +53,15 @@ public sealed class MedicServer : IAsyncDisposable
     /// <summary>An HTTP client authenticated as the bootstrap admin.</summary>
     public HttpClient Admin { get; private set; } = null!;
 
-    public static async Task<MedicServer> StartAsync(string dialect, Action<MedicOptions>? configure = null, bool logInAdmin = true)
+    /// <summary>The server's clock: the system clock, or the fake one the test passed to <see cref="StartAsync"/>.</summary>
+    public TimeProvider Time => _app.Services.GetRequiredService<TimeProvider>();
+
+    /// <param name="time">
+    /// A fake clock for a test about expiry: the test moves it with <c>Advance</c> instead of
+    /// sleeping. Background loops that wait on the clock then wait until it is moved, so tests that
+    /// need them running keep the system clock.
+    /// </param>
+    public static async Task<MedicServer> StartAsync(string dialect, Action<MedicOptions>? configure = null, bool logInAdmin = true, TimeProvider? time = null)
     {
         var dataDir = new TempDirectory();
         TestDatabase? database = null;
@@ -69,7 +77,7 @@ public sealed class MedicServer : IAsyncDisposable
                 logging.AddProvider(logs);
                 logging.SetMinimumLevel(LogLevel.Debug);
                 logging.AddFilter("Microsoft", LogLevel.Information);
-            });
+            }, time);
             await MedicApp.PrepareAsync(app.Services);
             await app.Services.GetRequiredService<Bootstrap>().EnsureFirstAdminAsync(AdminPassword);
             await app.StartAsync();

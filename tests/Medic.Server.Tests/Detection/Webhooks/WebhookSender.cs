@@ -32,10 +32,10 @@ public static class WebhookSender
         return request;
     }
 
-    /// <summary>Signed with <c>X-Medic-Signature</c> over <c>TIMESTAMP.BODY</c>.</summary>
-    public static HttpRequestMessage Signed(string tenant, string source, byte[] body, string secret)
+    /// <summary>Signed with <c>X-Medic-Signature</c> over <c>TIMESTAMP.BODY</c>, stamped now (by <paramref name="clock"/> when the server runs on a fake one).</summary>
+    public static HttpRequestMessage Signed(string tenant, string source, byte[] body, string secret, TimeProvider? clock = null)
     {
-        var ts = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var ts = (clock ?? TimeProvider.System).GetUtcNow().ToUnixTimeSeconds();
         return Request(tenant, source, body, ("X-Medic-Timestamp", ts.ToString(System.Globalization.CultureInfo.InvariantCulture)),
             ("X-Medic-Signature", WebhookAuthenticator.Sign(secret, body, ts)));
     }

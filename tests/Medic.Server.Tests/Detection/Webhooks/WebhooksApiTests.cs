@@ -1,6 +1,7 @@
 using System.Net;
 using Medic.Contracts;
 using Medic.Server.Tests.Infrastructure;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Medic.Server.Tests.Detection.Webhooks;
 
@@ -132,23 +133,30 @@ public sealed class WebhooksApiTests
     [MemberData(nameof(Dialects.Both), MemberType = typeof(Dialects))]
     public async Task After_a_rotation_the_old_secret_works_until_the_overlap_ends_and_the_new_one_at_once(string dialect)
     {
-        await using var server = await MedicServer.StartAsync(dialect);
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var server = await MedicServer.StartAsync(dialect, time: clock);
         var old = await WebhookSender.CredentialsAsync(server.Admin);
         var body = Payloads.Bytes("generic-firing.json");
 
-        using var rotate = await server.Admin.PostAsync("/api/v1/webhooks/rotate", Json.Raw("""{"overlap":"3s"}"""));
+        using var rotate = await server.Admin.PostAsync("/api/v1/webhooks/rotate", Json.Raw("""{"overlap":"1h"}"""));
         var rotated = await rotate.ReadAsync(MedicJson.Default.WebhooksResponse);
         rotated.SigningSecret.ShouldNotBe(old.SigningSecret);
         rotated.BearerToken.ShouldNotBe(old.BearerToken);
         rotated.Retired.Select(r => r.Kind).Order().ShouldBe(["bearer_token", "signing_secret"]);
-        var until = rotated.Retired[0].ExpiresAt;
+        foreach (var retired in rotated.Retired)
+        {
+            retired.ExpiresAt.ShouldBe(clock.GetUtcNow().AddHours(1), TimeSpan.FromSeconds(1));
+        }
 
-        (await DeliverAsync(server, WebhookSender.Signed(Tenant, "generic", body, old.SigningSecret))).Alerts.ShouldBe(1);
+        (await DeliverAsync(server, WebhookSender.Signed(Tenant, "generic", body, old.SigningSecret, clock))).Alerts.ShouldBe(1);
         (await DeliverAsync(server, WebhookSender.Bearer(Tenant, "generic", body, old.BearerToken))).Alerts.ShouldBe(1);
-        (await DeliverAsync(server, WebhookSender.Signed(Tenant, "generic", body, rotated.SigningSecret))).Alerts.ShouldBe(1);
+        (await DeliverAsync(server, WebhookSender.Signed(Tenant, "generic", body, rotated.SigningSecret, clock))).Alerts.ShouldBe(1);
 
-        await Task.Delay(until - DateTimeOffset.UtcNow + TimeSpan.FromMilliseconds(300));
-        using (var late = await server.Client().SendAsync(WebhookSender.Signed(Tenant, "generic", body, old.SigningSecret)))
+        clock.Advance(TimeSpan.FromMinutes(59));
+        (await DeliverAsync(server, WebhookSender.Signed(Tenant, "generic", body, old.SigningSecret, clock))).Alerts.ShouldBe(1, "the old secret still works within the overlap");
+
+        clock.Advance(TimeSpan.FromMinutes(1) + TimeSpan.FromSeconds(1));
+        using (var late = await server.Client().SendAsync(WebhookSender.Signed(Tenant, "generic", body, old.SigningSecret, clock)))
         {
             await late.ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
         }
@@ -164,7 +172,7 @@ public sealed class WebhooksApiTests
         using var now = await server.Admin.PostAsync("/api/v1/webhooks/rotate", Json.Raw("""{"overlap":"0"}"""));
         var third = await now.ReadAsync(MedicJson.Default.WebhooksResponse);
         third.Retired.ShouldBeEmpty();
-        using (var stale = await server.Client().SendAsync(WebhookSender.Signed(Tenant, "generic", body, rotated.SigningSecret)))
+        using (var stale = await server.Client().SendAsync(WebhookSender.Signed(Tenant, "generic", body, rotated.SigningSecret, clock)))
         {
             await stale.ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
         }
