@@ -17,7 +17,8 @@ internal sealed record MonitorRunnerOptions
 }
 
 /// <summary>Where one monitor stands, for status output and tests.</summary>
-internal sealed record MonitorStatus(string Name, MonitorKind Kind, MonitorPhase Phase, string? LastSummary, int Restarts, bool GaveUp, int? ChildPid);
+/// <param name="Observations">How many checks have been evaluated: what a caller waits on to know the monitor looked again.</param>
+internal sealed record MonitorStatus(string Name, MonitorKind Kind, MonitorPhase Phase, string? LastSummary, int Restarts, bool GaveUp, int? ChildPid, long Observations);
 
 /// <summary>
 /// Runs every monitor on one timer loop: it sleeps until the earliest check is due (or a supervised
@@ -91,7 +92,7 @@ internal sealed class MonitorRunner
         lock (_gate)
         {
             return _instances.Select(i => new MonitorStatus(
-                i.Definition.Name, i.Definition.Kind, i.State.Phase, i.LastSummary, i.Ladder?.History.Count ?? 0, i.Ladder?.GaveUp ?? false, i.Target?.ChildPid)).ToList();
+                i.Definition.Name, i.Definition.Kind, i.State.Phase, i.LastSummary, i.Ladder?.History.Count ?? 0, i.Ladder?.GaveUp ?? false, i.Target?.ChildPid, i.Observations)).ToList();
         }
     }
 
@@ -220,6 +221,7 @@ internal sealed class MonitorRunner
         {
             instance.State = state;
             instance.LastSummary = observation.Summary;
+            instance.Observations++;
         }
 
         switch (transition)
@@ -310,6 +312,8 @@ internal sealed class MonitorRunner
         public MonitorSeverity? LastSeverity { get; set; }
 
         public string? LastSummary { get; set; }
+
+        public long Observations { get; set; }
 
         public DateTimeOffset Due { get; set; } = now;
 

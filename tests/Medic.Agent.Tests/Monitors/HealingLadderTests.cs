@@ -133,7 +133,9 @@ public sealed class HealingLadderTests(ITestOutputHelper output)
             gaveUp.Event.Evidence[EvidenceKeys.RestartHistory].Split('\n').Length.ShouldBe(3);
             runner.Status()[0].GaveUp.ShouldBeTrue();
 
-            await Task.Delay(1000);
+            // Three more checks of the dead service, then nothing new: a signal, not a sleep.
+            var looked = runner.Status()[0].Observations;
+            await TestService.WaitUntilAsync(() => Task.FromResult(runner.Status()[0].Observations >= looked + 3), TimeSpan.FromSeconds(20), "the monitor stopped checking after giving up");
             events.Events.Count.ShouldBe(2, "after giving up it neither restarts nor reports again");
             runner.Status()[0].Restarts.ShouldBe(3);
         }

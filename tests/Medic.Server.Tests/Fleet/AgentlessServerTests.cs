@@ -229,6 +229,9 @@ public sealed class AgentlessServerTests
         InstallKey(server, "deploy", sshd.UserKey);
         await AddAsync(server.Admin, "slow", sshd.Address, "deploy", hostKey: sshd.HostKey);
         var pidFile = Path.Combine(sshd.Dir, "sleeper.pid");
+        // The connection is set up first (it is kept per server), so the 2 s below are the command's
+        // own: on a loaded machine an SSH handshake alone can take that long.
+        (await ExecOneAsync(server.Admin, "true", "slow")).Status.ShouldBe("completed");
 
         var watch = Stopwatch.StartNew();
         var result = await ExecOneAsync(server.Admin, $"echo started; echo $$ > {pidFile}; exec sleep 60", "slow", timeoutSeconds: 2);

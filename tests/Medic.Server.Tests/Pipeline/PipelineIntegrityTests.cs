@@ -301,7 +301,7 @@ public sealed class PipelineIntegrityTests
         // The agent is away (the control plane just restarted, say): the autonomous fix is queued and waits for it.
         var id = await OpenAsync(server.Admin);
         await WaitForStatusAsync(server.Admin, id, "executing");
-        await Task.Delay(TimeSpan.FromSeconds(3));
+        await WaitForDeferralsAsync(server, "pipeline.execute", 3);
         var waiting = await WaitForStatusAsync(server.Admin, id, "executing");
         waiting.Timeline.ShouldNotContain(e => e.Kind == "remediation_started");
 
@@ -371,5 +371,25 @@ public sealed class PipelineIntegrityTests
         // The agent goes away: the 20 runs end (offline) before the server stops.
         await agent.CloseAsync();
         await server.Service<Medic.Server.Runbooks.RunbookRunner>().DrainAsync(TimeSpan.FromSeconds(60));
+    }
+
+    /// <summary>
+    /// Waits until the job of <paramref name="kind"/> has put itself off <paramref name="times"/> times
+    /// (each deferral moves its run_after): the signal that it looked and kept waiting, instead of a sleep.
+    /// </summary>
+    private static async Task WaitForDeferralsAsync(MedicServer server, string kind, int times)
+    {
+        var seen = new HashSet<DateTimeOffset>();
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (seen.Count < times)
+        {
+            DateTime.UtcNow.ShouldBeLessThan(deadline, $"the {kind} job was not deferred {times} times");
+            foreach (var at in await server.Database.QueryAsync<DateTimeOffset>("SELECT run_after FROM jobs WHERE kind = @kind AND status = 'pending'", new { kind }))
+            {
+                seen.Add(at);
+            }
+
+            await Task.Delay(50);
+        }
     }
 }
