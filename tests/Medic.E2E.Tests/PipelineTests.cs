@@ -47,9 +47,11 @@ public sealed class PipelineTests : IAsyncLifetime
                 heal:
                   max_restarts: 2
                   window: 1m
-                  delay: 200ms
+                  delay: 3s
                   retries: 5
             """);
+        // The 3 s between restarts give triage time to look while the agent still restarts it, even on a
+        // loaded machine (with 200 ms the agent could give up before the triage job ran, and then there is nothing to wait for).
         await StartUpAsync();
         var firstPid = await ServicePidAsync(null);
 
