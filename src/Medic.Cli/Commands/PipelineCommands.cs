@@ -173,7 +173,7 @@ internal static class PipelineCommands
             else
             {
                 int? seconds = parse.GetValue(ttl) is { } text
-                    ? Durations.TryParse(text, out var d) ? (int)d.TotalSeconds : throw new CliException($"--approval-ttl '{text}' is not a duration", "use e.g. 30m, 4h or 1d")
+                    ? Durations.TryParse(text, out var d) ? (int)d.TotalSeconds : throw new CliException(Duration.NotADuration("--approval-ttl", text), Duration.Hint)
                     : null;
                 s = await client.SendAsync(HttpMethod.Put, "/api/v1/pipeline/settings",
                     new PipelineSettingsRequest(parse.GetValue(automation) is { } a ? a == "on" : null, parse.GetValue(blast), seconds),
@@ -283,7 +283,7 @@ internal static class PipelineCommands
             if (parse.GetValue(duration) is { } length)
             {
                 if (parse.GetValue(to) is not null) throw new CliException("give --to or --for, not both", "medic pipeline windows add --for 2h --reason deploy");
-                end = Durations.TryParse(length, out var d) ? start + d : throw new CliException($"--for '{length}' is not a duration", "use e.g. 30m or 2h");
+                end = Durations.TryParse(length, out var d) ? start + d : throw new CliException(Duration.NotADuration("--for", length), Duration.Hint);
             }
             else
             {
