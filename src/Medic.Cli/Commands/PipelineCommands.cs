@@ -227,6 +227,7 @@ internal static class PipelineCommands
                 ApiClient.Json.TriageRulesResponse, ct);
             if (!parse.GetValue(applyJson)) Console.Out.WriteLine(f is null ? "Removed the tenant's triage rules." : $"Applied {result.Rules.Count(r => r.Origin == "tenant")} triage rule(s) from {f.Name}.");
             PrintRules(result, parse.GetValue(applyJson));
+            PrintWarnings(result);
             return ExitCodes.Ok;
         });
         command.Subcommands.Add(apply);
@@ -247,6 +248,11 @@ internal static class PipelineCommands
             string.Join(" ", new[] { r.Type is null ? null : "type=" + r.Type, r.Source is null ? null : "source=" + r.Source }.Where(x => x is not null).Concat(r.Labels.Select(l => $"labels.{l.Key}={l.Value}"))),
             r.Recipe, string.Join(" ", r.Params.Select(p => $"{p.Key}={p.Value}")), r.Trust, r.Diagnose is null ? "-" : string.Join("; ", r.Diagnose),
         ]));
+    }
+
+    private static void PrintWarnings(TriageRulesResponse rules)
+    {
+        foreach (var warning in rules.Rules.SelectMany(r => r.Warnings ?? [])) Console.Error.WriteLine("warning: " + warning);
     }
 
     private static Command Windows()
