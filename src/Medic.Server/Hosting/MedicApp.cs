@@ -38,8 +38,8 @@ public static class MedicApp
 
     public static WebApplication Build(MedicOptions options, Action<ILoggingBuilder>? logging = null)
     {
-        CreatePrivateDirectory(options.DataDir);
-        CreatePrivateDirectory(Path.Combine(options.DataDir, "keys"));
+        PrivateFiles.CreateDirectory(options.DataDir);
+        PrivateFiles.CreateDirectory(Path.Combine(options.DataDir, "keys"));
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
             ContentRootPath = AppContext.BaseDirectory,
@@ -234,18 +234,7 @@ public static class MedicApp
         if (services.GetRequiredService<Database>().SqlitePath is { } file)
         {
             // SQLite creates these with the process umask; they hold password hashes and the audit log.
-            foreach (var path in new[] { file, file + "-wal", file + "-shm" }.Where(File.Exists))
-            {
-                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            }
-        }
-    }
-
-    private static void CreatePrivateDirectory(string path)
-    {
-        if (!Directory.Exists(path))
-        {
-            Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            foreach (var path in new[] { file, file + "-wal", file + "-shm" }) PrivateFiles.Narrow(path);
         }
     }
 
