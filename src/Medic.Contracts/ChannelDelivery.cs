@@ -102,7 +102,8 @@ public static class ChannelDelivery
         }
     }
 
-    private static byte[] Json(Action<Utf8JsonWriter> body)
+    /// <summary>One JSON object written by <paramref name="body"/>, as UTF-8: how every channel payload is built.</summary>
+    public static byte[] Json(Action<Utf8JsonWriter> body)
     {
         using var stream = new MemoryStream();
         using (var w = new Utf8JsonWriter(stream))

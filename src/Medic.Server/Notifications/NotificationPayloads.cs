@@ -199,16 +199,5 @@ public static class NotificationPayloads
         return "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), signed));
     }
 
-    private static byte[] Write(Action<Utf8JsonWriter> body)
-    {
-        using var stream = new MemoryStream();
-        using (var w = new Utf8JsonWriter(stream))
-        {
-            w.WriteStartObject();
-            body(w);
-            w.WriteEndObject();
-        }
-
-        return stream.ToArray();
-    }
+    private static byte[] Write(Action<Utf8JsonWriter> body) => ChannelDelivery.Json(body);
 }
