@@ -1,5 +1,6 @@
 using Medic.Agent.Monitors;
 using Medic.Agent.Policy;
+using Medic.Contracts;
 
 namespace Medic.Agent;
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Medic.Contracts;
 
 namespace Medic.Cli;
 
@@ -48,21 +49,8 @@ internal sealed class CliConfig
     /// <summary>Writes atomically: a new 0600 file renamed over the old one, so the token is never readable by others, even briefly.</summary>
     public void Save(string path)
     {
-        var dir = Path.GetDirectoryName(path)!;
-        if (!Directory.Exists(dir))
-        {
-            Directory.CreateDirectory(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        }
-
-        var temp = path + ".tmp-" + Environment.ProcessId;
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite };
-        using (var stream = new FileStream(temp, options))
-        {
-            JsonSerializer.Serialize(stream, this, CliConfigJson.Default.CliConfig);
-        }
-
-        File.SetUnixFileMode(temp, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        File.Move(temp, path, overwrite: true);
+        PrivateFiles.CreateDirectory(Path.GetDirectoryName(path)!);
+        PrivateFiles.WriteAtomic(path, stream => JsonSerializer.Serialize(stream, this, CliConfigJson.Default.CliConfig));
     }
 }
 

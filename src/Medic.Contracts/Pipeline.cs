@@ -81,7 +81,8 @@ public sealed record TriageRuleResponse(
     string Recipe,
     IReadOnlyDictionary<string, string> Params,
     string Trust,
-    IReadOnlyList<string>? Diagnose = null);
+    IReadOnlyList<string>? Diagnose = null,
+    IReadOnlyList<string>? Warnings = null);
 
 public sealed record TriageRulesResponse(string? TenantYaml, IReadOnlyList<TriageRuleResponse> Rules);
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text.RegularExpressions;
+using Medic.Contracts;
 
 namespace Medic.Agent.Diagnostics;
 
@@ -94,7 +95,7 @@ internal sealed partial class VerbParameter
 
     internal static bool IsHostName(string value) => value.Length <= 253 && HostPattern().IsMatch(value);
 
-    private static string Shorten(string value) => value.Length <= 80 ? value : value[..80] + "...";
+    private static string Shorten(string value) => Texts.Truncate(value, 80);
 
     [GeneratedRegex(@"^[A-Za-z0-9@._:-]+\z")]
     private static partial Regex UnitPattern();

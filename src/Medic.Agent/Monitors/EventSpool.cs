@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Medic.Contracts.Agent;
+using Medic.Contracts;
 
 namespace Medic.Agent.Monitors;
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Medic.Agent.Policy;
 using Medic.Contracts.Agent;
+using Medic.Contracts;
 
 namespace Medic.Agent.Monitors;
 

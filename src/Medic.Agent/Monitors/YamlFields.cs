@@ -1,4 +1,5 @@
 using System.Globalization;
+using Medic.Contracts;
 
 namespace Medic.Agent.Monitors;
 
@@ -91,9 +92,9 @@ internal sealed class YamlFields
     {
         var text = Text(key);
         if (text is null) return null;
-        return Units.TryParseSeconds(text, out var seconds) && seconds >= min && seconds <= max
-            ? seconds
-            : throw Error(LineOf(key), $"'{key}: {text}' is not a duration from {Units.Describe(min)} to {Units.Describe(max)} (write 500ms, 15s, 5m, 2h or 7d)");
+        return Duration.TryParse(text, out var span) && span.TotalSeconds >= min && span.TotalSeconds <= max
+            ? span.TotalSeconds
+            : throw Error(LineOf(key), $"'{key}: {text}' is not a duration from {Units.Describe(min)} to {Units.Describe(max)} ({Duration.Hint})");
     }
 
     /// <summary>A list of strings: a block list of scalars or a flow list [a, b].</summary>
@@ -143,27 +144,9 @@ internal sealed class YamlFields
         new(line > 0 ? $"{source}, line {line}: {what}" : $"{source}: {what}", $"fix that line; the format is in {docs}");
 }
 
-/// <summary>Durations and sizes as people write them in configuration files.</summary>
+/// <summary>Sizes as people write them in configuration files; durations are <see cref="Duration"/>.</summary>
 internal static class Units
 {
-    public static bool TryParseSeconds(string text, out double seconds)
-    {
-        seconds = 0;
-        text = text.Trim();
-        (string Suffix, double Factor)[] units = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400)];
-        foreach (var (suffix, factor) in units)
-        {
-            if (text.EndsWith(suffix, StringComparison.Ordinal)
-                && double.TryParse(text.AsSpan(0, text.Length - suffix.Length), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var n))
-            {
-                seconds = n * factor;
-                return true;
-            }
-        }
-
-        return double.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out seconds);
-    }
-
     public static bool TryParseBytes(string text, out long bytes)
     {
         bytes = 0;
@@ -183,12 +166,5 @@ internal static class Units
         return long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out bytes);
     }
 
-    public static string Describe(double seconds) => seconds switch
-    {
-        < 1 => $"{seconds * 1000:0.###}ms",
-        < 60 => $"{seconds:0.###}s",
-        < 3600 => $"{seconds / 60:0.###}m",
-        < 86400 => $"{seconds / 3600:0.###}h",
-        _ => $"{seconds / 86400:0.###}d",
-    };
+    public static string Describe(double seconds) => Duration.Format(TimeSpan.FromSeconds(seconds));
 }

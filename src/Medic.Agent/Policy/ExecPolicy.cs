@@ -1,3 +1,5 @@
+using Medic.Contracts;
+
 namespace Medic.Agent.Policy;
 
 /// <summary>
@@ -38,6 +40,6 @@ public static class ExecPolicy
     private static string Describe(IReadOnlyList<string> argv)
     {
         var text = string.Join(' ', argv);
-        return text.Length <= 120 ? text : text[..120] + "...";
+        return Texts.Truncate(text, 120);
     }
 }

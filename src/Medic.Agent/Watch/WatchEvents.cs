@@ -1,4 +1,5 @@
 using Medic.Agent.Monitors;
+using Medic.Contracts;
 
 namespace Medic.Agent.Watch;
 

@@ -31,7 +31,9 @@ public static class WatchHost
         var config = WatchConfig.Load(path);
         using var watchLock = WatchLock.Acquire(config.StateDir, config.SourcePath);
         using var log = new RotatingLog(config.LogPath, config.LogMaxBytes, config.LogFiles, console, TimeProvider.System);
+        // One client for the life of the watch (no DI container here); the time limit is per request (ChannelDelivery.Timeout).
         using var http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = Timeout.InfiniteTimeSpan };
+        http.DefaultRequestHeaders.UserAgent.Add(new System.Net.Http.Headers.ProductInfoHeaderValue("medic-watch", AgentProgram.Version));
         var notifiers = Notifiers(config.Notify, http);
         var host = Environment.MachineName;
         var healing = config.Monitors.Where(m => m.Heal is not null).Select(m => m.Name).ToHashSet(StringComparer.Ordinal);

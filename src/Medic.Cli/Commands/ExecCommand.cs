@@ -120,8 +120,7 @@ internal static class ExecCommand
     private static int? Seconds(string? text, string flag)
     {
         if (text is null) return null;
-        if (int.TryParse(text, out var plain) && plain >= 0) return plain;
-        return Durations.TryParse(text, out var span) ? (int)span.TotalSeconds : throw new CliException($"{flag} '{text}' is not a duration", "use e.g. 30s, 5m");
+        return Duration.TryParse(text, out var span) ? (int)span.TotalSeconds : throw new CliException(Duration.NotADuration(flag, text), Duration.Hint);
     }
 
     private static Dictionary<string, string>? ParseTags(string[]? pairs)

@@ -185,5 +185,5 @@ internal static class IncidentCommands
         return watch;
     }
 
-    private static string Shorten(string text, int max) => text.Length <= max ? text : text[..(max - 1)] + "…";
+    private static string Shorten(string text, int max) => Texts.Truncate(text, max);
 }

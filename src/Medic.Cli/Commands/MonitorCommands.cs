@@ -42,7 +42,7 @@ internal static class MonitorCommands
             TimeSpan? Duration(Option<string?> option)
             {
                 if (parse.GetValue(option) is not { } text) return null;
-                return Durations.TryParse(text, out var d) ? d : throw new CliException($"{option.Name} '{text}' is not a duration", "use a number with a unit: 500ms, 15s, 5m");
+                return Medic.Contracts.Duration.TryParse(text, out var d) ? d : throw new CliException(Medic.Contracts.Duration.NotADuration(option.Name, text), Medic.Contracts.Duration.Hint);
             }
 
             var kindValue = Parse(parse.GetValue(kind)!, MonitorJson.Default.MonitorKind, "--kind", "process, http, tcp, disk, memory, cpu, load, log, tls, file_age or command");

@@ -173,7 +173,7 @@ internal static class PipelineCommands
             else
             {
                 int? seconds = parse.GetValue(ttl) is { } text
-                    ? Durations.TryParse(text, out var d) ? (int)d.TotalSeconds : throw new CliException($"--approval-ttl '{text}' is not a duration", "use e.g. 30m, 4h or 1d")
+                    ? Durations.TryParse(text, out var d) ? (int)d.TotalSeconds : throw new CliException(Duration.NotADuration("--approval-ttl", text), Duration.Hint)
                     : null;
                 s = await client.SendAsync(HttpMethod.Put, "/api/v1/pipeline/settings",
                     new PipelineSettingsRequest(parse.GetValue(automation) is { } a ? a == "on" : null, parse.GetValue(blast), seconds),
@@ -227,6 +227,7 @@ internal static class PipelineCommands
                 ApiClient.Json.TriageRulesResponse, ct);
             if (!parse.GetValue(applyJson)) Console.Out.WriteLine(f is null ? "Removed the tenant's triage rules." : $"Applied {result.Rules.Count(r => r.Origin == "tenant")} triage rule(s) from {f.Name}.");
             PrintRules(result, parse.GetValue(applyJson));
+            PrintWarnings(result);
             return ExitCodes.Ok;
         });
         command.Subcommands.Add(apply);
@@ -247,6 +248,11 @@ internal static class PipelineCommands
             string.Join(" ", new[] { r.Type is null ? null : "type=" + r.Type, r.Source is null ? null : "source=" + r.Source }.Where(x => x is not null).Concat(r.Labels.Select(l => $"labels.{l.Key}={l.Value}"))),
             r.Recipe, string.Join(" ", r.Params.Select(p => $"{p.Key}={p.Value}")), r.Trust, r.Diagnose is null ? "-" : string.Join("; ", r.Diagnose),
         ]));
+    }
+
+    private static void PrintWarnings(TriageRulesResponse rules)
+    {
+        foreach (var warning in rules.Rules.SelectMany(r => r.Warnings ?? [])) Console.Error.WriteLine("warning: " + warning);
     }
 
     private static Command Windows()
@@ -283,7 +289,7 @@ internal static class PipelineCommands
             if (parse.GetValue(duration) is { } length)
             {
                 if (parse.GetValue(to) is not null) throw new CliException("give --to or --for, not both", "medic pipeline windows add --for 2h --reason deploy");
-                end = Durations.TryParse(length, out var d) ? start + d : throw new CliException($"--for '{length}' is not a duration", "use e.g. 30m or 2h");
+                end = Durations.TryParse(length, out var d) ? start + d : throw new CliException(Duration.NotADuration("--for", length), Duration.Hint);
             }
             else
             {

@@ -33,7 +33,7 @@ public sealed class AuditCheckpointKey : IDisposable
         var key = ECDsa.Create();
         if (File.Exists(path))
         {
-            if ((File.GetUnixFileMode(path) & (UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.OtherRead | UnixFileMode.OtherWrite)) != 0)
+            if (PrivateFiles.IsOpenToOthers(path))
             {
                 key.Dispose();
                 throw new Hosting.ConfigException($"audit checkpoint key '{path}' can be read or written by other users", $"chmod 600 {path}");
@@ -53,12 +53,7 @@ public sealed class AuditCheckpointKey : IDisposable
         }
 
         key.GenerateKey(ECCurve.NamedCurves.nistP256);
-        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite };
-        using (var writer = new StreamWriter(new FileStream(path, options)))
-        {
-            writer.Write(key.ExportPkcs8PrivateKeyPem());
-        }
+        PrivateFiles.CreateNew(path, key.ExportPkcs8PrivateKeyPem());
 
         return new AuditCheckpointKey(key, path);
     }

@@ -274,7 +274,7 @@ public sealed class AuditLog(Database db, TimeProvider time)
         return p;
     }
 
-    private static string Truncate(string s, int max) => s.Length <= max ? s : s[..max];
+    private static string Truncate(string s, int max) => Texts.Truncate(s, max);
 
     internal static string SerializeDetails(IReadOnlyDictionary<string, string> details) =>
         JsonSerializer.Serialize(details.OrderBy(kv => kv.Key, StringComparer.Ordinal).ToDictionary(kv => kv.Key, kv => kv.Value), AuditJson.Default.DictionaryStringString);

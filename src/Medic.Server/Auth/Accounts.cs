@@ -101,7 +101,7 @@ public sealed class Accounts(
             return (def > max ? max : def, null);
         }
 
-        if (!Durations.TryParse(expiresIn, out var span)) return (null, $"'{expiresIn}' is not a duration; use e.g. 30m, 12h, 90d");
+        if (!Durations.TryParse(expiresIn, out var span)) return (null, $"'{expiresIn}' is not a duration; {Duration.Hint}");
         if (span > max) return (null, $"{expiresIn} is longer than the maximum token lifetime ({options.Value.Tokens.MaxLifetime})");
         return (span, null);
     }

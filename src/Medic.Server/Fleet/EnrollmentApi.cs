@@ -44,7 +44,7 @@ public static partial class EnrollmentApi
         var lifetime = TimeSpan.FromHours(24);
         if (request.ExpiresIn is not null && (!Durations.TryParse(request.ExpiresIn, out lifetime) || lifetime > TimeSpan.FromDays(365)))
         {
-            v.Add("expires_in", "use a duration up to 365d, e.g. 24h");
+            v.Add("expires_in", $"use a duration up to 365d; {Duration.Hint}");
         }
 
         var uses = request.Uses ?? 1;

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Medic.Contracts.Agent;
+using Medic.Contracts;
 
 namespace Medic.Server.Fleet;
 
@@ -20,7 +21,7 @@ public sealed class TaskSigningKey : IDisposable
         var key = ECDsa.Create();
         if (File.Exists(path))
         {
-            if ((File.GetUnixFileMode(path) & (UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.OtherRead | UnixFileMode.OtherWrite)) != 0)
+            if (PrivateFiles.IsOpenToOthers(path))
             {
                 key.Dispose();
                 throw new Hosting.ConfigException($"task-signing key '{path}' can be read or written by other users", $"chmod 600 {path}");
@@ -31,11 +32,7 @@ public sealed class TaskSigningKey : IDisposable
         }
 
         key.GenerateKey(ECCurve.NamedCurves.nistP256);
-        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite };
-        using (var writer = new StreamWriter(new FileStream(path, options)))
-        {
-            writer.Write(key.ExportPkcs8PrivateKeyPem());
-        }
+        PrivateFiles.CreateNew(path, key.ExportPkcs8PrivateKeyPem());
 
         return new TaskSigningKey(key);
     }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Medic.Contracts;
 using YamlDotNet.Core;
 using YamlDotNet.Serialization;
 using YamlDotNet.Serialization.NamingConventions;
@@ -134,7 +135,7 @@ public static class ConfigLoader
         {
             if (!Durations.TryParse(value, out _))
             {
-                throw new ConfigException($"{name} '{value}' is not a duration", "use a number with a unit: 30m, 12h, 90d");
+                throw new ConfigException(Duration.NotADuration(name, value), Duration.Hint);
             }
         }
 
@@ -155,17 +156,17 @@ public static class ConfigLoader
 
         if (!Durations.TryParse(o.EarlyWarning.Interval, out var patrolInterval) || patrolInterval < TimeSpan.FromMinutes(1) || patrolInterval > TimeSpan.FromHours(1))
         {
-            throw new ConfigException($"early_warning.interval '{o.EarlyWarning.Interval}' is not a duration from 1m to 1h", "the default is 5m");
+            throw new ConfigException($"early_warning.interval '{o.EarlyWarning.Interval}' is not a duration from 1m to 1h", $"the default is 5m; {Duration.Hint}");
         }
 
         if (!Durations.TryParse(o.EarlyWarning.Horizon, out var horizon) || horizon < TimeSpan.FromHours(1) || horizon > TimeSpan.FromDays(30))
         {
-            throw new ConfigException($"early_warning.horizon '{o.EarlyWarning.Horizon}' is not a duration from 1h to 30d", "the default is 24h");
+            throw new ConfigException($"early_warning.horizon '{o.EarlyWarning.Horizon}' is not a duration from 1h to 30d", $"the default is 24h; {Duration.Hint}");
         }
 
         if (!Durations.TryParse(o.Audit.CheckpointInterval, out var checkpointInterval) || checkpointInterval < TimeSpan.FromMinutes(1) || checkpointInterval > TimeSpan.FromDays(7))
         {
-            throw new ConfigException($"audit.checkpoint_interval '{o.Audit.CheckpointInterval}' is not a duration from 1m to 7d", "the default is 1h");
+            throw new ConfigException($"audit.checkpoint_interval '{o.Audit.CheckpointInterval}' is not a duration from 1m to 7d", $"the default is 1h; {Duration.Hint}");
         }
 
         if (o.Audit.CheckpointWebhook is { } hook && !(Uri.TryCreate(hook, UriKind.Absolute, out var hookUri) && (hookUri.Scheme == Uri.UriSchemeHttp || hookUri.Scheme == Uri.UriSchemeHttps)))

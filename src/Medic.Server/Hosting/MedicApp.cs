@@ -39,8 +39,8 @@ public static class MedicApp
     /// <param name="time">The clock every service reads; the system clock unless a test passes a fake one.</param>
     public static WebApplication Build(MedicOptions options, Action<ILoggingBuilder>? logging = null, TimeProvider? time = null)
     {
-        CreatePrivateDirectory(options.DataDir);
-        CreatePrivateDirectory(Path.Combine(options.DataDir, "keys"));
+        PrivateFiles.CreateDirectory(options.DataDir);
+        PrivateFiles.CreateDirectory(Path.Combine(options.DataDir, "keys"));
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
             ContentRootPath = AppContext.BaseDirectory,
@@ -235,18 +235,7 @@ public static class MedicApp
         if (services.GetRequiredService<Database>().SqlitePath is { } file)
         {
             // SQLite creates these with the process umask; they hold password hashes and the audit log.
-            foreach (var path in new[] { file, file + "-wal", file + "-shm" }.Where(File.Exists))
-            {
-                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-            }
-        }
-    }
-
-    private static void CreatePrivateDirectory(string path)
-    {
-        if (!Directory.Exists(path))
-        {
-            Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            foreach (var path in new[] { file, file + "-wal", file + "-shm" }) PrivateFiles.Narrow(path);
         }
     }
 

@@ -56,5 +56,5 @@ public static class AgentSignals
             Note: ev.Kind == Updated ? Clip(ev.Message, 2000) : null);
     }
 
-    private static string Clip(string text, int max) => text.Length <= max ? text : text[..max];
+    private static string Clip(string text, int max) => Texts.Truncate(text, max);
 }

@@ -43,7 +43,7 @@ public static class IncidentReportsApi
                 markdown = true;
                 break;
             default:
-                return Problems.Invalid($"format '{(format!.Length > 40 ? format[..40] + "…" : format)}' is not one of json, markdown.",
+                return Problems.Invalid($"format '{Texts.Truncate(format!, 40)}' is not one of json, markdown.",
                     "leave format out (or format=json) for JSON, or use format=markdown (or the header Accept: text/markdown) for Markdown");
         }
 

@@ -422,7 +422,7 @@ public sealed class IncidentStore(
             "INSERT INTO incident_events (incident_id, tenant_id, at, kind, actor, message, data) VALUES (@id, @tenant, @at, @kind, @actor, @message, @data)",
             new { id = row.Id, tenant = row.TenantId, at, kind, actor, message = Truncate(message, 4000), data = IncidentJson.Write(data) }, tx);
 
-    private static string Truncate(string text, int max) => text.Length <= max ? text : text[..max] + "…";
+    private static string Truncate(string text, int max) => Texts.Truncate(text, max);
 
     private Task AuditAsync(DbConnection c, DbTransaction tx, IncidentRow row, string actor, string action, Dictionary<string, string>? details, string? clientAddress = null)
     {

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Medic.Contracts;
 using Medic.Server.Incidents;
 using Medic.Server.Secrets;
 using Medic.Server.Storage;

@@ -55,28 +55,11 @@ public sealed record NotificationMessage(string Event, IncidentResponse? Inciden
 /// </summary>
 public static class NotificationPayloads
 {
-    /// <summary>Slack incoming webhook: <c>{"text": ...}</c>, with &amp;, &lt; and &gt; escaped as Slack requires.</summary>
-    public static byte[] Slack(NotificationMessage m) => Write(w =>
-    {
-        w.WriteString("text", m.Text(3000).Replace("&", "&amp;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal).Replace(">", "&gt;", StringComparison.Ordinal));
-    });
+    public static byte[] Slack(NotificationMessage m) => ChannelDelivery.Slack(m.Text(ChannelDelivery.SlackMaxText));
 
-    /// <summary>Discord webhook: <c>content</c> (at most 2,000 characters) with mentions disabled, so an incident title cannot ping @everyone.</summary>
-    public static byte[] Discord(NotificationMessage m) => Write(w =>
-    {
-        w.WriteString("content", m.Text(2000));
-        w.WriteStartObject("allowed_mentions");
-        w.WriteStartArray("parse");
-        w.WriteEndArray();
-        w.WriteEndObject();
-    });
+    public static byte[] Discord(NotificationMessage m) => ChannelDelivery.Discord(m.Text(ChannelDelivery.DiscordMaxText));
 
-    /// <summary>Telegram Bot API sendMessage: <c>chat_id</c> and plain <c>text</c> (at most 4,096 characters).</summary>
-    public static byte[] Telegram(string chatId, NotificationMessage m) => Write(w =>
-    {
-        w.WriteString("chat_id", chatId);
-        w.WriteString("text", m.Text(4096));
-    });
+    public static byte[] Telegram(string chatId, NotificationMessage m) => ChannelDelivery.Telegram(chatId, m.Text(ChannelDelivery.TelegramMaxText));
 
     /// <summary>
     /// Microsoft Teams (a Workflows "post to a channel when a webhook request is received" URL, or a
@@ -216,16 +199,5 @@ public static class NotificationPayloads
         return "sha256=" + Convert.ToHexStringLower(HMACSHA256.HashData(Encoding.UTF8.GetBytes(secret), signed));
     }
 
-    private static byte[] Write(Action<Utf8JsonWriter> body)
-    {
-        using var stream = new MemoryStream();
-        using (var w = new Utf8JsonWriter(stream))
-        {
-            w.WriteStartObject();
-            body(w);
-            w.WriteEndObject();
-        }
-
-        return stream.ToArray();
-    }
+    private static byte[] Write(Action<Utf8JsonWriter> body) => ChannelDelivery.Json(body);
 }

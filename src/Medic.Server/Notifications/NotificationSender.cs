@@ -1,21 +1,17 @@
 using System.Globalization;
-using System.Net.Http.Headers;
-using System.Net.Mail;
+using Medic.Contracts;
 
 namespace Medic.Server.Notifications;
-
-/// <summary>A delivery failed. The message never holds a webhook URL, a token or a password: it is logged and shown in the delivery log.</summary>
-public sealed class NotifyException(string message) : Exception(message);
 
 /// <summary>Sends one message to one channel: an HTTP POST of the receiver's payload, or a mail over SMTP.</summary>
 public sealed class NotificationSender(IHttpClientFactory clients, TimeProvider time)
 {
     public const string HttpClientName = "medic-notify";
-    public const string DefaultTelegramApi = "https://api.telegram.org";
+    public const string DefaultTelegramApi = ChannelDelivery.DefaultTelegramApi;
     public const string DefaultPagerDutyApi = "https://events.pagerduty.com";
     public const string SignatureHeader = "X-Medic-Signature";
     public const string TimestampHeader = "X-Medic-Timestamp";
-    public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);
+    public static readonly TimeSpan Timeout = ChannelDelivery.Timeout;
 
     public Task SendAsync(NotificationChannelRow channel, ChannelSecrets secrets, NotificationMessage m, CancellationToken ct)
     {
@@ -25,9 +21,7 @@ public sealed class NotificationSender(IHttpClientFactory clients, TimeProvider 
             ChannelKinds.Slack => PostAsync(Required(secrets.Url, "webhook URL"), NotificationPayloads.Slack(m), null, ct),
             ChannelKinds.Teams => PostAsync(Required(secrets.Url, "webhook URL"), NotificationPayloads.Teams(m), null, ct),
             ChannelKinds.Discord => PostAsync(Required(secrets.Url, "webhook URL"), NotificationPayloads.Discord(m), null, ct),
-            ChannelKinds.Telegram => PostAsync(
-                $"{(s.ApiUrl ?? DefaultTelegramApi).TrimEnd('/')}/bot{Required(secrets.Secret, "bot token")}/sendMessage",
-                NotificationPayloads.Telegram(s.ChatId ?? "", m), null, ct),
+            ChannelKinds.Telegram => PostAsync(ChannelDelivery.TelegramUrl(s.ApiUrl, Required(secrets.Secret, "bot token")), NotificationPayloads.Telegram(s.ChatId ?? "", m), null, ct),
             ChannelKinds.PagerDuty => PostAsync($"{(s.ApiUrl ?? DefaultPagerDutyApi).TrimEnd('/')}/v2/enqueue", NotificationPayloads.PagerDuty(Required(secrets.Secret, "routing key"), m), null, ct),
             ChannelKinds.Webhook => SendWebhookAsync(secrets, m, ct),
             ChannelKinds.Email => SendMailAsync(s, secrets, m, ct),
@@ -52,55 +46,16 @@ public sealed class NotificationSender(IHttpClientFactory clients, TimeProvider 
     private static string Required(string? value, string what) =>
         string.IsNullOrEmpty(value) ? throw new NotifyException($"the channel has no {what}; add the channel again with one") : value;
 
-    private async Task PostAsync(string url, byte[] json, Dictionary<string, string>? headers, CancellationToken ct)
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new ByteArrayContent(json) };
-        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json") { CharSet = "utf-8" };
-        foreach (var (name, value) in headers ?? []) request.Headers.TryAddWithoutValidation(name, value);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(Timeout);
-        var http = clients.CreateClient(HttpClientName);
-        try
-        {
-            using var response = await http.SendAsync(request, timeout.Token);
-            if (!response.IsSuccessStatusCode)
-            {
-                var body = await response.Content.ReadAsStringAsync(timeout.Token);
-                body = body.ReplaceLineEndings(" ").Trim();
-                throw new NotifyException($"HTTP {(int)response.StatusCode} {response.ReasonPhrase}{(body.Length > 0 ? ": " + (body.Length <= 200 ? body : body[..200]) : "")}");
-            }
-        }
-        catch (HttpRequestException e)
-        {
-            // The exception's own message may name the URL (which holds a token for chat webhooks): only its category is kept.
-            throw new NotifyException($"{request.RequestUri?.Host}:{request.RequestUri?.Port}: the request failed ({e.HttpRequestError})");
-        }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-        {
-            throw new NotifyException($"{request.RequestUri?.Host}:{request.RequestUri?.Port}: no answer within {Timeout.TotalSeconds:0} s");
-        }
-    }
+    private Task PostAsync(string url, byte[] json, Dictionary<string, string>? headers, CancellationToken ct) =>
+        ChannelDelivery.PostJsonAsync(clients.CreateClient(HttpClientName), url, json, headers, ct);
 
-    private static async Task SendMailAsync(ChannelSettings s, ChannelSecrets secrets, NotificationMessage m, CancellationToken ct)
-    {
-        var host = s.SmtpHost ?? throw new NotifyException("the channel has no SMTP host");
-        var port = s.SmtpPort ?? 25;
-        using var message = new MailMessage { From = new MailAddress(s.From ?? throw new NotifyException("the channel has no sender address")), Subject = m.Headline, Body = m.Text(100_000) };
-        foreach (var to in s.To ?? []) message.To.Add(to);
-        message.Headers.Add("X-Medic-Delivery", m.DeliveryId);
-        using var client = new SmtpClient(host, port) { EnableSsl = s.StartTls, Timeout = (int)Timeout.TotalMilliseconds };
-        if (s.SmtpUsername is not null) client.Credentials = new System.Net.NetworkCredential(s.SmtpUsername, secrets.Secret);
-        try
-        {
-            await client.SendMailAsync(message, ct);
-        }
-        catch (SmtpException e)
-        {
-            throw new NotifyException($"SMTP {host}:{port}: {e.StatusCode}: {e.Message}");
-        }
-        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or InvalidOperationException)
-        {
-            throw new NotifyException($"SMTP {host}:{port}: {e.Message}");
-        }
-    }
+    private static Task SendMailAsync(ChannelSettings s, ChannelSecrets secrets, NotificationMessage m, CancellationToken ct) =>
+        ChannelDelivery.SendMailAsync(
+            new MailDelivery(
+                s.SmtpHost ?? throw new NotifyException("the channel has no SMTP host"), s.SmtpPort ?? 25, s.StartTls, s.SmtpUsername, secrets.Secret,
+                s.From ?? throw new NotifyException("the channel has no sender address"), s.To ?? [], m.Headline, m.Text(100_000))
+            {
+                Headers = new Dictionary<string, string> { ["X-Medic-Delivery"] = m.DeliveryId },
+            },
+            ct);
 }

@@ -242,7 +242,7 @@ public static partial class NotificationsApi
         if (request.RenotifyEvery is "off" or "0") renotify = TimeSpan.Zero;
         else if (request.RenotifyEvery is not null && !(Durations.TryParse(request.RenotifyEvery, out renotify) && renotify >= TimeSpan.FromMinutes(1) && renotify <= TimeSpan.FromDays(7)))
         {
-            v.Add("renotify_every", "a duration from 1m to 7d, such as 30m, or off");
+            v.Add("renotify_every", $"a duration from 1m to 7d, or off; {Duration.Hint}");
         }
 
         if (!v.Ok) return v.Problem();

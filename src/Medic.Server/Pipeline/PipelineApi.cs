@@ -190,7 +190,8 @@ public static class PipelineApi
 
         return TypedResults.Ok(new TriageRulesResponse(settings.TriageRules, rules.Select(r => new TriageRuleResponse(
             r.Rule.Name, r.Origin, r.Rule.Type, r.Rule.Source, r.Rule.Labels, r.Rule.Recipe, r.Rule.Parameters, r.Rule.Trust.ToString().ToLowerInvariant(),
-            r.Rule.Diagnose is { Count: > 0 } d ? d.Select(x => string.Join(' ', x.Args.Select(a => $"{a.Key}={a.Value}").Prepend(x.Verb))).ToList() : null)).ToList()));
+            r.Rule.Diagnose is { Count: > 0 } d ? d.Select(x => string.Join(' ', x.Args.Select(a => $"{a.Key}={a.Value}").Prepend(x.Verb))).ToList() : null,
+            r.Rule.Warnings.Count > 0 ? r.Rule.Warnings : null)).ToList()));
     }
 
     private static async Task<Results<Ok<TriageRulesResponse>, ProblemHttpResult, ValidationProblem>> PutRules(

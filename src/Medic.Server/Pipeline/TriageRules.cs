@@ -18,7 +18,11 @@ public sealed record TriageRule(
     string Recipe,
     IReadOnlyDictionary<string, string> Parameters,
     Trust Trust,
-    IReadOnlyList<DiagnosisStep>? Diagnose = null);
+    IReadOnlyList<DiagnosisStep>? Diagnose = null)
+{
+    /// <summary>What still works but should be written differently (the old <c>${labels.x}</c> references), each naming the new form.</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+}
 
 /// <summary>A read-only diagnostic verb the rule runs on the incident's server before proposing (its output goes on the timeline as evidence).</summary>
 public sealed record DiagnosisStep(string Verb, IReadOnlyDictionary<string, string> Args);
@@ -30,14 +34,24 @@ public sealed class TriageRuleException(string message) : Exception(message);
 
 /// <summary>
 /// The built-in triage engine (no LLM): the first rule whose match holds proposes its recipe.
-/// Parameter values are literals or a whole reference to the incident — <c>${labels.unit}</c>,
-/// <c>${evidence.pid}</c>, <c>${server}</c>, <c>${type}</c> — never text spliced into a command: the
-/// runbook's own parameter schema then checks each value before anything runs.
+/// Parameter values are literals or a whole reference to the incident — <c>${{ labels.unit }}</c>,
+/// <c>${{ evidence.pid }}</c>, <c>${{ server }}</c>, <c>${{ type }}</c>, the runbooks' syntax — never
+/// text spliced into a command: the runbook's own parameter schema then checks each value before
+/// anything runs. The older <c>${labels.unit}</c> form is still read, with a warning naming the new one.
 /// </summary>
 public static partial class TriageRules
 {
-    [GeneratedRegex(@"^\$\{(labels|evidence)\.([A-Za-z0-9_.-]{1,100})\}$|^\$\{(server|type|source|title)\}$")]
+    [GeneratedRegex(@"^\$\{(?<new>\{\s*)?(?:(?<map>labels|evidence)\.(?<key>[A-Za-z0-9_.-]{1,100})|(?<field>server|type|source|title))(?(new)\s*\}\}|\})$")]
     private static partial Regex Reference();
+
+    /// <summary>The warning for a value written in the old <c>${labels.x}</c> form, or null.</summary>
+    private static string? OldForm(string where, string value)
+    {
+        var m = Reference().Match(value);
+        if (!m.Success || m.Groups["new"].Success) return null;
+        var name = m.Groups["map"].Success ? $"{m.Groups["map"].Value}.{m.Groups["key"].Value}" : m.Groups["field"].Value;
+        return $"{where}: '{value}' is the old reference syntax; write '${{{{ {name} }}}}' (it is still read for now)";
+    }
 
     /// <summary>The proposal of the first matching rule whose referenced values all exist, or null when none applies.</summary>
     public static TriageProposal? Propose(IReadOnlyList<TriageRule> rules, IncidentResponse incident)
@@ -75,13 +89,13 @@ public static partial class TriageRules
     {
         var m = Reference().Match(value);
         if (!m.Success) return value;
-        if (m.Groups[1].Success)
+        if (m.Groups["map"].Success)
         {
-            var map = m.Groups[1].Value == "labels" ? incident.Labels : incident.Evidence;
-            return map?.GetValueOrDefault(m.Groups[2].Value);
+            var map = m.Groups["map"].Value == "labels" ? incident.Labels : incident.Evidence;
+            return map?.GetValueOrDefault(m.Groups["key"].Value);
         }
 
-        return m.Groups[3].Value switch
+        return m.Groups["field"].Value switch
         {
             "server" => incident.Server,
             "type" => incident.Type,
@@ -126,6 +140,7 @@ public static partial class TriageRules
         var parameters = new Dictionary<string, string>(StringComparer.Ordinal);
         var trust = Trust.Supervised;
         var diagnose = new List<DiagnosisStep>();
+        var warnings = new List<string>();
         foreach (var (k, v) in map.Children)
         {
             switch (Scalar(k))
@@ -171,11 +186,21 @@ public static partial class TriageRules
         {
             if (value.Contains("${", StringComparison.Ordinal) && !Reference().IsMatch(value))
             {
-                throw Error(source, map, $"rule '{name}', param '{param}': '{value}' must be a literal or exactly one reference such as ${{labels.unit}}, ${{evidence.pid}} or ${{server}}");
+                throw Error(source, map, $"rule '{name}', param '{param}': '{value}' must be a literal or exactly one reference such as ${{{{ labels.unit }}}}, ${{{{ evidence.pid }}}} or ${{{{ server }}}}");
+            }
+
+            if (OldForm($"rule '{name}', param '{param}'", value) is { } warning) warnings.Add(warning);
+        }
+
+        foreach (var step in diagnose)
+        {
+            foreach (var (arg, value) in step.Args)
+            {
+                if (OldForm($"rule '{name}', diagnosis {step.Verb}, arg '{arg}'", value) is { } warning) warnings.Add(warning);
             }
         }
 
-        return new TriageRule(name, type, src, labels, recipe, parameters, trust, diagnose);
+        return new TriageRule(name, type, src, labels, recipe, parameters, trust, diagnose) { Warnings = warnings };
     }
 
     private static DiagnosisStep ParseDiagnosis(YamlNode node, string source)
@@ -198,7 +223,7 @@ public static partial class TriageRules
         {
             if (value.Contains("${", StringComparison.Ordinal) && !Reference().IsMatch(value))
             {
-                throw Error(source, map, $"diagnosis {verb}, arg '{arg}': '{value}' must be a literal or exactly one reference such as ${{evidence.unit}}");
+                throw Error(source, map, $"diagnosis {verb}, arg '{arg}': '{value}' must be a literal or exactly one reference such as ${{{{ evidence.unit }}}}");
             }
         }
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Medic.Contracts;
 
 namespace Medic.Server.Runbooks;
 
@@ -113,7 +114,7 @@ public sealed class Condition
 
     private static string Describe(OperandNode o) => o.Ref is { } r ? (r.Scope == RefScope.Params ? "params." : "captures.") + r.Name : "the literal";
 
-    private static string Clip(string value) => value.Length > 60 ? value[..60] + "…" : value;
+    private static string Clip(string value) => Texts.Truncate(value, 60);
 
     private static bool TryNumber(string text, out decimal value) =>
         decimal.TryParse(text.Trim(), NumberStyles.AllowLeadingSign | NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out value);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Medic.Contracts;
 
 namespace Medic.Server.Runbooks;
 
@@ -88,5 +89,5 @@ public static class ParameterValues
     private static string Normalize(RunbookParameter p, string value) =>
         p.Type == ParameterType.Int ? long.Parse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture).ToString(CultureInfo.InvariantCulture) : value;
 
-    private static string Clip(string value) => value.Length > 80 ? value[..80] + "…" : value;
+    private static string Clip(string value) => Texts.Truncate(value, 80);
 }

@@ -791,7 +791,7 @@ public static partial class RunbookParser
         {
             if (Scalar(node, where) is not { } text) return null;
             if (Durations.TryParse(text, out var span) && span <= MaxTimeout) return span;
-            Error(node, $"{where}: '{text}' is not a duration from 1s to 1h, such as 30s or 5m");
+            Error(node, $"{where}: '{text}' is not a duration from 1s to 1h ({Medic.Contracts.Duration.Hint})");
             return null;
         }
 

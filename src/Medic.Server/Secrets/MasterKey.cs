@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Medic.Contracts;
 
 namespace Medic.Server.Secrets;
 
@@ -40,8 +41,7 @@ public sealed class MasterKey
 
         if (File.Exists(path))
         {
-            var mode = File.GetUnixFileMode(path);
-            if ((mode & (UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.OtherRead | UnixFileMode.OtherWrite)) != 0)
+            if (PrivateFiles.IsOpenToOthers(path))
             {
                 throw new Hosting.ConfigException($"master key file '{path}' can be read or written by other users", $"chmod 600 {path}");
             }
@@ -64,19 +64,8 @@ public sealed class MasterKey
             return new MasterKey(key, path);
         }
 
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
         var created = RandomNumberGenerator.GetBytes(32);
-        var options = new FileStreamOptions
-        {
-            Mode = FileMode.CreateNew,
-            Access = FileAccess.Write,
-            UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
-        };
-        using (var stream = new FileStream(path, options))
-        using (var writer = new StreamWriter(stream))
-        {
-            writer.Write(Convert.ToBase64String(created));
-        }
+        PrivateFiles.CreateNew(path, Convert.ToBase64String(created));
 
         return new MasterKey(created, path);
     }

@@ -84,7 +84,7 @@ public static class SilencesApi
         }
         else
         {
-            v.Add(request.Duration is null ? "ends_at" : "duration", request.Duration is null ? "give ends_at or a duration such as 2h" : "is not a duration such as 90m, 2h or 3d");
+            v.Add(request.Duration is null ? "ends_at" : "duration", request.Duration is null ? "give ends_at or a duration such as 2h" : $"is not a duration; {Duration.Hint}");
         }
 
         if (endsAt != default)

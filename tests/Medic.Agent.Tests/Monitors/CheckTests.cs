@@ -123,7 +123,7 @@ public sealed class CheckTests : IDisposable
 
         var fresh = await new FileAgeCheck(definition, time).CheckAsync(default);
         fresh.Verdict.ShouldBe(Verdict.Pass);
-        fresh.Summary.ShouldBe($"{newest} was last written 2h ago (limit 1.083d)");
+        fresh.Summary.ShouldBe($"{newest} was last written 2h ago (limit 26h)");
 
         time.Advance(TimeSpan.FromDays(1) + TimeSpan.FromMinutes(1));
         (await new FileAgeCheck(definition, time).CheckAsync(default)).Verdict.ShouldBe(Verdict.Fail);

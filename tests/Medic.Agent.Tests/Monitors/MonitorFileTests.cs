@@ -156,11 +156,18 @@ public sealed class MonitorFileTests
     [InlineData("15s", 15)]
     [InlineData("5m", 300)]
     [InlineData("2h", 7200)]
-    [InlineData("7d", 604800)]
+    [InlineData("1h30m", 5400)]
     [InlineData("1.5", 1.5)]
-    public void Durations_read_as_people_write_them(string text, double seconds)
+    public void Monitor_files_read_durations_with_the_shared_grammar(string text, double seconds)
     {
-        Units.TryParseSeconds(text, out var parsed).ShouldBeTrue();
-        parsed.ShouldBe(seconds);
+        var monitor = MonitorFile.Parse($"monitors:\n  - name: a\n    kind: http\n    url: http://x\n    interval: {text}\n", "m.yaml").Single();
+        monitor.IntervalSeconds.ShouldBe(seconds);
+    }
+
+    [Fact]
+    public void A_wrong_duration_in_a_monitor_file_gets_the_shared_remedy()
+    {
+        var error = Should.Throw<AgentException>(() => MonitorFile.Parse("monitors:\n  - name: a\n    kind: http\n    url: http://x\n    interval: 1y\n", "m.yaml"));
+        error.Message.ShouldContain(Medic.Contracts.Duration.Hint);
     }
 }

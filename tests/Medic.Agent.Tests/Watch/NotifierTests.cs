@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Medic.Agent.Monitors;
 using Medic.Agent.Watch;
+using Medic.Contracts;
 
 namespace Medic.Agent.Tests.Watch;
 
@@ -52,8 +53,23 @@ public sealed class NotifierTests
         var request = discord.Requests.ShouldHaveSingleItem();
         request.Path.ShouldBe("/api/webhooks/1/abc");
         using var json = JsonDocument.Parse(request.Body);
-        json.RootElement.EnumerateObject().Select(p => p.Name).ShouldBe(["content"]);
+        json.RootElement.EnumerateObject().Select(p => p.Name).ShouldBe(["content", "allowed_mentions"]);
         json.RootElement.GetProperty("content").GetString()!.Length.ShouldBe(2000);
+    }
+
+    [Fact]
+    public async Task Chat_messages_from_watch_are_worded_as_the_servers_are_so_a_title_cannot_ping_or_inject_markup()
+    {
+        await using var receiver = new FakeHttpService(200, "ok");
+        var sneaky = GaveUp with { Title = "@everyone <!channel> disk & more" };
+
+        await new SlackNotifier(Http, receiver.Url + "/slack").SendAsync(sneaky, CancellationToken.None);
+        await new DiscordNotifier(Http, receiver.Url + "/discord").SendAsync(sneaky, CancellationToken.None);
+
+        using var slack = JsonDocument.Parse(receiver.Requests[0].Body);
+        slack.RootElement.GetProperty("text").GetString()!.ShouldContain(": @everyone &lt;!channel&gt; disk &amp; more");
+        using var discord = JsonDocument.Parse(receiver.Requests[1].Body);
+        discord.RootElement.GetProperty("allowed_mentions").GetProperty("parse").GetArrayLength().ShouldBe(0);
     }
 
     [Fact]
@@ -129,6 +145,6 @@ public sealed class NotifierTests
             new TelegramNotifier(Http, new TelegramTarget("999:TOKEN", "1", $"http://127.0.0.1:{port}")).SendAsync(GaveUp, CancellationToken.None));
 
         error.Message.ShouldNotContain("TOKEN");
-        error.Message.ShouldStartWith("the request failed");
+        error.Message.ShouldStartWith($"127.0.0.1:{port}: the request failed");
     }
 }

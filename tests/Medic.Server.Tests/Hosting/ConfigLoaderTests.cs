@@ -51,6 +51,30 @@ public sealed class ConfigLoaderTests : IDisposable
         o.Tokens.DefaultLifetime.ShouldBe("7d");
     }
 
+    [Theory]
+    [InlineData("90d")]
+    [InlineData("1d12h")]
+    [InlineData("1.5h")]
+    [InlineData("36000")]
+    public void Token_lifetimes_take_the_shared_duration_grammar(string text)
+    {
+        var o = ConfigLoader.Load(null, _dir, new Dictionary<string, string?> { ["MEDIC_TOKENS__DEFAULT_LIFETIME"] = text });
+
+        o.Tokens.DefaultLifetime.ShouldBe(text);
+    }
+
+    [Theory]
+    [InlineData("1y")]
+    [InlineData("30m1h")]
+    [InlineData("0")]
+    public void A_wrong_duration_is_refused_with_the_shared_remedy(string text)
+    {
+        var error = Should.Throw<ConfigException>(() => ConfigLoader.Load(null, _dir, new Dictionary<string, string?> { ["MEDIC_TOKENS__MAX_LIFETIME"] = text }));
+
+        error.Message.ShouldBe($"tokens.max_lifetime '{text}' is not a duration");
+        error.Remedy.ShouldBe(Medic.Contracts.Duration.Hint);
+    }
+
     [Fact]
     public void A_json_file_works_too()
     {

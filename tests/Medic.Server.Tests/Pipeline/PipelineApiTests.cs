@@ -399,6 +399,8 @@ public sealed class PipelineApiTests
             r.TenantYaml.ShouldBe(Rules);
             r.Rules[0].Name.ShouldBe("web-down");
             r.Rules.ShouldContain(x => x.Origin == "builtin" && x.Recipe == "restart-service");
+            r.Rules[0].Warnings.ShouldBe(["rule 'web-down', param 'unit': '${labels.unit}' is the old reference syntax; write '${{ labels.unit }}' (it is still read for now)"]);
+            r.Rules.Where(x => x.Origin == "builtin").ShouldAllBe(x => x.Warnings == null);
         }
 
         using (var settings = await server.Admin.PutAsync("/api/v1/pipeline/settings", Json.Raw("""{"approval_ttl_seconds":5,"blast_radius_per_hour":-1}""")))

@@ -14,7 +14,7 @@ public sealed class TriageRulesTests
               labels: { monitor_kind: process }
             recipe: restart-service
             params:
-              unit: ${labels.unit}
+              unit: ${{ labels.unit }}
             trust: autonomous
           - name: clean-full-disk
             match: { type: disk_full }
@@ -25,12 +25,52 @@ public sealed class TriageRulesTests
           - name: any-alertmanager-service
             match: { source: alertmanager, labels: { alertname: ServiceDown } }
             recipe: restart-service
-            params: { unit: "${labels.service}", server: "${server}" }
+            params: { unit: "${{ labels.service }}", server: "${{server}}" }
         """;
 
     private static IncidentResponse Incident(string type, string source, Dictionary<string, string> labels, string? server = "web-1") =>
         new("inc_1", "open", "critical", source, type, "t", null, "nod_1", server, "fp", labels, new Dictionary<string, string> { ["pid"] = "42" }, 1, 1, 1, false,
             DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch, null, null, null, null);
+
+    [Fact]
+    public void Rules_written_with_the_runbook_reference_syntax_carry_no_warning()
+    {
+        TriageRules.Parse(Rules, "triage.yaml").ShouldAllBe(r => r.Warnings.Count == 0);
+    }
+
+    [Fact]
+    public void A_rule_with_the_old_reference_syntax_still_works_and_warns_with_the_new_form()
+    {
+        var rules = TriageRules.Parse("""
+            rules:
+              - name: old-style
+                match: { type: service_down }
+                recipe: restart-service
+                params: { unit: "${labels.unit}", server: "${server}" }
+                diagnose:
+                  - { verb: journal, args: { unit: "${evidence.unit}" } }
+            """, "triage.yaml");
+
+        var proposal = TriageRules.Propose(rules, Incident("service_down", "agent", new() { ["unit"] = "nginx" }))!;
+
+        proposal.Parameters.ShouldBe(new Dictionary<string, string> { ["unit"] = "nginx", ["server"] = "web-1" });
+        rules.Single().Warnings.ShouldBe([
+            "rule 'old-style', param 'unit': '${labels.unit}' is the old reference syntax; write '${{ labels.unit }}' (it is still read for now)",
+            "rule 'old-style', param 'server': '${server}' is the old reference syntax; write '${{ server }}' (it is still read for now)",
+            "rule 'old-style', diagnosis journal, arg 'unit': '${evidence.unit}' is the old reference syntax; write '${{ evidence.unit }}' (it is still read for now)",
+        ]);
+    }
+
+    [Theory]
+    [InlineData("${{ labels.unit }")]
+    [InlineData("${ labels.unit }}")]
+    [InlineData("${{ labels.unit }} x")]
+    public void A_half_written_reference_is_refused(string value)
+    {
+        var error = Should.Throw<TriageRuleException>(() => TriageRules.Parse($"rules:\n  - name: a\n    match: {{ type: x }}\n    recipe: r\n    params: {{ unit: \"{value}\" }}\n", "t.yaml"));
+
+        error.Message.ShouldContain("must be a literal or exactly one reference such as ${{ labels.unit }}");
+    }
 
     [Fact]
     public void The_first_matching_rule_proposes_its_recipe_with_values_from_the_incident()

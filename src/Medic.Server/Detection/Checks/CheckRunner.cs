@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
 using Medic.Contracts.Agent;
+using Medic.Contracts;
 using Medic.Server.Fleet;
 using Medic.Server.Gateway;
 using Medic.Server.Hosting;
@@ -52,7 +53,7 @@ public sealed class CheckRunner(CheckStore store, NodeStore nodes, TaskDispatche
         }
 
         var duration = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-        var detail = outcome.Detail.Length > 2000 ? outcome.Detail[..2000] + "…" : outcome.Detail;
+        var detail = Texts.Truncate(outcome.Detail, 2000);
         var (state, failures, signal) = CheckVerdict.Next(check.State, check.ConsecutiveFailures, check.Failures, outcome.Ok);
         check.State = state;
         check.ConsecutiveFailures = failures;

@@ -90,7 +90,7 @@ public static partial class ChecksApi
         var interval = TimeSpan.FromSeconds(60);
         if (request.Interval is not null && !(Durations.TryParse(request.Interval, out interval) && interval >= TimeSpan.FromSeconds(10) && interval <= TimeSpan.FromDays(1)))
         {
-            v.Add("interval", "a duration from 10s to 1d, such as 30s or 5m");
+            v.Add("interval", $"a duration from 10s to 1d; {Duration.Hint}");
         }
 
         var timeout = request.TimeoutSeconds ?? 10;

@@ -144,7 +144,7 @@ public sealed class WebhookDeliveryLog : IAsyncDisposable
         }
     }
 
-    private static string? Clip(string? detail) => detail is null || detail.Length <= MaxDetail ? detail : detail[..MaxDetail] + "…";
+    private static string? Clip(string? detail) => detail is null ? null : Texts.Truncate(detail, MaxDetail);
 
     public async ValueTask DisposeAsync()
     {
