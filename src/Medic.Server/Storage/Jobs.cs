@@ -137,7 +137,7 @@ public sealed class JobQueue(Database db, TimeProvider time)
             "WHERE id = @Id AND lease_owner = @LeaseOwner AND status = @running",
             new
             {
-                job.Id, job.LeaseOwner, running = JobStatus.Running, status = dead ? JobStatus.Dead : JobStatus.Pending,
+                job.Id, job.LeaseOwner, running = JobStatus.Running.ToText(), status = (dead ? JobStatus.Dead : JobStatus.Pending).ToText(),
                 retryAt = now + Backoff(job.Attempts), error = error.Length > 4000 ? error[..4000] : error, finished = dead ? now : (DateTimeOffset?)null,
             }, tx) == 1;
     }, ct);
