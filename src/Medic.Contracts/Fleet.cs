@@ -25,7 +25,7 @@ public sealed record EnrollmentTokenCreatedResponse(EnrollmentTokenResponse Toke
 public sealed record ServerResponse(
     string Id,
     string Name,
-    string Status,
+    NodeStatus Status,
     bool Drained,
     IReadOnlyDictionary<string, string> Tags,
     string? Environment,

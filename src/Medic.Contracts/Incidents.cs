@@ -7,7 +7,7 @@ namespace Medic.Contracts;
 /// </summary>
 public sealed record IncidentResponse(
     string Id,
-    string Status,
+    IncidentStatus Status,
     string Severity,
     string Source,
     string Type,

@@ -3,8 +3,7 @@ namespace Medic.Contracts;
 /// <summary>
 /// One remediation the pipeline chose for an incident in one round: the recipe (runbook and
 /// version), its parameters, the server, who proposed it with what trust, what the risk gate
-/// decided and why, and how it went. <c>Status</c>: awaiting_approval, approved, rejected, expired,
-/// cancelled, executing, verifying, succeeded, failed, escalated.
+/// decided and why, and how it went (<c>Status</c>).
 /// </summary>
 public sealed record RemediationResponse(
     string Id,
@@ -20,7 +19,7 @@ public sealed record RemediationResponse(
     string Trust,
     string Gate,
     string GateReason,
-    string Status,
+    RemediationStatus Status,
     string? RunId,
     string? Verification,
     string? Error,
@@ -29,14 +28,14 @@ public sealed record RemediationResponse(
 
 /// <summary>
 /// A remediation waiting on a person: exactly what will run (<c>Plan</c>), where, with which
-/// parameters and at what risk. <c>Status</c>: pending, approved, rejected, expired, cancelled.
+/// parameters and at what risk.
 /// <c>Link</c> opens it in the console.
 /// </summary>
 public sealed record ApprovalResponse(
     string Id,
     string IncidentId,
     string IncidentTitle,
-    string Status,
+    ApprovalStatus Status,
     string RequestedBy,
     string Reason,
     string Runbook,

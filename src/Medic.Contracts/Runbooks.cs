@@ -68,7 +68,7 @@ public sealed record RunbookStepResponse(
     string Name,
     string Type,
     string Phase,
-    string Status,
+    RunbookStepStatus Status,
     int? ExitCode,
     long DurationMs,
     string Stdout,
@@ -93,7 +93,7 @@ public sealed record RunbookRunResponse(
     string Id,
     string Runbook,
     int Version,
-    string Status,
+    RunbookRunStatus Status,
     bool DryRun,
     string Actor,
     IReadOnlyList<string> Targets,
@@ -118,4 +118,4 @@ public sealed record RunbookRunEvent(
     string? Stream = null,
     string? Data = null,
     RunbookStepResponse? Result = null,
-    string? Status = null);
+    RunbookRunStatus? Status = null);

@@ -91,8 +91,8 @@ internal sealed class PipelineProgress : IDisposable
                 var at = Moment.Now();
                 var message = JsonSerializer.Deserialize(buffer.WrittenSpan, Json.IncidentFeedMessage);
                 if (message?.Incident is not { } incident || !incident.Labels.TryGetValue(Label, out var label) || !int.TryParse(label, CultureInfo.InvariantCulture, out var seq)) continue;
-                if (incident.Status == "escalated") _escalated.TryAdd(seq, incident.Resolution ?? incident.Title);
-                if (incident.Status is "resolved" or "escalated") _finished.GetOrAdd(seq, _ => New()).TrySetResult(at);
+                if (incident.Status == IncidentStatus.Escalated) _escalated.TryAdd(seq, incident.Resolution ?? incident.Title);
+                if (incident.Status is IncidentStatus.Resolved or IncidentStatus.Escalated) _finished.GetOrAdd(seq, _ => New()).TrySetResult(at);
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or JsonException)

@@ -89,7 +89,7 @@ internal static class FleetCommands
 
             Output.Table(["NAME", "KIND", "STATUS", "OS", "CPU%", "MEM%", "LOAD1", "LAST SEEN", "TAGS"], servers.Select(n => (IReadOnlyList<string?>)
             [
-                n.Name, n.Kind, n.Status + (n.Drained ? " (drained)" : ""), n.Facts?.Distribution,
+                n.Name, n.Kind, n.Status.ToText() + (n.Drained ? " (drained)" : ""), n.Facts?.Distribution,
                 n.Metrics is { } m ? m.CpuPercent.ToString("0", CultureInfo.InvariantCulture) : null,
                 n.Metrics is { MemoryTotalBytes: > 0 } mm ? (100.0 * mm.MemoryUsedBytes / mm.MemoryTotalBytes).ToString("0", CultureInfo.InvariantCulture) : null,
                 n.Metrics?.Load1.ToString("0.00", CultureInfo.InvariantCulture), Output.Time(n.LastSeenAt), FormatTags(n.Tags),
@@ -111,7 +111,7 @@ internal static class FleetCommands
             }
 
             Console.Out.WriteLine($"name:         {n.Name} ({n.Id})");
-            Console.Out.WriteLine($"status:       {n.Status}{(n.Drained ? ", drained" : "")}, last seen {Output.Time(n.LastSeenAt)} UTC");
+            Console.Out.WriteLine($"status:       {n.Status.ToText()}{(n.Drained ? ", drained" : "")}, last seen {Output.Time(n.LastSeenAt)} UTC");
             Console.Out.WriteLine($"tags:         {FormatTags(n.Tags)}");
             if (n.Ssh is { } ssh)
             {

@@ -11,7 +11,7 @@ internal static class IncidentCommands
     public static Command Incidents()
     {
         var status = new Option<string?>("--status") { Description = "active (every unresolved incident), open, resolved, escalated, ..." }
-            .OneOf(Medic.Server.Incidents.IncidentStatuses.Names.Prepend("active"));
+            .OneOf(StateText.All<IncidentStatus>().Prepend("active"));
         var severity = new Option<string?>("--severity") { Description = "critical, warning or info" }.OneOf(["critical", "warning", "info"]);
         var server = new Option<string?>("--server") { Description = "Server name or id" };
         var source = new Option<string?>("--source") { Description = "agent, alertmanager, grafana, datadog, pagerduty, zabbix, uptimekuma, generic (or a mapped source), check, patrol or manual; the server checks it" };
@@ -45,7 +45,7 @@ internal static class IncidentCommands
 
             Output.Table(["ID", "STATUS", "SEVERITY", "SERVER", "SOURCE", "TITLE", "SEEN", "LAST SEEN"], page.Items.Select(i => (IReadOnlyList<string?>)
             [
-                i.Id, i.Status + (i.Flapping ? " (flapping)" : ""), i.Severity, i.Server ?? "-", i.Source, Shorten(i.Title, 60),
+                i.Id, i.Status.ToText() + (i.Flapping ? " (flapping)" : ""), i.Severity, i.Server ?? "-", i.Source, Shorten(i.Title, 60),
                 i.Occurrences > 1 ? $"{i.SignalCount}x, {i.Firing}/{i.Occurrences} firing" : i.SignalCount + "x", Output.Time(i.LastSeenAt),
             ]));
             if (page.NextBefore is not null) Console.Out.WriteLine($"More: medic incidents list --before {page.NextBefore}");
@@ -67,7 +67,7 @@ internal static class IncidentCommands
 
             var i = d.Incident;
             Console.Out.WriteLine($"{i.Id}: {i.Title}");
-            Console.Out.WriteLine($"status:      {i.Status}{(i.Flapping ? " (flapping)" : "")}{(i.Resolution is null ? "" : " - " + i.Resolution)}");
+            Console.Out.WriteLine($"status:      {i.Status.ToText()}{(i.Flapping ? " (flapping)" : "")}{(i.Resolution is null ? "" : " - " + i.Resolution)}");
             Console.Out.WriteLine($"severity:    {i.Severity}");
             Console.Out.WriteLine($"source:      {i.Source} ({i.Type}), fingerprint {i.Fingerprint}");
             Console.Out.WriteLine($"server:      {i.Server ?? "-"}");
@@ -132,7 +132,7 @@ internal static class IncidentCommands
             var i = await client.SendAsync(HttpMethod.Post, $"/api/v1/incidents/{Shared.Escape(parse.GetValue(id)!)}/{action}",
                 new IncidentCommentRequest(parse.GetValue(comment)), MedicJson.Default.IncidentCommentRequest, ApiClient.Json.IncidentResponse, ct);
             if (parse.GetValue(json)) Output.Json(i, ApiClient.Json.IncidentResponse);
-            else Console.Out.WriteLine($"{i.Id} is {i.Status}{(i.AcknowledgedBy is null ? "" : $", acknowledged by {i.AcknowledgedBy}")}.");
+            else Console.Out.WriteLine($"{i.Id} is {i.Status.ToText()}{(i.AcknowledgedBy is null ? "" : $", acknowledged by {i.AcknowledgedBy}")}.");
             return ExitCodes.Ok;
         });
         return command;

@@ -37,7 +37,7 @@ internal static class PipelineCommands
             }
 
             Output.Table(["ID", "STATUS", "RISK", "RUNBOOK", "SERVER", "INCIDENT", "REQUESTED BY", "EXPIRES"], list.Select(a => (IReadOnlyList<string?>)
-                [a.Id, a.Status, a.Risk, $"{a.Runbook} v{a.Version}", a.Server ?? "-", a.IncidentId, a.RequestedBy, Output.Time(a.ExpiresAt)]));
+                [a.Id, a.Status.ToText(), a.Risk, $"{a.Runbook} v{a.Version}", a.Server ?? "-", a.IncidentId, a.RequestedBy, Output.Time(a.ExpiresAt)]));
             Console.Out.WriteLine("Details: medic approvals show ID; decide: medic approve ID | medic reject ID --reason TEXT");
             return ExitCodes.Ok;
         });
@@ -121,8 +121,8 @@ internal static class PipelineCommands
                 return ExitCodes.Ok;
             }
 
-            Console.Out.WriteLine($"Proposed {r.Runbook} v{r.Version} ({r.Risk} risk) on {r.Server ?? "-"}: {r.Status} ({r.GateReason}).");
-            if (r.Status == "awaiting_approval") Console.Out.WriteLine("Another approver decides: medic approvals");
+            Console.Out.WriteLine($"Proposed {r.Runbook} v{r.Version} ({r.Risk} risk) on {r.Server ?? "-"}: {r.Status.ToText()} ({r.GateReason}).");
+            if (r.Status == RemediationStatus.AwaitingApproval) Console.Out.WriteLine("Another approver decides: medic approvals");
             return ExitCodes.Ok;
         });
         return command;
@@ -145,7 +145,7 @@ internal static class PipelineCommands
             }
 
             Output.Table(["ROUND", "RUNBOOK", "RISK", "SERVER", "PROPOSED BY", "GATE", "STATUS", "RUN", "DETAIL"], list.Select(r => (IReadOnlyList<string?>)
-                [r.Round.ToString(CultureInfo.InvariantCulture), $"{r.Runbook} v{r.Version}", r.Risk, r.Server ?? "-", r.ProposedBy, r.Gate, r.Status, r.RunId ?? "-",
+                [r.Round.ToString(CultureInfo.InvariantCulture), $"{r.Runbook} v{r.Version}", r.Risk, r.Server ?? "-", r.ProposedBy, r.Gate, r.Status.ToText(), r.RunId ?? "-",
                  r.Error ?? r.Verification ?? r.GateReason]));
             return ExitCodes.Ok;
         });
@@ -329,11 +329,11 @@ internal static class PipelineCommands
 
     private static void Print(ApprovalResponse a)
     {
-        Console.Out.WriteLine($"{a.Id}: {a.Runbook} v{a.Version} on {a.Server ?? "-"} ({a.Risk} risk), {a.Status}");
+        Console.Out.WriteLine($"{a.Id}: {a.Runbook} v{a.Version} on {a.Server ?? "-"} ({a.Risk} risk), {a.Status.ToText()}");
         Console.Out.WriteLine($"incident:     {a.IncidentId}: {a.IncidentTitle}");
         Console.Out.WriteLine($"requested by: {a.RequestedBy} at {Output.Time(a.CreatedAt)} UTC ({a.Reason})");
         Console.Out.WriteLine($"expires:      {Output.Time(a.ExpiresAt)} UTC");
-        if (a.DecidedAt is not null) Console.Out.WriteLine($"decided:      {a.Status} by {a.DecidedBy ?? "-"} at {Output.Time(a.DecidedAt)} UTC{(a.Comment is null ? "" : ": " + a.Comment)}");
+        if (a.DecidedAt is not null) Console.Out.WriteLine($"decided:      {a.Status.ToText()} by {a.DecidedBy ?? "-"} at {Output.Time(a.DecidedAt)} UTC{(a.Comment is null ? "" : ": " + a.Comment)}");
         foreach (var (k, v) in a.Params) Console.Out.WriteLine($"param:        {k} = {v}");
         Console.Out.WriteLine($"link:         {a.Link}");
         Console.Out.WriteLine();

@@ -190,8 +190,8 @@ internal static class RunbookCommands
             await FollowAsync(session, client, started.Id, quiet, ct);
             var final = await client.GetAsync("/api/v1/runbook-runs/" + started.Id, ApiClient.Json.RunbookRunResponse, ct);
             if (quiet) Output.Json(final, ApiClient.Json.RunbookRunResponse);
-            else Console.Error.WriteLine($"Run {final.Id} {final.Status}{(final.Error is null ? "" : ": " + final.Error)}");
-            return final.Status == "succeeded" ? ExitCodes.Ok : ExitCodes.CheckFailed;
+            else Console.Error.WriteLine($"Run {final.Id} {final.Status.ToText()}{(final.Error is null ? "" : ": " + final.Error)}");
+            return final.Status == RunbookRunStatus.Succeeded ? ExitCodes.Ok : ExitCodes.CheckFailed;
         });
         return command;
     }
@@ -240,7 +240,7 @@ internal static class RunbookCommands
             }
 
             var what = $"{r.Server}: {(r.Phase == "rollback" ? "rollback " : "")}step {r.Step} '{r.Name}'";
-            Console.Out.WriteLine($"{what} {r.Status}{(r.Reason is null ? "" : ": " + r.Reason)} ({r.DurationMs} ms)");
+            Console.Out.WriteLine($"{what} {r.Status.ToText()}{(r.Reason is null ? "" : ": " + r.Reason)} ({r.DurationMs} ms)");
         }
 
         try
@@ -277,7 +277,7 @@ internal static class RunbookCommands
         {
             var run = await client.GetAsync("/api/v1/runbook-runs/" + id, ApiClient.Json.RunbookRunResponse, ct);
             foreach (var r in run.Steps) Step(r);
-            if (run.Status != "running") return;
+            if (run.Status != RunbookRunStatus.Running) return;
             await Task.Delay(500, ct);
         }
     }

@@ -128,7 +128,7 @@ public static partial class EnrollmentApi
             foreach (var (k, val) in extra) tags[k] = val;
             var node = new NodeRow
             {
-                Id = Ids.New("nod"), TenantId = token.TenantId, Name = request.Name, Tags = Tags.Serialize(tags), Status = NodeStatus.Offline, EnrolledAt = now,
+                Id = Ids.New("nod"), TenantId = token.TenantId, Name = request.Name, Tags = Tags.Serialize(tags), StatusValue = NodeStatus.Offline, EnrolledAt = now,
                 Facts = request.Facts is null ? null : JsonSerializer.Serialize(request.Facts, AgentJson.Default.HostFacts),
             };
             await NodeStore.UseEnrollmentTokenAsync(c, tx, token.Id);

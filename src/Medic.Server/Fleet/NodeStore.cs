@@ -7,12 +7,6 @@ using Medic.Server.Storage;
 
 namespace Medic.Server.Fleet;
 
-public static class NodeStatus
-{
-    public const string Online = "online";
-    public const string Offline = "offline";
-}
-
 /// <summary>How the control plane reaches a node: through its agent's link, or through the system ssh client.</summary>
 public static class NodeKinds
 {
@@ -26,7 +20,10 @@ public sealed class NodeRow
     public string TenantId { get; set; } = "";
     public string Name { get; set; } = "";
     public string Tags { get; set; } = "{}";
-    public string Status { get; set; } = NodeStatus.Offline;
+    /// <summary>The stored text of <see cref="StatusValue"/>, for Dapper: unknown text fails the read.</summary>
+    public string Status { get => StatusValue.ToText(); set => StatusValue = StateText.Parse<NodeStatus>(value); }
+
+    public NodeStatus StatusValue { get; set; } = NodeStatus.Offline;
     public bool Drained { get; set; }
     public string? Facts { get; set; }
     public string? Metrics { get; set; }
@@ -46,7 +43,7 @@ public sealed class NodeRow
     public ServerResponse ToResponse()
     {
         var tags = TagMap;
-        return new ServerResponse(Id, Name, Status, Drained, tags, tags.GetValueOrDefault(Fleet.Tags.EnvironmentKey), Fleet.Tags.Groups(tags), EnrolledAt, LastSeenAt,
+        return new ServerResponse(Id, Name, StatusValue, Drained, tags, tags.GetValueOrDefault(Fleet.Tags.EnvironmentKey), Fleet.Tags.Groups(tags), EnrolledAt, LastSeenAt,
             Facts is null ? null : JsonSerializer.Deserialize(Facts, AgentJson.Default.HostFacts),
             Metrics is null ? null : JsonSerializer.Deserialize(Metrics, AgentJson.Default.Metrics),
             Kind, IsAgentless ? new SshTargetResponse(SshAddress ?? "", SshUser ?? "", SshKey ?? "", SshHostKey, SshAcceptNew) : null);
@@ -127,12 +124,12 @@ public sealed class NodeStore(Database db)
     /// <summary>Removing revokes the credential at once; the row stays for history and the name becomes free.</summary>
     public static Task RemoveAsync(DbConnection c, DbTransaction tx, string tenantId, string id, DateTimeOffset at) =>
         c.ExecuteAsync("UPDATE nodes SET removed_at = @at, credential_hash = NULL, status = @offline WHERE tenant_id = @tenantId AND id = @id",
-            new { tenantId, id, at, offline = NodeStatus.Offline }, tx);
+            new { tenantId, id, at, offline = NodeStatus.Offline.ToText() }, tx);
 
     /// <summary>Sets the status; returns whether it changed (so the caller records the transition once).</summary>
-    public static async Task<bool> SetStatusAsync(DbConnection c, DbTransaction tx, string id, string status, DateTimeOffset at) =>
+    public static async Task<bool> SetStatusAsync(DbConnection c, DbTransaction tx, string id, NodeStatus status, DateTimeOffset at) =>
         await c.ExecuteAsync("UPDATE nodes SET status = @status, status_changed_at = @at WHERE id = @id AND status <> @status AND removed_at IS NULL",
-            new { id, status, at }, tx) > 0;
+            new { id, status = status.ToText(), at }, tx) > 0;
 
     public async Task RecordFactsAsync(string id, HostFacts facts, DateTimeOffset at, CancellationToken ct = default) =>
         await db.WriteAsync((c, tx) => c.ExecuteAsync("UPDATE nodes SET facts = @facts, last_seen_at = @at WHERE id = @id",
@@ -187,7 +184,7 @@ public sealed class NodeStore(Database db)
         await using var c = await db.OpenAsync(ct);
         return (await c.QueryAsync<NodeRow>(
             $"SELECT {NodeColumns} FROM nodes WHERE status = @online AND kind = @agent AND removed_at IS NULL AND (last_seen_at IS NULL OR last_seen_at < @before)",
-            new { online = NodeStatus.Online, agent = NodeKinds.Agent, before })).ToList();
+            new { online = NodeStatus.Online.ToText(), agent = NodeKinds.Agent, before })).ToList();
     }
 
     public static Task InsertEnrollmentTokenAsync(DbConnection c, DbTransaction tx, EnrollmentTokenRow t, string secret) =>

@@ -38,7 +38,7 @@ public static class ServersApi
             else wanted[parts[0]] = parts[1];
         }
 
-        v.Check(status is null or NodeStatus.Online or NodeStatus.Offline, "status", "use online or offline");
+        v.Check(status is null || StateText.TryParse<NodeStatus>(status, out _), "status", "use online or offline");
         if (!v.Ok) return v.Problem();
 
         var rows = await nodes.ListAsync(http.Caller().TenantId, ct);
@@ -72,7 +72,7 @@ public static class ServersApi
 
         var node = new NodeRow
         {
-            Id = Ids.New("nod"), TenantId = caller.TenantId, Name = request.Name, Tags = Tags.Serialize(tags), Status = NodeStatus.Offline, EnrolledAt = time.GetUtcNow(),
+            Id = Ids.New("nod"), TenantId = caller.TenantId, Name = request.Name, Tags = Tags.Serialize(tags), StatusValue = NodeStatus.Offline, EnrolledAt = time.GetUtcNow(),
             Kind = NodeKinds.Agentless, SshAddress = address!.ToString(), SshUser = request.User, SshKey = request.Key, SshHostKey = hostKey, SshAcceptNew = request.AcceptNewHostKey,
         };
         return await db.WriteAsync<Results<Created<ServerResponse>, ProblemHttpResult, ValidationProblem>>(async (c, tx) =>
@@ -187,7 +187,7 @@ public static class ServersApi
             await NodeStore.RemoveAsync(c, tx, caller.TenantId, node.Id, time.GetUtcNow());
             await audit.AppendAsync(c, tx, new AuditRecord(caller.TenantId, caller.Actor, "server.remove", "server:" + node.Id, AuditOutcomes.Success,
                 http.ClientAddress(), new Dictionary<string, string> { ["name"] = node.Name }));
-            node.Status = NodeStatus.Offline;
+            node.StatusValue = NodeStatus.Offline;
             return (TypedResults.Ok(node.ToResponse()), node);
         }, ct);
         http.MarkAudited();

@@ -375,7 +375,7 @@ public sealed partial class SshRunner : IAsyncDisposable
         {
             if (await NodeStore.SetStatusAsync(c, tx, node.Id, status, now))
             {
-                await _audit.AppendAsync(c, tx, new AuditRecord(node.TenantId, "system", "server." + status, "server:" + node.Id, AuditOutcomes.Success, null,
+                await _audit.AppendAsync(c, tx, new AuditRecord(node.TenantId, "system", "server." + status.ToText(), "server:" + node.Id, AuditOutcomes.Success, null,
                     new Dictionary<string, string> { ["name"] = node.Name, ["reason"] = reason }));
             }
 

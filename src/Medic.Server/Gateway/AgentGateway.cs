@@ -146,12 +146,12 @@ public static partial class AgentGateway
     }
 
     /// <summary>Records an online/offline transition once, with its audit entry.</summary>
-    internal static async Task SetStatusAsync(Database db, AuditLog audit, NodeRow node, string status, string reason, string? address, TimeProvider time) =>
+    internal static async Task SetStatusAsync(Database db, AuditLog audit, NodeRow node, NodeStatus status, string reason, string? address, TimeProvider time) =>
         await db.WriteAsync(async (c, tx) =>
         {
             if (await NodeStore.SetStatusAsync(c, tx, node.Id, status, time.GetUtcNow()))
             {
-                await audit.AppendAsync(c, tx, new AuditRecord(node.TenantId, "system", "server." + status, "server:" + node.Id, AuditOutcomes.Success, address,
+                await audit.AppendAsync(c, tx, new AuditRecord(node.TenantId, "system", "server." + status.ToText(), "server:" + node.Id, AuditOutcomes.Success, address,
                     new Dictionary<string, string> { ["name"] = node.Name, ["reason"] = reason }));
             }
         });

@@ -1,3 +1,5 @@
+using Medic.Contracts;
+
 namespace Medic.Server.Incidents;
 
 /// <summary>What happens to an incident; each may move it to another <see cref="IncidentStatus"/>.</summary>
@@ -96,6 +98,6 @@ public static class IncidentLifecycle
     {
         (IncidentStatus.Resolved, _) => "the incident is resolved; it can only be reopened",
         (IncidentStatus.Executing or IncidentStatus.Verifying, IncidentTrigger.SourceResolved) => "a remediation is running; its verification decides",
-        _ => $"'{trigger}' does not apply to an incident that is {from.Name()}",
+        _ => $"'{trigger}' does not apply to an incident that is {from.ToText()}",
     };
 }

@@ -131,7 +131,7 @@ internal sealed class IncidentReports(IncidentStore incidents, PipelineStore pip
     /// <summary>How it ended, from its status and the timeline event that put it there.</summary>
     internal static ReportOutcome OutcomeOf(IncidentResponse incident, IReadOnlyList<IncidentEventResponse> timeline)
     {
-        if (incident.Status == IncidentStatus.Resolved.Name())
+        if (incident.Status == IncidentStatus.Resolved)
         {
             var resolved = timeline.LastOrDefault(e => e.Kind == "resolved");
             var by = resolved?.Actor switch
@@ -143,13 +143,13 @@ internal sealed class IncidentReports(IncidentStore incidents, PipelineStore pip
             return new ReportOutcome("resolved", by, incident.Resolution ?? resolved?.Message ?? "resolved", resolved?.Actor, incident.ResolvedAt, true);
         }
 
-        if (incident.Status == IncidentStatus.Escalated.Name())
+        if (incident.Status == IncidentStatus.Escalated)
         {
             var escalated = timeline.LastOrDefault(e => e.Kind == "escalated");
             return new ReportOutcome("escalated", null, escalated?.Message ?? "escalated: a person takes over", escalated?.Actor, escalated?.At, false);
         }
 
-        return new ReportOutcome("open", null, $"still open: the incident is {incident.Status.Replace('_', ' ')}", null, null, false);
+        return new ReportOutcome("open", null, $"still open: the incident is {incident.Status.ToText().Replace('_', ' ')}", null, null, false);
     }
 
     /// <summary>The durations as <see cref="ReportDurations"/> defines them.</summary>
@@ -231,14 +231,14 @@ internal static class IncidentReportMarkdown
         md.Append("# Incident report: ").Append(Inline(i.Title, 300)).Append("\n\n");
         if (!report.Outcome.Final)
         {
-            md.Append("> **Not final.** The incident is ").Append(Inline(i.Status.Replace('_', ' ')))
+            md.Append("> **Not final.** The incident is ").Append(Inline(i.Status.ToText().Replace('_', ' ')))
                 .Append(": this report shows what has happened so far.\n\n");
         }
 
         Table(md, ["", ""],
         [
             ["Incident", Code(i.Id)],
-            ["Status", Inline(i.Status.Replace('_', ' ')) + (i.Flapping ? " (flapping)" : "")],
+            ["Status", Inline(i.Status.ToText().Replace('_', ' ')) + (i.Flapping ? " (flapping)" : "")],
             ["Severity", Inline(i.Severity)],
             ["Source", $"{Inline(i.Source)} ({Inline(i.Type)})"],
             ["Server", i.Server is null ? "-" : Inline(i.Server)],
@@ -352,14 +352,14 @@ internal static class IncidentReportMarkdown
     {
         var r = item.Remediation;
         md.Append($"### Round {Num(r.Round)}: ").Append(Inline(r.Runbook)).Append($" v{Num(r.Version)}, ").Append(Inline(r.Risk)).Append(" risk, on ")
-            .Append(r.Server is null ? "no server" : Inline(r.Server)).Append(": ").Append(Inline(r.Status.Replace('_', ' '))).Append("\n\n");
+            .Append(r.Server is null ? "no server" : Inline(r.Server)).Append(": ").Append(Inline(r.Status.ToText().Replace('_', ' '))).Append("\n\n");
         Table(md, ["", ""],
         [
             ["Remediation", Code(r.Id)],
             ["Proposed", $"{Time(r.CreatedAt)} by {Inline(r.ProposedBy)} ({Inline(r.Trust)} trust)"],
             ["Risk gate", $"{Inline(r.Gate.Replace('_', ' '))}: {Inline(r.GateReason, CellCap)}"],
             ["Parameters", r.Params.Count == 0 ? "-" : Inline(string.Join(", ", r.Params.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => p.Key + "=" + p.Value)), CellCap)],
-            ["Status", Inline(r.Status.Replace('_', ' ')) + (r.FinishedAt is null ? "" : $", finished {Time(r.FinishedAt)}")],
+            ["Status", Inline(r.Status.ToText().Replace('_', ' ')) + (r.FinishedAt is null ? "" : $", finished {Time(r.FinishedAt)}")],
             ["Error", r.Error is null ? "-" : Inline(r.Error, CellCap)],
             ["Verification", r.Verification is null ? "-" : Inline(r.Verification, CellCap)],
         ]);
@@ -379,7 +379,7 @@ internal static class IncidentReportMarkdown
             return;
         }
 
-        md.Append("#### Run ").Append(Code(run.Id)).Append(": ").Append(Inline(run.Status)).Append("\n\n");
+        md.Append("#### Run ").Append(Code(run.Id)).Append(": ").Append(Inline(run.Status.ToText())).Append("\n\n");
         md.Append("Run by ").Append(Inline(run.Actor)).Append(" on ").Append(Inline(string.Join(", ", run.Targets))).Append(", started ").Append(Time(run.CreatedAt)).Append(" UTC");
         if (run.FinishedAt is not null) md.Append(", finished ").Append(Time(run.FinishedAt)).Append(" UTC");
         md.Append('.');
@@ -389,7 +389,7 @@ internal static class IncidentReportMarkdown
         foreach (var s in run.Steps)
         {
             md.Append($"**Step {Num(s.Step)}: ").Append(Inline(s.Name)).Append("** (").Append(Inline(s.Type)).Append(s.Phase == "main" ? "" : ", " + Inline(s.Phase))
-                .Append(") on ").Append(Inline(s.Server)).Append(": **").Append(Inline(s.Status)).Append("**");
+                .Append(") on ").Append(Inline(s.Server)).Append(": **").Append(Inline(s.Status.ToText())).Append("**");
             if (s.ExitCode is { } exit) md.Append(", exit ").Append(Num(exit));
             md.Append(", ").Append(Human(s.DurationMs / 1000.0));
             if (s.Reason is not null) md.Append(". ").Append(Inline(s.Reason, 2000));

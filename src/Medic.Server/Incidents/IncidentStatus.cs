@@ -1,36 +1,9 @@
-namespace Medic.Server.Incidents;
+using Medic.Contracts;
 
-/// <summary>Where an incident stands (DESIGN §6). Stored and sent as the snake_case name.</summary>
-public enum IncidentStatus
-{
-    Open,
-    Triaging,
-    Diagnosing,
-    RecipeProposed,
-    AwaitingApproval,
-    Executing,
-    Verifying,
-    Resolved,
-    Failed,
-    Escalated,
-}
+namespace Medic.Server.Incidents;
 
 public static class IncidentStatuses
 {
-    private static readonly Dictionary<string, IncidentStatus> ByName =
-        Enum.GetValues<IncidentStatus>().ToDictionary(Name, s => s, StringComparer.Ordinal);
-
-    public static IReadOnlyCollection<string> Names => ByName.Keys;
-
-    public static string Name(this IncidentStatus status) => status switch
-    {
-        IncidentStatus.RecipeProposed => "recipe_proposed",
-        IncidentStatus.AwaitingApproval => "awaiting_approval",
-        _ => status.ToString().ToLowerInvariant(),
-    };
-
-    public static bool TryParse(string? name, out IncidentStatus status) => ByName.TryGetValue(name ?? "", out status);
-
     /// <summary>While a fix runs, a source's "resolved" is recorded but does not end the incident: the fix's verification does.</summary>
     public static bool RemediationRunning(IncidentStatus status) => status is IncidentStatus.Executing or IncidentStatus.Verifying;
 }

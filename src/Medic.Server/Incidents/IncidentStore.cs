@@ -26,7 +26,10 @@ internal sealed class IncidentRow
     public string Source { get; set; } = "";
     public string Type { get; set; } = "";
     public string Severity { get; set; } = "";
-    public string Status { get; set; } = "";
+    /// <summary>The stored text of <see cref="StatusValue"/>, for Dapper: unknown text fails the read.</summary>
+    public string Status { get => StatusValue.ToText(); set => StatusValue = StateText.Parse<IncidentStatus>(value); }
+
+    public IncidentStatus StatusValue { get; set; }
     public string Fingerprint { get; set; } = "";
     public string Title { get; set; } = "";
     public string? Summary { get; set; }
@@ -48,10 +51,9 @@ internal sealed class IncidentRow
     public int PipelineRound { get; set; }
     public string? GroupKey { get; set; }
 
-    public IncidentStatus StatusValue => IncidentStatuses.TryParse(Status, out var s) ? s : IncidentStatus.Open;
 
     public IncidentResponse ToResponse() => new(
-        Id, Status, Severity, Source, Type, Title, Summary, ServerId, ServerName, Fingerprint,
+        Id, StatusValue, Severity, Source, Type, Title, Summary, ServerId, ServerName, Fingerprint,
         IncidentJson.Map(Labels) ?? new Dictionary<string, string>(), IncidentJson.Map(Evidence),
         Occurrences, Firing, SignalCount, Flapping, FirstSeenAt, LastSeenAt, AcknowledgedBy, AcknowledgedAt, ResolvedAt, Resolution, GroupKey);
 }
@@ -241,7 +243,7 @@ public sealed class IncidentStore(
         if (recent is not null)
         {
             await MarkFiringAsync(c, tx, recent.Id, occurrence, s.At);
-            recent.Status = IncidentStatus.Open.Name();
+            recent.StatusValue = IncidentStatus.Open;
             recent.ResolvedAt = null;
             recent.Resolution = null;
             recent.SignalCount++;
@@ -277,7 +279,7 @@ public sealed class IncidentStore(
         var row = new IncidentRow
         {
             Id = Ids.New("inc"), TenantId = s.TenantId, ServerId = server?.Id, ServerName = server?.Name, GroupKey = s.GroupKey, Source = s.Source, Type = s.Type, Severity = s.Severity,
-            Status = IncidentStatus.Open.Name(), Fingerprint = s.Fingerprint, Title = s.Title, Summary = s.Summary, Labels = IncidentJson.Write(s.Labels) ?? "{}",
+            StatusValue = IncidentStatus.Open, Fingerprint = s.Fingerprint, Title = s.Title, Summary = s.Summary, Labels = IncidentJson.Write(s.Labels) ?? "{}",
             Evidence = IncidentJson.Write(s.Evidence), SignalCount = 1, Occurrences = 1, Firing = 1, FlapWindowStart = s.At, FlapChanges = 1,
             FirstSeenAt = s.At, LastSeenAt = s.At, UpdatedAt = s.At,
         };
@@ -366,7 +368,7 @@ public sealed class IncidentStore(
     private async Task ResolveAsync(DbConnection c, DbTransaction tx, IncidentRow row, DateTimeOffset at, string actor, string resolution, IReadOnlyDictionary<string, string>? evidence)
     {
         var flappingBefore = row.Flapping;
-        row.Status = IncidentStatus.Resolved.Name();
+        row.StatusValue = IncidentStatus.Resolved;
         row.ResolvedAt = at;
         row.Resolution = resolution;
         CountStateChange(row, at);
@@ -441,7 +443,7 @@ public sealed class IncidentStore(
         var row = new IncidentRow
         {
             Id = id, TenantId = tenantId, ServerId = serverId, Source = IncidentSources.Manual, Type = request.Type ?? "manual",
-            Severity = Severities.Normalize(request.Severity ?? Severities.Warning), Status = IncidentStatus.Open.Name(), Fingerprint = "manual:" + id,
+            Severity = Severities.Normalize(request.Severity ?? Severities.Warning), StatusValue = IncidentStatus.Open, Fingerprint = "manual:" + id,
             Title = request.Title, Summary = request.Summary, Labels = IncidentJson.Write(request.Labels) ?? "{}", SignalCount = 1, Occurrences = 1, Firing = 1,
             FlapWindowStart = at, FlapChanges = 1, FirstSeenAt = at, LastSeenAt = at, UpdatedAt = at,
         };
@@ -588,7 +590,7 @@ public sealed class IncidentStore(
         }
 
         var from = row.Status;
-        row.Status = next.Name();
+        row.StatusValue = next;
         row.UpdatedAt = at;
         await c.ExecuteAsync("UPDATE incidents SET status = @Status, updated_at = @UpdatedAt WHERE id = @Id", row, tx);
         await AddEventAsync(c, tx, row, at, row.Status, actor, message, data);

@@ -40,7 +40,7 @@ public static class IncidentsApi
             return text;
         }
 
-        var status = Text("status", [.. IncidentStatuses.Names, "active"]);
+        var status = Text("status", [.. StateText.All<IncidentStatus>(), "active"]);
         var severity = Text("severity", [.. Severities.All]);
         var source = Text("source");
         if (source is not null && !IncidentSources.All.Contains(source) && !await tenantSources.ExistsAsync(http.Caller().TenantId, source, ct))

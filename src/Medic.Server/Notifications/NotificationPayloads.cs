@@ -28,7 +28,7 @@ public sealed record NotificationMessage(string Event, IncidentResponse? Inciden
         get
         {
             if (Incident is not { } i) return [("sent", At.ToString("u", CultureInfo.InvariantCulture))];
-            var facts = new List<(string, string)> { ("incident", i.Id), ("status", i.Status), ("severity", i.Severity), ("server", i.Server ?? "-"), ("source", i.Source) };
+            var facts = new List<(string, string)> { ("incident", i.Id), ("status", i.Status.ToText()), ("severity", i.Severity), ("server", i.Server ?? "-"), ("source", i.Source) };
             if (i.AcknowledgedBy is not null) facts.Add(("acknowledged by", i.AcknowledgedBy));
             if (i.Resolution is not null) facts.Add(("resolution", i.Resolution));
             if (i.Labels.Count > 0) facts.Add(("labels", string.Join(", ", i.Labels.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => l.Key + "=" + l.Value))));

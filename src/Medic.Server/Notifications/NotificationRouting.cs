@@ -103,12 +103,12 @@ public static class NotificationRouting
                 ev = NotificationEvents.Acknowledged;
                 state.Acknowledged = true;
                 break;
-            case "updated" or "noted" when incident.Status == "escalated" && known?.Status != "escalated":
+            case "updated" or "noted" when incident.Status == IncidentStatus.Escalated && known?.Status != IncidentStatus.Escalated.ToText():
                 ev = NotificationEvents.Escalated;
                 break;
         }
 
-        state.Status = incident.Status;
+        state.Status = incident.Status.ToText();
         return (ev, state);
     }
 

@@ -52,7 +52,7 @@ public static class PipelineApi
         return app;
     }
 
-    private static readonly string[] ApprovalFilters = ["pending", "approved", "rejected", "expired", "cancelled", "all"];
+    private static readonly string[] ApprovalFilters = [.. StateText.All<ApprovalStatus>(), "all"];
 
     private static async Task<Results<Ok<IReadOnlyList<ApprovalResponse>>, ValidationProblem>> ListApprovals(
         string? status, string? incident, int? limit, PipelineStore store, ApprovalViews views, HttpContext http, CancellationToken ct)
@@ -61,7 +61,7 @@ public static class PipelineApi
             .Check(limit is null or (>= 1 and <= 500), "limit", "from 1 to 500").Optional("incident", incident, 100);
         if (!v.Ok) return v.Problem();
         var tenant = http.Caller().TenantId;
-        var rows = await store.ApprovalsAsync(tenant, status is null ? ApprovalStatus.Pending : status == "all" ? null : status, incident, limit ?? 100, ct);
+        var rows = await store.ApprovalsAsync(tenant, status is null ? ApprovalStatus.Pending : status == "all" ? null : StateText.Parse<ApprovalStatus>(status), incident, limit ?? 100, ct);
         return TypedResults.Ok(await views.ManyAsync(tenant, rows, ct));
     }
 
@@ -291,7 +291,7 @@ public sealed class ApprovalViews(Database db, Incidents.IncidentStore incidents
             var incident = (await incidents.GetAsync(tenantId, a.IncidentId, ct))?.Incident;
             var version = await runbooks.FindAsync(tenantId, r.Runbook, r.Version, ct);
             var plan = version is null ? [] : RunbookPlan.DryRun(runbooks.Load(version).Runbook, [r.ServerName ?? "?"], r.ParamMap);
-            list.Add(new ApprovalResponse(a.Id, a.IncidentId, incident?.Title ?? "", a.Status, a.RequestedBy, a.Reason, r.Runbook, r.Version, r.Risk, r.ServerName, r.ParamMap, plan,
+            list.Add(new ApprovalResponse(a.Id, a.IncidentId, incident?.Title ?? "", a.StatusValue, a.RequestedBy, a.Reason, r.Runbook, r.Version, r.Risk, r.ServerName, r.ParamMap, plan,
                 a.ExpiresAt, a.DecidedBy, a.DecidedAt, a.Comment, a.CreatedAt, links.Approval(a.Id)));
         }
 

@@ -7,43 +7,6 @@ using Medic.Server.Storage;
 
 namespace Medic.Server.Pipeline;
 
-public static class RemediationStatus
-{
-    public const string AwaitingApproval = "awaiting_approval";
-    public const string Rejected = "rejected";
-    public const string Expired = "expired";
-    public const string Cancelled = "cancelled";
-    public const string Executing = "executing";
-    public const string Verifying = "verifying";
-    public const string Succeeded = "succeeded";
-
-    /// <summary>Ran; nothing can re-check the incident's problem (a manual incident), so a person confirms it is over.</summary>
-    public const string AwaitingConfirmation = "awaiting_confirmation";
-
-    /// <summary>Ran and did not fix it (a step failed, or verification did not pass): counts toward the circuit breaker.</summary>
-    public const string Failed = "failed";
-
-    /// <summary>
-    /// Could not reach the server: its agent stayed offline past the grace period, or the link broke
-    /// during the run. Escalated like a failure, but says nothing about the recipe: it does not count toward the circuit breaker.
-    /// </summary>
-    public const string Unreachable = "unreachable";
-
-    /// <summary>The gate sent it to a person without running it (circuit breaker open).</summary>
-    public const string Escalated = "escalated";
-}
-
-public static class ApprovalStatus
-{
-    public const string Pending = "pending";
-    public const string Approved = "approved";
-    public const string Rejected = "rejected";
-    public const string Expired = "expired";
-
-    /// <summary>The incident ended (or moved on) before anybody decided.</summary>
-    public const string Cancelled = "cancelled";
-}
-
 public static class GateNames
 {
     public static string Name(GateOutcome outcome) => outcome switch
@@ -70,7 +33,10 @@ public sealed class RemediationRow
     public string Trust { get; set; } = "";
     public string Gate { get; set; } = "";
     public string GateReason { get; set; } = "";
-    public string Status { get; set; } = "";
+    /// <summary>The stored text of <see cref="StatusValue"/>, for Dapper: unknown text fails the read.</summary>
+    public string Status { get => StatusValue.ToText(); set => StatusValue = StateText.Parse<RemediationStatus>(value); }
+
+    public RemediationStatus StatusValue { get; set; }
     public string? RunId { get; set; }
     public string? Verification { get; set; }
     public string? Error { get; set; }
@@ -80,7 +46,7 @@ public sealed class RemediationRow
     public IReadOnlyDictionary<string, string> ParamMap => IncidentJson.Map(Params) ?? new Dictionary<string, string>();
 
     public RemediationResponse ToResponse() => new(Id, IncidentId, Round, Runbook, Version, Risk, ParamMap, ServerId, ServerName, ProposedBy, Trust, Gate, GateReason,
-        Status, RunId, Verification, Error, CreatedAt, FinishedAt);
+        StatusValue, RunId, Verification, Error, CreatedAt, FinishedAt);
 }
 
 public sealed class ApprovalRow
@@ -91,7 +57,10 @@ public sealed class ApprovalRow
     public string RemediationId { get; set; } = "";
     public string RequestedBy { get; set; } = "";
     public string Reason { get; set; } = "";
-    public string Status { get; set; } = ApprovalStatus.Pending;
+    /// <summary>The stored text of <see cref="StatusValue"/>, for Dapper: unknown text fails the read.</summary>
+    public string Status { get => StatusValue.ToText(); set => StatusValue = StateText.Parse<ApprovalStatus>(value); }
+
+    public ApprovalStatus StatusValue { get; set; }
     public DateTimeOffset ExpiresAt { get; set; }
     public string? DecidedBy { get; set; }
     public DateTimeOffset? DecidedAt { get; set; }
@@ -162,7 +131,7 @@ public sealed class PipelineStore(Database db, TimeProvider time)
             new { tenantId, auto = GateNames.Name(GateOutcome.AutoRun), since = now.AddHours(-1) }, tx);
         var failures = serverId is null ? 0 : await c.ExecuteScalarAsync<int>(
             "SELECT COUNT(*) FROM remediations WHERE tenant_id = @tenantId AND server_id = @serverId AND runbook = @runbook AND status = @failed AND finished_at >= @since",
-            new { tenantId, serverId, runbook, failed = RemediationStatus.Failed, since = now.AddHours(-24) }, tx);
+            new { tenantId, serverId, runbook, failed = RemediationStatus.Failed.ToText(), since = now.AddHours(-24) }, tx);
         var inWindow = await c.ExecuteScalarAsync<int>(
             "SELECT COUNT(*) FROM change_windows WHERE tenant_id = @tenantId AND starts_at <= @now AND ends_at > @now", new { tenantId, now }, tx) > 0;
         return new GateContext(autoRuns, settings.BlastRadiusPerHour, failures, inWindow);
@@ -172,7 +141,7 @@ public sealed class PipelineStore(Database db, TimeProvider time)
     public static Task<RemediationRow?> RejectedAsync(DbConnection c, DbTransaction? tx, string tenantId, string incidentId, string runbook) =>
         c.QueryFirstOrDefaultAsync<RemediationRow>(
             $"SELECT {RemediationColumns} FROM remediations WHERE tenant_id = @tenantId AND incident_id = @incidentId AND runbook = @runbook AND status = @rejected ORDER BY round DESC",
-            new { tenantId, incidentId, runbook, rejected = RemediationStatus.Rejected }, tx);
+            new { tenantId, incidentId, runbook, rejected = RemediationStatus.Rejected.ToText() }, tx);
 
     public static Task InsertRemediationAsync(DbConnection c, DbTransaction tx, RemediationRow r) => c.ExecuteAsync(
         $"INSERT INTO remediations ({RemediationColumns}) VALUES (@Id, @TenantId, @IncidentId, @Round, @Runbook, @Version, @Risk, @Params, @ServerId, @ServerName, @ProposedBy, " +
@@ -212,13 +181,13 @@ public sealed class PipelineStore(Database db, TimeProvider time)
     }
 
     /// <summary>Newest first; <paramref name="status"/> null means every status.</summary>
-    public async Task<IReadOnlyList<ApprovalRow>> ApprovalsAsync(string tenantId, string? status, string? incidentId, int limit, CancellationToken ct)
+    public async Task<IReadOnlyList<ApprovalRow>> ApprovalsAsync(string tenantId, ApprovalStatus? status, string? incidentId, int limit, CancellationToken ct)
     {
         await using var c = await db.OpenAsync(ct);
         return (await c.QueryAsync<ApprovalRow>(
             $"SELECT {ApprovalColumns} FROM approvals WHERE tenant_id = @tenantId" + (status is null ? "" : " AND status = @status") +
             (incidentId is null ? "" : " AND incident_id = @incidentId") + " ORDER BY created_at DESC, id DESC LIMIT @limit",
-            new { tenantId, status, incidentId, limit })).ToList();
+            new { tenantId, status = status?.ToText(), incidentId, limit })).ToList();
     }
 
     public async Task<IReadOnlyList<ChangeWindowRow>> WindowsAsync(string tenantId, bool includePast, CancellationToken ct)

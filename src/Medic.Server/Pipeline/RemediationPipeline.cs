@@ -118,7 +118,8 @@ public sealed partial class RemediationPipeline(
         var detail = await incidents.GetAsync(job.TenantId, job.IncidentId, ct);
         if (detail is null) return;
         var incident = detail.Incident;
-        if (!IncidentStatuses.TryParse(incident.Status, out var status) || status is not (IncidentStatus.Open or IncidentStatus.Triaging or IncidentStatus.Diagnosing)) return;
+        var status = incident.Status;
+        if (status is not (IncidentStatus.Open or IncidentStatus.Triaging or IncidentStatus.Diagnosing)) return;
         if (status == IncidentStatus.Open && AgentSignals.LadderHealing(incident))
         {
             // The agent restarts the process itself first (DESIGN §5, the self-healing ladder); it hands over if it gives up.
@@ -168,8 +169,8 @@ public sealed partial class RemediationPipeline(
         var moved = await db.WriteAsync<IncidentResponse?>(async (c, tx) =>
         {
             if (await incidents.LockForPipelineAsync(c, tx, job.TenantId, job.IncidentId) is not { } now || now.Round != job.Round) return null;
-            if (now.Incident.Status == IncidentStatus.Diagnosing.Name()) return null;
-            if (now.Incident.Status == IncidentStatus.Open.Name()) await Move(c, tx, job.TenantId, job.IncidentId, IncidentTrigger.StartTriage, SystemActor, "triage started", null);
+            if (now.Incident.Status == IncidentStatus.Diagnosing) return null;
+            if (now.Incident.Status == IncidentStatus.Open) await Move(c, tx, job.TenantId, job.IncidentId, IncidentTrigger.StartTriage, SystemActor, "triage started", null);
             return await Move(c, tx, job.TenantId, job.IncidentId, IncidentTrigger.StartDiagnosis, "rule:" + rule,
                 $"collecting evidence: {string.Join(", ", steps.Select(d => d.Verb))}", null);
         }, ct);
@@ -194,7 +195,7 @@ public sealed partial class RemediationPipeline(
         var moved = await db.WriteAsync<IncidentResponse?>(async (c, tx) =>
         {
             if (await incidents.LockForPipelineAsync(c, tx, job.TenantId, job.IncidentId) is not { } now || now.Round != job.Round) return null;
-            IncidentStatuses.TryParse(now.Incident.Status, out var status);
+            var status = now.Incident.Status;
             if (status is not (IncidentStatus.Open or IncidentStatus.Triaging or IncidentStatus.Diagnosing)) return null; // a person's proposal got there first
             if (status != IncidentStatus.Open || escalate)
             {
@@ -255,13 +256,13 @@ public sealed partial class RemediationPipeline(
                 return new ProposalOutcome(existing, locked.Incident, null);
             }
 
-            IncidentStatuses.TryParse(locked.Incident.Status, out var status);
+            var status = locked.Incident.Status;
             if (round is null)
             {
                 // A person's proposal: on an escalated incident (or one whose round already had a remediation) it starts a new round.
                 if (status is not (IncidentStatus.Open or IncidentStatus.Triaging or IncidentStatus.Escalated or IncidentStatus.Diagnosing))
                 {
-                    throw new ProposalException($"The incident is {locked.Incident.Status}; a remediation can be proposed while it is open, triaging or escalated.",
+                    throw new ProposalException($"The incident is {locked.Incident.Status.ToText()}; a remediation can be proposed while it is open, triaging or escalated.",
                         "wait for the remediation under way, or reject its approval first", StatusCodes.Status409Conflict);
                 }
 
@@ -306,14 +307,14 @@ public sealed partial class RemediationPipeline(
             switch (decision.Outcome)
             {
                 case GateOutcome.AutoRun:
-                    remediation.Status = RemediationStatus.Executing;
+                    remediation.StatusValue = RemediationStatus.Executing;
                     await PipelineStore.InsertRemediationAsync(c, tx, remediation);
                     after = await Move(c, tx, tenantId, incidentId, IncidentTrigger.AutoApprove, SystemActor, "risk gate: " + decision.Reason, null);
                     await jobs.EnqueueAsync(c, tx, tenantId, PipelineEntry.ExecuteKind, PipelineEntry.Key(incidentId, current, "execute"),
                         PipelineEntry.Payload(new PipelineJob(tenantId, incidentId, current)));
                     break;
                 case GateOutcome.NeedsApproval:
-                    remediation.Status = RemediationStatus.AwaitingApproval;
+                    remediation.StatusValue = RemediationStatus.AwaitingApproval;
                     await PipelineStore.InsertRemediationAsync(c, tx, remediation);
                     var approval = new ApprovalRow
                     {
@@ -332,7 +333,7 @@ public sealed partial class RemediationPipeline(
                         PipelineEntry.Payload(new PipelineJob(tenantId, incidentId, current, approval.Id)), approval.ExpiresAt);
                     break;
                 default:
-                    remediation.Status = RemediationStatus.Escalated;
+                    remediation.StatusValue = RemediationStatus.Escalated;
                     remediation.Error = decision.Reason;
                     remediation.FinishedAt = now;
                     await PipelineStore.InsertRemediationAsync(c, tx, remediation);
@@ -368,7 +369,7 @@ public sealed partial class RemediationPipeline(
         {
             var a = await store.LockApprovalAsync(c, tx, tenantId, approvalId)
                 ?? throw new ProposalException($"No approval '{approvalId}' exists in this tenant.", "list them with medic approvals", StatusCodes.Status404NotFound);
-            if (RiskGate.CannotApprove(a.RequestedBy, actor, a.ExpiresAt, now, a.Status) is { } refusal)
+            if (RiskGate.CannotApprove(a.RequestedBy, actor, a.ExpiresAt, now, a.StatusValue) is { } refusal)
             {
                 throw new ProposalException($"Approval {a.Id} cannot be decided: {refusal}.",
                     a.RequestedBy == actor ? "ask another approver" : "see it with medic approvals show " + a.Id, StatusCodes.Status409Conflict);
@@ -376,19 +377,19 @@ public sealed partial class RemediationPipeline(
 
             var remediation = (await PipelineStore.RemediationByIdAsync(c, tx, tenantId, a.RemediationId))!;
             var locked = await incidents.LockForPipelineAsync(c, tx, tenantId, a.IncidentId);
-            if (locked is not { } l || l.Incident.Status != IncidentStatus.AwaitingApproval.Name() || l.Round != remediation.Round)
+            if (locked is not { } l || l.Incident.Status != IncidentStatus.AwaitingApproval || l.Round != remediation.Round)
             {
-                a.Status = ApprovalStatus.Cancelled;
+                a.StatusValue = ApprovalStatus.Cancelled;
                 a.DecidedAt = now;
-                a.Comment = "the incident moved on before a decision (" + (locked?.Incident.Status ?? "gone") + ")";
+                a.Comment = "the incident moved on before a decision (" + (locked?.Incident.Status.ToText() ?? "gone") + ")";
                 await PipelineStore.DecideApprovalAsync(c, tx, a);
-                remediation.Status = RemediationStatus.Cancelled;
+                remediation.StatusValue = RemediationStatus.Cancelled;
                 remediation.FinishedAt = now;
                 await PipelineStore.UpdateRemediationAsync(c, tx, remediation);
                 return (a, (IncidentResponse?)null, true);
             }
 
-            a.Status = approve ? ApprovalStatus.Approved : ApprovalStatus.Rejected;
+            a.StatusValue = approve ? ApprovalStatus.Approved : ApprovalStatus.Rejected;
             a.DecidedBy = actor;
             a.DecidedAt = now;
             a.Comment = comment;
@@ -399,7 +400,7 @@ public sealed partial class RemediationPipeline(
             IncidentResponse after;
             if (approve)
             {
-                remediation.Status = RemediationStatus.Executing;
+                remediation.StatusValue = RemediationStatus.Executing;
                 await PipelineStore.UpdateRemediationAsync(c, tx, remediation);
                 after = await Move(c, tx, tenantId, a.IncidentId, IncidentTrigger.Approve, actor, $"approved {remediation.Runbook}" + (comment is null ? "" : ": " + comment), null);
                 await jobs.EnqueueAsync(c, tx, tenantId, PipelineEntry.ExecuteKind, PipelineEntry.Key(a.IncidentId, remediation.Round, "execute"),
@@ -407,7 +408,7 @@ public sealed partial class RemediationPipeline(
             }
             else
             {
-                remediation.Status = RemediationStatus.Rejected;
+                remediation.StatusValue = RemediationStatus.Rejected;
                 remediation.Error = "rejected by " + actor + (comment is null ? "" : ": " + comment);
                 remediation.FinishedAt = now;
                 await PipelineStore.UpdateRemediationAsync(c, tx, remediation);
@@ -429,13 +430,13 @@ public sealed partial class RemediationPipeline(
         var after = await db.WriteAsync<IncidentResponse?>(async (c, tx) =>
         {
             var a = await store.LockApprovalAsync(c, tx, job.TenantId, job.ApprovalId!);
-            if (a is null || a.Status != ApprovalStatus.Pending) return null;
+            if (a is null || a.StatusValue != ApprovalStatus.Pending) return null;
             if (now < a.ExpiresAt) throw new InvalidOperationException("the approval has not expired yet");
-            a.Status = ApprovalStatus.Expired;
+            a.StatusValue = ApprovalStatus.Expired;
             a.DecidedAt = now;
             await PipelineStore.DecideApprovalAsync(c, tx, a);
             var remediation = (await PipelineStore.RemediationByIdAsync(c, tx, job.TenantId, a.RemediationId))!;
-            remediation.Status = RemediationStatus.Expired;
+            remediation.StatusValue = RemediationStatus.Expired;
             remediation.Error = $"nobody decided by {a.ExpiresAt:yyyy-MM-dd HH:mm:ss} UTC";
             remediation.FinishedAt = now;
             await PipelineStore.UpdateRemediationAsync(c, tx, remediation);
@@ -468,7 +469,7 @@ public sealed partial class RemediationPipeline(
             remediation = await PipelineStore.RemediationAsync(c, null, job.TenantId, job.IncidentId, job.Round);
         }
 
-        if (remediation is null || remediation.Status != RemediationStatus.Executing) return;
+        if (remediation is null || remediation.StatusValue != RemediationStatus.Executing) return;
         var key = PipelineEntry.Key(job.IncidentId, job.Round, "run");
         var run = await runner.FindByIdempotencyKeyAsync(job.TenantId, key, ct);
         if (run is null)
@@ -516,7 +517,7 @@ public sealed partial class RemediationPipeline(
 
         if (run.Status == RunbookRunStatus.Failed)
         {
-            var failing = run.Steps.LastOrDefault(s => s.Phase == "main" && s.Status is not ("ok" or "skipped"));
+            var failing = run.Steps.LastOrDefault(s => s.Phase == "main" && s.Status is not (RunbookStepStatus.Ok or RunbookStepStatus.Skipped));
             var output = failing is null ? null : Clip(string.Join("\n", new[] { failing.Stdout.Trim(), failing.Stderr.Trim() }.Where(t => t.Length > 0)), 4000);
             // An agent that was not there says nothing about the recipe: not a failure the circuit breaker counts.
             var status = failing?.Status == RunbookStepStatus.Offline ? RemediationStatus.Unreachable : RemediationStatus.Failed;
@@ -530,12 +531,12 @@ public sealed partial class RemediationPipeline(
         var after = await db.WriteAsync<IncidentResponse?>(async (c, tx) =>
         {
             var r = (await PipelineStore.RemediationAsync(c, tx, job.TenantId, job.IncidentId, job.Round))!;
-            if (r.Status != RemediationStatus.Executing) return null;
-            r.Status = RemediationStatus.Verifying;
+            if (r.StatusValue != RemediationStatus.Executing) return null;
+            r.StatusValue = RemediationStatus.Verifying;
             r.RunId = run.Id;
             await PipelineStore.UpdateRemediationAsync(c, tx, r);
             var (incident, refusal) = await incidents.TransitionAsync(c, tx, job.TenantId, job.IncidentId, IncidentTrigger.StartVerification, SystemActor, note,
-                new Dictionary<string, string> { ["run"] = run.Id, ["run_status"] = run.Status }, job.Round);
+                new Dictionary<string, string> { ["run"] = run.Id, ["run_status"] = run.Status.ToText() }, job.Round);
             await jobs.EnqueueAsync(c, tx, job.TenantId, PipelineEntry.VerifyKind, PipelineEntry.Key(job.IncidentId, job.Round, "verify"), PipelineEntry.Payload(job));
             return refusal is null ? incident : null;
         }, ct);
@@ -543,13 +544,13 @@ public sealed partial class RemediationPipeline(
         Wake();
     }
 
-    private async Task FailAsync(PipelineJob job, RemediationRow remediation, string error, string? output, CancellationToken ct, string status = RemediationStatus.Failed)
+    private async Task FailAsync(PipelineJob job, RemediationRow remediation, string error, string? output, CancellationToken ct, RemediationStatus status = RemediationStatus.Failed)
     {
         var after = await db.WriteAsync<IncidentResponse?>(async (c, tx) =>
         {
             var r = (await PipelineStore.RemediationAsync(c, tx, job.TenantId, job.IncidentId, job.Round))!;
-            if (r.Status is not (RemediationStatus.Executing or RemediationStatus.Verifying)) return null;
-            r.Status = status;
+            if (r.StatusValue is not (RemediationStatus.Executing or RemediationStatus.Verifying)) return null;
+            r.StatusValue = status;
             r.Error = Clip(error, 4000);
             r.FinishedAt = time.GetUtcNow();
             await PipelineStore.UpdateRemediationAsync(c, tx, r);
@@ -596,17 +597,17 @@ public sealed partial class RemediationPipeline(
             remediation = await PipelineStore.RemediationAsync(c, null, job.TenantId, job.IncidentId, job.Round);
         }
 
-        if (remediation is null || remediation.Status is not (RemediationStatus.Verifying or RemediationStatus.AwaitingConfirmation)) return;
+        if (remediation is null || remediation.StatusValue is not (RemediationStatus.Verifying or RemediationStatus.AwaitingConfirmation)) return;
         var incident = (await incidents.GetAsync(job.TenantId, job.IncidentId, ct))?.Incident;
         if (incident is null) return;
-        if (incident.Status == IncidentStatus.Resolved.Name())
+        if (incident.Status == IncidentStatus.Resolved)
         {
             // A person confirmed (medic incidents resolve) while verification waited: that is the verification.
             await FinishVerifiedAsync(job, $"confirmed by a person: {incident.Resolution ?? "resolved"}", transition: false, ct);
             return;
         }
 
-        if (incident.Status != IncidentStatus.Verifying.Name()) return; // moved on (escalated by hand, say): nothing to verify any more
+        if (incident.Status != IncidentStatus.Verifying) return; // moved on (escalated by hand, say): nothing to verify any more
 
         var (verdict, how) = await VerificationAsync(job, remediation, incident, since, ct);
         switch (verdict)
@@ -620,7 +621,7 @@ public sealed partial class RemediationPipeline(
             case Verdict.WaitForSignal:
                 throw new JobDeferredException(time.GetUtcNow().AddSeconds(2), how);
             default:
-                if (remediation.Status != RemediationStatus.AwaitingConfirmation) await AwaitConfirmationAsync(job, how, ct);
+                if (remediation.StatusValue != RemediationStatus.AwaitingConfirmation) await AwaitConfirmationAsync(job, how, ct);
                 // Asked again every few seconds at first, then every minute: a person may take a while.
                 var poll = time.GetUtcNow() - since < TimeSpan.FromMinutes(10) ? TimeSpan.FromSeconds(2) : TimeSpan.FromMinutes(1);
                 throw new JobDeferredException(time.GetUtcNow() + poll, "waiting for a person to confirm");
@@ -632,8 +633,8 @@ public sealed partial class RemediationPipeline(
         var after = await db.WriteAsync<IncidentResponse?>(async (c, tx) =>
         {
             var r = (await PipelineStore.RemediationAsync(c, tx, job.TenantId, job.IncidentId, job.Round))!;
-            if (r.Status is not (RemediationStatus.Verifying or RemediationStatus.AwaitingConfirmation)) return null;
-            r.Status = RemediationStatus.Succeeded;
+            if (r.StatusValue is not (RemediationStatus.Verifying or RemediationStatus.AwaitingConfirmation)) return null;
+            r.StatusValue = RemediationStatus.Succeeded;
             r.Verification = Clip(how, 2000);
             r.FinishedAt = time.GetUtcNow();
             await PipelineStore.UpdateRemediationAsync(c, tx, r);
@@ -650,8 +651,8 @@ public sealed partial class RemediationPipeline(
         await db.WriteAsync(async (c, tx) =>
         {
             var r = (await PipelineStore.RemediationAsync(c, tx, job.TenantId, job.IncidentId, job.Round))!;
-            if (r.Status != RemediationStatus.Verifying) return;
-            r.Status = RemediationStatus.AwaitingConfirmation;
+            if (r.StatusValue != RemediationStatus.Verifying) return;
+            r.StatusValue = RemediationStatus.AwaitingConfirmation;
             r.Verification = Clip(why, 2000);
             await PipelineStore.UpdateRemediationAsync(c, tx, r);
             await incidents.NoteAsync(c, tx, job.TenantId, job.IncidentId, "awaiting_confirmation", SystemActor,
@@ -664,7 +665,7 @@ public sealed partial class RemediationPipeline(
         var run = remediation.RunId is null ? null : await runner.GetAsync(job.TenantId, remediation.RunId, ct);
         var checkStep = run?.Steps.LastOrDefault(s => s.Phase == "main" && s.Type == "check");
         var recipe = run?.Status == RunbookRunStatus.Succeeded
-            ? checkStep is { Status: "ok" } ? $"the recipe's check '{checkStep.Name}' passed ({checkStep.Reason ?? "ok"})" : "the recipe ran to the end"
+            ? checkStep is { Status: RunbookStepStatus.Ok } ? $"the recipe's check '{checkStep.Name}' passed ({checkStep.Reason ?? "ok"})" : "the recipe ran to the end"
             : "the run was cut short by a restart";
 
         if (incident.Source == IncidentSources.Check && incident.Fingerprint.StartsWith("check:", StringComparison.Ordinal)
@@ -674,7 +675,7 @@ public sealed partial class RemediationPipeline(
             if (check.ServerId is { } serverId)
             {
                 var waited = time.GetTimestamp();
-                while (await nodes.FindAsync(job.TenantId, serverId, ct) is { Kind: NodeKinds.Agent, Status: not NodeStatus.Online } && time.GetElapsedTime(waited) < TimeSpan.FromSeconds(60))
+                while (await nodes.FindAsync(job.TenantId, serverId, ct) is { Kind: NodeKinds.Agent, StatusValue: not NodeStatus.Online } && time.GetElapsedTime(waited) < TimeSpan.FromSeconds(60))
                 {
                     await Task.Delay(TimeSpan.FromMilliseconds(500), time, ct);
                 }

@@ -1,3 +1,5 @@
+using Medic.Contracts;
+
 namespace Medic.Server.Pipeline;
 
 /// <summary>How much harm a recipe can do, as its runbook declares.</summary>
@@ -72,9 +74,9 @@ public static class RiskGate
     }
 
     /// <summary>Whether <paramref name="approver"/> may decide a request made by <paramref name="requester"/>: never one's own.</summary>
-    public static string? CannotApprove(string requester, string approver, DateTimeOffset expiresAt, DateTimeOffset now, string status)
+    public static string? CannotApprove(string requester, string approver, DateTimeOffset expiresAt, DateTimeOffset now, ApprovalStatus status)
     {
-        if (status != "pending") return $"the request was already {status}";
+        if (status != ApprovalStatus.Pending) return $"the request was already {status.ToText()}";
         if (now >= expiresAt) return $"the request expired at {expiresAt:yyyy-MM-dd HH:mm:ss} UTC";
         if (string.Equals(requester, approver, StringComparison.Ordinal)) return "nobody approves their own request";
         return null;

@@ -17,26 +17,6 @@ using Medic.Server.Storage;
 
 namespace Medic.Server.Runbooks;
 
-public static class RunbookRunStatus
-{
-    public const string Running = "running";
-    public const string Succeeded = "succeeded";
-    public const string Failed = "failed";
-
-    /// <summary>The control plane stopped while the run was going; it is never resumed on its own.</summary>
-    public const string Interrupted = "interrupted";
-}
-
-public static class RunbookStepStatus
-{
-    public const string Ok = "ok";
-    public const string Failed = "failed";
-    public const string Skipped = "skipped";
-    public const string Timeout = "timeout";
-    public const string Refused = "refused";
-    public const string Offline = "offline";
-}
-
 public sealed class RunbookRunRow
 {
     public string Id { get; set; } = "";
@@ -49,7 +29,10 @@ public sealed class RunbookRunRow
     public string? IdempotencyKey { get; set; }
     public string Params { get; set; } = "{}";
     public string Targets { get; set; } = "[]";
-    public string Status { get; set; } = RunbookRunStatus.Running;
+    /// <summary>The stored text of <see cref="StatusValue"/>, for Dapper: unknown text fails the read.</summary>
+    public string Status { get => StatusValue.ToText(); set => StatusValue = StateText.Parse<RunbookRunStatus>(value); }
+
+    public RunbookRunStatus StatusValue { get; set; }
     public string? Error { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset? FinishedAt { get; set; }
@@ -63,7 +46,10 @@ internal sealed class RunbookStepRow
     public string Name { get; set; } = "";
     public string Type { get; set; } = "";
     public string Phase { get; set; } = "";
-    public string Status { get; set; } = "";
+    /// <summary>The stored text of <see cref="StatusValue"/>, for Dapper: unknown text fails the read.</summary>
+    public string Status { get => StatusValue.ToText(); set => StatusValue = StateText.Parse<RunbookStepStatus>(value); }
+
+    public RunbookStepStatus StatusValue { get; set; }
     public int? ExitCode { get; set; }
     public long DurationMs { get; set; }
     public string Stdout { get; set; } = "";
@@ -72,7 +58,7 @@ internal sealed class RunbookStepRow
     public string? Reason { get; set; }
     public DateTimeOffset StartedAt { get; set; }
 
-    public RunbookStepResponse ToResponse() => new(Seq, Server, Step, Name, Type, Phase, Status, ExitCode, DurationMs, Stdout, Stderr, Truncated, Reason, StartedAt);
+    public RunbookStepResponse ToResponse() => new(Seq, Server, Step, Name, Type, Phase, StatusValue, ExitCode, DurationMs, Stdout, Stderr, Truncated, Reason, StartedAt);
 }
 
 /// <summary>Parameter values that fail the runbook's schema: nothing ran.</summary>
@@ -188,7 +174,7 @@ public sealed partial class RunbookRunner(
         var steps = (await c.QueryAsync<RunbookStepRow>(
             "SELECT seq, server, step, name, type, phase, status, exit_code, duration_ms, stdout, stderr, truncated, reason, started_at FROM runbook_run_steps " +
             "WHERE tenant_id = @tenantId AND run_id = @id ORDER BY seq", new { tenantId, id })).Select(s => s.ToResponse()).ToList();
-        return new RunbookRunResponse(row.Id, row.Runbook, row.Version, row.Status, false, row.Actor,
+        return new RunbookRunResponse(row.Id, row.Runbook, row.Version, row.StatusValue, false, row.Actor,
             JsonSerializer.Deserialize(row.Targets, RunbookJson.Default.ListString) ?? [],
             JsonSerializer.Deserialize(row.Params, RunbookJson.Default.DictionaryStringString) ?? [], steps, null, row.Error, row.CreatedAt, row.FinishedAt);
     }
@@ -208,7 +194,7 @@ public sealed partial class RunbookRunner(
     /// <summary>At start-up: runs that were going when the process stopped will never finish; they are marked interrupted, never re-run.</summary>
     public Task MarkInterruptedAsync(CancellationToken ct) => db.WriteAsync((c, tx) => c.ExecuteAsync(
         "UPDATE runbook_runs SET status = @interrupted, finished_at = @at, error = 'the control plane stopped during the run; it was not resumed' WHERE status = @running",
-        new { interrupted = RunbookRunStatus.Interrupted, running = RunbookRunStatus.Running, at = time.GetUtcNow() }, tx), ct);
+        new { interrupted = RunbookRunStatus.Interrupted.ToText(), running = RunbookRunStatus.Running.ToText(), at = time.GetUtcNow() }, tx), ct);
 
     /// <summary>
     /// Returns when run <paramref name="id"/>, going on in this process, has finished (its status is
@@ -244,11 +230,11 @@ public sealed partial class RunbookRunner(
         public int Seq { get; set; }
     }
 
-    private sealed record StepOutcome(string Status, int? ExitCode, string Stdout, string Stderr, bool Truncated, string? Reason)
+    private sealed record StepOutcome(RunbookStepStatus Status, int? ExitCode, string Stdout, string Stderr, bool Truncated, string? Reason)
     {
         public static StepOutcome Ok(string stdout = "", string? reason = null) => new(RunbookStepStatus.Ok, null, stdout, "", false, reason);
 
-        public static StepOutcome Fail(string reason, string stdout = "", string status = RunbookStepStatus.Failed) => new(status, null, stdout, "", false, reason);
+        public static StepOutcome Fail(string reason, string stdout = "", RunbookStepStatus status = RunbookStepStatus.Failed) => new(status, null, stdout, "", false, reason);
     }
 
     private async Task ExecuteAsync(RunbookRunRow row, Runbook runbook, IReadOnlyList<NodeRow> targets, IReadOnlyDictionary<string, string> parameters, bool confirmed)
@@ -278,7 +264,7 @@ public sealed partial class RunbookRunner(
                     else if (result.Status != RunbookStepStatus.Skipped) rollbackFailed++;
                 }
 
-                var why = failed.Reason is null ? failed.Status : $"{failed.Status}: {failed.Reason}";
+                var why = failed.Reason is null ? failed.Status.ToText() : $"{failed.Status.ToText()}: {failed.Reason}";
                 error = $"step {failed.Step} '{failed.Name}' on {failed.Server} {why}"
                     + (runbook.Rollback.Count == 0 ? "; the runbook has no rollback steps" : $"; rollback ran: {rolledBack} ok, {rollbackFailed} failed")
                     + (t + 1 < targets.Count ? $"; not run on {string.Join(", ", targets.Skip(t + 1).Select(n => n.Name))}" : "");
@@ -297,20 +283,20 @@ public sealed partial class RunbookRunner(
         }
     }
 
-    private async Task FinishAsync(RunbookRunRow row, string status, string? error)
+    private async Task FinishAsync(RunbookRunRow row, RunbookRunStatus status, string? error)
     {
         try
         {
             await db.WriteAsync(async (c, tx) =>
             {
                 await c.ExecuteAsync("UPDATE runbook_runs SET status = @status, error = @error, finished_at = @at WHERE id = @id",
-                    new { id = row.Id, status, error = Clip(error, 4000), at = time.GetUtcNow() }, tx);
-                var details = new Dictionary<string, string> { ["runbook"] = row.Runbook, ["version"] = row.Version.ToString(CultureInfo.InvariantCulture), ["status"] = status };
+                    new { id = row.Id, status = status.ToText(), error = Clip(error, 4000), at = time.GetUtcNow() }, tx);
+                var details = new Dictionary<string, string> { ["runbook"] = row.Runbook, ["version"] = row.Version.ToString(CultureInfo.InvariantCulture), ["status"] = status.ToText() };
                 if (error is not null) details["error"] = Clip(error, 1000)!;
                 await audit.AppendAsync(c, tx, new AuditRecord(row.TenantId, row.Actor, "runbook.run.finish", "runbook_run:" + row.Id,
                     status == RunbookRunStatus.Succeeded ? AuditOutcomes.Success : AuditOutcomes.Failed, null, details));
             }, CancellationToken.None);
-            LogFinished(row.Id, row.Runbook, status, error ?? "");
+            LogFinished(row.Id, row.Runbook, status.ToText(), error ?? "");
         }
         catch (Exception ex)
         {
@@ -357,7 +343,7 @@ public sealed partial class RunbookRunner(
             "VALUES (@RunId, @TenantId, @Seq, @Server, @Step, @Name, @Type, @Phase, @Status, @ExitCode, @DurationMs, @Stdout, @Stderr, @Truncated, @Reason, @StartedAt)",
             new
             {
-                RunId = run.Row.Id, run.Row.TenantId, result.Seq, result.Server, result.Step, result.Name, result.Type, result.Phase, result.Status, result.ExitCode,
+                RunId = run.Row.Id, run.Row.TenantId, result.Seq, result.Server, result.Step, result.Name, result.Type, result.Phase, Status = result.Status.ToText(), result.ExitCode,
                 result.DurationMs, result.Stdout, result.Stderr, result.Truncated, result.Reason, result.StartedAt,
             }, tx));
         Publish(run.Row.Id, new RunbookRunEvent("step_finished", server, index, step.Name, phase, Result: result));
@@ -498,14 +484,14 @@ public sealed partial class RunbookRunner(
                 _ => await CommandAsync(node, step, check.Argv, check.Shell, values, check.ExpectOutput, onOutput),
             };
             if (last.Status == RunbookStepStatus.Ok) break;
-            tries.Append(CultureInfo.InvariantCulture, $"attempt {attempt}: {last.Status}{(last.Reason is null ? "" : ": " + last.Reason)}\n");
+            tries.Append(CultureInfo.InvariantCulture, $"attempt {attempt}: {last.Status.ToText()}{(last.Reason is null ? "" : ": " + last.Reason)}\n");
             if (last.Status == RunbookStepStatus.Refused) break; // the agent's policy will not change between attempts
         }
 
         var attempts = check.Retries + 1;
         return last.Status == RunbookStepStatus.Ok
             ? last
-            : last with { Reason = $"the check did not pass{(attempts > 1 ? $" in {attempts} attempts" : "")}: {last.Reason ?? last.Status}", Stderr = tries + last.Stderr };
+            : last with { Reason = $"the check did not pass{(attempts > 1 ? $" in {attempts} attempts" : "")}: {last.Reason ?? last.Status.ToText()}", Stderr = tries + last.Stderr };
     }
 
     private async Task<StepOutcome> ApprovalAsync(RunState run, NodeRow current, RunbookStep step, RunValues values)

@@ -168,7 +168,7 @@ public static class RunbooksApi
             await audit.AppendAsync(new AuditRecord(caller.TenantId, caller.Actor, "runbook.run.dry_run", $"runbook:{runbook.Name}", AuditOutcomes.Success, http.ClientAddress(),
                 Details(runbook, names, values)), ct);
             http.MarkAudited();
-            return TypedResults.Ok(new RunbookRunResponse("", runbook.Name, runbook.Version, "dry_run", true, caller.Actor, names, values, [],
+            return TypedResults.Ok(new RunbookRunResponse("", runbook.Name, runbook.Version, RunbookRunStatus.DryRun, true, caller.Actor, names, values, [],
                 RunbookPlan.DryRun(runbook, names, values), null, DateTimeOffset.UtcNow, null));
         }
 

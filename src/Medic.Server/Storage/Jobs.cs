@@ -1,17 +1,19 @@
 using System.Data.Common;
+using System.Text.Json.Serialization;
 using Dapper;
+using Medic.Contracts;
 using Medic.Server.Hosting;
 
 namespace Medic.Server.Storage;
 
-public static class JobStatus
+public enum JobStatus
 {
-    public const string Pending = "pending";
-    public const string Running = "running";
-    public const string Done = "done";
+    [JsonStringEnumMemberName("pending")] Pending,
+    [JsonStringEnumMemberName("running")] Running,
+    [JsonStringEnumMemberName("done")] Done,
 
     /// <summary>Out of attempts: kept for a person to look at, never retried on its own.</summary>
-    public const string Dead = "dead";
+    [JsonStringEnumMemberName("dead")] Dead,
 }
 
 public sealed class JobRow
@@ -21,7 +23,10 @@ public sealed class JobRow
     public string Kind { get; set; } = "";
     public string IdempotencyKey { get; set; } = "";
     public string Payload { get; set; } = "";
-    public string Status { get; set; } = JobStatus.Pending;
+    /// <summary>The stored text of <see cref="StatusValue"/>, for Dapper: unknown text fails the read.</summary>
+    public string Status { get => StatusValue.ToText(); set => StatusValue = StateText.Parse<JobStatus>(value); }
+
+    public JobStatus StatusValue { get; set; }
     public int Attempts { get; set; }
     public int MaxAttempts { get; set; }
     public DateTimeOffset RunAfter { get; set; }
@@ -50,7 +55,7 @@ public sealed class JobQueue(Database db, TimeProvider time)
         return await c.ExecuteAsync(
             "INSERT INTO jobs (id, tenant_id, kind, idempotency_key, payload, status, max_attempts, run_after, created_at) " +
             "VALUES (@id, @tenantId, @kind, @idempotencyKey, @payload, @pending, @maxAttempts, @runAfter, @now) ON CONFLICT (idempotency_key) DO NOTHING",
-            new { id = Ids.New("job"), tenantId, kind, idempotencyKey, payload, pending = JobStatus.Pending, maxAttempts, runAfter = runAfter ?? now, now }, tx) == 1;
+            new { id = Ids.New("job"), tenantId, kind, idempotencyKey, payload, pending = JobStatus.Pending.ToText(), maxAttempts, runAfter = runAfter ?? now, now }, tx) == 1;
     }
 
     public Task<bool> EnqueueAsync(string? tenantId, string kind, string idempotencyKey, string payload, DateTimeOffset? runAfter = null, int maxAttempts = 8, CancellationToken ct = default) =>
@@ -65,7 +70,7 @@ public sealed class JobQueue(Database db, TimeProvider time)
         {
             var now = time.GetUtcNow();
             var kindList = string.Join(", ", kinds.Select((_, i) => "@k" + i));
-            var p = new DynamicParameters(new { now, max, pending = JobStatus.Pending, running = JobStatus.Running });
+            var p = new DynamicParameters(new { now, max, pending = JobStatus.Pending.ToText(), running = JobStatus.Running.ToText() });
             var i = 0;
             foreach (var k in kinds) p.Add("k" + i++, k);
             var due = (await c.QueryAsync<JobRow>(
@@ -73,7 +78,7 @@ public sealed class JobQueue(Database db, TimeProvider time)
                 "ORDER BY run_after LIMIT @max" + (db.Dialect.Kind == SqlDialectKind.Postgres ? " FOR UPDATE SKIP LOCKED" : ""), p, tx)).ToList();
             foreach (var job in due)
             {
-                job.Status = JobStatus.Running;
+                job.StatusValue = JobStatus.Running;
                 job.Attempts++;
                 job.LeaseOwner = owner;
                 job.LeaseUntil = now + lease;
@@ -98,10 +103,10 @@ public sealed class JobQueue(Database db, TimeProvider time)
                 var due = (await c.QueryAsync<JobRow>(
                     $"SELECT {Columns} FROM jobs WHERE kind = @kind AND ((status = @pending AND run_after <= @now) OR (status = @running AND lease_until < @now)) " +
                     "ORDER BY run_after LIMIT @free" + (db.Dialect.Kind == SqlDialectKind.Postgres ? " FOR UPDATE SKIP LOCKED" : ""),
-                    new { kind, now, free, pending = JobStatus.Pending, running = JobStatus.Running }, tx)).ToList();
+                    new { kind, now, free, pending = JobStatus.Pending.ToText(), running = JobStatus.Running.ToText() }, tx)).ToList();
                 foreach (var job in due)
                 {
-                    job.Status = JobStatus.Running;
+                    job.StatusValue = JobStatus.Running;
                     job.Attempts++;
                     job.LeaseOwner = owner;
                     job.LeaseUntil = now + lease;
@@ -117,7 +122,7 @@ public sealed class JobQueue(Database db, TimeProvider time)
     /// <summary>Marks the job done, if this owner still holds it; false when the lease was lost (another worker has it).</summary>
     public Task<bool> CompleteAsync(JobRow job, CancellationToken ct) => db.WriteAsync(async (c, tx) => await c.ExecuteAsync(
         "UPDATE jobs SET status = @done, finished_at = @now, lease_owner = NULL, lease_until = NULL WHERE id = @Id AND lease_owner = @LeaseOwner AND status = @running",
-        new { job.Id, job.LeaseOwner, done = JobStatus.Done, running = JobStatus.Running, now = time.GetUtcNow() }, tx) == 1, ct);
+        new { job.Id, job.LeaseOwner, done = JobStatus.Done.ToText(), running = JobStatus.Running.ToText(), now = time.GetUtcNow() }, tx) == 1, ct);
 
     /// <summary>
     /// Records a failed attempt: retried after an exponential backoff (2 s doubling, capped at 10 min)
@@ -132,7 +137,7 @@ public sealed class JobQueue(Database db, TimeProvider time)
             "WHERE id = @Id AND lease_owner = @LeaseOwner AND status = @running",
             new
             {
-                job.Id, job.LeaseOwner, running = JobStatus.Running, status = dead ? JobStatus.Dead : JobStatus.Pending,
+                job.Id, job.LeaseOwner, running = JobStatus.Running.ToText(), status = (dead ? JobStatus.Dead : JobStatus.Pending).ToText(),
                 retryAt = now + Backoff(job.Attempts), error = error.Length > 4000 ? error[..4000] : error, finished = dead ? now : (DateTimeOffset?)null,
             }, tx) == 1;
     }, ct);
@@ -143,11 +148,11 @@ public sealed class JobQueue(Database db, TimeProvider time)
     /// </summary>
     public Task<bool> DeferAsync(JobRow job, DateTimeOffset runAfter, CancellationToken ct) => db.WriteAsync(async (c, tx) => await c.ExecuteAsync(
         "UPDATE jobs SET status = @pending, run_after = @runAfter, attempts = @attempts, lease_owner = NULL, lease_until = NULL WHERE id = @Id AND lease_owner = @LeaseOwner AND status = @running",
-        new { job.Id, job.LeaseOwner, pending = JobStatus.Pending, running = JobStatus.Running, runAfter, attempts = Math.Max(0, job.Attempts - 1) }, tx) == 1, ct);
+        new { job.Id, job.LeaseOwner, pending = JobStatus.Pending.ToText(), running = JobStatus.Running.ToText(), runAfter, attempts = Math.Max(0, job.Attempts - 1) }, tx) == 1, ct);
 
     /// <summary>Makes a deferred job due now (what it waited for happened in this process).</summary>
     public Task<bool> MakeDueAsync(string jobId, CancellationToken ct) => db.WriteAsync(async (c, tx) => await c.ExecuteAsync(
-        "UPDATE jobs SET run_after = @now WHERE id = @jobId AND status = @pending", new { jobId, now = time.GetUtcNow(), pending = JobStatus.Pending }, tx) == 1, ct);
+        "UPDATE jobs SET run_after = @now WHERE id = @jobId AND status = @pending", new { jobId, now = time.GetUtcNow(), pending = JobStatus.Pending.ToText() }, tx) == 1, ct);
 
     public static TimeSpan Backoff(int attempts) => TimeSpan.FromSeconds(Math.Min(600, 2 * Math.Pow(2, Math.Max(0, attempts - 1))));
 
@@ -156,7 +161,7 @@ public sealed class JobQueue(Database db, TimeProvider time)
     {
         var until = time.GetUtcNow() + lease;
         var ok = await c.ExecuteAsync("UPDATE jobs SET lease_until = @until WHERE id = @Id AND lease_owner = @LeaseOwner AND status = @running",
-            new { job.Id, job.LeaseOwner, until, running = JobStatus.Running }, tx) == 1;
+            new { job.Id, job.LeaseOwner, until, running = JobStatus.Running.ToText() }, tx) == 1;
         if (ok) job.LeaseUntil = until;
         return ok;
     }, ct);
@@ -166,12 +171,12 @@ public sealed class JobQueue(Database db, TimeProvider time)
     {
         var now = time.GetUtcNow();
         var owners = (await c.QueryAsync<string>("SELECT DISTINCT lease_owner FROM jobs WHERE status = @running AND lease_until >= @now AND lease_owner IS NOT NULL",
-            new { running = JobStatus.Running, now }, tx)).Where(JobOwners.IsDeadLocalProcess).ToList();
+            new { running = JobStatus.Running.ToText(), now }, tx)).Where(JobOwners.IsDeadLocalProcess).ToList();
         var freed = 0;
         foreach (var owner in owners)
         {
             freed += await c.ExecuteAsync("UPDATE jobs SET lease_until = @expired WHERE status = @running AND lease_owner = @owner",
-                new { running = JobStatus.Running, owner, expired = now.AddSeconds(-1) }, tx);
+                new { running = JobStatus.Running.ToText(), owner, expired = now.AddSeconds(-1) }, tx);
         }
 
         return freed;

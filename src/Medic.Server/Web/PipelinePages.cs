@@ -37,14 +37,14 @@ public static class PipelinePages
             .Append($"<h2>Approval {e(a.Id)}: {e(a.Runbook)} v{a.Version} on {e(a.Server ?? "-")}</h2>");
         if (error is not null) body.Append("<p class=\"error\" role=\"alert\">").Append(e(error)).Append("</p>");
         body.Append("<dl>")
-            .Append($"<dt>Status</dt><dd id=\"status\">{e(a.Status)}</dd>")
+            .Append($"<dt>Status</dt><dd id=\"status\">{e(a.Status.ToText())}</dd>")
             .Append($"<dt>Risk</dt><dd>{e(a.Risk)}</dd>")
             .Append($"<dt>Incident</dt><dd><a href=\"/incidents/{e(a.IncidentId)}\">{e(a.IncidentId)}</a>: {e(a.IncidentTitle)}</dd>")
             .Append($"<dt>Requested by</dt><dd>{e(a.RequestedBy)} at {a.CreatedAt:yyyy-MM-dd HH:mm} UTC</dd>")
             .Append($"<dt>Why</dt><dd>{e(a.Reason)}</dd>")
             .Append($"<dt>Expires</dt><dd>{a.ExpiresAt:yyyy-MM-dd HH:mm} UTC</dd>");
         foreach (var (k, v) in a.Params) body.Append($"<dt>{e(k)}</dt><dd><code>{e(v)}</code></dd>");
-        if (a.DecidedAt is not null) body.Append($"<dt>Decided</dt><dd>{e(a.Status)} by {e(a.DecidedBy ?? "-")} at {a.DecidedAt:yyyy-MM-dd HH:mm} UTC{(a.Comment is null ? "" : ": " + e(a.Comment))}</dd>");
+        if (a.DecidedAt is not null) body.Append($"<dt>Decided</dt><dd>{e(a.Status.ToText())} by {e(a.DecidedBy ?? "-")} at {a.DecidedAt:yyyy-MM-dd HH:mm} UTC{(a.Comment is null ? "" : ": " + e(a.Comment))}</dd>");
         body.Append("</dl><h3>What will run</h3><table><thead><tr><th>Phase</th><th>#</th><th>Step</th><th>Type</th><th>Command or detail</th></tr></thead><tbody>");
         foreach (var s in a.Plan)
         {
@@ -112,7 +112,7 @@ public static class PipelinePages
         var body = new StringBuilder();
         body.Append("<header><h1><a href=\"/\">Medic</a></h1></header><section class=\"card\">")
             .Append($"<h2>{e(i.Title)}</h2><dl>")
-            .Append($"<dt>Status</dt><dd id=\"status\">{e(i.Status)}{(i.Resolution is null ? "" : " – " + e(i.Resolution))}</dd>")
+            .Append($"<dt>Status</dt><dd id=\"status\">{e(i.Status.ToText())}{(i.Resolution is null ? "" : " – " + e(i.Resolution))}</dd>")
             .Append($"<dt>Severity</dt><dd>{e(i.Severity)}</dd><dt>Server</dt><dd>{e(i.Server ?? "-")}</dd>")
             .Append($"<dt>Source</dt><dd>{e(i.Source)} ({e(i.Type)})</dd><dt>First seen</dt><dd>{i.FirstSeenAt:yyyy-MM-dd HH:mm:ss} UTC</dd></dl>");
         var pending = await store.ApprovalsAsync(caller.TenantId, ApprovalStatus.Pending, id, 10, ct);

@@ -69,7 +69,7 @@ public sealed class ChecksTests
         (await RunAsync(server.Admin, check.Id)).Check.State.ShouldBe("failing");
 
         var open = (await CheckIncidentsAsync(server.Admin)).ShouldHaveSingleItem();
-        open.Status.ShouldBe("open");
+        open.Status.ToText().ShouldBe("open");
         open.Severity.ShouldBe("critical");
         open.Title.ShouldBe("Check shop is failing");
         open.Evidence!["detail"].ShouldContain("HTTP 503");
@@ -80,7 +80,7 @@ public sealed class ChecksTests
         site.Body = "ok";
         (await RunAsync(server.Admin, check.Id)).Check.State.ShouldBe("passing");
         var resolved = (await CheckIncidentsAsync(server.Admin)).ShouldHaveSingleItem();
-        resolved.Status.ShouldBe("resolved");
+        resolved.Status.ToText().ShouldBe("resolved");
         resolved.SignalCount.ShouldBe(3);
 
         using var detail = await server.Admin.GetAsync("/api/v1/checks/shop");
@@ -117,7 +117,7 @@ public sealed class ChecksTests
         var failed = await RunAsync(server.Admin, check.Id);
         failed.Results[0].Ok.ShouldBeFalse();
         failed.Results[0].Detail.ShouldContain("refused", Case.Insensitive);
-        (await CheckIncidentsAsync(server.Admin)).ShouldHaveSingleItem().Status.ShouldBe("open");
+        (await CheckIncidentsAsync(server.Admin)).ShouldHaveSingleItem().Status.ToText().ShouldBe("open");
     }
 
     [Fact]
@@ -158,7 +158,7 @@ public sealed class ChecksTests
         {
             var present = await RunAsync(server.Admin, check.Id);
             present.Results[0].Detail.ShouldBe("exit 0: present");
-            (await CheckIncidentsAsync(server.Admin)).ShouldHaveSingleItem().Status.ShouldBe("resolved");
+            (await CheckIncidentsAsync(server.Admin)).ShouldHaveSingleItem().Status.ToText().ShouldBe("resolved");
         }
         finally
         {

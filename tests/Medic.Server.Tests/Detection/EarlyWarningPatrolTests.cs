@@ -90,7 +90,7 @@ public sealed class EarlyWarningPatrolTests
         first.Raised.ShouldBe(2);
         second.Raised.ShouldBe(2);
         var open = await f.PatrolIncidentsAsync();
-        open.Select(i => (i.Type, i.Severity, i.Status, i.Server, i.SignalCount)).ShouldBe(
+        open.Select(i => (i.Type, i.Severity, i.Status.ToText(), i.Server, i.SignalCount)).ShouldBe(
         [
             (EarlyWarningPatrol.DiskType, "warning", "open", "web-1", 2),
             (EarlyWarningPatrol.MemoryType, "warning", "open", "web-1", 2),
@@ -115,7 +115,7 @@ public sealed class EarlyWarningPatrolTests
         var flat = await patrol.SweepAsync(CancellationToken.None);
 
         flat.Cleared.ShouldBe(2);
-        (await f.PatrolIncidentsAsync()).Select(i => (i.Type, i.Status, i.Resolution)).ShouldBe(
+        (await f.PatrolIncidentsAsync()).Select(i => (i.Type, i.Status.ToText(), i.Resolution)).ShouldBe(
         [
             (EarlyWarningPatrol.DiskType, "resolved", "resolved by patrol"),
             (EarlyWarningPatrol.MemoryType, "resolved", "resolved by patrol"),
@@ -143,8 +143,8 @@ public sealed class EarlyWarningPatrolTests
 
         sweep.Raised.ShouldBe(1, "java still leaks");
         var incidents = await f.PatrolIncidentsAsync();
-        incidents.Single(i => i.Type == EarlyWarningPatrol.DiskType).Status.ShouldBe("resolved");
-        incidents.Single(i => i.Type == EarlyWarningPatrol.MemoryType).Status.ShouldBe("open");
+        incidents.Single(i => i.Type == EarlyWarningPatrol.DiskType).Status.ToText().ShouldBe("resolved");
+        incidents.Single(i => i.Type == EarlyWarningPatrol.MemoryType).Status.ToText().ShouldBe("open");
     }
 
     [Theory]

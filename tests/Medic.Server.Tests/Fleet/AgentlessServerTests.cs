@@ -72,7 +72,7 @@ public sealed class AgentlessServerTests
         var added = await AddAsync(server.Admin, "legacy-db", "db.internal:2222", "deploy", hostKey: $"[db.internal]:2222 {hostKey} comment", tags: new Dictionary<string, string> { ["env"] = "prod" });
 
         added.Kind.ShouldBe("agentless");
-        added.Status.ShouldBe("offline");
+        added.Status.ToText().ShouldBe("offline");
         added.Ssh.ShouldBe(new SshTargetResponse("db.internal:2222", Sshd.User, "deploy", hostKey, false));
         added.Environment.ShouldBe("prod");
         using (var list = await server.Admin.GetAsync("/api/v1/servers?tag=env=prod"))
@@ -214,7 +214,7 @@ public sealed class AgentlessServerTests
         (exit255.Status, exit255.ExitCode).ShouldBe(("completed", 255));
 
         var shown = await ShowAsync(server.Admin, "legacy");
-        shown.Status.ShouldBe("online");
+        shown.Status.ToText().ShouldBe("online");
         shown.LastSeenAt.ShouldNotBeNull();
 
         using var diag = await server.Admin.PostAsync("/api/v1/servers/legacy/diag", Json.Raw("""{"verb":"disk"}"""));
@@ -284,7 +284,7 @@ public sealed class AgentlessServerTests
         refused.Stdout.ShouldBeEmpty();
         refused.Reason.ShouldNotBeNull().ShouldContain("host key is not the one pinned");
         refused.Reason.ShouldContain("Host key for [127.0.0.1]:" + sshd.Port + " has changed");
-        (await ShowAsync(server.Admin, "pinned-wrong")).Status.ShouldBe("offline");
+        (await ShowAsync(server.Admin, "pinned-wrong")).Status.ToText().ShouldBe("offline");
 
         var first = await ExecOneAsync(server.Admin, "echo hi", "trusting");
         first.Status.ShouldBe("completed", first.Reason);

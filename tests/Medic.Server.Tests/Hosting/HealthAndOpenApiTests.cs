@@ -47,4 +47,21 @@ public sealed class HealthAndOpenApiTests
         text.ShouldContain("\"expires_in\"");
         text.ShouldNotContain("\"ExpiresIn\"");
     }
+
+    [Fact]
+    public async Task The_OpenAPI_document_lists_the_values_of_each_state()
+    {
+        await using var server = await MedicServer.StartAsync(TestDatabase.Sqlite, logInAdmin: false);
+
+        using var response = await server.Client().GetAsync("/openapi/v1.json");
+
+        var schemas = (await response.ReadObjectAsync())["components"]!["schemas"]!;
+        string[] Values(string schema) => [.. schemas[schema]!["enum"]!.AsArray().Select(v => (string)v!)];
+        Values("RemediationStatus").ShouldBe(["awaiting_approval", "rejected", "expired", "cancelled", "executing", "verifying", "succeeded", "awaiting_confirmation", "failed", "unreachable", "escalated"]);
+        Values("ApprovalStatus").ShouldBe(["pending", "approved", "rejected", "expired", "cancelled"]);
+        Values("IncidentStatus").ShouldContain("recipe_proposed");
+        Values("NodeStatus").ShouldBe(["online", "offline"]);
+        Values("RunbookRunStatus").ShouldBe(["running", "succeeded", "failed", "interrupted", "dry_run"]);
+        Values("RunbookStepStatus").ShouldBe(["ok", "failed", "skipped", "timeout", "refused", "offline"]);
+    }
 }

@@ -1,3 +1,4 @@
+using Medic.Contracts;
 using Medic.Contracts.Agent;
 using Medic.Server.Audit;
 using Medic.Server.Incidents;
@@ -65,7 +66,7 @@ public sealed class AgentSignalsTests
 
         outcomes.Select(o => o.Action).ShouldBe(["created", "updated", "resolved"]);
         var detail = (await store.GetAsync("ten_1", outcomes[0].IncidentId!, CancellationToken.None))!;
-        detail.Incident.Status.ShouldBe("resolved");
+        detail.Incident.Status.ToText().ShouldBe("resolved");
         detail.Incident.Resolution.ShouldBe("healed locally (agent)");
         detail.Incident.Server.ShouldBe("web-1");
         detail.Timeline.Select(e => e.Kind).ShouldBe(["opened", "update", "resolved"]);
@@ -95,6 +96,6 @@ public sealed class AgentSignalsTests
         keys.ShouldBe([$"pipeline:{opened.IncidentId}:1:triage", $"pipeline:{opened.IncidentId}:2:triage"], "opened: round 1 (whose triage waits for the ladder); gave up: round 2");
         var incident = (await store.GetAsync("ten_1", opened.IncidentId!, CancellationToken.None))!.Incident;
         AgentSignals.LadderHealing(incident).ShouldBeFalse();
-        incident.Status.ShouldBe("open");
+        incident.Status.ToText().ShouldBe("open");
     }
 }

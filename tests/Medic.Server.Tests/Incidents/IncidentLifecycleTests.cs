@@ -1,5 +1,6 @@
 using Medic.Server.Incidents;
-using S = Medic.Server.Incidents.IncidentStatus;
+using Medic.Contracts;
+using S = Medic.Contracts.IncidentStatus;
 using T = Medic.Server.Incidents.IncidentTrigger;
 
 namespace Medic.Server.Tests.Incidents;
@@ -81,11 +82,10 @@ public sealed class IncidentLifecycleTests
     {
         foreach (var s in Enum.GetValues<S>())
         {
-            IncidentStatuses.TryParse(s.Name(), out var back).ShouldBeTrue();
-            back.ShouldBe(s);
+            StateText.Parse<S>(s.ToText()).ShouldBe(s);
         }
 
-        S.AwaitingApproval.Name().ShouldBe("awaiting_approval");
-        S.RecipeProposed.Name().ShouldBe("recipe_proposed");
+        S.AwaitingApproval.ToText().ShouldBe("awaiting_approval");
+        S.RecipeProposed.ToText().ShouldBe("recipe_proposed");
     }
 }

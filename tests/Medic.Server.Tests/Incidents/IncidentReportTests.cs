@@ -86,7 +86,7 @@ public sealed class IncidentReportTests
         var report = await ReportAsync(server.Admin, created.Id);
 
         var i = report.Incident;
-        i.Status.ShouldBe("resolved");
+        i.Status.ToText().ShouldBe("resolved");
         report.Timeline.Where(e => e.Actor != "system:pipeline").Select(e => (e.Kind, e.Actor, e.Message)).ShouldBe(
         [
             ("opened", "user:admin", "p99 at 4 s"), ("comment", "user:admin", "cache hit rate fell at 10:02"), ("acknowledged", "user:admin", "looking"),
@@ -160,7 +160,7 @@ public sealed class IncidentReportTests
         var incident = await CreateAsync(server.Admin, """{"title":"Page cache is stale","server":"web-1","severity":"warning"}""");
         using (var proposed = await olga.PostAsync($"/api/v1/incidents/{incident.Id}/remediations", Json.Raw("""{"runbook":"clear-cache"}""")))
         {
-            (await proposed.ReadAsync(MedicJson.Default.RemediationResponse, HttpStatusCode.Created)).Status.ShouldBe("awaiting_approval");
+            (await proposed.ReadAsync(MedicJson.Default.RemediationResponse, HttpStatusCode.Created)).Status.ToText().ShouldBe("awaiting_approval");
         }
 
         using var pending = await abe.GetAsync($"/api/v1/approvals?incident={incident.Id}");
@@ -172,7 +172,7 @@ public sealed class IncidentReportTests
 
         var deadline = DateTime.UtcNow.AddSeconds(60);
         IncidentReport report;
-        while ((report = await ReportAsync(abe, incident.Id)).Incident.Status != "escalated")
+        while ((report = await ReportAsync(abe, incident.Id)).Incident.Status.ToText() != "escalated")
         {
             DateTime.UtcNow.ShouldBeLessThan(deadline, $"the incident is still {report.Incident.Status}");
             await Task.Delay(100);
@@ -186,13 +186,13 @@ public sealed class IncidentReportTests
         item.Remediation.Runbook.ShouldBe("clear-cache");
         item.Remediation.ProposedBy.ShouldBe("user:olga");
         item.Remediation.Gate.ShouldBe("needs_approval");
-        item.Remediation.Status.ShouldBe("unreachable"); // the agent was never there: not counted by the circuit breaker
+        item.Remediation.Status.ToText().ShouldBe("unreachable"); // the agent was never there: not counted by the circuit breaker
         var approval = item.Approvals.ShouldHaveSingleItem();
         (approval.Id, approval.Status, approval.RequestedBy, approval.DecidedBy, approval.Comment).ShouldBe((approvalId, "approved", "user:olga", "user:abe", "go ahead"));
         var run = item.Run.ShouldNotBeNull();
-        run.Status.ShouldBe("failed");
+        run.Status.ToText().ShouldBe("failed");
         run.Actor.ShouldBe("user:abe");
-        run.Steps.Select(s => (s.Step, s.Status)).ShouldBe([(1, "ok"), (2, "offline")]);
+        run.Steps.Select(s => (s.Step, s.Status.ToText())).ShouldBe([(1, "ok"), (2, "offline")]);
         run.Steps[0].Stdout.ShouldBe(hostile);
         run.Steps[1].Reason.ShouldBe("the server's agent is not connected");
         var kinds = report.Timeline.Select(e => e.Kind).ToList();
@@ -291,7 +291,7 @@ public sealed class IncidentReportTests
     {
         var opened = new DateTimeOffset(2026, 11, 21, 10, 0, 0, TimeSpan.Zero);
         static IncidentResponse Alert(string source, DateTimeOffset firstSeen, IReadOnlyDictionary<string, string>? evidence) => new(
-            "inc_1", "open", "critical", source, "alert", "Disk almost full", null, null, null, source + ":x", new Dictionary<string, string>(), evidence,
+            "inc_1", IncidentStatus.Open, "critical", source, "alert", "Disk almost full", null, null, null, source + ":x", new Dictionary<string, string>(), evidence,
             1, 1, 1, false, firstSeen, firstSeen, null, null, null, null);
         static IncidentEventResponse[] Opened(DateTimeOffset at, IReadOnlyDictionary<string, string>? data) => [new(1, at, "opened", "webhook:x", "Disk almost full", data)];
 

@@ -51,7 +51,7 @@ public sealed class IncidentStoreTests
         var detail = await f.GetAsync(outcomes[0].IncidentId!);
         detail.Incident.Occurrences.ShouldBe(3);
         detail.Incident.Firing.ShouldBe(3);
-        detail.Incident.Status.ShouldBe("open");
+        detail.Incident.Status.ToText().ShouldBe("open");
         detail.Occurrences.Select(o => o.Occurrence).Order().ShouldBe(["a1", "a2", "a3"]);
         detail.Timeline.Select(e => e.Kind).ShouldBe(["opened", "occurrence", "occurrence"]);
         (await f.Db.ScalarAsync<long>("SELECT COUNT(*) FROM audit_log WHERE action = 'incident.open' AND actor = 'webhook:alertmanager'")).ShouldBe(1);
@@ -86,11 +86,11 @@ public sealed class IncidentStoreTests
         var id = (await f.Store.IngestAsync([Firing("grp", Noon, "a1"), Firing("grp", Noon, "a2")], CancellationToken.None))[0].IncidentId!;
 
         (await f.IngestAsync(Resolved("grp", Noon.AddMinutes(1), "a1"))).Action.ShouldBe("updated");
-        (await f.GetAsync(id)).Incident.Status.ShouldBe("open");
+        (await f.GetAsync(id)).Incident.Status.ToText().ShouldBe("open");
         (await f.IngestAsync(Resolved("grp", Noon.AddMinutes(2), "a2"))).Action.ShouldBe("resolved");
 
         var detail = await f.GetAsync(id);
-        detail.Incident.Status.ShouldBe("resolved");
+        detail.Incident.Status.ToText().ShouldBe("resolved");
         detail.Incident.ResolvedAt.ShouldBe(Noon.AddMinutes(2));
         detail.Incident.Resolution.ShouldBe("resolved by alertmanager");
         detail.Incident.Firing.ShouldBe(0);
@@ -136,7 +136,7 @@ public sealed class IncidentStoreTests
 
         (await f.IngestAsync(Firing("fp", Noon.AddMinutes(30)))).ShouldBe(new IngestOutcome(id, "reopened"));
         var reopened = await f.GetAsync(id!);
-        reopened.Incident.Status.ShouldBe("open");
+        reopened.Incident.Status.ToText().ShouldBe("open");
         reopened.Incident.ResolvedAt.ShouldBeNull();
         reopened.Timeline.Select(e => e.Kind).ShouldBe(["opened", "resolved", "reopened"]);
 
@@ -176,7 +176,7 @@ public sealed class IncidentStoreTests
         (await f.IngestAsync(Resolved("fp", Noon.AddMinutes(1)))).Action.ShouldBe("noted");
 
         var detail = await f.GetAsync(id);
-        detail.Incident.Status.ShouldBe("executing");
+        detail.Incident.Status.ToText().ShouldBe("executing");
         detail.Incident.ResolvedAt.ShouldBeNull();
         detail.Timeline[^1].Kind.ShouldBe("source_resolved");
     }
@@ -230,7 +230,7 @@ public sealed class IncidentStoreTests
         opened!.Action.ShouldBe("created");
         one.Reader.TryRead(out var resolved).ShouldBeTrue();
         resolved!.Action.ShouldBe("resolved");
-        resolved.Incident.Status.ShouldBe("resolved");
+        resolved.Incident.Status.ToText().ShouldBe("resolved");
         two.Reader.TryRead(out _).ShouldBeFalse();
     }
 

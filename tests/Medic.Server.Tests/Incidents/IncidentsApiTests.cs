@@ -24,7 +24,7 @@ public sealed class IncidentsApiTests
         await using var server = await MedicServer.StartAsync(dialect);
 
         var created = await CreateAsync(server.Admin, """{"title":"Checkout is slow","severity":"critical","summary":"p99 at 4 s","labels":{"team":"shop"}}""");
-        created.Status.ShouldBe("open");
+        created.Status.ToText().ShouldBe("open");
         created.Source.ShouldBe("manual");
         created.Labels["team"].ShouldBe("shop");
 
@@ -39,7 +39,7 @@ public sealed class IncidentsApiTests
         (await ack.ReadAsync(MedicJson.Default.IncidentResponse)).AcknowledgedBy.ShouldBe("user:admin");
         using var resolve = await server.Admin.PostAsync($"/api/v1/incidents/{created.Id}/resolve", Json.Raw("""{"comment":"cache warmed"}"""));
         var resolved = await resolve.ReadAsync(MedicJson.Default.IncidentResponse);
-        resolved.Status.ShouldBe("resolved");
+        resolved.Status.ToText().ShouldBe("resolved");
         resolved.Resolution.ShouldBe("resolved by user:admin: cache warmed");
 
         using var show = await server.Admin.GetAsync($"/api/v1/incidents/{created.Id}");

@@ -89,7 +89,7 @@ public sealed class NotificationDeliveryTests
         dead.Status.ShouldBe(DeliveryStatus.Dead);
         dead.Attempts.ShouldBe(3);
         dead.LastError.ShouldBe($"127.0.0.1:{closedPort}: the request failed (ConnectionError)");
-        (await h.Queue.GetAsync($"notify:{incident.Id}:1:opened:{dead.ChannelId}", default))!.Status.ShouldBe(JobStatus.Dead);
+        (await h.Queue.GetAsync($"notify:{incident.Id}:1:opened:{dead.ChannelId}", default))!.StatusValue.ShouldBe(JobStatus.Dead);
     }
 
     [Theory]
@@ -112,7 +112,7 @@ public sealed class NotificationDeliveryTests
         await h.RunJobsAsync();
 
         receiver.Requests.Count.ShouldBe(1);
-        (await h.Queue.GetAsync(job.IdempotencyKey, default))!.Status.ShouldBe(JobStatus.Done);
+        (await h.Queue.GetAsync(job.IdempotencyKey, default))!.StatusValue.ShouldBe(JobStatus.Done);
         (await h.LogAsync(incident.Id)).ShouldHaveSingleItem().Status.ShouldBe(DeliveryStatus.Sent);
     }
 

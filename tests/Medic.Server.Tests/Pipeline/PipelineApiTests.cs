@@ -68,7 +68,7 @@ public sealed class PipelineApiTests
         {
             using var response = await client.GetAsync($"/api/v1/incidents/{id}");
             var detail = await response.ReadAsync(MedicJson.Default.IncidentDetailResponse);
-            if (detail.Incident.Status == status) return detail;
+            if (detail.Incident.Status.ToText() == status) return detail;
             DateTime.UtcNow.ShouldBeLessThan(deadline, $"incident {id} is {detail.Incident.Status}, not {status}; timeline: " +
                 string.Join(" | ", detail.Timeline.Select(e => $"{e.Kind} by {e.Actor}: {e.Message}")));
             await Task.Delay(50);
@@ -85,7 +85,7 @@ public sealed class PipelineApiTests
     {
         using var proposed = await proposer.PostAsync($"/api/v1/incidents/{incident}/remediations", Json.Raw("""{"runbook":"fix-web","params":{"unit":"nginx"}}"""));
         var remediation = await proposed.ReadAsync(MedicJson.Default.RemediationResponse, HttpStatusCode.Created);
-        remediation.Status.ShouldBe("awaiting_approval");
+        remediation.Status.ToText().ShouldBe("awaiting_approval");
         using var list = await reader.GetAsync($"/api/v1/approvals?incident={incident}");
         return (await list.ReadAsync(MedicJson.Default.IReadOnlyListApprovalResponse)).ShouldHaveSingleItem();
     }
@@ -115,7 +115,7 @@ public sealed class PipelineApiTests
             detail.Timeline.Single(e => e.Kind == "executing").Message.ShouldContain("low risk, autonomous actor, within limits");
             detail.Timeline.Single(e => e.Kind == "failed").Message.ShouldContain("failed");
             var remediation = (await RemediationsAsync(server.Admin, id)).ShouldHaveSingleItem();
-            (remediation.Runbook, remediation.Gate, remediation.Status, remediation.ProposedBy, remediation.Params["unit"]).ShouldBe(("fix-web", "auto_run", "failed", "rule:web-down", "nginx"));
+            (remediation.Runbook, remediation.Gate, remediation.Status.ToText(), remediation.ProposedBy, remediation.Params["unit"]).ShouldBe(("fix-web", "auto_run", "failed", "rule:web-down", "nginx"));
             remediation.RunId.ShouldNotBeNull();
             var actions = await AuditActionsAsync(server, "incident:" + id);
             actions.ShouldBe(["incident.create", "incident.triaging", "incident.recipe_proposed", "incident.executing", "incident.failed", "incident.escalated"]);
@@ -126,7 +126,7 @@ public sealed class PipelineApiTests
         var last = await WaitForStatusAsync(server.Admin, third, "escalated");
         last.Timeline.Last().Message.ShouldContain("circuit breaker");
         var blocked = (await RemediationsAsync(server.Admin, third)).ShouldHaveSingleItem();
-        (blocked.Gate, blocked.Status, blocked.RunId).ShouldBe(("escalate", "escalated", (string?)null));
+        (blocked.Gate, blocked.Status.ToText(), blocked.RunId).ShouldBe(("escalate", "escalated", (string?)null));
     }
 
     [Theory]
@@ -167,7 +167,7 @@ public sealed class PipelineApiTests
         var ann = await server.ClientForNewUserAsync(server.Admin, "ann", Role.Operator);
         var id = await OpenAsync(server.Admin, type: "manual", unit: null); // no rule matches: it stays open
         var approval = await ProposeForApprovalAsync(server.Admin, bob, id);
-        (approval.Status, approval.RequestedBy, approval.Risk, approval.Runbook, approval.Server).ShouldBe(("pending", "user:admin", "low", "fix-web", "web-1"));
+        (approval.Status.ToText(), approval.RequestedBy, approval.Risk, approval.Runbook, approval.Server).ShouldBe(("pending", "user:admin", "low", "fix-web", "web-1"));
         approval.Reason.ShouldContain("supervised");
         approval.Plan.ShouldHaveSingleItem().Argv.ShouldBe(["systemctl", "restart", "nginx"]);
         approval.Link.ShouldEndWith("/approvals/" + approval.Id);
@@ -186,7 +186,7 @@ public sealed class PipelineApiTests
         using (var approved = await bob.PostAsync($"/api/v1/approvals/{approval.Id}/approve", Json.Raw("""{"comment":"go ahead"}""")))
         {
             var a = await approved.ReadAsync(MedicJson.Default.ApprovalResponse);
-            (a.Status, a.DecidedBy, a.Comment).ShouldBe(("approved", "user:bob", "go ahead"));
+            (a.Status.ToText(), a.DecidedBy, a.Comment).ShouldBe(("approved", "user:bob", "go ahead"));
         }
 
         using (var again = await bob.PostAsync($"/api/v1/approvals/{approval.Id}/reject", Json.Raw("""{"reason":"changed my mind"}""")))
@@ -218,13 +218,13 @@ public sealed class PipelineApiTests
 
         using (var reject = await bob.PostAsync($"/api/v1/approvals/{rejected.Id}/reject", Json.Raw("""{"reason":"not during the sale"}""")))
         {
-            (await reject.ReadAsync(MedicJson.Default.ApprovalResponse)).Status.ShouldBe("rejected");
+            (await reject.ReadAsync(MedicJson.Default.ApprovalResponse)).Status.ToText().ShouldBe("rejected");
         }
 
         var escalated = await WaitForStatusAsync(server.Admin, rejectedIncident, "escalated");
         escalated.Timeline.Last().Message.ShouldContain("not during the sale");
         var remediation = (await RemediationsAsync(server.Admin, rejectedIncident)).ShouldHaveSingleItem();
-        (remediation.Status, remediation.RunId).ShouldBe(("rejected", (string?)null));
+        (remediation.Status.ToText(), remediation.RunId).ShouldBe(("rejected", (string?)null));
 
         // Expiry: the clock is the database's; move the request's deadline (and its expiry job) into the past.
         var expiringIncident = await OpenAsync(server.Admin, type: "manual", unit: null);
@@ -244,7 +244,7 @@ public sealed class PipelineApiTests
         server.Service<JobWorker>().Wake();
         (await WaitForStatusAsync(server.Admin, expiringIncident, "escalated")).Timeline.Last().Message.ShouldContain("expired unanswered");
         using var decided = await bob.GetAsync($"/api/v1/approvals/{expiring.Id}");
-        (await decided.ReadAsync(MedicJson.Default.ApprovalResponse)).Status.ShouldBe("expired");
+        (await decided.ReadAsync(MedicJson.Default.ApprovalResponse)).Status.ToText().ShouldBe("expired");
         using var pending = await bob.GetAsync("/api/v1/approvals");
         (await pending.ReadAsync(MedicJson.Default.IReadOnlyListApprovalResponse)).ShouldBeEmpty();
     }
@@ -325,7 +325,7 @@ public sealed class PipelineApiTests
         // Round 2 proposes fix-web again; it fails again (offline), so the incident is back with a person.
         var deadline = DateTime.UtcNow.AddSeconds(30);
         IReadOnlyList<RemediationResponse> rounds;
-        while ((rounds = await RemediationsAsync(server.Admin, id)).Count < 2 || rounds[1].Status != "unreachable")
+        while ((rounds = await RemediationsAsync(server.Admin, id)).Count < 2 || rounds[1].Status.ToText() != "unreachable")
         {
             DateTime.UtcNow.ShouldBeLessThan(deadline, "the second round did not finish");
             await Task.Delay(50);
@@ -355,7 +355,7 @@ public sealed class PipelineApiTests
 
         var deadline = DateTime.UtcNow.AddSeconds(30);
         IReadOnlyList<RemediationResponse> rounds;
-        while ((rounds = await RemediationsAsync(server.Admin, id)).Count < 2 || rounds[1].Status != "unreachable")
+        while ((rounds = await RemediationsAsync(server.Admin, id)).Count < 2 || rounds[1].Status.ToText() != "unreachable")
         {
             DateTime.UtcNow.ShouldBeLessThan(deadline, "the reopened incident's round did not run");
             await Task.Delay(50);

@@ -55,7 +55,7 @@ public sealed class PipelineIntegrityTests
         {
             using var response = await client.GetAsync($"/api/v1/incidents/{id}");
             var detail = await response.ReadAsync(MedicJson.Default.IncidentDetailResponse);
-            if (detail.Incident.Status == status) return detail;
+            if (detail.Incident.Status.ToText() == status) return detail;
             DateTime.UtcNow.ShouldBeLessThan(deadline, $"incident {id} is {detail.Incident.Status}, not {status}; timeline: " +
                 string.Join(" | ", detail.Timeline.Select(e => $"{e.Kind} by {e.Actor}: {e.Message}")));
             await Task.Delay(50);
@@ -83,7 +83,7 @@ public sealed class PipelineIntegrityTests
         var id = await OpenAsync(server.Admin, type: "manual", unit: null);
         using (var proposed = await server.Admin.PostAsync($"/api/v1/incidents/{id}/remediations", Json.Raw("""{"runbook":"fix-web","params":{"unit":"nginx"}}""")))
         {
-            (await proposed.ReadAsync(MedicJson.Default.RemediationResponse, HttpStatusCode.Created)).Status.ShouldBe("awaiting_approval");
+            (await proposed.ReadAsync(MedicJson.Default.RemediationResponse, HttpStatusCode.Created)).Status.ToText().ShouldBe("awaiting_approval");
         }
 
         // The run key the pipeline will use for round 1, and spellings of it: each is refused before anything runs.
@@ -135,12 +135,12 @@ public sealed class PipelineIntegrityTests
         foreach (var (who, client) in new[] { ("viewer", vera), ("approver", bob) })
         {
             using var comment = await client.PostAsync($"/api/v1/incidents/{id}/comments", Json.Raw($$"""{"text":"{{who}} says try again"}"""));
-            (await comment.ReadAsync(MedicJson.Default.IncidentResponse)).Status.ShouldBe("escalated", who);
+            (await comment.ReadAsync(MedicJson.Default.IncidentResponse)).Status.ToText().ShouldBe("escalated", who);
         }
 
         using (var comment = await ann.PostAsync($"/api/v1/incidents/{id}/comments", Json.Raw("""{"text":"operator says try again"}""")))
         {
-            (await comment.ReadAsync(MedicJson.Default.IncidentResponse)).Status.ShouldBe("triaging");
+            (await comment.ReadAsync(MedicJson.Default.IncidentResponse)).Status.ToText().ShouldBe("triaging");
         }
 
         var detail = await WaitForStatusAsync(server.Admin, id, "escalated");
@@ -184,7 +184,7 @@ public sealed class PipelineIntegrityTests
         var detail = await WaitForStatusAsync(server.Admin, id, "awaiting_approval");
         detail.Timeline.Last().Message.ShouldContain("a person rejected fix-web on this incident (round 1)");
         var rounds = await RemediationsAsync(server.Admin, id);
-        rounds.Select(r => (r.Round, r.Gate, r.Status, r.RunId)).ShouldBe([(1, "needs_approval", "rejected", (string?)null), (2, "needs_approval", "awaiting_approval", null)]);
+        rounds.Select(r => (r.Round, r.Gate, r.Status.ToText(), r.RunId)).ShouldBe([(1, "needs_approval", "rejected", (string?)null), (2, "needs_approval", "awaiting_approval", null)]);
 
         // Another incident is another matter: there the same fix runs on its own.
         var other = await OpenAsync(server.Admin, title: "web-1 is down again");
@@ -242,16 +242,16 @@ public sealed class PipelineIntegrityTests
         var waiting = detail.Timeline.Single(e => e.Kind == "awaiting_confirmation");
         waiting.Message.ShouldStartWith("waiting for confirmation: the recipe's check 'no old file is left' passed");
         waiting.Message.ShouldContain($"medic incidents resolve {id}");
-        (await RemediationsAsync(server.Admin, id)).ShouldHaveSingleItem().Status.ShouldBe("awaiting_confirmation");
+        (await RemediationsAsync(server.Admin, id)).ShouldHaveSingleItem().Status.ToText().ShouldBe("awaiting_confirmation");
 
         using (var resolve = await server.Admin.PostAsync($"/api/v1/incidents/{id}/resolve", Json.Raw("""{"comment":"no 502s for ten minutes"}""")))
         {
-            (await resolve.ReadAsync(MedicJson.Default.IncidentResponse)).Status.ShouldBe("resolved");
+            (await resolve.ReadAsync(MedicJson.Default.IncidentResponse)).Status.ToText().ShouldBe("resolved");
         }
 
         deadline = DateTime.UtcNow.AddSeconds(30);
         RemediationResponse remediation;
-        while ((remediation = (await RemediationsAsync(server.Admin, id)).Single()).Status != "succeeded")
+        while ((remediation = (await RemediationsAsync(server.Admin, id)).Single()).Status.ToText() != "succeeded")
         {
             DateTime.UtcNow.ShouldBeLessThan(deadline, "the confirmation was not taken as the verification");
             await Task.Delay(100);
@@ -287,7 +287,7 @@ public sealed class PipelineIntegrityTests
         // The other alert never resolves: after the configured wait the incident goes to a person.
         var escalated = await WaitForStatusAsync(server.Admin, stuck, "escalated", seconds: 60);
         escalated.Timeline.Single(e => e.Kind == "failed").Message.ShouldContain("the generic alert still reports the problem 15 s later");
-        (await RemediationsAsync(server.Admin, stuck)).Single().Status.ShouldBe("failed");
+        (await RemediationsAsync(server.Admin, stuck)).Single().Status.ToText().ShouldBe("failed");
     }
 
     [Theory]
@@ -310,7 +310,7 @@ public sealed class PipelineIntegrityTests
         detail.Timeline.Select(e => e.Kind).ShouldContain("remediation_started");
         var runId = (await RemediationsAsync(server.Admin, id)).Single().RunId!;
         using var run = await server.Admin.GetAsync($"/api/v1/runbook-runs/{runId}");
-        (await run.ReadAsync(MedicJson.Default.RunbookRunResponse)).Status.ShouldBe("succeeded");
+        (await run.ReadAsync(MedicJson.Default.RunbookRunResponse)).Status.ToText().ShouldBe("succeeded");
     }
 
     [Theory]
@@ -325,7 +325,7 @@ public sealed class PipelineIntegrityTests
             var detail = await WaitForStatusAsync(server.Admin, id, "escalated");
             detail.Timeline.Single(e => e.Kind == "failed").Message.ShouldContain("offline");
             var remediation = (await RemediationsAsync(server.Admin, id)).ShouldHaveSingleItem();
-            (remediation.Gate, remediation.Status).ShouldBe(("auto_run", "unreachable"), $"attempt {attempt}");
+            (remediation.Gate, remediation.Status.ToText()).ShouldBe(("auto_run", "unreachable"), $"attempt {attempt}");
         }
     }
 

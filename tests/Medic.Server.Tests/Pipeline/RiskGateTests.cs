@@ -1,3 +1,4 @@
+using Medic.Contracts;
 using Medic.Server.Pipeline;
 
 namespace Medic.Server.Tests.Pipeline;
@@ -56,9 +57,9 @@ public sealed class RiskGateTests
     public void Nobody_approves_their_own_an_expired_or_an_already_decided_request()
     {
         var now = new DateTimeOffset(2026, 11, 21, 12, 0, 0, TimeSpan.Zero);
-        RiskGate.CannotApprove("user:ann", "user:bob", now.AddMinutes(5), now, "pending").ShouldBeNull();
-        RiskGate.CannotApprove("user:ann", "user:ann", now.AddMinutes(5), now, "pending").ShouldBe("nobody approves their own request");
-        RiskGate.CannotApprove("user:ann", "user:bob", now, now, "pending")!.ShouldStartWith("the request expired");
-        RiskGate.CannotApprove("user:ann", "user:bob", now.AddMinutes(5), now, "rejected").ShouldBe("the request was already rejected");
+        RiskGate.CannotApprove("user:ann", "user:bob", now.AddMinutes(5), now, ApprovalStatus.Pending).ShouldBeNull();
+        RiskGate.CannotApprove("user:ann", "user:ann", now.AddMinutes(5), now, ApprovalStatus.Pending).ShouldBe("nobody approves their own request");
+        RiskGate.CannotApprove("user:ann", "user:bob", now, now, ApprovalStatus.Pending)!.ShouldStartWith("the request expired");
+        RiskGate.CannotApprove("user:ann", "user:bob", now.AddMinutes(5), now, ApprovalStatus.Rejected).ShouldBe("the request was already rejected");
     }
 }

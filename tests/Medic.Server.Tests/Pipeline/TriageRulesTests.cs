@@ -29,7 +29,7 @@ public sealed class TriageRulesTests
         """;
 
     private static IncidentResponse Incident(string type, string source, Dictionary<string, string> labels, string? server = "web-1") =>
-        new("inc_1", "open", "critical", source, type, "t", null, "nod_1", server, "fp", labels, new Dictionary<string, string> { ["pid"] = "42" }, 1, 1, 1, false,
+        new("inc_1", IncidentStatus.Open, "critical", source, type, "t", null, "nod_1", server, "fp", labels, new Dictionary<string, string> { ["pid"] = "42" }, 1, 1, 1, false,
             DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch, null, null, null, null);
 
     [Fact]
@@ -136,7 +136,7 @@ public sealed class TriageRulesTests
         }
 
         // A systemd process monitor's incident: the unit is in the evidence.
-        var unitDown = new IncidentResponse("inc_2", "open", "critical", "agent", "service_down", "nginx is down", null, "nod_1", "web-1", "fp",
+        var unitDown = new IncidentResponse("inc_2", IncidentStatus.Open, "critical", "agent", "service_down", "nginx is down", null, "nod_1", "web-1", "fp",
             new Dictionary<string, string> { ["monitor"] = "nginx" }, new Dictionary<string, string> { ["unit"] = "nginx.service" }, 1, 1, 1, false,
             DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch, null, null, null, null);
         var proposal = TriageRules.Propose(rules, unitDown)!;

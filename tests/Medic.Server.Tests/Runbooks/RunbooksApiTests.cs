@@ -43,7 +43,7 @@ public sealed class RunbooksApiTests
         {
             using var response = await client.GetAsync($"/api/v1/runbook-runs/{id}");
             var run = await response.ReadAsync(MedicJson.Default.RunbookRunResponse);
-            if (run.Status != "running") return run;
+            if (run.Status.ToText() != "running") return run;
             DateTime.UtcNow.ShouldBeLessThan(deadline, $"run {id} is still running");
             await Task.Delay(50);
         }
@@ -250,9 +250,9 @@ public sealed class RunbooksApiTests
         var started = await response.ReadAsync(MedicJson.Default.RunbookRunResponse, HttpStatusCode.Accepted);
         var run = await WaitForRunAsync(server.Admin, started.Id);
 
-        run.Status.ShouldBe("failed");
+        run.Status.ToText().ShouldBe("failed");
         run.Error.ShouldBe("step 4 'restart on the server' on web-1 offline: the server's agent is not connected; rollback ran: 1 ok, 0 failed; not run on web-2");
-        run.Steps.Select(s => (s.Server, s.Phase, s.Name, s.Status)).ShouldBe([
+        run.Steps.Select(s => (s.Server, s.Phase, s.Name, s.Status.ToText())).ShouldBe([
             ("control-plane", "main", "read the version", "ok"),
             ("control-plane", "main", "only when forced", "skipped"),
             ("control-plane", "main", "say what was read", "ok"),
@@ -293,7 +293,7 @@ public sealed class RunbooksApiTests
 
         using var confirmed = await server.Admin.PostAsync("/api/v1/runbooks/risky/runs", Json.Raw("""{"confirmed":true}"""));
         var run = await WaitForRunAsync(server.Admin, (await confirmed.ReadAsync(MedicJson.Default.RunbookRunResponse, HttpStatusCode.Accepted)).Id);
-        run.Status.ShouldBe("succeeded");
+        run.Status.ToText().ShouldBe("succeeded");
         run.Steps[0].Reason.ShouldBe("confirmed by user:admin when the run started");
     }
 

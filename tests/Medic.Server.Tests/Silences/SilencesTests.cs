@@ -70,7 +70,7 @@ public sealed class SilencesTests
         using (var detail = await server.Admin.GetAsync($"/api/v1/incidents/{silencedId}"))
         {
             var incident = await detail.ReadAsync(MedicJson.Default.IncidentDetailResponse);
-            incident.Incident.Status.ShouldBe("open");
+            incident.Incident.Status.ToText().ShouldBe("open");
             var note = incident.Timeline.Where(e => e.Kind == "silenced").ShouldHaveSingleItem();
             note.Message.ShouldContain(silence.Id);
             note.Message.ShouldContain("resizing the web disks");

@@ -54,7 +54,7 @@ public sealed class JobQueueTests
 
             (await queue.CompleteAsync(first, default)).ShouldBeFalse("worker-a lost its lease");
             (await queue.CompleteAsync(taken, default)).ShouldBeTrue();
-            (await queue.GetAsync("k1", default))!.Status.ShouldBe(JobStatus.Done);
+            (await queue.GetAsync("k1", default))!.StatusValue.ShouldBe(JobStatus.Done);
             time.Advance(TimeSpan.FromHours(1));
             (await queue.ClaimAsync(["step"], "worker-c", TimeSpan.FromMinutes(1), 10, default)).ShouldBeEmpty();
         }
@@ -78,7 +78,7 @@ public sealed class JobQueueTests
             await queue.FailAsync(attempt, "503 again", default);
 
             var dead = (await queue.GetAsync("k1", default))!;
-            dead.Status.ShouldBe(JobStatus.Dead);
+            dead.StatusValue.ShouldBe(JobStatus.Dead);
             dead.LastError.ShouldBe("503 again");
             time.Advance(TimeSpan.FromDays(1));
             (await queue.ClaimAsync(["notify"], "w", TimeSpan.FromMinutes(1), 10, default)).ShouldBeEmpty();
@@ -142,12 +142,12 @@ public sealed class JobQueueTests
             await queue.EnqueueAsync(null, "flaky", "k1", "{}");
 
             (await worker.RunOnceAsync(default)).ShouldBe(1);
-            (await queue.GetAsync("k1", default))!.Status.ShouldBe(JobStatus.Pending);
+            (await queue.GetAsync("k1", default))!.StatusValue.ShouldBe(JobStatus.Pending);
             time.Advance(TimeSpan.FromSeconds(3));
             (await worker.RunOnceAsync(default)).ShouldBe(1);
 
             handler.Calls.ShouldBe(2);
-            (await queue.GetAsync("k1", default))!.Status.ShouldBe(JobStatus.Done);
+            (await queue.GetAsync("k1", default))!.StatusValue.ShouldBe(JobStatus.Done);
         }
     }
 }

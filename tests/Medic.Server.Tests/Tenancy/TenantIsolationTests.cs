@@ -295,7 +295,7 @@ public sealed class TenantIsolationTests
         while (true)
         {
             using var response = await owner.GetAsync($"/api/v1/runbook-runs/{runId}");
-            if ((await response.ReadAsync(MedicJson.Default.RunbookRunResponse)).Status != "running") return;
+            if ((await response.ReadAsync(MedicJson.Default.RunbookRunResponse)).Status.ToText() != "running") return;
             DateTime.UtcNow.ShouldBeLessThan(deadline, $"runbook run {runId} is still running");
             await Task.Delay(50);
         }

@@ -78,13 +78,13 @@ public sealed class MoreSendersTests
 
         (await DeliverAsync(server, "zabbix", Payloads.Bytes("zabbix-problem.json"))).Created.ShouldBe(1);
         (await DeliverAsync(server, "zabbix", Payloads.Bytes("zabbix-recovery.json"))).Resolved.ShouldBe(1);
-        (await IncidentsAsync(server, "zabbix")).ShouldHaveSingleItem().Status.ShouldBe("resolved");
+        (await IncidentsAsync(server, "zabbix")).ShouldHaveSingleItem().Status.ToText().ShouldBe("resolved");
 
         (await DeliverAsync(server, "uptimekuma", Payloads.Bytes("uptimekuma-test.json"))).Test.ShouldNotBeNull();
         (await IncidentsAsync(server, "uptimekuma")).ShouldBeEmpty();
         (await DeliverAsync(server, "uptimekuma", Payloads.Bytes("uptimekuma-down.json"))).Created.ShouldBe(1);
         (await DeliverAsync(server, "uptimekuma", Payloads.Bytes("uptimekuma-up.json"))).Resolved.ShouldBe(1);
-        (await IncidentsAsync(server, "uptimekuma")).ShouldHaveSingleItem().Status.ShouldBe("resolved");
+        (await IncidentsAsync(server, "uptimekuma")).ShouldHaveSingleItem().Status.ToText().ShouldBe("resolved");
     }
 
     private static async Task<HttpResponseMessage> PutMappingAsync(MedicServer server, string name, string json)

@@ -36,7 +36,7 @@ public sealed class WebhooksApiTests
         (fired.Alerts, fired.Created, fired.Updated).ShouldBe((2, 2, 0));
         var incidents = await IncidentsAsync(server, "alertmanager");
         incidents.Count.ShouldBe(2);
-        incidents.ShouldAllBe(i => i.Status == "open" && i.Occurrences == 1 && i.Firing == 1 && i.Severity == "critical");
+        incidents.ShouldAllBe(i => i.Status.ToText() == "open" && i.Occurrences == 1 && i.Firing == 1 && i.Severity == "critical");
         fired.Incidents.Order(StringComparer.Ordinal).ShouldBe(incidents.Select(i => i.Id).Order(StringComparer.Ordinal));
 
         var resolvedBody = Payloads.Bytes("alertmanager-resolved.json");
@@ -58,7 +58,7 @@ public sealed class WebhooksApiTests
         (resolved.Alerts, resolved.Resolved).ShouldBe((2, 2));
         var after = await IncidentsAsync(server, "alertmanager");
         after.Select(i => i.Id).Order(StringComparer.Ordinal).ShouldBe(incidents.Select(i => i.Id).Order(StringComparer.Ordinal));
-        after.ShouldAllBe(i => i.Status == "resolved" && i.Firing == 0);
+        after.ShouldAllBe(i => i.Status.ToText() == "resolved" && i.Firing == 0);
 
         using var audit = await server.Admin.GetAsync("/api/v1/audit?actor=webhook:alertmanager");
         (await audit.ReadAsync(MedicJson.Default.AuditPage)).Items.Where(e => e.Action == "webhook.deliver").Count().ShouldBe(2);
@@ -105,7 +105,7 @@ public sealed class WebhooksApiTests
 
         foreach (var source in new[] { "grafana", "datadog", "pagerduty", "generic" })
         {
-            (await IncidentsAsync(server, source)).ShouldHaveSingleItem().Status.ShouldBe("resolved", source);
+            (await IncidentsAsync(server, source)).ShouldHaveSingleItem().Status.ToText().ShouldBe("resolved", source);
         }
 
         // The truncated group's resolved alert was never open here: only its firing alert is an incident.
@@ -126,7 +126,7 @@ public sealed class WebhooksApiTests
 
         var incidents = await IncidentsAsync(server, "alertmanager");
         incidents.Count.ShouldBe(2);
-        incidents.ShouldAllBe(i => i.Flapping && i.Status == "resolved");
+        incidents.ShouldAllBe(i => i.Flapping && i.Status.ToText() == "resolved");
     }
 
     [Theory]
