@@ -1,7 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Medic.Contracts;
-using Medic.Server.Hosting;
+using Medic.Server.Common;
 
 namespace Medic.Cli.Commands;
 

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Medic.Contracts;
 using Medic.Server.Auth;
-using Medic.Server.Hosting;
+using Medic.Server.Common;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Medic.Server.Audit;

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Medic.Server.Hosting;
+namespace Medic.Server.Common;
 
 /// <summary>Parses the short durations users type: <c>90s</c>, <c>30m</c>, <c>12h</c>, <c>90d</c>, <c>2w</c>.</summary>
 public static class Durations

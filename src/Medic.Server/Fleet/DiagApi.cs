@@ -3,8 +3,8 @@ using Medic.Contracts;
 using Medic.Contracts.Agent;
 using Medic.Server.Audit;
 using Medic.Server.Auth;
+using Medic.Server.Common;
 using Medic.Server.Gateway;
-using Medic.Server.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Medic.Server.Fleet;

@@ -4,6 +4,7 @@ using System.Threading.Channels;
 using Dapper;
 using Medic.Contracts;
 using Medic.Contracts.Agent;
+using Medic.Server.Common;
 using Medic.Server.Gateway;
 using Medic.Server.Storage;
 
@@ -61,7 +62,7 @@ public sealed class Executions(Database db, TaskDispatcher dispatcher, TimeProvi
     {
         var row = new ExecutionRow
         {
-            Id = Hosting.Ids.New("exe"), TenantId = tenantId, Actor = actor, Command = command, CreatedAt = time.GetUtcNow(),
+            Id = Ids.New("exe"), TenantId = tenantId, Actor = actor, Command = command, CreatedAt = time.GetUtcNow(),
             Targets = JsonSerializer.Serialize(targets.Select(t => t.Name).ToList(), ExecutionJson.Default.ListString),
             Strategy = JsonSerializer.Serialize(strategy, Contracts.MedicJson.Default.ExecStrategy),
         };

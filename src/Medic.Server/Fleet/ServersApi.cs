@@ -1,8 +1,8 @@
 using Medic.Contracts;
 using Medic.Server.Audit;
 using Medic.Server.Auth;
+using Medic.Server.Common;
 using Medic.Server.Gateway;
-using Medic.Server.Hosting;
 using Medic.Server.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 

@@ -7,7 +7,7 @@ using System.Text;
 using Medic.Contracts;
 using Medic.Contracts.Agent;
 using Medic.Server.Audit;
-using Medic.Server.Hosting;
+using Medic.Server.Common;
 using Medic.Server.Storage;
 using Microsoft.Extensions.Options;
 

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Medic.Contracts.Agent;
+using Medic.Server.Common;
 
 namespace Medic.Server.Fleet;
 
@@ -23,7 +24,7 @@ public sealed class TaskSigningKey : IDisposable
             if ((File.GetUnixFileMode(path) & (UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.OtherRead | UnixFileMode.OtherWrite)) != 0)
             {
                 key.Dispose();
-                throw new Hosting.ConfigException($"task-signing key '{path}' can be read or written by other users", $"chmod 600 {path}");
+                throw new ConfigException($"task-signing key '{path}' can be read or written by other users", $"chmod 600 {path}");
             }
 
             key.ImportFromPem(File.ReadAllText(path));

@@ -4,9 +4,9 @@ using System.Text.Json;
 using Medic.Contracts;
 using Medic.Contracts.Agent;
 using Medic.Server.Audit;
+using Medic.Server.Common;
 using Medic.Server.Fleet;
 using Medic.Server.Incidents;
-using Medic.Server.Hosting;
 using Medic.Server.Storage;
 using Microsoft.Extensions.Options;
 

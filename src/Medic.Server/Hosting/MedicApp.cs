@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Threading.RateLimiting;
 using Medic.Contracts;
 using Medic.Server.Audit;
+using Medic.Server.Common;
 using Medic.Server.Detection.Webhooks;
 using Medic.Server.Fleet;
 using Medic.Server.Gateway;

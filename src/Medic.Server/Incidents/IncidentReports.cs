@@ -3,7 +3,7 @@ using System.Text;
 using Medic.Contracts;
 using Medic.Server.Audit;
 using Medic.Server.Auth;
-using Medic.Server.Hosting;
+using Medic.Server.Common;
 using Medic.Server.Notifications;
 using Medic.Server.Pipeline;
 using Medic.Server.Runbooks;

@@ -4,8 +4,8 @@ using System.Text.Json;
 using Medic.Contracts;
 using Medic.Server.Audit;
 using Medic.Server.Auth;
+using Medic.Server.Common;
 using Medic.Server.Fleet;
-using Medic.Server.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Medic.Server.Incidents;

@@ -1,7 +1,7 @@
 using System.Data.Common;
 using System.Text.Json;
 using Medic.Contracts;
-using Medic.Server.Hosting;
+using Medic.Server.Common;
 using Medic.Server.Storage;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;

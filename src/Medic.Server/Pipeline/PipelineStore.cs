@@ -1,7 +1,7 @@
 using System.Data.Common;
 using Dapper;
 using Medic.Contracts;
-using Medic.Server.Hosting;
+using Medic.Server.Common;
 using Medic.Server.Incidents;
 using Medic.Server.Storage;
 

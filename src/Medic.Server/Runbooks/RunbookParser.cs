@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Medic.Contracts;
-using Medic.Server.Hosting;
+using Medic.Server.Common;
 using Medic.Server.Pipeline;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;

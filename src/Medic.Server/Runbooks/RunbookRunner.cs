@@ -10,6 +10,7 @@ using Dapper;
 using Medic.Contracts;
 using Medic.Contracts.Agent;
 using Medic.Server.Audit;
+using Medic.Server.Common;
 using Medic.Server.Fleet;
 using Medic.Server.Gateway;
 using Medic.Server.Hosting;

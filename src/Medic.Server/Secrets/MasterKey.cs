@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Medic.Server.Common;
 
 namespace Medic.Server.Secrets;
 
@@ -30,12 +31,12 @@ public sealed class MasterKey
             }
             catch (FormatException)
             {
-                throw new Hosting.ConfigException("MEDIC_MASTER_KEY is not base64", "set it to 32 random bytes in base64: head -c32 /dev/urandom | base64");
+                throw new ConfigException("MEDIC_MASTER_KEY is not base64", "set it to 32 random bytes in base64: head -c32 /dev/urandom | base64");
             }
 
             return key.Length == 32
                 ? new MasterKey(key, "environment variable MEDIC_MASTER_KEY")
-                : throw new Hosting.ConfigException($"MEDIC_MASTER_KEY holds {key.Length} bytes, not 32", "set it to 32 random bytes in base64: head -c32 /dev/urandom | base64");
+                : throw new ConfigException($"MEDIC_MASTER_KEY holds {key.Length} bytes, not 32", "set it to 32 random bytes in base64: head -c32 /dev/urandom | base64");
         }
 
         if (File.Exists(path))
@@ -43,7 +44,7 @@ public sealed class MasterKey
             var mode = File.GetUnixFileMode(path);
             if ((mode & (UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.OtherRead | UnixFileMode.OtherWrite)) != 0)
             {
-                throw new Hosting.ConfigException($"master key file '{path}' can be read or written by other users", $"chmod 600 {path}");
+                throw new ConfigException($"master key file '{path}' can be read or written by other users", $"chmod 600 {path}");
             }
 
             byte[] key;
@@ -58,7 +59,7 @@ public sealed class MasterKey
 
             if (key.Length != 32)
             {
-                throw new Hosting.ConfigException($"master key file '{path}' does not hold 32 base64-encoded bytes", "restore the file from backup; without it stored secrets cannot be read");
+                throw new ConfigException($"master key file '{path}' does not hold 32 base64-encoded bytes", "restore the file from backup; without it stored secrets cannot be read");
             }
 
             return new MasterKey(key, path);

@@ -2,7 +2,6 @@ using System.Text;
 using Medic.Contracts;
 using Medic.Server.Audit;
 using Medic.Server.Auth;
-using Medic.Server.Hosting;
 using Medic.Server.Incidents;
 using Medic.Server.Pipeline;
 using Microsoft.AspNetCore.Antiforgery;

@@ -1,5 +1,5 @@
 using Medic.Server.Auth;
-using Medic.Server.Hosting;
+using Medic.Server.Common;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.Extensions.Options;
 

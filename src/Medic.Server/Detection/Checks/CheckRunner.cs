@@ -3,9 +3,9 @@ using System.Net.Sockets;
 using System.Text;
 using System.Text.RegularExpressions;
 using Medic.Contracts.Agent;
+using Medic.Server.Common;
 using Medic.Server.Fleet;
 using Medic.Server.Gateway;
-using Medic.Server.Hosting;
 using Medic.Server.Incidents;
 
 namespace Medic.Server.Detection.Checks;

@@ -3,6 +3,7 @@ using System.Globalization;
 using Medic.Contracts;
 using Medic.Server.Audit;
 using Medic.Server.Auth;
+using Medic.Server.Common;
 using Medic.Server.Hosting;
 using Medic.Server.Incidents;
 using Microsoft.AspNetCore.Http.HttpResults;
