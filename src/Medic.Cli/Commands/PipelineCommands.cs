@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Medic.Contracts;
 using Medic.Server.Common;
+using Medic.Server.Runbooks;
 
 namespace Medic.Cli.Commands;
 

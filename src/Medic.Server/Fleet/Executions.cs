@@ -5,7 +5,6 @@ using Dapper;
 using Medic.Contracts;
 using Medic.Contracts.Agent;
 using Medic.Server.Common;
-using Medic.Server.Gateway;
 using Medic.Server.Storage;
 
 namespace Medic.Server.Fleet;
@@ -42,7 +41,7 @@ internal sealed class ResultRow
 /// Runs a command across selected servers with a strategy, stores each server's result as it
 /// arrives, and publishes it to live watchers of the execution.
 /// </summary>
-public sealed class Executions(Database db, TaskDispatcher dispatcher, TimeProvider time, ILogger<Executions> log)
+public sealed class Executions(Database db, INodeLink dispatcher, TimeProvider time, ILogger<Executions> log)
 {
     private readonly ConcurrentDictionary<string, List<Channel<TaskRunResponse>>> _watchers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Task> _running = new(StringComparer.Ordinal);

@@ -13,6 +13,15 @@ namespace Medic.Server.Incidents;
 /// <summary>Incidents of the caller's tenant: list, show, open by hand, acknowledge, resolve, and a live feed.</summary>
 public static class IncidentsApi
 {
+    public static IServiceCollection AddIncidents(this IServiceCollection services)
+    {
+        services.AddSingleton<IncidentFeed>();
+        services.AddSingleton(_ => IncidentPolicy.Default);
+        services.AddSingleton<IncidentStore>();
+        services.AddSingleton<IIncidentIngest>(sp => sp.GetRequiredService<IncidentStore>());
+        return services;
+    }
+
     public static IEndpointRouteBuilder MapIncidents(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/incidents").WithTags("Incidents");

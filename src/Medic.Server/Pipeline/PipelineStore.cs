@@ -3,6 +3,7 @@ using Dapper;
 using Medic.Contracts;
 using Medic.Server.Common;
 using Medic.Server.Incidents;
+using Medic.Server.Runbooks;
 using Medic.Server.Storage;
 
 namespace Medic.Server.Pipeline;

@@ -29,29 +29,6 @@ public sealed class ProposalException(string message, string remedy, int status 
 public sealed record ProposalOutcome(RemediationRow Remediation, IncidentResponse Incident, string? ApprovalId);
 
 /// <summary>
-/// Opens a round of the pipeline: the incident record calls it in the transaction that opens,
-/// reopens or re-enters an incident, and it queues that round's triage job under the key
-/// <c>pipeline:{incident}:{round}:triage</c>, so the job exists exactly when the incident does.
-/// </summary>
-public sealed class PipelineEntry(JobQueue jobs, IServiceProvider services) : IPipelineEntry
-{
-    public const string TriageKind = "pipeline.triage";
-    public const string ExecuteKind = "pipeline.execute";
-    public const string VerifyKind = "pipeline.verify";
-    public const string ExpireKind = "pipeline.expire";
-
-    public async Task EnterAsync(DbConnection c, DbTransaction tx, string tenantId, string incidentId, int round, string why) =>
-        await jobs.EnqueueAsync(c, tx, tenantId, TriageKind, Key(incidentId, round, "triage"), Payload(new PipelineJob(tenantId, incidentId, round)));
-
-    /// <summary>After the incident's transaction commits: the worker picks the job up now rather than at its next poll.</summary>
-    public void Committed() => services.GetService<JobWorker>()?.Wake();
-
-    public static string Key(string incidentId, int round, string step) => $"pipeline:{incidentId}:{round}:{step}";
-
-    public static string Payload(PipelineJob job) => JsonSerializer.Serialize(job, PipelineJson.Default.PipelineJob);
-}
-
-/// <summary>
 /// The remediation pipeline (DESIGN §6): triage proposes a recipe, the risk gate decides who must
 /// agree, an approver (or nobody, for a low recipe from an autonomous actor) lets it run, the
 /// runbook runs on the incident's server, verification re-checks, and the incident ends resolved or
@@ -75,7 +52,7 @@ public sealed partial class RemediationPipeline(
     NotificationPlanner planner,
     ConsoleLinks links,
     AuditLog audit,
-    IServiceProvider services,
+    JobSignal signal,
     Microsoft.Extensions.Options.IOptions<MedicOptions> options,
     TimeProvider time,
     ILogger<RemediationPipeline> log)
@@ -104,7 +81,7 @@ public sealed partial class RemediationPipeline(
         return list;
     }
 
-    private void Wake() => services.GetService<JobWorker>()?.Wake();
+    private void Wake() => signal.Wake();
 
     // ---- triage ---------------------------------------------------------------------------
 

@@ -1,7 +1,6 @@
-namespace Medic.Server.Pipeline;
+using Medic.Server.Runbooks;
 
-/// <summary>How much harm a recipe can do, as its runbook declares.</summary>
-public enum Risk { Low, Medium, High }
+namespace Medic.Server.Pipeline;
 
 /// <summary>How far an actor (a triage rule set, an AI agent) is trusted to act without a person.</summary>
 public enum Trust

@@ -2,7 +2,6 @@ using System.Globalization;
 using System.Text.RegularExpressions;
 using Medic.Contracts;
 using Medic.Server.Common;
-using Medic.Server.Pipeline;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 

@@ -13,7 +13,6 @@ using Medic.Server.Audit;
 using Medic.Server.Common;
 using Medic.Server.Fleet;
 using Medic.Server.Gateway;
-using Medic.Server.Hosting;
 using Medic.Server.Storage;
 
 namespace Medic.Server.Runbooks;
@@ -159,7 +158,7 @@ public sealed partial class RunbookRunner(
                 if (options.InTransaction is { } also) await also(c, tx, row);
             }, ct);
         }
-        catch (Exception ex) when (idempotencyKey is not null && MedicApp.StatusFor(ex) == StatusCodes.Status409Conflict)
+        catch (Exception ex) when (idempotencyKey is not null && ErrorStatus.IsDuplicate(ex))
         {
             // Another caller started the run under this key between our look and our insert.
             return new RunbookRunStart(await FindByKeyAsync(tenantId, idempotencyKey, ct) ?? throw new InvalidOperationException("idempotency key conflict without a run", ex), false);

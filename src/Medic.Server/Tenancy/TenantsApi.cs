@@ -9,6 +9,12 @@ namespace Medic.Server.Tenancy;
 /// <summary>Tenants are managed by superadmins. Creating one can create its first admin in the same step.</summary>
 public static class TenantsApi
 {
+    public static IServiceCollection AddTenancy(this IServiceCollection services)
+    {
+        services.AddSingleton<TenantStore>();
+        return services;
+    }
+
     public static IEndpointRouteBuilder MapTenants(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/tenants").WithTags("Tenants").Requires(Permission.ManageTenants);

@@ -4,6 +4,7 @@ using Medic.Server.Audit;
 using Medic.Server.Auth;
 using Medic.Server.Incidents;
 using Medic.Server.Pipeline;
+using Medic.Server.Runbooks;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Mvc;
 

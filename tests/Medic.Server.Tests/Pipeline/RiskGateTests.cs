@@ -1,4 +1,5 @@
 using Medic.Server.Pipeline;
+using Medic.Server.Runbooks;
 
 namespace Medic.Server.Tests.Pipeline;
 
