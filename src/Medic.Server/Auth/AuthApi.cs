@@ -123,7 +123,7 @@ public static class AuthApi
     private static Ok<AntiforgeryTokenResponse> Antiforgery(HttpContext http, Microsoft.AspNetCore.Antiforgery.IAntiforgery antiforgery)
     {
         var tokens = antiforgery.GetAndStoreTokens(http);
-        return TypedResults.Ok(new AntiforgeryTokenResponse(tokens.HeaderName ?? Web.SessionForgeryGuard.HeaderName, tokens.RequestToken!));
+        return TypedResults.Ok(new AntiforgeryTokenResponse(tokens.HeaderName ?? SessionForgeryGuard.HeaderName, tokens.RequestToken!));
     }
 
     private static Ok<WhoAmIResponse> WhoAmI(HttpContext http)
