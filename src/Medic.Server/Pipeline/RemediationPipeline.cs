@@ -14,20 +14,6 @@ using Medic.Server.Storage;
 
 namespace Medic.Server.Pipeline;
 
-/// <summary>One step of the pipeline for one incident round, as a job payload.</summary>
-public sealed record PipelineJob(string TenantId, string IncidentId, int Round, string? ApprovalId = null);
-
-/// <summary>Why a proposal could not be turned into a remediation (nothing was written).</summary>
-public sealed class ProposalException(string message, string remedy, int status = StatusCodes.Status422UnprocessableEntity, IReadOnlyDictionary<string, string>? errors = null) : Exception(message)
-{
-    public string Remedy { get; } = remedy;
-    public int Status { get; } = status;
-    public IReadOnlyDictionary<string, string>? Errors { get; } = errors;
-}
-
-/// <summary>What a proposal became: the remediation and where the incident stands.</summary>
-public sealed record ProposalOutcome(RemediationRow Remediation, IncidentResponse Incident, string? ApprovalId);
-
 /// <summary>
 /// The remediation pipeline (DESIGN §6): triage proposes a recipe, the risk gate decides who must
 /// agree, an approver (or nobody, for a low recipe from an autonomous actor) lets it run, the
@@ -691,33 +677,3 @@ public sealed partial class RemediationPipeline(
     [LoggerMessage(Level = LogLevel.Information, Message = "Incident {IncidentId}: {Runbook} proposed; gate {Gate}: {Reason}")]
     private partial void LogProposed(string incidentId, string runbook, string gate, string reason);
 }
-
-/// <summary>The pipeline's four job kinds, each a thin shell over <see cref="RemediationPipeline"/>.</summary>
-public sealed class PipelineJobs(RemediationPipeline pipeline, string kind) : IJobHandler
-{
-    public string Kind => kind;
-
-    /// <summary>
-    /// Long enough for a verification that waits for an agent to come back (a minute) and re-runs its
-    /// check; an execution keeps it alive while its run goes on. A restarted <c>medic up</c> frees a dead
-    /// process's leases at once (<see cref="JobOwners"/>); another replica takes over when it runs out.
-    /// </summary>
-    public TimeSpan Lease => TimeSpan.FromMinutes(2);
-
-    public Task HandleAsync(JobRow job, CancellationToken ct)
-    {
-        var payload = JsonSerializer.Deserialize(job.Payload, PipelineJson.Default.PipelineJob) ?? throw new InvalidOperationException("empty pipeline job");
-        return kind switch
-        {
-            PipelineEntry.TriageKind => pipeline.TriageAsync(payload, ct),
-            PipelineEntry.ExecuteKind => pipeline.ExecuteAsync(payload, job.CreatedAt, ct),
-            PipelineEntry.VerifyKind => pipeline.VerifyAsync(payload, job.CreatedAt, ct),
-            PipelineEntry.ExpireKind => pipeline.ExpireAsync(payload, ct),
-            _ => throw new InvalidOperationException("unknown pipeline job " + kind),
-        };
-    }
-}
-
-[System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.SnakeCaseLower)]
-[System.Text.Json.Serialization.JsonSerializable(typeof(PipelineJob))]
-internal sealed partial class PipelineJson : System.Text.Json.Serialization.JsonSerializerContext;

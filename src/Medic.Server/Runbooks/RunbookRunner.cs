@@ -567,7 +567,3 @@ public sealed partial class RunbookRunner(
     [LoggerMessage(Level = LogLevel.Error, Message = "Runbook run {RunId} stopped on an internal error")]
     private partial void LogRunCrashed(Exception ex, string runId);
 }
-
-[System.Text.Json.Serialization.JsonSerializable(typeof(List<string>))]
-[System.Text.Json.Serialization.JsonSerializable(typeof(Dictionary<string, string>))]
-internal sealed partial class RunbookJson : System.Text.Json.Serialization.JsonSerializerContext;
