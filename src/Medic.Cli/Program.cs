@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Medic.Cli;
 using Medic.Cli.Commands;
+using Medic.Server.Common;
 
 return await MedicCli.RunAsync(args);
 
@@ -60,7 +61,7 @@ namespace Medic.Cli
                 Shared.PrintError(ex.Message, ex.Remedy);
                 return ex.ExitCode;
             }
-            catch (Medic.Server.Hosting.ConfigException ex)
+            catch (ConfigException ex)
             {
                 Shared.PrintError(ex.Message, ex.Remedy);
                 return ExitCodes.Usage;

@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Net.WebSockets;
 using System.Text.Json;
 using Medic.Contracts;
-using Medic.Server.Hosting;
+using Medic.Server.Common;
 
 namespace Medic.Cli.Commands;
 

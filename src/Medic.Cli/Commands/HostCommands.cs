@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Medic.Server.Common;
 using Medic.Server.Hosting;
 using Medic.Server.Storage;
 using Microsoft.Extensions.DependencyInjection;

@@ -1,7 +1,7 @@
 using System.CommandLine;
 using Medic.Contracts;
 using Medic.Contracts.Agent;
-using Medic.Server.Hosting;
+using Medic.Server.Common;
 
 namespace Medic.Cli.Commands;
 

@@ -1,7 +1,8 @@
 using System.CommandLine;
 using System.Globalization;
 using Medic.Contracts;
-using Medic.Server.Hosting;
+using Medic.Server.Common;
+using Medic.Server.Runbooks;
 
 namespace Medic.Cli.Commands;
 

@@ -4,6 +4,7 @@ using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
 using Medic.Contracts;
+using Medic.Server.Runbooks;
 
 namespace Medic.Cli.Commands;
 

@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using Medic.Contracts;
 using Medic.Server.Auth;
-using Medic.Server.Hosting;
+using Medic.Server.Common;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Medic.Server.Audit;
@@ -13,6 +13,18 @@ namespace Medic.Server.Audit;
 /// </summary>
 public static class AuditApi
 {
+    public static IServiceCollection AddAudit(this IServiceCollection services, MedicOptions options)
+    {
+        services.AddSingleton<AuditLog>();
+        services.AddSingleton(_ => AuditCheckpointKey.LoadOrCreate(options.AuditCheckpointKeyPath));
+        services.AddSingleton<AuditCheckpointer>();
+        services.AddHostedService(sp => sp.GetRequiredService<AuditCheckpointer>());
+        services.AddHttpClient(AuditCheckpointer.HttpClientName, c => c.DefaultRequestHeaders.UserAgent.ParseAdd("medic-audit/" + MedicVersion.Current))
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false })
+            .RemoveAllLoggers(); // the webhook URL may carry a token
+        return services;
+    }
+
     public static IEndpointRouteBuilder MapAudit(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/audit").WithTags("Audit").Requires(Permission.Administer);

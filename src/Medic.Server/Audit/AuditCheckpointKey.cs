@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Medic.Contracts;
+using Medic.Server.Common;
 
 namespace Medic.Server.Audit;
 
@@ -36,7 +37,7 @@ public sealed class AuditCheckpointKey : IDisposable
             if (PrivateFiles.IsOpenToOthers(path))
             {
                 key.Dispose();
-                throw new Hosting.ConfigException($"audit checkpoint key '{path}' can be read or written by other users", $"chmod 600 {path}");
+                throw new ConfigException($"audit checkpoint key '{path}' can be read or written by other users", $"chmod 600 {path}");
             }
 
             try
@@ -46,7 +47,7 @@ public sealed class AuditCheckpointKey : IDisposable
             catch (Exception ex) when (ex is ArgumentException or CryptographicException)
             {
                 key.Dispose();
-                throw new Hosting.ConfigException($"audit checkpoint key '{path}' is not an ECDSA private key in PEM form", "restore the file from your backup, or move it away to have a new key created (earlier checkpoints then verify only with the old public key)");
+                throw new ConfigException($"audit checkpoint key '{path}' is not an ECDSA private key in PEM form", "restore the file from your backup, or move it away to have a new key created (earlier checkpoints then verify only with the old public key)");
             }
 
             return new AuditCheckpointKey(key, path);

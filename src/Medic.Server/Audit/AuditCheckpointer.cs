@@ -1,7 +1,7 @@
 using System.Net.Http.Json;
 using Dapper;
 using Medic.Contracts;
-using Medic.Server.Hosting;
+using Medic.Server.Common;
 using Medic.Server.Storage;
 using Microsoft.Extensions.Options;
 

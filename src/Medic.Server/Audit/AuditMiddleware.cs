@@ -1,6 +1,7 @@
 using Medic.Contracts;
 using Medic.Server.Auth;
-using Medic.Server.Hosting;
+using Medic.Server.Common;
+using Medic.Server.Storage;
 
 namespace Medic.Server.Audit;
 
@@ -29,7 +30,7 @@ internal sealed class AuditMiddleware(RequestDelegate next)
         }
         catch (Exception ex)
         {
-            thrownStatus = MedicApp.StatusFor(ex);
+            thrownStatus = ErrorStatus.For(ex);
             throw;
         }
         finally

@@ -1,6 +1,6 @@
 using Medic.Contracts;
 using Medic.Server.Audit;
-using Medic.Server.Hosting;
+using Medic.Server.Common;
 using Medic.Server.Storage;
 using Medic.Server.Tenancy;
 using Microsoft.AspNetCore.Identity;

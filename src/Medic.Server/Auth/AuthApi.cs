@@ -1,7 +1,8 @@
 using Medic.Contracts;
 using Medic.Server.Audit;
-using Medic.Server.Hosting;
+using Medic.Server.Common;
 using Medic.Server.Storage;
+using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -10,6 +11,16 @@ namespace Medic.Server.Auth;
 
 public static class AuthApi
 {
+    public static IServiceCollection AddAuth(this IServiceCollection services)
+    {
+        services.AddSingleton<UserStore>();
+        services.AddSingleton<TokenStore>();
+        services.AddSingleton<SessionStore>();
+        services.AddSingleton<IPasswordHasher<UserRow>, PasswordHasher<UserRow>>();
+        services.AddSingleton<Accounts>();
+        return services;
+    }
+
     public const string LoginRateLimit = "login";
 
     public static IEndpointRouteBuilder MapAuth(this IEndpointRouteBuilder app)
@@ -112,7 +123,7 @@ public static class AuthApi
     private static Ok<AntiforgeryTokenResponse> Antiforgery(HttpContext http, Microsoft.AspNetCore.Antiforgery.IAntiforgery antiforgery)
     {
         var tokens = antiforgery.GetAndStoreTokens(http);
-        return TypedResults.Ok(new AntiforgeryTokenResponse(tokens.HeaderName ?? Web.SessionForgeryGuard.HeaderName, tokens.RequestToken!));
+        return TypedResults.Ok(new AntiforgeryTokenResponse(tokens.HeaderName ?? SessionForgeryGuard.HeaderName, tokens.RequestToken!));
     }
 
     private static Ok<WhoAmIResponse> WhoAmI(HttpContext http)

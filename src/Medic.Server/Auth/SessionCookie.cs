@@ -1,5 +1,5 @@
 using System.Security.Claims;
-using Medic.Server.Hosting;
+using Medic.Server.Common;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.Authorization;

@@ -1,6 +1,6 @@
 using System.Data.Common;
 using Dapper;
-using Medic.Server.Hosting;
+using Medic.Server.Common;
 using Medic.Server.Storage;
 
 namespace Medic.Server.Auth;

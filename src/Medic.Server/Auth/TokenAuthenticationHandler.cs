@@ -1,6 +1,6 @@
 using System.Text.Encodings.Web;
 using Medic.Contracts;
-using Medic.Server.Hosting;
+using Medic.Server.Common;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 

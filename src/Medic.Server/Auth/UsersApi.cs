@@ -1,7 +1,7 @@
 using System.Text.RegularExpressions;
 using Medic.Contracts;
 using Medic.Server.Audit;
-using Medic.Server.Hosting;
+using Medic.Server.Common;
 using Medic.Server.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 

@@ -1,8 +1,8 @@
 using System.Globalization;
 using Dapper;
+using Medic.Server.Common;
 using Medic.Server.Detection.Forecasting;
 using Medic.Server.Fleet;
-using Medic.Server.Hosting;
 using Medic.Server.Incidents;
 using Medic.Server.Storage;
 using Microsoft.Extensions.Options;

@@ -3,8 +3,7 @@ using Medic.Contracts;
 using Medic.Contracts.Agent;
 using Medic.Server.Audit;
 using Medic.Server.Auth;
-using Medic.Server.Gateway;
-using Medic.Server.Hosting;
+using Medic.Server.Common;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Medic.Server.Fleet;
@@ -28,7 +27,7 @@ public static partial class DiagApi
     private static partial Regex UnitPattern();
 
     private static async Task<Results<Ok<TaskRunResponse>, ProblemHttpResult, ValidationProblem>> Service(
-        string id, ServiceRequest request, NodeStore nodes, TaskDispatcher dispatcher, AuditLog audit, HttpContext http, CancellationToken ct)
+        string id, ServiceRequest request, NodeStore nodes, INodeLink dispatcher, AuditLog audit, HttpContext http, CancellationToken ct)
     {
         var caller = http.Caller();
         var v = new Validator().Require("unit", request.Unit, 200).Require("action", request.Action, 20);
@@ -49,7 +48,7 @@ public static partial class DiagApi
     }
 
     private static async Task<Results<Ok<TaskRunResponse>, ProblemHttpResult, ValidationProblem>> Run(
-        string id, DiagRequest request, NodeStore nodes, TaskDispatcher dispatcher, AuditLog audit, HttpContext http, CancellationToken ct)
+        string id, DiagRequest request, NodeStore nodes, INodeLink dispatcher, AuditLog audit, HttpContext http, CancellationToken ct)
     {
         var caller = http.Caller();
         var v = new Validator().Require("verb", request.Verb, 40);

@@ -4,7 +4,7 @@ using Medic.Contracts;
 using Medic.Contracts.Agent;
 using Medic.Server.Audit;
 using Medic.Server.Auth;
-using Medic.Server.Hosting;
+using Medic.Server.Common;
 using Medic.Server.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 

@@ -3,7 +3,7 @@ using System.Text.Json;
 using Medic.Contracts;
 using Medic.Server.Audit;
 using Medic.Server.Auth;
-using Medic.Server.Hosting;
+using Medic.Server.Common;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Medic.Server.Fleet;

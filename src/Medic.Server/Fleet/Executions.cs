@@ -4,7 +4,7 @@ using System.Threading.Channels;
 using Dapper;
 using Medic.Contracts;
 using Medic.Contracts.Agent;
-using Medic.Server.Gateway;
+using Medic.Server.Common;
 using Medic.Server.Storage;
 
 namespace Medic.Server.Fleet;
@@ -41,7 +41,7 @@ internal sealed class ResultRow
 /// Runs a command across selected servers with a strategy, stores each server's result as it
 /// arrives, and publishes it to live watchers of the execution.
 /// </summary>
-public sealed class Executions(Database db, TaskDispatcher dispatcher, TimeProvider time, ILogger<Executions> log)
+public sealed class Executions(Database db, INodeLink dispatcher, TimeProvider time, ILogger<Executions> log)
 {
     private readonly ConcurrentDictionary<string, List<Channel<TaskRunResponse>>> _watchers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Task> _running = new(StringComparer.Ordinal);
@@ -61,7 +61,7 @@ public sealed class Executions(Database db, TaskDispatcher dispatcher, TimeProvi
     {
         var row = new ExecutionRow
         {
-            Id = Hosting.Ids.New("exe"), TenantId = tenantId, Actor = actor, Command = command, CreatedAt = time.GetUtcNow(),
+            Id = Ids.New("exe"), TenantId = tenantId, Actor = actor, Command = command, CreatedAt = time.GetUtcNow(),
             Targets = JsonSerializer.Serialize(targets.Select(t => t.Name).ToList(), ExecutionJson.Default.ListString),
             Strategy = JsonSerializer.Serialize(strategy, Contracts.MedicJson.Default.ExecStrategy),
         };

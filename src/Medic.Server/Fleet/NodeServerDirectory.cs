@@ -3,7 +3,6 @@ using System.Net;
 using System.Text.Json;
 using Dapper;
 using Medic.Contracts.Agent;
-using Medic.Server.Incidents;
 
 namespace Medic.Server.Fleet;
 
@@ -42,7 +41,7 @@ public sealed class NodeServerDirectory : IServerDirectory
         foreach (var (node, fact) in facts)
         {
             var addresses = (fact?.Addresses ?? []).Select(Address)
-                .Concat(ServerNames.Candidates(node.SshAddress).Select(Address))
+                .Concat(HostHints.Candidates(node.SshAddress).Select(Address))
                 .OfType<IPAddress>();
             if (addresses.Any(wanted.Contains)) return new ServerMatch(node.Id, node.Name);
         }

@@ -1,8 +1,7 @@
 using Medic.Contracts;
 using Medic.Server.Audit;
 using Medic.Server.Auth;
-using Medic.Server.Gateway;
-using Medic.Server.Hosting;
+using Medic.Server.Common;
 using Medic.Server.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -11,6 +10,16 @@ namespace Medic.Server.Fleet;
 /// <summary>Managed servers: list, show, register agentless ones, tag, drain (no new tasks) and remove (revokes the credential).</summary>
 public static class ServersApi
 {
+    public static IServiceCollection AddFleet(this IServiceCollection services, MedicOptions options)
+    {
+        services.AddSingleton(_ => TaskSigningKey.LoadOrCreate(options.TaskSigningKeyPath));
+        services.AddSingleton<NodeStore>();
+        services.AddSingleton<SshRunner>();
+        services.AddSingleton<Executions>();
+        services.AddSingleton<IServerDirectory, NodeServerDirectory>();
+        return services;
+    }
+
     public static IEndpointRouteBuilder MapServers(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/servers").WithTags("Fleet");
@@ -120,7 +129,7 @@ public static class ServersApi
     }
 
     private static async Task<Results<Ok<ServerResponse>, ProblemHttpResult, ValidationProblem>> SetTags(
-        string id, SetTagsRequest request, Database db, AuditLog audit, Detection.Monitors.MonitorPusher monitors, HttpContext http, CancellationToken ct)
+        string id, SetTagsRequest request, Database db, AuditLog audit, IServerTagListener tagListener, HttpContext http, CancellationToken ct)
     {
         if (Tags.Problem(request.Tags) is { } problem)
         {
@@ -150,7 +159,7 @@ public static class ServersApi
         }, ct);
 
         // Monitors set for tags may now apply to this server, or no longer.
-        if (result.Result is Ok<ServerResponse>) monitors.PushTenantInBackground(caller.TenantId);
+        if (result.Result is Ok<ServerResponse>) tagListener.TagsChanged(caller.TenantId);
         return result;
     }
 
@@ -177,7 +186,7 @@ public static class ServersApi
     }
 
     private static async Task<Results<Ok<ServerResponse>, ProblemHttpResult>> Remove(
-        string id, Database db, AuditLog audit, AgentConnections connections, SshRunner ssh, TimeProvider time, HttpContext http, CancellationToken ct)
+        string id, Database db, AuditLog audit, INodeLink connections, SshRunner ssh, TimeProvider time, HttpContext http, CancellationToken ct)
     {
         var caller = http.Caller();
         var result = await db.WriteAsync<(Results<Ok<ServerResponse>, ProblemHttpResult> Result, NodeRow? Node)>(async (c, tx) =>

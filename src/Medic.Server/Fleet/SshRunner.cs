@@ -7,7 +7,7 @@ using System.Text;
 using Medic.Contracts;
 using Medic.Contracts.Agent;
 using Medic.Server.Audit;
-using Medic.Server.Hosting;
+using Medic.Server.Common;
 using Medic.Server.Storage;
 using Microsoft.Extensions.Options;
 
@@ -34,12 +34,6 @@ public sealed partial class SshRunner : IAsyncDisposable
 
     // sun_path holds 108 bytes; ssh binds "PATH.XXXXXXXXXXXXXXXX" first, then renames it to PATH.
     private const int MaxSocketPath = 107 - 17;
-
-    /// <summary>
-    /// Runs on the server before the command: stops it (and what it started) once the task's time is
-    /// up even though the ssh client that was killed locally cannot, where coreutils timeout exists.
-    /// </summary>
-    private const string RemoteWrapper = "t=$1; shift; if command -v timeout >/dev/null 2>&1; then exec timeout -k 5 \"$t\" \"$@\"; fi; exec \"$@\"";
 
     private readonly Database _db;
     private readonly AuditLog _audit;
@@ -99,7 +93,7 @@ public sealed partial class SshRunner : IAsyncDisposable
             var check = await CappedProcess.RunAsync(keygen, ["-y", "-P", "", "-f", path], TimeSpan.FromSeconds(10), 64 * 1024, null, ct);
             if (check.ExitCode != 0)
             {
-                return ($"the key file '{keyName}' is not a private key ssh can use without a passphrase ({Oneline(check.Stderr, 200)})",
+                return ($"the key file '{keyName}' is not a private key ssh can use without a passphrase ({SshText.Oneline(check.Stderr, 200)})",
                     "use an unencrypted OpenSSH private key (ssh-keygen -t ed25519 -N ''), or remove its passphrase with ssh-keygen -p");
             }
         }
@@ -144,7 +138,7 @@ public sealed partial class SshRunner : IAsyncDisposable
         }
 
         var args = CommonOptions(target, strictHostKeys: true);
-        args.AddRange(["-o", "ControlMaster=no", "-n", "-T", "--", address.Host, RemoteCommand(argv, timeoutSeconds + RemoteGraceSeconds)]);
+        args.AddRange(["-o", "ControlMaster=no", "-n", "-T", "--", address.Host, SshText.RemoteCommand(argv, timeoutSeconds + RemoteGraceSeconds)]);
         var seq = 0L;
         var run = await CappedProcess.RunAsync(ssh, args, remaining, outputCap,
             onOutput is null ? null : (stream, text) => onOutput(new TaskOutput(taskId, Interlocked.Increment(ref seq), stream, text)), ct);
@@ -167,7 +161,7 @@ public sealed partial class SshRunner : IAsyncDisposable
         }
 
         // 255 is ssh's own failure (the master went away and a fresh connection failed too), unless the command itself exited 255.
-        if (run.ExitCode == 255 && DescribeFailure(target, run.Stderr, onlyKnown: true) is { } lost)
+        if (run.ExitCode == 255 && SshText.DescribeFailure(target.Node, target.Address, run.Stderr, onlyKnown: true) is { } lost)
         {
             LogUnreachable(_log, node.Id, node.Name, lost);
             await RecordContactAsync(node, reachable: false, lost);
@@ -210,7 +204,7 @@ public sealed partial class SshRunner : IAsyncDisposable
             if (start.StartFailure is { } failure) return failure;
             if (start.TimedOut) return $"ssh did not log in to {target.Address} within {bound.TotalSeconds:0} s";
             if (start.Cancelled) return "the control plane stopped waiting (it is shutting down)";
-            if (start.ExitCode != 0) return DescribeFailure(target, start.Stderr, onlyKnown: false);
+            if (start.ExitCode != 0) return SshText.DescribeFailure(target.Node, target.Address, start.Stderr, onlyKnown: false);
 
             _masters[target.Node.Id] = target.ControlPath;
             LogMasterOpened(_log, target.Node.Id, target.Node.Name, target.Address.ToString());
@@ -296,75 +290,21 @@ public sealed partial class SshRunner : IAsyncDisposable
         "-F", "none",
         "-o", "BatchMode=yes",
         "-o", "StrictHostKeyChecking=" + (strictHostKeys ? "yes" : "accept-new"),
-        "-o", "UserKnownHostsFile=" + OptionPath(KnownHostsFile(target.Node.Id)),
+        "-o", "UserKnownHostsFile=" + SshText.OptionPath(KnownHostsFile(target.Node.Id)),
         "-o", "GlobalKnownHostsFile=/dev/null",
         "-o", "HashKnownHosts=no",
         "-o", "UpdateHostKeys=no",
         "-o", "CheckHostIP=no",
         "-o", "IdentitiesOnly=yes",
         "-o", "IdentityAgent=none",
-        "-o", "IdentityFile=" + OptionPath(target.KeyFile),
+        "-o", "IdentityFile=" + SshText.OptionPath(target.KeyFile),
         "-o", "PreferredAuthentications=publickey",
         "-o", $"ConnectTimeout={(int)ConnectTimeout.TotalSeconds}",
         "-o", "LogLevel=ERROR",
-        "-o", "ControlPath=" + OptionPath(target.ControlPath),
+        "-o", "ControlPath=" + SshText.OptionPath(target.ControlPath),
         "-l", target.Node.SshUser!,
         "-p", target.Address.Port.ToString(CultureInfo.InvariantCulture),
     ];
-
-    /// <summary>ssh expands %-tokens in these paths and splits option values on spaces; a path is written so it reads back as itself.</summary>
-    private static string OptionPath(string path)
-    {
-        var escaped = path.Replace("%", "%%", StringComparison.Ordinal);
-        return escaped.Any(char.IsWhiteSpace) ? "\"" + escaped + "\"" : escaped;
-    }
-
-    /// <summary>
-    /// ssh hands the server one string for the user's login shell; each argument is single-quoted
-    /// in it, so the command arrives as the same argv the agent would run.
-    /// </summary>
-    internal static string RemoteCommand(IReadOnlyList<string> argv, int remoteTimeoutSeconds) =>
-        string.Join(' ', new[] { "sh", "-c", RemoteWrapper, "medic", remoteTimeoutSeconds.ToString(CultureInfo.InvariantCulture) }.Concat(argv).Select(Quote));
-
-    internal static string Quote(string arg) => "'" + arg.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
-
-    /// <summary>
-    /// ssh's stderr turned into one reason with what to do; with <paramref name="onlyKnown"/>, null
-    /// unless it is one of ssh's connection or login failures (a command may exit 255 by itself).
-    /// </summary>
-    private static string? DescribeFailure(Target target, string stderr, bool onlyKnown)
-    {
-        var message = Oneline(stderr, 400);
-        var where = $"{target.Node.SshUser}@{target.Address}";
-        if (stderr.Contains("Host key verification failed", StringComparison.Ordinal))
-        {
-            return stderr.Contains("has changed", StringComparison.Ordinal)
-                ? $"ssh refused {target.Address}: its host key is not the one pinned for this server (ssh: {HostKeyChangedLine(stderr)}); if the server was reinstalled, remove it and add it again with its new --host-key"
-                : $"ssh refused {target.Address}: no host key is pinned for it (ssh: {message}); add the server with --host-key (from ssh-keyscan) or --accept-new-host-key";
-        }
-
-        if (stderr.Contains("Permission denied", StringComparison.Ordinal))
-        {
-            return $"ssh login as {where} failed (ssh: {message}); add the public half of key '{target.Node.SshKey}' to ~{target.Node.SshUser}/.ssh/authorized_keys on the server";
-        }
-
-        var known = stderr.StartsWith("ssh: ", StringComparison.Ordinal) || stderr.Contains("Connection closed by", StringComparison.Ordinal)
-            || stderr.Contains("Connection reset by", StringComparison.Ordinal) || stderr.Contains("kex_exchange_identification", StringComparison.Ordinal)
-            || stderr.Contains("Connection timed out", StringComparison.Ordinal) || stderr.Contains("Could not resolve hostname", StringComparison.Ordinal);
-        if (onlyKnown && !known) return null;
-        return $"ssh could not reach {where} ({(message.Length > 0 ? "ssh: " + message : "ssh exited without a message")})";
-    }
-
-    private static string HostKeyChangedLine(string stderr) =>
-        stderr.Split('\n').FirstOrDefault(l => l.Contains("has changed", StringComparison.Ordinal))?.Trim() ?? "host key changed";
-
-    /// <summary>ssh's message on one line: banner lines of '@' dropped, the last lines kept.</summary>
-    private static string Oneline(string text, int max)
-    {
-        var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Where(l => l.Trim('@').Length > 0).ToList();
-        var joined = string.Join(" ", lines.TakeLast(3));
-        return joined.Length <= max ? joined : joined[^max..];
-    }
 
     /// <summary>An agentless server's status is its last contact's: reachable is online (and seen now), a failed login or connection offline; transitions are audited as the agent's are.</summary>
     private async Task RecordContactAsync(NodeRow node, bool reachable, string reason)
@@ -427,7 +367,7 @@ public sealed partial class SshRunner : IAsyncDisposable
     private async Task CloseMasterAsync(string controlPath)
     {
         if (_ssh.Value is not { } ssh || !File.Exists(controlPath)) return;
-        await CappedProcess.RunAsync(ssh, ["-F", "none", "-o", "ControlPath=" + OptionPath(controlPath), "-O", "exit", "medic"], TimeSpan.FromSeconds(5), 4096, null, CancellationToken.None);
+        await CappedProcess.RunAsync(ssh, ["-F", "none", "-o", "ControlPath=" + SshText.OptionPath(controlPath), "-O", "exit", "medic"], TimeSpan.FromSeconds(5), 4096, null, CancellationToken.None);
     }
 
     /// <summary>Closes the master connections this process opened.</summary>

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Medic.Contracts.Agent;
 using Medic.Contracts;
+using Medic.Server.Common;
 
 namespace Medic.Server.Fleet;
 
@@ -24,7 +25,7 @@ public sealed class TaskSigningKey : IDisposable
             if (PrivateFiles.IsOpenToOthers(path))
             {
                 key.Dispose();
-                throw new Hosting.ConfigException($"task-signing key '{path}' can be read or written by other users", $"chmod 600 {path}");
+                throw new ConfigException($"task-signing key '{path}' can be read or written by other users", $"chmod 600 {path}");
             }
 
             key.ImportFromPem(File.ReadAllText(path));

@@ -4,9 +4,8 @@ using System.Text.Json;
 using Medic.Contracts;
 using Medic.Contracts.Agent;
 using Medic.Server.Audit;
+using Medic.Server.Common;
 using Medic.Server.Fleet;
-using Medic.Server.Incidents;
-using Medic.Server.Hosting;
 using Medic.Server.Storage;
 using Microsoft.Extensions.Options;
 
@@ -18,6 +17,15 @@ namespace Medic.Server.Gateway;
 /// </summary>
 public static partial class AgentGateway
 {
+    public static IServiceCollection AddGateway(this IServiceCollection services)
+    {
+        services.AddSingleton<AgentConnections>();
+        services.AddSingleton<TaskDispatcher>();
+        services.AddSingleton<INodeLink, NodeLink>();
+        services.AddHostedService<OfflineSweeper>();
+        return services;
+    }
+
     private const int MaxFrameBytes = 4 * 1024 * 1024;
 
     /// <summary>The event an agent sends when its policy refuses pushed monitors (Medic.Agent's MonitorHost.RefusedEventKind).</summary>
@@ -30,7 +38,7 @@ public static partial class AgentGateway
     }
 
     private static async Task ConnectAsync(HttpContext http, NodeStore nodes, AgentConnections connections, Database db, AuditLog audit,
-        TimeProvider time, IOptions<MedicOptions> options, ILoggerFactory loggers, IHostApplicationLifetime lifetime)
+        TimeProvider time, IOptions<MedicOptions> options, IAgentLinkListener listener, ILoggerFactory loggers, IHostApplicationLifetime lifetime)
     {
         var log = loggers.CreateLogger("Medic.Gateway");
         if (!http.WebSockets.IsWebSocketRequest)
@@ -62,8 +70,8 @@ public static partial class AgentGateway
         try
         {
             await connection.SendAsync(new Welcome(node.Id, options.Value.Agents.HeartbeatSeconds), http.RequestAborted);
-            http.RequestServices.GetRequiredService<Detection.Monitors.MonitorPusher>().PushOnConnect(node.TenantId, node.Id);
-            await ReceiveLoopAsync(connection, nodes, connections, http.RequestServices.GetRequiredService<IIncidentIngest>(), audit, time, log, http.RequestAborted);
+            listener.Connected(node.TenantId, node.Id);
+            await ReceiveLoopAsync(connection, nodes, connections, listener, audit, time, log, http.RequestAborted);
         }
         catch (Exception ex) when (ex is WebSocketException or OperationCanceledException or JsonException or InvalidDataException)
         {
@@ -80,7 +88,7 @@ public static partial class AgentGateway
         }
     }
 
-    private static async Task ReceiveLoopAsync(AgentConnection connection, NodeStore nodes, AgentConnections connections, IIncidentIngest incidents, AuditLog audit, TimeProvider time, ILogger log, CancellationToken ct)
+    private static async Task ReceiveLoopAsync(AgentConnection connection, NodeStore nodes, AgentConnections connections, IAgentLinkListener listener, AuditLog audit, TimeProvider time, ILogger log, CancellationToken ct)
     {
         var buffer = new ArrayBufferWriter<byte>(16 * 1024);
         while (true)
@@ -127,17 +135,14 @@ public static partial class AgentGateway
                         break;
                     }
 
-                    if (AgentSignals.From(connection.TenantId, connection.NodeId, ev) is { } signal)
+                    try
                     {
-                        try
-                        {
-                            await incidents.IngestAsync([signal], ct);
-                        }
-                        catch (Exception ex) when (ex is not OperationCanceledException)
-                        {
-                            // The link stays up; the agent already counts the event as delivered, so say which one was lost.
-                            LogEventLost(log, ex, connection.NodeId, ev.Id, ev.Kind);
-                        }
+                        await listener.EventAsync(connection.TenantId, connection.NodeId, ev, ct);
+                    }
+                    catch (Exception ex) when (ex is not OperationCanceledException)
+                    {
+                        // The link stays up; the agent already counts the event as delivered, so say which one was lost.
+                        LogEventLost(log, ex, connection.NodeId, ev.Id, ev.Kind);
                     }
 
                     break;

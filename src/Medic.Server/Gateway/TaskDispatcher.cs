@@ -1,8 +1,8 @@
 using System.Text;
 using Medic.Contracts;
 using Medic.Contracts.Agent;
+using Medic.Server.Common;
 using Medic.Server.Fleet;
-using Medic.Server.Hosting;
 using TaskStatus = Medic.Contracts.Agent.TaskStatus;
 
 namespace Medic.Server.Gateway;

@@ -1,5 +1,6 @@
 using Medic.Contracts;
 using Medic.Server.Auth;
+using Medic.Server.Common;
 using Medic.Server.Tenancy;
 
 namespace Medic.Server.Hosting;

@@ -3,13 +3,9 @@ using Medic.Contracts;
 using YamlDotNet.Core;
 using YamlDotNet.Serialization;
 using YamlDotNet.Serialization.NamingConventions;
+using Medic.Server.Common;
 
 namespace Medic.Server.Hosting;
-
-public sealed class ConfigException(string message, string remedy) : Exception(message)
-{
-    public string Remedy { get; } = remedy;
-}
 
 /// <summary>
 /// Builds <see cref="MedicOptions"/> from defaults, then a YAML or JSON file, then

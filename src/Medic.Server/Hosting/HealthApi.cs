@@ -1,4 +1,5 @@
 using Medic.Contracts;
+using Medic.Server.Common;
 using Medic.Server.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -6,8 +7,7 @@ namespace Medic.Server.Hosting;
 
 public static class HealthApi
 {
-    public static string Version { get; } =
-        typeof(HealthApi).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+    public static string Version => MedicVersion.Current;
 
     public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder app)
     {

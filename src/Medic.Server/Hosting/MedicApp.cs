@@ -2,7 +2,9 @@ using System.Text.Json;
 using System.Threading.RateLimiting;
 using Medic.Contracts;
 using Medic.Server.Audit;
+using Medic.Server.Common;
 using Medic.Server.Detection.Webhooks;
+using Medic.Server.Detection;
 using Medic.Server.Fleet;
 using Medic.Server.Gateway;
 using Medic.Server.Detection.Checks;
@@ -11,6 +13,7 @@ using Medic.Server.Incidents;
 using Medic.Server.Notifications;
 using Medic.Server.Auth;
 using Medic.Server.Pipeline;
+using Medic.Server.Reports;
 using Medic.Server.Runbooks;
 using Medic.Server.Secrets;
 using Medic.Server.Silences;
@@ -74,70 +77,21 @@ public static class MedicApp
         services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
         services.AddSingleton(Options.Create(options));
         services.AddSingleton(time ?? TimeProvider.System);
-        services.AddSingleton(_ => Database.FromUrl(options.DatabaseUrl));
-        services.AddSingleton<Migrator>();
-        services.AddSingleton(_ => MasterKey.LoadOrCreate(options.MasterKeyPath, Environment.GetEnvironmentVariable("MEDIC_MASTER_KEY")));
-        services.AddSingleton<AuditLog>();
-        services.AddSingleton(_ => AuditCheckpointKey.LoadOrCreate(options.AuditCheckpointKeyPath));
-        services.AddSingleton<AuditCheckpointer>();
-        services.AddHostedService(sp => sp.GetRequiredService<AuditCheckpointer>());
-        services.AddHttpClient(AuditCheckpointer.HttpClientName, c => c.DefaultRequestHeaders.UserAgent.ParseAdd("medic-audit/" + typeof(MedicApp).Assembly.GetName().Version?.ToString(3)))
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false })
-            .RemoveAllLoggers(); // the webhook URL may carry a token
-        services.AddSingleton<TenantStore>();
-        services.AddSingleton<UserStore>();
-        services.AddSingleton<TokenStore>();
-        services.AddSingleton<SessionStore>();
-        services.AddSingleton<WriteProbe>();
-        services.AddSingleton<IPasswordHasher<UserRow>, PasswordHasher<UserRow>>();
-        services.AddSingleton<Accounts>();
+        services.AddStorage(options);
+        services.AddSecrets(options.MasterKeyPath);
+        services.AddAudit(options);
+        services.AddTenancy();
+        services.AddAuth();
         services.AddSingleton<Bootstrap>();
-        services.AddSingleton(_ => TaskSigningKey.LoadOrCreate(options.TaskSigningKeyPath));
-        services.AddSingleton<NodeStore>();
-        services.AddSingleton<AgentConnections>();
-        services.AddSingleton<SshRunner>();
-        services.AddSingleton<TaskDispatcher>();
-        services.AddSingleton<Executions>();
-        services.AddHostedService<OfflineSweeper>();
-        services.AddSingleton<JobQueue>();
-        services.AddSingleton<JobWorker>();
-        services.AddHostedService(sp => sp.GetRequiredService<JobWorker>());
-        services.AddSingleton<IncidentFeed>();
-        services.AddSingleton(_ => IncidentPolicy.Default);
-        services.AddSingleton<IServerDirectory, Fleet.NodeServerDirectory>();
-        services.AddSingleton<IncidentStore>();
-        services.AddSingleton<IIncidentIngest>(sp => sp.GetRequiredService<IncidentStore>());
-        services.AddSingleton<Detection.EarlyWarningPatrol>();
-        services.AddHostedService(sp => sp.GetRequiredService<Detection.EarlyWarningPatrol>());
-        services.AddHttpClient(CheckRunner.HttpClientName, c => c.DefaultRequestHeaders.UserAgent.ParseAdd("medic-check/" + typeof(MedicApp).Assembly.GetName().Version?.ToString(3)))
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
-            .RemoveAllLoggers(); // they would log each check URL, whose path may carry a token (only query strings are redacted)
-        services.AddSingleton<MonitorStore>();
-        services.AddSingleton<MonitorPusher>();
-        services.AddSingleton<CheckStore>();
-        services.AddSingleton<CheckRunner>();
-        services.AddSingleton<CheckScheduler>();
-        services.AddHostedService(sp => sp.GetRequiredService<CheckScheduler>());
-        services.AddSingleton<SecretBox>();
-        services.AddSingleton<WebhookCredentialStore>();
-        services.AddSingleton<WebhookAudit>();
-        services.AddSingleton<WebhookMappingStore>();
-        services.AddSingleton<ITenantSources>(sp => sp.GetRequiredService<WebhookMappingStore>());
-        services.AddSingleton<WebhookDeliveryLog>();
-        services.AddSingleton<WebhookRateLimits>();
+        services.AddFleet(options);
+        services.AddGateway();
+        services.AddIncidents();
+        services.AddDetection();
         services.AddSilences();
         services.AddNotifications();
-        services.AddSingleton<RunbookStore>();
-        services.AddSingleton<RunbookLibrary>();
-        services.AddSingleton<RunbookRunner>();
+        services.AddRunbooks();
         services.AddPipeline();
-        services.AddSingleton<ApprovalViews>();
-        services.AddSingleton<IncidentReports>();
-        services.TryAddSingleton<IRunbookNotifier, LoggingRunbookNotifier>();
-        services.TryAddSingleton<IRunbookApprovals, ConfirmedAtStartApprovals>();
-        services.AddHttpClient(RunbookRunner.HttpClientName, c => c.DefaultRequestHeaders.UserAgent.ParseAdd("medic-runbook/" + typeof(MedicApp).Assembly.GetName().Version?.ToString(3)))
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
-            .RemoveAllLoggers(); // a runbook's http step URL may carry a secret
+        services.AddReports();
 
         services.ConfigureHttpJsonOptions(o => ConfigureJson(o.SerializerOptions));
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
@@ -183,7 +137,7 @@ public static class MedicApp
         }
 
         app.UseMiddleware<SecurityHeaders>();
-        app.UseExceptionHandler(new ExceptionHandlerOptions { ExceptionHandler = HandleException, StatusCodeSelector = StatusFor });
+        app.UseExceptionHandler(new ExceptionHandlerOptions { ExceptionHandler = HandleException, StatusCodeSelector = ErrorStatus.For });
         app.UseStatusCodePages();
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
         app.UseRouting();
@@ -302,20 +256,10 @@ public static class MedicApp
         };
     }
 
-    internal static int StatusFor(Exception ex) => ex switch
-    {
-        BadHttpRequestException bad => bad.StatusCode,
-        JsonException => StatusCodes.Status400BadRequest,
-        Npgsql.PostgresException { SqlState: "23505" } => StatusCodes.Status409Conflict,
-        Microsoft.Data.Sqlite.SqliteException { SqliteErrorCode: 19 } => StatusCodes.Status409Conflict,
-        _ when StorageFaults.IsUnwritable(ex) => StatusCodes.Status503ServiceUnavailable,
-        _ => StatusCodes.Status500InternalServerError,
-    };
-
     private static async Task HandleException(HttpContext http)
     {
         var ex = http.Features.Get<IExceptionHandlerFeature>()?.Error;
-        var status = ex is null ? 500 : StatusFor(ex);
+        var status = ex is null ? 500 : ErrorStatus.For(ex);
         http.Response.StatusCode = status;
         string detail;
         if (status == 500)

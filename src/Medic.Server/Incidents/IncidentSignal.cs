@@ -104,17 +104,3 @@ public interface IIncidentChanges
 {
     Task ChangedAsync(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction tx, string tenantId, string action, Medic.Contracts.IncidentResponse incident);
 }
-
-/// <summary>A managed server a signal was matched to.</summary>
-public sealed record ServerMatch(string Id, string Name);
-
-/// <summary>
-/// Finds the managed server an alert is about from the names it gives for its machine, inside the
-/// transaction that folds the alert. The fleet answers it (Fleet/NodeServerDirectory.cs), so the
-/// incident record does not read the fleet's tables itself.
-/// </summary>
-public interface IServerDirectory
-{
-    /// <param name="names">Lower-case host names or addresses, most believed first (<c>web-1.example.com</c>, <c>web-1</c>, <c>10.0.0.5</c>).</param>
-    Task<ServerMatch?> FindAsync(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction tx, string tenantId, IReadOnlyList<string> names);
-}

@@ -3,7 +3,8 @@ using System.Text.Json;
 using Dapper;
 using Medic.Contracts;
 using Medic.Server.Audit;
-using Medic.Server.Hosting;
+using Medic.Server.Common;
+using Medic.Server.Fleet;
 using Medic.Server.Silences;
 using Medic.Server.Storage;
 
@@ -652,49 +653,3 @@ public sealed class IncidentStore(
         return new IncidentPage(rows.Select(r => r.ToResponse()).ToList(), more ? rows[^1].Id : null);
     }
 }
-
-/// <summary>Host names to try for a server hint: as given, without a port, and the short name.</summary>
-internal static class ServerNames
-{
-    /// <summary>Labels that name the machine an alert is about, in the order they are believed.</summary>
-    public static readonly IReadOnlyList<string> HostLabels = ["instance", "nodename", "host", "hostname", "node", "server"];
-
-    /// <summary>Every name the signal gives for its machine: the hint first, then the host labels, each as <see cref="Candidates"/>.</summary>
-    public static IReadOnlyList<string> Of(IncidentSignal s)
-    {
-        var names = new List<string>(Candidates(s.ServerHint));
-        foreach (var label in HostLabels)
-        {
-            if (s.Labels.TryGetValue(label, out var value)) names.AddRange(Candidates(value));
-        }
-
-        return names.Distinct(StringComparer.Ordinal).Take(12).ToList();
-    }
-
-    public static IReadOnlyList<string> Candidates(string? hint)
-    {
-        if (string.IsNullOrWhiteSpace(hint)) return [];
-        var h = hint.Trim().ToLowerInvariant();
-        if (h.Contains("://", StringComparison.Ordinal) && Uri.TryCreate(h, UriKind.Absolute, out var uri)) h = uri.Host;
-        var names = new List<string> { h };
-        var bare = h;
-        if (h.StartsWith('[') && h.IndexOf(']', StringComparison.Ordinal) is > 0 and var end) bare = h[1..end];
-        else if (h.Count(ch => ch == ':') == 1) bare = h[..h.IndexOf(':', StringComparison.Ordinal)];
-        if (bare != h) names.Add(bare);
-        var dot = bare.IndexOf('.', StringComparison.Ordinal);
-        if (dot > 0 && !System.Net.IPAddress.TryParse(bare, out _)) names.Add(bare[..dot]);
-        return names.Where(n => n.Length > 0).Distinct(StringComparer.Ordinal).ToList();
-    }
-}
-
-internal static class IncidentJson
-{
-    public static string? Write(IReadOnlyDictionary<string, string>? map) =>
-        map is null ? null : JsonSerializer.Serialize(map.ToDictionary(kv => kv.Key, kv => kv.Value, StringComparer.Ordinal), IncidentJsonContext.Default.DictionaryStringString);
-
-    public static IReadOnlyDictionary<string, string>? Map(string? json) =>
-        string.IsNullOrEmpty(json) ? null : JsonSerializer.Deserialize(json, IncidentJsonContext.Default.DictionaryStringString);
-}
-
-[System.Text.Json.Serialization.JsonSerializable(typeof(Dictionary<string, string>))]
-internal sealed partial class IncidentJsonContext : System.Text.Json.Serialization.JsonSerializerContext;

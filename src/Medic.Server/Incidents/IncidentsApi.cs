@@ -4,8 +4,8 @@ using System.Text.Json;
 using Medic.Contracts;
 using Medic.Server.Audit;
 using Medic.Server.Auth;
+using Medic.Server.Common;
 using Medic.Server.Fleet;
-using Medic.Server.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Medic.Server.Incidents;
@@ -13,6 +13,15 @@ namespace Medic.Server.Incidents;
 /// <summary>Incidents of the caller's tenant: list, show, open by hand, acknowledge, resolve, and a live feed.</summary>
 public static class IncidentsApi
 {
+    public static IServiceCollection AddIncidents(this IServiceCollection services)
+    {
+        services.AddSingleton<IncidentFeed>();
+        services.AddSingleton(_ => IncidentPolicy.Default);
+        services.AddSingleton<IncidentStore>();
+        services.AddSingleton<IIncidentIngest>(sp => sp.GetRequiredService<IncidentStore>());
+        return services;
+    }
+
     public static IEndpointRouteBuilder MapIncidents(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/incidents").WithTags("Incidents");

@@ -1,10 +1,8 @@
 using System.Data.Common;
 using System.Text.Json;
 using Medic.Contracts;
-using Medic.Server.Hosting;
+using Medic.Server.Common;
 using Medic.Server.Storage;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Options;
 
 namespace Medic.Server.Notifications;
@@ -14,25 +12,6 @@ public sealed record DeliveryJob(string DeliveryId, string TenantId, string Chan
 
 /// <summary>The job that checks, <c>Number</c> times after the incident opened, whether it is still unacknowledged and reminds people if so.</summary>
 public sealed record ReminderJob(string TenantId, string IncidentId, int Episode, string RuleId, int Number);
-
-/// <summary>Links into the console: <c>{public_url}/incidents/{id}</c> and <c>{public_url}/approvals/{id}</c>.</summary>
-public sealed class ConsoleLinks(IOptions<MedicOptions> options, IServiceProvider services)
-{
-    /// <summary><c>public_url</c>, else the address the server listens on (the real port when it was 0).</summary>
-    public string Base
-    {
-        get
-        {
-            if (!string.IsNullOrWhiteSpace(options.Value.PublicUrl)) return options.Value.PublicUrl.TrimEnd('/');
-            var bound = services.GetService<IServer>()?.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault();
-            return (bound ?? options.Value.Listen.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault() ?? MedicOptions.DefaultListen).TrimEnd('/');
-        }
-    }
-
-    public string Incident(string id) => $"{Base}/incidents/{Uri.EscapeDataString(id)}";
-
-    public string Approval(string id) => $"{Base}/approvals/{Uri.EscapeDataString(id)}";
-}
 
 /// <summary>
 /// Turns incident changes into delivery jobs: the event (<see cref="NotificationRouting.Decide"/>),

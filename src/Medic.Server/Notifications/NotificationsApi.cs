@@ -5,7 +5,7 @@ using System.Text.RegularExpressions;
 using Medic.Contracts;
 using Medic.Server.Audit;
 using Medic.Server.Auth;
-using Medic.Server.Hosting;
+using Medic.Server.Common;
 using Medic.Server.Incidents;
 using Medic.Server.Secrets;
 using Medic.Server.Storage;

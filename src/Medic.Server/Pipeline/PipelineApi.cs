@@ -1,7 +1,7 @@
 using Medic.Contracts;
 using Medic.Server.Audit;
 using Medic.Server.Auth;
-using Medic.Server.Hosting;
+using Medic.Server.Common;
 using Medic.Server.Incidents;
 using Medic.Server.Notifications;
 using Medic.Server.Runbooks;
@@ -18,6 +18,7 @@ public static class PipelineApi
         services.AddSingleton<PipelineStore>();
         services.AddSingleton<IPipelineEntry, PipelineEntry>();
         services.AddSingleton<RemediationPipeline>();
+        services.AddSingleton<ApprovalViews>();
         foreach (var kind in new[] { PipelineEntry.TriageKind, PipelineEntry.ExecuteKind, PipelineEntry.VerifyKind, PipelineEntry.ExpireKind })
         {
             services.AddSingleton<IJobHandler>(sp => new PipelineJobs(sp.GetRequiredService<RemediationPipeline>(), kind));

@@ -1,8 +1,9 @@
 using System.Data.Common;
 using Dapper;
 using Medic.Contracts;
-using Medic.Server.Hosting;
+using Medic.Server.Common;
 using Medic.Server.Incidents;
+using Medic.Server.Runbooks;
 using Medic.Server.Storage;
 
 namespace Medic.Server.Pipeline;

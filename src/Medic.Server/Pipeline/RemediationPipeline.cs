@@ -4,52 +4,15 @@ using System.Reflection;
 using System.Text.Json;
 using Medic.Contracts;
 using Medic.Server.Audit;
+using Medic.Server.Common;
 using Medic.Server.Detection.Checks;
 using Medic.Server.Fleet;
-using Medic.Server.Hosting;
 using Medic.Server.Incidents;
 using Medic.Server.Notifications;
 using Medic.Server.Runbooks;
 using Medic.Server.Storage;
 
 namespace Medic.Server.Pipeline;
-
-/// <summary>One step of the pipeline for one incident round, as a job payload.</summary>
-public sealed record PipelineJob(string TenantId, string IncidentId, int Round, string? ApprovalId = null);
-
-/// <summary>Why a proposal could not be turned into a remediation (nothing was written).</summary>
-public sealed class ProposalException(string message, string remedy, int status = StatusCodes.Status422UnprocessableEntity, IReadOnlyDictionary<string, string>? errors = null) : Exception(message)
-{
-    public string Remedy { get; } = remedy;
-    public int Status { get; } = status;
-    public IReadOnlyDictionary<string, string>? Errors { get; } = errors;
-}
-
-/// <summary>What a proposal became: the remediation and where the incident stands.</summary>
-public sealed record ProposalOutcome(RemediationRow Remediation, IncidentResponse Incident, string? ApprovalId);
-
-/// <summary>
-/// Opens a round of the pipeline: the incident record calls it in the transaction that opens,
-/// reopens or re-enters an incident, and it queues that round's triage job under the key
-/// <c>pipeline:{incident}:{round}:triage</c>, so the job exists exactly when the incident does.
-/// </summary>
-public sealed class PipelineEntry(JobQueue jobs, IServiceProvider services) : IPipelineEntry
-{
-    public const string TriageKind = "pipeline.triage";
-    public const string ExecuteKind = "pipeline.execute";
-    public const string VerifyKind = "pipeline.verify";
-    public const string ExpireKind = "pipeline.expire";
-
-    public async Task EnterAsync(DbConnection c, DbTransaction tx, string tenantId, string incidentId, int round, string why) =>
-        await jobs.EnqueueAsync(c, tx, tenantId, TriageKind, Key(incidentId, round, "triage"), Payload(new PipelineJob(tenantId, incidentId, round)));
-
-    /// <summary>After the incident's transaction commits: the worker picks the job up now rather than at its next poll.</summary>
-    public void Committed() => services.GetService<JobWorker>()?.Wake();
-
-    public static string Key(string incidentId, int round, string step) => $"pipeline:{incidentId}:{round}:{step}";
-
-    public static string Payload(PipelineJob job) => JsonSerializer.Serialize(job, PipelineJson.Default.PipelineJob);
-}
 
 /// <summary>
 /// The remediation pipeline (DESIGN §6): triage proposes a recipe, the risk gate decides who must
@@ -75,7 +38,7 @@ public sealed partial class RemediationPipeline(
     NotificationPlanner planner,
     ConsoleLinks links,
     AuditLog audit,
-    IServiceProvider services,
+    JobSignal signal,
     Microsoft.Extensions.Options.IOptions<MedicOptions> options,
     TimeProvider time,
     ILogger<RemediationPipeline> log)
@@ -104,7 +67,7 @@ public sealed partial class RemediationPipeline(
         return list;
     }
 
-    private void Wake() => services.GetService<JobWorker>()?.Wake();
+    private void Wake() => signal.Wake();
 
     // ---- triage ---------------------------------------------------------------------------
 
@@ -715,33 +678,3 @@ public sealed partial class RemediationPipeline(
     [LoggerMessage(Level = LogLevel.Information, Message = "Incident {IncidentId}: {Runbook} proposed; gate {Gate}: {Reason}")]
     private partial void LogProposed(string incidentId, string runbook, string gate, string reason);
 }
-
-/// <summary>The pipeline's four job kinds, each a thin shell over <see cref="RemediationPipeline"/>.</summary>
-public sealed class PipelineJobs(RemediationPipeline pipeline, string kind) : IJobHandler
-{
-    public string Kind => kind;
-
-    /// <summary>
-    /// Long enough for a verification that waits for an agent to come back (a minute) and re-runs its
-    /// check; an execution keeps it alive while its run goes on. A restarted <c>medic up</c> frees a dead
-    /// process's leases at once (<see cref="JobOwners"/>); another replica takes over when it runs out.
-    /// </summary>
-    public TimeSpan Lease => TimeSpan.FromMinutes(2);
-
-    public Task HandleAsync(JobRow job, CancellationToken ct)
-    {
-        var payload = JsonSerializer.Deserialize(job.Payload, PipelineJson.Default.PipelineJob) ?? throw new InvalidOperationException("empty pipeline job");
-        return kind switch
-        {
-            PipelineEntry.TriageKind => pipeline.TriageAsync(payload, ct),
-            PipelineEntry.ExecuteKind => pipeline.ExecuteAsync(payload, job.CreatedAt, ct),
-            PipelineEntry.VerifyKind => pipeline.VerifyAsync(payload, job.CreatedAt, ct),
-            PipelineEntry.ExpireKind => pipeline.ExpireAsync(payload, ct),
-            _ => throw new InvalidOperationException("unknown pipeline job " + kind),
-        };
-    }
-}
-
-[System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.SnakeCaseLower)]
-[System.Text.Json.Serialization.JsonSerializable(typeof(PipelineJob))]
-internal sealed partial class PipelineJson : System.Text.Json.Serialization.JsonSerializerContext;

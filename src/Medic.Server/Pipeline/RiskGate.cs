@@ -1,9 +1,7 @@
 using Medic.Contracts;
+using Medic.Server.Runbooks;
 
 namespace Medic.Server.Pipeline;
-
-/// <summary>How much harm a recipe can do, as its runbook declares.</summary>
-public enum Risk { Low, Medium, High }
 
 /// <summary>How far an actor (a triage rule set, an AI agent) is trusted to act without a person.</summary>
 public enum Trust

@@ -1,5 +1,4 @@
 using Medic.Contracts;
-using Medic.Server.Pipeline;
 
 namespace Medic.Server.Runbooks;
 

@@ -1,3 +1,5 @@
+using Medic.Server.Storage;
+
 namespace Medic.Server.Runbooks;
 
 /// <summary>
@@ -41,7 +43,7 @@ public sealed class RunbookLibrary(RunbookStore store, TimeProvider time)
             {
                 await store.InstallBuiltinAsync(runbook, yaml, time.GetUtcNow(), ct);
             }
-            catch (Exception ex) when (Hosting.MedicApp.StatusFor(ex) == StatusCodes.Status409Conflict)
+            catch (Exception ex) when (ErrorStatus.IsDuplicate(ex))
             {
                 // Another replica starting at the same moment installed it first.
             }

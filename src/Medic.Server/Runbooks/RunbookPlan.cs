@@ -1,6 +1,6 @@
 using System.Globalization;
 using Medic.Contracts;
-using Medic.Server.Hosting;
+using Medic.Server.Common;
 
 namespace Medic.Server.Runbooks;
 

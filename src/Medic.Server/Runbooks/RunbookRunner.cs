@@ -10,9 +10,9 @@ using Dapper;
 using Medic.Contracts;
 using Medic.Contracts.Agent;
 using Medic.Server.Audit;
+using Medic.Server.Common;
 using Medic.Server.Fleet;
 using Medic.Server.Gateway;
-using Medic.Server.Hosting;
 using Medic.Server.Storage;
 
 namespace Medic.Server.Runbooks;
@@ -144,7 +144,7 @@ public sealed partial class RunbookRunner(
                 if (options.InTransaction is { } also) await also(c, tx, row);
             }, ct);
         }
-        catch (Exception ex) when (idempotencyKey is not null && MedicApp.StatusFor(ex) == StatusCodes.Status409Conflict)
+        catch (Exception ex) when (idempotencyKey is not null && ErrorStatus.IsDuplicate(ex))
         {
             // Another caller started the run under this key between our look and our insert.
             return new RunbookRunStart(await FindByKeyAsync(tenantId, idempotencyKey, ct) ?? throw new InvalidOperationException("idempotency key conflict without a run", ex), false);
@@ -553,7 +553,3 @@ public sealed partial class RunbookRunner(
     [LoggerMessage(Level = LogLevel.Error, Message = "Runbook run {RunId} stopped on an internal error")]
     private partial void LogRunCrashed(Exception ex, string runId);
 }
-
-[System.Text.Json.Serialization.JsonSerializable(typeof(List<string>))]
-[System.Text.Json.Serialization.JsonSerializable(typeof(Dictionary<string, string>))]
-internal sealed partial class RunbookJson : System.Text.Json.Serialization.JsonSerializerContext;

@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Dapper;
 using Medic.Contracts;
+using Medic.Server.Common;
 using Medic.Server.Storage;
 
 namespace Medic.Server.Runbooks;
@@ -82,7 +83,7 @@ public sealed class RunbookStore(Database db)
 
         var row = new RunbookVersionRow
         {
-            Id = Hosting.Ids.New("rbv"), TenantId = tenantId, Name = runbook.Name, Version = runbook.Version, Description = runbook.Description,
+            Id = Ids.New("rbv"), TenantId = tenantId, Name = runbook.Name, Version = runbook.Version, Description = runbook.Description,
             Risk = runbook.Risk.ToString().ToLowerInvariant(), Content = content, ContentHash = hash, Author = author, CreatedAt = now,
         };
         if (runbook.Version < latest) return new ApplyResult(ApplyOutcome.VersionNotNewer, row, latest, overrides);

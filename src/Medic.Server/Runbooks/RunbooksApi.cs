@@ -4,9 +4,10 @@ using System.Text.Json;
 using Medic.Contracts;
 using Medic.Server.Audit;
 using Medic.Server.Auth;
+using Medic.Server.Common;
 using Medic.Server.Fleet;
-using Medic.Server.Hosting;
 using Medic.Server.Storage;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Medic.Server.Runbooks;
@@ -17,6 +18,19 @@ namespace Medic.Server.Runbooks;
 /// </summary>
 public static class RunbooksApi
 {
+    public static IServiceCollection AddRunbooks(this IServiceCollection services)
+    {
+        services.AddSingleton<RunbookStore>();
+        services.AddSingleton<RunbookLibrary>();
+        services.AddSingleton<RunbookRunner>();
+        services.TryAddSingleton<IRunbookNotifier, LoggingRunbookNotifier>();
+        services.TryAddSingleton<IRunbookApprovals, ConfirmedAtStartApprovals>();
+        services.AddHttpClient(RunbookRunner.HttpClientName, c => c.DefaultRequestHeaders.UserAgent.ParseAdd("medic-runbook/" + MedicVersion.Current))
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+            .RemoveAllLoggers(); // a runbook's http step URL may carry a secret
+        return services;
+    }
+
     public static IEndpointRouteBuilder MapRunbooks(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/runbooks").WithTags("Runbooks");

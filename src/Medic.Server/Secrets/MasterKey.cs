@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Medic.Contracts;
+using Medic.Server.Common;
 
 namespace Medic.Server.Secrets;
 
@@ -31,19 +32,19 @@ public sealed class MasterKey
             }
             catch (FormatException)
             {
-                throw new Hosting.ConfigException("MEDIC_MASTER_KEY is not base64", "set it to 32 random bytes in base64: head -c32 /dev/urandom | base64");
+                throw new ConfigException("MEDIC_MASTER_KEY is not base64", "set it to 32 random bytes in base64: head -c32 /dev/urandom | base64");
             }
 
             return key.Length == 32
                 ? new MasterKey(key, "environment variable MEDIC_MASTER_KEY")
-                : throw new Hosting.ConfigException($"MEDIC_MASTER_KEY holds {key.Length} bytes, not 32", "set it to 32 random bytes in base64: head -c32 /dev/urandom | base64");
+                : throw new ConfigException($"MEDIC_MASTER_KEY holds {key.Length} bytes, not 32", "set it to 32 random bytes in base64: head -c32 /dev/urandom | base64");
         }
 
         if (File.Exists(path))
         {
             if (PrivateFiles.IsOpenToOthers(path))
             {
-                throw new Hosting.ConfigException($"master key file '{path}' can be read or written by other users", $"chmod 600 {path}");
+                throw new ConfigException($"master key file '{path}' can be read or written by other users", $"chmod 600 {path}");
             }
 
             byte[] key;
@@ -58,7 +59,7 @@ public sealed class MasterKey
 
             if (key.Length != 32)
             {
-                throw new Hosting.ConfigException($"master key file '{path}' does not hold 32 base64-encoded bytes", "restore the file from backup; without it stored secrets cannot be read");
+                throw new ConfigException($"master key file '{path}' does not hold 32 base64-encoded bytes", "restore the file from backup; without it stored secrets cannot be read");
             }
 
             return new MasterKey(key, path);

@@ -2,7 +2,7 @@ using System.Data.Common;
 using System.Text.Json.Serialization;
 using Dapper;
 using Medic.Contracts;
-using Medic.Server.Hosting;
+using Medic.Server.Common;
 
 namespace Medic.Server.Storage;
 
@@ -221,7 +221,7 @@ public interface IJobHandler
 /// machine that no longer exists, so a restarted <c>medic up</c> carries on at once instead of
 /// waiting for the dead process's leases to run out.
 /// </summary>
-public sealed partial class JobWorker(JobQueue queue, IEnumerable<IJobHandler> handlers, TimeProvider time, ILogger<JobWorker> log) : BackgroundService
+public sealed partial class JobWorker(JobQueue queue, IEnumerable<IJobHandler> handlers, TimeProvider time, ILogger<JobWorker> log, JobSignal? signal = null) : BackgroundService
 {
     public const int MaxConcurrent = 8;
 
@@ -229,20 +229,11 @@ public sealed partial class JobWorker(JobQueue queue, IEnumerable<IJobHandler> h
     public const int PerKind = MaxConcurrent;
 
     private readonly Dictionary<string, IJobHandler> _handlers = handlers.ToDictionary(h => h.Kind, StringComparer.Ordinal);
-    private readonly SemaphoreSlim _wake = new(0, 1);
+    private readonly JobSignal _signal = signal ?? new JobSignal();
     private readonly Dictionary<string, SemaphoreSlim> _slots = handlers.DistinctBy(h => h.Kind).ToDictionary(h => h.Kind, _ => new SemaphoreSlim(PerKind, PerKind), StringComparer.Ordinal);
     private readonly string _owner = JobOwners.ThisProcess();
 
-    public void Wake()
-    {
-        try
-        {
-            _wake.Release();
-        }
-        catch (SemaphoreFullException)
-        {
-        }
-    }
+    public void Wake() => _signal.Wake();
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -283,7 +274,7 @@ public sealed partial class JobWorker(JobQueue queue, IEnumerable<IJobHandler> h
                     }, CancellationToken.None));
                 }
 
-                if (jobs.Count == 0) await _wake.WaitAsync(TimeSpan.FromSeconds(1), stoppingToken);
+                if (jobs.Count == 0) await _signal.WaitAsync(TimeSpan.FromSeconds(1), stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {

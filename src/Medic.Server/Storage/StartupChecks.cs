@@ -1,5 +1,5 @@
 using Dapper;
-using Medic.Server.Hosting;
+using Medic.Server.Common;
 using Microsoft.Data.Sqlite;
 
 namespace Medic.Server.Storage;

@@ -1,7 +1,7 @@
 using Medic.Contracts;
 using Medic.Server.Auth;
 using Medic.Server.Audit;
-using Medic.Server.Hosting;
+using Medic.Server.Common;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Medic.Server.Tenancy;
@@ -9,6 +9,12 @@ namespace Medic.Server.Tenancy;
 /// <summary>Tenants are managed by superadmins. Creating one can create its first admin in the same step.</summary>
 public static class TenantsApi
 {
+    public static IServiceCollection AddTenancy(this IServiceCollection services)
+    {
+        services.AddSingleton<TenantStore>();
+        return services;
+    }
+
     public static IEndpointRouteBuilder MapTenants(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/tenants").WithTags("Tenants").Requires(Permission.ManageTenants);

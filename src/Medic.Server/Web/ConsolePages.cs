@@ -3,7 +3,7 @@ using System.Text.Encodings.Web;
 using Medic.Contracts;
 using Medic.Server.Audit;
 using Medic.Server.Auth;
-using Medic.Server.Hosting;
+using Medic.Server.Common;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Mvc;
 
@@ -85,7 +85,7 @@ public static class ConsolePages
             .Append("<button type=\"submit\">Sign out</button></form></header>")
             .Append("<section class=\"card\"><h2>Signed in</h2><dl>")
             .Append($"<dt>User</dt><dd>{Encode(c.Username)}</dd><dt>Tenant</dt><dd>{Encode(c.TenantSlug)}</dd>")
-            .Append($"<dt>Role</dt><dd>{Encode(c.Role.ToWire())}{(c.Superadmin ? " (superadmin)" : "")}</dd><dt>Version</dt><dd>{Encode(HealthApi.Version)}</dd></dl>")
+            .Append($"<dt>Role</dt><dd>{Encode(c.Role.ToWire())}{(c.Superadmin ? " (superadmin)" : "")}</dd><dt>Version</dt><dd>{Encode(MedicVersion.Current)}</dd></dl>")
             .Append("<p>The API is described at <a href=\"/openapi/v1.json\">/openapi/v1.json</a>.</p></section>");
 
         if (Permissions.Allows(c.Role, c.Superadmin, Permission.Administer))

@@ -2,9 +2,9 @@ using System.Text;
 using Medic.Contracts;
 using Medic.Server.Audit;
 using Medic.Server.Auth;
-using Medic.Server.Hosting;
 using Medic.Server.Incidents;
 using Medic.Server.Pipeline;
+using Medic.Server.Runbooks;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.AspNetCore.Mvc;
 

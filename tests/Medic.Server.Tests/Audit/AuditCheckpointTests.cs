@@ -3,6 +3,7 @@ using System.Net;
 using System.Text.Json;
 using Medic.Contracts;
 using Medic.Server.Audit;
+using Medic.Server.Common;
 using Medic.Server.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -22,7 +23,7 @@ public sealed class AuditCheckpointTests
 {
     private const int Entries = 10;
 
-    private static async Task<(MedicServer Server, string Chain)> StartAsync(string dialect, Action<Medic.Server.Hosting.MedicOptions>? configure = null)
+    private static async Task<(MedicServer Server, string Chain)> StartAsync(string dialect, Action<MedicOptions>? configure = null)
     {
         var server = await MedicServer.StartAsync(dialect, configure);
         using var response = await server.Admin.GetAsync("/api/v1/whoami");

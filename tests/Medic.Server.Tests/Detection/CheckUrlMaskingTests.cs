@@ -1,5 +1,6 @@
 using System.Net;
 using Medic.Contracts;
+using Medic.Server.Common;
 using Medic.Server.Tests.Infrastructure;
 
 namespace Medic.Server.Tests.Detection;
@@ -58,7 +59,7 @@ public sealed class CheckUrlMaskingTests
         targets.ShouldBe(["/api/v1/checks/***/run"]);
 
         // Medic's own ids name what was acted on and are no secret: they stay.
-        var id = Medic.Server.Hosting.Ids.New("apr");
+        var id = Medic.Server.Common.Ids.New("apr");
         using var approve = await server.Admin.PostAsync($"/api/v1/approvals/{id}/approve", null);
         (await server.Database.QueryAsync<string>("SELECT target FROM audit_log WHERE action LIKE 'POST /api/v1/approvals/%'")).ShouldBe([$"/api/v1/approvals/{id}/approve"]);
     }

@@ -1,3 +1,4 @@
+using Medic.Server.Common;
 using Medic.Server.Hosting;
 
 namespace Medic.Server.Tests.Detection;

@@ -1,9 +1,9 @@
 using Medic.Contracts;
 using Medic.Contracts.Agent;
 using Medic.Server.Audit;
+using Medic.Server.Common;
 using Medic.Server.Detection;
 using Medic.Server.Fleet;
-using Medic.Server.Hosting;
 using Medic.Server.Incidents;
 using Medic.Server.Storage;
 using Medic.Server.Tests.Infrastructure;

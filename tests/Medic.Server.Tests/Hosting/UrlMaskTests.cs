@@ -1,4 +1,4 @@
-using Medic.Server.Hosting;
+using Medic.Server.Common;
 
 namespace Medic.Server.Tests.Hosting;
 

@@ -83,8 +83,7 @@ public sealed class AgentSignalsTests
         await new Migrator(db.Database).ApplyAsync();
         await db.ExecuteAsync("INSERT INTO tenants (id, slug, name, created_at) VALUES ('ten_1', 'one', 'One', @at)", new { at = Noon });
         await db.ExecuteAsync("INSERT INTO nodes (id, tenant_id, name, tags, status, enrolled_at) VALUES ('nod_1', 'ten_1', 'web-1', '{}', 'online', @at)", new { at = Noon });
-        using var services = new ServiceCollection().BuildServiceProvider();
-        var entry = new PipelineEntry(new JobQueue(db.Database, TimeProvider.System), services);
+        var entry = new PipelineEntry(new JobQueue(db.Database, TimeProvider.System), new JobSignal());
         var store = new IncidentStore(db.Database, new AuditLog(db.Database, TimeProvider.System), new IncidentFeed(), TimeProvider.System, pipeline: entry);
 
         var opened = (await store.IngestAsync([AgentSignals.From("ten_1", "nod_1", Event(AgentSignals.Opened, Noon, "myapp is down", ("evidence.ladder", "healing")))!], CancellationToken.None)).Single();

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using Medic.Contracts;
 using Medic.Server.Incidents;
+using Medic.Server.Reports;
 using Medic.Server.Tests.Infrastructure;
 
 namespace Medic.Server.Tests.Incidents;

@@ -1,5 +1,6 @@
 using Medic.Contracts;
 using Medic.Server.Audit;
+using Medic.Server.Fleet;
 using Medic.Server.Incidents;
 using Medic.Server.Storage;
 using Medic.Server.Tests.Infrastructure;
@@ -243,5 +244,5 @@ public sealed class IncidentStoreTests
     [InlineData("https://api.example.com/health", new[] { "api.example.com", "api" })]
     [InlineData("  ", new string[0])]
     public void Server_hints_are_tried_as_given_without_a_port_and_by_short_name(string hint, string[] expected) =>
-        ServerNames.Candidates(hint).ShouldBe(expected);
+        HostHints.Candidates(hint).ShouldBe(expected);
 }

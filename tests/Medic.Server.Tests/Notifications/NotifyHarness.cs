@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Medic.Contracts;
 using Medic.Server.Audit;
-using Medic.Server.Hosting;
+using Medic.Server.Common;
 using Medic.Server.Incidents;
 using Medic.Server.Notifications;
 using Medic.Server.Secrets;

@@ -2,6 +2,7 @@ using System.Net;
 using Dapper;
 using Medic.Contracts;
 using Medic.Server.Auth;
+using Medic.Server.Runbooks;
 using Medic.Server.Storage;
 using Medic.Server.Tests.Infrastructure;
 

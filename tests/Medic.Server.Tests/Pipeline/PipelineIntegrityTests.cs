@@ -1,7 +1,7 @@
 using System.Net;
 using Medic.Contracts;
 using Medic.Server.Auth;
-using Medic.Server.Hosting;
+using Medic.Server.Common;
 using Medic.Server.Tests.Infrastructure;
 
 namespace Medic.Server.Tests.Pipeline;

@@ -1,5 +1,6 @@
 using Medic.Contracts;
 using Medic.Server.Pipeline;
+using Medic.Server.Runbooks;
 
 namespace Medic.Server.Tests.Pipeline;
 

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json.Nodes;
 using Medic.Contracts;
+using Medic.Server.Runbooks;
 using Medic.Server.Tests.Infrastructure;
 
 namespace Medic.Server.Tests.Runbooks;

@@ -1,5 +1,6 @@
 using System.Net;
 using Medic.Contracts;
+using Medic.Server.Common;
 using Medic.Server.Storage;
 using Medic.Server.Hosting;
 using Medic.Server.Tests.Infrastructure;

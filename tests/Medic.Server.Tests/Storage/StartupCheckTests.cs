@@ -1,3 +1,4 @@
+using Medic.Server.Common;
 using Medic.Server.Hosting;
 using Medic.Server.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;

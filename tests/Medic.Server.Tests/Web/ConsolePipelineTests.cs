@@ -1,6 +1,7 @@
 using System.Net;
 using Medic.Contracts;
 using Medic.Server.Auth;
+using Medic.Server.Runbooks;
 using Medic.Server.Tests.Infrastructure;
 
 namespace Medic.Server.Tests.Web;

@@ -4,9 +4,9 @@ using System.Text;
 using System.Text.RegularExpressions;
 using Medic.Contracts.Agent;
 using Medic.Contracts;
+using Medic.Server.Common;
 using Medic.Server.Fleet;
 using Medic.Server.Gateway;
-using Medic.Server.Hosting;
 using Medic.Server.Incidents;
 
 namespace Medic.Server.Detection.Checks;

@@ -1,5 +1,5 @@
 using Dapper;
-using Medic.Server.Hosting;
+using Medic.Server.Common;
 using Medic.Server.Storage;
 using Microsoft.Extensions.Options;
 

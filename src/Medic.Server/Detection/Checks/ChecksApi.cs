@@ -3,8 +3,8 @@ using System.Text.RegularExpressions;
 using Medic.Contracts;
 using Medic.Server.Audit;
 using Medic.Server.Auth;
+using Medic.Server.Common;
 using Medic.Server.Fleet;
-using Medic.Server.Hosting;
 using Medic.Server.Incidents;
 using Medic.Server.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -14,6 +14,18 @@ namespace Medic.Server.Detection.Checks;
 /// <summary>Scheduled checks: HTTP, TCP and command checks the control plane runs on an interval; failures open incidents.</summary>
 public static partial class ChecksApi
 {
+    public static IServiceCollection AddChecks(this IServiceCollection services)
+    {
+        services.AddHttpClient(CheckRunner.HttpClientName, c => c.DefaultRequestHeaders.UserAgent.ParseAdd("medic-check/" + MedicVersion.Current))
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
+            .RemoveAllLoggers(); // they would log each check URL, whose path may carry a token (only query strings are redacted)
+        services.AddSingleton<CheckStore>();
+        services.AddSingleton<CheckRunner>();
+        services.AddSingleton<CheckScheduler>();
+        services.AddHostedService(sp => sp.GetRequiredService<CheckScheduler>());
+        return services;
+    }
+
     public static IEndpointRouteBuilder MapChecks(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/checks").WithTags("Detection");

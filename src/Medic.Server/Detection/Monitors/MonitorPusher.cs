@@ -10,75 +10,12 @@ using Medic.Server.Storage;
 
 namespace Medic.Server.Detection.Monitors;
 
-public sealed class MonitorRow
-{
-    public string Id { get; set; } = "";
-    public string TenantId { get; set; } = "";
-    public string Name { get; set; } = "";
-    public string? ServerId { get; set; }
-    public string? ServerName { get; set; }
-    public string? Tags { get; set; }
-    public string Definition { get; set; } = "{}";
-    public string CreatedBy { get; set; } = "";
-    public DateTimeOffset CreatedAt { get; set; }
-
-    public MonitorDefinition DefinitionValue => JsonSerializer.Deserialize(Definition, MonitorJson.Default.MonitorDefinition)!;
-
-    public IReadOnlyDictionary<string, string>? TagMap => Tags is null ? null : Fleet.Tags.Deserialize(Tags);
-
-    public MonitorResponse ToResponse()
-    {
-        var d = DefinitionValue;
-        return new MonitorResponse(Id, Name, JsonSerializer.Serialize(d.Kind, MonitorJson.Default.MonitorKind).Trim('"'), ServerName, TagMap, d, CreatedBy, CreatedAt);
-    }
-
-    /// <summary>Whether this monitor applies to <paramref name="node"/>: named, or every one of its tags matches.</summary>
-    public bool AppliesTo(NodeRow node) => ServerId is not null
-        ? ServerId == node.Id
-        : TagMap is { Count: > 0 } tags && tags.All(t => node.TagMap.TryGetValue(t.Key, out var v) && v == t.Value);
-}
-
-/// <summary>Monitors set on the control plane; every query is scoped by tenant.</summary>
-public sealed class MonitorStore(Database db)
-{
-    private const string Columns = "m.id, m.tenant_id, m.name, m.server_id, n.name AS server_name, m.tags, m.definition, m.created_by, m.created_at";
-    private const string From = " FROM monitors m LEFT JOIN nodes n ON n.id = m.server_id AND n.tenant_id = m.tenant_id";
-
-    public async Task<IReadOnlyList<MonitorRow>> ListAsync(string tenantId, CancellationToken ct)
-    {
-        await using var c = await db.OpenAsync(ct);
-        return (await c.QueryAsync<MonitorRow>("SELECT " + Columns + From + " WHERE m.tenant_id = @tenantId AND m.removed_at IS NULL ORDER BY m.name", new { tenantId })).ToList();
-    }
-
-    public static Task<MonitorRow?> FindAsync(DbConnection c, DbTransaction? tx, string tenantId, string idOrName) => c.QuerySingleOrDefaultAsync<MonitorRow>(
-        "SELECT " + Columns + From + " WHERE m.tenant_id = @tenantId AND m.removed_at IS NULL AND (m.id = @idOrName OR m.name = @idOrName)", new { tenantId, idOrName }, tx);
-
-    /// <summary>Whether the tenant ever had a monitor (removed ones count: their agents must be told).</summary>
-    public async Task<bool> AnyEverAsync(string tenantId, CancellationToken ct)
-    {
-        await using var c = await db.OpenAsync(ct);
-        return await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM monitors WHERE tenant_id = @tenantId", new { tenantId }) > 0;
-    }
-
-    public async Task<MonitorRow?> FindAsync(string tenantId, string idOrName, CancellationToken ct)
-    {
-        await using var c = await db.OpenAsync(ct);
-        return await FindAsync(c, null, tenantId, idOrName);
-    }
-
-    public static Task InsertAsync(DbConnection c, DbTransaction tx, MonitorRow m) => c.ExecuteAsync(
-        "INSERT INTO monitors (id, tenant_id, name, server_id, tags, definition, created_by, created_at) VALUES (@Id, @TenantId, @Name, @ServerId, @Tags, @Definition, @CreatedBy, @CreatedAt)", m, tx);
-
-    public static Task RemoveAsync(DbConnection c, DbTransaction tx, string tenantId, string id, DateTimeOffset at) =>
-        c.ExecuteAsync("UPDATE monitors SET removed_at = @at WHERE tenant_id = @tenantId AND id = @id", new { tenantId, id, at }, tx);
-}
-
 /// <summary>
 /// Sends each connected agent the monitors that apply to it, as one signed task the agent's policy
 /// checks: when the agent connects and whenever the tenant's monitors change. The whole set is sent
 /// each time, so a missed push is repaired by the next one.
 /// </summary>
-public sealed partial class MonitorPusher(MonitorStore monitors, NodeStore nodes, AgentConnections connections, TaskDispatcher dispatcher, AuditLog audit, ILogger<MonitorPusher> log)
+public sealed partial class MonitorPusher(MonitorStore monitors, NodeStore nodes, AgentConnections connections, TaskDispatcher dispatcher, AuditLog audit, ILogger<MonitorPusher> log) : IServerTagListener
 {
     /// <summary>The set for one node, as the agent receives it.</summary>
     public static MonitorSet SetFor(IEnumerable<MonitorRow> rows, NodeRow node) =>
@@ -95,6 +32,8 @@ public sealed partial class MonitorPusher(MonitorStore monitors, NodeStore nodes
             new Dictionary<string, string> { ["monitors"] = string.Join(",", set.Monitors.Select(m => m.Name)), ["status"] = result.Status, ["reason"] = result.Reason ?? "" }), ct);
         return result;
     }
+
+    void IServerTagListener.TagsChanged(string tenantId) => PushTenantInBackground(tenantId);
 
     /// <summary>Pushes to every connected agent of the tenant (after a change), in the background; results are audited.</summary>
     public void PushTenantInBackground(string tenantId) => _ = Task.Run(async () =>

@@ -4,8 +4,9 @@ using Medic.Contracts;
 using Medic.Contracts.Agent;
 using Medic.Server.Audit;
 using Medic.Server.Auth;
+using Medic.Server.Common;
 using Medic.Server.Fleet;
-using Medic.Server.Hosting;
+using Medic.Server.Gateway;
 using Medic.Server.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -14,6 +15,16 @@ namespace Medic.Server.Detection.Monitors;
 /// <summary>Agent monitors set on the control plane and pushed, signed, to the agents they apply to.</summary>
 public static partial class MonitorsApi
 {
+    /// <summary>Pushed monitors, and what an agent's link brings: its monitors on connect, its events as incidents.</summary>
+    public static IServiceCollection AddMonitors(this IServiceCollection services)
+    {
+        services.AddSingleton<MonitorStore>();
+        services.AddSingleton<MonitorPusher>();
+        services.AddSingleton<IServerTagListener>(sp => sp.GetRequiredService<MonitorPusher>());
+        services.AddSingleton<IAgentLinkListener, AgentLinkListener>();
+        return services;
+    }
+
     public static IEndpointRouteBuilder MapMonitors(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/monitors").WithTags("Detection");

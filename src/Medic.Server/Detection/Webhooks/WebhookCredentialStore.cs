@@ -4,7 +4,7 @@ using System.Globalization;
 using Dapper;
 using Medic.Contracts;
 using Medic.Server.Audit;
-using Medic.Server.Hosting;
+using Medic.Server.Common;
 using Medic.Server.Secrets;
 using Medic.Server.Storage;
 

@@ -1,5 +1,5 @@
 using System.Threading.RateLimiting;
-using Medic.Server.Hosting;
+using Medic.Server.Common;
 using Microsoft.Extensions.Options;
 
 namespace Medic.Server.Detection.Webhooks;

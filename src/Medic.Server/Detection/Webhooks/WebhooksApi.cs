@@ -3,8 +3,9 @@ using System.Globalization;
 using Medic.Contracts;
 using Medic.Server.Audit;
 using Medic.Server.Auth;
-using Medic.Server.Hosting;
+using Medic.Server.Common;
 using Medic.Server.Incidents;
+using Medic.Server.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
@@ -17,6 +18,17 @@ namespace Medic.Server.Detection.Webhooks;
 /// </summary>
 public static class WebhooksApi
 {
+    public static IServiceCollection AddWebhooks(this IServiceCollection services)
+    {
+        services.AddSingleton<WebhookCredentialStore>();
+        services.AddSingleton<WebhookAudit>();
+        services.AddSingleton<WebhookMappingStore>();
+        services.AddSingleton<ITenantSources>(sp => sp.GetRequiredService<WebhookMappingStore>());
+        services.AddSingleton<WebhookDeliveryLog>();
+        services.AddSingleton<WebhookRateLimits>();
+        return services;
+    }
+
     public const int MaxBodyBytes = 1024 * 1024;
     private const int MaxDiscardBytes = 8 * 1024 * 1024;
     public const string DeliveryPath = "/api/v1/webhooks/alerts";
@@ -262,7 +274,7 @@ public static class WebhooksApi
             {
                 return await ingest.IngestAsync(signals, ct);
             }
-            catch (Exception ex) when (attempt < 3 && (MedicApp.StatusFor(ex) == StatusCodes.Status409Conflict || ex is Npgsql.PostgresException { SqlState: "40001" or "40P01" }))
+            catch (Exception ex) when (attempt < 3 && (ErrorStatus.IsDuplicate(ex) || ex is Npgsql.PostgresException { SqlState: "40001" or "40P01" }))
             {
                 await Task.Delay(Random.Shared.Next(1, 10 * attempt), ct);
             }

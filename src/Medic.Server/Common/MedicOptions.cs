@@ -1,4 +1,4 @@
-namespace Medic.Server.Hosting;
+namespace Medic.Server.Common;
 
 /// <summary>Everything the control plane reads at start-up. See docs/configuration.md.</summary>
 public sealed class MedicOptions

@@ -1,6 +1,6 @@
 using Medic.Contracts;
 
-namespace Medic.Server.Hosting;
+namespace Medic.Server.Common;
 
 /// <summary>The server's reading of <see cref="Duration"/>: the same grammar, and a setting or request value of zero is refused.</summary>
 public static class Durations

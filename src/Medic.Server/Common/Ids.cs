@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 
-namespace Medic.Server.Hosting;
+namespace Medic.Server.Common;
 
 /// <summary>Prefixed, time-ordered ids users can tell apart at a glance: <c>usr_…</c>, <c>tok_…</c>.</summary>
 public static class Ids

@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace Medic.Server.Hosting;
+namespace Medic.Server.Common;
 
 /// <summary>
 /// Hides credentials that people put inside URLs: the userinfo (<c>user:pass@</c>), query values

@@ -1,9 +1,8 @@
-using Medic.Server.Auth;
-using Medic.Server.Hosting;
+using Medic.Server.Common;
 using Microsoft.AspNetCore.Antiforgery;
 using Microsoft.Extensions.Options;
 
-namespace Medic.Server.Web;
+namespace Medic.Server.Auth;
 
 /// <summary>
 /// Cross-site request forgery protection for API calls made with a console session cookie: a call

@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace Medic.Server.Hosting;
+namespace Medic.Server.Common;
 
 /// <summary>
 /// The one rule for names people give to checks, monitors, runbooks, notification channels and

@@ -1,0 +1,37 @@
+using System.Text.Json;
+using Medic.Server.Storage;
+
+namespace Medic.Server.Pipeline;
+
+/// <summary>One step of the pipeline for one incident round, as a job payload.</summary>
+public sealed record PipelineJob(string TenantId, string IncidentId, int Round, string? ApprovalId = null);
+
+/// <summary>The pipeline's four job kinds, each a thin shell over <see cref="RemediationPipeline"/>.</summary>
+public sealed class PipelineJobs(RemediationPipeline pipeline, string kind) : IJobHandler
+{
+    public string Kind => kind;
+
+    /// <summary>
+    /// Long enough for a verification that waits for an agent to come back (a minute) and re-runs its
+    /// check; an execution keeps it alive while its run goes on. A restarted <c>medic up</c> frees a dead
+    /// process's leases at once (<see cref="JobOwners"/>); another replica takes over when it runs out.
+    /// </summary>
+    public TimeSpan Lease => TimeSpan.FromMinutes(2);
+
+    public Task HandleAsync(JobRow job, CancellationToken ct)
+    {
+        var payload = JsonSerializer.Deserialize(job.Payload, PipelineJson.Default.PipelineJob) ?? throw new InvalidOperationException("empty pipeline job");
+        return kind switch
+        {
+            PipelineEntry.TriageKind => pipeline.TriageAsync(payload, ct),
+            PipelineEntry.ExecuteKind => pipeline.ExecuteAsync(payload, job.CreatedAt, ct),
+            PipelineEntry.VerifyKind => pipeline.VerifyAsync(payload, job.CreatedAt, ct),
+            PipelineEntry.ExpireKind => pipeline.ExpireAsync(payload, ct),
+            _ => throw new InvalidOperationException("unknown pipeline job " + kind),
+        };
+    }
+}
+
+[System.Text.Json.Serialization.JsonSourceGenerationOptions(PropertyNamingPolicy = System.Text.Json.Serialization.JsonKnownNamingPolicy.SnakeCaseLower)]
+[System.Text.Json.Serialization.JsonSerializable(typeof(PipelineJob))]
+internal sealed partial class PipelineJson : System.Text.Json.Serialization.JsonSerializerContext;
