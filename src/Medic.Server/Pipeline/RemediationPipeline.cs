@@ -634,14 +634,14 @@ public sealed partial class RemediationPipeline(
         if (incident.Source == IncidentSources.Check && incident.Fingerprint.StartsWith("check:", StringComparison.Ordinal)
             && await checks.FindAsync(job.TenantId, incident.Fingerprint["check:".Length..], ct) is { } check)
         {
-            // A command check runs through the server's agent: after a restart of the control plane, give the agent a minute to come back first.
-            if (check.ServerId is { } serverId)
+            // A command check runs through the server's agent. After a restart of the control plane the
+            // agent is not connected yet while its stored status may still say online (a killed process
+            // never wrote it off): the live connection decides, and the agent gets the grace period.
+            if (check.ServerId is { } serverId && await nodes.FindAsync(job.TenantId, serverId, ct) is { IsAgentless: false, Drained: false } node
+                && !connections.TryGet(node.Id, out _)
+                && time.GetUtcNow() - since < TimeSpan.FromSeconds(options.Value.Pipeline.NodeGraceSeconds))
             {
-                var waited = time.GetTimestamp();
-                while (await nodes.FindAsync(job.TenantId, serverId, ct) is { Kind: NodeKinds.Agent, StatusValue: not NodeStatus.Online } && time.GetElapsedTime(waited) < TimeSpan.FromSeconds(60))
-                {
-                    await Task.Delay(TimeSpan.FromMilliseconds(500), time, ct);
-                }
+                throw new JobDeferredException(time.GetUtcNow().AddSeconds(1), $"waiting for {node.Name}'s agent to connect before verifying");
             }
 
             var last = "";
