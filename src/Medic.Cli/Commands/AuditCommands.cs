@@ -134,12 +134,7 @@ internal static class AuditCommands
             }
             else
             {
-                foreach (var chain in report.Chains)
-                {
-                    Console.Out.WriteLine(chain.Ok
-                        ? $"OK      chain {chain.Chain}: {chain.Checked} entries verified"
-                        : $"BROKEN  chain {chain.Chain}: entry {chain.FirstBroken!.Seq}{(chain.FirstBroken.Id is { } id ? $" ({id})" : "")}: {chain.FirstBroken.Reason}");
-                }
+                PrintChains(report.Chains);
 
                 if (parse.GetValue(file) is not null)
                 {
@@ -245,12 +240,7 @@ internal static class AuditCommands
         }
         else
         {
-            foreach (var chain in chains.Chains)
-            {
-                Console.Out.WriteLine(chain.Ok
-                    ? $"OK      chain {chain.Chain}: {chain.Checked} entries verified"
-                    : $"BROKEN  chain {chain.Chain}: entry {chain.FirstBroken!.Seq}{(chain.FirstBroken.Id is { } id ? $" ({id})" : "")}: {chain.FirstBroken.Reason}");
-            }
+            PrintChains(chains.Chains);
 
             foreach (var result in results)
             {
@@ -380,9 +370,19 @@ internal static class AuditCommands
 
         return new Command("checkpoints", "List, export and show the key of signed audit checkpoints") { list, export, key };
     }
+
+    /// <summary>One line a chain: OK with the count, or BROKEN with the first bad entry and why.</summary>
+    private static void PrintChains(IEnumerable<AuditVerification> chains)
+    {
+        foreach (var chain in chains)
+        {
+            Console.Out.WriteLine(chain.Ok
+                ? $"OK      chain {chain.Chain}: {chain.Checked} entries verified"
+                : $"BROKEN  chain {chain.Chain}: entry {chain.FirstBroken!.Seq}{(chain.FirstBroken.Id is { } id ? $" ({id})" : "")}: {chain.FirstBroken.Reason}");
+        }
+    }
 }
 
-/// <summary>Checkpoint files (JSON lines) and the exported chain, as the verifier reads them.</summary>
 internal static class CheckpointFile
 {
     public static IReadOnlyList<AuditCheckpoint> Read(string path)

@@ -278,17 +278,7 @@ internal static class FleetCommands
             using var client = Shared.RequireSession(parse).Client(TimeSpan.FromSeconds((parse.GetValue(timeout) ?? 60) + 30));
             var result = await client.SendAsync(HttpMethod.Post, $"/api/v1/servers/{Shared.Escape(parse.GetValue(server)!)}/diag",
                 new DiagRequest(parse.GetValue(verb)!, parsed, parse.GetValue(timeout)), Medic.Contracts.MedicJson.Default.DiagRequest, ApiClient.Json.TaskRunResponse, ct);
-            if (parse.GetValue(json))
-            {
-                Output.Json(result, ApiClient.Json.TaskRunResponse);
-            }
-            else
-            {
-                Console.Out.Write(result.Stdout);
-                Console.Error.Write(result.Stderr);
-            }
-
-            return ReportTask(result);
+            return PrintTask(result, parse.GetValue(json));
         });
         return command;
     }
@@ -306,19 +296,25 @@ internal static class FleetCommands
             using var client = Shared.RequireSession(parse).Client(TimeSpan.FromSeconds((parse.GetValue(timeout) ?? 60) + 30));
             var result = await client.SendAsync(HttpMethod.Post, $"/api/v1/servers/{Shared.Escape(parse.GetValue(server)!)}/service",
                 new ServiceRequest(parse.GetValue(unit)!, parse.GetValue(action)!, parse.GetValue(timeout)), Medic.Contracts.MedicJson.Default.ServiceRequest, ApiClient.Json.TaskRunResponse, ct);
-            if (parse.GetValue(json))
-            {
-                Output.Json(result, ApiClient.Json.TaskRunResponse);
-            }
-            else
-            {
-                Console.Out.Write(result.Stdout);
-                Console.Error.Write(result.Stderr);
-            }
-
-            return ReportTask(result);
+            return PrintTask(result, parse.GetValue(json));
         });
         return command;
+    }
+
+    /// <summary>A single-server task's answer: as JSON, or its output as it came; then <see cref="ReportTask"/>.</summary>
+    private static int PrintTask(TaskRunResponse result, bool json)
+    {
+        if (json)
+        {
+            Output.Json(result, ApiClient.Json.TaskRunResponse);
+        }
+        else
+        {
+            Console.Out.Write(result.Stdout);
+            Console.Error.Write(result.Stderr);
+        }
+
+        return ReportTask(result);
     }
 
     /// <summary>Prints why a task did not complete cleanly, and turns that into the exit code.</summary>

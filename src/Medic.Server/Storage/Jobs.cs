@@ -58,6 +58,19 @@ public sealed class JobQueue(Database db, TimeProvider time)
             new { id = Ids.New("job"), tenantId, kind, idempotencyKey, payload, pending = JobStatus.Pending.ToText(), maxAttempts, runAfter = runAfter ?? now, now }, tx) == 1;
     }
 
+    /// <summary>Marks claimed jobs as running for <paramref name="owner"/> until <paramref name="until"/>, counting the attempt.</summary>
+    private static async Task LeaseAsync(DbConnection c, DbTransaction tx, IEnumerable<JobRow> due, string owner, DateTimeOffset until)
+    {
+        foreach (var job in due)
+        {
+            job.StatusValue = JobStatus.Running;
+            job.Attempts++;
+            job.LeaseOwner = owner;
+            job.LeaseUntil = until;
+            await c.ExecuteAsync("UPDATE jobs SET status = @Status, attempts = @Attempts, lease_owner = @LeaseOwner, lease_until = @LeaseUntil WHERE id = @Id", job, tx);
+        }
+    }
+
     public Task<bool> EnqueueAsync(string? tenantId, string kind, string idempotencyKey, string payload, DateTimeOffset? runAfter = null, int maxAttempts = 8, CancellationToken ct = default) =>
         db.WriteAsync((c, tx) => EnqueueAsync(c, tx, tenantId, kind, idempotencyKey, payload, runAfter, maxAttempts), ct);
 
@@ -76,15 +89,7 @@ public sealed class JobQueue(Database db, TimeProvider time)
             var due = (await c.QueryAsync<JobRow>(
                 $"SELECT {Columns} FROM jobs WHERE kind IN ({kindList}) AND ((status = @pending AND run_after <= @now) OR (status = @running AND lease_until < @now)) " +
                 "ORDER BY run_after LIMIT @max" + (db.Dialect.Kind == SqlDialectKind.Postgres ? " FOR UPDATE SKIP LOCKED" : ""), p, tx)).ToList();
-            foreach (var job in due)
-            {
-                job.StatusValue = JobStatus.Running;
-                job.Attempts++;
-                job.LeaseOwner = owner;
-                job.LeaseUntil = now + lease;
-                await c.ExecuteAsync("UPDATE jobs SET status = @Status, attempts = @Attempts, lease_owner = @LeaseOwner, lease_until = @LeaseUntil WHERE id = @Id", job, tx);
-            }
-
+            await LeaseAsync(c, tx, due, owner, now + lease);
             return due;
         }, ct);
 
@@ -104,14 +109,7 @@ public sealed class JobQueue(Database db, TimeProvider time)
                     $"SELECT {Columns} FROM jobs WHERE kind = @kind AND ((status = @pending AND run_after <= @now) OR (status = @running AND lease_until < @now)) " +
                     "ORDER BY run_after LIMIT @free" + (db.Dialect.Kind == SqlDialectKind.Postgres ? " FOR UPDATE SKIP LOCKED" : ""),
                     new { kind, now, free, pending = JobStatus.Pending.ToText(), running = JobStatus.Running.ToText() }, tx)).ToList();
-                foreach (var job in due)
-                {
-                    job.StatusValue = JobStatus.Running;
-                    job.Attempts++;
-                    job.LeaseOwner = owner;
-                    job.LeaseUntil = now + lease;
-                    await c.ExecuteAsync("UPDATE jobs SET status = @Status, attempts = @Attempts, lease_owner = @LeaseOwner, lease_until = @LeaseUntil WHERE id = @Id", job, tx);
-                }
+                await LeaseAsync(c, tx, due, owner, now + lease);
 
                 claimed.AddRange(due);
             }
