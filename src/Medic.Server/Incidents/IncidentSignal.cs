@@ -40,10 +40,10 @@ public sealed record IncidentSignal(
     string? DeliveryId = null);
 
 /// <summary>What became of one signal.</summary>
-/// <param name="Action">created, updated (a repeat or another occurrence), reopened, resolved, noted (the source says resolved while a remediation runs: recorded, not resolved), ignored (a resolve for nothing open) or duplicate (a redelivery already folded).</param>
+/// <param name="Action">What happened to the record: see <see cref="IngestAction"/>.</param>
 /// <param name="SilencedBy">The silence that held the signal back: recorded on the incident, no pipeline round, no notification.</param>
 /// <param name="NotifyAs">For an incident held by a silence that no longer matches: what to tell people it did (created or reopened).</param>
-public sealed record IngestOutcome(string? IncidentId, string Action, string? SilencedBy = null, string? NotifyAs = null);
+public sealed record IngestOutcome(string? IncidentId, IngestAction Action, string? SilencedBy = null, string? NotifyAs = null);
 
 /// <summary>The one way detection sources hand problems to the incident record.</summary>
 public interface IIncidentIngest

@@ -132,8 +132,8 @@ public sealed class IncidentStore(
                 if (row is not null)
                 {
                     // A silenced signal is recorded but notifies nobody; a released one is told as what it was held at.
-                    changed.Add((outcome.NotifyAs ?? outcome.Action, row));
-                    if (outcome.SilencedBy is null) await ChangedAsync(c, tx, outcome.NotifyAs ?? outcome.Action, row);
+                    changed.Add((outcome.NotifyAs ?? outcome.Action.ToText(), row));
+                    if (outcome.SilencedBy is null) await ChangedAsync(c, tx, outcome.NotifyAs ?? outcome.Action.ToText(), row);
                 }
             }
 
@@ -148,7 +148,7 @@ public sealed class IncidentStore(
     {
         if (s.DeliveryId is not null && !await FirstDeliveryAsync(c, tx, s))
         {
-            return (new IngestOutcome(null, "duplicate"), null);
+            return (new IngestOutcome(null, IngestAction.Duplicate), null);
         }
 
         var occurrence = string.IsNullOrEmpty(s.Occurrence) ? s.Fingerprint : s.Occurrence;
@@ -167,7 +167,7 @@ public sealed class IncidentStore(
 
         if (s.Resolved)
         {
-            if (open is null) return (new IngestOutcome(null, "ignored"), null);
+            if (open is null) return (new IngestOutcome(null, IngestAction.Ignored), null);
             var affected = await c.ExecuteAsync(
                 "UPDATE incident_occurrences SET firing = @no, signal_count = signal_count + 1, last_seen_at = @At WHERE incident_id = @Id AND occurrence = @occurrence AND firing = @yes",
                 new { no = false, yes = true, s.At, open.Id, occurrence }, tx);
@@ -178,21 +178,21 @@ public sealed class IncidentStore(
             {
                 await SaveCountersAsync(c, tx, open);
                 await AddEventAsync(c, tx, open, s.At, "occurrence_resolved", s.Actor, $"{occurrence} resolved; {open.Firing} of {open.Occurrences} still firing", null);
-                return (new IngestOutcome(open.Id, "updated"), open);
+                return (new IngestOutcome(open.Id, IngestAction.Updated), open);
             }
 
             if (IncidentStatuses.RemediationRunning(open.StatusValue))
             {
                 await SaveCountersAsync(c, tx, open);
                 await AddEventAsync(c, tx, open, s.At, "source_resolved", s.Actor, $"{s.Source} reports the problem resolved while a remediation runs; the remediation's verification decides", null);
-                return (new IngestOutcome(open.Id, "noted"), open);
+                return (new IngestOutcome(open.Id, IngestAction.Noted), open);
             }
 
             await ResolveAsync(c, tx, open, s.At, s.Actor, ResolutionOf(s), s.Evidence);
             // People never told of a held incident are not told it ended either.
             var held = silences is null ? null : await silences.ReleaseAsync(c, tx, open.Id);
             if (silence is not null) await SilencedAsync(c, tx, open, s, silence, false);
-            return (new IngestOutcome(open.Id, "resolved", silence?.Id ?? held?.SilenceId), open);
+            return (new IngestOutcome(open.Id, IngestAction.Resolved, silence?.Id ?? held?.SilenceId), open);
         }
 
         if (open is not null)
@@ -222,7 +222,7 @@ public sealed class IncidentStore(
             if (silence is not null)
             {
                 await SilencedAsync(c, tx, open, s, silence, !fresh);
-                return (new IngestOutcome(open.Id, "updated", silence.Id), open);
+                return (new IngestOutcome(open.Id, IngestAction.Updated, silence.Id), open);
             }
 
             if (silences is not null && await silences.ReleaseAsync(c, tx, open.Id) is { } released)
@@ -230,12 +230,12 @@ public sealed class IncidentStore(
                 // Opened under a silence that no longer matches: the pipeline and the people hear of it now.
                 await AddEventAsync(c, tx, open, s.At, "unsilenced", "system", $"no silence matches it any more (it was held by {released.SilenceId})", null);
                 await EnterPipelineAsync(c, tx, open, "its silence ended");
-                return (new IngestOutcome(open.Id, "updated", NotifyAs: released.Action), open);
+                return (new IngestOutcome(open.Id, IngestAction.Updated, NotifyAs: released.Action), open);
             }
 
             // The agent stopped restarting it locally: a new round hands it to the pipeline (whose triage waited for this).
             if (AgentSignals.LadderGaveUp(s) && open.StatusValue == IncidentStatus.Open) await EnterPipelineAsync(c, tx, open, "the agent gave up restarting it");
-            return (new IngestOutcome(open.Id, "updated"), open);
+            return (new IngestOutcome(open.Id, IngestAction.Updated), open);
         }
 
         var recent = await c.QueryFirstOrDefaultAsync<IncidentRow>(
@@ -268,12 +268,12 @@ public sealed class IncidentStore(
             {
                 await silences!.HoldAsync(c, tx, recent.TenantId, recent.Id, silence.Id, "reopened");
                 await SilencedAsync(c, tx, recent, s, silence, false);
-                return (new IngestOutcome(recent.Id, "reopened", silence.Id), recent);
+                return (new IngestOutcome(recent.Id, IngestAction.Reopened, silence.Id), recent);
             }
 
             if (silences is not null) await silences.ReleaseAsync(c, tx, recent.Id);
             await EnterPipelineAsync(c, tx, recent, "reopened");
-            return (new IngestOutcome(recent.Id, "reopened"), recent);
+            return (new IngestOutcome(recent.Id, IngestAction.Reopened), recent);
         }
 
         var server = await ServerAsync(c, tx, s, servers);
@@ -295,11 +295,11 @@ public sealed class IncidentStore(
         {
             await silences!.HoldAsync(c, tx, row.TenantId, row.Id, silence.Id, "created");
             await SilencedAsync(c, tx, row, s, silence, false);
-            return (new IngestOutcome(row.Id, "created", silence.Id), row);
+            return (new IngestOutcome(row.Id, IngestAction.Created, silence.Id), row);
         }
 
         await EnterPipelineAsync(c, tx, row, "opened");
-        return (new IngestOutcome(row.Id, "created"), row);
+        return (new IngestOutcome(row.Id, IngestAction.Created), row);
     }
 
     /// <summary>The timeline says which silence held the signal back; a repeat under the same silence is said once.</summary>

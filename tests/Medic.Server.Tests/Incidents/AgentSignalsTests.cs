@@ -64,7 +64,7 @@ public sealed class AgentSignalsTests
         var outcomes = new List<IngestOutcome>();
         foreach (var ev in events) outcomes.AddRange(await store.IngestAsync([AgentSignals.From("ten_1", "nod_1", ev)!], CancellationToken.None));
 
-        outcomes.Select(o => o.Action).ShouldBe(["created", "updated", "resolved"]);
+        outcomes.Select(o => o.Action.ToText()).ShouldBe(["created", "updated", "resolved"]);
         var detail = (await store.GetAsync("ten_1", outcomes[0].IncidentId!, CancellationToken.None))!;
         detail.Incident.Status.ToText().ShouldBe("resolved");
         detail.Incident.Resolution.ShouldBe("healed locally (agent)");

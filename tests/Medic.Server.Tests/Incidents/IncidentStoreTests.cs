@@ -47,7 +47,7 @@ public sealed class IncidentStoreTests
 
         var outcomes = await f.Store.IngestAsync([Firing("grp", Noon, "a1"), Firing("grp", Noon, "a2"), Firing("grp", Noon, "a3")], CancellationToken.None);
 
-        outcomes.Select(o => o.Action).ShouldBe(["created", "updated", "updated"]);
+        outcomes.Select(o => o.Action.ToText()).ShouldBe(["created", "updated", "updated"]);
         outcomes.Select(o => o.IncidentId).Distinct().Count().ShouldBe(1);
         var detail = await f.GetAsync(outcomes[0].IncidentId!);
         detail.Incident.Occurrences.ShouldBe(3);
@@ -68,7 +68,7 @@ public sealed class IncidentStoreTests
         var first = await f.IngestAsync(Firing("fp", Noon));
         var repeat = await f.IngestAsync(Firing("fp", Noon.AddMinutes(5), severity: "warning"));
 
-        repeat.ShouldBe(new IngestOutcome(first.IncidentId, "updated"));
+        repeat.ShouldBe(new IngestOutcome(first.IncidentId, IngestAction.Updated));
         var incident = (await f.GetAsync(first.IncidentId!)).Incident;
         incident.SignalCount.ShouldBe(2);
         incident.Occurrences.ShouldBe(1);
@@ -86,9 +86,9 @@ public sealed class IncidentStoreTests
         await using var f = await CreateAsync(dialect, dir.Path);
         var id = (await f.Store.IngestAsync([Firing("grp", Noon, "a1"), Firing("grp", Noon, "a2")], CancellationToken.None))[0].IncidentId!;
 
-        (await f.IngestAsync(Resolved("grp", Noon.AddMinutes(1), "a1"))).Action.ShouldBe("updated");
+        (await f.IngestAsync(Resolved("grp", Noon.AddMinutes(1), "a1"))).Action.ToText().ShouldBe("updated");
         (await f.GetAsync(id)).Incident.Status.ToText().ShouldBe("open");
-        (await f.IngestAsync(Resolved("grp", Noon.AddMinutes(2), "a2"))).Action.ShouldBe("resolved");
+        (await f.IngestAsync(Resolved("grp", Noon.AddMinutes(2), "a2"))).Action.ToText().ShouldBe("resolved");
 
         var detail = await f.GetAsync(id);
         detail.Incident.Status.ToText().ShouldBe("resolved");
@@ -108,7 +108,7 @@ public sealed class IncidentStoreTests
 
         var outcomes = await Task.WhenAll(Enumerable.Range(0, 16).Select(i => Task.Run(() => f.IngestAsync(Firing("same", Noon.AddSeconds(i), occurrence: "a" + (i % 4))))));
 
-        outcomes.Count(o => o.Action == "created").ShouldBe(1);
+        outcomes.Count(o => o.Action == IngestAction.Created).ShouldBe(1);
         outcomes.Select(o => o.IncidentId).Distinct().Count().ShouldBe(1);
         var incident = (await f.GetAsync(outcomes[0].IncidentId!)).Incident;
         incident.SignalCount.ShouldBe(16);
@@ -122,7 +122,7 @@ public sealed class IncidentStoreTests
         using var dir = new TempDirectory();
         await using var f = await CreateAsync(dialect, dir.Path);
 
-        (await f.IngestAsync(Resolved("never-fired", Noon))).ShouldBe(new IngestOutcome(null, "ignored"));
+        (await f.IngestAsync(Resolved("never-fired", Noon))).ShouldBe(new IngestOutcome(null, IngestAction.Ignored));
         (await f.Db.ScalarAsync<long>("SELECT COUNT(*) FROM incidents")).ShouldBe(0);
     }
 
@@ -135,7 +135,7 @@ public sealed class IncidentStoreTests
         var id = (await f.IngestAsync(Firing("fp", Noon))).IncidentId;
         await f.IngestAsync(Resolved("fp", Noon.AddMinutes(1)));
 
-        (await f.IngestAsync(Firing("fp", Noon.AddMinutes(30)))).ShouldBe(new IngestOutcome(id, "reopened"));
+        (await f.IngestAsync(Firing("fp", Noon.AddMinutes(30)))).ShouldBe(new IngestOutcome(id, IngestAction.Reopened));
         var reopened = await f.GetAsync(id!);
         reopened.Incident.Status.ToText().ShouldBe("open");
         reopened.Incident.ResolvedAt.ShouldBeNull();
@@ -143,7 +143,7 @@ public sealed class IncidentStoreTests
 
         await f.IngestAsync(Resolved("fp", Noon.AddMinutes(31)));
         var later = await f.IngestAsync(Firing("fp", Noon.AddHours(3)));
-        later.Action.ShouldBe("created");
+        later.Action.ToText().ShouldBe("created");
         later.IncidentId.ShouldNotBe(id);
     }
 
@@ -174,7 +174,7 @@ public sealed class IncidentStoreTests
         var id = (await f.IngestAsync(Firing("fp", Noon))).IncidentId!;
         await f.Db.ExecuteAsync("UPDATE incidents SET status = 'executing' WHERE id = @id", new { id });
 
-        (await f.IngestAsync(Resolved("fp", Noon.AddMinutes(1)))).Action.ShouldBe("noted");
+        (await f.IngestAsync(Resolved("fp", Noon.AddMinutes(1)))).Action.ToText().ShouldBe("noted");
 
         var detail = await f.GetAsync(id);
         detail.Incident.Status.ToText().ShouldBe("executing");

@@ -189,7 +189,7 @@ public sealed class NotificationDeliveryTests
             var outcome = (await h.Incidents.IngestAsync([signal], default)).Single();
             id ??= outcome.IncidentId;
             var incident = (await h.Incidents.GetAsync(NotifyHarness.Tenant, outcome.IncidentId!, default))!.Incident;
-            await h.ChangedAsync(outcome.Action, incident);
+            await h.ChangedAsync(outcome.Action.ToText(), incident);
             await h.RunJobsAsync();
             h.Time.Advance(TimeSpan.FromMinutes(1));
         }
@@ -208,7 +208,7 @@ public sealed class NotificationDeliveryTests
         var reopen = new IncidentSignal(NotifyHarness.Tenant, IncidentSources.Check, "chk:api", "check_failed", "critical", "api check failing", null, null, null,
             new Dictionary<string, string>(), null, false, h.Time.GetUtcNow(), "check:api");
         var again = (await h.Incidents.IngestAsync([reopen], default)).Single();
-        await h.ChangedAsync(again.Action, (await h.Incidents.GetAsync(NotifyHarness.Tenant, again.IncidentId!, default))!.Incident);
+        await h.ChangedAsync(again.Action.ToText(), (await h.Incidents.GetAsync(NotifyHarness.Tenant, again.IncidentId!, default))!.Incident);
         await h.RunJobsAsync();
         receiver.Requests.Count.ShouldBe(sent.Count + 1);
     }

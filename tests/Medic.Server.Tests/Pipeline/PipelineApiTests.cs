@@ -351,8 +351,8 @@ public sealed class PipelineApiTests
 
         var id = (await ingest.IngestAsync([Signal(false)], default)).Single().IncidentId!;
         await WaitForStatusAsync(server.Admin, id, "escalated");
-        (await ingest.IngestAsync([Signal(true)], default)).Single().Action.ShouldBe("resolved");
-        (await ingest.IngestAsync([Signal(false)], default)).Single().ShouldBe(new Medic.Server.Incidents.IngestOutcome(id, "reopened"));
+        (await ingest.IngestAsync([Signal(true)], default)).Single().Action.ToText().ShouldBe("resolved");
+        (await ingest.IngestAsync([Signal(false)], default)).Single().ShouldBe(new Medic.Server.Incidents.IngestOutcome(id, Medic.Server.Incidents.IngestAction.Reopened));
 
         var deadline = DateTime.UtcNow.AddSeconds(30);
         IReadOnlyList<RemediationResponse> rounds;

@@ -280,7 +280,7 @@ public sealed class PipelineIntegrityTests
         await WaitForStatusAsync(server.Admin, stuck, "verifying");
 
         // The fix ran and passed; the alert resolving is what resolves the incident.
-        (await ingest.IngestAsync([Signal("shop-down", true)], default)).Single().Action.ShouldBe("noted");
+        (await ingest.IngestAsync([Signal("shop-down", true)], default)).Single().Action.ToText().ShouldBe("noted");
         var resolved = await WaitForStatusAsync(server.Admin, healed, "resolved");
         resolved.Incident.Resolution!.ShouldContain("the generic alert reports the problem over");
 

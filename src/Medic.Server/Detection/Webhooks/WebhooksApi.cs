@@ -217,9 +217,9 @@ public static class WebhooksApi
         }
 
         var outcomes = parsed.Signals.Count == 0 ? [] : await IngestAsync(ingest, parsed.Signals, ct);
-        int Count(string action) => outcomes.Count(o => o.Action == action);
-        var response = new WebhookDeliveryResponse(source, parsed.Signals.Count, Count("created"), Count("updated"), Count("reopened"), Count("resolved"), Count("ignored"),
-            outcomes.Where(o => o.IncidentId is not null).Select(o => o.IncidentId!).Distinct(StringComparer.Ordinal).ToList(), Count("duplicate"), parsed.Test);
+        int Count(IngestAction action) => outcomes.Count(o => o.Action == action);
+        var response = new WebhookDeliveryResponse(source, parsed.Signals.Count, Count(IngestAction.Created), Count(IngestAction.Updated), Count(IngestAction.Reopened), Count(IngestAction.Resolved), Count(IngestAction.Ignored),
+            outcomes.Where(o => o.IncidentId is not null).Select(o => o.IncidentId!).Distinct(StringComparer.Ordinal).ToList(), Count(IngestAction.Duplicate), parsed.Test);
 
         await audit.AppendAsync(new AuditRecord(tenant.TenantId, adapter.Actor, "webhook.deliver", "webhook:" + source, AuditOutcomes.Success, client,
             new Dictionary<string, string>
