@@ -124,7 +124,7 @@ public sealed class ReadmeFirstCommandTests : IDisposable
             if (willBuild)
             {
                 // Each stage of a build says what it does, and the build says when it is done.
-                Output().ShouldContain("medic: building: compiling...");
+                Output().ShouldContain("medic: building: compiled Medic.Cli");
                 Output().ShouldMatch(@"medic: built in \d+ s; starting\.\.\.");
             }
             else
