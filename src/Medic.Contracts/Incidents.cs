@@ -89,7 +89,7 @@ public sealed record CheckResponse(
     int TimeoutSeconds,
     int Failures,
     string Severity,
-    string State,
+    CheckState State,
     int ConsecutiveFailures,
     DateTimeOffset? LastRunAt,
     string? LastDetail,

@@ -81,7 +81,7 @@ public sealed record NotificationDeliveryResponse(
     string Channel,
     string Kind,
     string Event,
-    string Status,
+    DeliveryStatus Status,
     int Attempts,
     string? LastError,
     DateTimeOffset CreatedAt,

@@ -20,7 +20,7 @@ public sealed record SilenceResponse(
     IReadOnlyList<SilenceMatcher> Matchers,
     DateTimeOffset StartsAt,
     DateTimeOffset EndsAt,
-    string State,
+    SilenceState State,
     string CreatedBy,
     string Comment,
     DateTimeOffset CreatedAt,

@@ -73,7 +73,7 @@ public sealed record SetWebhookBasicAuthRequest(string Username, string Password
 /// the reason it was refused), the scheme that authenticated it, the client's address, how many alerts it
 /// carried and the detail of a refusal. Never the body or a credential.
 /// </summary>
-public sealed record WebhookDeliveryEntry(DateTimeOffset At, int Status, string Outcome, string? Auth, string? ClientAddress, int Alerts, string? Detail);
+public sealed record WebhookDeliveryEntry(DateTimeOffset At, int Status, WebhookOutcome Outcome, string? Auth, string? ClientAddress, int Alerts, string? Detail);
 
 /// <summary>A source's last deliveries, newest first, and its refusals counted by reason since the first.</summary>
 public sealed record WebhookDeliveriesResponse(string Source, IReadOnlyList<WebhookDeliveryEntry> Deliveries, IReadOnlyDictionary<string, long> Refusals, int Kept);

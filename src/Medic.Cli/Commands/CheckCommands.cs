@@ -54,7 +54,7 @@ internal static class CheckCommands
             Output.Table(["NAME", "KIND", "TARGET", "EVERY", "STATE", "LAST RUN", "DETAIL"], checks.Select(c => (IReadOnlyList<string?>)
             [
                 c.Name, c.Kind, c.Kind == CheckKinds.Command ? $"{c.Server}: {c.Command}" : c.Target, c.IntervalSeconds + "s",
-                c.State + (c.ConsecutiveFailures > 0 ? $" ({c.ConsecutiveFailures} failed)" : ""), Output.Time(c.LastRunAt), c.LastDetail,
+                c.State.ToText() + (c.ConsecutiveFailures > 0 ? $" ({c.ConsecutiveFailures} failed)" : ""), Output.Time(c.LastRunAt), c.LastDetail,
             ]));
             return ExitCodes.Ok;
         });
@@ -85,7 +85,7 @@ internal static class CheckCommands
 
             var c = d.Check;
             Console.Out.WriteLine($"{c.Name} ({c.Id}): {c.Kind} {(c.Kind == CheckKinds.Command ? $"'{c.Command}' on {c.Server}" : c.Target)}, every {c.IntervalSeconds} s, timeout {c.TimeoutSeconds} s");
-            Console.Out.WriteLine($"state: {c.State}; an incident ({c.Severity}) opens after {c.Failures} failed run(s) in a row; next run {Output.Time(c.NextRunAt)} UTC");
+            Console.Out.WriteLine($"state: {c.State.ToText()}; an incident ({c.Severity}) opens after {c.Failures} failed run(s) in a row; next run {Output.Time(c.NextRunAt)} UTC");
             Console.Out.WriteLine();
             Output.Table(["TIME", "RESULT", "MS", "DETAIL"], d.Results.Select(r => (IReadOnlyList<string?>)
                 [Output.Time(r.At), r.Ok ? "pass" : "FAIL", r.DurationMs.ToString(System.Globalization.CultureInfo.InvariantCulture), r.Detail]));

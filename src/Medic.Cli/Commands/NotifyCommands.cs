@@ -183,7 +183,7 @@ internal static class NotifyCommands
 
             Output.Table(["TIME", "INCIDENT", "EVENT", "CHANNEL", "STATUS", "ATTEMPTS", "LAST ERROR"], deliveries.Select(d => (IReadOnlyList<string?>)
             [
-                Output.Time(d.CreatedAt), d.IncidentId ?? "-", d.Event, $"{d.Channel} ({d.Kind})", d.Status,
+                Output.Time(d.CreatedAt), d.IncidentId ?? "-", d.Event, $"{d.Channel} ({d.Kind})", d.Status.ToText(),
                 d.Attempts.ToString(CultureInfo.InvariantCulture), d.LastError ?? "",
             ]));
             return ExitCodes.Ok;

@@ -32,7 +32,7 @@ internal static class SilenceCommands
             }
             else
             {
-                Console.Out.WriteLine($"Silence {silence.Id} {(silence.State == "pending" ? "starts at " + Output.Time(silence.StartsAt) + " UTC and" : "is active and")} ends at {Output.Time(silence.EndsAt)} UTC.");
+                Console.Out.WriteLine($"Silence {silence.Id} {(silence.State == SilenceState.Pending ? "starts at " + Output.Time(silence.StartsAt) + " UTC and" : "is active and")} ends at {Output.Time(silence.EndsAt)} UTC.");
             }
 
             return ExitCodes.Ok;
@@ -46,7 +46,7 @@ internal static class SilenceCommands
             var wanted = parse.GetValue(state);
             using var client = Shared.RequireSession(parse).Client();
             var silences = await client.GetAsync("/api/v1/silences" + (wanted is null ? "" : "?state=" + Uri.EscapeDataString(wanted)), ApiClient.Json.IReadOnlyListSilenceResponse, ct);
-            if (wanted is null) silences = silences.Where(s => s.State != "expired").ToList();
+            if (wanted is null) silences = silences.Where(s => s.State != SilenceState.Expired).ToList();
             if (parse.GetValue(listJson))
             {
                 Output.Json(silences, ApiClient.Json.IReadOnlyListSilenceResponse);
@@ -54,7 +54,7 @@ internal static class SilenceCommands
             }
 
             Output.Table(["ID", "STATE", "MATCHERS", "STARTS", "ENDS", "CREATED BY", "COMMENT"], silences.Select(s => (IReadOnlyList<string?>)
-                [s.Id, s.State, string.Join(", ", s.Matchers.Select(m => $"{m.Name}{m.Op}\"{m.Value}\"")), Output.Time(s.StartsAt), Output.Time(s.EndsAt), s.CreatedBy, s.Comment]));
+                [s.Id, s.State.ToText(), string.Join(", ", s.Matchers.Select(m => $"{m.Name}{m.Op}\"{m.Value}\"")), Output.Time(s.StartsAt), Output.Time(s.EndsAt), s.CreatedBy, s.Comment]));
             return ExitCodes.Ok;
         });
 

@@ -135,7 +135,7 @@ internal static class WebhookCommands
             {
                 Output.Table(["TIME", "STATUS", "OUTCOME", "AUTH", "CLIENT", "ALERTS", "DETAIL"], log.Deliveries.Select(d => (IReadOnlyList<string?>)
                     [d.At.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture), d.Status.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                     d.Outcome, d.Auth ?? "-", d.ClientAddress ?? "-", d.Alerts.ToString(System.Globalization.CultureInfo.InvariantCulture), d.Detail ?? ""]));
+                     d.Outcome.ToText(), d.Auth ?? "-", d.ClientAddress ?? "-", d.Alerts.ToString(System.Globalization.CultureInfo.InvariantCulture), d.Detail ?? ""]));
             }
 
             Console.Out.WriteLine();

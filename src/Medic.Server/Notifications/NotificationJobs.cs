@@ -22,7 +22,7 @@ public sealed partial class DeliveryJobHandler(NotificationStore store, Notifica
     {
         var d = JsonSerializer.Deserialize(job.Payload, NotificationJson.Default.DeliveryJob)!;
         var delivery = await store.DeliveryAsync(d.TenantId, d.DeliveryId, ct);
-        if (delivery is null || delivery.Status is DeliveryStatus.Sent or DeliveryStatus.Damped) return;
+        if (delivery is null || delivery.StatusValue is DeliveryStatus.Sent or DeliveryStatus.Damped) return;
         var channel = await store.ChannelByIdAsync(d.TenantId, d.ChannelId, ct);
         if (channel is null || channel.RemovedAt is not null)
         {

@@ -95,7 +95,7 @@ public sealed class NotificationPlanner(JobQueue jobs, ConsoleLinks links, IOpti
             var delivery = new DeliveryRow
             {
                 Id = Ids.New("ntf"), TenantId = tenantId, IdempotencyKey = key, IncidentId = incident.Id, ApprovalId = approvalId, ChannelId = channelId, Event = ev,
-                Status = dampedBecause is null ? DeliveryStatus.Pending : DeliveryStatus.Damped, LastError = dampedBecause, CreatedAt = now,
+                StatusValue = dampedBecause is null ? DeliveryStatus.Pending : DeliveryStatus.Damped, LastError = dampedBecause, CreatedAt = now,
             };
             if (!await NotificationStore.InsertDeliveryAsync(c, tx, delivery) || dampedBecause is not null) continue;
             var payload = new DeliveryJob(delivery.Id, tenantId, channelId, ev, incident, approvalId, link, now);

@@ -30,15 +30,6 @@ public static class NotificationEvents
     public static readonly IReadOnlyList<string> Routable = [Opened, Escalated, Resolved, Acknowledged, ApprovalRequested];
 }
 
-public static class DeliveryStatus
-{
-    public const string Pending = "pending";
-    public const string Retrying = "retrying";
-    public const string Sent = "sent";
-    public const string Dead = "dead";
-    public const string Damped = "damped";
-}
-
 /// <summary>What the notifier last knew of an incident: its episode (1, then one more per reopening) and whether people were told lately.</summary>
 public sealed class IncidentNotifyState
 {

@@ -99,13 +99,16 @@ internal sealed class DeliveryRow
     public string Channel { get; set; } = "";
     public string Kind { get; set; } = "";
     public string Event { get; set; } = "";
-    public string Status { get; set; } = "";
+    /// <summary>The stored text of <see cref="StatusValue"/>, for Dapper: unknown text fails the read.</summary>
+    public string Status { get => StatusValue.ToText(); set => StatusValue = StateText.Parse<DeliveryStatus>(value); }
+
+    public DeliveryStatus StatusValue { get; set; }
     public int Attempts { get; set; }
     public string? LastError { get; set; }
     public DateTimeOffset CreatedAt { get; set; }
     public DateTimeOffset? SentAt { get; set; }
 
-    public NotificationDeliveryResponse ToResponse() => new(Id, IncidentId, ApprovalId, ChannelId, Channel, Kind, Event, Status, Attempts, LastError, CreatedAt, SentAt);
+    public NotificationDeliveryResponse ToResponse() => new(Id, IncidentId, ApprovalId, ChannelId, Channel, Kind, Event, StatusValue, Attempts, LastError, CreatedAt, SentAt);
 }
 
 /// <summary>Channels, rules, the delivery log and per-incident notify state. Every query is scoped by tenant.</summary>
@@ -195,9 +198,9 @@ public sealed class NotificationStore(Database db)
     }
 
     /// <summary>Records the outcome of one attempt. A sent delivery stays sent: a late failure report from a worker that lost its lease cannot undo it.</summary>
-    public Task RecordAttemptAsync(string id, string status, int attempts, string? error, DateTimeOffset at, CancellationToken ct) => db.WriteAsync((c, tx) => c.ExecuteAsync(
+    public Task RecordAttemptAsync(string id, DeliveryStatus status, int attempts, string? error, DateTimeOffset at, CancellationToken ct) => db.WriteAsync((c, tx) => c.ExecuteAsync(
         "UPDATE notification_deliveries SET status = @status, attempts = @attempts, last_error = @error, sent_at = @sentAt WHERE id = @id AND status <> @sent",
-        new { id, status, attempts, error, sentAt = status == DeliveryStatus.Sent ? at : (DateTimeOffset?)null, sent = DeliveryStatus.Sent }, tx), ct);
+        new { id, status = status.ToText(), attempts, error, sentAt = status == DeliveryStatus.Sent ? at : (DateTimeOffset?)null, sent = DeliveryStatus.Sent.ToText() }, tx), ct);
 
     private const string DeliverySelect =
         "SELECT d.id, d.tenant_id, d.idempotency_key, d.incident_id, d.approval_id, d.channel_id, ch.name AS channel, ch.kind, d.event, d.status, d.attempts, d.last_error, d.created_at, d.sent_at " +

@@ -92,15 +92,16 @@ public sealed class SilenceStore(Database db, AuditLog audit, TimeProvider time)
     }
 
     /// <summary>Newest first; <paramref name="state"/> (pending, active or expired) filters.</summary>
-    public async Task<IReadOnlyList<SilenceResponse>> ListAsync(string tenantId, string? state, int limit, CancellationToken ct)
+    public async Task<IReadOnlyList<SilenceResponse>> ListAsync(string tenantId, SilenceState? state, int limit, CancellationToken ct)
     {
         var now = time.GetUtcNow();
         var where = state switch
         {
-            SilenceStates.Pending => " AND starts_at > @now AND ends_at > @now",
-            SilenceStates.Active => " AND starts_at <= @now AND ends_at > @now",
-            SilenceStates.Expired => " AND ends_at <= @now",
-            _ => "",
+            SilenceState.Pending => " AND starts_at > @now AND ends_at > @now",
+            SilenceState.Active => " AND starts_at <= @now AND ends_at > @now",
+            SilenceState.Expired => " AND ends_at <= @now",
+            null => "",
+            _ => throw new ArgumentOutOfRangeException(nameof(state)),
         };
         await using var c = await db.OpenAsync(ct);
         var rows = await c.QueryAsync<SilenceRow>(
@@ -130,20 +131,8 @@ public sealed class SilenceStore(Database db, AuditLog audit, TimeProvider time)
 
         public IReadOnlyList<SilenceMatcher> MatcherList => JsonSerializer.Deserialize(Matchers, SilenceJson.Default.ListSilenceMatcher) ?? [];
 
-        public SilenceResponse ToResponse(DateTimeOffset now) => new(Id, MatcherList, StartsAt, EndsAt, SilenceStates.At(StartsAt, EndsAt, now), CreatedBy, Comment, CreatedAt, ExpiredBy);
+        public SilenceResponse ToResponse(DateTimeOffset now) => new(Id, MatcherList, StartsAt, EndsAt, EndsAt <= now ? SilenceState.Expired : StartsAt > now ? SilenceState.Pending : SilenceState.Active, CreatedBy, Comment, CreatedAt, ExpiredBy);
     }
-}
-
-public static class SilenceStates
-{
-    public const string Pending = "pending";
-    public const string Active = "active";
-    public const string Expired = "expired";
-
-    public static readonly IReadOnlyList<string> All = [Pending, Active, Expired];
-
-    public static string At(DateTimeOffset startsAt, DateTimeOffset endsAt, DateTimeOffset now) =>
-        endsAt <= now ? Expired : startsAt > now ? Pending : Active;
 }
 
 [System.Text.Json.Serialization.JsonSerializable(typeof(List<SilenceMatcher>))]

@@ -31,13 +31,19 @@ public static class SilencesApi
 
     private static async Task<Results<Ok<IReadOnlyList<SilenceResponse>>, ProblemHttpResult>> List(string? state, int? limit, SilenceStore silences, HttpContext http, CancellationToken ct)
     {
-        if (state is not null && state != "all" && !SilenceStates.All.Contains(state))
+        SilenceState? wanted = null;
+        if (state is not null && state != "all")
         {
-            return Problems.Invalid($"No silence state '{Clip(state)}'.", "use state=pending, active, expired or all");
+            if (!StateText.TryParse<SilenceState>(state, out var parsed))
+            {
+                return Problems.Invalid($"No silence state '{Clip(state)}'.", "use state=pending, active, expired or all");
+            }
+
+            wanted = parsed;
         }
 
         if (limit is < 1 or > 1000) return Problems.Invalid("limit must be between 1 and 1000.", "ask for at most 1000 silences");
-        return TypedResults.Ok(await silences.ListAsync(http.Caller().TenantId, state == "all" ? null : state, limit ?? 500, ct));
+        return TypedResults.Ok(await silences.ListAsync(http.Caller().TenantId, wanted, limit ?? 500, ct));
     }
 
     private static async Task<Results<Ok<SilenceResponse>, ProblemHttpResult>> Get(string id, SilenceStore silences, HttpContext http, CancellationToken ct) =>

@@ -42,14 +42,14 @@ public sealed class ChecksTests
     }
 
     [Theory]
-    [InlineData("pending", 0, 2, true, "passing", 0, CheckSignal.None)]
-    [InlineData("passing", 0, 2, false, "passing", 1, CheckSignal.None)]
-    [InlineData("passing", 1, 2, false, "failing", 2, CheckSignal.Fire)]
-    [InlineData("pending", 0, 1, false, "failing", 1, CheckSignal.Fire)]
-    [InlineData("failing", 2, 2, false, "failing", 3, CheckSignal.Repeat)]
-    [InlineData("failing", 5, 2, true, "passing", 0, CheckSignal.Resolve)]
-    [InlineData("passing", 1, 3, true, "passing", 0, CheckSignal.None)]
-    public void A_run_moves_the_check_and_decides_its_incident(string state, int failures, int threshold, bool ok, string nextState, int nextFailures, CheckSignal signal) =>
+    [InlineData(CheckState.Pending, 0, 2, true, CheckState.Passing, 0, CheckSignal.None)]
+    [InlineData(CheckState.Passing, 0, 2, false, CheckState.Passing, 1, CheckSignal.None)]
+    [InlineData(CheckState.Passing, 1, 2, false, CheckState.Failing, 2, CheckSignal.Fire)]
+    [InlineData(CheckState.Pending, 0, 1, false, CheckState.Failing, 1, CheckSignal.Fire)]
+    [InlineData(CheckState.Failing, 2, 2, false, CheckState.Failing, 3, CheckSignal.Repeat)]
+    [InlineData(CheckState.Failing, 5, 2, true, CheckState.Passing, 0, CheckSignal.Resolve)]
+    [InlineData(CheckState.Passing, 1, 3, true, CheckState.Passing, 0, CheckSignal.None)]
+    public void A_run_moves_the_check_and_decides_its_incident(CheckState state, int failures, int threshold, bool ok, CheckState nextState, int nextFailures, CheckSignal signal) =>
         CheckVerdict.Next(state, failures, threshold, ok).ShouldBe((nextState, nextFailures, signal));
 
     [Theory]
@@ -60,13 +60,13 @@ public sealed class ChecksTests
         await using var server = await MedicServer.StartAsync(dialect, o => o.Checks.SweepSeconds = 3600);
         var check = await CreateAsync(server.Admin, $$"""{"name":"shop","kind":"http","target":"{{site.Address}}health","body_regex":"^ok$","interval":"1d","failures":2,"severity":"critical"}""");
 
-        (await FirstRunAsync(server.Admin, check.Id)).State.ShouldBe("passing");
+        (await FirstRunAsync(server.Admin, check.Id)).State.ShouldBe(CheckState.Passing);
         site.Status = 503;
         var first = await RunAsync(server.Admin, check.Id);
         first.Check.ConsecutiveFailures.ShouldBe(1);
         first.Results[0].Detail.ShouldContain("HTTP 503");
         (await CheckIncidentsAsync(server.Admin)).ShouldBeEmpty();
-        (await RunAsync(server.Admin, check.Id)).Check.State.ShouldBe("failing");
+        (await RunAsync(server.Admin, check.Id)).Check.State.ShouldBe(CheckState.Failing);
 
         var open = (await CheckIncidentsAsync(server.Admin)).ShouldHaveSingleItem();
         open.Status.ToText().ShouldBe("open");
@@ -78,7 +78,7 @@ public sealed class ChecksTests
         site.Body = "not ok";
         (await RunAsync(server.Admin, check.Id)).Results[0].Detail.ShouldContain("does not match");
         site.Body = "ok";
-        (await RunAsync(server.Admin, check.Id)).Check.State.ShouldBe("passing");
+        (await RunAsync(server.Admin, check.Id)).Check.State.ShouldBe(CheckState.Passing);
         var resolved = (await CheckIncidentsAsync(server.Admin)).ShouldHaveSingleItem();
         resolved.Status.ToText().ShouldBe("resolved");
         resolved.SignalCount.ShouldBe(3);
@@ -112,7 +112,7 @@ public sealed class ChecksTests
         await using var server = await MedicServer.StartAsync(TestDatabase.Sqlite, o => o.Checks.SweepSeconds = 3600);
         var check = await CreateAsync(server.Admin, $$"""{"name":"db","kind":"tcp","target":"127.0.0.1:{{port}}","interval":"1d","failures":1}""");
 
-        (await FirstRunAsync(server.Admin, check.Id)).State.ShouldBe("passing");
+        (await FirstRunAsync(server.Admin, check.Id)).State.ShouldBe(CheckState.Passing);
         listener.Stop();
         var failed = await RunAsync(server.Admin, check.Id);
         failed.Results[0].Ok.ShouldBeFalse();
@@ -175,7 +175,7 @@ public sealed class ChecksTests
 
         var now = await FirstRunAsync(server.Admin, check.Id);
 
-        now.State.ShouldBe("passing");
+        now.State.ShouldBe(CheckState.Passing);
         site.Requests.ShouldBe(1);
         now.NextRunAt.ShouldBeGreaterThan(DateTimeOffset.UtcNow.AddHours(23));
     }

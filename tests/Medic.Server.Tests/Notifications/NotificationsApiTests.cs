@@ -39,7 +39,7 @@ public sealed class NotificationsApiTests
         requests.Single(r => r.Path == "/hook").Json.GetProperty("link").GetString().ShouldBe($"{server.BaseAddress.ToString().TrimEnd('/')}/incidents/{incident.Id}");
 
         var log = await WaitForLogAsync(admin, incident.Id, 2);
-        log.ShouldAllBe(d => d.Status == "sent" && d.Event == "opened" && d.Attempts == 1);
+        log.ShouldAllBe(d => d.Status == DeliveryStatus.Sent && d.Event == "opened" && d.Attempts == 1);
         using var all = await admin.GetAsync("/api/v1/notifications");
         (await all.ReadAsync(MedicJson.Default.IReadOnlyListNotificationDeliveryResponse)).Count.ShouldBe(2, "the warning matched no rule");
 
@@ -147,7 +147,7 @@ public sealed class NotificationsApiTests
         {
             using var response = await client.GetAsync($"/api/v1/notifications?incident={incidentId}");
             var log = await response.ReadAsync(MedicJson.Default.IReadOnlyListNotificationDeliveryResponse);
-            if (log.Count >= count && log.All(d => d.Status == "sent")) return log;
+            if (log.Count >= count && log.All(d => d.Status == DeliveryStatus.Sent)) return log;
             DateTime.UtcNow.ShouldBeLessThan(deadline, $"deliveries of {incidentId}: {string.Join(", ", log.Select(d => d.Status))}");
             await Task.Delay(50);
         }

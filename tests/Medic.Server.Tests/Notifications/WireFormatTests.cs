@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using Medic.Contracts;
 using Medic.Server.Notifications;
 using Medic.Server.Tests.Infrastructure;
 

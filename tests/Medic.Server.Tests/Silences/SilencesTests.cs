@@ -53,7 +53,7 @@ public sealed class SilencesTests
 
         var silence = await SilenceAsync(server.Admin,
             """{"matchers":[{"name":"alertname","op":"=","value":"HighDiskUsage"},{"name":"instance","op":"=~","value":"web-.*"}],"comment":"resizing the web disks","duration":"2h"}""");
-        (silence.State, silence.CreatedBy).ShouldBe(("active", "user:admin"));
+        (silence.State, silence.CreatedBy).ShouldBe((SilenceState.Active, "user:admin"));
 
         var silenced = await DeliverAsync(server, c.BearerToken, Generic("disk-web-1", "firing", "shop", "web-1:9100"));
         var loud = await DeliverAsync(server, c.BearerToken, Generic("disk-db-1", "firing", "shop", "db-1:9100"));
@@ -98,7 +98,7 @@ public sealed class SilencesTests
         // Once the silence ends, the next signal hands the incident to the pipeline and tells people.
         using (var expire = await server.Admin.PostAsync($"/api/v1/silences/{silence.Id}/expire", Json.Raw("{}")))
         {
-            (await expire.ReadAsync(MedicJson.Default.SilenceResponse)).State.ShouldBe("expired");
+            (await expire.ReadAsync(MedicJson.Default.SilenceResponse)).State.ShouldBe(SilenceState.Expired);
         }
 
         await DeliverAsync(server, c.BearerToken, Generic("disk-web-1", "firing", "shop", "web-1:9100"));
@@ -169,7 +169,7 @@ public sealed class SilencesTests
         var active = await SilenceAsync(server.Admin, """{"matchers":[{"name":"a","op":"=","value":"b"}],"comment":"now","duration":"1h"}""");
         var later = DateTimeOffset.UtcNow.AddDays(1);
         var pending = await SilenceAsync(server.Admin, $$"""{"matchers":[{"name":"a","op":"=","value":"c"}],"comment":"tomorrow","starts_at":"{{later:O}}","ends_at":"{{later.AddHours(2):O}}"}""");
-        pending.State.ShouldBe("pending");
+        pending.State.ShouldBe(SilenceState.Pending);
 
         using (var expire = await server.Admin.PostAsync($"/api/v1/silences/{active.Id}/expire", Json.Raw("{}")))
         {

@@ -17,12 +17,12 @@ public enum CheckSignal { None, Fire, Repeat, Resolve }
 /// <summary>The pure decision after each run: consecutive failures up to the threshold fire, the first pass after firing resolves.</summary>
 public static class CheckVerdict
 {
-    public static (string State, int ConsecutiveFailures, CheckSignal Signal) Next(string state, int consecutiveFailures, int threshold, bool ok)
+    public static (CheckState State, int ConsecutiveFailures, CheckSignal Signal) Next(CheckState state, int consecutiveFailures, int threshold, bool ok)
     {
-        if (ok) return (CheckStates.Passing, 0, state == CheckStates.Failing ? CheckSignal.Resolve : CheckSignal.None);
+        if (ok) return (CheckState.Passing, 0, state == CheckState.Failing ? CheckSignal.Resolve : CheckSignal.None);
         var failures = consecutiveFailures + 1;
-        if (failures < threshold) return (state == CheckStates.Failing ? CheckStates.Failing : state, failures, CheckSignal.None);
-        return (CheckStates.Failing, failures, state == CheckStates.Failing ? CheckSignal.Repeat : CheckSignal.Fire);
+        if (failures < threshold) return (state == CheckState.Failing ? CheckState.Failing : state, failures, CheckSignal.None);
+        return (CheckState.Failing, failures, state == CheckState.Failing ? CheckSignal.Repeat : CheckSignal.Fire);
     }
 }
 
@@ -54,8 +54,8 @@ public sealed class CheckRunner(CheckStore store, NodeStore nodes, TaskDispatche
 
         var duration = (long)Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         var detail = Texts.Truncate(outcome.Detail, 2000);
-        var (state, failures, signal) = CheckVerdict.Next(check.State, check.ConsecutiveFailures, check.Failures, outcome.Ok);
-        check.State = state;
+        var (state, failures, signal) = CheckVerdict.Next(check.StateValue, check.ConsecutiveFailures, check.Failures, outcome.Ok);
+        check.StateValue = state;
         check.ConsecutiveFailures = failures;
         check.LastRunAt = at;
         check.LastDetail = detail;

@@ -14,13 +14,6 @@ public static class CheckKinds
     public static readonly IReadOnlyList<string> All = [Http, Tcp, Command];
 }
 
-public static class CheckStates
-{
-    public const string Pending = "pending";
-    public const string Passing = "passing";
-    public const string Failing = "failing";
-}
-
 public sealed class CheckRow
 {
     public string Id { get; set; } = "";
@@ -37,7 +30,10 @@ public sealed class CheckRow
     public int TimeoutSeconds { get; set; }
     public int Failures { get; set; }
     public string Severity { get; set; } = "";
-    public string State { get; set; } = CheckStates.Pending;
+    /// <summary>The stored text of <see cref="StateValue"/>, for Dapper: unknown text fails the read.</summary>
+    public string State { get => StateValue.ToText(); set => StateValue = StateText.Parse<CheckState>(value); }
+
+    public CheckState StateValue { get; set; }
     public int ConsecutiveFailures { get; set; }
     public DateTimeOffset? LastRunAt { get; set; }
     public string? LastDetail { get; set; }
@@ -46,7 +42,7 @@ public sealed class CheckRow
     public DateTimeOffset CreatedAt { get; set; }
 
     public CheckResponse ToResponse() => new(Id, Name, Kind, Target, ServerName, Command, ExpectStatus, BodyRegex, IntervalSeconds, TimeoutSeconds, Failures, Severity,
-        State, ConsecutiveFailures, LastRunAt, LastDetail, NextRunAt, CreatedBy, CreatedAt);
+        StateValue, ConsecutiveFailures, LastRunAt, LastDetail, NextRunAt, CreatedBy, CreatedAt);
 }
 
 internal sealed class CheckResultRow

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
+using Medic.Contracts;
 
 namespace Medic.Server.Detection.Webhooks;
 

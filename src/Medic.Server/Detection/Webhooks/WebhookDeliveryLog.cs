@@ -5,42 +5,6 @@ using Medic.Server.Storage;
 
 namespace Medic.Server.Detection.Webhooks;
 
-/// <summary>What became of one delivery: accepted, or the reason it was refused.</summary>
-public enum WebhookOutcome
-{
-    Accepted,
-    NoCredentials,
-    UnknownScheme,
-    BadSignature,
-    StaleTimestamp,
-    WrongToken,
-    WrongBasicAuth,
-    NotConfigured,
-    TooLarge,
-    MalformedPayload,
-    RateLimited,
-}
-
-public static class WebhookOutcomes
-{
-    /// <summary>The name in the log, the API and the CLI: <c>bad_signature</c>, <c>rate_limited</c>, …</summary>
-    public static string Name(this WebhookOutcome outcome) => outcome switch
-    {
-        WebhookOutcome.Accepted => "accepted",
-        WebhookOutcome.NoCredentials => "no_credentials",
-        WebhookOutcome.UnknownScheme => "unknown_scheme",
-        WebhookOutcome.BadSignature => "bad_signature",
-        WebhookOutcome.StaleTimestamp => "stale_timestamp",
-        WebhookOutcome.WrongToken => "wrong_token",
-        WebhookOutcome.WrongBasicAuth => "wrong_basic_auth",
-        WebhookOutcome.NotConfigured => "not_configured",
-        WebhookOutcome.TooLarge => "too_large",
-        WebhookOutcome.MalformedPayload => "malformed_payload",
-        WebhookOutcome.RateLimited => "rate_limited",
-        _ => throw new ArgumentOutOfRangeException(nameof(outcome)),
-    };
-}
-
 /// <summary>One delivery to write to its source's log.</summary>
 public sealed record WebhookDeliveryRecord(string TenantId, string Source, DateTimeOffset At, int Status, WebhookOutcome Outcome, string? Auth, string? ClientAddress, int Alerts, string? Detail);
 
@@ -91,7 +55,7 @@ public sealed class WebhookDeliveryLog : IAsyncDisposable
         var counts = await c.QueryAsync<(string Reason, long Count)>(
             "SELECT reason, count FROM webhook_refusal_counts WHERE tenant_id = @tenantId AND source = @source ORDER BY reason", new { tenantId, source });
         return new WebhookDeliveriesResponse(source,
-            rows.Select(r => new WebhookDeliveryEntry(r.At, r.Status, r.Outcome, r.Auth, r.ClientAddress, r.Alerts, r.Detail)).ToList(),
+            rows.Select(r => new WebhookDeliveryEntry(r.At, r.Status, StateText.Parse<WebhookOutcome>(r.Outcome), r.Auth, r.ClientAddress, r.Alerts, r.Detail)).ToList(),
             counts.ToDictionary(x => x.Reason, x => x.Count, StringComparer.Ordinal), Kept);
     }
 
@@ -124,10 +88,10 @@ public sealed class WebhookDeliveryLog : IAsyncDisposable
             await c.ExecuteAsync(
                 "INSERT INTO webhook_deliveries (tenant_id, source, at, status, outcome, auth, client_address, alerts, detail) " +
                 "VALUES (@TenantId, @Source, @At, @Status, @outcome, @Auth, @ClientAddress, @Alerts, @detail)",
-                new { r.TenantId, r.Source, r.At, r.Status, outcome = r.Outcome.Name(), r.Auth, r.ClientAddress, r.Alerts, detail = Clip(r.Detail) }, tx);
+                new { r.TenantId, r.Source, r.At, r.Status, outcome = r.Outcome.ToText(), r.Auth, r.ClientAddress, r.Alerts, detail = Clip(r.Detail) }, tx);
         }
 
-        foreach (var refused in lines.Where(r => r.Outcome != WebhookOutcome.Accepted).GroupBy(r => (r.TenantId, r.Source, Reason: r.Outcome.Name())))
+        foreach (var refused in lines.Where(r => r.Outcome != WebhookOutcome.Accepted).GroupBy(r => (r.TenantId, r.Source, Reason: r.Outcome.ToText())))
         {
             await c.ExecuteAsync(
                 "INSERT INTO webhook_refusal_counts (tenant_id, source, reason, count, last_at) VALUES (@TenantId, @Source, @Reason, @count, @at) " +

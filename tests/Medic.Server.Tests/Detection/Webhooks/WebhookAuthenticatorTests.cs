@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Medic.Contracts;
 using Medic.Server.Detection.Webhooks;
 using Microsoft.AspNetCore.Http;
 

@@ -114,7 +114,7 @@ public sealed class WebhookOperationsTests
         }
 
         var log = (await WebhookSender.DeliveriesAsync(server.Admin, "alertmanager")).Deliveries;
-        log.Select(d => (d.Outcome, d.Auth)).ShouldBe([("wrong_basic_auth", null), ("accepted", "basic")]);
+        log.Select(d => (d.Outcome, d.Auth)).ShouldBe([(WebhookOutcome.WrongBasicAuth, null), (WebhookOutcome.Accepted, "basic")]);
         (await server.Database.DumpAllAsync()).ShouldNotContain(password);
     }
 
@@ -157,7 +157,7 @@ public sealed class WebhookOperationsTests
         }
 
         var deliveries = await WebhookSender.DeliveriesAsync(server.Admin, "alertmanager");
-        deliveries.Deliveries[0].Outcome.ShouldBe("rate_limited");
+        deliveries.Deliveries[0].Outcome.ShouldBe(WebhookOutcome.RateLimited);
         deliveries.Deliveries[0].Auth.ShouldBe("bearer");
         deliveries.Refusals["wrong_token"].ShouldBe(3);
         deliveries.Refusals["rate_limited"].ShouldBe(6); // five of the stranger's guesses at this tenant, one of the sender's
@@ -229,11 +229,11 @@ public sealed class WebhookOperationsTests
         var log = await WebhookSender.DeliveriesAsync(server.Admin, "generic", 200);
         log.Deliveries.Count.ShouldBe(200);
         var newest = log.Deliveries[0];
-        (newest.Status, newest.Outcome, newest.Auth, newest.Alerts, newest.ClientAddress).ShouldBe((200, "accepted", "bearer", 1, "127.0.0.1"));
-        (log.Deliveries[1].Status, log.Deliveries[1].Outcome).ShouldBe((401, "unknown_scheme"));
-        (log.Deliveries[2].Status, log.Deliveries[2].Outcome, log.Deliveries[2].Auth).ShouldBe((400, "malformed_payload", "medic-signature"));
+        (newest.Status, newest.Outcome, newest.Auth, newest.Alerts, newest.ClientAddress).ShouldBe((200, WebhookOutcome.Accepted, "bearer", 1, "127.0.0.1"));
+        (log.Deliveries[1].Status, log.Deliveries[1].Outcome).ShouldBe((401, WebhookOutcome.UnknownScheme));
+        (log.Deliveries[2].Status, log.Deliveries[2].Outcome, log.Deliveries[2].Auth).ShouldBe((400, WebhookOutcome.MalformedPayload, "medic-signature"));
         log.Deliveries[2].Detail.ShouldNotBeNull().ShouldContain("sevrity");
-        log.Deliveries[3].Outcome.ShouldBe("bad_signature");
+        log.Deliveries[3].Outcome.ShouldBe(WebhookOutcome.BadSignature);
         log.Deliveries.ShouldAllBe(d => d.At <= DateTimeOffset.UtcNow && d.At > DateTimeOffset.UtcNow.AddMinutes(-10));
         log.Refusals.ShouldBe(new Dictionary<string, long> { ["bad_signature"] = 203, ["malformed_payload"] = 1, ["unknown_scheme"] = 1 });
         (await WebhookSender.DeliveriesAsync(server.Admin, "generic")).Deliveries.Count.ShouldBe(50);

@@ -210,7 +210,7 @@ public sealed class WebhooksApiTests
             ("X-Medic-Signature", Medic.Server.Detection.Webhooks.WebhookAuthenticator.Sign(c.SigningSecret, body, stale))), HttpStatusCode.Unauthorized);
         // The sender hears only "not authenticated"; the tenant's admins read why in the source's delivery log.
         var log = (await WebhookSender.DeliveriesAsync(server.Admin, "alertmanager")).Deliveries;
-        log.Select(d => (d.Status, d.Outcome)).ShouldBe([(401, "stale_timestamp"), (401, "wrong_token"), (401, "no_credentials"), (413, "too_large")]);
+        log.Select(d => (d.Status, d.Outcome)).ShouldBe([(401, WebhookOutcome.StaleTimestamp), (401, WebhookOutcome.WrongToken), (401, WebhookOutcome.NoCredentials), (413, WebhookOutcome.TooLarge)]);
         log[0].Detail.ShouldNotBeNull().ShouldContain("s old");
         log[1].Detail.ShouldNotBeNull().ShouldContain("not this tenant's webhook token");
         (await RefusedAsync(WebhookSender.Signed(Tenant, "alertmanager", body[..(body.Length / 2)], c.SigningSecret), HttpStatusCode.BadRequest)).ShouldContain("not valid JSON");
@@ -232,7 +232,7 @@ public sealed class WebhooksApiTests
         var problem = await response.ShouldBeProblemAsync(HttpStatusCode.Unauthorized);
         ((string?)problem["remedy"]).ShouldNotBeNull().ShouldContain("medic webhooks show");
         var refused = (await WebhookSender.DeliveriesAsync(server.Admin, "alertmanager")).Deliveries.ShouldHaveSingleItem();
-        (refused.Outcome, refused.Detail).ShouldBe(("not_configured", "this tenant has no webhook credentials yet: a tenant admin runs 'medic webhooks show' to create them"));
+        (refused.Outcome, refused.Detail).ShouldBe((WebhookOutcome.NotConfigured, "this tenant has no webhook credentials yet: a tenant admin runs 'medic webhooks show' to create them"));
     }
 
     [Fact]
