@@ -1,33 +1,50 @@
-using System.Globalization;
+using System.Reflection;
+using System.Text.RegularExpressions;
 using Medic.Contracts;
-using YamlDotNet.Core;
-using YamlDotNet.Serialization;
-using YamlDotNet.Serialization.NamingConventions;
 using Medic.Server.Common;
+using Microsoft.Extensions.Configuration;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
 
 namespace Medic.Server.Hosting;
 
 /// <summary>
-/// Builds <see cref="MedicOptions"/> from defaults, then a YAML or JSON file, then
-/// <c>MEDIC_</c>-prefixed environment variables (nested keys joined by <c>__</c>). Command-line
-/// flags are applied by the caller last.
+/// Builds <see cref="MedicOptions"/> with .NET configuration: the defaults, then a YAML or JSON file,
+/// then <c>MEDIC_</c>-prefixed environment variables (nested keys joined by <c>__</c>), bound onto the
+/// options by their <see cref="ConfigurationKeyNameAttribute"/> names. Command-line flags are applied
+/// by the caller last. Every mistake is a <see cref="ConfigException"/> that names the file line or
+/// the variable.
 /// </summary>
-public static class ConfigLoader
+public static partial class ConfigLoader
 {
-    private static readonly IDeserializer Yaml = new DeserializerBuilder()
-        .WithNamingConvention(UnderscoredNamingConvention.Instance)
-        .Build();
+    private const string Prefix = "MEDIC_";
+
+    /// <summary>Variables read by hand because their form is not the binder's: a comma list, and 1/yes for true.</summary>
+    private const string TrustedProxiesVariable = "MEDIC_TRUSTED_PROXIES";
 
     /// <param name="flags">Command-line flags, applied last, before validation.</param>
     public static MedicOptions Load(string? file, string defaultDataDir, IReadOnlyDictionary<string, string?> environment, Action<MedicOptions>? flags = null)
     {
         var options = new MedicOptions { DataDir = defaultDataDir };
+        var builder = new ConfigurationBuilder();
+        YamlConfigFile? yaml = null;
         if (!string.IsNullOrWhiteSpace(file))
         {
-            options = ReadFile(file, defaultDataDir);
+            yaml = ReadFile(file);
+            builder.Add(yaml);
         }
 
-        ApplyEnvironment(options, environment);
+        builder.AddInMemoryCollection(environment
+            .Where(e => e.Key.StartsWith(Prefix, StringComparison.Ordinal) && !string.IsNullOrWhiteSpace(e.Value)
+                        && e.Key is not TrustedProxiesVariable and not Storage.StartupChecks.AcceptFreshDatabaseVariable)
+            .Select(e => KeyValuePair.Create(e.Key[Prefix.Length..].Replace("__", ConfigurationPath.KeyDelimiter, StringComparison.Ordinal), e.Value)));
+        Bind(builder.Build(), options, yaml, environment);
+        if (string.IsNullOrWhiteSpace(options.DataDir)) options.DataDir = defaultDataDir;
+
+        string? Get(string name) => environment.TryGetValue(name, out var v) && !string.IsNullOrWhiteSpace(v) ? v : null;
+        if (Get(TrustedProxiesVariable) is { } proxies) options.TrustedProxies = [.. proxies.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
+        if (Get(Storage.StartupChecks.AcceptFreshDatabaseVariable) is { } fresh) options.AcceptFreshDatabase = fresh is "1" or "true" or "yes";
+
         flags?.Invoke(options);
         options.DataDir = Path.GetFullPath(ExpandHome(options.DataDir));
         if (!string.IsNullOrWhiteSpace(options.MasterKeyFile)) options.MasterKeyFile = Path.GetFullPath(ExpandHome(options.MasterKeyFile));
@@ -51,7 +68,7 @@ public static class ConfigLoader
         return result;
     }
 
-    private static MedicOptions ReadFile(string file, string defaultDataDir)
+    private static YamlConfigFile ReadFile(string file)
     {
         if (!File.Exists(file))
         {
@@ -60,65 +77,62 @@ public static class ConfigLoader
 
         try
         {
-            using var reader = File.OpenText(file);
-            var options = Yaml.Deserialize<MedicOptions?>(reader) ?? new MedicOptions();
-            if (string.IsNullOrWhiteSpace(options.DataDir))
-            {
-                options.DataDir = defaultDataDir;
-            }
-
-            options.RateLimits ??= new RateLimitOptions();
-            options.Tokens ??= new TokenOptions();
-            options.Agents ??= new AgentOptions();
-            options.EarlyWarning ??= new EarlyWarningOptions();
-            options.Checks ??= new CheckOptions();
-            options.Notifications ??= new NotificationOptions();
-            options.Audit ??= new AuditOptions();
-            options.Pipeline ??= new PipelineOptions();
-            return options;
+            var yaml = new YamlConfigFile(file);
+            if (yaml.Root is { } root) RefuseUnknownKeys(file, root, typeof(MedicOptions), null);
+            return yaml;
         }
         catch (YamlException ex)
         {
             var reason = (ex.InnerException?.Message ?? ex.Message).Split('\n')[0];
-            throw new ConfigException(
-                $"{file}, line {ex.Start.Line}, column {ex.Start.Column}: {reason}",
-                "fix that line; the settings are listed in docs/configuration.md");
+            throw new ConfigException($"{file}, line {ex.Start.Line}, column {ex.Start.Column}: {reason}", Remedy);
         }
     }
 
-    private static void ApplyEnvironment(MedicOptions o, IReadOnlyDictionary<string, string?> env)
-    {
-        string? Get(string name) => env.TryGetValue(name, out var v) && !string.IsNullOrWhiteSpace(v) ? v : null;
+    private const string Remedy = "fix that line; the settings are listed in docs/configuration.md";
 
-        if (Get("MEDIC_DATA_DIR") is { } dataDir) o.DataDir = dataDir;
-        if (Get("MEDIC_DATABASE") is { } database) o.Database = database;
-        if (Get("MEDIC_LISTEN") is { } listen) o.Listen = listen;
-        if (Get("MEDIC_MASTER_KEY_FILE") is { } keyFile) o.MasterKeyFile = keyFile;
-        if (Get("MEDIC_RATE_LIMITS__LOGIN_PER_MINUTE") is { } login) o.RateLimits.LoginPerMinute = ParseInt("MEDIC_RATE_LIMITS__LOGIN_PER_MINUTE", login);
-        if (Get("MEDIC_RATE_LIMITS__API_PER_MINUTE") is { } api) o.RateLimits.ApiPerMinute = ParseInt("MEDIC_RATE_LIMITS__API_PER_MINUTE", api);
-        if (Get("MEDIC_RATE_LIMITS__WEBHOOKS_PER_MINUTE") is { } hooks) o.RateLimits.WebhooksPerMinute = ParseInt("MEDIC_RATE_LIMITS__WEBHOOKS_PER_MINUTE", hooks);
-        if (Get("MEDIC_TOKENS__DEFAULT_LIFETIME") is { } defLife) o.Tokens.DefaultLifetime = defLife;
-        if (Get("MEDIC_TOKENS__MAX_LIFETIME") is { } maxLife) o.Tokens.MaxLifetime = maxLife;
-        if (Get("MEDIC_AGENTS__HEARTBEAT_SECONDS") is { } hb) o.Agents.HeartbeatSeconds = ParseInt("MEDIC_AGENTS__HEARTBEAT_SECONDS", hb);
-        if (Get("MEDIC_EARLY_WARNING__INTERVAL") is { } ewInterval) o.EarlyWarning.Interval = ewInterval;
-        if (Get("MEDIC_EARLY_WARNING__HORIZON") is { } ewHorizon) o.EarlyWarning.Horizon = ewHorizon;
-        if (Get("MEDIC_CHECKS__SWEEP_SECONDS") is { } sweep) o.Checks.SweepSeconds = ParseInt("MEDIC_CHECKS__SWEEP_SECONDS", sweep);
-        if (Get("MEDIC_PUBLIC_URL") is { } publicUrl) o.PublicUrl = publicUrl;
-        if (Get("MEDIC_NOTIFICATIONS__DAMPING_MINUTES") is { } damping) o.Notifications.DampingMinutes = ParseInt("MEDIC_NOTIFICATIONS__DAMPING_MINUTES", damping);
-        if (Get("MEDIC_NOTIFICATIONS__MAX_ATTEMPTS") is { } attempts) o.Notifications.MaxAttempts = ParseInt("MEDIC_NOTIFICATIONS__MAX_ATTEMPTS", attempts);
-        if (Get(Storage.StartupChecks.AcceptFreshDatabaseVariable) is { } fresh) o.AcceptFreshDatabase = fresh is "1" or "true" or "yes";
-        if (Get("MEDIC_AUDIT__CHECKPOINT_INTERVAL") is { } cpInterval) o.Audit.CheckpointInterval = cpInterval;
-        if (Get("MEDIC_AUDIT__CHECKPOINT_KEY_FILE") is { } cpKey) o.Audit.CheckpointKeyFile = cpKey;
-        if (Get("MEDIC_AUDIT__CHECKPOINT_WEBHOOK") is { } cpHook) o.Audit.CheckpointWebhook = cpHook;
-        if (Get("MEDIC_PIPELINE__NODE_GRACE_SECONDS") is { } grace) o.Pipeline.NodeGraceSeconds = ParseInt("MEDIC_PIPELINE__NODE_GRACE_SECONDS", grace);
-        if (Get("MEDIC_PIPELINE__SIGNAL_WAIT_SECONDS") is { } signalWait) o.Pipeline.SignalWaitSeconds = ParseInt("MEDIC_PIPELINE__SIGNAL_WAIT_SECONDS", signalWait);
-        if (Get("MEDIC_TRUSTED_PROXIES") is { } proxies) o.TrustedProxies = [.. proxies.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
+    /// <summary>A key the options do not have is a typo to point at, not something to ignore.</summary>
+    private static void RefuseUnknownKeys(string file, YamlMappingNode mapping, Type type, string? section)
+    {
+        foreach (var (keyNode, value) in mapping.Children)
+        {
+            var key = ((YamlScalarNode)keyNode).Value ?? "";
+            var property = type.GetProperties().FirstOrDefault(p => p.GetCustomAttribute<ConfigurationKeyNameAttribute>()?.Name == key);
+            if (property is null)
+            {
+                throw new ConfigException(
+                    $"{file}, line {keyNode.Start.Line}, column {keyNode.Start.Column}: there is no setting '{(section is null ? key : section + "." + key)}'", Remedy);
+            }
+
+            if (value is YamlMappingNode nested && property.PropertyType.IsClass && property.PropertyType != typeof(string))
+            {
+                RefuseUnknownKeys(file, nested, property.PropertyType, section is null ? key : section + "." + key);
+            }
+        }
     }
 
-    private static int ParseInt(string name, string value) =>
-        int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out var n)
-            ? n
-            : throw new ConfigException($"{name}='{value}' is not a whole number", $"set {name} to a number such as 10");
+    private static void Bind(IConfiguration configuration, MedicOptions options, YamlConfigFile? yaml, IReadOnlyDictionary<string, string?> environment)
+    {
+        try
+        {
+            configuration.Bind(options);
+        }
+        catch (InvalidOperationException ex) when (BinderFailure().Match(ex.Message) is { Success: true } failure)
+        {
+            var (value, key, type) = (failure.Groups["value"].Value, failure.Groups["key"].Value, failure.Groups["type"].Value);
+            var what = type.EndsWith("Int32", StringComparison.Ordinal) ? "a whole number" : type.EndsWith("Boolean", StringComparison.Ordinal) ? "true or false" : "a " + type;
+            var variable = Prefix + key.Replace(ConfigurationPath.KeyDelimiter, "__", StringComparison.Ordinal).ToUpperInvariant();
+            if (environment.ContainsKey(variable))
+            {
+                throw new ConfigException($"{variable}='{value}' is not {what}", $"set {variable} to {(what == "a whole number" ? "a number such as 10" : what)}");
+            }
+
+            var where = yaml?.Where(key) is { } mark ? $"{yaml.Path}, line {mark.Line}, column {mark.Column}: " : "";
+            throw new ConfigException($"{where}{key.Replace(ConfigurationPath.KeyDelimiter, ".", StringComparison.Ordinal)} '{value}' is not {what}", Remedy);
+        }
+    }
+
+    [GeneratedRegex("value '(?<value>.*)' at '(?<key>[^']+)' to type '(?<type>[^']+)'", RegexOptions.Singleline)]
+    private static partial Regex BinderFailure();
 
     private static void Validate(MedicOptions o)
     {

@@ -157,6 +157,59 @@ public sealed class ConfigLoaderTests : IDisposable
         ex.Message.ShouldContain("MEDIC_RATE_LIMITS__LOGIN_PER_MINUTE");
     }
 
+    [Theory]
+    [InlineData("MEDIC_PIPELINE__NODE_GRACE_SECONDS", "7")]
+    [InlineData("MEDIC_PIPELINE__SIGNAL_WAIT_SECONDS", "30")]
+    [InlineData("MEDIC_AUDIT__CHECKPOINT_INTERVAL", "2h")]
+    [InlineData("MEDIC_AUDIT__CHECKPOINT_WEBHOOK", "https://archive.example.com/cp")]
+    [InlineData("MEDIC_NOTIFICATIONS__MAX_ATTEMPTS", "3")]
+    [InlineData("MEDIC_EARLY_WARNING__HORIZON", "48h")]
+    [InlineData("MEDIC_CHECKS__SWEEP_SECONDS", "5")]
+    [InlineData("MEDIC_AGENTS__HEARTBEAT_SECONDS", "20")]
+    [InlineData("MEDIC_PUBLIC_URL", "https://medic.example.com")]
+    public void Every_setting_has_its_variable_without_a_line_of_code_for_it(string variable, string value)
+    {
+        var o = ConfigLoader.Load(null, _dir, new Dictionary<string, string?> { [variable] = value });
+
+        Setting(o, variable["MEDIC_".Length..].Split("__")).ShouldBe(value);
+    }
+
+    /// <summary>The bound value at a variable's path, found by the same key names the file uses.</summary>
+    private static string? Setting(object options, IEnumerable<string> path)
+    {
+        object? current = options;
+        foreach (var key in path)
+        {
+            var property = current!.GetType().GetProperties()
+                .Single(p => string.Equals(p.GetCustomAttributes(typeof(Microsoft.Extensions.Configuration.ConfigurationKeyNameAttribute), false)
+                    .Cast<Microsoft.Extensions.Configuration.ConfigurationKeyNameAttribute>().SingleOrDefault()?.Name, key, StringComparison.OrdinalIgnoreCase));
+            current = property.GetValue(current);
+        }
+
+        return Convert.ToString(current, System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    [Fact]
+    public void A_value_of_the_wrong_type_in_the_file_is_reported_at_its_line()
+    {
+        var file = Write("medic.yaml", "listen: http://127.0.0.1:7431\nrate_limits:\n  login_per_minute: lots\n");
+
+        var ex = Should.Throw<ConfigException>(() => ConfigLoader.Load(file, _dir, NoEnvironment));
+
+        ex.Message.ShouldBe($"{file}, line 3, column 21: rate_limits.login_per_minute 'lots' is not a whole number");
+        ex.Remedy.ShouldContain("docs/configuration.md");
+    }
+
+    [Fact]
+    public void An_unknown_key_in_a_section_names_the_section()
+    {
+        var file = Write("medic.yaml", "pipeline:\n  node_grace: 30\n");
+
+        var ex = Should.Throw<ConfigException>(() => ConfigLoader.Load(file, _dir, NoEnvironment));
+
+        ex.Message.ShouldBe($"{file}, line 2, column 3: there is no setting 'pipeline.node_grace'");
+    }
+
     [Fact]
     public void A_missing_config_file_is_a_clear_error()
     {
