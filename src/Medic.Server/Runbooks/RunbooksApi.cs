@@ -22,10 +22,19 @@ public static class RunbooksApi
     {
         services.AddSingleton<RunbookStore>();
         services.AddSingleton<RunbookLibrary>();
-        services.AddSingleton<RunbookRunner>();
+        services.AddSingleton<RunbookRunStore>();
+        services.AddSingleton<LiveRuns>();
+        services.AddSingleton<TaskSteps>();
+        services.AddSingleton<HttpStep>();
+        services.AddSingleton<CheckStep>();
+        services.AddSingleton<ControlPlaneSteps>();
+        services.AddSingleton<StepExecutor>();
+        // The runner is public (the pipeline's public constructor takes one) but built from internal parts, so DI cannot call its constructor itself.
+        services.AddSingleton(sp => new RunbookRunner(sp.GetRequiredService<RunbookRunStore>(), sp.GetRequiredService<LiveRuns>(), sp.GetRequiredService<StepExecutor>(),
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<RunbookRunner>>()));
         services.TryAddSingleton<IRunbookNotifier, LoggingRunbookNotifier>();
         services.TryAddSingleton<IRunbookApprovals, ConfirmedAtStartApprovals>();
-        services.AddHttpClient(RunbookRunner.HttpClientName, c => c.DefaultRequestHeaders.UserAgent.ParseAdd("medic-runbook/" + MedicVersion.Current))
+        services.AddHttpClient(HttpStep.HttpClientName, c => c.DefaultRequestHeaders.UserAgent.ParseAdd("medic-runbook/" + MedicVersion.Current))
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
             .RemoveAllLoggers(); // a runbook's http step URL may carry a secret
         return services;
