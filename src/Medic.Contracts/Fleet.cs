@@ -74,7 +74,7 @@ public sealed record DiagRequest(string Verb, IReadOnlyDictionary<string, string
 public sealed record TaskRunResponse(
     string TaskId,
     string Server,
-    string Status,
+    TaskRunStatus Status,
     int? ExitCode,
     long DurationMs,
     bool Truncated,

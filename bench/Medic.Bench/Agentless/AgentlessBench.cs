@@ -173,7 +173,7 @@ internal static class AgentlessBench
             if (execution.Status != "running")
             {
                 var elapsed = clock.Elapsed.TotalMilliseconds;
-                var bad = execution.Results.Where(r => r.Status != "completed" || r.ExitCode != 0).ToList();
+                var bad = execution.Results.Where(r => r.Status != TaskRunStatus.Completed || r.ExitCode != 0).ToList();
                 if (execution.Results.Count != targets || bad.Count > 0)
                 {
                     throw new BenchFailure($"medic exec on {set}: {execution.Results.Count} results, {bad.Count} not ok; first: {bad.FirstOrDefault()?.Reason}", "see the reason; the targets must accept the bench's key");

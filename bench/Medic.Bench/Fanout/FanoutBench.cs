@@ -220,7 +220,7 @@ internal static class FanoutBench
             var planeAfter = plane.Stats();
             var benchAfter = ProcStats.Self();
             return new RoundFigures(round, started.Id, postedUtc, acceptedMs, completeMs, lastGetMs, recorder.LastResultMs(), [.. recorder.OfferLatencies()], [.. recorder.ResultLatencies()],
-                last.Results.GroupBy(x => x.Status).ToDictionary(g => g.Key, g => g.Count()), last.Results.Count, recorder.Refusals,
+                last.Results.GroupBy(x => x.Status.ToText()).ToDictionary(g => g.Key, g => g.Count()), last.Results.Count, recorder.Refusals,
                 planeAfter.CpuSeconds - planeBefore.CpuSeconds, ProcStats.WaitedSecondsBetween(planeBefore, planeAfter),
                 benchAfter.CpuSeconds - benchBefore.CpuSeconds, ProcStats.WaitedSecondsBetween(benchBefore, benchAfter));
         }

@@ -67,7 +67,7 @@ internal static class ExecCommand
             var results = await FollowAsync(session, client, started.Id, quiet ? null : Print, ct);
             var final = await client.GetAsync("/api/v1/executions/" + started.Id, ApiClient.Json.ExecutionResponse, ct);
             if (quiet) Output.Json(final, ApiClient.Json.ExecutionResponse);
-            var failed = final.Results.Count(r => r.Status != "completed" || r.ExitCode is not 0);
+            var failed = final.Results.Count(r => r.Status != TaskRunStatus.Completed || r.ExitCode is not 0);
             if (!quiet) Console.Error.WriteLine($"{final.Results.Count} server(s): {final.Results.Count - failed} ok, {failed} failed");
             return failed == 0 && results == started.Targets.Count ? ExitCodes.Ok : ExitCodes.CheckFailed;
         });
@@ -86,7 +86,7 @@ internal static class ExecCommand
             }
         }
 
-        if (r.Status != "completed") Console.Out.WriteLine($"{r.Server}: [{r.Status}] {r.Reason}");
+        if (r.Status != TaskRunStatus.Completed) Console.Out.WriteLine($"{r.Server}: [{r.Status.ToText()}] {r.Reason}");
         else if (r.ExitCode is not 0) Console.Out.WriteLine($"{r.Server}: [exit {r.ExitCode}]");
         else if (!printed) Console.Out.WriteLine($"{r.Server}: [ok]");
     }

@@ -320,18 +320,18 @@ internal static class FleetCommands
     /// <summary>Prints why a task did not complete cleanly, and turns that into the exit code.</summary>
     internal static int ReportTask(TaskRunResponse result)
     {
-        if (result.Status == "completed" && result.ExitCode is 0 or null)
+        if (result.Status == TaskRunStatus.Completed && result.ExitCode is 0 or null)
         {
             return ExitCodes.Ok;
         }
 
-        var cause = result.Status == "completed" ? $"{result.Server}: exited with {result.ExitCode}" : $"{result.Server}: {result.Status}: {result.Reason}";
+        var cause = result.Status == TaskRunStatus.Completed ? $"{result.Server}: exited with {result.ExitCode}" : $"{result.Server}: {result.Status.ToText()}: {result.Reason}";
         var remedy = result.Status switch
         {
-            "offline" when result.Reason?.StartsWith("ssh", StringComparison.Ordinal) == true => "the reason is ssh's own; check the server's address, user, key and host key (medic servers show " + result.Server + ")",
-            "offline" => "check the agent on that server: systemctl status medic-agent",
-            "refused" => "the reason names the rule: a drained server (medic servers undrain), the agent's local policy or its signature checks (docs/agent.md)",
-            "timeout" => "raise --timeout, or check what the command waits on",
+            TaskRunStatus.Offline when result.Reason?.StartsWith("ssh", StringComparison.Ordinal) == true => "the reason is ssh's own; check the server's address, user, key and host key (medic servers show " + result.Server + ")",
+            TaskRunStatus.Offline => "check the agent on that server: systemctl status medic-agent",
+            TaskRunStatus.Refused => "the reason names the rule: a drained server (medic servers undrain), the agent's local policy or its signature checks (docs/agent.md)",
+            TaskRunStatus.Timeout => "raise --timeout, or check what the command waits on",
             _ => "see the output above",
         };
         Shared.PrintError(cause, remedy);

@@ -41,8 +41,8 @@ public static partial class DiagApi
         if (node is null) return Problems.NotFound("server", id, "medic servers list");
         var result = await dispatcher.RunAsync(node, TaskKind.Service, [], null, new Dictionary<string, string> { ["unit"] = request.Unit, ["action"] = request.Action! }, timeout, null, ct);
         await audit.AppendAsync(new AuditRecord(caller.TenantId, caller.Actor, "server.service", "server:" + node.Id,
-            result.Status == "completed" ? AuditOutcomes.Success : result.Status == "refused" ? AuditOutcomes.Denied : AuditOutcomes.Failed, http.ClientAddress(),
-            new Dictionary<string, string> { ["unit"] = request.Unit, ["action"] = request.Action!, ["task"] = result.TaskId, ["status"] = result.Status, ["reason"] = result.Reason ?? "" }), ct);
+            result.Status == TaskRunStatus.Completed ? AuditOutcomes.Success : result.Status == TaskRunStatus.Refused ? AuditOutcomes.Denied : AuditOutcomes.Failed, http.ClientAddress(),
+            new Dictionary<string, string> { ["unit"] = request.Unit, ["action"] = request.Action!, ["task"] = result.TaskId, ["status"] = result.Status.ToText(), ["reason"] = result.Reason ?? "" }), ct);
         http.MarkAudited();
         return TypedResults.Ok(result);
     }
@@ -70,8 +70,8 @@ public static partial class DiagApi
 
         var result = await dispatcher.RunAsync(node, TaskKind.Diag, [], request.Verb, args, timeout, null, ct);
         await audit.AppendAsync(new AuditRecord(caller.TenantId, caller.Actor, "server.diag", "server:" + node.Id,
-            result.Status == "completed" ? AuditOutcomes.Success : result.Status == "refused" ? AuditOutcomes.Denied : AuditOutcomes.Failed, http.ClientAddress(),
-            new Dictionary<string, string> { ["verb"] = request.Verb, ["task"] = result.TaskId, ["status"] = result.Status, ["reason"] = result.Reason ?? "" }), ct);
+            result.Status == TaskRunStatus.Completed ? AuditOutcomes.Success : result.Status == TaskRunStatus.Refused ? AuditOutcomes.Denied : AuditOutcomes.Failed, http.ClientAddress(),
+            new Dictionary<string, string> { ["verb"] = request.Verb, ["task"] = result.TaskId, ["status"] = result.Status.ToText(), ["reason"] = result.Reason ?? "" }), ct);
         http.MarkAudited();
         return TypedResults.Ok(result);
     }

@@ -26,7 +26,10 @@ internal sealed class ResultRow
 {
     public string TaskId { get; set; } = "";
     public string Server { get; set; } = "";
-    public string Status { get; set; } = "";
+    /// <summary>The stored text of <see cref="StatusValue"/>, for Dapper: unknown text fails the read.</summary>
+    public string Status { get => StatusValue.ToText(); set => StatusValue = StateText.Parse<TaskRunStatus>(value); }
+
+    public TaskRunStatus StatusValue { get; set; }
     public int? ExitCode { get; set; }
     public long DurationMs { get; set; }
     public bool Truncated { get; set; }
@@ -34,7 +37,7 @@ internal sealed class ResultRow
     public string Stdout { get; set; } = "";
     public string Stderr { get; set; } = "";
 
-    public TaskRunResponse ToResponse() => new(TaskId, Server, Status, ExitCode, DurationMs, Truncated, Reason, Stdout, Stderr);
+    public TaskRunResponse ToResponse() => new(TaskId, Server, StatusValue, ExitCode, DurationMs, Truncated, Reason, Stdout, Stderr);
 }
 
 /// <summary>

@@ -106,18 +106,18 @@ public sealed partial class SshRunner : IAsyncDisposable
         Func<TaskOutput, ValueTask>? onOutput, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
-        TaskRunResponse Result(string status, int? exitCode, bool truncated, string? reason, string stdout = "", string stderr = "") =>
+        TaskRunResponse Result(TaskRunStatus status, int? exitCode, bool truncated, string? reason, string stdout = "", string stderr = "") =>
             new(taskId, node.Name, status, exitCode, clock.ElapsedMilliseconds, truncated, reason, stdout, stderr);
 
         if (_ssh.Value is not { } ssh)
         {
-            return Result("offline", null, false, "the ssh client is not installed on the control plane (install openssh-client there)");
+            return Result(TaskRunStatus.Offline, null, false, "the ssh client is not installed on the control plane (install openssh-client there)");
         }
 
         var address = SshTarget.ParseAddress(node.SshAddress ?? "", out _);
         if (address is null || node.SshUser is null || node.SshKey is null)
         {
-            return Result("failed", null, false, "the server's ssh settings are incomplete; remove it and add it again with medic servers add");
+            return Result(TaskRunStatus.Failed, null, false, "the server's ssh settings are incomplete; remove it and add it again with medic servers add");
         }
 
         var timeout = TimeSpan.FromSeconds(timeoutSeconds);
@@ -128,13 +128,13 @@ public sealed partial class SshRunner : IAsyncDisposable
         {
             LogUnreachable(_log, node.Id, node.Name, master);
             await RecordContactAsync(node, reachable: false, master);
-            return Result("offline", null, false, master);
+            return Result(TaskRunStatus.Offline, null, false, master);
         }
 
         var remaining = timeout - clock.Elapsed;
         if (remaining <= TimeSpan.Zero)
         {
-            return Result("timeout", null, false, $"connecting took the whole timeout of {timeoutSeconds} s");
+            return Result(TaskRunStatus.Timeout, null, false, $"connecting took the whole timeout of {timeoutSeconds} s");
         }
 
         var args = CommonOptions(target, strictHostKeys: true);
@@ -145,19 +145,19 @@ public sealed partial class SshRunner : IAsyncDisposable
 
         if (run.TimedOut)
         {
-            return Result("timeout", null, run.Truncated,
+            return Result(TaskRunStatus.Timeout, null, run.Truncated,
                 $"the command did not finish within {timeoutSeconds} s; the ssh client was stopped (the server stops the command a second later where coreutils timeout is installed)",
                 run.Stdout, run.Stderr);
         }
 
         if (run.Cancelled)
         {
-            return Result("failed", null, run.Truncated, "the control plane stopped waiting (it is shutting down)", run.Stdout, run.Stderr);
+            return Result(TaskRunStatus.Failed, null, run.Truncated, "the control plane stopped waiting (it is shutting down)", run.Stdout, run.Stderr);
         }
 
         if (run.StartFailure is { } failure)
         {
-            return Result("failed", null, false, failure);
+            return Result(TaskRunStatus.Failed, null, false, failure);
         }
 
         // 255 is ssh's own failure (the master went away and a fresh connection failed too), unless the command itself exited 255.
@@ -165,11 +165,11 @@ public sealed partial class SshRunner : IAsyncDisposable
         {
             LogUnreachable(_log, node.Id, node.Name, lost);
             await RecordContactAsync(node, reachable: false, lost);
-            return Result("offline", null, false, lost, run.Stdout, "");
+            return Result(TaskRunStatus.Offline, null, false, lost, run.Stdout, "");
         }
 
         await RecordContactAsync(node, reachable: true, "ssh command completed");
-        return Result("completed", run.ExitCode, run.Truncated, null, run.Stdout, run.Stderr);
+        return Result(TaskRunStatus.Completed, run.ExitCode, run.Truncated, null, run.Stdout, run.Stderr);
     }
 
     /// <summary>Closes the server's master connection and deletes its known_hosts file (the server was removed).</summary>

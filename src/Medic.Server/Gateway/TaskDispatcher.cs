@@ -25,19 +25,19 @@ public sealed class TaskDispatcher(AgentConnections connections, TaskSigningKey 
         var taskId = Ids.New("tsk");
         if (node.Drained && kind != TaskKind.Monitors) // monitors are configuration, not work: a drained server keeps watching itself
         {
-            return new TaskRunResponse(taskId, node.Name, "refused", null, 0, false, "the server is drained (medic servers undrain to send it tasks)", "", "");
+            return new TaskRunResponse(taskId, node.Name, TaskRunStatus.Refused, null, 0, false, "the server is drained (medic servers undrain to send it tasks)", "", "");
         }
 
         if (node.IsAgentless)
         {
             return kind == TaskKind.Exec
                 ? await ssh.RunAsync(node, taskId, argv, timeoutSeconds, DefaultOutputCap, onOutput, ct)
-                : new TaskRunResponse(taskId, node.Name, "refused", null, 0, false, "diagnostic verbs need the agent; this server is agentless (reached over ssh): use medic exec, or install the agent", "", "");
+                : new TaskRunResponse(taskId, node.Name, TaskRunStatus.Refused, null, 0, false, "diagnostic verbs need the agent; this server is agentless (reached over ssh): use medic exec, or install the agent", "", "");
         }
 
         if (!connections.TryGet(node.Id, out var connection))
         {
-            return new TaskRunResponse(taskId, node.Name, "offline", null, 0, false, "the server's agent is not connected", "", "");
+            return new TaskRunResponse(taskId, node.Name, TaskRunStatus.Offline, null, 0, false, "the server's agent is not connected", "", "");
         }
 
         var now = time.GetUtcNow();
@@ -59,29 +59,22 @@ public sealed class TaskDispatcher(AgentConnections connections, TaskSigningKey 
                         if (onOutput is not null) await onOutput(output);
                         break;
                     case TaskResult result:
-                        return new TaskRunResponse(taskId, node.Name, StatusName(result.Status), result.ExitCode, result.DurationMs, result.Truncated, result.Reason,
+                        return new TaskRunResponse(taskId, node.Name, result.Status.ToRunStatus(), result.ExitCode, result.DurationMs, result.Truncated, result.Reason,
                             stdout.ToString(), stderr.ToString());
                 }
             }
         }
         catch (OperationCanceledException) when (!ct.IsCancellationRequested)
         {
-            return new TaskRunResponse(taskId, node.Name, "timeout", null, (long)(time.GetUtcNow() - now).TotalMilliseconds, false,
+            return new TaskRunResponse(taskId, node.Name, TaskRunStatus.Timeout, null, (long)(time.GetUtcNow() - now).TotalMilliseconds, false,
                 $"no result from the agent within {timeoutSeconds + Grace.TotalSeconds:0} s", stdout.ToString(), stderr.ToString());
         }
         catch (Exception ex) when (ex is System.Net.WebSockets.WebSocketException or ObjectDisposedException)
         {
-            return new TaskRunResponse(taskId, node.Name, "offline", null, 0, false, "the link to the agent broke: " + ex.Message, stdout.ToString(), stderr.ToString());
+            return new TaskRunResponse(taskId, node.Name, TaskRunStatus.Offline, null, 0, false, "the link to the agent broke: " + ex.Message, stdout.ToString(), stderr.ToString());
         }
 
-        return new TaskRunResponse(taskId, node.Name, "failed", null, 0, false, "the agent went away before reporting a result", stdout.ToString(), stderr.ToString());
+        return new TaskRunResponse(taskId, node.Name, TaskRunStatus.Failed, null, 0, false, "the agent went away before reporting a result", stdout.ToString(), stderr.ToString());
     }
 
-    public static string StatusName(TaskStatus status) => status switch
-    {
-        TaskStatus.Completed => "completed",
-        TaskStatus.Timeout => "timeout",
-        TaskStatus.Refused => "refused",
-        _ => "failed",
-    };
 }

@@ -144,7 +144,7 @@ public sealed partial class RemediationPipeline(
         {
             var result = await dispatcher.RunAsync(node, Medic.Contracts.Agent.TaskKind.Diag, [], step.Verb, step.Args, 20, null, ct);
             var output = Clip(string.Join("\n", new[] { result.Stdout.Trim(), result.Stderr.Trim() }.Where(t => t.Length > 0)), 4000);
-            var data = new Dictionary<string, string> { ["verb"] = step.Verb, ["status"] = result.Status, ["task"] = result.TaskId };
+            var data = new Dictionary<string, string> { ["verb"] = step.Verb, ["status"] = result.Status.ToText(), ["task"] = result.TaskId };
             foreach (var (k, v) in step.Args) data["arg." + k] = v;
             if (output.Length > 0) data["output"] = output;
             if (result.Reason is { Length: > 0 } reason) data["reason"] = reason;

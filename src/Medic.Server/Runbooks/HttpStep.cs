@@ -26,7 +26,7 @@ internal sealed class HttpStep(TaskDispatcher dispatcher, IHttpClientFactory htt
         {
             var args = new Dictionary<string, string> { ["url"] = url, ["timeout"] = Math.Clamp(TaskSteps.Seconds(timeout), 1, 10).ToString(CultureInfo.InvariantCulture) };
             var probe = await dispatcher.RunAsync(node, TaskKind.Diag, [], "http-probe", args, TaskSteps.Seconds(timeout) + 5, onOutput, CancellationToken.None);
-            if (probe.Status != "completed") return StepOutcome.FromTask(probe);
+            if (probe.Status != TaskRunStatus.Completed) return StepOutcome.FromTask(probe);
             var statusLine = probe.Stdout.Split('\n').FirstOrDefault(l => l.StartsWith("HTTP/", StringComparison.Ordinal));
             if (statusLine is null || statusLine.Split(' ') is not [_, var code, ..] || !int.TryParse(code, CultureInfo.InvariantCulture, out status))
             {

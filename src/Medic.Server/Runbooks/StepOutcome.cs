@@ -14,11 +14,11 @@ internal sealed record StepOutcome(RunbookStepStatus Status, int? ExitCode, stri
     /// <summary>The outcome of a task a server ran: exit 0 passes, and the task's own statuses keep their names.</summary>
     public static StepOutcome FromTask(TaskRunResponse r) => r.Status switch
     {
-        "completed" when r.ExitCode == 0 => new(RunbookStepStatus.Ok, 0, r.Stdout, r.Stderr, r.Truncated, null),
-        "completed" => new(RunbookStepStatus.Failed, r.ExitCode, r.Stdout, r.Stderr, r.Truncated, $"exit {r.ExitCode}"),
-        "timeout" => new(RunbookStepStatus.Timeout, r.ExitCode, r.Stdout, r.Stderr, r.Truncated, r.Reason),
-        "refused" => new(RunbookStepStatus.Refused, null, r.Stdout, r.Stderr, r.Truncated, r.Reason),
-        "offline" => new(RunbookStepStatus.Offline, null, r.Stdout, r.Stderr, r.Truncated, r.Reason),
+        TaskRunStatus.Completed when r.ExitCode == 0 => new(RunbookStepStatus.Ok, 0, r.Stdout, r.Stderr, r.Truncated, null),
+        TaskRunStatus.Completed => new(RunbookStepStatus.Failed, r.ExitCode, r.Stdout, r.Stderr, r.Truncated, $"exit {r.ExitCode}"),
+        TaskRunStatus.Timeout => new(RunbookStepStatus.Timeout, r.ExitCode, r.Stdout, r.Stderr, r.Truncated, r.Reason),
+        TaskRunStatus.Refused => new(RunbookStepStatus.Refused, null, r.Stdout, r.Stderr, r.Truncated, r.Reason),
+        TaskRunStatus.Offline => new(RunbookStepStatus.Offline, null, r.Stdout, r.Stderr, r.Truncated, r.Reason),
         _ => new(RunbookStepStatus.Failed, r.ExitCode, r.Stdout, r.Stderr, r.Truncated, r.Reason),
     };
 

@@ -93,7 +93,7 @@ public sealed class AgentlessServerTests
         }
 
         var refused = await ExecOneAsync(server.Admin, "true", "legacy-db");
-        refused.Status.ShouldBe("refused");
+        refused.Status.ShouldBe(TaskRunStatus.Refused);
         refused.Reason.ShouldNotBeNull().ShouldContain("drained");
 
         using (var duplicate = await server.Admin.PostAsync("/api/v1/servers", Json.Raw(AddBody("legacy-db", "db2.internal", "deploy", acceptNew: true))))
@@ -198,20 +198,20 @@ public sealed class AgentlessServerTests
         await AddAsync(server.Admin, "legacy", sshd.Address, "deploy", hostKey: sshd.HostKey);
 
         var ok = await ExecOneAsync(server.Admin, "echo \"hello $(whoami)\"; echo 'it''s' >&2", "legacy");
-        ok.Status.ShouldBe("completed", ok.Reason);
+        ok.Status.ShouldBe(TaskRunStatus.Completed, ok.Reason);
         ok.ExitCode.ShouldBe(0);
         ok.Stdout.ShouldBe($"hello {Sshd.User}\n");
         ok.Stderr.ShouldBe("its\n");
         ok.Truncated.ShouldBeFalse();
 
         var failed = await ExecOneAsync(server.Admin, "echo partial; exit 3", "legacy");
-        failed.Status.ShouldBe("completed");
+        failed.Status.ShouldBe(TaskRunStatus.Completed);
         failed.ExitCode.ShouldBe(3);
         failed.Stdout.ShouldBe("partial\n");
 
         // 255 is also ssh's own failure code; a command that exits 255 by itself is still its result.
         var exit255 = await ExecOneAsync(server.Admin, "exit 255", "legacy");
-        (exit255.Status, exit255.ExitCode).ShouldBe(("completed", 255));
+        (exit255.Status, exit255.ExitCode).ShouldBe((TaskRunStatus.Completed, 255));
 
         var shown = await ShowAsync(server.Admin, "legacy");
         shown.Status.ToText().ShouldBe("online");
@@ -231,12 +231,12 @@ public sealed class AgentlessServerTests
         var pidFile = Path.Combine(sshd.Dir, "sleeper.pid");
         // The connection is set up first (it is kept per server), so the 5 s below are the command's
         // own: on a loaded machine an SSH handshake alone can take 2 s.
-        (await ExecOneAsync(server.Admin, "true", "slow")).Status.ShouldBe("completed");
+        (await ExecOneAsync(server.Admin, "true", "slow")).Status.ShouldBe(TaskRunStatus.Completed);
 
         var watch = Stopwatch.StartNew();
         var result = await ExecOneAsync(server.Admin, $"echo started; echo $$ > {pidFile}; exec sleep 60", "slow", timeoutSeconds: 5);
 
-        result.Status.ShouldBe("timeout", result.Reason);
+        result.Status.ShouldBe(TaskRunStatus.Timeout, result.Reason);
         result.ExitCode.ShouldBeNull();
         result.Stdout.ShouldBe("started\n");
         watch.Elapsed.ShouldBeLessThan(TimeSpan.FromSeconds(30));
@@ -259,7 +259,7 @@ public sealed class AgentlessServerTests
 
         var result = await ExecOneAsync(server.Admin, "head -c 3000000 /dev/zero | tr '\\0' x", "chatty");
 
-        result.Status.ShouldBe("completed", result.Reason);
+        result.Status.ShouldBe(TaskRunStatus.Completed, result.Reason);
         result.ExitCode.ShouldBe(0);
         result.Truncated.ShouldBeTrue();
         result.Stdout.ShouldEndWith("\n[medic: output truncated at 1048576 bytes]\n");
@@ -280,14 +280,14 @@ public sealed class AgentlessServerTests
         await AddAsync(server.Admin, "trusting", sshd.Address, "deploy", acceptNew: true);
 
         var refused = await ExecOneAsync(server.Admin, "echo must-not-run", "pinned-wrong");
-        refused.Status.ShouldBe("offline");
+        refused.Status.ShouldBe(TaskRunStatus.Offline);
         refused.Stdout.ShouldBeEmpty();
         refused.Reason.ShouldNotBeNull().ShouldContain("host key is not the one pinned");
         refused.Reason.ShouldContain("Host key for [127.0.0.1]:" + sshd.Port + " has changed");
         (await ShowAsync(server.Admin, "pinned-wrong")).Status.ToText().ShouldBe("offline");
 
         var first = await ExecOneAsync(server.Admin, "echo hi", "trusting");
-        first.Status.ShouldBe("completed", first.Reason);
+        first.Status.ShouldBe(TaskRunStatus.Completed, first.Reason);
         var trusting = await ShowAsync(server.Admin, "trusting");
         trusting.Ssh.ShouldNotBeNull().HostKey.ShouldBe(sshd.HostKey);
         using var audit = await server.Admin.GetAsync("/api/v1/audit?action=server.host_key_pinned");
@@ -307,7 +307,7 @@ public sealed class AgentlessServerTests
 
         var result = await ExecOneAsync(server.Admin, "true", "locked-out");
 
-        result.Status.ShouldBe("offline");
+        result.Status.ShouldBe(TaskRunStatus.Offline);
         result.ExitCode.ShouldBeNull();
         result.Reason.ShouldNotBeNull().ShouldContain("Permission denied (publickey)");
         result.Reason.ShouldContain("authorized_keys");
@@ -316,7 +316,7 @@ public sealed class AgentlessServerTests
 
         var unreachable = await AddAsync(server.Admin, "nowhere", $"127.0.0.1:{FreePort()}", "stranger", hostKey: sshd.HostKey);
         var refused = await ExecOneAsync(server.Admin, "true", unreachable.Name);
-        refused.Status.ShouldBe("offline");
+        refused.Status.ShouldBe(TaskRunStatus.Offline);
         refused.Reason.ShouldNotBeNull().ShouldContain("Connection refused");
     }
 
@@ -330,7 +330,7 @@ public sealed class AgentlessServerTests
 
         for (var i = 0; i < 3; i++)
         {
-            (await ExecOneAsync(server.Admin, "true", "reused")).Status.ShouldBe("completed");
+            (await ExecOneAsync(server.Admin, "true", "reused")).Status.ShouldBe(TaskRunStatus.Completed);
         }
 
         sshd.AcceptedLogins.ShouldBe(1, sshd.Log);
@@ -370,7 +370,7 @@ public sealed class AgentlessServerTests
 
         execution.Status.ShouldBe("completed");
         execution.Results.Select(r => (r.Server, r.Status, r.Stdout)).OrderBy(r => r.Server).ShouldBe(
-            [("one", "completed", $"{first.Port}\n"), ("two", "completed", $"{second.Port}\n")]);
+            [("one", TaskRunStatus.Completed, $"{first.Port}\n"), ("two", TaskRunStatus.Completed, $"{second.Port}\n")]);
     }
 
     private static int FreePort()

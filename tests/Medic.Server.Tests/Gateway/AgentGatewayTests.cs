@@ -37,7 +37,7 @@ public sealed class AgentGatewayTests
         ExecutionResponse done = null!;
         await PollAsync(async () => (done = await GetAsync(server, execution.Id)).Status != "running", "the execution did not finish");
         var result = done.Results.ShouldHaveSingleItem();
-        (result.Server, result.Status, result.ExitCode, result.Stdout).ShouldBe(("web-1", "completed", (int?)7, " 10:00:00 up 1 day\n"));
+        (result.Server, result.Status, result.ExitCode, result.Stdout).ShouldBe(("web-1", TaskRunStatus.Completed, (int?)7, " 10:00:00 up 1 day\n"));
         server.Logs.Lines.ShouldContain(l => l.Message.Contains($"reported on task {task.TaskId}, which was sent to another node"));
     }
 

@@ -139,8 +139,8 @@ public sealed class CheckRunner(CheckStore store, NodeStore nodes, TaskDispatche
         var r = await dispatcher.RunAsync(node, TaskKind.Exec, ["sh", "-c", check.Command!], null, null, check.TimeoutSeconds, null, ct);
         var output = (r.Stdout + r.Stderr).Trim();
         if (output.Length > 500) output = "…" + output[^500..];
-        return r.Status == "completed" && r.ExitCode == 0
+        return r.Status == TaskRunStatus.Completed && r.ExitCode == 0
             ? (true, output.Length > 0 ? "exit 0: " + output : "exit 0")
-            : (false, r.Status == "completed" ? $"exit {r.ExitCode}: {output}" : $"{r.Status}: {r.Reason}");
+            : (false, r.Status == TaskRunStatus.Completed ? $"exit {r.ExitCode}: {output}" : $"{r.Status.ToText()}: {r.Reason}");
     }
 }

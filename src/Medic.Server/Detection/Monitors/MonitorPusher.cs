@@ -26,10 +26,10 @@ public sealed partial class MonitorPusher(MonitorStore monitors, NodeStore nodes
         var set = SetFor(await monitors.ListAsync(node.TenantId, ct), node);
         var json = JsonSerializer.Serialize(set, MonitorJson.Default.MonitorSet);
         var result = await dispatcher.RunAsync(node, TaskKind.Monitors, [], null, new Dictionary<string, string> { ["monitors"] = json }, 30, null, ct);
-        if (result.Status != "completed") LogPushFailed(node.Id, result.Status, result.Reason ?? "");
+        if (result.Status != TaskRunStatus.Completed) LogPushFailed(node.Id, result.Status.ToText(), result.Reason ?? "");
         await audit.AppendAsync(new AuditRecord(node.TenantId, "system", "monitors.push", "server:" + node.Id,
-            result.Status == "completed" ? AuditOutcomes.Success : result.Status == "refused" ? AuditOutcomes.Denied : AuditOutcomes.Failed, null,
-            new Dictionary<string, string> { ["monitors"] = string.Join(",", set.Monitors.Select(m => m.Name)), ["status"] = result.Status, ["reason"] = result.Reason ?? "" }), ct);
+            result.Status == TaskRunStatus.Completed ? AuditOutcomes.Success : result.Status == TaskRunStatus.Refused ? AuditOutcomes.Denied : AuditOutcomes.Failed, null,
+            new Dictionary<string, string> { ["monitors"] = string.Join(",", set.Monitors.Select(m => m.Name)), ["status"] = result.Status.ToText(), ["reason"] = result.Reason ?? "" }), ct);
         return result;
     }
 
