@@ -17,11 +17,16 @@ public static class PipelineApi
     {
         services.AddSingleton<PipelineStore>();
         services.AddSingleton<IPipelineEntry, PipelineEntry>();
-        services.AddSingleton<RemediationPipeline>();
+        services.AddSingleton<TriageStep>();
+        services.AddSingleton<ProposalStep>();
+        services.AddSingleton<ApprovalStep>();
+        services.AddSingleton<ExecutionStep>();
+        services.AddSingleton<VerificationStep>();
         services.AddSingleton<ApprovalViews>();
         foreach (var kind in new[] { PipelineEntry.TriageKind, PipelineEntry.ExecuteKind, PipelineEntry.VerifyKind, PipelineEntry.ExpireKind })
         {
-            services.AddSingleton<IJobHandler>(sp => new PipelineJobs(sp.GetRequiredService<RemediationPipeline>(), kind));
+            services.AddSingleton<IJobHandler>(sp => new PipelineJobs(sp.GetRequiredService<TriageStep>(), sp.GetRequiredService<ExecutionStep>(),
+                sp.GetRequiredService<VerificationStep>(), sp.GetRequiredService<ApprovalStep>(), kind));
         }
 
         return services;
@@ -74,28 +79,28 @@ public static class PipelineApi
     }
 
     private static async Task<Results<Ok<ApprovalResponse>, ProblemHttpResult, ValidationProblem>> Approve(
-        string id, ApproveRequest? request, RemediationPipeline pipeline, ApprovalViews views, HttpContext http, CancellationToken ct)
+        string id, ApproveRequest? request, ApprovalStep approvals, ApprovalViews views, HttpContext http, CancellationToken ct)
     {
         var v = new Validator().Optional("comment", request?.Comment, 2000);
         if (!v.Ok) return v.Problem();
-        return await DecideAsync(id, true, request?.Comment, pipeline, views, http, ct);
+        return await DecideAsync(id, true, request?.Comment, approvals, views, http, ct);
     }
 
     private static async Task<Results<Ok<ApprovalResponse>, ProblemHttpResult, ValidationProblem>> Reject(
-        string id, RejectRequest? request, RemediationPipeline pipeline, ApprovalViews views, HttpContext http, CancellationToken ct)
+        string id, RejectRequest? request, ApprovalStep approvals, ApprovalViews views, HttpContext http, CancellationToken ct)
     {
         var v = new Validator().Require("reason", request?.Reason, 2000);
         if (!v.Ok) return v.Problem();
-        return await DecideAsync(id, false, request!.Reason, pipeline, views, http, ct);
+        return await DecideAsync(id, false, request!.Reason, approvals, views, http, ct);
     }
 
     private static async Task<Results<Ok<ApprovalResponse>, ProblemHttpResult, ValidationProblem>> DecideAsync(
-        string id, bool approve, string? comment, RemediationPipeline pipeline, ApprovalViews views, HttpContext http, CancellationToken ct)
+        string id, bool approve, string? comment, ApprovalStep approvals, ApprovalViews views, HttpContext http, CancellationToken ct)
     {
         var caller = http.Caller();
         try
         {
-            var row = await pipeline.DecideAsync(caller.TenantId, id, approve, caller.Actor, comment, http.ClientAddress(), ct);
+            var row = await approvals.DecideAsync(caller.TenantId, id, approve, caller.Actor, comment, http.ClientAddress(), ct);
             http.MarkAudited();
             return TypedResults.Ok((await views.ManyAsync(caller.TenantId, [row], ct))[0]);
         }
@@ -114,7 +119,7 @@ public static class PipelineApi
     }
 
     private static async Task<Results<Created<RemediationResponse>, ProblemHttpResult, ValidationProblem>> Propose(
-        string id, ProposeRemediationRequest request, RemediationPipeline pipeline, HttpContext http, CancellationToken ct)
+        string id, ProposeRemediationRequest request, ProposalStep proposals, HttpContext http, CancellationToken ct)
     {
         var v = new Validator().Require("runbook", request.Runbook, 100).Check(request.Version is null or > 0, "version", "a version number from 1");
         foreach (var (k, value) in request.Params ?? new Dictionary<string, string>())
@@ -127,7 +132,7 @@ public static class PipelineApi
         try
         {
             // A person proposing is supervised: another person with the approver role decides, whatever the risk.
-            var outcome = await pipeline.ProposeAsync(caller.TenantId, id, null, caller.Actor, Trust.Supervised, request.Runbook, request.Version, request.Params,
+            var outcome = await proposals.ProposeAsync(caller.TenantId, id, null, caller.Actor, Trust.Supervised, request.Runbook, request.Version, request.Params,
                 caller.Actor + " proposes " + request.Runbook, http.ClientAddress(), ct);
             http.MarkAudited();
             return TypedResults.Created($"/api/v1/incidents/{id}/remediations", outcome.Remediation.ToResponse());
@@ -182,11 +187,11 @@ public static class PipelineApi
         IReadOnlyList<(TriageRule Rule, string Origin)> rules;
         try
         {
-            rules = RemediationPipeline.Rules(settings.TriageRules);
+            rules = TriageStep.Rules(settings.TriageRules);
         }
         catch (TriageRuleException)
         {
-            rules = RemediationPipeline.Rules(null);
+            rules = TriageStep.Rules(null);
         }
 
         return TypedResults.Ok(new TriageRulesResponse(settings.TriageRules, rules.Select(r => new TriageRuleResponse(

@@ -6,8 +6,8 @@ namespace Medic.Server.Pipeline;
 /// <summary>One step of the pipeline for one incident round, as a job payload.</summary>
 public sealed record PipelineJob(string TenantId, string IncidentId, int Round, string? ApprovalId = null);
 
-/// <summary>The pipeline's four job kinds, each a thin shell over <see cref="RemediationPipeline"/>.</summary>
-public sealed class PipelineJobs(RemediationPipeline pipeline, string kind) : IJobHandler
+/// <summary>The pipeline's four job kinds, each a thin shell over the step it runs.</summary>
+internal sealed class PipelineJobs(TriageStep triage, ExecutionStep execution, VerificationStep verification, ApprovalStep approvals, string kind) : IJobHandler
 {
     public string Kind => kind;
 
@@ -23,10 +23,10 @@ public sealed class PipelineJobs(RemediationPipeline pipeline, string kind) : IJ
         var payload = JsonSerializer.Deserialize(job.Payload, PipelineJson.Default.PipelineJob) ?? throw new InvalidOperationException("empty pipeline job");
         return kind switch
         {
-            PipelineEntry.TriageKind => pipeline.TriageAsync(payload, ct),
-            PipelineEntry.ExecuteKind => pipeline.ExecuteAsync(payload, job.CreatedAt, ct),
-            PipelineEntry.VerifyKind => pipeline.VerifyAsync(payload, job.CreatedAt, ct),
-            PipelineEntry.ExpireKind => pipeline.ExpireAsync(payload, ct),
+            PipelineEntry.TriageKind => triage.TriageAsync(payload, ct),
+            PipelineEntry.ExecuteKind => execution.ExecuteAsync(payload, job.CreatedAt, ct),
+            PipelineEntry.VerifyKind => verification.VerifyAsync(payload, job.CreatedAt, ct),
+            PipelineEntry.ExpireKind => approvals.ExpireAsync(payload, ct),
             _ => throw new InvalidOperationException("unknown pipeline job " + kind),
         };
     }

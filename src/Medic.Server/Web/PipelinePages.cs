@@ -74,7 +74,7 @@ public static class PipelinePages
         return ConsolePages.Page($"Approval {a.Id}", body.ToString(), 200);
     }
 
-    private static async Task<IResult> Decide(string id, [FromForm] string decision, [FromForm] string? comment, RemediationPipeline pipeline, HttpContext http, CancellationToken ct)
+    private static async Task<IResult> Decide(string id, [FromForm] string decision, [FromForm] string? comment, ApprovalStep approvals, HttpContext http, CancellationToken ct)
     {
         var caller = http.Caller();
         if (decision is not ("approve" or "reject") || comment?.Length > 2000)
@@ -89,7 +89,7 @@ public static class PipelinePages
 
         try
         {
-            await pipeline.DecideAsync(caller.TenantId, id, decision == "approve", caller.Actor, string.IsNullOrWhiteSpace(comment) ? null : comment, http.ClientAddress(), ct);
+            await approvals.DecideAsync(caller.TenantId, id, decision == "approve", caller.Actor, string.IsNullOrWhiteSpace(comment) ? null : comment, http.ClientAddress(), ct);
             http.MarkAudited();
             return Results.Redirect($"/approvals/{Uri.EscapeDataString(id)}");
         }

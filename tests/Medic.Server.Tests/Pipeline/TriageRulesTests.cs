@@ -124,7 +124,7 @@ public sealed class TriageRulesTests
     public void Every_built_in_rule_names_a_library_recipe_whose_parameter_schema_accepts_what_the_rule_passes()
     {
         var library = Medic.Server.Runbooks.RunbookLibrary.Load().ToDictionary(r => r.Runbook.Name, r => r.Runbook);
-        var rules = RemediationPipeline.Rules(null).Select(r => r.Rule).ToList();
+        var rules = TriageStep.Rules(null).Select(r => r.Rule).ToList();
         rules.Count.ShouldBeGreaterThan(5);
         foreach (var rule in rules)
         {

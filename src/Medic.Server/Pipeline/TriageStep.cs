@@ -1,0 +1,140 @@
+using System.Reflection;
+using Medic.Contracts;
+using Medic.Server.Fleet;
+using Medic.Server.Incidents;
+using Medic.Server.Storage;
+
+namespace Medic.Server.Pipeline;
+
+/// <summary>The pipeline's first step for a round: which recipe, if any, the triage rules propose for the incident.</summary>
+internal sealed class TriageStep(
+    Database db,
+    IncidentStore incidents,
+    PipelineStore store,
+    NodeStore nodes,
+    Medic.Server.Gateway.TaskDispatcher dispatcher,
+    ProposalStep proposals)
+{
+    /// <summary>The built-in triage rules (Pipeline/triage-defaults.yaml), tried after a tenant's own.</summary>
+    public static string BuiltinRulesYaml { get; } = ReadBuiltin();
+
+    private static readonly Lazy<IReadOnlyList<TriageRule>> BuiltinRules = new(() => TriageRules.Parse(BuiltinRulesYaml, "built-in triage rules"));
+
+    private static string ReadBuiltin()
+    {
+        using var stream = Assembly.GetExecutingAssembly().GetManifestResourceStream("triage/defaults.yaml")
+            ?? throw new InvalidOperationException("the built-in triage rules are not embedded");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+
+    /// <summary>The rules in the order they are tried: the tenant's, then the built-in ones.</summary>
+    public static IReadOnlyList<(TriageRule Rule, string Origin)> Rules(string? tenantYaml)
+    {
+        var list = new List<(TriageRule, string)>();
+        if (tenantYaml is { Length: > 0 } && !string.IsNullOrWhiteSpace(tenantYaml)) list.AddRange(TriageRules.Parse(tenantYaml, "tenant triage rules").Select(r => (r, "tenant")));
+        list.AddRange(BuiltinRules.Value.Select(r => (r, "builtin")));
+        return list;
+    }
+
+    /// <summary>
+    /// Triage for one round: the first triage rule that matches proposes its recipe, after running the
+    /// rule's read-only diagnosis on the incident's server (its output goes on the timeline). No rule:
+    /// the incident stays open (a re-entered one goes back to escalated) with a timeline note, for a person.
+    /// </summary>
+    public async Task TriageAsync(PipelineJob job, CancellationToken ct)
+    {
+        var detail = await incidents.GetAsync(job.TenantId, job.IncidentId, ct);
+        if (detail is null) return;
+        var incident = detail.Incident;
+        var status = incident.Status;
+        if (status is not (IncidentStatus.Open or IncidentStatus.Triaging or IncidentStatus.Diagnosing)) return;
+        if (status == IncidentStatus.Open && AgentSignals.LadderHealing(incident))
+        {
+            // The agent restarts the process itself first (DESIGN §5, the self-healing ladder); it hands over if it gives up.
+            await NoRecipeAsync(job, "triage waits: the agent is restarting it locally; the pipeline takes over if the agent gives up", ct);
+            return;
+        }
+
+        var settings = await store.SettingsAsync(job.TenantId, ct);
+
+        TriageProposal? proposal;
+        string? ruleError = null;
+        try
+        {
+            proposal = TriageRules.Propose(Rules(settings.TriageRules).Select(r => r.Rule).ToList(), incident);
+        }
+        catch (TriageRuleException ex)
+        {
+            proposal = TriageRules.Propose(BuiltinRules.Value, incident);
+            ruleError = ex.Message;
+        }
+
+        if (proposal is null)
+        {
+            var why = "triage: no rule proposes a recipe for this incident (type " + incident.Type + "); a person takes it" + (ruleError is null ? "" : "; the tenant's rules do not parse: " + ruleError);
+            await NoRecipeAsync(job, why, ct);
+            return;
+        }
+
+        try
+        {
+            if (proposal.Diagnose is { Count: > 0 } diagnose && incident.ServerId is not null) await DiagnoseAsync(job, proposal.Rule, diagnose, ct);
+            await proposals.ProposeAsync(job.TenantId, job.IncidentId, job.Round, "rule:" + proposal.Rule, proposal.Trust, proposal.Recipe, null, proposal.Parameters,
+                $"triage rule {proposal.Rule} proposes {proposal.Recipe}", clientAddress: null, ct);
+        }
+        catch (ProposalException ex)
+        {
+            await NoRecipeAsync(job, $"triage rule {proposal.Rule} proposes {proposal.Recipe}, which cannot run: {ex.Message}", ct, escalate: true);
+        }
+    }
+
+    /// <summary>
+    /// Moves the incident to diagnosing and runs each read-only verb on its server (20 s each), one
+    /// evidence event per verb. Safe to run again when a crashed triage is taken up: the verbs only read.
+    /// </summary>
+    private async Task DiagnoseAsync(PipelineJob job, string rule, IReadOnlyList<DiagnosisStep> steps, CancellationToken ct)
+    {
+        var moved = await db.WriteAsync<IncidentResponse?>(async (c, tx) =>
+        {
+            if (await incidents.LockForPipelineAsync(c, tx, job.TenantId, job.IncidentId) is not { } now || now.Round != job.Round) return null;
+            if (now.Incident.Status == IncidentStatus.Diagnosing) return null;
+            if (now.Incident.Status == IncidentStatus.Open) await incidents.MoveAsync(c, tx, job.TenantId, job.IncidentId, IncidentTrigger.StartTriage, RemediationPipeline.SystemActor, "triage started", null);
+            return await incidents.MoveAsync(c, tx, job.TenantId, job.IncidentId, IncidentTrigger.StartDiagnosis, "rule:" + rule,
+                $"collecting evidence: {string.Join(", ", steps.Select(d => d.Verb))}", null);
+        }, ct);
+        if (moved is not null) incidents.Publish(job.TenantId, "updated", moved);
+        var incident = (await incidents.GetAsync(job.TenantId, job.IncidentId, ct))?.Incident;
+        if (incident?.ServerId is null || await nodes.FindAsync(job.TenantId, incident.ServerId, ct) is not { } node) return;
+        foreach (var step in steps)
+        {
+            var result = await dispatcher.RunAsync(node, Medic.Contracts.Agent.TaskKind.Diag, [], step.Verb, step.Args, 20, null, ct);
+            var output = Texts.Truncate(string.Join("\n", new[] { result.Stdout.Trim(), result.Stderr.Trim() }.Where(t => t.Length > 0)), 4000);
+            var data = new Dictionary<string, string> { ["verb"] = step.Verb, ["status"] = result.Status.ToText(), ["task"] = result.TaskId };
+            foreach (var (k, v) in step.Args) data["arg." + k] = v;
+            if (output.Length > 0) data["output"] = output;
+            if (result.Reason is { Length: > 0 } reason) data["reason"] = reason;
+            await db.WriteAsync((c, tx) => incidents.NoteAsync(c, tx, job.TenantId, job.IncidentId, "evidence", "rule:" + rule,
+                $"{step.Verb} on {node.Name}: {result.Status.ToText()}{(result.ExitCode is { } code ? $" (exit {code})" : "")}", data), ct);
+        }
+    }
+
+    private async Task NoRecipeAsync(PipelineJob job, string why, CancellationToken ct, bool escalate = false)
+    {
+        var moved = await db.WriteAsync<IncidentResponse?>(async (c, tx) =>
+        {
+            if (await incidents.LockForPipelineAsync(c, tx, job.TenantId, job.IncidentId) is not { } now || now.Round != job.Round) return null;
+            var status = now.Incident.Status;
+            if (status is not (IncidentStatus.Open or IncidentStatus.Triaging or IncidentStatus.Diagnosing)) return null; // a person's proposal got there first
+            if (status != IncidentStatus.Open || escalate)
+            {
+                var (after, refusal) = await incidents.TransitionAsync(c, tx, job.TenantId, job.IncidentId, IncidentTrigger.Escalate, RemediationPipeline.SystemActor, why, null, job.Round);
+                return refusal is null ? after : null;
+            }
+
+            await incidents.NoteAsync(c, tx, job.TenantId, job.IncidentId, "triage", RemediationPipeline.SystemActor, why, null);
+            return null;
+        }, ct);
+        if (moved is not null) incidents.Publish(job.TenantId, "updated", moved);
+    }
+}
