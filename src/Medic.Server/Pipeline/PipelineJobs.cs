@@ -7,7 +7,7 @@ namespace Medic.Server.Pipeline;
 public sealed record PipelineJob(string TenantId, string IncidentId, int Round, string? ApprovalId = null);
 
 /// <summary>The pipeline's four job kinds, each a thin shell over <see cref="RemediationPipeline"/>.</summary>
-public sealed class PipelineJobs(RemediationPipeline pipeline, string kind) : IJobHandler
+internal sealed class PipelineJobs(RemediationPipeline pipeline, string kind) : IJobHandler
 {
     public string Kind => kind;
 

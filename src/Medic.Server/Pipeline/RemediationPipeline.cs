@@ -23,9 +23,9 @@ namespace Medic.Server.Pipeline;
 /// next step's job; a step that runs again after a crash finds its work done and moves on, and the
 /// runbook run carries the idempotency key <c>pipeline:{incident}:{round}:run</c>, so a fix runs at most once.
 /// </summary>
-public sealed partial class RemediationPipeline(
+internal sealed partial class RemediationPipeline(
     Database db,
-    IncidentStore incidents,
+    PipelineIncidents incidents,
     PipelineStore store,
     RunbookStore runbooks,
     RunbookRunner runner,
