@@ -62,7 +62,7 @@ internal static class EarlyWarningBench
             Console.WriteLine($"forecasts alone: {perServer:F2} ms CPU per server ({history.Count} points: 3 mounts x 2 + 10 processes)");
 
             var time = new FixedTime(now);
-            var incidents = new IncidentStore(db, new AuditLog(db, time), new IncidentFeed(), time);
+            var incidents = new IncidentIngest(db, new IncidentWrites(db, new AuditLog(db, time)), new IncidentFeed(), time);
             var patrol = new EarlyWarningPatrol(db, new NodeStore(db), incidents, time, Options.Create(new MedicOptions()), NullLogger<EarlyWarningPatrol>.Instance);
             for (int round = 1; round <= 3; round++)
             {

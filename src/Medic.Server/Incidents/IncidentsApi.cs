@@ -17,8 +17,11 @@ public static class IncidentsApi
     {
         services.AddSingleton<IncidentFeed>();
         services.AddSingleton(_ => IncidentPolicy.Default);
-        services.AddSingleton<IncidentStore>();
-        services.AddSingleton<IIncidentIngest>(sp => sp.GetRequiredService<IncidentStore>());
+        services.AddSingleton<IncidentWrites>();
+        services.AddSingleton<IncidentQueries>();
+        services.AddSingleton<IncidentActions>();
+        services.AddSingleton<PipelineIncidents>();
+        services.AddSingleton<IIncidentIngest, IncidentIngest>();
         return services;
     }
 
@@ -36,7 +39,7 @@ public static class IncidentsApi
         return app;
     }
 
-    private static async Task<Results<Ok<IncidentPage>, ValidationProblem>> List(HttpContext http, IncidentStore incidents, ITenantSources tenantSources, TimeProvider time, CancellationToken ct)
+    private static async Task<Results<Ok<IncidentPage>, ValidationProblem>> List(HttpContext http, IncidentQueries incidents, ITenantSources tenantSources, TimeProvider time, CancellationToken ct)
     {
         var q = http.Request.Query;
         var v = new Validator();
@@ -77,11 +80,11 @@ public static class IncidentsApi
         return TypedResults.Ok(await incidents.ListAsync(http.Caller().TenantId, new IncidentQuery(status, severity, server, source, since, before, limit), ct));
     }
 
-    private static async Task<Results<Ok<IncidentDetailResponse>, ProblemHttpResult>> Get(string id, IncidentStore incidents, HttpContext http, CancellationToken ct) =>
+    private static async Task<Results<Ok<IncidentDetailResponse>, ProblemHttpResult>> Get(string id, IncidentQueries incidents, HttpContext http, CancellationToken ct) =>
         await incidents.GetAsync(http.Caller().TenantId, id, ct) is { } i ? TypedResults.Ok(i) : Problems.NotFound("incident", id, "medic incidents list");
 
     private static async Task<Results<Created<IncidentResponse>, ProblemHttpResult, ValidationProblem>> Create(
-        CreateIncidentRequest request, IncidentStore incidents, NodeStore nodes, HttpContext http, CancellationToken ct)
+        CreateIncidentRequest request, IncidentActions incidents, NodeStore nodes, HttpContext http, CancellationToken ct)
     {
         var caller = http.Caller();
         var v = new Validator().Require("title", request.Title, 500).Optional("summary", request.Summary, 10_000).Optional("type", request.Type, 100).Optional("server", request.Server, 200);
@@ -106,7 +109,7 @@ public static class IncidentsApi
     }
 
     private static async Task<Results<Ok<IncidentResponse>, ProblemHttpResult, ValidationProblem>> Acknowledge(
-        string id, IncidentCommentRequest? request, IncidentStore incidents, HttpContext http, CancellationToken ct)
+        string id, IncidentCommentRequest? request, IncidentActions incidents, HttpContext http, CancellationToken ct)
     {
         var v = new Validator().Optional("comment", request?.Comment, 2000);
         if (!v.Ok) return v.Problem();
@@ -118,7 +121,7 @@ public static class IncidentsApi
     }
 
     private static async Task<Results<Ok<IncidentResponse>, ProblemHttpResult, ValidationProblem>> Comment(
-        string id, AddCommentRequest request, IncidentStore incidents, HttpContext http, CancellationToken ct)
+        string id, AddCommentRequest request, IncidentActions incidents, HttpContext http, CancellationToken ct)
     {
         var v = new Validator().Require("text", request.Text, 4000);
         if (!v.Ok) return v.Problem();
@@ -131,7 +134,7 @@ public static class IncidentsApi
     }
 
     private static async Task<Results<Ok<IncidentResponse>, ProblemHttpResult, ValidationProblem>> Resolve(
-        string id, IncidentCommentRequest? request, IncidentStore incidents, HttpContext http, CancellationToken ct)
+        string id, IncidentCommentRequest? request, IncidentActions incidents, HttpContext http, CancellationToken ct)
     {
         var v = new Validator().Optional("comment", request?.Comment, 2000);
         if (!v.Ok) return v.Problem();

@@ -67,7 +67,7 @@ public sealed partial class DeliveryJobHandler(NotificationStore store, Notifica
 /// Re-notifies an open incident until someone acknowledges it (or it resolves, or the rule goes away).
 /// Its deliveries are due at once: the worker starts its next round without waiting after a round that ran jobs.
 /// </summary>
-public sealed class ReminderJobHandler(Database db, NotificationStore store, NotificationPlanner planner, IncidentStore incidents) : IJobHandler
+internal sealed class ReminderJobHandler(Database db, NotificationStore store, NotificationPlanner planner, IncidentQueries incidents) : IJobHandler
 {
     public string Kind => NotificationPlanner.ReminderKind;
 

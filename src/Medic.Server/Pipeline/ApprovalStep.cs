@@ -8,7 +8,7 @@ namespace Medic.Server.Pipeline;
 /// <summary>What becomes of an approval request: a person approves or rejects it, or nobody does in time.</summary>
 internal sealed class ApprovalStep(
     Database db,
-    IncidentStore incidents,
+    PipelineIncidents incidents,
     PipelineStore store,
     JobQueue jobs,
     AuditLog audit,

@@ -14,7 +14,7 @@ namespace Medic.Server.Pipeline;
 /// </summary>
 internal sealed class ExecutionStep(
     Database db,
-    IncidentStore incidents,
+    PipelineIncidents incidents,
     PipelineStore store,
     RunbookStore runbooks,
     RunbookRunner runner,

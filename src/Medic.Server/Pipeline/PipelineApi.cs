@@ -111,7 +111,7 @@ public static class PipelineApi
     }
 
     private static async Task<Results<Ok<IReadOnlyList<RemediationResponse>>, ProblemHttpResult>> ListRemediations(
-        string id, Incidents.IncidentStore incidents, PipelineStore store, HttpContext http, CancellationToken ct)
+        string id, Incidents.IncidentQueries incidents, PipelineStore store, HttpContext http, CancellationToken ct)
     {
         var tenant = http.Caller().TenantId;
         if (await incidents.GetAsync(tenant, id, ct) is null) return Problems.NotFound("incident", id, "medic incidents list");
@@ -281,7 +281,7 @@ public static class PipelineApi
 }
 
 /// <summary>Builds what a person sees of an approval: the incident, the recipe, the server, the parameters, and the exact plan of steps.</summary>
-public sealed class ApprovalViews(Database db, Incidents.IncidentStore incidents, RunbookStore runbooks, ConsoleLinks links)
+internal sealed class ApprovalViews(Database db, Incidents.IncidentQueries incidents, RunbookStore runbooks, ConsoleLinks links)
 {
     public async Task<IReadOnlyList<ApprovalResponse>> ManyAsync(string tenantId, IReadOnlyList<ApprovalRow> rows, CancellationToken ct)
     {

@@ -13,7 +13,7 @@ namespace Medic.Server.Pipeline;
 /// <summary>A proposed recipe before the risk gate: it runs, waits for an approver, or is escalated.</summary>
 internal sealed partial class ProposalStep(
     Database db,
-    IncidentStore incidents,
+    PipelineIncidents incidents,
     RunbookStore runbooks,
     NodeStore nodes,
     JobQueue jobs,

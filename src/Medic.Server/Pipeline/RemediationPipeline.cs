@@ -19,7 +19,7 @@ internal static class RemediationPipeline
     public const string SystemActor = "system:pipeline";
 
     /// <summary>A transition a step cannot do without: refused, it throws (409) and the step's transaction is rolled back.</summary>
-    public static async Task<IncidentResponse> MoveAsync(this IncidentStore incidents, DbConnection c, DbTransaction tx, string tenantId, string incidentId, IncidentTrigger trigger,
+    public static async Task<IncidentResponse> MoveAsync(this PipelineIncidents incidents, DbConnection c, DbTransaction tx, string tenantId, string incidentId, IncidentTrigger trigger,
         string actor, string message, IReadOnlyDictionary<string, string>? data)
     {
         var (incident, refusal) = await incidents.TransitionAsync(c, tx, tenantId, incidentId, trigger, actor, message, data);

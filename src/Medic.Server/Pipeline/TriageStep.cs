@@ -9,7 +9,7 @@ namespace Medic.Server.Pipeline;
 /// <summary>The pipeline's first step for a round: which recipe, if any, the triage rules propose for the incident.</summary>
 internal sealed class TriageStep(
     Database db,
-    IncidentStore incidents,
+    PipelineIncidents incidents,
     PipelineStore store,
     NodeStore nodes,
     Medic.Server.Gateway.TaskDispatcher dispatcher,

@@ -11,7 +11,7 @@ namespace Medic.Server.Pipeline;
 /// <summary>After the run: is the incident's problem gone? Resolved when it is, failed and escalated (through <see cref="ExecutionStep"/>) when not.</summary>
 internal sealed class VerificationStep(
     Database db,
-    IncidentStore incidents,
+    PipelineIncidents incidents,
     CheckStore checks,
     CheckRunner checkRunner,
     RunbookRunner runner,

@@ -15,7 +15,7 @@ namespace Medic.Server.Reports;
 /// entries about the incident, its approvals and its runs. Nothing is stored for a report; the
 /// same question asked later gets the same answer plus whatever happened since.
 /// </summary>
-internal sealed class IncidentReports(IncidentStore incidents, PipelineStore pipeline, RunbookRunner runs, AuditLog audit, ConsoleLinks links, TimeProvider time)
+internal sealed class IncidentReports(IncidentQueries incidents, PipelineStore pipeline, RunbookRunner runs, AuditLog audit, ConsoleLinks links, TimeProvider time)
 {
     /// <summary>A flapping incident can gather many entries; the report lists this many and says when there were more.</summary>
     public const int AuditLimit = 2000;

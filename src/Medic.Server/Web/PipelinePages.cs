@@ -103,7 +103,7 @@ public static class PipelinePages
         }
     }
 
-    private static async Task<IResult> Incident(string id, IncidentStore incidents, PipelineStore store, HttpContext http, CancellationToken ct)
+    private static async Task<IResult> Incident(string id, IncidentQueries incidents, PipelineStore store, HttpContext http, CancellationToken ct)
     {
         var caller = http.Caller();
         if (await incidents.GetAsync(caller.TenantId, id, ct) is not { } d) return NotFound("incident", id);

@@ -26,13 +26,13 @@ public sealed class EarlyWarningPatrolTests
         public override DateTimeOffset GetUtcNow() => Now;
     }
 
-    private sealed record Fixture(TestDatabase Db, NodeStore Nodes, IncidentStore Incidents, Clock Clock) : IAsyncDisposable
+    private sealed record Fixture(TestDatabase Db, NodeStore Nodes, IIncidentIngest Incidents, IncidentQueries Queries, Clock Clock) : IAsyncDisposable
     {
         public EarlyWarningPatrol Patrol() =>
             new(Db.Database, Nodes, Incidents, Clock, Options.Create(new MedicOptions()), NullLogger<EarlyWarningPatrol>.Instance);
 
         public async Task<IReadOnlyList<IncidentResponse>> PatrolIncidentsAsync() =>
-            (await Incidents.ListAsync("ten_1", new IncidentQuery(Source: IncidentSources.Patrol), CancellationToken.None)).Items.OrderBy(i => i.Type).ToList();
+            (await Queries.ListAsync("ten_1", new IncidentQuery(Source: IncidentSources.Patrol), CancellationToken.None)).Items.OrderBy(i => i.Type).ToList();
 
         /// <summary>One heartbeat a minute from <paramref name="from"/> to <paramref name="to"/>, through the gateway's own write.</summary>
         public async Task HeartbeatsAsync(string node, DateTimeOffset from, DateTimeOffset to, Func<DateTimeOffset, Metrics> metrics)
@@ -55,8 +55,8 @@ public sealed class EarlyWarningPatrolTests
             "INSERT INTO nodes (id, tenant_id, name, tags, status, enrolled_at) VALUES ('nod_1', 'ten_1', 'web-1', '{}', 'online', @at), ('nod_2', 'ten_1', 'web-2', '{}', 'offline', @at)",
             new { at = Now.AddDays(-2) });
         var clock = new Clock(Now);
-        var incidents = new IncidentStore(db.Database, new AuditLog(db.Database, clock), new IncidentFeed(), clock);
-        return new Fixture(db, new NodeStore(db.Database), incidents, clock);
+        var incidents = new IncidentIngest(db.Database, new IncidentWrites(db.Database, new AuditLog(db.Database, clock)), new IncidentFeed(), clock);
+        return new Fixture(db, new NodeStore(db.Database), incidents, new IncidentQueries(db.Database), clock);
     }
 
     /// <summary>

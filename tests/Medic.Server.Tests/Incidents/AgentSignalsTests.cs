@@ -53,7 +53,8 @@ public sealed class AgentSignalsTests
         await new Migrator(db.Database).ApplyAsync();
         await db.ExecuteAsync("INSERT INTO tenants (id, slug, name, created_at) VALUES ('ten_1', 'one', 'One', @at)", new { at = Noon });
         await db.ExecuteAsync("INSERT INTO nodes (id, tenant_id, name, tags, status, enrolled_at) VALUES ('nod_1', 'ten_1', 'web-1', '{}', 'online', @at)", new { at = Noon });
-        var store = new IncidentStore(db.Database, new AuditLog(db.Database, TimeProvider.System), new IncidentFeed(), TimeProvider.System);
+        var store = new IncidentIngest(db.Database, new IncidentWrites(db.Database, new AuditLog(db.Database, TimeProvider.System)), new IncidentFeed(), TimeProvider.System);
+        var queries = new IncidentQueries(db.Database);
 
         var events = new[]
         {
@@ -65,7 +66,7 @@ public sealed class AgentSignalsTests
         foreach (var ev in events) outcomes.AddRange(await store.IngestAsync([AgentSignals.From("ten_1", "nod_1", ev)!], CancellationToken.None));
 
         outcomes.Select(o => o.Action.ToText()).ShouldBe(["created", "updated", "resolved"]);
-        var detail = (await store.GetAsync("ten_1", outcomes[0].IncidentId!, CancellationToken.None))!;
+        var detail = (await queries.GetAsync("ten_1", outcomes[0].IncidentId!, CancellationToken.None))!;
         detail.Incident.Status.ToText().ShouldBe("resolved");
         detail.Incident.Resolution.ShouldBe("healed locally (agent)");
         detail.Incident.Server.ShouldBe("web-1");
@@ -84,16 +85,17 @@ public sealed class AgentSignalsTests
         await db.ExecuteAsync("INSERT INTO tenants (id, slug, name, created_at) VALUES ('ten_1', 'one', 'One', @at)", new { at = Noon });
         await db.ExecuteAsync("INSERT INTO nodes (id, tenant_id, name, tags, status, enrolled_at) VALUES ('nod_1', 'ten_1', 'web-1', '{}', 'online', @at)", new { at = Noon });
         var entry = new PipelineEntry(new JobQueue(db.Database, TimeProvider.System), new JobSignal());
-        var store = new IncidentStore(db.Database, new AuditLog(db.Database, TimeProvider.System), new IncidentFeed(), TimeProvider.System, pipeline: entry);
+        var store = new IncidentIngest(db.Database, new IncidentWrites(db.Database, new AuditLog(db.Database, TimeProvider.System), pipeline: entry), new IncidentFeed(), TimeProvider.System, pipeline: entry);
+        var queries = new IncidentQueries(db.Database);
 
         var opened = (await store.IngestAsync([AgentSignals.From("ten_1", "nod_1", Event(AgentSignals.Opened, Noon, "myapp is down", ("evidence.ladder", "healing")))!], CancellationToken.None)).Single();
-        AgentSignals.LadderHealing((await store.GetAsync("ten_1", opened.IncidentId!, CancellationToken.None))!.Incident).ShouldBeTrue();
+        AgentSignals.LadderHealing((await queries.GetAsync("ten_1", opened.IncidentId!, CancellationToken.None))!.Incident).ShouldBeTrue();
         await store.IngestAsync([AgentSignals.From("ten_1", "nod_1", Event(AgentSignals.Updated, Noon.AddSeconds(1), "restarted myapp (1 of 3)", ("evidence.restarts", "1")))!], CancellationToken.None);
         await store.IngestAsync([AgentSignals.From("ten_1", "nod_1", Event(AgentSignals.Updated, Noon.AddSeconds(5), "myapp: gave up restarting it", ("evidence.ladder", "gave_up")))!], CancellationToken.None);
 
         var keys = await db.QueryAsync<string>("SELECT idempotency_key FROM jobs WHERE kind = 'pipeline.triage' ORDER BY idempotency_key");
         keys.ShouldBe([$"pipeline:{opened.IncidentId}:1:triage", $"pipeline:{opened.IncidentId}:2:triage"], "opened: round 1 (whose triage waits for the ladder); gave up: round 2");
-        var incident = (await store.GetAsync("ten_1", opened.IncidentId!, CancellationToken.None))!.Incident;
+        var incident = (await queries.GetAsync("ten_1", opened.IncidentId!, CancellationToken.None))!.Incident;
         AgentSignals.LadderHealing(incident).ShouldBeFalse();
         incident.Status.ToText().ShouldBe("open");
     }

@@ -186,9 +186,9 @@ public sealed class NotificationDeliveryTests
             var resolved = i % 2 == 1;
             var signal = new IncidentSignal(NotifyHarness.Tenant, IncidentSources.Check, "chk:api", "check_failed", "critical", "api check failing", null, null, null,
                 new Dictionary<string, string>(), null, resolved, h.Time.GetUtcNow(), "check:api");
-            var outcome = (await h.Incidents.IngestAsync([signal], default)).Single();
+            var outcome = (await h.Ingest.IngestAsync([signal], default)).Single();
             id ??= outcome.IncidentId;
-            var incident = (await h.Incidents.GetAsync(NotifyHarness.Tenant, outcome.IncidentId!, default))!.Incident;
+            var incident = (await h.Queries.GetAsync(NotifyHarness.Tenant, outcome.IncidentId!, default))!.Incident;
             await h.ChangedAsync(outcome.Action.ToText(), incident);
             await h.RunJobsAsync();
             h.Time.Advance(TimeSpan.FromMinutes(1));
@@ -207,8 +207,8 @@ public sealed class NotificationDeliveryTests
         h.Time.Advance(TimeSpan.FromMinutes(31));
         var reopen = new IncidentSignal(NotifyHarness.Tenant, IncidentSources.Check, "chk:api", "check_failed", "critical", "api check failing", null, null, null,
             new Dictionary<string, string>(), null, false, h.Time.GetUtcNow(), "check:api");
-        var again = (await h.Incidents.IngestAsync([reopen], default)).Single();
-        await h.ChangedAsync(again.Action.ToText(), (await h.Incidents.GetAsync(NotifyHarness.Tenant, again.IncidentId!, default))!.Incident);
+        var again = (await h.Ingest.IngestAsync([reopen], default)).Single();
+        await h.ChangedAsync(again.Action.ToText(), (await h.Queries.GetAsync(NotifyHarness.Tenant, again.IncidentId!, default))!.Incident);
         await h.RunJobsAsync();
         receiver.Requests.Count.ShouldBe(sent.Count + 1);
     }

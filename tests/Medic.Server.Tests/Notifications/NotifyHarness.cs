@@ -41,7 +41,11 @@ internal sealed class NotifyHarness : IAsyncDisposable
 
     public CapturedLogs Logs { get; }
 
-    public IncidentStore Incidents => _services.GetRequiredService<IncidentStore>();
+    public IncidentActions Incidents => _services.GetRequiredService<IncidentActions>();
+
+    public IIncidentIngest Ingest => _services.GetRequiredService<IIncidentIngest>();
+
+    public IncidentQueries Queries => _services.GetRequiredService<IncidentQueries>();
 
     public JobQueue Queue => _services.GetRequiredService<JobQueue>();
 
@@ -67,9 +71,7 @@ internal sealed class NotifyHarness : IAsyncDisposable
         services.AddSingleton(db.Database);
         services.AddSingleton(MasterKey.LoadOrCreate(Path.Combine(dir.Path, "master.key"), null));
         services.AddSingleton<AuditLog>();
-        services.AddSingleton<IncidentFeed>();
-        services.AddSingleton(IncidentPolicy.Default);
-        services.AddSingleton<IncidentStore>();
+        services.AddIncidents();
         services.AddSingleton<JobQueue>();
         services.AddSingleton<JobWorker>();
         services.AddSingleton<SecretBox>();

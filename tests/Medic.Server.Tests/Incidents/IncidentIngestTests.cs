@@ -8,17 +8,17 @@ using Medic.Server.Tests.Infrastructure;
 namespace Medic.Server.Tests.Incidents;
 
 /// <summary>Signals fold into one open incident per fingerprint, with occurrences, reopening and flapping.</summary>
-public sealed class IncidentStoreTests
+public sealed class IncidentIngestTests
 {
     private static readonly DateTimeOffset Noon = new(2026, 11, 21, 12, 0, 0, TimeSpan.Zero);
 
-    private sealed record Fixture(TestDatabase Db, IncidentStore Store, IncidentFeed Feed) : IAsyncDisposable
+    private sealed record Fixture(TestDatabase Db, IncidentIngest Ingest, IncidentQueries Queries, IncidentFeed Feed) : IAsyncDisposable
     {
         public ValueTask DisposeAsync() => Db.DisposeAsync();
 
-        public async Task<IncidentDetailResponse> GetAsync(string id, string tenant = "ten_1") => (await Store.GetAsync(tenant, id, CancellationToken.None))!;
+        public async Task<IncidentDetailResponse> GetAsync(string id, string tenant = "ten_1") => (await Queries.GetAsync(tenant, id, CancellationToken.None))!;
 
-        public async Task<IngestOutcome> IngestAsync(IncidentSignal signal) => (await Store.IngestAsync([signal], CancellationToken.None)).Single();
+        public async Task<IngestOutcome> IngestAsync(IncidentSignal signal) => (await Ingest.IngestAsync([signal], CancellationToken.None)).Single();
     }
 
     private static async Task<Fixture> CreateAsync(string dialect, string dir, IncidentPolicy? policy = null)
@@ -28,7 +28,8 @@ public sealed class IncidentStoreTests
         await db.ExecuteAsync("INSERT INTO tenants (id, slug, name, created_at) VALUES ('ten_1', 'one', 'One', @at), ('ten_2', 'two', 'Two', @at)", new { at = Noon });
         await db.ExecuteAsync("INSERT INTO nodes (id, tenant_id, name, tags, status, enrolled_at) VALUES ('nod_1', 'ten_1', 'web-1', '{}', 'online', @at), ('nod_2', 'ten_2', 'web-1', '{}', 'online', @at)", new { at = Noon });
         var feed = new IncidentFeed();
-        return new Fixture(db, new IncidentStore(db.Database, new AuditLog(db.Database, TimeProvider.System), feed, TimeProvider.System, policy), feed);
+        var writes = new IncidentWrites(db.Database, new AuditLog(db.Database, TimeProvider.System), policy);
+        return new Fixture(db, new IncidentIngest(db.Database, writes, feed, TimeProvider.System, policy), new IncidentQueries(db.Database), feed);
     }
 
     private static IncidentSignal Firing(string fingerprint, DateTimeOffset at, string? occurrence = null, string tenant = "ten_1", string? hint = null, string severity = "critical") =>
@@ -45,7 +46,7 @@ public sealed class IncidentStoreTests
         using var dir = new TempDirectory();
         await using var f = await CreateAsync(dialect, dir.Path);
 
-        var outcomes = await f.Store.IngestAsync([Firing("grp", Noon, "a1"), Firing("grp", Noon, "a2"), Firing("grp", Noon, "a3")], CancellationToken.None);
+        var outcomes = await f.Ingest.IngestAsync([Firing("grp", Noon, "a1"), Firing("grp", Noon, "a2"), Firing("grp", Noon, "a3")], CancellationToken.None);
 
         outcomes.Select(o => o.Action.ToText()).ShouldBe(["created", "updated", "updated"]);
         outcomes.Select(o => o.IncidentId).Distinct().Count().ShouldBe(1);
@@ -84,7 +85,7 @@ public sealed class IncidentStoreTests
     {
         using var dir = new TempDirectory();
         await using var f = await CreateAsync(dialect, dir.Path);
-        var id = (await f.Store.IngestAsync([Firing("grp", Noon, "a1"), Firing("grp", Noon, "a2")], CancellationToken.None))[0].IncidentId!;
+        var id = (await f.Ingest.IngestAsync([Firing("grp", Noon, "a1"), Firing("grp", Noon, "a2")], CancellationToken.None))[0].IncidentId!;
 
         (await f.IngestAsync(Resolved("grp", Noon.AddMinutes(1), "a1"))).Action.ToText().ShouldBe("updated");
         (await f.GetAsync(id)).Incident.Status.ToText().ShouldBe("open");
@@ -198,7 +199,7 @@ public sealed class IncidentStoreTests
         (await f.GetAsync(theirs.IncidentId!, "ten_2")).Incident.ServerId.ShouldBe("nod_2");
         (await f.GetAsync(nobody.IncidentId!)).Incident.ServerId.ShouldBeNull();
         theirs.IncidentId.ShouldNotBe(mine.IncidentId);
-        (await f.Store.GetAsync("ten_2", mine.IncidentId!, CancellationToken.None)).ShouldBeNull();
+        (await f.Queries.GetAsync("ten_2", mine.IncidentId!, CancellationToken.None)).ShouldBeNull();
     }
 
     [Theory]
@@ -210,7 +211,7 @@ public sealed class IncidentStoreTests
         var before = await f.Db.DumpAllAsync();
 
         // An unknown tenant breaks the foreign key on the second signal: the first must not stay.
-        await Should.ThrowAsync<Exception>(() => f.Store.IngestAsync([Firing("ok", Noon), Firing("bad", Noon, tenant: "ten_missing")], CancellationToken.None));
+        await Should.ThrowAsync<Exception>(() => f.Ingest.IngestAsync([Firing("ok", Noon), Firing("bad", Noon, tenant: "ten_missing")], CancellationToken.None));
 
         (await f.Db.DumpAllAsync()).ShouldBe(before);
     }

@@ -1,0 +1,10 @@
+namespace Medic.Server.Incidents;
+
+public sealed record IncidentQuery(
+    string? Status = null,
+    string? Severity = null,
+    string? Server = null,
+    string? Source = null,
+    DateTimeOffset? Since = null,
+    string? Before = null,
+    int Limit = 50);
