@@ -139,7 +139,7 @@ public sealed class Executions(Database db, INodeLink dispatcher, TimeProvider t
         await db.WriteAsync((c, tx) => c.ExecuteAsync(
             "INSERT INTO execution_results (execution_id, tenant_id, task_id, server, status, exit_code, duration_ms, truncated, reason, stdout, stderr, finished_at) " +
             "VALUES (@Execution, @Tenant, @TaskId, @Server, @Status, @ExitCode, @DurationMs, @Truncated, @Reason, @Stdout, @Stderr, @At)",
-            new { Execution = row.Id, Tenant = row.TenantId, r.TaskId, r.Server, r.Status, r.ExitCode, r.DurationMs, r.Truncated, r.Reason, r.Stdout, r.Stderr, At = time.GetUtcNow() }, tx));
+            new { Execution = row.Id, Tenant = row.TenantId, r.TaskId, r.Server, Status = r.Status.ToText(), r.ExitCode, r.DurationMs, r.Truncated, r.Reason, r.Stdout, r.Stderr, At = time.GetUtcNow() }, tx));
         if (_watchers.TryGetValue(row.Id, out var watchers))
         {
             lock (watchers)
