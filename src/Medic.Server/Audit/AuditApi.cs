@@ -11,7 +11,7 @@ namespace Medic.Server.Audit;
 /// Reading, exporting and verifying the caller's tenant chain (admins). Superadmins may name the
 /// <c>system</c> chain with <c>?chain=system</c> and verify every chain with <c>?all=true</c>.
 /// </summary>
-public static class AuditApi
+internal static class AuditApi
 {
     public static IServiceCollection AddAudit(this IServiceCollection services, MedicOptions options)
     {

@@ -11,7 +11,7 @@ namespace Medic.Server.Audit;
 /// never be rotated or moved off the host without re-enrolling every agent, and a checkpoint must
 /// not be something an agent would take for a signed task.
 /// </summary>
-public sealed class AuditCheckpointKey : IDisposable
+internal sealed class AuditCheckpointKey : IDisposable
 {
     private readonly ECDsa _key;
 

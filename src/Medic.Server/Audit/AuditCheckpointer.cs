@@ -8,7 +8,7 @@ using Microsoft.Extensions.Options;
 namespace Medic.Server.Audit;
 
 /// <summary>Why a chain got no new checkpoint.</summary>
-public enum CheckpointRefusal
+internal enum CheckpointRefusal
 {
     None,
 
@@ -17,7 +17,7 @@ public enum CheckpointRefusal
 }
 
 /// <summary>The outcome for one chain: the checkpoint that now covers its head (new or the latest), or why there is none.</summary>
-public sealed record CheckpointOutcome(string Chain, AuditCheckpoint? Checkpoint, bool Created, CheckpointRefusal Refusal, AuditVerification Verification);
+internal sealed record CheckpointOutcome(string Chain, AuditCheckpoint? Checkpoint, bool Created, CheckpointRefusal Refusal, AuditVerification Verification);
 
 /// <summary>
 /// Signs audit chain heads with the <see cref="AuditCheckpointKey"/>: every interval for each
@@ -25,7 +25,7 @@ public sealed record CheckpointOutcome(string Chain, AuditCheckpoint? Checkpoint
 /// verified (incrementally), so a checkpoint never vouches for a broken chain. New checkpoints are
 /// stored and, when configured, POSTed to a webhook so a copy leaves the machine.
 /// </summary>
-public sealed partial class AuditCheckpointer(
+internal sealed partial class AuditCheckpointer(
     Database db, AuditLog audit, AuditCheckpointKey key, IHttpClientFactory http, TimeProvider time, IOptions<MedicOptions> options, ILogger<AuditCheckpointer> log)
     : BackgroundService
 {

@@ -57,7 +57,7 @@ internal sealed class AuditMiddleware(RequestDelegate next)
     }
 }
 
-public static class AuditHttpExtensions
+internal static class AuditHttpExtensions
 {
     /// <summary>Tells the audit middleware that the handler recorded this call itself.</summary>
     public static void MarkAudited(this HttpContext http) => http.Items["medic.audited"] = true;

@@ -193,4 +193,4 @@ public sealed class Accounts(
 }
 
 /// <summary>A unique name is already taken; endpoints answer 409.</summary>
-public sealed class DuplicateException(string message) : Exception(message);
+internal sealed class DuplicateException(string message) : Exception(message);

@@ -9,7 +9,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Medic.Server.Auth;
 
-public static class AuthApi
+internal static class AuthApi
 {
     public static IServiceCollection AddAuth(this IServiceCollection services)
     {

@@ -65,7 +65,7 @@ public sealed record Caller(
     }
 }
 
-public static class HttpContextCallerExtensions
+internal static class HttpContextCallerExtensions
 {
     /// <summary>The authenticated caller; endpoints that call this require authorization, so it is always there.</summary>
     public static Caller Caller(this HttpContext context) =>

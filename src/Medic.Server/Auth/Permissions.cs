@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Authorization;
 
 namespace Medic.Server.Auth;
 
-public enum Permission
+internal enum Permission
 {
     /// <summary>See the tenant's servers, incidents and history.</summary>
     Read,
@@ -25,7 +25,7 @@ public enum Permission
 /// What each role may do. Roles are not a ladder: an approver can approve but not operate, an
 /// operator can operate but not approve; an admin can do both.
 /// </summary>
-public static class Permissions
+internal static class Permissions
 {
     public static bool Allows(Role role, bool superadmin, Permission permission) => permission switch
     {
@@ -57,7 +57,7 @@ public static class Permissions
         where TBuilder : IEndpointConventionBuilder => builder.RequireAuthorization(PolicyName(permission));
 }
 
-public sealed record PermissionRequirement(Permission Permission) : IAuthorizationRequirement;
+internal sealed record PermissionRequirement(Permission Permission) : IAuthorizationRequirement;
 
 internal sealed class PermissionHandler : AuthorizationHandler<PermissionRequirement>
 {

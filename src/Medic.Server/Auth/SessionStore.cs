@@ -6,7 +6,7 @@ using Medic.Server.Storage;
 namespace Medic.Server.Auth;
 
 /// <summary>Why a console session ended, as stored in <c>console_sessions.end_reason</c>.</summary>
-public enum SessionEnd
+internal enum SessionEnd
 {
     SignedOut,
     PasswordReset,
@@ -17,7 +17,7 @@ public enum SessionEnd
 /// encrypted ticket); a session ended here refuses its cookie from the next request on, so a copy
 /// of the cookie taken before sign-out or a password reset is worth nothing.
 /// </summary>
-public sealed class SessionStore(Database db, TimeProvider time)
+internal sealed class SessionStore(Database db, TimeProvider time)
 {
     public const string ClaimType = "medic:session_id";
 

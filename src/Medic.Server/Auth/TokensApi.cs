@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace Medic.Server.Auth;
 
 /// <summary>API tokens. Admins see and revoke every token of their tenant; others only their own.</summary>
-public static class TokensApi
+internal static class TokensApi
 {
     public static IEndpointRouteBuilder MapTokens(this IEndpointRouteBuilder app)
     {

@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Medic.Server.Auth;
 
-public static partial class UsersApi
+internal static partial class UsersApi
 {
     /// <summary>Usernames: letters, digits, '.', '_', '@' and '-', starting with a letter or digit, at most 64.</summary>
     [GeneratedRegex("^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")]

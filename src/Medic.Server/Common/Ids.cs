@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 namespace Medic.Server.Common;
 
 /// <summary>Prefixed, time-ordered ids users can tell apart at a glance: <c>usr_…</c>, <c>tok_…</c>.</summary>
-public static class Ids
+internal static class Ids
 {
     public static string New(string prefix) => prefix + "_" + Guid.CreateVersion7().ToString("N");
 

@@ -7,7 +7,7 @@ namespace Medic.Server.Common;
 /// RFC 9457 problem details with one extra member, <c>remedy</c>: what the caller can do about it.
 /// Every 4xx Medic returns goes through here or through the framework's problem details service.
 /// </summary>
-public static class Problems
+internal static class Problems
 {
     public static ProblemHttpResult Of(int status, string title, string detail, string remedy) =>
         TypedResults.Problem(detail: detail, statusCode: status, title: title, extensions: new Dictionary<string, object?> { ["remedy"] = remedy });
@@ -42,7 +42,7 @@ public static class Problems
 }
 
 /// <summary>Collects field errors so a handler can answer all of them at once.</summary>
-public sealed class Validator
+internal sealed class Validator
 {
     // PostgreSQL cannot store a NUL character in text; refusing it here keeps both dialects' answers a 400.
     public const string NulMessage = "contains a NUL character (\\u0000), which text fields cannot hold";

@@ -10,7 +10,7 @@ namespace Medic.Server.Common;
 /// token characters with letters and digits, such as a UUID or a webhook secret). The one helper
 /// for every place a URL is shown to someone who did not set it, or written to the audit log.
 /// </summary>
-public static partial class UrlMask
+internal static partial class UrlMask
 {
     public const string Hidden = "***";
 

@@ -4,7 +4,7 @@ using Medic.Server.Detection.Webhooks;
 
 namespace Medic.Server.Detection;
 
-public static class DetectionServices
+internal static class DetectionServices
 {
     /// <summary>The sources that feed incidents: early warning, scheduled checks, pushed monitors and agent events, alert webhooks.</summary>
     public static IServiceCollection AddDetection(this IServiceCollection services)

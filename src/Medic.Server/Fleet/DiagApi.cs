@@ -9,7 +9,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace Medic.Server.Fleet;
 
 /// <summary>Runs one read-only diagnostic verb on one server through its agent.</summary>
-public static partial class DiagApi
+internal static partial class DiagApi
 {
     [GeneratedRegex("^[a-z][a-z0-9-]{0,40}$")]
     private static partial Regex VerbPattern();

@@ -11,7 +11,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace Medic.Server.Fleet;
 
 /// <summary>Enrollment tokens (admins) and the agent's exchange of one for a node credential.</summary>
-public static partial class EnrollmentApi
+internal static partial class EnrollmentApi
 {
     public const string EnrollRateLimit = "enroll";
     public const string TokenScheme = "mde_";

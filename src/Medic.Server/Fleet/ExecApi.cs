@@ -9,7 +9,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace Medic.Server.Fleet;
 
 /// <summary>Fleet execution: one command on every selected server, with a strategy; results stored and streamed.</summary>
-public static class ExecApi
+internal static class ExecApi
 {
     public static IEndpointRouteBuilder MapExec(this IEndpointRouteBuilder app)
     {

@@ -9,7 +9,7 @@ using Medic.Server.Storage;
 
 namespace Medic.Server.Fleet;
 
-public sealed class ExecutionRow
+internal sealed class ExecutionRow
 {
     public string Id { get; set; } = "";
     public string TenantId { get; set; } = "";
@@ -44,7 +44,7 @@ internal sealed class ResultRow
 /// Runs a command across selected servers with a strategy, stores each server's result as it
 /// arrives, and publishes it to live watchers of the execution.
 /// </summary>
-public sealed class Executions(Database db, INodeLink dispatcher, TimeProvider time, ILogger<Executions> log)
+internal sealed class Executions(Database db, INodeLink dispatcher, TimeProvider time, ILogger<Executions> log)
 {
     private readonly ConcurrentDictionary<string, List<Channel<TaskRunResponse>>> _watchers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Task> _running = new(StringComparer.Ordinal);

@@ -8,7 +8,7 @@ namespace Medic.Server.Fleet;
 /// agentless one) and drop its agent's link when it is removed. The gateway, which holds the links,
 /// implements it, so the fleet does not depend on the gateway.
 /// </summary>
-public interface INodeLink
+internal interface INodeLink
 {
     Task<TaskRunResponse> RunAsync(NodeRow node, TaskKind kind, IReadOnlyList<string> argv, string? verb, IReadOnlyDictionary<string, string>? args,
         int timeoutSeconds, Func<TaskOutput, ValueTask>? onOutput, CancellationToken ct);

@@ -11,7 +11,7 @@ namespace Medic.Server.Fleet;
 /// then by the host name its agent reported, then by one of its addresses (the agent's facts, or
 /// the ssh address of an agentless node). Removed nodes never match.
 /// </summary>
-public sealed class NodeServerDirectory : IServerDirectory
+internal sealed class NodeServerDirectory : IServerDirectory
 {
     private sealed class Candidate
     {

@@ -8,13 +8,13 @@ using Medic.Server.Storage;
 namespace Medic.Server.Fleet;
 
 /// <summary>How the control plane reaches a node: through its agent's link, or through the system ssh client.</summary>
-public static class NodeKinds
+internal static class NodeKinds
 {
     public const string Agent = "agent";
     public const string Agentless = "agentless";
 }
 
-public sealed class NodeRow
+internal sealed class NodeRow
 {
     public string Id { get; set; } = "";
     public string TenantId { get; set; } = "";
@@ -50,7 +50,7 @@ public sealed class NodeRow
     }
 }
 
-public sealed class EnrollmentTokenRow
+internal sealed class EnrollmentTokenRow
 {
     public string Id { get; set; } = "";
     public string TenantId { get; set; } = "";
@@ -68,7 +68,7 @@ public sealed class EnrollmentTokenRow
 }
 
 /// <summary>Nodes and enrollment tokens. Every API query is scoped by tenant id; the gateway looks nodes up by credential hash.</summary>
-public sealed class NodeStore(Database db)
+internal sealed class NodeStore(Database db)
 {
     private const string NodeColumns =
         "id, tenant_id, name, tags, status, drained, facts, metrics, enrolled_at, last_seen_at, kind, ssh_address, ssh_user, ssh_key, ssh_host_key, ssh_accept_new";

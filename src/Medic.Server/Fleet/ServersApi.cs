@@ -8,7 +8,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace Medic.Server.Fleet;
 
 /// <summary>Managed servers: list, show, register agentless ones, tag, drain (no new tasks) and remove (revokes the credential).</summary>
-public static class ServersApi
+internal static class ServersApi
 {
     public static IServiceCollection AddFleet(this IServiceCollection services, MedicOptions options)
     {

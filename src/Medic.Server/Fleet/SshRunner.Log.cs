@@ -1,6 +1,6 @@
 namespace Medic.Server.Fleet;
 
-public sealed partial class SshRunner
+internal sealed partial class SshRunner
 {
     [LoggerMessage(1, LogLevel.Information, "Agentless server {NodeId} ({Name}) unreachable: {Reason}")]
     private static partial void LogUnreachable(ILogger log, string nodeId, string name, string reason);

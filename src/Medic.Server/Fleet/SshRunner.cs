@@ -21,7 +21,7 @@ namespace Medic.Server.Fleet;
 /// handshake. Results take the agent's statuses: completed with the exit code, timeout, or
 /// offline with ssh's own message when the server cannot be reached or refuses the key.
 /// </summary>
-public sealed partial class SshRunner : IAsyncDisposable
+internal sealed partial class SshRunner : IAsyncDisposable
 {
     /// <summary>How long an idle master connection stays open.</summary>
     public static readonly TimeSpan ControlPersist = TimeSpan.FromMinutes(5);

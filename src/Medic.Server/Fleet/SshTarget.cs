@@ -8,7 +8,7 @@ using System.Text.RegularExpressions;
 namespace Medic.Server.Fleet;
 
 /// <summary>Where an agentless server listens: a host name or IP address and a port (22 unless given).</summary>
-public sealed record SshAddress(string Host, int Port)
+internal sealed record SshAddress(string Host, int Port)
 {
     public const int DefaultPort = 22;
 
@@ -26,7 +26,7 @@ public sealed record SshAddress(string Host, int Port)
 /// argument of the ssh client, so nothing that could read as an option (a leading '-') or a
 /// second argument gets through.
 /// </summary>
-public static partial class SshTarget
+internal static partial class SshTarget
 {
     /// <summary>Host key algorithms ssh writes in known_hosts.</summary>
     private static readonly HashSet<string> KeyTypes = new(StringComparer.Ordinal)

@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 namespace Medic.Server.Fleet;
 
 /// <summary>Server tags: <c>key=value</c> labels used to select servers. <c>env</c> and <c>groups</c> have meaning.</summary>
-public static class Tags
+internal static class Tags
 {
     public const string EnvironmentKey = "env";
     public const string GroupsKey = "groups";

@@ -9,7 +9,7 @@ namespace Medic.Server.Fleet;
 /// The control plane's ECDSA P-256 task-signing key: a 0600 PEM file in the data directory, never
 /// in the database. Agents pin its public half at enrollment.
 /// </summary>
-public sealed class TaskSigningKey : IDisposable
+internal sealed class TaskSigningKey : IDisposable
 {
     private readonly ECDsa _key;
 

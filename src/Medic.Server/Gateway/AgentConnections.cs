@@ -7,7 +7,7 @@ using Medic.Contracts.Agent;
 namespace Medic.Server.Gateway;
 
 /// <summary>One connected agent: its socket, and a lock so frames from several senders never interleave.</summary>
-public sealed class AgentConnection(string nodeId, string tenantId, string name, WebSocket socket)
+internal sealed class AgentConnection(string nodeId, string tenantId, string name, WebSocket socket)
 {
     private readonly SemaphoreSlim _send = new(1, 1);
 
@@ -38,7 +38,7 @@ public sealed class AgentConnection(string nodeId, string tenantId, string name,
 /// The agents connected to this replica, and the tasks waiting for their output. A task's output
 /// and result frames are delivered to the channel of its task id.
 /// </summary>
-public sealed class AgentConnections
+internal sealed class AgentConnections
 {
     private readonly ConcurrentDictionary<string, AgentConnection> _byNode = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, (Channel<AgentMessage> Channel, AgentConnection Connection)> _tasks = new(StringComparer.Ordinal);

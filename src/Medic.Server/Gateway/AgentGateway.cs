@@ -15,7 +15,7 @@ namespace Medic.Server.Gateway;
 /// <c>/agent/v1/connect</c>: one WebSocket per agent, authenticated by its node credential. The
 /// agent sends hello (facts), heartbeats (metrics) and task output; the server sends tasks.
 /// </summary>
-public static partial class AgentGateway
+internal static partial class AgentGateway
 {
     public static IServiceCollection AddGateway(this IServiceCollection services)
     {

@@ -12,7 +12,7 @@ namespace Medic.Server.Gateway;
 /// is not connected answers <c>offline</c>; one that never answers, <c>timeout</c>: no caller hangs.
 /// Agentless nodes have no agent: their commands go through <see cref="SshRunner"/>, with the same statuses.
 /// </summary>
-public sealed class TaskDispatcher(AgentConnections connections, TaskSigningKey signing, SshRunner ssh, TimeProvider time)
+internal sealed class TaskDispatcher(AgentConnections connections, TaskSigningKey signing, SshRunner ssh, TimeProvider time)
 {
     public const long DefaultOutputCap = 1024 * 1024;
 

@@ -8,7 +8,7 @@ namespace Medic.Server.Incidents;
 /// <c>.resolved</c>; data keys in docs/agent.md) as incident signals. The fingerprint is scoped to
 /// the node, so two servers' "nginx" monitors are two incidents.
 /// </summary>
-public static class AgentSignals
+internal static class AgentSignals
 {
     public const string Opened = "incident.opened";
     public const string Updated = "incident.updated";

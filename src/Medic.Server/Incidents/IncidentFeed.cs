@@ -8,7 +8,7 @@ namespace Medic.Server.Incidents;
 /// Live incident changes, per tenant. Each subscriber gets a bounded queue; a subscriber too slow
 /// to keep up loses the oldest messages rather than holding up the writers.
 /// </summary>
-public sealed class IncidentFeed
+internal sealed class IncidentFeed
 {
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<Channel<IncidentFeedMessage>, byte>> _byTenant = new(StringComparer.Ordinal);
 

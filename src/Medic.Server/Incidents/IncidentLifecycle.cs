@@ -55,7 +55,7 @@ public enum IncidentTrigger
 /// The incident state machine of DESIGN §6 as a pure function: which trigger may move which
 /// status where. Callers record each transition as a timeline event and an audit entry with its actor.
 /// </summary>
-public static class IncidentLifecycle
+internal static class IncidentLifecycle
 {
     private static readonly IncidentStatus[] Unresolved =
     [

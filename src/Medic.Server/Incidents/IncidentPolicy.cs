@@ -3,7 +3,7 @@ namespace Medic.Server.Incidents;
 /// <summary>How repeats and flapping are judged.</summary>
 /// <param name="ReopenWindow">A problem that fires again this soon after its incident resolved reopens that incident instead of opening a new one.</param>
 /// <param name="FlapChanges">This many open/resolve changes within <paramref name="FlapWindow"/> mark the incident flapping (notifications are damped).</param>
-public sealed record IncidentPolicy(TimeSpan ReopenWindow, int FlapChanges, TimeSpan FlapWindow)
+internal sealed record IncidentPolicy(TimeSpan ReopenWindow, int FlapChanges, TimeSpan FlapWindow)
 {
     public static readonly IncidentPolicy Default = new(TimeSpan.FromHours(1), 4, TimeSpan.FromMinutes(30));
 

@@ -1,6 +1,6 @@
 namespace Medic.Server.Incidents;
 
-public sealed record IncidentQuery(
+internal sealed record IncidentQuery(
     string? Status = null,
     string? Severity = null,
     string? Server = null,

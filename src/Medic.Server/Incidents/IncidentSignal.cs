@@ -19,7 +19,7 @@ namespace Medic.Server.Incidents;
 /// <param name="Note">What the source did or learned about an open incident (the agent gave up restarting, say): a timeline event with the evidence.</param>
 /// <param name="GroupKey">The sender's notification group (Alertmanager's groupKey, Datadog's aggregation key): kept on the incident, never its identity.</param>
 /// <param name="DeliveryId">The sender's id of this delivery (PagerDuty's webhook event id): a signal whose id was already folded is a redelivery and changes nothing.</param>
-public sealed record IncidentSignal(
+internal sealed record IncidentSignal(
     string TenantId,
     string Source,
     string Fingerprint,
@@ -43,16 +43,16 @@ public sealed record IncidentSignal(
 /// <param name="Action">What happened to the record: see <see cref="IngestAction"/>.</param>
 /// <param name="SilencedBy">The silence that held the signal back: recorded on the incident, no pipeline round, no notification.</param>
 /// <param name="NotifyAs">For an incident held by a silence that no longer matches: what to tell people it did (created or reopened).</param>
-public sealed record IngestOutcome(string? IncidentId, IngestAction Action, string? SilencedBy = null, string? NotifyAs = null);
+internal sealed record IngestOutcome(string? IncidentId, IngestAction Action, string? SilencedBy = null, string? NotifyAs = null);
 
 /// <summary>The one way detection sources hand problems to the incident record.</summary>
-public interface IIncidentIngest
+internal interface IIncidentIngest
 {
     /// <summary>Folds the signals into incidents in one transaction (all or nothing), in order.</summary>
     Task<IReadOnlyList<IngestOutcome>> IngestAsync(IReadOnlyList<IncidentSignal> signals, CancellationToken ct);
 }
 
-public static class IncidentSources
+internal static class IncidentSources
 {
     public const string Agent = "agent";
     public const string Alertmanager = "alertmanager";
@@ -77,7 +77,7 @@ public static class IncidentSources
 }
 
 /// <summary>The sources a tenant has defined itself (mapped webhook sources), so a filter can tell a typo from one of them.</summary>
-public interface ITenantSources
+internal interface ITenantSources
 {
     Task<bool> ExistsAsync(string tenantId, string name, CancellationToken ct);
 }
@@ -87,7 +87,7 @@ public interface ITenantSources
 /// transaction that opens, reopens or re-enters an incident, so the pipeline's first job exists
 /// exactly when the incident does.
 /// </summary>
-public interface IPipelineEntry
+internal interface IPipelineEntry
 {
     Task EnterAsync(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction tx, string tenantId, string incidentId, int round, string why);
 
@@ -100,7 +100,7 @@ public interface IPipelineEntry
 /// deliveries there, so they commit with the change). <c>Action</c>: created, updated, reopened,
 /// resolved, noted, acknowledged.
 /// </summary>
-public interface IIncidentChanges
+internal interface IIncidentChanges
 {
     Task ChangedAsync(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction tx, string tenantId, string action, Medic.Contracts.IncidentResponse incident);
 }

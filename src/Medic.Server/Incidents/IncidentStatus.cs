@@ -2,13 +2,13 @@ using Medic.Contracts;
 
 namespace Medic.Server.Incidents;
 
-public static class IncidentStatuses
+internal static class IncidentStatuses
 {
     /// <summary>While a fix runs, a source's "resolved" is recorded but does not end the incident: the fix's verification does.</summary>
     public static bool RemediationRunning(IncidentStatus status) => status is IncidentStatus.Executing or IncidentStatus.Verifying;
 }
 
-public static class Severities
+internal static class Severities
 {
     public const string Critical = "critical";
     public const string Warning = "warning";

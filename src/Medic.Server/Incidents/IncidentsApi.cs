@@ -11,7 +11,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace Medic.Server.Incidents;
 
 /// <summary>Incidents of the caller's tenant: list, show, open by hand, acknowledge, resolve, and a live feed.</summary>
-public static class IncidentsApi
+internal static class IncidentsApi
 {
     public static IServiceCollection AddIncidents(this IServiceCollection services)
     {

@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 namespace Medic.Server.Incidents;
 
 /// <summary>What ingesting one signal did to the incident record (<see cref="IngestOutcome.Action"/>); the text is what notifications and webhook answers count.</summary>
-public enum IngestAction
+internal enum IngestAction
 {
     /// <summary>A new incident.</summary>
     [JsonStringEnumMemberName("created")] Created,

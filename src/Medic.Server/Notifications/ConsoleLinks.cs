@@ -6,7 +6,7 @@ using Microsoft.Extensions.Options;
 namespace Medic.Server.Notifications;
 
 /// <summary>Links into the console: <c>{public_url}/incidents/{id}</c> and <c>{public_url}/approvals/{id}</c>.</summary>
-public sealed class ConsoleLinks(IOptions<MedicOptions> options, IServer? server = null)
+internal sealed class ConsoleLinks(IOptions<MedicOptions> options, IServer? server = null)
 {
     /// <summary><c>public_url</c>, else the address the server listens on (the real port when it was 0).</summary>
     public string Base

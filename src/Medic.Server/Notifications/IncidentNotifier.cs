@@ -14,7 +14,7 @@ namespace Medic.Server.Notifications;
 /// is loaded at start, added to when a rule is created here, and refreshed every minute (rules created
 /// through another replica).
 /// </summary>
-public sealed partial class IncidentNotifier(NotificationPlanner planner, NotificationStore store, TimeProvider time, ILogger<IncidentNotifier> log)
+internal sealed partial class IncidentNotifier(NotificationPlanner planner, NotificationStore store, TimeProvider time, ILogger<IncidentNotifier> log)
     : IIncidentChanges, IHostedService, IDisposable
 {
     private readonly ConcurrentDictionary<string, byte> _tenants = new(StringComparer.Ordinal);

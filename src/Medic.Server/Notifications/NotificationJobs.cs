@@ -12,7 +12,7 @@ namespace Medic.Server.Notifications;
 /// finds "sent" and stops. The one gap left is a worker dying after the receiver accepted and before
 /// "sent" is written; receivers can drop that repeat by the delivery id (and PagerDuty by its dedup key).
 /// </summary>
-public sealed partial class DeliveryJobHandler(NotificationStore store, NotificationSender sender, SecretBox box, TimeProvider time, ILogger<DeliveryJobHandler> log) : IJobHandler
+internal sealed partial class DeliveryJobHandler(NotificationStore store, NotificationSender sender, SecretBox box, TimeProvider time, ILogger<DeliveryJobHandler> log) : IJobHandler
 {
     public string Kind => NotificationPlanner.DeliverKind;
 

@@ -8,7 +8,7 @@ namespace Medic.Server.Notifications;
 
 /// <summary>One thing to tell people: an incident event (or a channel test), already resolved to a link.</summary>
 /// <param name="DeliveryId">Unique per delivery; receivers that may see a retry can drop repeats by it.</param>
-public sealed record NotificationMessage(string Event, IncidentResponse? Incident, string? ApprovalId, string? Link, DateTimeOffset At, string DeliveryId)
+internal sealed record NotificationMessage(string Event, IncidentResponse? Incident, string? ApprovalId, string? Link, DateTimeOffset At, string DeliveryId)
 {
     /// <summary>One line: "[medic] CRITICAL opened: disk full on web-1".</summary>
     public string Headline => Incident is not { } i
@@ -53,7 +53,7 @@ public sealed record NotificationMessage(string Event, IncidentResponse? Inciden
 /// The request bodies each receiver expects, as pure functions of the message (wire formats checked
 /// against each service's documentation; see docs/notifications.md).
 /// </summary>
-public static class NotificationPayloads
+internal static class NotificationPayloads
 {
     public static byte[] Slack(NotificationMessage m) => ChannelDelivery.Slack(m.Text(ChannelDelivery.SlackMaxText));
 

@@ -8,10 +8,10 @@ using Microsoft.Extensions.Options;
 namespace Medic.Server.Notifications;
 
 /// <summary>The job that sends one delivery: a snapshot of what to say, so a retry says the same thing.</summary>
-public sealed record DeliveryJob(string DeliveryId, string TenantId, string ChannelId, string Event, IncidentResponse? Incident, string? ApprovalId, string? Link, DateTimeOffset At);
+internal sealed record DeliveryJob(string DeliveryId, string TenantId, string ChannelId, string Event, IncidentResponse? Incident, string? ApprovalId, string? Link, DateTimeOffset At);
 
 /// <summary>The job that checks, <c>Number</c> times after the incident opened, whether it is still unacknowledged and reminds people if so.</summary>
-public sealed record ReminderJob(string TenantId, string IncidentId, int Episode, string RuleId, int Number);
+internal sealed record ReminderJob(string TenantId, string IncidentId, int Episode, string RuleId, int Number);
 
 /// <summary>
 /// Turns incident changes into delivery jobs: the event (<see cref="NotificationRouting.Decide"/>),
@@ -20,7 +20,7 @@ public sealed record ReminderJob(string TenantId, string IncidentId, int Episode
 /// damping for flapping incidents, and the first reminder of an unacknowledged incident.
 /// Everything is written in the caller's transaction.
 /// </summary>
-public sealed class NotificationPlanner(JobQueue jobs, ConsoleLinks links, IOptions<MedicOptions> options, TimeProvider time)
+internal sealed class NotificationPlanner(JobQueue jobs, ConsoleLinks links, IOptions<MedicOptions> options, TimeProvider time)
 {
     public const string DeliverKind = "notify.deliver";
     public const string ReminderKind = "notify.remind";

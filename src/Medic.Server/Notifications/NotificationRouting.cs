@@ -3,7 +3,7 @@ using Medic.Server.Incidents;
 
 namespace Medic.Server.Notifications;
 
-public static class ChannelKinds
+internal static class ChannelKinds
 {
     public const string Slack = "slack";
     public const string Teams = "teams";
@@ -17,7 +17,7 @@ public static class ChannelKinds
 }
 
 /// <summary>What a notification tells people. Rules pick among all but <see cref="Reminder"/>, which repeats <see cref="Opened"/>.</summary>
-public static class NotificationEvents
+internal static class NotificationEvents
 {
     public const string Opened = "opened";
     public const string Escalated = "escalated";
@@ -31,7 +31,7 @@ public static class NotificationEvents
 }
 
 /// <summary>What the notifier last knew of an incident: its episode (1, then one more per reopening) and whether people were told lately.</summary>
-public sealed class IncidentNotifyState
+internal sealed class IncidentNotifyState
 {
     public string IncidentId { get; set; } = "";
     public string TenantId { get; set; } = "";
@@ -47,7 +47,7 @@ public sealed class IncidentNotifyState
 /// The pure decisions of notifying: which event an incident change is, which rules it matches,
 /// whether a flapping incident is damped, whether a reminder is still due. Functions of their inputs.
 /// </summary>
-public static class NotificationRouting
+internal static class NotificationRouting
 {
     public static int SeverityRank(string severity) => severity switch
     {

@@ -4,7 +4,7 @@ using Medic.Contracts;
 namespace Medic.Server.Notifications;
 
 /// <summary>Sends one message to one channel: an HTTP POST of the receiver's payload, or a mail over SMTP.</summary>
-public sealed class NotificationSender(IHttpClientFactory clients, TimeProvider time)
+internal sealed class NotificationSender(IHttpClientFactory clients, TimeProvider time)
 {
     public const string HttpClientName = "medic-notify";
     public const string DefaultTelegramApi = ChannelDelivery.DefaultTelegramApi;

@@ -7,7 +7,7 @@ using Medic.Server.Storage;
 
 namespace Medic.Server.Notifications;
 
-public sealed class NotificationChannelRow
+internal sealed class NotificationChannelRow
 {
     public string Id { get; set; } = "";
     public string TenantId { get; set; } = "";
@@ -36,7 +36,7 @@ public sealed class NotificationChannelRow
 }
 
 /// <summary>A channel's settings that may be shown: where it goes, without any secret.</summary>
-public sealed class ChannelSettings
+internal sealed class ChannelSettings
 {
     public string? Url { get; set; }
     public string? ApiUrl { get; set; }
@@ -55,13 +55,13 @@ public sealed class ChannelSettings
 }
 
 /// <summary>A channel's secrets, sealed at rest: webhook URLs of chat services (they carry their token), bot tokens, routing keys, passwords, signing secrets.</summary>
-public sealed class ChannelSecrets
+internal sealed class ChannelSecrets
 {
     public string? Url { get; set; }
     public string? Secret { get; set; }
 }
 
-public sealed class NotificationRuleRow
+internal sealed class NotificationRuleRow
 {
     public string Id { get; set; } = "";
     public string TenantId { get; set; } = "";
@@ -112,7 +112,7 @@ internal sealed class DeliveryRow
 }
 
 /// <summary>Channels, rules, the delivery log and per-incident notify state. Every query is scoped by tenant.</summary>
-public sealed class NotificationStore(Database db)
+internal sealed class NotificationStore(Database db)
 {
     private const string ChannelColumns = "id, tenant_id, name, kind, settings, sealed_secrets, created_by, created_at";
     private const string RuleColumns = "id, tenant_id, name, min_severity, labels, source, server, events, channels, renotify_seconds, renotify_severity, created_by, created_at";

@@ -14,7 +14,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace Medic.Server.Notifications;
 
 /// <summary>Notification channels and rules of the caller's tenant (admins), a test send, and the delivery log.</summary>
-public static partial class NotificationsApi
+internal static partial class NotificationsApi
 {
     public static IServiceCollection AddNotifications(this IServiceCollection services)
     {

@@ -11,7 +11,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace Medic.Server.Pipeline;
 
 /// <summary>The remediation pipeline's surface: approvals, proposals, a tenant's automation settings, triage rules and change windows.</summary>
-public static class PipelineApi
+internal static class PipelineApi
 {
     public static IServiceCollection AddPipeline(this IServiceCollection services)
     {

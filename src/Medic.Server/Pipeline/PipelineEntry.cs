@@ -10,7 +10,7 @@ namespace Medic.Server.Pipeline;
 /// reopens or re-enters an incident, and it queues that round's triage job under the key
 /// <c>pipeline:{incident}:{round}:triage</c>, so the job exists exactly when the incident does.
 /// </summary>
-public sealed class PipelineEntry(JobQueue jobs, JobSignal signal) : IPipelineEntry
+internal sealed class PipelineEntry(JobQueue jobs, JobSignal signal) : IPipelineEntry
 {
     public const string TriageKind = "pipeline.triage";
     public const string ExecuteKind = "pipeline.execute";

@@ -4,7 +4,7 @@ using Medic.Server.Storage;
 namespace Medic.Server.Pipeline;
 
 /// <summary>One step of the pipeline for one incident round, as a job payload.</summary>
-public sealed record PipelineJob(string TenantId, string IncidentId, int Round, string? ApprovalId = null);
+internal sealed record PipelineJob(string TenantId, string IncidentId, int Round, string? ApprovalId = null);
 
 /// <summary>The pipeline's four job kinds, each a thin shell over the step it runs.</summary>
 internal sealed class PipelineJobs(TriageStep triage, ExecutionStep execution, VerificationStep verification, ApprovalStep approvals, string kind) : IJobHandler

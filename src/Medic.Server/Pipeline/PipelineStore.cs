@@ -8,7 +8,7 @@ using Medic.Server.Storage;
 
 namespace Medic.Server.Pipeline;
 
-public static class GateNames
+internal static class GateNames
 {
     public static string Name(GateOutcome outcome) => outcome switch
     {
@@ -18,7 +18,7 @@ public static class GateNames
     };
 }
 
-public sealed class RemediationRow
+internal sealed class RemediationRow
 {
     public string Id { get; set; } = "";
     public string TenantId { get; set; } = "";
@@ -50,7 +50,7 @@ public sealed class RemediationRow
         StatusValue, RunId, Verification, Error, CreatedAt, FinishedAt);
 }
 
-public sealed class ApprovalRow
+internal sealed class ApprovalRow
 {
     public string Id { get; set; } = "";
     public string TenantId { get; set; } = "";
@@ -70,7 +70,7 @@ public sealed class ApprovalRow
 }
 
 /// <summary>A tenant's automation settings; a tenant that never set them gets <see cref="Default"/>.</summary>
-public sealed class PipelineSettingsRow
+internal sealed class PipelineSettingsRow
 {
     public const int DefaultBlastRadius = 10;
     public const int DefaultApprovalTtlSeconds = 3600;
@@ -86,7 +86,7 @@ public sealed class PipelineSettingsRow
     public PipelineSettingsResponse ToResponse() => new(Automation, BlastRadiusPerHour, ApprovalTtlSeconds, !string.IsNullOrEmpty(TriageRules), UpdatedBy, UpdatedAt);
 }
 
-public sealed class ChangeWindowRow
+internal sealed class ChangeWindowRow
 {
     public string Id { get; set; } = "";
     public string TenantId { get; set; } = "";
@@ -100,7 +100,7 @@ public sealed class ChangeWindowRow
 }
 
 /// <summary>The pipeline's rows: remediations, approvals, settings and change windows. Every query filters on the tenant.</summary>
-public sealed class PipelineStore(Database db, TimeProvider time)
+internal sealed class PipelineStore(Database db, TimeProvider time)
 {
     private const string RemediationColumns =
         "id, tenant_id, incident_id, round, runbook, version, risk, params, server_id, server_name, proposed_by, trust, gate, gate_reason, status, run_id, verification, error, created_at, finished_at";

@@ -3,7 +3,7 @@ using Medic.Contracts;
 namespace Medic.Server.Pipeline;
 
 /// <summary>Why a proposal could not be turned into a remediation (nothing was written).</summary>
-public sealed class ProposalException(string message, string remedy, int status = StatusCodes.Status422UnprocessableEntity, IReadOnlyDictionary<string, string>? errors = null) : Exception(message)
+internal sealed class ProposalException(string message, string remedy, int status = StatusCodes.Status422UnprocessableEntity, IReadOnlyDictionary<string, string>? errors = null) : Exception(message)
 {
     public string Remedy { get; } = remedy;
     public int Status { get; } = status;
@@ -11,4 +11,4 @@ public sealed class ProposalException(string message, string remedy, int status 
 }
 
 /// <summary>What a proposal became: the remediation and where the incident stands.</summary>
-public sealed record ProposalOutcome(RemediationRow Remediation, IncidentResponse Incident, string? ApprovalId);
+internal sealed record ProposalOutcome(RemediationRow Remediation, IncidentResponse Incident, string? ApprovalId);

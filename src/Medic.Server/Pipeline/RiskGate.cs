@@ -16,22 +16,22 @@ public enum Trust
     Manual,
 }
 
-public enum GateOutcome { AutoRun, NeedsApproval, Escalate }
+internal enum GateOutcome { AutoRun, NeedsApproval, Escalate }
 
 /// <summary>What the gate knows about the moment: recent automation and failures on this server and tenant.</summary>
 /// <param name="AutoRunsLastHour">Remediations this tenant ran without a person in the last hour.</param>
 /// <param name="BlastRadiusPerHour">The tenant's limit on those.</param>
 /// <param name="RecentFailuresOfRecipeOnServer">Failed runs of this recipe on this server in the last 24 h.</param>
 /// <param name="InChangeWindow">A change window is open: nothing runs automatically.</param>
-public sealed record GateContext(int AutoRunsLastHour, int BlastRadiusPerHour, int RecentFailuresOfRecipeOnServer, bool InChangeWindow);
+internal sealed record GateContext(int AutoRunsLastHour, int BlastRadiusPerHour, int RecentFailuresOfRecipeOnServer, bool InChangeWindow);
 
-public sealed record GateDecision(GateOutcome Outcome, string Reason);
+internal sealed record GateDecision(GateOutcome Outcome, string Reason);
 
 /// <summary>
 /// Decides, in server-side code and never in a model, whether a proposed remediation may run on
 /// its own, must wait for an approver, or must go to a person outright (DESIGN §6).
 /// </summary>
-public static class RiskGate
+internal static class RiskGate
 {
     /// <summary>The same recipe failing this many times on a server within 24 h stops automation there.</summary>
     public const int CircuitBreakerFailures = 2;

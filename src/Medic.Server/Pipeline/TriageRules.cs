@@ -10,7 +10,7 @@ namespace Medic.Server.Pipeline;
 /// proposes, that recipe's parameters (literal, or taken whole from the incident), and how far the
 /// rule is trusted to act on its own.
 /// </summary>
-public sealed record TriageRule(
+internal sealed record TriageRule(
     string Name,
     string? Type,
     string? Source,
@@ -25,12 +25,12 @@ public sealed record TriageRule(
 }
 
 /// <summary>A read-only diagnostic verb the rule runs on the incident's server before proposing (its output goes on the timeline as evidence).</summary>
-public sealed record DiagnosisStep(string Verb, IReadOnlyDictionary<string, string> Args);
+internal sealed record DiagnosisStep(string Verb, IReadOnlyDictionary<string, string> Args);
 
 /// <summary>What triage proposes for an incident: the rule that matched, the recipe and its parameters, and the diagnosis to collect first (references resolved).</summary>
-public sealed record TriageProposal(string Rule, string Recipe, IReadOnlyDictionary<string, string> Parameters, Trust Trust, IReadOnlyList<DiagnosisStep>? Diagnose = null);
+internal sealed record TriageProposal(string Rule, string Recipe, IReadOnlyDictionary<string, string> Parameters, Trust Trust, IReadOnlyList<DiagnosisStep>? Diagnose = null);
 
-public sealed class TriageRuleException(string message) : Exception(message);
+internal sealed class TriageRuleException(string message) : Exception(message);
 
 /// <summary>
 /// The built-in triage engine (no LLM): the first rule whose match holds proposes its recipe.
@@ -39,7 +39,7 @@ public sealed class TriageRuleException(string message) : Exception(message);
 /// text spliced into a command: the runbook's own parameter schema then checks each value before
 /// anything runs. The older <c>${labels.unit}</c> form is still read, with a warning naming the new one.
 /// </summary>
-public static partial class TriageRules
+internal static partial class TriageRules
 {
     [GeneratedRegex(@"^\$\{(?<new>\{\s*)?(?:(?<map>labels|evidence)\.(?<key>[A-Za-z0-9_.-]{1,100})|(?<field>server|type|source|title))(?(new)\s*\}\}|\})$")]
     private static partial Regex Reference();

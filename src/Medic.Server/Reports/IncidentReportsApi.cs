@@ -10,7 +10,7 @@ using Microsoft.Net.Http.Headers;
 namespace Medic.Server.Reports;
 
 /// <summary><c>GET /api/v1/incidents/{id}/report</c>: an incident's report as JSON, or as Markdown with <c>?format=markdown</c> or <c>Accept: text/markdown</c>.</summary>
-public static class IncidentReportsApi
+internal static class IncidentReportsApi
 {
     public static IServiceCollection AddReports(this IServiceCollection services)
     {

@@ -5,13 +5,13 @@ using Medic.Contracts;
 namespace Medic.Server.Runbooks;
 
 /// <summary>A <c>when</c> expression that cannot be parsed; <c>Offset</c> is the 0-based character where it goes wrong.</summary>
-public sealed class ConditionException(int offset, string message) : Exception(message)
+internal sealed class ConditionException(int offset, string message) : Exception(message)
 {
     public int Offset { get; } = offset;
 }
 
 /// <summary>A <c>when</c> expression that parsed but cannot be decided with the values at hand (a number compared with text).</summary>
-public sealed class ConditionEvaluationException(string message) : Exception(message);
+internal sealed class ConditionEvaluationException(string message) : Exception(message);
 
 /// <summary>
 /// The <c>when</c> language: comparisons of parameters, captures and literals, joined with
@@ -28,7 +28,7 @@ public sealed class ConditionEvaluationException(string message) : Exception(mes
 /// <c>==</c> and <c>!=</c> compare as numbers when both sides are numbers, otherwise as exact text;
 /// the ordering operators need numbers on both sides. A lone operand must be true or false.
 /// </summary>
-public sealed class Condition
+internal sealed class Condition
 {
     private readonly Node _root;
 

@@ -8,7 +8,7 @@ namespace Medic.Server.Runbooks;
 /// memory quadratic in its lines, so a middle over <see cref="MaxLines"/> lines on either side is
 /// shown as replaced whole instead.
 /// </summary>
-public static class LineDiff
+internal static class LineDiff
 {
     public const int MaxLines = 2000;
     private const int Context = 3;

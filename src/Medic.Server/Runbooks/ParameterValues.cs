@@ -5,7 +5,7 @@ using Medic.Contracts;
 namespace Medic.Server.Runbooks;
 
 /// <summary>Checks the parameter values of a run against the runbook's schema, before anything runs.</summary>
-public static class ParameterValues
+internal static class ParameterValues
 {
     public const int MaxLength = 4096;
 

@@ -3,7 +3,7 @@ using Medic.Contracts;
 namespace Medic.Server.Runbooks;
 
 /// <summary>A parsed, validated runbook (format v1, see docs/runbooks.md). Built only by <see cref="RunbookParser"/>.</summary>
-public sealed record Runbook(
+internal sealed record Runbook(
     string Name,
     int Version,
     string Description,
@@ -19,10 +19,10 @@ public sealed record Runbook(
     public bool HasApprovalSteps => Steps.Concat(Rollback).Any(s => s.Kind == StepKind.Approval);
 }
 
-public enum ParameterType { String, Int, Bool, Enum }
+internal enum ParameterType { String, Int, Bool, Enum }
 
 /// <summary>A typed parameter. For strings <c>Min</c>/<c>Max</c> bound the length; for ints, the value. <c>Pattern</c> must match the whole value.</summary>
-public sealed record RunbookParameter(
+internal sealed record RunbookParameter(
     string Name,
     ParameterType Type,
     string? Description,
@@ -41,7 +41,7 @@ public sealed record RunbookParameter(
 }
 
 /// <summary>What a runbook remediates: incident types, and labels an incident must carry (exact values).</summary>
-public sealed record RunbookRemediates(IReadOnlyList<string> Types, IReadOnlyDictionary<string, string> Labels)
+internal sealed record RunbookRemediates(IReadOnlyList<string> Types, IReadOnlyDictionary<string, string> Labels)
 {
     public static readonly RunbookRemediates None = new([], new Dictionary<string, string>());
 
@@ -54,17 +54,17 @@ public sealed record RunbookRemediates(IReadOnlyList<string> Types, IReadOnlyDic
 /// Where a hand-started run goes when the caller names no servers: a selector like fleet exec's,
 /// or <c>Incident</c> (the incident's server, which only the pipeline knows; by hand a selector is then required).
 /// </summary>
-public sealed record RunbookTargets(bool Incident, ExecSelector? Selector)
+internal sealed record RunbookTargets(bool Incident, ExecSelector? Selector)
 {
     public static readonly RunbookTargets IncidentServer = new(true, null);
 }
 
-public enum StepKind { Run, Diag, Service, Http, Check, Approval, Notify, Wait }
+internal enum StepKind { Run, Diag, Service, Http, Check, Approval, Notify, Wait }
 
-public enum RefScope { Params, Captures }
+internal enum RefScope { Params, Captures }
 
 /// <summary>A <c>${{ params.x }}</c> or <c>${{ captures.x }}</c> reference.</summary>
-public sealed record ValueRef(RefScope Scope, string Name)
+internal sealed record ValueRef(RefScope Scope, string Name)
 {
     public override string ToString() => $"${{{{ {(Scope == RefScope.Params ? "params" : "captures")}.{Name} }}}}";
 }
@@ -73,7 +73,7 @@ public sealed record ValueRef(RefScope Scope, string Name)
 /// A value in an argv element, an environment value, a diag argument, a unit or a target: either
 /// literal text or a reference that replaces the whole value. Never text with a value spliced in.
 /// </summary>
-public sealed record StepValue(string? Literal, ValueRef? Ref)
+internal sealed record StepValue(string? Literal, ValueRef? Ref)
 {
     public static StepValue Text(string text) => new(text, null);
 
@@ -81,20 +81,20 @@ public sealed record StepValue(string? Literal, ValueRef? Ref)
 }
 
 /// <summary>An HTTP request from the control plane (any method) or from the target (GET, through the agent's http-probe).</summary>
-public sealed record HttpSpec(string Url, string Method, string? Body, bool FromTarget, int? ExpectStatus, string? ExpectBody);
+internal sealed record HttpSpec(string Url, string Method, string? Body, bool FromTarget, int? ExpectStatus, string? ExpectBody);
 
 /// <summary>
 /// A verification: a command or a diagnostic verb (exit 0 passes, and the output matches
 /// <c>ExpectOutput</c> when given) or an HTTP probe, tried up to <c>Retries</c> + 1 times, <c>Delay</c> apart.
 /// </summary>
-public sealed record CheckSpec(IReadOnlyList<StepValue>? Argv, string? Shell, HttpSpec? Http, int Retries, TimeSpan Delay, string? ExpectOutput)
+internal sealed record CheckSpec(IReadOnlyList<StepValue>? Argv, string? Shell, HttpSpec? Http, int Retries, TimeSpan Delay, string? ExpectOutput)
 {
     public string? Verb { get; init; }
 
     public IReadOnlyDictionary<string, StepValue>? Args { get; init; }
 }
 
-public sealed record RunbookStep
+internal sealed record RunbookStep
 {
     public required StepKind Kind { get; init; }
 
@@ -140,7 +140,7 @@ public sealed record RunbookStep
     public TimeSpan? Wait { get; init; }
 }
 
-public static class RunbookEnv
+internal static class RunbookEnv
 {
     public const string ParamPrefix = "MEDIC_PARAM_";
     public const string CapturePrefix = "MEDIC_CAPTURE_";

@@ -1,31 +1,31 @@
 namespace Medic.Server.Runbooks;
 
 /// <summary>A <c>notify</c> step's message, with where it came from.</summary>
-public sealed record RunbookNotification(string TenantId, string RunId, string Runbook, string? Server, string Actor, string Message);
+internal sealed record RunbookNotification(string TenantId, string RunId, string Runbook, string? Server, string Actor, string Message);
 
 /// <summary>Where <c>notify</c> steps go. The notifications capability replaces the default, which only logs.</summary>
-public interface IRunbookNotifier
+internal interface IRunbookNotifier
 {
     Task NotifyAsync(RunbookNotification notification, CancellationToken ct);
 }
 
 /// <summary>An <c>approval</c> step reached during a run.</summary>
 /// <param name="Confirmed">The caller confirmed the runbook's approval steps when starting the run.</param>
-public sealed record RunbookApprovalRequest(string TenantId, string RunId, string Runbook, int Version, string Risk, string? Server, string Step, string Message, string Actor, bool Confirmed);
+internal sealed record RunbookApprovalRequest(string TenantId, string RunId, string Runbook, int Version, string Risk, string? Server, string Step, string Message, string Actor, bool Confirmed);
 
-public sealed record RunbookApprovalDecision(bool Approved, string Reason);
+internal sealed record RunbookApprovalDecision(bool Approved, string Reason);
 
 /// <summary>
 /// Decides an <c>approval</c> step. The run waits for the answer, so an implementation may block
 /// until a person decides (the pipeline's approvals); it must honour <c>ct</c>.
 /// </summary>
-public interface IRunbookApprovals
+internal interface IRunbookApprovals
 {
     Task<RunbookApprovalDecision> DecideAsync(RunbookApprovalRequest request, CancellationToken ct);
 }
 
 /// <summary>Manual runs: the person who started the run confirmed its approval steps up front, or they are refused.</summary>
-public sealed class ConfirmedAtStartApprovals : IRunbookApprovals
+internal sealed class ConfirmedAtStartApprovals : IRunbookApprovals
 {
     public Task<RunbookApprovalDecision> DecideAsync(RunbookApprovalRequest request, CancellationToken ct) => Task.FromResult(request.Confirmed
         ? new RunbookApprovalDecision(true, $"confirmed by {request.Actor} when the run started")
@@ -33,7 +33,7 @@ public sealed class ConfirmedAtStartApprovals : IRunbookApprovals
 }
 
 /// <summary>Until notification channels exist: a <c>notify</c> step's message goes to the server log.</summary>
-public sealed partial class LoggingRunbookNotifier(ILogger<LoggingRunbookNotifier> log) : IRunbookNotifier
+internal sealed partial class LoggingRunbookNotifier(ILogger<LoggingRunbookNotifier> log) : IRunbookNotifier
 {
     public Task NotifyAsync(RunbookNotification n, CancellationToken ct)
     {

@@ -7,7 +7,7 @@ namespace Medic.Server.Runbooks;
 /// installed as built-ins (tenant-less versions) at every start. A tenant may override one by
 /// applying a runbook with the same name.
 /// </summary>
-public sealed class RunbookLibrary(RunbookStore store, TimeProvider time)
+internal sealed class RunbookLibrary(RunbookStore store, TimeProvider time)
 {
     private const string Prefix = "runbooks/";
 

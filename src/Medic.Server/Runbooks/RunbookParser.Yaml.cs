@@ -7,7 +7,7 @@ using YamlDotNet.RepresentationModel;
 
 namespace Medic.Server.Runbooks;
 
-public static partial class RunbookParser
+internal static partial class RunbookParser
 {
     private sealed partial class Context
     {

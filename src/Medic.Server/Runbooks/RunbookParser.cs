@@ -8,12 +8,12 @@ using YamlDotNet.RepresentationModel;
 namespace Medic.Server.Runbooks;
 
 /// <summary>One problem in a runbook, at a 1-based line and column of its YAML.</summary>
-public sealed record RunbookError(int Line, int Column, string Message)
+internal sealed record RunbookError(int Line, int Column, string Message)
 {
     public override string ToString() => $"line {Line}, column {Column}: {Message}";
 }
 
-public sealed record RunbookParseResult(Runbook? Runbook, IReadOnlyList<RunbookError> Errors)
+internal sealed record RunbookParseResult(Runbook? Runbook, IReadOnlyList<RunbookError> Errors)
 {
     public bool Ok => Runbook is not null && Errors.Count == 0;
 }
@@ -24,7 +24,7 @@ public sealed record RunbookParseResult(Runbook? Runbook, IReadOnlyList<RunbookE
 /// runbook that silently means something other than what its author wrote is worse than none.
 /// A pure function of the text.
 /// </summary>
-public static partial class RunbookParser
+internal static partial class RunbookParser
 {
     public const int MaxBytes = 256 * 1024;
     public const int MaxSteps = 100;

@@ -8,7 +8,7 @@ namespace Medic.Server.Runbooks;
 /// The values a run has on one server: its parameters and what its steps captured so far. This is
 /// where parameters become environment variables and whole argv elements, and nowhere else.
 /// </summary>
-public sealed class RunValues(IReadOnlyDictionary<string, string> parameters, bool planning = false)
+internal sealed class RunValues(IReadOnlyDictionary<string, string> parameters, bool planning = false)
 {
     public const int MaxCapture = 64 * 1024;
 
@@ -54,7 +54,7 @@ public sealed class RunValues(IReadOnlyDictionary<string, string> parameters, bo
 }
 
 /// <summary>What a step turns into on a server, for running it and for showing it in a dry run.</summary>
-public static class RunbookPlan
+internal static class RunbookPlan
 {
     /// <summary>The command as the step wrote it: the argv, or <c>sh -c SCRIPT</c>.</summary>
     public static IReadOnlyList<string> Command(IReadOnlyList<StepValue>? argv, string? shell, RunValues values) =>

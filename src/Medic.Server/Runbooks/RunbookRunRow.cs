@@ -2,7 +2,7 @@ using Medic.Contracts;
 
 namespace Medic.Server.Runbooks;
 
-public sealed class RunbookRunRow
+internal sealed class RunbookRunRow
 {
     public string Id { get; set; } = "";
     public string TenantId { get; set; } = "";

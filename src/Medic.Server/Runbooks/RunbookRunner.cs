@@ -15,7 +15,7 @@ namespace Medic.Server.Runbooks;
 /// runs, under an optional idempotency key unique per tenant, so a caller that retries (a resumed
 /// pipeline) finds the run it already started instead of starting another.
 /// </summary>
-public sealed partial class RunbookRunner
+internal sealed partial class RunbookRunner
 {
     /// <summary>
     /// Idempotency-key namespaces only the server writes (the pipeline runs a remediation under

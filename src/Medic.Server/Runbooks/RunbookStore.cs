@@ -9,13 +9,13 @@ using Medic.Server.Storage;
 
 namespace Medic.Server.Runbooks;
 
-public static class RunbookSources
+internal static class RunbookSources
 {
     public const string Tenant = "tenant";
     public const string Builtin = "builtin";
 }
 
-public sealed class RunbookVersionRow
+internal sealed class RunbookVersionRow
 {
     public string Id { get; set; } = "";
 
@@ -38,18 +38,18 @@ public sealed class RunbookVersionRow
 }
 
 /// <summary>A stored version together with its parsed form: what a run needs.</summary>
-public sealed record StoredRunbook(RunbookVersionRow Row, Runbook Runbook);
+internal sealed record StoredRunbook(RunbookVersionRow Row, Runbook Runbook);
 
-public enum ApplyOutcome { Added, Unchanged, VersionTaken, VersionNotNewer }
+internal enum ApplyOutcome { Added, Unchanged, VersionTaken, VersionNotNewer }
 
-public sealed record ApplyResult(ApplyOutcome Outcome, RunbookVersionRow Row, int Latest, bool OverridesBuiltin);
+internal sealed record ApplyResult(ApplyOutcome Outcome, RunbookVersionRow Row, int Latest, bool OverridesBuiltin);
 
 /// <summary>
 /// Runbook versions. A tenant's runbooks and the built-ins (tenant_id NULL) share one table; a
 /// tenant's runbook with a built-in's name overrides the built-in for that tenant, every version of it.
 /// Every query names the tenant, or asks for built-ins explicitly.
 /// </summary>
-public sealed class RunbookStore(Database db)
+internal sealed class RunbookStore(Database db)
 {
     private const string Columns = "id, tenant_id, name, version, description, risk, content, content_hash, author, created_at";
     private const string SummaryColumns = "id, tenant_id, name, version, description, risk, content_hash, author, created_at";

@@ -16,7 +16,7 @@ namespace Medic.Server.Runbooks;
 /// Runbooks: apply versions (admins: a runbook decides what automation may do), read and diff
 /// them, run them by hand (operators) and follow runs live.
 /// </summary>
-public static class RunbooksApi
+internal static class RunbooksApi
 {
     public static IServiceCollection AddRunbooks(this IServiceCollection services)
     {

@@ -8,7 +8,7 @@ namespace Medic.Server.Secrets;
 /// The 256-bit key that encrypts stored secrets. It lives in a 0600 file in the data directory (or
 /// comes from <c>MEDIC_MASTER_KEY</c>, base64) and is never written to the database.
 /// </summary>
-public sealed class MasterKey
+internal sealed class MasterKey
 {
     private MasterKey(byte[] key, string source)
     {

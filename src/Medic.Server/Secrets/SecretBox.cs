@@ -9,7 +9,7 @@ namespace Medic.Server.Secrets;
 /// The associated data binds a value to where it is stored (tenant, kind, row id), so a sealed
 /// value copied into another row or tenant fails to open.
 /// </summary>
-public sealed class SecretBox(MasterKey key)
+internal sealed class SecretBox(MasterKey key)
 {
     private const string Version = "v1.";
     private const int NonceSize = 12;

@@ -1,6 +1,6 @@
 namespace Medic.Server.Secrets;
 
-public static class SecretsServices
+internal static class SecretsServices
 {
     /// <summary>The master key (from its file or <c>MEDIC_MASTER_KEY</c>) and the box that seals secrets with it.</summary>
     public static IServiceCollection AddSecrets(this IServiceCollection services, string masterKeyPath)

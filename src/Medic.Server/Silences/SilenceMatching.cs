@@ -6,7 +6,7 @@ using Medic.Contracts;
 namespace Medic.Server.Silences;
 
 /// <summary>The silence a signal matched: named on the incident's timeline.</summary>
-public sealed record SilenceMatch(string Id, string CreatedBy, string Comment, DateTimeOffset EndsAt);
+internal sealed record SilenceMatch(string Id, string CreatedBy, string Comment, DateTimeOffset EndsAt);
 
 /// <summary>
 /// Where the incident record asks whether a signal is silenced. Called inside the transaction that
@@ -14,7 +14,7 @@ public sealed record SilenceMatch(string Id, string CreatedBy, string Comment, D
 /// plans no notification. An incident opened (or reopened) under a silence is held; the first signal
 /// no silence matches releases it, and it enters the pipeline and is notified then.
 /// </summary>
-public interface ISilences
+internal interface ISilences
 {
     /// <summary>The silence active at <paramref name="now"/> whose matchers all match <paramref name="labels"/>; null when none does.</summary>
     Task<SilenceMatch?> MatchAsync(DbConnection c, DbTransaction tx, string tenantId, IReadOnlyDictionary<string, string> labels, DateTimeOffset now);
@@ -26,7 +26,7 @@ public interface ISilences
     Task<(string SilenceId, string Action)?> ReleaseAsync(DbConnection c, DbTransaction tx, string incidentId);
 }
 
-public static class SilenceOps
+internal static class SilenceOps
 {
     public const string Equal = "=";
     public const string NotEqual = "!=";
@@ -41,7 +41,7 @@ public static class SilenceOps
 /// label has the empty value, <c>=~</c> and <c>!~</c> match the whole value (anchored), and a silence
 /// matches when all its matchers do.
 /// </summary>
-public static class SilenceMatcherRules
+internal static class SilenceMatcherRules
 {
     private static readonly TimeSpan RegexBudget = TimeSpan.FromMilliseconds(100);
     private static readonly ConcurrentDictionary<string, Regex> Compiled = new(StringComparer.Ordinal);

@@ -12,7 +12,7 @@ namespace Medic.Server.Silences;
 /// The tenant's silences in <c>silences</c>: created and expired by people (audited in the same
 /// transaction), matched by the incident record against each signal's labels.
 /// </summary>
-public sealed class SilenceStore(Database db, AuditLog audit, TimeProvider time) : ISilences
+internal sealed class SilenceStore(Database db, AuditLog audit, TimeProvider time) : ISilences
 {
     private const string Columns = "id, tenant_id, matchers, starts_at, ends_at, created_by, comment, created_at, expired_by";
 

@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace Medic.Server.Silences;
 
 /// <summary>Silences: label matchers over a time range; a silenced signal is recorded on its incident but starts no pipeline and notifies nobody.</summary>
-public static class SilencesApi
+internal static class SilencesApi
 {
     public const int MaxMatchers = 20;
     public static readonly TimeSpan MaxLength = TimeSpan.FromDays(366);

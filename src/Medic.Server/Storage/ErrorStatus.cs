@@ -7,7 +7,7 @@ namespace Medic.Server.Storage;
 /// database that cannot take writes (503), or a bug (500). The exception handler answers with it;
 /// callers that retry or ignore a duplicate ask it whether an insert hit a unique constraint.
 /// </summary>
-public static class ErrorStatus
+internal static class ErrorStatus
 {
     public static int For(Exception ex) => ex switch
     {

@@ -4,7 +4,7 @@ namespace Medic.Server.Storage;
 /// Tells the job worker that a job is due now, so it runs at once rather than at the worker's next
 /// poll. Whoever commits a job holds this, not the worker: a wake with nobody waiting is kept, once.
 /// </summary>
-public sealed class JobSignal
+internal sealed class JobSignal
 {
     private readonly SemaphoreSlim _wake = new(0, 1);
 

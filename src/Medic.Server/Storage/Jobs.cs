@@ -6,7 +6,7 @@ using Medic.Server.Common;
 
 namespace Medic.Server.Storage;
 
-public enum JobStatus
+internal enum JobStatus
 {
     [JsonStringEnumMemberName("pending")] Pending,
     [JsonStringEnumMemberName("running")] Running,
@@ -16,7 +16,7 @@ public enum JobStatus
     [JsonStringEnumMemberName("dead")] Dead,
 }
 
-public sealed class JobRow
+internal sealed class JobRow
 {
     public string Id { get; set; } = "";
     public string? TenantId { get; set; }
@@ -43,7 +43,7 @@ public sealed class JobRow
 /// worker leases it for a while; if the worker dies, the lease runs out and another takes it.
 /// On PostgreSQL claims use <c>FOR UPDATE SKIP LOCKED</c>; SQLite has one writer already.
 /// </summary>
-public sealed class JobQueue(Database db, TimeProvider time)
+internal sealed class JobQueue(Database db, TimeProvider time)
 {
     private const string Columns = "id, tenant_id, kind, idempotency_key, payload, status, attempts, max_attempts, run_after, lease_owner, lease_until, last_error, created_at, finished_at";
 
@@ -192,7 +192,7 @@ public sealed class JobQueue(Database db, TimeProvider time)
 /// pending until <see cref="RunAfter"/> (no attempt counted, no worker slot held meanwhile), or
 /// sooner when <see cref="WakeWhen"/> completes in this process.
 /// </summary>
-public sealed class JobDeferredException(DateTimeOffset runAfter, string why, Task? wakeWhen = null) : Exception(why)
+internal sealed class JobDeferredException(DateTimeOffset runAfter, string why, Task? wakeWhen = null) : Exception(why)
 {
     public DateTimeOffset RunAfter { get; } = runAfter;
 
@@ -200,7 +200,7 @@ public sealed class JobDeferredException(DateTimeOffset runAfter, string why, Ta
 }
 
 /// <summary>Does one kind of job. Must be safe to run again for the same job (a lease can run out mid-way): use the job's idempotency key for side effects.</summary>
-public interface IJobHandler
+internal interface IJobHandler
 {
     string Kind { get; }
 
@@ -219,7 +219,7 @@ public interface IJobHandler
 /// machine that no longer exists, so a restarted <c>medic up</c> carries on at once instead of
 /// waiting for the dead process's leases to run out.
 /// </summary>
-public sealed partial class JobWorker(JobQueue queue, IEnumerable<IJobHandler> handlers, TimeProvider time, ILogger<JobWorker> log, JobSignal? signal = null) : BackgroundService
+internal sealed partial class JobWorker(JobQueue queue, IEnumerable<IJobHandler> handlers, TimeProvider time, ILogger<JobWorker> log, JobSignal? signal = null) : BackgroundService
 {
     public const int MaxConcurrent = 8;
 
@@ -351,7 +351,7 @@ public sealed partial class JobWorker(JobQueue queue, IEnumerable<IJobHandler> h
 }
 
 /// <summary>Lease owners are <c>machine:pid:nonce</c>, so a process can tell which leases belong to dead processes of its own machine.</summary>
-public static class JobOwners
+internal static class JobOwners
 {
     public static string ThisProcess() => Environment.MachineName + ":" + Environment.ProcessId + ":" + Guid.NewGuid().ToString("N")[..8];
 

@@ -5,19 +5,19 @@ using Dapper;
 
 namespace Medic.Server.Storage;
 
-public sealed record Migration(int Version, string Name, string Sql)
+internal sealed record Migration(int Version, string Name, string Sql)
 {
     public string Checksum => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(Sql)));
 }
 
-public sealed record MigrationStatus(int Applied, int Known, IReadOnlyList<int> Pending);
+internal sealed record MigrationStatus(int Applied, int Known, IReadOnlyList<int> Pending);
 
 /// <summary>
 /// Applies the numbered SQL files embedded under <c>Storage/Migrations/{dialect}/</c>, each in its
 /// own transaction, recording them in <c>schema_migrations</c>. An applied migration whose text
 /// changed is refused: migrations are never edited once shipped.
 /// </summary>
-public sealed class Migrator(Database db)
+internal sealed class Migrator(Database db)
 {
     public IReadOnlyList<Migration> Known { get; } = Load(db.Dialect);
 

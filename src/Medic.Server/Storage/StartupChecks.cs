@@ -10,7 +10,7 @@ namespace Medic.Server.Storage;
 /// which would otherwise silently become a fresh install with no users, servers or audit history.
 /// Runs before anything opens the database or creates a key.
 /// </summary>
-public static class StartupChecks
+internal static class StartupChecks
 {
     public const string AcceptFreshDatabaseVariable = "MEDIC_ACCEPT_FRESH_DATABASE";
 

@@ -9,7 +9,7 @@ namespace Medic.Server.Storage;
 /// read-only file or server) rather than a bug: callers get 503 with what to do, and the server
 /// recovers by itself once the cause is gone.
 /// </summary>
-public static partial class StorageFaults
+internal static partial class StorageFaults
 {
     public const string Remedy =
         "free space on the disk that holds the database (or make it writable again); Medic recovers by itself without a restart, and GET /readyz says when";

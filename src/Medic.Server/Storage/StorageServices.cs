@@ -2,7 +2,7 @@ using Medic.Server.Common;
 
 namespace Medic.Server.Storage;
 
-public static class StorageServices
+internal static class StorageServices
 {
     /// <summary>The database, its migrations, the write probe behind <c>/readyz</c> and the job queue with its worker.</summary>
     public static IServiceCollection AddStorage(this IServiceCollection services, MedicOptions options)

@@ -9,7 +9,7 @@ namespace Medic.Server.Storage;
 /// readiness probes cost one small write at most that often, and a recovered disk shows as ready
 /// within that time, without a restart.
 /// </summary>
-public sealed class WriteProbe(Database db, TimeProvider time)
+internal sealed class WriteProbe(Database db, TimeProvider time)
 {
     public static readonly TimeSpan CachedFor = TimeSpan.FromSeconds(2);
 

@@ -7,7 +7,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace Medic.Server.Tenancy;
 
 /// <summary>Tenants are managed by superadmins. Creating one can create its first admin in the same step.</summary>
-public static class TenantsApi
+internal static class TenantsApi
 {
     public static IServiceCollection AddTenancy(this IServiceCollection services)
     {

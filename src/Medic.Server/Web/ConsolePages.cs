@@ -13,7 +13,7 @@ namespace Medic.Server.Web;
 /// The console's sign-in and overview pages, server-rendered. Form posts carry an antiforgery
 /// token; the session cookie is HttpOnly and SameSite=Strict.
 /// </summary>
-public static class ConsolePages
+internal static class ConsolePages
 {
     public static IEndpointRouteBuilder MapConsole(this IEndpointRouteBuilder app)
     {

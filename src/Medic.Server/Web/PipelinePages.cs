@@ -16,7 +16,7 @@ namespace Medic.Server.Web;
 /// <c>/incidents/{id}</c> (the incident, its remediations and its timeline). Server-rendered; the
 /// forms carry an antiforgery token and go through the same pipeline code as the API.
 /// </summary>
-public static class PipelinePages
+internal static class PipelinePages
 {
     public static IEndpointRouteBuilder MapPipelinePages(this IEndpointRouteBuilder app)
     {

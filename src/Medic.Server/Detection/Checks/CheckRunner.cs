@@ -15,7 +15,7 @@ namespace Medic.Server.Detection.Checks;
 public enum CheckSignal { None, Fire, Repeat, Resolve }
 
 /// <summary>The pure decision after each run: consecutive failures up to the threshold fire, the first pass after firing resolves.</summary>
-public static class CheckVerdict
+internal static class CheckVerdict
 {
     public static (CheckState State, int ConsecutiveFailures, CheckSignal Signal) Next(CheckState state, int consecutiveFailures, int threshold, bool ok)
     {
@@ -27,7 +27,7 @@ public static class CheckVerdict
 }
 
 /// <summary>Runs one check (an HTTP request, a TCP connect, or a command on a server), records the result and feeds its incident.</summary>
-public sealed class CheckRunner(CheckStore store, NodeStore nodes, TaskDispatcher dispatcher, IIncidentIngest incidents, IHttpClientFactory http, TimeProvider time)
+internal sealed class CheckRunner(CheckStore store, NodeStore nodes, TaskDispatcher dispatcher, IIncidentIngest incidents, IHttpClientFactory http, TimeProvider time)
 {
     public const string HttpClientName = "medic-checks";
     private const int BodyLimit = 1024 * 1024;

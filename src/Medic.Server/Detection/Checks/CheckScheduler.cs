@@ -10,7 +10,7 @@ namespace Medic.Server.Detection.Checks;
 /// (60 by default), sooner when a check's own interval says so or when one is added or run by hand.
 /// At most 16 checks run at once.
 /// </summary>
-public sealed partial class CheckScheduler(CheckStore store, CheckRunner runner, Database db, IOptions<MedicOptions> options, TimeProvider time, ILogger<CheckScheduler> log)
+internal sealed partial class CheckScheduler(CheckStore store, CheckRunner runner, Database db, IOptions<MedicOptions> options, TimeProvider time, ILogger<CheckScheduler> log)
     : BackgroundService
 {
     private readonly SemaphoreSlim _wake = new(0, 1);

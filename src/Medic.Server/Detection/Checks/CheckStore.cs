@@ -5,7 +5,7 @@ using Medic.Server.Storage;
 
 namespace Medic.Server.Detection.Checks;
 
-public static class CheckKinds
+internal static class CheckKinds
 {
     public const string Http = "http";
     public const string Tcp = "tcp";
@@ -14,7 +14,7 @@ public static class CheckKinds
     public static readonly IReadOnlyList<string> All = [Http, Tcp, Command];
 }
 
-public sealed class CheckRow
+internal sealed class CheckRow
 {
     public string Id { get; set; } = "";
     public string TenantId { get; set; } = "";
@@ -54,7 +54,7 @@ internal sealed class CheckResultRow
 }
 
 /// <summary>Scheduled checks and their results (kept 7 days). Every query is scoped by tenant, except the scheduler's claim of due checks.</summary>
-public sealed class CheckStore(Database db)
+internal sealed class CheckStore(Database db)
 {
     public static readonly TimeSpan ResultsKept = TimeSpan.FromDays(7);
 

@@ -12,7 +12,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace Medic.Server.Detection.Checks;
 
 /// <summary>Scheduled checks: HTTP, TCP and command checks the control plane runs on an interval; failures open incidents.</summary>
-public static partial class ChecksApi
+internal static partial class ChecksApi
 {
     public static IServiceCollection AddChecks(this IServiceCollection services)
     {

@@ -15,7 +15,7 @@ namespace Medic.Server.Detection.Monitors;
 /// checks: when the agent connects and whenever the tenant's monitors change. The whole set is sent
 /// each time, so a missed push is repaired by the next one.
 /// </summary>
-public sealed partial class MonitorPusher(MonitorStore monitors, NodeStore nodes, AgentConnections connections, TaskDispatcher dispatcher, AuditLog audit, ILogger<MonitorPusher> log) : IServerTagListener
+internal sealed partial class MonitorPusher(MonitorStore monitors, NodeStore nodes, AgentConnections connections, TaskDispatcher dispatcher, AuditLog audit, ILogger<MonitorPusher> log) : IServerTagListener
 {
     /// <summary>The set for one node, as the agent receives it.</summary>
     public static MonitorSet SetFor(IEnumerable<MonitorRow> rows, NodeRow node) =>

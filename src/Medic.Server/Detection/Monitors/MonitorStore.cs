@@ -8,7 +8,7 @@ using Medic.Server.Storage;
 
 namespace Medic.Server.Detection.Monitors;
 
-public sealed class MonitorRow
+internal sealed class MonitorRow
 {
     public string Id { get; set; } = "";
     public string TenantId { get; set; } = "";
@@ -37,7 +37,7 @@ public sealed class MonitorRow
 }
 
 /// <summary>Monitors set on the control plane; every query is scoped by tenant.</summary>
-public sealed class MonitorStore(Database db)
+internal sealed class MonitorStore(Database db)
 {
     private const string Columns = "m.id, m.tenant_id, m.name, m.server_id, n.name AS server_name, m.tags, m.definition, m.created_by, m.created_at";
     private const string From = " FROM monitors m LEFT JOIN nodes n ON n.id = m.server_id AND n.tenant_id = m.tenant_id";

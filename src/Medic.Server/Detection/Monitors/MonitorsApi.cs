@@ -13,7 +13,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace Medic.Server.Detection.Monitors;
 
 /// <summary>Agent monitors set on the control plane and pushed, signed, to the agents they apply to.</summary>
-public static partial class MonitorsApi
+internal static partial class MonitorsApi
 {
     /// <summary>Pushed monitors, and what an agent's link brings: its monitors on connect, its events as incidents.</summary>
     public static IServiceCollection AddMonitors(this IServiceCollection services)

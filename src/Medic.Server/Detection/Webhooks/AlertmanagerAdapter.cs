@@ -11,7 +11,7 @@ namespace Medic.Server.Detection.Webhooks;
 /// <c>truncatedAlerts</c> (alerts left out by <c>max_alerts</c>) is recorded as evidence; fields a
 /// newer Alertmanager adds (<c>notification_reason</c>, say) are ignored.
 /// </summary>
-public sealed class AlertmanagerAdapter : WebhookAdapter
+internal sealed class AlertmanagerAdapter : WebhookAdapter
 {
     public override string Source => IncidentSources.Alertmanager;
 

@@ -14,7 +14,7 @@ namespace Medic.Server.Detection.Webhooks;
 /// <c>$ALERT_PRIORITY</c>, <c>$ALERT_SCOPE</c>, <c>$AGGREG_KEY</c>, <c>$HOSTNAME</c>, <c>$TAGS</c>
 /// and a few more (docs/webhooks.md). Every field but the title is optional.
 /// </summary>
-public sealed partial class DatadogAdapter : WebhookAdapter
+internal sealed partial class DatadogAdapter : WebhookAdapter
 {
     public override string Source => IncidentSources.Datadog;
 

@@ -9,7 +9,7 @@ namespace Medic.Server.Detection.Webhooks;
 /// "labels", "evidence"}]}</c>. Unlike the senders' formats it is strict: an unknown field or an
 /// over-long value is refused, so a typo is reported instead of silently ignored.
 /// </summary>
-public sealed class GenericAdapter : WebhookAdapter
+internal sealed class GenericAdapter : WebhookAdapter
 {
     private static readonly HashSet<string> RootFields = ["alerts"];
     private static readonly HashSet<string> AlertFields = ["fingerprint", "status", "title", "severity", "server", "instance", "summary", "labels", "evidence"];

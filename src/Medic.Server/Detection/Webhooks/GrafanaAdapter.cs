@@ -9,7 +9,7 @@ namespace Medic.Server.Detection.Webhooks;
 /// extended with dashboard and panel links and the evaluated <c>values</c>; <c>state</c> is
 /// <c>alerting</c> or <c>ok</c> for the group, while each alert's own status decides.
 /// </summary>
-public sealed class GrafanaAdapter : WebhookAdapter
+internal sealed class GrafanaAdapter : WebhookAdapter
 {
     public override string Source => IncidentSources.Grafana;
 

@@ -10,7 +10,7 @@ namespace Medic.Server.Detection.Webhooks;
 /// JSON paths, so a sender without an adapter needs no code. Built once per delivery from the
 /// stored mapping, which <see cref="Validate"/> checked when it was saved.
 /// </summary>
-public sealed partial class MappedAdapter : WebhookAdapter
+internal sealed partial class MappedAdapter : WebhookAdapter
 {
     private readonly string _source;
     private readonly WebhookMapping _mapping;

@@ -10,7 +10,7 @@ namespace Medic.Server.Detection.Webhooks;
 /// changes nothing. The PagerDuty incident id is the fingerprint; the webhook event id (<c>event.id</c>)
 /// makes a redelivery of the same event a no-op.
 /// </summary>
-public sealed class PagerDutyAdapter : WebhookAdapter
+internal sealed class PagerDutyAdapter : WebhookAdapter
 {
     public override string Source => IncidentSources.PagerDuty;
 

@@ -10,7 +10,7 @@ namespace Medic.Server.Detection.Webhooks;
 /// 1 is up (resolves); pending (2) and maintenance (3) change nothing. One monitor is one incident.
 /// Its "Test" button sends only <c>msg</c>, with a null heartbeat and monitor: a test delivery.
 /// </summary>
-public sealed class UptimeKumaAdapter : WebhookAdapter
+internal sealed class UptimeKumaAdapter : WebhookAdapter
 {
     public override string Source => IncidentSources.UptimeKuma;
 

@@ -4,14 +4,14 @@ using Medic.Server.Incidents;
 namespace Medic.Server.Detection.Webhooks;
 
 /// <summary>Who a delivery is for and when it arrived; the adapters take nothing else from outside the body.</summary>
-public sealed record WebhookContext(string TenantId, DateTimeOffset ReceivedAt);
+internal sealed record WebhookContext(string TenantId, DateTimeOffset ReceivedAt);
 
 /// <summary>
 /// What an adapter made of one delivery: the signals in payload order, or why it was refused (a 400).
 /// <c>Test</c> says what a sender's test notification was (Datadog's <c>[TEST]</c>, Uptime Kuma's
 /// test button): accepted and recorded as a test delivery, never folded into an incident.
 /// </summary>
-public sealed record WebhookParse(IReadOnlyList<IncidentSignal> Signals, string? Problem, string? Test = null)
+internal sealed record WebhookParse(IReadOnlyList<IncidentSignal> Signals, string? Problem, string? Test = null)
 {
     public bool Ok => Problem is null;
 
@@ -26,7 +26,7 @@ public sealed record WebhookParse(IReadOnlyList<IncidentSignal> Signals, string?
 /// Turns one sender's raw webhook body into incident signals. A pure function of the bytes and
 /// the <see cref="WebhookContext"/>: no I/O, no clock, so it can be fed any byte string.
 /// </summary>
-public abstract class WebhookAdapter
+internal abstract class WebhookAdapter
 {
     /// <summary>The JSON nesting any sender needs is far below this; deeper bodies are refused, not walked.</summary>
     public const int MaxDepth = 32;
@@ -125,4 +125,4 @@ public abstract class WebhookAdapter
 }
 
 /// <summary>A payload that is JSON but not what the sender emits; the message names the field.</summary>
-public sealed class PayloadException(string message) : Exception(message);
+internal sealed class PayloadException(string message) : Exception(message);

@@ -1,7 +1,7 @@
 namespace Medic.Server.Detection.Webhooks;
 
 /// <summary>The adapters by the source name in the webhook URL.</summary>
-public static class WebhookAdapters
+internal static class WebhookAdapters
 {
     public static readonly IReadOnlyDictionary<string, WebhookAdapter> BySource = new WebhookAdapter[]
     {

@@ -10,7 +10,7 @@ namespace Medic.Server.Detection.Webhooks;
 /// is committed, so nothing is lost, but a burst of deliveries costs one audit transaction instead
 /// of one each; on SQLite, where writers take turns, that halves the writes per delivery.
 /// </summary>
-public sealed class WebhookAudit : IAsyncDisposable
+internal sealed class WebhookAudit : IAsyncDisposable
 {
     private const int MaxBatch = 256;
 

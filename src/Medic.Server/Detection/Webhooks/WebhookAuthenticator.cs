@@ -9,7 +9,7 @@ namespace Medic.Server.Detection.Webhooks;
 /// The webhook credentials valid now for one source: the tenant's current ones and any still in their
 /// rotation overlap, plus a signing secret and HTTP basic auth an admin set for that source.
 /// </summary>
-public sealed record WebhookCredentialSet(IReadOnlyList<string> SigningSecrets, IReadOnlyList<string> BearerTokens, IReadOnlyList<WebhookBasicAuth>? BasicAuth = null)
+internal sealed record WebhookCredentialSet(IReadOnlyList<string> SigningSecrets, IReadOnlyList<string> BearerTokens, IReadOnlyList<WebhookBasicAuth>? BasicAuth = null)
 {
     public IReadOnlyList<WebhookBasicAuth> BasicAuthOrNone => BasicAuth ?? [];
 
@@ -17,13 +17,13 @@ public sealed record WebhookCredentialSet(IReadOnlyList<string> SigningSecrets, 
 }
 
 /// <summary>A user name and password a sender presents as <c>Authorization: Basic</c>.</summary>
-public sealed record WebhookBasicAuth(string Username, string Password);
+internal sealed record WebhookBasicAuth(string Username, string Password);
 
 /// <summary>
 /// Which scheme let a delivery in, or why none did: <see cref="Reason"/> for the delivery log and
 /// its counters, <see cref="Problem"/> the sentence that explains it (never a secret).
 /// </summary>
-public sealed record WebhookAuthResult(string? Scheme, string? Problem, WebhookOutcome Reason = WebhookOutcome.Accepted)
+internal sealed record WebhookAuthResult(string? Scheme, string? Problem, WebhookOutcome Reason = WebhookOutcome.Accepted)
 {
     public bool Ok => Scheme is not null;
 }
@@ -43,7 +43,7 @@ public sealed record WebhookAuthResult(string? Scheme, string? Problem, WebhookO
 /// </list>
 /// Every comparison is constant-time. A pure function of the headers, body, credentials and time.
 /// </summary>
-public static class WebhookAuthenticator
+internal static class WebhookAuthenticator
 {
     public const string SignatureHeader = "X-Medic-Signature";
     public const string TimestampHeader = "X-Medic-Timestamp";

@@ -11,14 +11,14 @@ using Medic.Server.Storage;
 namespace Medic.Server.Detection.Webhooks;
 
 /// <summary>The credentials an admin sees: the current pair and when each rotated-out one stops working.</summary>
-public sealed record WebhookCredentialsView(
+internal sealed record WebhookCredentialsView(
     string SigningSecret,
     string BearerToken,
     DateTimeOffset CreatedAt,
     IReadOnlyList<RetiredWebhookCredential> Retired);
 
 /// <summary>What a delivery needs to know about its tenant, read in one query and cached briefly.</summary>
-public sealed record WebhookTenant(string TenantId, WebhookCredentialSet Credentials);
+internal sealed record WebhookTenant(string TenantId, WebhookCredentialSet Credentials);
 
 /// <summary>
 /// Each tenant's webhook signing secret and bearer token, sealed with the master key in
@@ -27,7 +27,7 @@ public sealed record WebhookTenant(string TenantId, WebhookCredentialSet Credent
 /// Deliveries read a tenant's valid credentials through a cache of a few seconds; a rotation clears
 /// this process's cache at once (another replica sees it within <see cref="CacheFor"/>).
 /// </summary>
-public sealed partial class WebhookCredentialStore(Database db, SecretBox box, AuditLog audit, TimeProvider time, ILogger<WebhookCredentialStore> log)
+internal sealed partial class WebhookCredentialStore(Database db, SecretBox box, AuditLog audit, TimeProvider time, ILogger<WebhookCredentialStore> log)
 {
     public const string SigningSecretKind = "signing_secret";
     public const string BearerTokenKind = "bearer_token";

@@ -6,7 +6,7 @@ using Medic.Server.Storage;
 namespace Medic.Server.Detection.Webhooks;
 
 /// <summary>One delivery to write to its source's log.</summary>
-public sealed record WebhookDeliveryRecord(string TenantId, string Source, DateTimeOffset At, int Status, WebhookOutcome Outcome, string? Auth, string? ClientAddress, int Alerts, string? Detail);
+internal sealed record WebhookDeliveryRecord(string TenantId, string Source, DateTimeOffset At, int Status, WebhookOutcome Outcome, string? Auth, string? ClientAddress, int Alerts, string? Detail);
 
 /// <summary>
 /// Each source's last <see cref="Kept"/> deliveries (time, status, outcome, client address, alert count,
@@ -16,7 +16,7 @@ public sealed record WebhookDeliveryRecord(string TenantId, string Source, DateT
 /// <see cref="Backlog"/> lines behind (a flood of refused deliveries), new lines are dropped rather than
 /// slowing deliveries down. Reading a log first waits for the lines already queued.
 /// </summary>
-public sealed class WebhookDeliveryLog : IAsyncDisposable
+internal sealed class WebhookDeliveryLog : IAsyncDisposable
 {
     public const int Kept = 200;
     private const int Backlog = 10_000;

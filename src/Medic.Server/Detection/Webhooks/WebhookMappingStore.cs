@@ -17,7 +17,7 @@ internal sealed class WebhookMappingRow
 }
 
 /// <summary>The tenant's mapped sources (<see cref="MappedAdapter"/>), one per name; every change audited with it.</summary>
-public sealed class WebhookMappingStore(Database db, AuditLog audit, TimeProvider time) : Incidents.ITenantSources
+internal sealed class WebhookMappingStore(Database db, AuditLog audit, TimeProvider time) : Incidents.ITenantSources
 {
     public const int MaxPerTenant = 50;
 

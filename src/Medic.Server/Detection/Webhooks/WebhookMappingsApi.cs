@@ -10,7 +10,7 @@ namespace Medic.Server.Detection.Webhooks;
 /// Mapped sources: <c>PUT /api/v1/webhooks/mappings/{name}</c> with a <see cref="WebhookMapping"/>
 /// makes <c>/api/v1/webhooks/alerts/{tenant}/{name}</c> accept that sender's JSON (admins).
 /// </summary>
-public static class WebhookMappingsApi
+internal static class WebhookMappingsApi
 {
     public static IEndpointRouteBuilder MapWebhookMappings(this IEndpointRouteBuilder app)
     {

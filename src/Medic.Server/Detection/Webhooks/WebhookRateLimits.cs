@@ -11,7 +11,7 @@ namespace Medic.Server.Detection.Webhooks;
 /// <c>rate_limits.webhooks_per_minute</c> in fixed one-minute windows. Alertmanager does not retry a
 /// 429, so a budget anyone could spend would delay a tenant's resolves.
 /// </summary>
-public sealed class WebhookRateLimits : IDisposable
+internal sealed class WebhookRateLimits : IDisposable
 {
     private readonly PartitionedRateLimiter<string> _senders;
     private readonly PartitionedRateLimiter<string> _refused;

@@ -4,7 +4,7 @@ using Medic.Server.Incidents;
 namespace Medic.Server.Detection.Webhooks;
 
 /// <summary>Each sender's configuration with the tenant's URL and credentials filled in, ready to paste.</summary>
-public static class WebhookSetup
+internal static class WebhookSetup
 {
     public static string Url(string baseUrl, string tenantSlug, string source) =>
         $"{baseUrl.TrimEnd('/')}/api/v1/webhooks/alerts/{Uri.EscapeDataString(tenantSlug)}/{source}";

@@ -8,7 +8,7 @@ namespace Medic.Server.Detection.Webhooks;
 /// stored on both dialects: no NUL or other control characters but tab and line breaks (PostgreSQL text
 /// cannot hold NUL), no unpaired surrogates (not encodable as UTF-8), and bounded lengths.
 /// </summary>
-public static class WebhookText
+internal static class WebhookText
 {
     public const int MaxTitle = 300;
     public const int MaxSummary = 4000;

@@ -16,7 +16,7 @@ namespace Medic.Server.Detection.Webhooks;
 /// Alert webhooks: senders post to <c>/api/v1/webhooks/alerts/{tenant_slug}/{source}</c> with the
 /// tenant's webhook credentials (not a user's); admins read the URLs and credentials and rotate them.
 /// </summary>
-public static class WebhooksApi
+internal static class WebhooksApi
 {
     public static IServiceCollection AddWebhooks(this IServiceCollection services)
     {

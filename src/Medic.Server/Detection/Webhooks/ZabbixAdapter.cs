@@ -14,7 +14,7 @@ namespace Medic.Server.Detection.Webhooks;
 /// One trigger on one host is one incident; each problem event is an occurrence in it, and the
 /// recovery (which carries the problem's {EVENT.ID}) resolves that occurrence.
 /// </summary>
-public sealed class ZabbixAdapter : WebhookAdapter
+internal sealed class ZabbixAdapter : WebhookAdapter
 {
     public override string Source => IncidentSources.Zabbix;
 
