@@ -141,21 +141,6 @@ internal sealed partial class AuditCheckpointer(
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Audit chain {Chain} checkpointed at entry {Seq}")]
-    private partial void Signed(string chain, long seq);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Audit chain {Chain} does not verify (broken at entry {Seq}); no checkpoint was signed. Run 'medic audit verify'")]
-    private partial void ChainBroken(string chain, long seq);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The checkpoint webhook refused checkpoint {Chain}/{Seq} with HTTP {Status}")]
-    private partial void WebhookRefused(string chain, long seq, int status);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "The checkpoint webhook could not be reached for checkpoint {Chain}/{Seq}: {Error}")]
-    private partial void WebhookFailed(string chain, long seq, string error);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "An audit checkpoint round failed")]
-    private partial void RoundFailed(Exception ex);
-
     private sealed class CheckpointRow
     {
         public string Chain { get; set; } = "";

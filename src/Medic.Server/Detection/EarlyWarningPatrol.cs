@@ -248,15 +248,6 @@ internal sealed partial class EarlyWarningPatrol(
         base.Dispose();
     }
 
-    [LoggerMessage(1, LogLevel.Information, "Early warning: {Servers} servers, {Forecasts} forecasts, {Raised} warnings raised or repeated, {Cleared} cleared")]
-    private partial void SweepDone(int servers, int forecasts, int raised, int cleared);
-
-    [LoggerMessage(2, LogLevel.Error, "Early warning sweep failed; the next one runs at the next interval")]
-    private partial void SweepFailed(Exception ex);
-
-    [LoggerMessage(3, LogLevel.Error, "Early warning for server {NodeId} failed; the other servers were forecast")]
-    private partial void ServerFailed(string nodeId, Exception ex);
-
     private sealed class ServerRef
     {
         public string Id { get; set; } = "";

@@ -44,7 +44,7 @@ internal sealed class ResultRow
 /// Runs a command across selected servers with a strategy, stores each server's result as it
 /// arrives, and publishes it to live watchers of the execution.
 /// </summary>
-internal sealed class Executions(Database db, INodeLink dispatcher, TimeProvider time, ILogger<Executions> log)
+internal sealed partial class Executions(Database db, INodeLink dispatcher, TimeProvider time, ILogger<Executions> log)
 {
     private readonly ConcurrentDictionary<string, List<Channel<TaskRunResponse>>> _watchers = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Task> _running = new(StringComparer.Ordinal);
@@ -117,7 +117,7 @@ internal sealed class Executions(Database db, INodeLink dispatcher, TimeProvider
         catch (Exception ex)
         {
             status = "failed";
-            log.LogError(ex, "Execution {ExecutionId} failed", row.Id);
+            LogFailed(ex, row.Id);
         }
         finally
         {

@@ -160,21 +160,6 @@ internal static partial class AgentGateway
                     new Dictionary<string, string> { ["name"] = node.Name, ["reason"] = reason }));
             }
         });
-
-    [LoggerMessage(1, LogLevel.Information, "Agent {NodeId} ({Name}) connected from {Address}")]
-    private static partial void LogConnected(ILogger log, string nodeId, string name, string? address);
-
-    [LoggerMessage(2, LogLevel.Information, "Agent {NodeId} dropped: {Reason}")]
-    private static partial void LogDropped(ILogger log, string nodeId, string reason);
-
-    [LoggerMessage(3, LogLevel.Information, "Agent {NodeId} event {Kind}: {Message}")]
-    private static partial void LogAgentEvent(ILogger log, string nodeId, string kind, string message);
-
-    [LoggerMessage(5, LogLevel.Warning, "Agent {NodeId} reported on task {TaskId}, which was sent to another node; dropped")]
-    private static partial void LogForeignTask(ILogger log, string nodeId, string taskId);
-
-    [LoggerMessage(4, LogLevel.Error, "Agent {NodeId} event {EventId} ({Kind}) could not be recorded as an incident")]
-    private static partial void LogEventLost(ILogger log, Exception ex, string nodeId, string eventId, string kind);
 }
 
 /// <summary>Marks online servers offline after three missed heartbeats, and drops their half-open sockets.</summary>

@@ -35,7 +35,7 @@ using Microsoft.Extensions.Options;
 namespace Medic.Server.Hosting;
 
 /// <summary>Builds the control plane: services, middleware and every capability's endpoints.</summary>
-public static class MedicApp
+public static partial class MedicApp
 {
     public const string ApiRateLimit = "api";
 
@@ -265,7 +265,7 @@ public static class MedicApp
         if (status == 500)
         {
             detail = $"The server failed to handle the request (trace id {http.TraceIdentifier}).";
-            http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Medic.Server").LogError(ex, "Unhandled error on {Path} (trace id {TraceId})", http.Request.Path, http.TraceIdentifier);
+            LogUnhandled(http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Medic.Server"), ex, http.Request.Path, http.TraceIdentifier);
         }
         else if (status == 503)
         {

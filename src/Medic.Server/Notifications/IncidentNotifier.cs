@@ -63,7 +63,4 @@ internal sealed partial class IncidentNotifier(NotificationPlanner planner, Noti
     }
 
     public void Dispose() => _stopping.Dispose();
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not refresh the tenants with notification rules; retrying in a minute")]
-    private partial void LogRefreshFailed(Exception ex);
 }

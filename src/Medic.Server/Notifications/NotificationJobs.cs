@@ -55,12 +55,6 @@ internal sealed partial class DeliveryJobHandler(NotificationStore store, Notifi
             ?? throw new NotifyException("the channel's stored secrets cannot be opened with this master key; add the channel again");
         return JsonSerializer.Deserialize(json, NotificationJson.Default.ChannelSecrets) ?? new ChannelSecrets();
     }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Notification {DeliveryId} ({Event}, incident {IncidentId}) sent to channel {Channel} on attempt {Attempt}")]
-    private partial void LogSent(string deliveryId, string @event, string? incidentId, string channel, int attempt);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Notification {DeliveryId} ({Event}, incident {IncidentId}) to channel {Channel} failed on attempt {Attempt}: {Error}")]
-    private partial void LogFailed(string deliveryId, string @event, string? incidentId, string channel, int attempt, string error);
 }
 
 /// <summary>

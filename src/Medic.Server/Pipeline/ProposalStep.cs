@@ -165,7 +165,4 @@ internal sealed partial class ProposalStep(
     private static string Name(Risk risk) => risk.ToString().ToLowerInvariant();
 
     private static string Name(Trust trust) => trust.ToString().ToLowerInvariant();
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Incident {IncidentId}: {Runbook} proposed; gate {Gate}: {Reason}")]
-    private partial void LogProposed(string incidentId, string runbook, string gate, string reason);
 }

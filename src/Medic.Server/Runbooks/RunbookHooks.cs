@@ -40,7 +40,4 @@ internal sealed partial class LoggingRunbookNotifier(ILogger<LoggingRunbookNotif
         LogNotify(n.RunId, n.Runbook, n.Server ?? "-", n.Message);
         return Task.CompletedTask;
     }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Runbook run {RunId} ({Runbook}) on {Server} notifies: {Message}")]
-    private partial void LogNotify(string runId, string runbook, string server, string message);
 }

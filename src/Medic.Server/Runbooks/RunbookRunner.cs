@@ -166,13 +166,4 @@ internal sealed partial class RunbookRunner
             _live.Finish(row.Id, status);
         }
     }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Runbook run {RunId} started: {Runbook} v{Version} on {Targets} by {Actor}")]
-    private partial void LogStarted(string runId, string runbook, int version, string targets, string actor);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Runbook run {RunId} ({Runbook}) {Status} {Error}")]
-    private partial void LogFinished(string runId, string runbook, string status, string error);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Runbook run {RunId} stopped on an internal error")]
-    private partial void LogRunCrashed(Exception ex, string runId);
 }

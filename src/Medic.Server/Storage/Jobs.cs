@@ -339,15 +339,6 @@ internal sealed partial class JobWorker(JobQueue queue, IEnumerable<IJobHandler>
             // Shutting down: the lease runs out (or is freed at the next start) and the job is taken up again.
         }
     }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} ({Kind}) attempt {Attempt} failed: {Error}")]
-    private partial void LogJobFailed(string jobId, string kind, int attempt, string error);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Job worker failed; retrying in 2 s")]
-    private partial void LogWorkerFailed(Exception ex);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Freed the leases of {Count} jobs whose worker process on this machine is gone")]
-    private partial void LogOrphansFreed(int count);
 }
 
 /// <summary>Lease owners are <c>machine:pid:nonce</c>, so a process can tell which leases belong to dead processes of its own machine.</summary>

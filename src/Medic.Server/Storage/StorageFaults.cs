@@ -34,7 +34,4 @@ internal static partial class StorageFaults
         DbException db => "The database cannot be written: " + db.Message,
         _ => "The database cannot be written: " + ex.Message,
     };
-
-    [LoggerMessage(EventId = 9001, Level = LogLevel.Warning, Message = "The database refused a write on {Path} (trace id {TraceId}): {Reason}")]
-    public static partial void WriteRefused(ILogger logger, string path, string traceId, string reason);
 }

@@ -74,13 +74,4 @@ internal sealed partial class CheckScheduler(CheckStore store, CheckRunner runne
         });
         return due.Count;
     }
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Check {CheckId} ({Name}) failed: {Detail}")]
-    private partial void LogCheckFailed(string checkId, string name, string detail);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Check {CheckId} could not be run")]
-    private partial void LogCheckCrashed(Exception ex, string checkId);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Check sweep failed; retrying in 5 s")]
-    private partial void LogSweepFailed(Exception ex);
 }

@@ -64,10 +64,4 @@ internal sealed partial class MonitorPusher(MonitorStore monitors, NodeStore nod
             LogPushCrashed(ex, tenantId);
         }
     });
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Monitors for {NodeId} not applied: {Status} {Reason}")]
-    private partial void LogPushFailed(string nodeId, string status, string reason);
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Pushing monitors to tenant {TenantId} failed")]
-    private partial void LogPushCrashed(Exception ex, string tenantId);
 }

@@ -284,9 +284,6 @@ internal sealed partial class WebhookCredentialStore(Database db, SecretBox box,
 
     private static string AssociatedData(string tenantId, string kind, string id) => string.Create(CultureInfo.InvariantCulture, $"webhook_credentials/{tenantId}/{kind}/{id}");
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook credential {CredentialId} of tenant {TenantId} cannot be opened with this master key; rotate the tenant's webhook credentials")]
-    private static partial void LogUnreadable(ILogger logger, string credentialId, string tenantId);
-
     private sealed record Credential(string Kind, string Value, DateTimeOffset? ExpiresAt);
 
     private sealed record SourceCredential(string Source, string Kind, string Value);
