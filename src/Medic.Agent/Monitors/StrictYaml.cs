@@ -31,6 +31,7 @@ internal sealed class YamlSyntaxException(int line, string message) : Exception(
 internal static class StrictYaml
 {
     private const int MaxDepth = 32;
+    private const string NoAnchors = "anchors and aliases ('&', '*') are not supported: write the value out";
 
     public static YamlNode? Parse(string text)
     {
@@ -60,11 +61,9 @@ internal static class StrictYaml
     private static YamlNode? Read(IParser parser, int depth)
     {
         var line = LineOfNext(parser);
-        var anchors = "anchors and aliases ('&', '*') are not supported: write the value out";
-        if (parser.Accept<AnchorAlias>(out _)) throw new YamlSyntaxException(line, anchors);
+        if (parser.Accept<AnchorAlias>(out _)) throw new YamlSyntaxException(line, NoAnchors);
         var node = parser.Consume<NodeEvent>();
-        if (!node.Anchor.IsEmpty) throw new YamlSyntaxException(line, anchors);
-
+        if (!node.Anchor.IsEmpty) throw new YamlSyntaxException(line, NoAnchors);
         if (!node.Tag.IsEmpty) throw new YamlSyntaxException(line, $"the tag '{node.Tag}' is not supported ('!' tags are not read)");
         if (depth == MaxDepth) throw new YamlSyntaxException(line, $"nesting deeper than {MaxDepth} levels");
         switch (node)
@@ -110,7 +109,7 @@ internal static class StrictYaml
         {
             number++;
             var content = line.TrimStart(' ');
-            if (content.StartsWith('\t') && content.TrimStart() is { Length: > 0 } rest && rest[0] is not ('#' or '\r'))
+            if (content.StartsWith('\t') && content.TrimStart() is { Length: > 0 } rest && rest[0] != '#')
             {
                 throw new YamlSyntaxException(number, "a tab in the indentation (indent with spaces)");
             }
@@ -121,7 +120,7 @@ internal static class StrictYaml
     private static string Describe(string message) =>
         message.Contains("found invalid mapping", StringComparison.Ordinal) || message.StartsWith("Mapping values are not allowed", StringComparison.Ordinal)
             ? "unexpected indentation, or a ': ' inside an unquoted value (quote the value)"
-            : $"not valid YAML: {char.ToLowerInvariant(message[0])}{message[1..].TrimEnd('.')}";
+            : $"not valid YAML: {(message is [var first, .. var rest] ? char.ToLowerInvariant(first) + rest : message).TrimEnd('.')}";
 
     private static int LineOfNext(IParser parser) => parser.Current is { } next ? LineOf(next.Start) : 0;
 
