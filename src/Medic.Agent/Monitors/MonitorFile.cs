@@ -60,7 +60,7 @@ internal static class MonitorFile
         YamlNode? root;
         try
         {
-            root = MiniYaml.Parse(text);
+            root = StrictYaml.Parse(text);
         }
         catch (YamlSyntaxException ex)
         {

@@ -1,4 +1,4 @@
-using System.Globalization;
+using Medic.Agent.Monitors;
 
 namespace Medic.Agent.Policy;
 
@@ -10,6 +10,10 @@ namespace Medic.Agent.Policy;
 public sealed record AgentPolicy
 {
     public const string DefaultPath = "/etc/medic/agent-policy.yaml";
+
+    private const string Docs = "docs/agent.md";
+
+    private static readonly string[] Settings = ["diag", "service", "exec", "reboot", "max_timeout_seconds", "max_output_bytes"];
 
     /// <summary>Read-only diagnostic verbs.</summary>
     public bool Diag { get; init; } = true;
@@ -51,103 +55,78 @@ public sealed record AgentPolicy
     }
 
     /// <summary>
-    /// Parses the small YAML subset a policy needs: <c>key: value</c> lines and lists
-    /// (<c>blocklist:</c>, <c>read_paths:</c>, <c>exec_allow:</c> followed by <c>- item</c> lines), with
-    /// comments. Anything else is an error naming its line, because a policy that silently means
-    /// something else is worse than none.
+    /// Reads a policy file: <c>key: value</c> settings and the lists <c>blocklist</c>, <c>read_paths</c>
+    /// and <c>exec_allow</c>, through <see cref="StrictYaml"/>. Anything else (an unknown or repeated
+    /// key, a key without a value, a boolean that is not one of the six words) is an error naming its
+    /// line, because a policy that silently means something else is worse than none.
     /// </summary>
     public static AgentPolicy Parse(string text, string source)
     {
-        var policy = new AgentPolicy();
-        var lists = new Dictionary<string, List<string>>(StringComparer.Ordinal);
-        string? list = null;
-        var lineNumber = 0;
-        foreach (var raw in text.Split('\n'))
+        YamlNode? root;
+        try
         {
-            lineNumber++;
-            var line = StripComment(raw).TrimEnd();
-            if (line.Trim().Length == 0) continue;
-            var trimmed = line.TrimStart();
-            if (trimmed.StartsWith("- ", StringComparison.Ordinal) || trimmed == "-")
-            {
-                if (list is null) throw Error(source, lineNumber, "a list item outside 'blocklist:', 'read_paths:' or 'exec_allow:'");
-                var item = Unquote(trimmed[1..].Trim());
-                if (item.Length == 0) throw Error(source, lineNumber, $"an empty {list} item");
-                if (list == "read_paths" && (item[0] != '/' || item.Split('/').Any(part => part is "." or "..")))
-                {
-                    throw Error(source, lineNumber, $"'{item}' is not an absolute path without '.' or '..'");
-                }
-
-                if (list == "exec_allow" && item.Split(' ', StringSplitOptions.RemoveEmptyEntries) is ["*", ..])
-                {
-                    throw Error(source, lineNumber, "an exec_allow entry must name a command before '*'");
-                }
-
-                lists[list].Add(item);
-                continue;
-            }
-
-            if (line[0] == ' ') throw Error(source, lineNumber, "unexpected indentation");
-            var colon = line.IndexOf(':', StringComparison.Ordinal);
-            if (colon <= 0) throw Error(source, lineNumber, "expected 'key: value'");
-            var key = line[..colon].Trim();
-            var value = Unquote(line[(colon + 1)..].Trim());
-            list = null;
-            policy = key switch
-            {
-                "diag" => policy with { Diag = Bool(value, source, lineNumber) },
-                "service" => policy with { Service = Bool(value, source, lineNumber) },
-                "exec" => policy with { Exec = Bool(value, source, lineNumber) },
-                "reboot" => policy with { Reboot = Bool(value, source, lineNumber) },
-                "max_timeout_seconds" => policy with { MaxTimeoutSeconds = (int)Number(value, 1, 86_400, source, lineNumber) },
-                "max_output_bytes" => policy with { MaxOutputBytes = Number(value, 1024, 64L * 1024 * 1024, source, lineNumber) },
-                "blocklist" or "read_paths" or "exec_allow" when value.Length == 0 => policy,
-                "blocklist" or "read_paths" or "exec_allow" => throw Error(source, lineNumber, $"'{key}' takes a list: '- item' lines below it"),
-                _ => throw Error(source, lineNumber, $"unknown setting '{key}' (known: diag, service, exec, reboot, max_timeout_seconds, max_output_bytes, blocklist, read_paths, exec_allow)"),
-            };
-            if (key is "blocklist" or "read_paths" or "exec_allow")
-            {
-                if (lists.ContainsKey(key)) throw Error(source, lineNumber, $"'{key}' is given twice");
-                lists[key] = [];
-                list = key;
-            }
+            root = StrictYaml.Parse(text);
+        }
+        catch (YamlSyntaxException ex)
+        {
+            throw YamlFields.Error(source, ex.Line, ex.Message, Docs);
         }
 
-        return policy with
+        switch (root)
         {
-            Blocklist = lists.GetValueOrDefault("blocklist") ?? [],
-            ReadPaths = lists.TryGetValue("read_paths", out var read) ? read : DefaultReadPaths,
-            ExecAllow = lists.GetValueOrDefault("exec_allow") ?? [],
+            case YamlList list:
+                throw YamlFields.Error(source, list.Line, "a list item outside 'blocklist:', 'read_paths:' or 'exec_allow:'", Docs);
+            case YamlScalar scalar:
+                throw YamlFields.Error(source, scalar.Line, "expected 'key: value'", Docs);
+        }
+
+        var f = new YamlFields(root, source, Docs, "a policy file");
+        foreach (var key in Settings)
+        {
+            if (f.Has(key) && f.Node(key) is null) throw f.Error(f.LineOf(key), $"'{key}' has no value");
+        }
+
+        var policy = new AgentPolicy
+        {
+            Diag = f.Bool("diag") ?? true,
+            Service = f.Bool("service") ?? true,
+            Exec = f.Bool("exec") ?? false,
+            Reboot = f.Bool("reboot") ?? false,
+            MaxTimeoutSeconds = f.Integer("max_timeout_seconds", 1, 86_400) ?? 3600,
+            MaxOutputBytes = f.Integer("max_output_bytes", 1024, 64 * 1024 * 1024) ?? 1024 * 1024,
+            Blocklist = Items(f, "blocklist") ?? [],
+            ReadPaths = Items(f, "read_paths") ?? DefaultReadPaths,
+            ExecAllow = Items(f, "exec_allow") ?? [],
         };
+        f.Done("a policy file", [.. Settings, "blocklist", "read_paths", "exec_allow"]);
+        return policy;
     }
 
-    private static string StripComment(string line)
+    /// <summary>A list setting; a bare <c>key:</c> is an empty list, an absent key null.</summary>
+    private static List<string>? Items(YamlFields f, string key)
     {
-        var inQuote = false;
-        for (var i = 0; i < line.Length; i++)
+        if (!f.Has(key)) return null;
+        var node = f.Node(key);
+        if (node is null) return [];
+        if (node is not YamlList list) throw f.Error(f.LineOf(key), $"'{key}' takes a list: '- item' lines below it");
+        var items = new List<string>();
+        foreach (var item in list.Items)
         {
-            if (line[i] == '"') inQuote = !inQuote;
-            if (line[i] == '#' && !inQuote && (i == 0 || char.IsWhiteSpace(line[i - 1]))) return line[..i];
+            var value = item is YamlScalar scalar ? scalar.Value : throw f.Error(item.Line, $"each {key} item must be a single value");
+            if (value.Length == 0) throw f.Error(item.Line, $"an empty {key} item");
+            if (key == "read_paths" && (value[0] != '/' || value.Split('/').Any(part => part is "." or "..")))
+            {
+                throw f.Error(item.Line, $"'{value}' is not an absolute path without '.' or '..'");
+            }
+
+            if (key == "exec_allow" && value.Split(' ', StringSplitOptions.RemoveEmptyEntries) is ["*", ..])
+            {
+                throw f.Error(item.Line, "an exec_allow entry must name a command before '*'");
+            }
+
+            items.Add(value);
         }
 
-        return line.TrimEnd('\r');
+        return items;
     }
-
-    private static string Unquote(string s) =>
-        s.Length >= 2 && ((s[0] == '"' && s[^1] == '"') || (s[0] == '\'' && s[^1] == '\'')) ? s[1..^1] : s;
-
-    private static bool Bool(string value, string source, int line) => value switch
-    {
-        "true" or "yes" or "on" => true,
-        "false" or "no" or "off" => false,
-        _ => throw Error(source, line, $"'{value}' is not true or false"),
-    };
-
-    private static long Number(string value, long min, long max, string source, int line) =>
-        long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n >= min && n <= max
-            ? n
-            : throw Error(source, line, $"'{value}' is not a whole number from {min} to {max}");
-
-    private static AgentException Error(string source, int line, string what) =>
-        new($"{source}, line {line}: {what}", "fix that line; the format is in docs/agent.md");
 }

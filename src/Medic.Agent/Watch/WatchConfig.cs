@@ -42,7 +42,7 @@ internal sealed record WatchConfig
         YamlNode? root;
         try
         {
-            root = MiniYaml.Parse(text);
+            root = StrictYaml.Parse(text);
         }
         catch (YamlSyntaxException ex)
         {

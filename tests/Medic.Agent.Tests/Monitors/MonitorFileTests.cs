@@ -135,6 +135,12 @@ public sealed class MonitorFileTests
     [InlineData("monitors:\n\t- name: a", "line 2: a tab in the indentation")]
     [InlineData("monitors:\n  - name: a\n     kind: tcp", "line 3: unexpected indentation")]
     [InlineData("monitor:\n  - name: a", "line 1: unknown setting 'monitor' for a monitors file")]
+    [InlineData("monitors:\n  - name: a\n    kind: tcp\n    kind: http", "line 4: 'kind' appears twice")]
+    [InlineData("monitors:\n  - name: &n a\n    kind: tcp", "line 2: anchors and aliases ('&', '*') are not supported")]
+    [InlineData("monitors:\n  - name: a\n    kind: !!str tcp", "line 3: the tag 'tag:yaml.org,2002:str' is not supported")]
+    [InlineData("monitors:\n  - name: a\n    kind: log\n    path: /x\n    pattern: |\n      ERROR", "line 5: block scalars ('|', '>') are not supported")]
+    [InlineData("monitors: []\n---\nmonitors: []", "line 2: more than one document ('---') is not supported")]
+    [InlineData("monitors:\n  - name: a\n    kind: 'tcp", "line 3: not valid YAML: while scanning a quoted scalar")]
     [InlineData("monitors:\n  - name: a\n    kind: disk\n    mount: /\n    max_percent: 80\n    recover_below: 90", "'recover_below: 90' must not be above the threshold 80")]
     public void A_wrong_file_is_refused_naming_the_line_and_what_is_wrong(string yaml, string expected)
     {
@@ -143,6 +149,14 @@ public sealed class MonitorFileTests
         error.Message.ShouldContain(expected);
         error.Message.ShouldStartWith("m.yaml");
         error.Remedy.ShouldContain("docs/monitors.md");
+    }
+
+    [Fact]
+    public void Flow_collections_may_span_lines_and_a_document_may_start_with_three_dashes()
+    {
+        var monitor = MonitorFile.Parse("---\nmonitors:\n  - name: users\n    kind: command\n    command: [\n      /usr/bin/check_users,\n      -w, '5']\n", "m.yaml").Single();
+
+        monitor.Command.ShouldBe(["/usr/bin/check_users", "-w", "5"]);
     }
 
     [Fact]

@@ -38,12 +38,28 @@ public sealed class AgentPolicyTests
         policy.Blocklist.ShouldBe(["iptables -F", "userdel"]);
     }
 
+    [Fact]
+    public void Lists_may_be_written_as_flow_lists_and_an_empty_one_replaces_the_defaults()
+    {
+        var policy = AgentPolicy.Parse("blocklist: [iptables -F, 'curl ']\nread_paths:\n", "agent-policy.yaml");
+
+        policy.Blocklist.ShouldBe(["iptables -F", "curl "]);
+        policy.ReadPaths.ShouldBeEmpty();
+    }
+
     [Theory]
     [InlineData("exec: maybe\n", "line 1", "not true or false")]
     [InlineData("diag: true\nshell: true\n", "line 2", "unknown setting 'shell'")]
     [InlineData("max_timeout_seconds: 0\n", "line 1", "whole number")]
     [InlineData("  - rm\n", "line 1", "outside 'blocklist:'")]
     [InlineData("exec true\n", "line 1", "key: value")]
+    [InlineData("exec: true\nexec: false\n", "line 2", "'exec' appears twice")]
+    [InlineData("diag: true\nexec:\n", "line 2", "'exec' has no value")]
+    [InlineData("blocklist: rm\n", "line 1", "'blocklist' takes a list")]
+    [InlineData("read_paths:\n  - /var/log\n  - var/log\n", "line 3", "'var/log' is not an absolute path")]
+    [InlineData("exec: !!bool true\n", "line 1", "the tag 'tag:yaml.org,2002:bool' is not supported")]
+    [InlineData("blocklist:\n-\n", "line 2", "an empty blocklist item")]
+    [InlineData("exec: true\n diag: true\n", "line 2", "unexpected indentation")]
     public void Mistakes_name_the_line(string text, string line, string message)
     {
         var ex = Should.Throw<AgentException>(() => AgentPolicy.Parse(text, "p.yaml"));
