@@ -19,7 +19,8 @@ internal readonly record struct Moment(long At, DateTimeOffset Utc)
 /// <summary>
 /// What the bench sees of each incident, keyed by its <c>bench_seq</c> label: the moment a
 /// simulated agent read the frame of the run's first task (its argv carries the sequence number),
-/// and the moment the live feed <c>/ws/incidents</c> said it was resolved or escalated.
+/// and the moment the live feed <c>/ws/incidents</c> said it was resolved, escalated, or verified as far as the
+/// pipeline can (waiting for a person to confirm, as every incident opened by hand does).
 /// </summary>
 internal sealed class PipelineProgress : IDisposable
 {
@@ -92,7 +93,10 @@ internal sealed class PipelineProgress : IDisposable
                 var message = JsonSerializer.Deserialize(buffer.WrittenSpan, Json.IncidentFeedMessage);
                 if (message?.Incident is not { } incident || !incident.Labels.TryGetValue(Label, out var label) || !int.TryParse(label, CultureInfo.InvariantCulture, out var seq)) continue;
                 if (incident.Status == IncidentStatus.Escalated) _escalated.TryAdd(seq, incident.Resolution ?? incident.Title);
-                if (incident.Status is IncidentStatus.Resolved or IncidentStatus.Escalated) _finished.GetOrAdd(seq, _ => New()).TrySetResult(at);
+                // A bench incident is opened by hand, so nothing can re-check it: its verification ends by asking a person
+                // to confirm (the "noted" message of a verifying incident, docs/pipeline.md), which is where the pipeline's work ends.
+                var awaitsConfirmation = message.Action == "noted" && incident.Status == IncidentStatus.Verifying;
+                if (incident.Status is IncidentStatus.Resolved or IncidentStatus.Escalated || awaitsConfirmation) _finished.GetOrAdd(seq, _ => New()).TrySetResult(at);
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException or WebSocketException or JsonException)

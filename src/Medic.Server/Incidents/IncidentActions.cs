@@ -106,6 +106,7 @@ internal sealed class IncidentActions(Database db, IncidentWrites writes, Incide
             return r;
         }, ct);
         if (row is not null) feed.Publish(tenantId, new IncidentFeedMessage("resolved", row.ToResponse()));
+        pipeline?.Committed(); // a verification waiting for this confirmation was made due: the worker takes it now
         return row?.ToResponse();
     }
 }

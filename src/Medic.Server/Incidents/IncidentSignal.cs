@@ -91,6 +91,12 @@ internal interface IPipelineEntry
 {
     Task EnterAsync(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction tx, string tenantId, string incidentId, int round, string why);
 
+    /// <summary>
+    /// Called in the transaction that resolves the incident (a person's confirmation, say): a verification
+    /// of this round that waits for it is made due now instead of at its next look.
+    /// </summary>
+    Task ResolvedAsync(System.Data.Common.DbConnection c, System.Data.Common.DbTransaction tx, string incidentId, int round);
+
     /// <summary>Called after the transaction that entered a round committed.</summary>
     void Committed();
 }

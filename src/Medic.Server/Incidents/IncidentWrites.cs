@@ -65,6 +65,7 @@ internal sealed class IncidentWrites(Database db, AuditLog audit, IncidentPolicy
         await AddEventAsync(c, tx, row, at, "resolved", actor, resolution, evidence);
         if (row.Flapping && !flappingBefore) await AddEventAsync(c, tx, row, at, "flapping", "system", FlappingMessage, null);
         await AuditAsync(c, tx, row, actor, "incident.resolve", new Dictionary<string, string> { ["resolution"] = resolution });
+        if (pipeline is not null) await pipeline.ResolvedAsync(c, tx, row.Id, row.PipelineRound);
     }
 
     /// <summary>Starts a new round of the pipeline for the incident (opened, reopened, commented on while escalated).</summary>

@@ -20,6 +20,9 @@ internal sealed class PipelineEntry(JobQueue jobs, JobSignal signal) : IPipeline
     public async Task EnterAsync(DbConnection c, DbTransaction tx, string tenantId, string incidentId, int round, string why) =>
         await jobs.EnqueueAsync(c, tx, tenantId, TriageKind, Key(incidentId, round, "triage"), Payload(new PipelineJob(tenantId, incidentId, round)));
 
+    public Task ResolvedAsync(DbConnection c, DbTransaction tx, string incidentId, int round) =>
+        jobs.MakeDueAsync(c, tx, Key(incidentId, round, "verify"));
+
     /// <summary>After the incident's transaction commits: the worker picks the job up now rather than at its next poll.</summary>
     public void Committed() => signal.Wake();
 

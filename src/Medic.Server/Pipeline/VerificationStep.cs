@@ -75,9 +75,9 @@ internal sealed class VerificationStep(
                 throw new JobDeferredException(time.GetUtcNow().AddSeconds(2), how);
             default:
                 if (remediation.StatusValue != RemediationStatus.AwaitingConfirmation) await AwaitConfirmationAsync(job, how, ct);
-                // Asked again every few seconds at first, then every minute: a person may take a while.
-                var poll = time.GetUtcNow() - since < TimeSpan.FromMinutes(10) ? TimeSpan.FromSeconds(2) : TimeSpan.FromMinutes(1);
-                throw new JobDeferredException(time.GetUtcNow() + poll, "waiting for a person to confirm");
+                // A person's resolve makes this job due at once (IPipelineEntry.ResolvedAsync, in the resolve's own
+                // transaction); the hourly look is only a safety net, so a thousand waiting incidents cost nothing.
+                throw new JobDeferredException(time.GetUtcNow() + TimeSpan.FromHours(1), "waiting for a person to confirm");
         }
     }
 
@@ -99,18 +99,22 @@ internal sealed class VerificationStep(
         if (after is not null) incidents.Publish(job.TenantId, "resolved", after);
     }
 
-    /// <summary>Marks the remediation as waiting for a person and says so on the timeline, once.</summary>
-    private async Task AwaitConfirmationAsync(PipelineJob job, string why, CancellationToken ct) =>
-        await db.WriteAsync(async (c, tx) =>
+    /// <summary>Marks the remediation as waiting for a person and says so on the timeline (and the live feed, as "noted"), once.</summary>
+    private async Task AwaitConfirmationAsync(PipelineJob job, string why, CancellationToken ct)
+    {
+        var noted = await db.WriteAsync(async (c, tx) =>
         {
             var r = (await PipelineStore.RemediationAsync(c, tx, job.TenantId, job.IncidentId, job.Round))!;
-            if (r.StatusValue != RemediationStatus.Verifying) return;
+            if (r.StatusValue != RemediationStatus.Verifying) return false;
             r.StatusValue = RemediationStatus.AwaitingConfirmation;
             r.Verification = Texts.Truncate(why, 2000);
             await PipelineStore.UpdateRemediationAsync(c, tx, r);
             await incidents.NoteAsync(c, tx, job.TenantId, job.IncidentId, "awaiting_confirmation", RemediationPipeline.SystemActor,
                 $"waiting for confirmation: {why}; confirm with medic incidents resolve {job.IncidentId}", null);
+            return true;
         }, ct);
+        if (noted && await incidents.GetAsync(job.TenantId, job.IncidentId, ct) is { } detail) incidents.Publish(job.TenantId, "noted", detail.Incident);
+    }
 
     private async Task<(Verdict Verdict, string How)> VerificationAsync(PipelineJob job, RemediationRow remediation, IncidentResponse incident, DateTimeOffset since, CancellationToken ct)
     {

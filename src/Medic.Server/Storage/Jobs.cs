@@ -148,6 +148,11 @@ internal sealed class JobQueue(Database db, TimeProvider time)
         "UPDATE jobs SET status = @pending, run_after = @runAfter, attempts = @attempts, lease_owner = NULL, lease_until = NULL WHERE id = @Id AND lease_owner = @LeaseOwner AND status = @running",
         new { job.Id, job.LeaseOwner, pending = JobStatus.Pending.ToText(), running = JobStatus.Running.ToText(), runAfter, attempts = Math.Max(0, job.Attempts - 1) }, tx) == 1, ct);
 
+    /// <summary>Makes the pending job with this key due now, inside the caller's transaction; no such pending job: nothing.</summary>
+    public Task MakeDueAsync(DbConnection c, DbTransaction tx, string idempotencyKey) => c.ExecuteAsync(
+        "UPDATE jobs SET run_after = @now WHERE idempotency_key = @idempotencyKey AND status = @pending AND run_after > @now",
+        new { idempotencyKey, now = time.GetUtcNow(), pending = JobStatus.Pending.ToText() }, tx);
+
     /// <summary>Makes a deferred job due now (what it waited for happened in this process).</summary>
     public Task<bool> MakeDueAsync(string jobId, CancellationToken ct) => db.WriteAsync(async (c, tx) => await c.ExecuteAsync(
         "UPDATE jobs SET run_after = @now WHERE id = @jobId AND status = @pending", new { jobId, now = time.GetUtcNow(), pending = JobStatus.Pending.ToText() }, tx) == 1, ct);
