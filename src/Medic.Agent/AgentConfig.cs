@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Medic.Contracts;
+using Medic.Contracts.Agent;
 
 namespace Medic.Agent;
 
@@ -29,9 +30,23 @@ public sealed class AgentConfig
         try
         {
             var config = JsonSerializer.Deserialize(File.ReadAllText(path), AgentConfigJson.Default.AgentConfig);
-            return config is { Server.Length: > 0, Credential.Length: > 0, SigningPublicKey.Length: > 0 }
-                ? config
-                : throw new AgentException($"{path} is incomplete", "enroll again: medic-agent enroll --server URL --token T");
+            if (config is not { Server.Length: > 0, Credential.Length: > 0, SigningPublicKey.Length: > 0 })
+            {
+                throw new AgentException($"{path} is incomplete", "enroll again: medic-agent enroll --server URL --token T");
+            }
+
+            try
+            {
+                // The pinned key every task's signature is checked against: a damaged one is a clear error here, not a crash later.
+                TaskSigning.ImportPublicKey(config.SigningPublicKey).Dispose();
+            }
+            catch (Exception e) when (e is FormatException or System.Security.Cryptography.CryptographicException)
+            {
+                throw new AgentException($"{path}: signing_public_key is not a base64 ECDSA public key ({e.Message})",
+                    "enroll again (medic-agent enroll --server URL --token T), or copy the key from a working agent.json");
+            }
+
+            return config;
         }
         catch (JsonException ex)
         {
