@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using Medic.Server.Hosting;
+using Medic.Server.Tests.Infrastructure;
 
 namespace Medic.Server.Tests.Architecture;
 
@@ -69,7 +70,7 @@ public sealed partial class FolderGraphTests
 
     private static Dictionary<string, SortedSet<string>> Graph()
     {
-        var root = Path.Combine(RepositoryRoot(), "src", "Medic.Server");
+        var root = Path.Combine(Repository.Root(), "src", "Medic.Server");
         var types = TypesByFolder();
         var graph = Directory.GetDirectories(root)
             .Select(Path.GetFileName)
@@ -119,13 +120,6 @@ public sealed partial class FolderGraphTests
         }
 
         return byFolder;
-    }
-
-    private static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Medic.slnx"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException("Cannot find the repository root (Medic.slnx) above " + AppContext.BaseDirectory);
     }
 
     private static List<string>? FindCycle(Dictionary<string, List<string>> edges)

@@ -1,6 +1,7 @@
 using System.Reflection;
 using System.Text.RegularExpressions;
 using Medic.Server.Hosting;
+using Medic.Server.Tests.Infrastructure;
 using Microsoft.Extensions.Logging;
 
 namespace Medic.Server.Tests.Architecture;
@@ -74,7 +75,7 @@ public sealed partial class LogEventTests
     /// <summary>The rows of the event table: <c>| id | level | category | `message` | what to do |</c>.</summary>
     private static Dictionary<int, (string Level, string Message)> DocumentedEvents()
     {
-        var doc = File.ReadAllText(Path.Combine(RepositoryRoot(), "docs", "logging.md"));
+        var doc = File.ReadAllText(Path.Combine(Repository.Root(), "docs", "logging.md"));
         var rows = new Dictionary<int, (string Level, string Message)>();
         foreach (Match row in EventRow().Matches(doc))
         {
@@ -83,13 +84,6 @@ public sealed partial class LogEventTests
         }
 
         return rows;
-    }
-
-    private static string RepositoryRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Medic.slnx"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException("Cannot find the repository root (Medic.slnx) above " + AppContext.BaseDirectory);
     }
 
     [GeneratedRegex(@"^\|\s*(?<id>\d+)\s*\|\s*(?<level>\w+)\s*\|[^|\n]*\|\s*`(?<message>[^`\n]*)`\s*\|", RegexOptions.Multiline)]

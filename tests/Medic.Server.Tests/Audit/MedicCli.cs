@@ -39,11 +39,8 @@ public sealed class MedicCli : IDisposable
     private static string Find()
     {
         // tests/Medic.Server.Tests/bin/<Configuration>/net10.0/ -> src/Medic.Cli/bin/<Configuration>/net10.0/medic.dll
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        var configuration = dir.Parent!.Name;
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Medic.slnx"))) dir = dir.Parent;
-        if (dir is null) throw new InvalidOperationException("Cannot find the repository root (Medic.slnx) above " + AppContext.BaseDirectory);
-        var dll = Path.Combine(dir.FullName, "src", "Medic.Cli", "bin", configuration, "net10.0", "medic.dll");
+        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
+        var dll = Path.Combine(Repository.Root(), "src", "Medic.Cli", "bin", configuration, "net10.0", "medic.dll");
         return File.Exists(dll) ? dll : throw new InvalidOperationException($"{dll} is missing; build tests/Medic.Server.Tests first");
     }
 
