@@ -51,6 +51,7 @@ internal sealed class IncidentWrites(Database db, AuditLog audit, IncidentPolicy
     public async Task ResolveAsync(DbConnection c, DbTransaction tx, IncidentRow row, DateTimeOffset at, string actor, string resolution, IReadOnlyDictionary<string, string>? evidence)
     {
         var flappingBefore = row.Flapping;
+        var wasVerifying = row.StatusValue == IncidentStatus.Verifying;
         row.StatusValue = IncidentStatus.Resolved;
         row.ResolvedAt = at;
         row.Resolution = resolution;
@@ -65,7 +66,8 @@ internal sealed class IncidentWrites(Database db, AuditLog audit, IncidentPolicy
         await AddEventAsync(c, tx, row, at, "resolved", actor, resolution, evidence);
         if (row.Flapping && !flappingBefore) await AddEventAsync(c, tx, row, at, "flapping", "system", FlappingMessage, null);
         await AuditAsync(c, tx, row, actor, "incident.resolve", new Dictionary<string, string> { ["resolution"] = resolution });
-        if (pipeline is not null) await pipeline.ResolvedAsync(c, tx, row.Id, row.PipelineRound);
+        // Only a verification can wait on a resolve, and only while the incident is verifying: other resolves (most of ingest's) write nothing more.
+        if (wasVerifying && pipeline is not null) await pipeline.ResolvedAsync(c, tx, row.Id, row.PipelineRound);
     }
 
     /// <summary>Starts a new round of the pipeline for the incident (opened, reopened, commented on while escalated).</summary>
