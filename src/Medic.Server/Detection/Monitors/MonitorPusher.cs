@@ -15,8 +15,10 @@ namespace Medic.Server.Detection.Monitors;
 /// checks: when the agent connects and whenever the tenant's monitors change. The whole set is sent
 /// each time, so a missed push is repaired by the next one.
 /// </summary>
-internal sealed partial class MonitorPusher(MonitorStore monitors, NodeStore nodes, AgentConnections connections, TaskDispatcher dispatcher, AuditLog audit, ILogger<MonitorPusher> log) : IServerTagListener
+internal sealed partial class MonitorPusher(MonitorStore monitors, NodeStore nodes, AgentConnections connections, TaskDispatcher dispatcher, AuditLog audit, ILogger<MonitorPusher> log) : IServerTagListener, IAsyncDisposable
 {
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<Task, byte> _pushes = new();
+
     /// <summary>The set for one node, as the agent receives it.</summary>
     public static MonitorSet SetFor(IEnumerable<MonitorRow> rows, NodeRow node) =>
         new(rows.Where(r => r.AppliesTo(node)).Select(r => r.DefinitionValue with { Name = r.Name }).OrderBy(d => d.Name, StringComparer.Ordinal).ToList());
@@ -36,7 +38,7 @@ internal sealed partial class MonitorPusher(MonitorStore monitors, NodeStore nod
     void IServerTagListener.TagsChanged(string tenantId) => PushTenantInBackground(tenantId);
 
     /// <summary>Pushes to every connected agent of the tenant (after a change), in the background; results are audited.</summary>
-    public void PushTenantInBackground(string tenantId) => _ = Task.Run(async () =>
+    public void PushTenantInBackground(string tenantId) => Track(Task.Run(async () =>
     {
         try
         {
@@ -49,10 +51,10 @@ internal sealed partial class MonitorPusher(MonitorStore monitors, NodeStore nod
         {
             LogPushCrashed(ex, tenantId);
         }
-    });
+    }));
 
     /// <summary>Pushes to one agent that just connected, in the background.</summary>
-    public void PushOnConnect(string tenantId, string nodeId) => _ = Task.Run(async () =>
+    public void PushOnConnect(string tenantId, string nodeId) => Track(Task.Run(async () =>
     {
         try
         {
@@ -63,5 +65,15 @@ internal sealed partial class MonitorPusher(MonitorStore monitors, NodeStore nod
         {
             LogPushCrashed(ex, tenantId);
         }
-    });
+    }));
+
+    /// <summary>A push runs in the background, but not past the server's life: disposing waits for the ones under way.</summary>
+    private void Track(Task push)
+    {
+        _pushes.TryAdd(push, 0);
+        _ = push.ContinueWith(done => _pushes.TryRemove(done, out _), TaskScheduler.Default);
+    }
+
+    public async ValueTask DisposeAsync() =>
+        await Task.WhenAll(_pushes.Keys).WaitAsync(TimeSpan.FromSeconds(10)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
 }
