@@ -5,9 +5,12 @@ using System.Text;
 
 // Usage: medic-test-http --port N [--pidfile PATH] [--exit-after-ms N]
 // Answers every GET with 200 "ok" (GET /pid with its pid), one request per connection.
+// GET /hang answers "hanging" and from then on the process hangs: it still accepts connections
+// but never answers them (a deadlocked server), until it is killed.
 var port = 0;
 string? pidfile = null;
 var exitAfter = 0;
+var hung = false;
 for (var i = 0; i + 1 < args.Length; i += 2)
 {
     switch (args[i])
@@ -43,6 +46,11 @@ while (true)
             try
             {
                 var stream = client.GetStream();
+                if (Volatile.Read(ref hung))
+                {
+                    await Task.Delay(Timeout.Infinite);
+                }
+
                 var buffer = new byte[4096];
                 var request = new StringBuilder();
                 while (!request.ToString().Contains("\r\n\r\n", StringComparison.Ordinal))
@@ -52,9 +60,15 @@ while (true)
                     request.Append(Encoding.ASCII.GetString(buffer, 0, read));
                 }
 
-                var body = request.ToString().StartsWith("GET /pid ", StringComparison.Ordinal)
-                    ? Environment.ProcessId.ToString(CultureInfo.InvariantCulture)
+                var text = request.ToString();
+                var body = text.StartsWith("GET /pid ", StringComparison.Ordinal) ? Environment.ProcessId.ToString(CultureInfo.InvariantCulture)
+                    : text.StartsWith("GET /hang ", StringComparison.Ordinal) ? "hanging"
                     : "ok";
+                if (body == "hanging")
+                {
+                    Volatile.Write(ref hung, true);
+                }
+
                 var response = $"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n{body}";
                 await stream.WriteAsync(Encoding.ASCII.GetBytes(response));
             }
