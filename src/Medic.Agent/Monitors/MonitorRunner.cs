@@ -253,19 +253,33 @@ internal sealed class MonitorRunner
         }
 
         if (state.Severity is { } severity) instance.LastSeverity = severity;
-        if (instance.Ladder is { GaveUp: false } healer && state.Phase == MonitorPhase.Firing && observation.Verdict == Verdict.Fail)
+        if (instance.Ladder is { } healer && state.Phase == MonitorPhase.Firing && observation.Verdict == Verdict.Fail)
         {
-            var outcome = await healer.HealAsync(observation, ct);
+            HealOutcome outcome;
+            if (!healer.GaveUp) outcome = await healer.HealAsync(observation, ct);
+            else if (healer.RetryReason(out var changed) is { } why) outcome = await healer.RetryAsync(observation, why, changed, ct);
+            else return;
+
             var restarts = $"{outcome.Attempts} restart{(outcome.Attempts == 1 ? "" : "s")}";
             if (outcome.Healed)
             {
                 lock (_gate) instance.State = MonitorEvaluator.Healed(_time);
-                _log($"{d.Name}: healed locally after {restarts} in {outcome.Took.TotalSeconds:0.0} s");
-                await Emit(_events.ResolvedAsync, instance, instance.LastSeverity ?? d.Severity, $"{d.Name} healed locally after {restarts}", outcome.Evidence, ct);
+                var how = outcome.Retry is null ? $"healed locally after {restarts}" : $"healed locally on a retry after giving up ({outcome.Retry})";
+                _log($"{d.Name}: {how} in {outcome.Took.TotalSeconds:0.0} s");
+                await Emit(_events.ResolvedAsync, instance, instance.LastSeverity ?? d.Severity, $"{d.Name} {how}", outcome.Evidence, ct);
+            }
+            else if (outcome.Retry is null)
+            {
+                await Emit(_events.UpdatedAsync, instance, d.Severity, $"{d.Name}: gave up restarting it ({outcome.Evidence.GetValueOrDefault("gave_up_because")}): {observation.Summary}", outcome.Evidence, ct);
+            }
+            else if (outcome.Evidence.ContainsKey(HealLadder.ChangedKey))
+            {
+                // A person's fix that did not work is worth telling; a periodic retry that failed is not news.
+                await Emit(_events.UpdatedAsync, instance, d.Severity, $"{d.Name}: still down after a retry ({outcome.Retry}): {outcome.Evidence.GetValueOrDefault(LikelyCause.Key) ?? observation.Summary}", outcome.Evidence, ct);
             }
             else
             {
-                await Emit(_events.UpdatedAsync, instance, d.Severity, $"{d.Name}: gave up restarting it ({outcome.Evidence.GetValueOrDefault("gave_up_because")}): {observation.Summary}", outcome.Evidence, ct);
+                _log($"{d.Name}: still down after {outcome.Retry}; {outcome.Evidence.GetValueOrDefault(EvidenceKeys.NextRetry)}");
             }
         }
     }
