@@ -129,11 +129,12 @@ internal sealed class HealLadder(MonitorDefinition definition, ProcessCheck chec
                     evidence[EvidenceKeys.Resolution] = EvidenceKeys.HealedLocally;
                     evidence["healed_in_seconds"] = clock.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture);
                     evidence["now"] = meanwhile.Summary;
-                    _watched = null;
+                    Reset();
                     return new HealOutcome(true, attempts, clock.Elapsed, evidence);
                 }
 
                 if (meanwhile.Evidence is { } seenMeanwhile) lastEvidence = seenMeanwhile;
+                now = time.GetUtcNow();
             }
 
             if (hung)
@@ -171,7 +172,7 @@ internal sealed class HealLadder(MonitorDefinition definition, ProcessCheck chec
                 evidence[EvidenceKeys.Resolution] = EvidenceKeys.HealedLocally;
                 evidence["healed_in_seconds"] = clock.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture);
                 evidence["now"] = last!.Summary;
-                _watched = null;
+                Reset();
                 return new HealOutcome(true, attempts, clock.Elapsed, evidence);
             }
 

@@ -37,7 +37,7 @@ internal static partial class LikelyCause
     private static partial Regex Supervisor();
 
     // A journal line's "2026-12-07T15:00:00+0000 host app[123]: " or a supervised child's "[stderr] ".
-    [GeneratedRegex(@"^(\S+ \S+ [^:\s]+: |\[stderr\] )", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"^(\d{4}-\d\d-\d\dT\S+ \S+ [^:\s]+: |\[stderr\] )", RegexOptions.CultureInvariant)]
     private static partial Regex Prefix();
 
     /// <summary>The one or two most telling lines, or null when none looks like an error.</summary>
