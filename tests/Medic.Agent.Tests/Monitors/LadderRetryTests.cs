@@ -56,6 +56,22 @@ public sealed class LadderRetryTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void The_heal_block_reads_backoff_retry_after_and_watch_with_their_defaults_and_refuses_nonsense()
+    {
+        const string Head = "monitors:\n  - name: a\n    kind: process\n    start: [/usr/bin/app]\n    heal:\n";
+        var set = MonitorFile.Parse(Head + "      backoff: 2s\n      backoff_max: 30s\n      retry_after: off\n      watch: [/etc/app.conf, /etc/app.d]\n", "m.yaml").Single().Heal!;
+        (set.BackoffSeconds, set.BackoffMaxSeconds, set.RetryAfterSeconds).ShouldBe((2, 30, 0));
+        set.Watch.ShouldBe(["/etc/app.conf", "/etc/app.d"]);
+
+        var defaults = MonitorFile.Parse(Head + "      max_restarts: 3\n", "m.yaml").Single().Heal!;
+        (defaults.BackoffSeconds, defaults.BackoffMaxSeconds, defaults.RetryAfterSeconds, defaults.Watch).ShouldBe((1, 60, 300, null));
+
+        Should.Throw<AgentException>(() => MonitorFile.Parse(Head + "      watch: [app.conf]\n", "m.yaml")).Message.ShouldContain("'heal.watch: app.conf' must be an absolute path");
+        Should.Throw<AgentException>(() => MonitorFile.Parse(Head + "      backoff: 1m\n      backoff_max: 10s\n", "m.yaml")).Message.ShouldContain("'heal.backoff_max' (10s) must not be below 'heal.backoff' (1m)");
+        Should.Throw<AgentException>(() => MonitorFile.Parse(Head + "      retry_after: sometimes\n", "m.yaml")).Message.ShouldContain("'retry_after: sometimes' is not a duration");
+    }
+
+    [Fact]
     public async Task Restarts_of_a_crash_looping_service_are_spaced_by_the_backoff_and_the_first_is_immediate()
     {
         var events = new RecordingEvents();
