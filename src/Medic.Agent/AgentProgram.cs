@@ -112,6 +112,16 @@ public static class AgentProgram
             {
                 Console.Out.WriteLine($"medic-agent: policy not reloaded, the old one stays in force: {e.Message}");
             }
+
+            if (host is null || monitorsPath is null) return;
+            try
+            {
+                host.ReloadLocal(MonitorFile.Load(monitorsPath));
+            }
+            catch (Exception e) when (e is AgentException or IOException or UnauthorizedAccessException)
+            {
+                Console.Out.WriteLine($"medic-agent: {monitorsPath} not reloaded, the monitors from before keep running: {e.Message}");
+            }
         }
 
         ReloadRequested += Reload;

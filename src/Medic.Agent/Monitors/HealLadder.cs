@@ -10,29 +10,83 @@ internal sealed record RestartRecord(DateTimeOffset At, string Reason, string Ou
 
 /// <param name="Healed">The process is healthy again.</param>
 /// <param name="Attempts">Restarts made in this call.</param>
-internal sealed record HealOutcome(bool Healed, int Attempts, TimeSpan Took, IReadOnlyDictionary<string, string> Evidence);
+/// <param name="Retry">Why this call was a retry after giving up (a watched file changed, or the periodic retry), or null.</param>
+internal sealed record HealOutcome(bool Healed, int Attempts, TimeSpan Took, IReadOnlyDictionary<string, string> Evidence, string? Retry = null);
 
 /// <summary>
 /// The self-healing ladder of one process monitor: kill it if it is hung, restart it, health-check
-/// it (<c>retries</c> checks <c>delay</c> apart), and try again until it is healthy or the budget of
-/// <c>max_restarts</c> within <c>window</c> is spent; then give up, so the incident goes to people
-/// (or the pipeline) with the evidence: exit status, last log lines, every restart made.
+/// it (<c>retries</c> checks <c>delay</c> apart), and try again, waiting <c>backoff</c> doubling up
+/// to <c>backoff_max</c> between restarts that did not make it healthy, until it is healthy or the
+/// budget of <c>max_restarts</c> within <c>window</c> is spent; then give up, so the incident goes
+/// to people (or the pipeline) with the evidence: exit status, last log lines, the likely cause,
+/// every restart made. After giving up it makes one more restart every <c>retry_after</c>, and at
+/// once when a watched file changes (the config a person fixes, the unit file, the program).
 /// </summary>
 internal sealed class HealLadder(MonitorDefinition definition, ProcessCheck check, TimeProvider time, Action<string> log)
 {
+    public const string RetryKey = "retry";
+    public const string ChangedKey = "changed_files";
     private const int KeptHistory = 50;
     private readonly HealDefinition _heal = definition.Heal ?? new HealDefinition();
     private readonly List<RestartRecord> _history = [];
+    private WatchedFiles? _watched;
+    private DateTimeOffset _nextRetry = DateTimeOffset.MaxValue;
 
-    /// <summary>The budget was spent: no more restarts until the process is healthy again.</summary>
+    /// <summary>The budget was spent: no more restarts until the process is healthy again, a watched file changes or <c>retry_after</c> passes.</summary>
     public bool GaveUp { get; private set; }
 
     public IReadOnlyList<RestartRecord> History => _history;
 
-    /// <summary>The process was seen healthy again: a later failure may be healed anew.</summary>
-    public void Reset() => GaveUp = false;
+    /// <summary>What a ladder that gave up watches for a fix (empty before it gives up).</summary>
+    public IReadOnlyCollection<string> Watched => _watched?.Paths ?? [];
 
-    public async Task<HealOutcome> HealAsync(Observation failing, CancellationToken ct)
+    /// <summary>The process was seen healthy again: a later failure may be healed anew.</summary>
+    public void Reset()
+    {
+        GaveUp = false;
+        _watched = null;
+        _nextRetry = DateTimeOffset.MaxValue;
+    }
+
+    /// <summary>The wait before restart number <paramref name="attempt"/> of one heal: none before the first, then backoff doubling to backoff_max.</summary>
+    internal static TimeSpan Backoff(HealDefinition heal, int attempt)
+    {
+        if (attempt <= 1 || heal.BackoffSeconds <= 0) return TimeSpan.Zero;
+        var seconds = heal.BackoffSeconds * Math.Pow(2, Math.Min(attempt - 2, 30));
+        return TimeSpan.FromSeconds(Math.Min(seconds, Math.Max(heal.BackoffMaxSeconds, heal.BackoffSeconds)));
+    }
+
+    /// <summary>
+    /// After giving up: why to try once more now (a watched file changed, or <c>retry_after</c>
+    /// passed), or null. Called on every monitor tick while the process stays down.
+    /// </summary>
+    public string? RetryReason(out IReadOnlyList<string> changed)
+    {
+        changed = [];
+        if (!GaveUp) return null;
+        if (_watched?.Changed() is { Count: > 0 } files)
+        {
+            changed = files;
+            return $"{string.Join(", ", files)} changed";
+        }
+
+        return time.GetUtcNow() >= _nextRetry ? $"the periodic retry (retry_after {Units.Describe(_heal.RetryAfterSeconds)})" : null;
+    }
+
+    /// <summary>One restart after giving up (outside the budget): healed, or given up again until the next change or retry_after.</summary>
+    public async Task<HealOutcome> RetryAsync(Observation failing, string why, IReadOnlyList<string> changed, CancellationToken ct)
+    {
+        log($"{definition.Name}: retrying after giving up: {why}");
+        var outcome = await HealAsync(failing, maxAttempts: 1, ct);
+        var evidence = new Dictionary<string, string>(outcome.Evidence, StringComparer.Ordinal) { [RetryKey] = why };
+        if (changed.Count > 0) evidence[ChangedKey] = string.Join(", ", changed);
+        if (!outcome.Healed) evidence[EvidenceKeys.Ladder] = EvidenceKeys.RetryFailed;
+        return outcome with { Evidence = evidence, Retry = why };
+    }
+
+    public Task<HealOutcome> HealAsync(Observation failing, CancellationToken ct) => HealAsync(failing, int.MaxValue, ct);
+
+    private async Task<HealOutcome> HealAsync(Observation failing, int maxAttempts, CancellationToken ct)
     {
         var target = check.Target;
         var clock = Stopwatch.StartNew();
@@ -42,18 +96,45 @@ internal sealed class HealLadder(MonitorDefinition definition, ProcessCheck chec
         var hung = failing.Evidence?.ContainsKey(ProcessCheck.HungKey) == true;
         var lastEvidence = failing.Evidence ?? new Dictionary<string, string>();
         var attempts = 0;
+
+        // Taken before the first restart, so a fix made while the ladder still climbs counts as a change once it gives up.
+        _watched ??= new WatchedFiles([.. _heal.Watch ?? [], .. await target.OwnFilesAsync(ct)]);
         while (true)
         {
             var now = time.GetUtcNow();
-            if (!RestartBudget.CanRestart(_history.Select(h => h.At), _heal.MaxRestarts, window, now))
+            var retrying = maxAttempts != int.MaxValue;
+            if (attempts >= maxAttempts || (!retrying && !RestartBudget.CanRestart(_history.Select(h => h.At), _heal.MaxRestarts, window, now)))
             {
                 GaveUp = true;
+                _nextRetry = _heal.RetryAfterSeconds > 0 ? now + TimeSpan.FromSeconds(_heal.RetryAfterSeconds) : DateTimeOffset.MaxValue;
                 var recent = _history.Count(h => now - h.At < window);
-                log($"{definition.Name}: giving up: {recent} restarts within {Units.Describe(window.TotalSeconds)} did not keep it healthy");
-                var evidence = await EvidenceAsync(lastEvidence, ct);
+                var evidence = await EvidenceAsync(lastEvidence, ct, cause: true);
                 evidence[EvidenceKeys.Ladder] = EvidenceKeys.GaveUp;
                 evidence["gave_up_because"] = $"{recent} restarts within {Units.Describe(window.TotalSeconds)} (max_restarts {_heal.MaxRestarts})";
+                evidence[EvidenceKeys.NextRetry] = NextRetryText();
+                if (!retrying) log($"{definition.Name}: giving up: {recent} restarts within {Units.Describe(window.TotalSeconds)} did not keep it healthy; {NextRetryText()}");
                 return new HealOutcome(false, attempts, clock.Elapsed, evidence);
+            }
+
+            if (Backoff(_heal, attempts + 1) is { Ticks: > 0 } wait)
+            {
+                log($"{definition.Name}: waiting {Units.Describe(wait.TotalSeconds)} before restart {attempts + 1} (backoff)");
+                await Task.Delay(wait, time, ct);
+
+                // It may have come back meanwhile (systemd's own Restart=, a person): then no restart is needed.
+                var meanwhile = await check.ObserveAsync(strict: true, ct);
+                if (meanwhile.Verdict == Verdict.Pass)
+                {
+                    var evidence = await EvidenceAsync(lastEvidence, ct);
+                    evidence[EvidenceKeys.Resolution] = EvidenceKeys.HealedLocally;
+                    evidence["healed_in_seconds"] = clock.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture);
+                    evidence["now"] = meanwhile.Summary;
+                    Reset();
+                    return new HealOutcome(true, attempts, clock.Elapsed, evidence);
+                }
+
+                if (meanwhile.Evidence is { } seenMeanwhile) lastEvidence = seenMeanwhile;
+                now = time.GetUtcNow();
             }
 
             if (hung)
@@ -91,6 +172,7 @@ internal sealed class HealLadder(MonitorDefinition definition, ProcessCheck chec
                 evidence[EvidenceKeys.Resolution] = EvidenceKeys.HealedLocally;
                 evidence["healed_in_seconds"] = clock.Elapsed.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture);
                 evidence["now"] = last!.Summary;
+                Reset();
                 return new HealOutcome(true, attempts, clock.Elapsed, evidence);
             }
 
@@ -100,15 +182,31 @@ internal sealed class HealLadder(MonitorDefinition definition, ProcessCheck chec
         }
     }
 
-    /// <summary>What was seen, plus the restart history and the process's last log lines.</summary>
-    private async Task<Dictionary<string, string>> EvidenceAsync(IReadOnlyDictionary<string, string> seen, CancellationToken ct)
+    private string NextRetryText()
+    {
+        var watched = _watched is { Paths.Count: > 0 } w ? $"at once when {string.Join(", ", w.Paths)} change{(w.Paths.Count == 1 ? "s" : "")}" : null;
+        var periodic = _heal.RetryAfterSeconds > 0 ? $"every {Units.Describe(_heal.RetryAfterSeconds)}" : null;
+        return (watched, periodic) switch
+        {
+            (null, null) => "no more restarts until it is healthy again (retry_after is off and nothing is watched)",
+            (null, { } p) => $"retrying {p}",
+            ({ } c, null) => $"retrying {c}",
+            ({ } c, { } p) => $"retrying {p}, and {c}",
+        };
+    }
+
+    /// <summary>What was seen, plus the restart history, the process's last log lines and (on a give-up) their likely cause.</summary>
+    private async Task<Dictionary<string, string>> EvidenceAsync(IReadOnlyDictionary<string, string> seen, CancellationToken ct, bool cause = false)
     {
         var evidence = new Dictionary<string, string>(seen, StringComparer.Ordinal)
         {
             [EvidenceKeys.Restarts] = _history.Count.ToString(CultureInfo.InvariantCulture),
             [EvidenceKeys.RestartHistory] = FormatHistory(_history),
         };
-        if (await check.Target.LastLinesAsync(20, ct) is { Length: > 0 } lines) evidence[EvidenceKeys.LastLines] = lines;
+        // The likely cause reads more lines than the evidence shows: a crash loop repeats its start-up banner.
+        var lines = await check.Target.LastLinesAsync(cause ? 100 : 20, ct);
+        if (lines.Length > 0) evidence[EvidenceKeys.LastLines] = string.Join('\n', lines.Split('\n').TakeLast(20));
+        if (cause) LikelyCause.AddTo(evidence, lines + "\n" + evidence.GetValueOrDefault(EvidenceKeys.ExitStatus), definition);
         return evidence;
     }
 

@@ -34,7 +34,7 @@ internal static class EvidenceKeys
     /// <summary>On resolved events: healed_locally, recovered.</summary>
     public const string Resolution = "resolution";
 
-    /// <summary>healing on the opened event of a monitor whose ladder restarts it next; gave_up on the updated event when it stops trying.</summary>
+    /// <summary>healing on the opened event of a monitor whose ladder restarts it next; gave_up on the updated event when it stops trying; retry_failed when a retry after a change did not heal it.</summary>
     public const string Ladder = "ladder";
 
     public const string RestartHistory = "restart_history";
@@ -43,10 +43,16 @@ internal static class EvidenceKeys
     public const string ExitStatus = "exit_status";
     public const string Summary = "summary";
 
+    /// <summary>On a give-up: when the ladder tries again (retry_after, watched files).</summary>
+    public const string NextRetry = "next_retry";
+
     public const string HealedLocally = "healed_locally";
     public const string Recovered = "recovered";
     public const string Healing = "healing";
     public const string GaveUp = "gave_up";
+
+    /// <summary>On the updated event of a retry after giving up (a watched file changed) that did not heal it.</summary>
+    public const string RetryFailed = "retry_failed";
 }
 
 /// <summary>Fans one event out to several sinks, in order.</summary>

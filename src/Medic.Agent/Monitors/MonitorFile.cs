@@ -233,7 +233,16 @@ internal static class MonitorFile
             Retries = f.Integer("retries", 1, 1000) ?? 10,
             DelaySeconds = f.Seconds("delay", 0.01, 600) ?? 0.5,
         };
-        f.Done("'heal'", ["max_restarts", "window", "retries", "delay"]);
+
+        // Backoff between restarts and retries after giving up (the ladder part of issue 12).
+        heal = heal with
+        {
+            BackoffSeconds = f.Text("backoff") is "off" ? 0 : f.Seconds("backoff", 0, 3600) ?? 1,
+            BackoffMaxSeconds = f.Seconds("backoff_max", 0, 86400) ?? 60,
+            RetryAfterSeconds = f.Text("retry_after") is "off" ? 0 : f.Seconds("retry_after", 0, 7 * 86400) ?? 300,
+            Watch = f.TextList("watch"),
+        };
+        f.Done("'heal'", ["max_restarts", "window", "retries", "delay", "backoff", "backoff_max", "retry_after", "watch"]);
         return heal;
     }
 
@@ -265,6 +274,7 @@ internal static class MonitorFile
                 }
 
                 if (m.Match is not null && RegexProblem(m.Match) is { } matchProblem) return "'match' " + matchProblem;
+                if (m.Heal is { } heal && HealProblem(heal) is { } healProblem) return healProblem;
                 if (m.Health is { } health)
                 {
                     if ((health.Http is null) == (health.Tcp is null)) return "'health' needs exactly one of http or tcp";
@@ -310,6 +320,14 @@ internal static class MonitorFile
             if (threshold is { } t && below > t) return $"'recover_below: {below}' must not be above the threshold {t}";
         }
 
+        return null;
+    }
+
+    private static string? HealProblem(HealDefinition heal)
+    {
+        if (heal.BackoffSeconds < 0 || heal.BackoffMaxSeconds < 0 || heal.RetryAfterSeconds < 0) return "'heal' durations must not be negative";
+        if (heal.BackoffMaxSeconds < heal.BackoffSeconds) return $"'heal.backoff_max' ({Units.Describe(heal.BackoffMaxSeconds)}) must not be below 'heal.backoff' ({Units.Describe(heal.BackoffSeconds)})";
+        if (heal.Watch?.FirstOrDefault(p => p is not ['/', ..]) is { } relative) return $"'heal.watch: {relative}' must be an absolute path";
         return null;
     }
 

@@ -23,7 +23,7 @@ internal sealed class MonitorHost
     public const string PushedFileName = "pushed-monitors.json";
     public const string RefusedEventKind = "monitors.refused";
 
-    private readonly IReadOnlyList<MonitorDefinition> _local;
+    private IReadOnlyList<MonitorDefinition> _local;
     private readonly string _stateDir;
     private readonly IMonitorEvents _events;
     private readonly TimeProvider _time;
@@ -150,6 +150,17 @@ internal sealed class MonitorHost
         }
     }
 
+    /// <summary>The local monitors file read again (SIGHUP): the pushed set is judged again against the new names.</summary>
+    public void ReloadLocal(IReadOnlyList<MonitorDefinition> local)
+    {
+        lock (_lock)
+        {
+            _local = local;
+            Recheck("after the monitors file reload");
+            _changed.TrySetResult();
+        }
+    }
+
     private MonitorAdmission Recheck(string when)
     {
         lock (_lock)
@@ -182,8 +193,15 @@ internal sealed class MonitorHost
             $"this node's policy refused {refused.Count} monitor(s) ({when}): {string.Join("; ", refused.Select(r => r.Reason))}", data));
     }
 
+    /// <summary>
+    /// Runs the monitors until <paramref name="ct"/> is cancelled; a change of the set (a push, a
+    /// policy reload that drops one or changes read_paths) replaces only the monitors it changed.
+    /// </summary>
     public async Task RunAsync(CancellationToken ct)
     {
+        MonitorRunner? runner = null;
+        Task running = Task.CompletedTask;
+        IReadOnlyList<string>? readPaths = null;
         while (!ct.IsCancellationRequested)
         {
             Task changed;
@@ -197,21 +215,32 @@ internal sealed class MonitorHost
                 policy = _policy;
             }
 
-            using var run = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            var runner = all.Count == 0 ? null : new MonitorRunner(all, _events, _time, _log, new MonitorRunnerOptions { ReadPaths = ReadPathPolicy.From(policy) });
-            var running = runner?.RunAsync(run.Token) ?? Task.Delay(Timeout.Infinite, run.Token);
-            await Task.WhenAny(running, changed);
-            await run.CancelAsync();
-            try
+            if (runner is null)
             {
-                await running;
+                runner = new MonitorRunner(all, _events, _time, _log, new MonitorRunnerOptions { ReadPaths = ReadPathPolicy.From(policy) });
+                running = runner.RunAsync(ct);
             }
-            catch (OperationCanceledException)
+            else
             {
+                var update = runner.Update(all, ReadPathPolicy.From(policy), !readPaths!.SequenceEqual(policy.ReadPaths, StringComparer.Ordinal));
+                _log($"monitors changed: now {all.Count} ({Describe(update)})");
             }
 
-            if (changed.IsCompleted) _log($"monitors changed: now {Pushed.Count} from the control plane and {_local.Count} from the local file");
+            readPaths = policy.ReadPaths;
+            await Task.WhenAny(running, changed); // the runner ends when ct is cancelled
+            if (running.IsCompleted) break;
         }
+
+        await running;
     }
 
+    private static string Describe(MonitorRunner.MonitorChanges c)
+    {
+        var parts = new List<string>();
+        if (c.Added.Count > 0) parts.Add("started " + string.Join(", ", c.Added));
+        if (c.Replaced.Count > 0) parts.Add("restarted (changed) " + string.Join(", ", c.Replaced));
+        if (c.Removed.Count > 0) parts.Add("stopped " + string.Join(", ", c.Removed));
+        parts.Add($"{c.Unchanged} unchanged kept running");
+        return string.Join("; ", parts);
+    }
 }

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Medic.Contracts.Agent;
 
 namespace Medic.Agent.Monitors;
@@ -25,51 +26,135 @@ internal sealed record MonitorStatus(string Name, MonitorKind Kind, MonitorPhase
 /// process exits, which makes its monitor due at once), starts the due checks with bounded
 /// concurrency, feeds each observation to <see cref="MonitorEvaluator"/>, reports the transitions
 /// to <see cref="IMonitorEvents"/>, and runs a process monitor's <see cref="HealLadder"/> while it fires.
+/// <see cref="Update"/> changes the set while it runs: only monitors whose definition changed are
+/// replaced (a supervised child of an unchanged monitor keeps running, with the same pid).
 /// </summary>
 internal sealed class MonitorRunner
 {
     private readonly List<Instance> _instances = [];
+    private readonly List<Task> _retiring = [];
     private readonly IMonitorEvents _events;
     private readonly TimeProvider _time;
     private readonly Action<string> _log;
+    private readonly MonitorRunnerOptions _options;
     private readonly SemaphoreSlim _concurrency;
     private readonly Lock _gate = new();
     private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public MonitorRunner(IReadOnlyList<MonitorDefinition> definitions, IMonitorEvents events, TimeProvider time, Action<string> log, MonitorRunnerOptions? options = null)
     {
-        options ??= new MonitorRunnerOptions();
+        _options = options ?? new MonitorRunnerOptions();
         _events = events;
         _time = time;
         _log = log;
-        _concurrency = new SemaphoreSlim(Math.Max(1, options.MaxConcurrency));
-        var now = time.GetUtcNow();
+        _concurrency = new SemaphoreSlim(Math.Max(1, _options.MaxConcurrency));
+        Validate(definitions);
+        foreach (var definition in definitions) _instances.Add(Create(definition, _options.ReadPaths, predecessor: null));
+    }
+
+    private static void Validate(IReadOnlyList<MonitorDefinition> definitions)
+    {
         foreach (var definition in definitions)
         {
             if (MonitorFile.Validate(definition) is { } problem)
             {
                 throw new AgentException($"monitor '{definition.Name}': {problem}", "fix the monitor; the format is in docs/monitors.md");
             }
+        }
+    }
 
-            var instance = new Instance(definition, now);
-            switch (definition.Kind)
+    private Instance Create(MonitorDefinition definition, Policy.ReadPathPolicy? readPaths, Task? predecessor)
+    {
+        var instance = new Instance(definition, _time.GetUtcNow()) { Predecessor = predecessor };
+        switch (definition.Kind)
+        {
+            case MonitorKind.Process:
+                var output = _options.OnOutputLine;
+                var target = new ProcessTarget(definition, _options.SystemdRunning, output is null ? null : (stream, line) => output(definition.Name, stream, line));
+                var check = new ProcessCheck(definition, target);
+                instance.Check = check;
+                instance.Target = target;
+                if (definition.Heal is not null && target.CanRestart) instance.Ladder = new HealLadder(definition, check, _time, m => _log(m));
+                target.ChildExited += () => Wake(instance);
+                break;
+            default:
+                instance.Check = CreateCheck(definition, _time, readPaths);
+                break;
+        }
+
+        return instance;
+    }
+
+    /// <summary>What <see cref="Update"/> did, by monitor name.</summary>
+    internal sealed record MonitorChanges(IReadOnlyList<string> Added, IReadOnlyList<string> Replaced, IReadOnlyList<string> Removed, int Unchanged);
+
+    /// <summary>
+    /// Runs <paramref name="definitions"/> from now on: a monitor whose definition is the same keeps
+    /// its state, its ladder and its supervised child; a changed one is stopped and started anew (the
+    /// new child only after the old one is gone, since it likely wants the same port); a removed one
+    /// is stopped. With <paramref name="readPathsChanged"/>, log and file_age monitors are rebuilt
+    /// under <paramref name="readPaths"/>.
+    /// </summary>
+    public MonitorChanges Update(IReadOnlyList<MonitorDefinition> definitions, Policy.ReadPathPolicy? readPaths, bool readPathsChanged)
+    {
+        Validate(definitions);
+        var added = new List<string>();
+        var replaced = new List<string>();
+        var removed = new List<string>();
+        lock (_gate)
+        {
+            var wanted = definitions.ToDictionary(d => d.Name, StringComparer.Ordinal);
+            var kept = new Dictionary<string, Instance>(StringComparer.Ordinal);
+            var retired = new Dictionary<string, Task>(StringComparer.Ordinal);
+            foreach (var instance in _instances)
             {
-                case MonitorKind.Process:
-                    var output = options.OnOutputLine;
-                    var target = new ProcessTarget(definition, options.SystemdRunning, output is null ? null : (stream, line) => output(definition.Name, stream, line));
-                    var check = new ProcessCheck(definition, target);
-                    instance.Check = check;
-                    instance.Target = target;
-                    if (definition.Heal is not null && target.CanRestart) instance.Ladder = new HealLadder(definition, check, time, m => log(m));
-                    target.ChildExited += () => Wake(instance);
-                    break;
-                default:
-                    instance.Check = CreateCheck(definition, time, options.ReadPaths);
-                    break;
+                var name = instance.Definition.Name;
+                var rereads = readPathsChanged && instance.Definition.Kind is MonitorKind.Log or MonitorKind.FileAge;
+                if (wanted.TryGetValue(name, out var definition) && Same(definition, instance.Definition) && !rereads)
+                {
+                    kept[name] = instance;
+                    continue;
+                }
+
+                retired[name] = Retire(instance);
+                (wanted.ContainsKey(name) ? replaced : removed).Add(name);
             }
 
-            _instances.Add(instance);
+            _instances.Clear();
+            foreach (var definition in definitions)
+            {
+                if (kept.TryGetValue(definition.Name, out var same))
+                {
+                    _instances.Add(same);
+                    continue;
+                }
+
+                _instances.Add(Create(definition, readPaths, retired.GetValueOrDefault(definition.Name)));
+                if (!retired.ContainsKey(definition.Name)) added.Add(definition.Name);
+            }
+
+            _wake.TrySetResult();
+            return new MonitorChanges(added, replaced, removed, kept.Count);
         }
+    }
+
+    private static bool Same(MonitorDefinition a, MonitorDefinition b) =>
+        JsonSerializer.Serialize(a, MonitorJson.Default.MonitorDefinition) == JsonSerializer.Serialize(b, MonitorJson.Default.MonitorDefinition);
+
+    /// <summary>Stops one monitor: cancels its check or heal, then stops its supervised child. Called under the gate.</summary>
+    private Task Retire(Instance instance)
+    {
+        var running = instance.Current ?? Task.CompletedTask;
+        var task = Task.Run(async () =>
+        {
+            await instance.Stop.CancelAsync();
+            await Task.WhenAny(running, Task.Delay(TimeSpan.FromSeconds(10), CancellationToken.None));
+            if (instance.Predecessor is { } before) await before;
+            if (instance.Target is not null) await instance.Target.StopAsync();
+            (instance.Check as IDisposable)?.Dispose();
+        });
+        _retiring.Add(task);
+        return task;
     }
 
     public static IMonitorCheck CreateCheck(MonitorDefinition d, TimeProvider time, Policy.ReadPathPolicy? readPaths = null) => d.Kind switch
@@ -98,18 +183,6 @@ internal sealed class MonitorRunner
 
     public async Task RunAsync(CancellationToken ct)
     {
-        foreach (var instance in _instances.Where(i => i.Target is not null))
-        {
-            try
-            {
-                await instance.Target!.StartIfStoppedAsync(ct);
-            }
-            catch (AgentException e)
-            {
-                _log($"{instance.Definition.Name}: could not start: {e.Message}");
-            }
-        }
-
         var running = new List<Task>();
         try
         {
@@ -128,7 +201,8 @@ internal sealed class MonitorRunner
                         if (instance.Due <= now)
                         {
                             instance.Running = true;
-                            running.Add(RunOneAsync(instance, ct));
+                            instance.Current = RunOneAsync(instance, ct);
+                            running.Add(instance.Current);
                         }
                         else if (instance.Due < next)
                         {
@@ -137,6 +211,7 @@ internal sealed class MonitorRunner
                     }
 
                     running.RemoveAll(t => t.IsCompleted);
+                    _retiring.RemoveAll(t => t.IsCompleted);
                 }
 
                 // A finished check or an exited child completes the wake task; otherwise sleep until the next check is due.
@@ -154,8 +229,16 @@ internal sealed class MonitorRunner
         }
         finally
         {
-            await Task.WhenAny(Task.WhenAll(running), Task.Delay(TimeSpan.FromSeconds(10), CancellationToken.None));
-            foreach (var instance in _instances)
+            List<Instance> instances;
+            List<Task> retiring;
+            lock (_gate)
+            {
+                instances = [.. _instances];
+                retiring = [.. _retiring];
+            }
+
+            await Task.WhenAny(Task.WhenAll([.. running, .. retiring]), Task.Delay(TimeSpan.FromSeconds(10), CancellationToken.None));
+            foreach (var instance in instances)
             {
                 if (instance.Target is not null) await instance.Target.StopAsync();
                 (instance.Check as IDisposable)?.Dispose();
@@ -173,11 +256,20 @@ internal sealed class MonitorRunner
         }
     }
 
-    private async Task RunOneAsync(Instance instance, CancellationToken ct)
+    private async Task RunOneAsync(Instance instance, CancellationToken runToken)
     {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(runToken, instance.Stop.Token);
+        var ct = linked.Token;
         try
         {
             lock (_gate) instance.WakeRequested = false;
+            if (!instance.Started)
+            {
+                instance.Started = true;
+                if (instance.Predecessor is { } before) await before.WaitAsync(ct);
+                await StartAsync(instance, ct);
+            }
+
             Observation observation;
             await _concurrency.WaitAsync(ct);
             try
@@ -210,6 +302,20 @@ internal sealed class MonitorRunner
                 instance.Due = instance.WakeRequested ? _time.GetUtcNow() : _time.GetUtcNow() + instance.Interval;
                 _wake.TrySetResult();
             }
+        }
+    }
+
+    /// <summary>Starts a supervised command that is not running yet: at start, or when its monitor is added or changed (no incident).</summary>
+    private async Task StartAsync(Instance instance, CancellationToken ct)
+    {
+        if (instance.Target is null) return;
+        try
+        {
+            await instance.Target.StartIfStoppedAsync(ct);
+        }
+        catch (AgentException e)
+        {
+            _log($"{instance.Definition.Name}: could not start: {e.Message}");
         }
     }
 
@@ -253,19 +359,33 @@ internal sealed class MonitorRunner
         }
 
         if (state.Severity is { } severity) instance.LastSeverity = severity;
-        if (instance.Ladder is { GaveUp: false } healer && state.Phase == MonitorPhase.Firing && observation.Verdict == Verdict.Fail)
+        if (instance.Ladder is { } healer && state.Phase == MonitorPhase.Firing && observation.Verdict == Verdict.Fail)
         {
-            var outcome = await healer.HealAsync(observation, ct);
+            HealOutcome outcome;
+            if (!healer.GaveUp) outcome = await healer.HealAsync(observation, ct);
+            else if (healer.RetryReason(out var changed) is { } why) outcome = await healer.RetryAsync(observation, why, changed, ct);
+            else return;
+
             var restarts = $"{outcome.Attempts} restart{(outcome.Attempts == 1 ? "" : "s")}";
             if (outcome.Healed)
             {
                 lock (_gate) instance.State = MonitorEvaluator.Healed(_time);
-                _log($"{d.Name}: healed locally after {restarts} in {outcome.Took.TotalSeconds:0.0} s");
-                await Emit(_events.ResolvedAsync, instance, instance.LastSeverity ?? d.Severity, $"{d.Name} healed locally after {restarts}", outcome.Evidence, ct);
+                var how = outcome.Retry is null ? $"healed locally after {restarts}" : $"healed locally on a retry after giving up ({outcome.Retry})";
+                _log($"{d.Name}: {how} in {outcome.Took.TotalSeconds:0.0} s");
+                await Emit(_events.ResolvedAsync, instance, instance.LastSeverity ?? d.Severity, $"{d.Name} {how}", outcome.Evidence, ct);
+            }
+            else if (outcome.Retry is null)
+            {
+                await Emit(_events.UpdatedAsync, instance, d.Severity, $"{d.Name}: gave up restarting it ({outcome.Evidence.GetValueOrDefault("gave_up_because")}): {observation.Summary}", outcome.Evidence, ct);
+            }
+            else if (outcome.Evidence.ContainsKey(HealLadder.ChangedKey))
+            {
+                // A person's fix that did not work is worth telling; a periodic retry that failed is not news.
+                await Emit(_events.UpdatedAsync, instance, d.Severity, $"{d.Name}: still down after a retry ({outcome.Retry}): {outcome.Evidence.GetValueOrDefault(LikelyCause.Key) ?? observation.Summary}", outcome.Evidence, ct);
             }
             else
             {
-                await Emit(_events.UpdatedAsync, instance, d.Severity, $"{d.Name}: gave up restarting it ({outcome.Evidence.GetValueOrDefault("gave_up_because")}): {observation.Summary}", outcome.Evidence, ct);
+                _log($"{d.Name}: still down after {outcome.Retry}; {outcome.Evidence.GetValueOrDefault(EvidenceKeys.NextRetry)}");
             }
         }
     }
@@ -320,5 +440,17 @@ internal sealed class MonitorRunner
         public bool Running { get; set; }
 
         public bool WakeRequested { get; set; }
+
+        /// <summary>Its supervised child has been started (or found running): done by its first run.</summary>
+        public bool Started { get; set; }
+
+        /// <summary>The check or heal in progress, for a retire to wait on.</summary>
+        public Task? Current { get; set; }
+
+        /// <summary>The retire of the instance this one replaces: its child must be gone before this one starts.</summary>
+        public Task? Predecessor { get; init; }
+
+        /// <summary>Cancelled when the monitor is removed or replaced.</summary>
+        public CancellationTokenSource Stop { get; } = new();
     }
 }

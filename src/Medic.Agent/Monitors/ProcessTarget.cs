@@ -280,6 +280,29 @@ internal sealed class ProcessTarget
         _ = child.Exited.ContinueWith(_ => ChildExited?.Invoke(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
+    /// <summary>
+    /// The files whose change likely means a person fixed what kept the process down: the unit's
+    /// file and drop-ins (systemd), or the program and the files its start command names.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> OwnFilesAsync(CancellationToken ct)
+    {
+        if (Mode == TargetMode.Systemd)
+        {
+            var (outcome, stdout, _) = await CaptureAsync(["systemctl", "show", _definition.Unit!, "--property=FragmentPath,DropInPaths"], TimeSpan.FromSeconds(10), ct);
+            if (outcome.Status != TaskStatus.Completed || outcome.ExitCode != 0) return [];
+            return stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+                .Select(l => l.Split('=', 2))
+                .Where(p => p.Length == 2)
+                .SelectMany(p => p[1].Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                .Where(path => path is ['/', ..])
+                .ToList();
+        }
+
+        if (Mode != TargetMode.Supervised) return [];
+        var program = Executables.Find(_definition.Start![0], ProcessRunner.BuildEnvironment(null).GetValueOrDefault("PATH"));
+        return [.. program is null ? [] : new[] { program }, .. WatchedFiles.FilesIn(_definition.Start!)];
+    }
+
     /// <summary>The last log lines of the process: the unit's journal, or what the supervised child wrote.</summary>
     public async Task<string> LastLinesAsync(int count, CancellationToken ct)
     {

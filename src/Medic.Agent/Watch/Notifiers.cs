@@ -26,7 +26,7 @@ internal sealed record Notification(
     {
         var text = new StringBuilder();
         text.Append("[medic watch] ").Append(Host).Append(": ").AppendLine(Title);
-        foreach (var key in new[] { EvidenceKeys.ExitStatus, "gave_up_because", "healed_in_seconds" })
+        foreach (var key in new[] { EvidenceKeys.ExitStatus, "gave_up_because", Monitors.LikelyCause.Key, EvidenceKeys.NextRetry, "healed_in_seconds" })
         {
             if (Evidence.TryGetValue(key, out var value)) text.Append(key.Replace('_', ' ')).Append(": ").AppendLine(value);
         }

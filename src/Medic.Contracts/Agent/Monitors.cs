@@ -151,6 +151,18 @@ public sealed record HealDefinition
 
     /// <summary>Seconds between those health checks.</summary>
     public double DelaySeconds { get; set; } = 0.5;
+
+    /// <summary>Seconds before the second restart, doubling before each further one (0: no wait); the first restart is immediate.</summary>
+    public double BackoffSeconds { get; set; } = 1;
+
+    /// <summary>The cap of that doubling wait.</summary>
+    public double BackoffMaxSeconds { get; set; } = 60;
+
+    /// <summary>After giving up, one more restart this often (0: never); a change to a watched file retries at once.</summary>
+    public double RetryAfterSeconds { get; set; } = 300;
+
+    /// <summary>Files whose change (a person fixing the config) makes a ladder that gave up retry at once; the unit's own files are watched too.</summary>
+    public IReadOnlyList<string>? Watch { get; init; }
 }
 
 public sealed record MonitorSet(IReadOnlyList<MonitorDefinition> Monitors);

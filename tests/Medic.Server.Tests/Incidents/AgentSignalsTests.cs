@@ -99,4 +99,39 @@ public sealed class AgentSignalsTests
         AgentSignals.LadderHealing(incident).ShouldBeFalse();
         incident.Status.ToText().ShouldBe("open");
     }
+
+    [Theory]
+    [MemberData(nameof(Dialects.Both), MemberType = typeof(Dialects))]
+    public async Task An_incident_escalated_after_the_ladder_gave_up_resolves_when_a_later_retry_heals_it(string dialect)
+    {
+        using var dir = new TempDirectory();
+        await using var db = await TestDatabase.CreateAsync(dialect, dir.Path);
+        await new Migrator(db.Database).ApplyAsync();
+        await db.ExecuteAsync("INSERT INTO tenants (id, slug, name, created_at) VALUES ('ten_1', 'one', 'One', @at)", new { at = Noon });
+        await db.ExecuteAsync("INSERT INTO nodes (id, tenant_id, name, tags, status, enrolled_at) VALUES ('nod_1', 'ten_1', 'web-1', '{}', 'online', @at)", new { at = Noon });
+        var writes = new IncidentWrites(db.Database, new AuditLog(db.Database, TimeProvider.System));
+        var store = new IncidentIngest(db.Database, writes, new IncidentFeed(), TimeProvider.System);
+        var queries = new IncidentQueries(db.Database);
+
+        var opened = (await store.IngestAsync([AgentSignals.From("ten_1", "nod_1", Event(AgentSignals.Opened, Noon, "myapp is down", ("evidence.ladder", "healing")))!], CancellationToken.None)).Single();
+        await store.IngestAsync([AgentSignals.From("ten_1", "nod_1", Event(AgentSignals.Updated, Noon.AddSeconds(20), "myapp: gave up restarting it", ("evidence.ladder", "gave_up")))!], CancellationToken.None);
+        await using (var c = await db.Database.OpenAsync())
+        {
+            await using var tx = await c.BeginTransactionAsync();
+            var row = (await writes.LockAsync(c, tx, "ten_1", opened.IncidentId!))!;
+            (await writes.MoveAsync(c, tx, row, IncidentTrigger.Escalate, "system", "no recipe applies", null, Noon.AddSeconds(30))).ShouldBeNull();
+            await tx.CommitAsync();
+        }
+
+        (await queries.GetAsync("ten_1", opened.IncidentId!, CancellationToken.None))!.Incident.Status.ToText().ShouldBe("escalated");
+
+        var healed = await store.IngestAsync([AgentSignals.From("ten_1", "nod_1", Event(AgentSignals.Resolved, Noon.AddMinutes(7), "myapp healed locally on a retry after giving up (/etc/myapp.conf changed)",
+            ("evidence.resolution", "healed_locally"), ("evidence.retry", "/etc/myapp.conf changed"), ("evidence.changed_files", "/etc/myapp.conf")))!], CancellationToken.None);
+
+        healed.Single().Action.ToText().ShouldBe("resolved");
+        var detail = (await queries.GetAsync("ten_1", opened.IncidentId!, CancellationToken.None))!;
+        detail.Incident.Status.ToText().ShouldBe("resolved");
+        detail.Incident.Resolution.ShouldBe("healed locally (agent)");
+        detail.Timeline[^1].Data!["changed_files"].ShouldBe("/etc/myapp.conf");
+    }
 }
