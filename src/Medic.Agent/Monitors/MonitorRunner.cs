@@ -62,6 +62,7 @@ internal sealed class MonitorRunner
                     instance.Target = target;
                     if (definition.Heal is not null && target.CanRestart) instance.Ladder = new HealLadder(definition, check, time, m => log(m));
                     target.ChildExited += () => Wake(instance);
+                    AddLimits(definition, check, now);
                     break;
                 default:
                     instance.Check = CreateCheck(definition, time, options.ReadPaths);
@@ -69,6 +70,19 @@ internal sealed class MonitorRunner
             }
 
             _instances.Add(instance);
+        }
+    }
+
+    /// <summary>Each limit of a process monitor is a monitor of its own: its own <c>for</c>, incident type and fingerprint.</summary>
+    private void AddLimits(MonitorDefinition definition, ProcessCheck check, DateTimeOffset now)
+    {
+        if (definition.Limits is not { } limits) return;
+        var limited = definition with { ForSeconds = limits.ForSeconds };
+        foreach (var (limit, set) in new[] { (ProcessLimit.Cpu, limits.CpuPercent is not null), (ProcessLimit.Memory, limits.MemoryBytes is not null) })
+        {
+            if (!set) continue;
+            var limitCheck = new ProcessLimitCheck(definition, check, limit);
+            _instances.Add(new Instance(limited, now) { Check = limitCheck, Key = limitCheck.Key });
         }
     }
 
@@ -92,7 +106,7 @@ internal sealed class MonitorRunner
         lock (_gate)
         {
             return _instances.Select(i => new MonitorStatus(
-                i.Definition.Name, i.Definition.Kind, i.State.Phase, i.LastSummary, i.Ladder?.History.Count ?? 0, i.Ladder?.GaveUp ?? false, i.Target?.ChildPid, i.Observations)).ToList();
+                i.Key, i.Definition.Kind, i.State.Phase, i.LastSummary, i.Ladder?.History.Count ?? 0, i.Ladder?.GaveUp ?? false, i.Target?.ChildPid, i.Observations)).ToList();
         }
     }
 
@@ -232,11 +246,11 @@ internal sealed class MonitorRunner
 
                 // The ladder restarts it right after this event: the control plane's pipeline waits for it to heal or give up.
                 if (instance.Ladder is { GaveUp: false }) opened[EvidenceKeys.Ladder] = EvidenceKeys.Healing;
-                await Emit(_events.OpenedAsync, instance, state.Severity ?? d.Severity, $"{d.Name}: {observation.Summary}", opened, ct);
+                await Emit(_events.OpenedAsync, instance, state.Severity ?? d.Severity, $"{d.Name}: {observation.Summary}", opened, ct, observation.Type);
                 break;
             case Transition.SeverityChanged:
                 _log($"{d.Name}: now {MonitorText.Severity(state.Severity ?? d.Severity)}: {observation.Summary}");
-                await Emit(_events.UpdatedAsync, instance, state.Severity ?? d.Severity, $"{d.Name}: {observation.Summary}", Evidence(observation), ct);
+                await Emit(_events.UpdatedAsync, instance, state.Severity ?? d.Severity, $"{d.Name}: {observation.Summary}", Evidence(observation), ct, observation.Type);
                 break;
             case Transition.Resolved:
                 _log($"{d.Name}: resolved: {observation.Summary}");
@@ -248,7 +262,7 @@ internal sealed class MonitorRunner
                     ladder.Reset();
                 }
 
-                await Emit(_events.ResolvedAsync, instance, instance.LastSeverity ?? d.Severity, $"{d.Name} recovered: {observation.Summary}", evidence, ct);
+                await Emit(_events.ResolvedAsync, instance, instance.LastSeverity ?? d.Severity, $"{d.Name} recovered: {observation.Summary}", evidence, ct, observation.Type);
                 break;
         }
 
@@ -277,10 +291,10 @@ internal sealed class MonitorRunner
         return evidence;
     }
 
-    private async Task Emit(Func<MonitorEvent, CancellationToken, ValueTask> sink, Instance instance, MonitorSeverity severity, string title, IReadOnlyDictionary<string, string> evidence, CancellationToken ct)
+    private async Task Emit(Func<MonitorEvent, CancellationToken, ValueTask> sink, Instance instance, MonitorSeverity severity, string title, IReadOnlyDictionary<string, string> evidence, CancellationToken ct, string? type = null)
     {
         var d = instance.Definition;
-        var e = new MonitorEvent(d.Name, d.Kind, MonitorText.IncidentType(d.Kind), Fingerprint(d.Name), severity, title, evidence, d.Labels, _time.GetUtcNow());
+        var e = new MonitorEvent(d.Name, d.Kind, type ?? MonitorText.IncidentType(d.Kind), Fingerprint(instance.Key), severity, title, evidence, d.Labels, _time.GetUtcNow());
         try
         {
             await sink(e, ct);
@@ -296,6 +310,9 @@ internal sealed class MonitorRunner
     private sealed class Instance(MonitorDefinition definition, DateTimeOffset now)
     {
         public MonitorDefinition Definition { get; } = definition;
+
+        /// <summary>The monitor's name, or name/limit for a process monitor's limit: its fingerprint and status line.</summary>
+        public string Key { get; init; } = definition.Name;
 
         public MonitorRules Rules { get; } = MonitorRules.From(definition);
 
