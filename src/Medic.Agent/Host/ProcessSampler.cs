@@ -93,7 +93,7 @@ internal static class ProcessSampler
         foreach (var line in status.Split('\n'))
         {
             if (!line.StartsWith("VmRSS:", StringComparison.Ordinal)) continue;
-            var parts = line["VmRSS:".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            var parts = line["VmRSS:".Length..].Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
             return parts.Length > 0 && long.TryParse(parts[0], NumberStyles.None, CultureInfo.InvariantCulture, out var kb) ? kb * 1024 : null;
         }
 
@@ -143,15 +143,17 @@ internal static class ProcessSampler
     /// </summary>
     internal static string? UnitOf(string cgroup)
     {
-        string? path = null;
+        string? unified = null, legacy = null;
         foreach (var line in cgroup.Split('\n', StringSplitOptions.RemoveEmptyEntries))
         {
-            if (line.StartsWith("0::", StringComparison.Ordinal)) path = line[3..];
-            else if (path is null && line.Split(':', 3) is [_, "name=systemd", var v1]) path = v1;
+            if (line.StartsWith("0::", StringComparison.Ordinal)) unified = line[3..].Trim();
+            else if (line.Split(':', 3) is [_, "name=systemd", var v1]) legacy = v1.Trim();
         }
 
+        // On a hybrid hierarchy the unified line may be just "/": the systemd one knows the unit.
+        var path = unified is null or "/" ? legacy ?? unified : unified;
         if (path is null) return null;
-        var parts = path.Trim().Split('/', StringSplitOptions.RemoveEmptyEntries);
+        var parts = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
         if (parts.Length == 0 || parts.Any(p => p.StartsWith("user@", StringComparison.Ordinal))) return null;
         var last = parts[^1];
         return last.EndsWith(".service", StringComparison.Ordinal) ? last : null;

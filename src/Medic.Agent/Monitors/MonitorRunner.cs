@@ -62,7 +62,6 @@ internal sealed class MonitorRunner
                     instance.Target = target;
                     if (definition.Heal is not null && target.CanRestart) instance.Ladder = new HealLadder(definition, check, time, m => log(m));
                     target.ChildExited += () => Wake(instance);
-                    AddLimits(definition, check, now);
                     break;
                 default:
                     instance.Check = CreateCheck(definition, time, options.ReadPaths);
@@ -70,6 +69,7 @@ internal sealed class MonitorRunner
             }
 
             _instances.Add(instance);
+            if (instance.Check is ProcessCheck limited) AddLimits(definition, limited, now);
         }
     }
 
