@@ -147,7 +147,7 @@ public sealed class ArgumentValidationTests
     {
         DiagnosticVerbs.All.Keys.ShouldBe(
             ["system", "disk", "largest-dirs", "top-cpu", "top-mem", "service-status", "journal", "oom-kills",
-             "file-tail", "ports", "tcp-probe", "http-probe", "dns", "tls-expiry", "updates"],
+             "file-tail", "ports", "tcp-probe", "http-probe", "dns", "tls-expiry", "updates", "processes"],
             ignoreOrder: true);
         foreach (var verb in DiagnosticVerbs.All.Values)
         {
