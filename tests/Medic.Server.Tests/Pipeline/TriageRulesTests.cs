@@ -171,6 +171,8 @@ public sealed class TriageRulesTests
         proposal.Parameters["pid"].ShouldBe("4242");
         proposal.Parameters["process"].ShouldBe("java");
         if (unit is not null) proposal.Parameters["unit"].ShouldBe(unit);
+        proposal.Because!.ShouldContain("pid 4242 (java, user shop)", customMessage: "the rationale names the process and its owner");
+        proposal.Because.ShouldEndWith(": java -jar /srv/shop/shop.jar", customMessage: "and its command line");
         library[recipe].Risk.ShouldBe(Risk.Medium, "a runaway process gets a medium-risk recipe: a person approves it");
         var (_, errors) = Medic.Server.Runbooks.ParameterValues.Bind(library[recipe], proposal.Parameters);
         errors.ShouldBeEmpty();
