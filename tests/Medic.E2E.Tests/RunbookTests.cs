@@ -183,6 +183,32 @@ public sealed class RunbookTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task Renice_process_lowers_every_thread_of_a_busy_process_and_refuses_a_pid_that_is_another_program()
+    {
+        await using var server = await RunningServer.StartAsync(_home, "up");
+        var host = await LocalServerAsync();
+        using var busy = Process.Start(new ProcessStartInfo("sh", ["-c", "while :; do :; done"]) { UseShellExecute = false })!;
+        try
+        {
+            var wrongName = await _home.RunAsync("runbook", "run", "renice-process", "--target", host, "--param", $"pid={busy.Id}", "--param", "process=java", "--json");
+            wrongName.ExitCode.ShouldBe(1, wrongName.ToString());
+            wrongName.Stdout.ShouldContain($"process {busy.Id} is sh, not java");
+            Nice(busy.Id).ShouldBe(0, "a refused run changes nothing");
+
+            var renice = await _home.RunAsync("runbook", "run", "renice-process", "--target", host, "--param", $"pid={busy.Id}", "--param", "process=sh", "--param", "niceness=15");
+            renice.ExitCode.ShouldBe(0, renice.ToString());
+            Nice(busy.Id).ShouldBe(15);
+            busy.HasExited.ShouldBeFalse("renice lowers the priority; the process keeps running");
+        }
+        finally
+        {
+            busy.Kill();
+        }
+
+        static int Nice(int pid) => int.Parse(File.ReadAllText($"/proc/{pid}/stat").Split(')')[^1].Split(' ', StringSplitOptions.RemoveEmptyEntries)[16], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     public void Dispose()
     {
         _home.Dispose();

@@ -110,6 +110,11 @@ internal sealed class DiskCheck(MonitorDefinition d) : IMonitorCheck
     }
 }
 
+/// <summary>
+/// Memory used (total minus available, /proc/meminfo). While over the threshold the evidence names
+/// the processes with the most resident memory; when one of them holds at least half of what is
+/// used, the incident is that process's (process_leaking), not the machine's (memory_high).
+/// </summary>
 internal sealed class MemoryCheck(MonitorDefinition d, string procRoot = "/proc") : IMonitorCheck
 {
     public Task<Observation> CheckAsync(CancellationToken ct)
@@ -123,22 +128,92 @@ internal sealed class MemoryCheck(MonitorDefinition d, string procRoot = "/proc"
             ["total_bytes"] = memory.TotalBytes.ToString(CultureInfo.InvariantCulture),
         };
         var summary = $"memory {Threshold.Percent(percent)} used (threshold {Threshold.Percent(d.MaxPercent!.Value)})";
-        return Task.FromResult(new Observation(Threshold.Classify(percent, d.MaxPercent.Value, d.RecoverBelow), summary, evidence));
+        var verdict = Threshold.Classify(percent, d.MaxPercent.Value, d.RecoverBelow);
+        if (verdict == Verdict.Pass) return Task.FromResult(new Observation(verdict, summary, evidence));
+
+        var top = ProcessSampler.All(procRoot).OrderByDescending(p => p.RssBytes).Take(TopProcesses.Count).ToList();
+        var culprit = TopProcesses.Describe(top.Select(p => (p, ProcessLimitCheck.Bytes(p.RssBytes))).ToList(), "RSS", evidence, procRoot);
+        string? type = null;
+        if (culprit is { } one && memory.UsedBytes > 0 && one.RssBytes * 2 >= memory.UsedBytes)
+        {
+            evidence["rss_bytes"] = one.RssBytes.ToString(CultureInfo.InvariantCulture);
+            type = ProcessLimitCheck.LeakingType;
+            summary += $"; pid {one.Pid} ({one.Command}) holds {ProcessLimitCheck.Bytes(one.RssBytes)} of it";
+        }
+
+        return Task.FromResult(new Observation(verdict, summary, evidence, Type: type));
     }
 }
 
-/// <summary>CPU busy between two checks (the first: since boot), from /proc/stat.</summary>
+/// <summary>
+/// CPU busy between two checks (the first: since boot), from /proc/stat. While over the threshold
+/// the evidence names the busiest processes over the same interval; when one of them uses at least
+/// half of the busy CPU (and at least half a core), the incident is that process's
+/// (process_runaway), not the machine's (cpu_high).
+/// </summary>
 internal sealed class CpuCheck(MonitorDefinition d, string procRoot = "/proc") : IMonitorCheck
 {
+    private readonly ProcessTable _processes = new(procRoot);
     private CpuTimes _previous;
 
     public Task<Observation> CheckAsync(CancellationToken ct)
     {
-        var sample = ProcParsers.CpuSample(File.ReadAllText(Path.Combine(procRoot, "stat")));
+        var stat = File.ReadAllText(Path.Combine(procRoot, "stat"));
+        var sample = ProcParsers.CpuSample(stat);
         var percent = sample.BusyPercentSince(_previous);
         _previous = sample;
+
+        // Sampled at every check, so the next one has per-process figures over the same interval as the machine's.
+        var usage = _processes.Sample();
         var summary = $"CPU {Threshold.Percent(percent)} busy (threshold {Threshold.Percent(d.MaxPercent!.Value)})";
-        return Task.FromResult(new Observation(Threshold.Classify(percent, d.MaxPercent.Value, d.RecoverBelow), summary, new Dictionary<string, string> { ["busy_percent"] = Threshold.Percent(percent) }));
+        var evidence = new Dictionary<string, string> { ["busy_percent"] = Threshold.Percent(percent) };
+        var verdict = Threshold.Classify(percent, d.MaxPercent.Value, d.RecoverBelow);
+        if (verdict == Verdict.Pass) return Task.FromResult(new Observation(verdict, summary, evidence));
+
+        var top = usage.OrderByDescending(u => u.CpuPercent).Take(TopProcesses.Count).ToList();
+        var culprit = TopProcesses.Describe(top.Select(u => (u.Times, Threshold.Percent(u.CpuPercent))).ToList(), "CPU", evidence, procRoot);
+        string? type = null;
+        if (culprit is { } one)
+        {
+            var cpu = top[0].CpuPercent;
+            evidence["cpu_percent"] = cpu.ToString("0.#", CultureInfo.InvariantCulture);
+            var busyCores = percent / 100 * CpuCount(stat);
+            if (cpu >= 50 && cpu / 100 * 2 >= busyCores)
+            {
+                type = ProcessLimitCheck.RunawayType;
+                summary += $"; pid {one.Pid} ({one.Command}) uses {Threshold.Percent(cpu)} of one core";
+            }
+        }
+
+        return Task.FromResult(new Observation(verdict, summary, evidence, Type: type));
+    }
+
+    private static int CpuCount(string stat) =>
+        Math.Max(1, stat.Split('\n').Count(l => l.StartsWith("cpu", StringComparison.Ordinal) && l.Length > 3 && char.IsAsciiDigit(l[3])));
+}
+
+/// <summary>The <c>top_processes</c> evidence of the machine-wide cpu and memory monitors, and the top one named as pid, process, user, cmdline, unit, cwd.</summary>
+internal static class TopProcesses
+{
+    public const int Count = 5;
+
+    /// <summary>Adds the evidence; returns the top process, or null when there is none.</summary>
+    public static ProcessTimes? Describe(IReadOnlyList<(ProcessTimes Process, string Figure)> top, string column, Dictionary<string, string> evidence, string procRoot)
+    {
+        if (top.Count == 0) return null;
+        var lines = new StringBuilder($"{"PID",7} {"USER",-12} {column,9}  COMMAND");
+        foreach (var (process, figure) in top)
+        {
+            var who = ProcessSampler.Identify(process.Pid, procRoot);
+            var command = who is { CommandLine.Length: > 0 } ? who.CommandLine : $"[{process.Command}]";
+            lines.Append(CultureInfo.InvariantCulture, $"\n{process.Pid,7} {who?.User ?? "?",-12} {figure,9}  {(command.Length > 100 ? command[..100] + "…" : command)}");
+        }
+
+        evidence["top_processes"] = lines.ToString();
+        var first = top[0].Process;
+        if (ProcessSampler.Identify(first.Pid, procRoot) is { } identity) identity.AddTo(evidence);
+        else evidence["pid"] = first.Pid.ToString(CultureInfo.InvariantCulture);
+        return first;
     }
 }
 

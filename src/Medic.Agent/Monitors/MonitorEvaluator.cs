@@ -25,7 +25,8 @@ internal enum Verdict
 }
 
 /// <summary>The outcome of one check: a verdict, one line for people, and what was measured.</summary>
-internal sealed record Observation(Verdict Verdict, string Summary, IReadOnlyDictionary<string, string>? Evidence = null, MonitorSeverity? Severity = null)
+/// <param name="Type">The incident type when it is not the kind's usual one (a cpu monitor that found one process behind the load: process_runaway).</param>
+internal sealed record Observation(Verdict Verdict, string Summary, IReadOnlyDictionary<string, string>? Evidence = null, MonitorSeverity? Severity = null, string? Type = null)
 {
     public static Observation Pass(string summary, IReadOnlyDictionary<string, string>? evidence = null) => new(Verdict.Pass, summary, evidence);
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.RegularExpressions;
 using Medic.Contracts.Agent;
 
@@ -17,7 +18,7 @@ internal static class MonitorFile
 
     private static readonly Dictionary<MonitorKind, string[]> KindKeys = new()
     {
-        [MonitorKind.Process] = ["unit", "match", "pidfile", "start", "working_directory", "health", "heal"],
+        [MonitorKind.Process] = ["unit", "match", "pidfile", "start", "working_directory", "health", "heal", "limits"],
         [MonitorKind.Http] = ["url", "expect_status", "body_regex"],
         [MonitorKind.Tcp] = ["host", "port"],
         [MonitorKind.Disk] = ["mount", "max_percent", "max_inodes_percent", "recover_below"],
@@ -132,6 +133,7 @@ internal static class MonitorFile
                 WorkingDirectory = f.Text("working_directory"),
                 Health = f.Has("health") ? ParseHealth(new YamlFields(f.Node("health"), source, docs, "'health'")) : null,
                 Heal = ParseHeal(f, source, docs),
+                Limits = f.Has("limits") ? ParseLimits(new YamlFields(f.Node("limits"), source, docs, "'limits'")) : null,
             },
             MonitorKind.Http => definition with
             {
@@ -214,6 +216,61 @@ internal static class MonitorFile
         return health;
     }
 
+    private static ProcessLimitsDefinition ParseLimits(YamlFields f)
+    {
+        var limits = new ProcessLimitsDefinition
+        {
+            CpuPercent = Percent(f, "cpu"),
+            MemoryBytes = Size(f, "memory"),
+            ForSeconds = f.Seconds("for", 0, 7 * 86400) ?? 0,
+        };
+        f.Done("'limits'", ["cpu", "memory", "for"]);
+        if (limits.CpuPercent is null && limits.MemoryBytes is null) throw f.Error(f.Line, "'limits' needs cpu, memory or both (for example limits: { cpu: 90%, memory: 1.5GiB, for: 2m })");
+        return limits;
+    }
+
+    /// <summary>CPU as a percentage of one core: 90% (or 90); above 100% on a process using several cores.</summary>
+    private static double? Percent(YamlFields f, string key)
+    {
+        var text = f.Text(key);
+        if (text is null) return null;
+        var number = text.EndsWith('%') ? text[..^1].TrimEnd() : text;
+        return double.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var n) && n > 0 && n <= 100 * 1024
+            ? n
+            : throw f.Error(f.LineOf(key), $"'{key}: {text}' is not a percentage of one core above 0 (for example {key}: 90% for most of one core, {key}: 250% for two and a half)");
+    }
+
+    /// <summary>A size such as 1.5GiB, 800MiB, 512MB or plain bytes.</summary>
+    private static long? Size(YamlFields f, string key)
+    {
+        var text = f.Text(key);
+        if (text is null) return null;
+        return TryParseSize(text, out var bytes) && bytes > 0
+            ? bytes
+            : throw f.Error(f.LineOf(key), $"'{key}: {text}' is not a size (write 1.5GiB, 800MiB, 512MB or plain bytes)");
+    }
+
+    internal static bool TryParseSize(string text, out long bytes)
+    {
+        bytes = 0;
+        text = text.Trim();
+        (string Suffix, double Factor)[] units = [("TiB", 1L << 40), ("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10), ("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("KB", 1e3)];
+        foreach (var (suffix, factor) in units)
+        {
+            if (!text.EndsWith(suffix, StringComparison.Ordinal)) continue;
+            if (!double.TryParse(text.AsSpan(0, text.Length - suffix.Length).TrimEnd(), NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var n)
+                || n * factor >= long.MaxValue)
+            {
+                return false;
+            }
+
+            bytes = (long)Math.Round(n * factor);
+            return true;
+        }
+
+        return long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out bytes);
+    }
+
     private static HealDefinition? ParseHeal(YamlFields parent, string source, string docs)
     {
         var node = parent.Node("heal");
@@ -275,6 +332,14 @@ internal static class MonitorFile
 
                 if (m.Match is not null && RegexProblem(m.Match) is { } matchProblem) return "'match' " + matchProblem;
                 if (m.Heal is { } heal && HealProblem(heal) is { } healProblem) return healProblem;
+                if (m.Limits is { } limits)
+                {
+                    if (limits.CpuPercent is null && limits.MemoryBytes is null) return "'limits' needs cpu, memory or both";
+                    if (limits.CpuPercent is <= 0) return "'limits.cpu' must be above 0%";
+                    if (limits.MemoryBytes is <= 0) return "'limits.memory' must be above 0 bytes";
+                    if (limits.ForSeconds < 0) return "'limits.for' must not be negative";
+                }
+
                 if (m.Health is { } health)
                 {
                     if ((health.Http is null) == (health.Tcp is null)) return "'health' needs exactly one of http or tcp";

@@ -49,7 +49,7 @@ internal sealed class MonitorRunner
         _log = log;
         _concurrency = new SemaphoreSlim(Math.Max(1, _options.MaxConcurrency));
         Validate(definitions);
-        foreach (var definition in definitions) _instances.Add(Create(definition, _options.ReadPaths, predecessor: null));
+        foreach (var definition in definitions) _instances.AddRange(CreateGroup(definition, _options.ReadPaths, predecessor: null));
     }
 
     private static void Validate(IReadOnlyList<MonitorDefinition> definitions)
@@ -61,6 +61,26 @@ internal sealed class MonitorRunner
                 throw new AgentException($"monitor '{definition.Name}': {problem}", "fix the monitor; the format is in docs/monitors.md");
             }
         }
+    }
+
+    /// <summary>A monitor's instance, and for a process monitor with limits one more instance per limit (it follows the process monitor's target).</summary>
+    private List<Instance> CreateGroup(MonitorDefinition definition, Policy.ReadPathPolicy? readPaths, Task? predecessor)
+    {
+        var instance = Create(definition, readPaths, predecessor);
+        var group = new List<Instance> { instance };
+        if (instance.Check is ProcessCheck check && definition.Limits is { } limits)
+        {
+            // Each limit of a process monitor is a monitor of its own: its own for, incident type and fingerprint.
+            var limited = definition with { ForSeconds = limits.ForSeconds };
+            foreach (var (limit, set) in new[] { (ProcessLimit.Cpu, limits.CpuPercent is not null), (ProcessLimit.Memory, limits.MemoryBytes is not null) })
+            {
+                if (!set) continue;
+                var limitCheck = new ProcessLimitCheck(definition, check, limit);
+                group.Add(new Instance(limited, _time.GetUtcNow()) { Check = limitCheck, Key = limitCheck.Key });
+            }
+        }
+
+        return group;
     }
 
     private Instance Create(MonitorDefinition definition, Policy.ReadPathPolicy? readPaths, Task? predecessor)
@@ -104,19 +124,22 @@ internal sealed class MonitorRunner
         lock (_gate)
         {
             var wanted = definitions.ToDictionary(d => d.Name, StringComparer.Ordinal);
-            var kept = new Dictionary<string, Instance>(StringComparer.Ordinal);
+            var kept = new Dictionary<string, List<Instance>>(StringComparer.Ordinal);
             var retired = new Dictionary<string, Task>(StringComparer.Ordinal);
-            foreach (var instance in _instances)
+            foreach (var group in _instances.GroupBy(i => i.Definition.Name, StringComparer.Ordinal))
             {
-                var name = instance.Definition.Name;
-                var rereads = readPathsChanged && instance.Definition.Kind is MonitorKind.Log or MonitorKind.FileAge;
-                if (wanted.TryGetValue(name, out var definition) && Same(definition, instance.Definition) && !rereads)
+                // A process monitor and its limits go together: the limits watch the monitor's own target.
+                var name = group.Key;
+                var main = group.First(i => i.Key == name);
+                var rereads = readPathsChanged && main.Definition.Kind is MonitorKind.Log or MonitorKind.FileAge;
+                if (wanted.TryGetValue(name, out var definition) && Same(definition, main.Definition) && !rereads)
                 {
-                    kept[name] = instance;
+                    kept[name] = group.ToList();
                     continue;
                 }
 
-                retired[name] = Retire(instance);
+                foreach (var limit in group.Where(i => i != main)) Retire(limit);
+                retired[name] = Retire(main);
                 (wanted.ContainsKey(name) ? replaced : removed).Add(name);
             }
 
@@ -125,11 +148,11 @@ internal sealed class MonitorRunner
             {
                 if (kept.TryGetValue(definition.Name, out var same))
                 {
-                    _instances.Add(same);
+                    _instances.AddRange(same);
                     continue;
                 }
 
-                _instances.Add(Create(definition, readPaths, retired.GetValueOrDefault(definition.Name)));
+                _instances.AddRange(CreateGroup(definition, readPaths, retired.GetValueOrDefault(definition.Name)));
                 if (!retired.ContainsKey(definition.Name)) added.Add(definition.Name);
             }
 
@@ -177,7 +200,7 @@ internal sealed class MonitorRunner
         lock (_gate)
         {
             return _instances.Select(i => new MonitorStatus(
-                i.Definition.Name, i.Definition.Kind, i.State.Phase, i.LastSummary, i.Ladder?.History.Count ?? 0, i.Ladder?.GaveUp ?? false, i.Target?.ChildPid, i.Observations)).ToList();
+                i.Key, i.Definition.Kind, i.State.Phase, i.LastSummary, i.Ladder?.History.Count ?? 0, i.Ladder?.GaveUp ?? false, i.Target?.ChildPid, i.Observations)).ToList();
         }
     }
 
@@ -338,11 +361,11 @@ internal sealed class MonitorRunner
 
                 // The ladder restarts it right after this event: the control plane's pipeline waits for it to heal or give up.
                 if (instance.Ladder is { GaveUp: false }) opened[EvidenceKeys.Ladder] = EvidenceKeys.Healing;
-                await Emit(_events.OpenedAsync, instance, state.Severity ?? d.Severity, $"{d.Name}: {observation.Summary}", opened, ct);
+                await Emit(_events.OpenedAsync, instance, state.Severity ?? d.Severity, $"{d.Name}: {observation.Summary}", opened, ct, observation.Type);
                 break;
             case Transition.SeverityChanged:
                 _log($"{d.Name}: now {MonitorText.Severity(state.Severity ?? d.Severity)}: {observation.Summary}");
-                await Emit(_events.UpdatedAsync, instance, state.Severity ?? d.Severity, $"{d.Name}: {observation.Summary}", Evidence(observation), ct);
+                await Emit(_events.UpdatedAsync, instance, state.Severity ?? d.Severity, $"{d.Name}: {observation.Summary}", Evidence(observation), ct, observation.Type);
                 break;
             case Transition.Resolved:
                 _log($"{d.Name}: resolved: {observation.Summary}");
@@ -354,7 +377,7 @@ internal sealed class MonitorRunner
                     ladder.Reset();
                 }
 
-                await Emit(_events.ResolvedAsync, instance, instance.LastSeverity ?? d.Severity, $"{d.Name} recovered: {observation.Summary}", evidence, ct);
+                await Emit(_events.ResolvedAsync, instance, instance.LastSeverity ?? d.Severity, $"{d.Name} recovered: {observation.Summary}", evidence, ct, observation.Type);
                 break;
         }
 
@@ -397,10 +420,10 @@ internal sealed class MonitorRunner
         return evidence;
     }
 
-    private async Task Emit(Func<MonitorEvent, CancellationToken, ValueTask> sink, Instance instance, MonitorSeverity severity, string title, IReadOnlyDictionary<string, string> evidence, CancellationToken ct)
+    private async Task Emit(Func<MonitorEvent, CancellationToken, ValueTask> sink, Instance instance, MonitorSeverity severity, string title, IReadOnlyDictionary<string, string> evidence, CancellationToken ct, string? type = null)
     {
         var d = instance.Definition;
-        var e = new MonitorEvent(d.Name, d.Kind, MonitorText.IncidentType(d.Kind), Fingerprint(d.Name), severity, title, evidence, d.Labels, _time.GetUtcNow());
+        var e = new MonitorEvent(d.Name, d.Kind, type ?? MonitorText.IncidentType(d.Kind), Fingerprint(instance.Key), severity, title, evidence, d.Labels, _time.GetUtcNow());
         try
         {
             await sink(e, ct);
@@ -416,6 +439,9 @@ internal sealed class MonitorRunner
     private sealed class Instance(MonitorDefinition definition, DateTimeOffset now)
     {
         public MonitorDefinition Definition { get; } = definition;
+
+        /// <summary>The monitor's name, or name/limit for a process monitor's limit: its fingerprint and status line.</summary>
+        public string Key { get; init; } = definition.Name;
 
         public MonitorRules Rules { get; } = MonitorRules.From(definition);
 

@@ -23,12 +23,16 @@ internal sealed class ProcessCheck(MonitorDefinition definition, ProcessTarget t
 
     public ProcessTarget Target => target;
 
+    /// <summary>The pid the last check found alive, for the monitor's limits (which must not probe systemd again).</summary>
+    public int? LastPid { get; private set; }
+
     public Task<Observation> CheckAsync(CancellationToken ct) => ObserveAsync(strict: false, ct);
 
     /// <summary>With <paramref name="strict"/> (verifying a restart), one failed health check is enough to fail.</summary>
     public async Task<Observation> ObserveAsync(bool strict, CancellationToken ct)
     {
         var live = await target.ProbeAsync(ct);
+        LastPid = live.Alive ? live.Pid : null;
         if (!live.Alive)
         {
             _healthFailures = 0;

@@ -80,6 +80,9 @@ public sealed record MonitorDefinition
 
     public HealDefinition? Heal { get; init; }
 
+    /// <summary>CPU and memory limits of the process; crossing one for its duration opens its own incident.</summary>
+    public ProcessLimitsDefinition? Limits { get; init; }
+
     // http
     public string? Url { get; init; }
 
@@ -121,6 +124,21 @@ public sealed record MonitorDefinition
 
     // command
     public IReadOnlyList<string>? Command { get; init; }
+}
+
+/// <summary>
+/// Resource limits of a process monitor's process: CPU as a percentage of one core (averaged over
+/// the last 10 s of samples), resident memory in bytes. Crossing one for <see cref="ForSeconds"/>
+/// opens a process_runaway (CPU) or process_leaking (memory) incident naming the
+/// process; the restart ladder does not act on it (the pipeline's triage rules choose the remedy).
+/// </summary>
+public sealed record ProcessLimitsDefinition
+{
+    public double? CpuPercent { get; init; }
+
+    public long? MemoryBytes { get; init; }
+
+    public double ForSeconds { get; init; }
 }
 
 /// <summary>How a process monitor decides the process is alive but not working (hung).</summary>

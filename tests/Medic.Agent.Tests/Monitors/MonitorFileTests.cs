@@ -142,6 +142,12 @@ public sealed class MonitorFileTests
     [InlineData("monitors: []\n---\nmonitors: []", "line 2: more than one document ('---') is not supported")]
     [InlineData("monitors:\n  - name: a\n    kind: 'tcp", "line 3: not valid YAML: while scanning a quoted scalar")]
     [InlineData("monitors:\n  - name: a\n    kind: disk\n    mount: /\n    max_percent: 80\n    recover_below: 90", "'recover_below: 90' must not be above the threshold 80")]
+    [InlineData("monitors:\n  - name: a\n    kind: process\n    match: app\n    limits: { cpu: lots }", "line 5: 'cpu: lots' is not a percentage of one core")]
+    [InlineData("monitors:\n  - name: a\n    kind: process\n    match: app\n    limits:\n      memory: 1.5 gigs", "line 6: 'memory: 1.5 gigs' is not a size")]
+    [InlineData("monitors:\n  - name: a\n    kind: process\n    match: app\n    limits:\n      for: 2m", "line 6: 'limits' needs cpu, memory or both")]
+    [InlineData("monitors:\n  - name: a\n    kind: process\n    match: app\n    limits:\n      cpu: 90%\n      rss: 1GiB", "line 7: unknown setting 'rss' for 'limits' (known: cpu, memory, for)")]
+    [InlineData("monitors:\n  - name: a\n    kind: process\n    match: app\n    limits: { cpu: 0% }", "line 5: 'cpu: 0%' is not a percentage of one core above 0")]
+    [InlineData("monitors:\n  - name: a\n    kind: cpu\n    max_percent: 90\n    limits: { cpu: 50% }", "line 5: unknown setting 'limits' for a cpu monitor")]
     public void A_wrong_file_is_refused_naming_the_line_and_what_is_wrong(string yaml, string expected)
     {
         var error = Should.Throw<AgentException>(() => MonitorFile.Parse(yaml, "m.yaml"));
@@ -149,6 +155,21 @@ public sealed class MonitorFileTests
         error.Message.ShouldContain(expected);
         error.Message.ShouldStartWith("m.yaml");
         error.Remedy.ShouldContain("docs/monitors.md");
+    }
+
+    [Theory]
+    [InlineData("{ cpu: 90%, memory: 1.5GiB, for: 2m }", 90.0, 1610612736L, 120.0)]
+    [InlineData("{ cpu: 250 }", 250.0, null, 0.0)]
+    [InlineData("{ memory: 800MiB, for: 30s }", null, 838860800L, 30.0)]
+    [InlineData("{ memory: 512MB }", null, 512000000L, 0.0)]
+    [InlineData("{ memory: '1073741824' }", null, 1073741824L, 0.0)]
+    public void Process_limits_read_cpu_as_a_percentage_of_one_core_and_memory_as_a_size(string limits, double? cpu, long? memory, double seconds)
+    {
+        var monitor = MonitorFile.Parse($"monitors:\n  - name: shop\n    kind: process\n    unit: shop.service\n    limits: {limits}\n", "m.yaml").Single();
+
+        monitor.Limits.ShouldBe(new ProcessLimitsDefinition { CpuPercent = cpu, MemoryBytes = memory, ForSeconds = seconds });
+        var json = JsonSerializer.Serialize(new MonitorSet([monitor]), MonitorJson.Default.MonitorSet);
+        JsonSerializer.Deserialize(json, MonitorJson.Default.MonitorSet)!.Monitors.Single().Limits.ShouldBe(monitor.Limits);
     }
 
     [Fact]

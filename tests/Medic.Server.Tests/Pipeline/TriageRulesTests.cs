@@ -150,6 +150,39 @@ public sealed class TriageRulesTests
     }
 
     [Theory]
+    [InlineData("process_runaway", "shop.service", "restart-service-of-runaway-process", "restart-service-of-process")]
+    [InlineData("process_runaway", null, "renice-runaway-process", "renice-process")]
+    [InlineData("process_leaking", "shop.service", "restart-service-of-leaking-process", "restart-service-of-process")]
+    [InlineData("process_leaking", null, "kill-leaking-process", "kill-process")]
+    public void A_runaway_or_leaking_process_gets_its_units_restart_when_the_evidence_names_one_else_a_recipe_for_the_pid(string type, string? unit, string rule, string recipe)
+    {
+        var library = Medic.Server.Runbooks.RunbookLibrary.Load().ToDictionary(r => r.Runbook.Name, r => r.Runbook);
+        var rules = TriageStep.Rules(null).Select(r => r.Rule).ToList();
+        // What the agent's process limits (or its cpu/memory monitor) report about the process.
+        var evidence = new Dictionary<string, string> { ["pid"] = "4242", ["process"] = "java", ["user"] = "shop", ["cmdline"] = "java -jar /srv/shop/shop.jar", ["cpu_percent"] = "198.5" };
+        if (unit is not null) evidence["unit"] = unit;
+        var incident = new IncidentResponse("inc_3", IncidentStatus.Open, "critical", "agent", type, "shop: CPU 198.5%", null, "nod_1", "web-1", "fp",
+            new Dictionary<string, string> { ["monitor"] = "shop" }, evidence, 1, 1, 1, false,
+            DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch, null, null, null, null);
+
+        var proposal = TriageRules.Propose(rules, incident)!;
+
+        (proposal.Rule, proposal.Recipe, proposal.Trust).ShouldBe((rule, recipe, Trust.Supervised));
+        proposal.Parameters["pid"].ShouldBe("4242");
+        proposal.Parameters["process"].ShouldBe("java");
+        if (unit is not null) proposal.Parameters["unit"].ShouldBe(unit);
+        proposal.Because!.ShouldContain("pid 4242 (java, user shop)", customMessage: "the rationale names the process and its owner");
+        proposal.Because.ShouldEndWith(": java -jar /srv/shop/shop.jar", customMessage: "and its command line");
+        library[recipe].Risk.ShouldBe(Risk.Medium, "a runaway process gets a medium-risk recipe: a person approves it");
+        var (_, errors) = Medic.Server.Runbooks.ParameterValues.Bind(library[recipe], proposal.Parameters);
+        errors.ShouldBeEmpty();
+
+        // Without a pid nothing is proposed: no recipe can act on a process the evidence does not name.
+        evidence.Remove("pid");
+        TriageRules.Propose(rules, incident with { Evidence = evidence }).ShouldBeNull();
+    }
+
+    [Theory]
     [InlineData("diagnose: {verb: disk}", "'diagnose' is a list of {verb, args}")]
     [InlineData("diagnose: [{verb: 'rm -rf'}]", "names a diagnostic verb")]
     [InlineData("diagnose: [{verb: disk, sudo: true}]", "unknown diagnosis key 'sudo' (known: verb, args)")]

@@ -117,7 +117,7 @@ public sealed class RunbookParserTests
         risks["restart-service"].ShouldBe(Risk.Low);
         risks["restart-process"].ShouldBe(Risk.Low);
         risks["restart-docker-container"].ShouldBe(Risk.Low);
-        foreach (var medium in new[] { "clean-package-caches", "vacuum-journal", "rotate-large-logs", "delete-old-files", "kill-process", "free-tmp-inodes", "renew-certificate" })
+        foreach (var medium in new[] { "clean-package-caches", "vacuum-journal", "rotate-large-logs", "delete-old-files", "kill-process", "free-tmp-inodes", "renew-certificate", "renice-process", "restart-service-of-process" })
         {
             risks[medium].ShouldBe(Risk.Medium, medium);
         }
