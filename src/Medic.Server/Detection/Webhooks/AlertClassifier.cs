@@ -90,7 +90,7 @@ internal static partial class AlertClassifier
     public static readonly IReadOnlyList<AlertTypeMatcher> BuiltIn =
     [
         Built("inodes-forecast", "inodes_full_forecast", ["HostInodesWillFillIn24Hours", "HostInodesMayFillIn24Hours", "NodeFilesystemFilesFillingUp", "KubePersistentVolumeInodesFillingUp"],
-            @"(?i)(inode|files)\w*(will ?fill|may ?fill|filling ?up)"),
+            @"(?i)inodes?\w*(will ?fill|may ?fill|filling ?up)|files ?filling ?up"),
         Built("inodes-full", "inodes_full", ["HostOutOfInodes", "NodeFilesystemAlmostOutOfFiles", "KubePersistentVolumeInodesFull"],
             @"(?i)out ?of ?(free )?(inodes|files)\b|inodes? (is |are )?(critically )?low|running out of free inodes"),
         Built("disk-forecast", "disk_full_forecast", ["HostDiskWillFillIn24Hours", "HostDiskMayFillIn24Hours", "NodeFilesystemSpaceFillingUp", "KubePersistentVolumeFillingUp"],
