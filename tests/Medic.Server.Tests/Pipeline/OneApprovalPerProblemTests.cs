@@ -40,10 +40,11 @@ public sealed class OneApprovalPerProblemTests
     }
 
     /// <summary>The alert as a generic webhook sends it; <c>medic_type</c> gives it the type the triage rule matches.</summary>
-    private static async Task<string> DeliverAsync(MedicServer server, bool resolved, string unit = "nginx")
+    private static async Task<string> DeliverAsync(MedicServer server, bool resolved, string unit)
     {
         var credentials = await WebhookSender.CredentialsAsync(server.Admin);
-        var body = $$"""{"alerts":[{"fingerprint":"web-1-down","status":"{{(resolved ? "resolved" : "firing")}}","title":"web-1 does not answer","severity":"critical","server":"web-1","labels":{"medic_type":"web_down","unit":"{{unit}}"}}]}""";
+        var status = resolved ? "resolved" : "firing";
+        var body = $$$"""{"alerts":[{"fingerprint":"web-1-down","status":"{{{status}}}","title":"web-1 does not answer","severity":"critical","server":"web-1","labels":{"medic_type":"web_down","unit":"{{{unit}}}"}}]}""";
         using var request = WebhookSender.Bearer("default", "generic", Encoding.UTF8.GetBytes(body), credentials.BearerToken);
         using var response = await server.Client().SendAsync(request);
         return (await response.ReadAsync(MedicJson.Default.WebhookDeliveryResponse)).Incidents.ShouldHaveSingleItem();
@@ -78,14 +79,14 @@ public sealed class OneApprovalPerProblemTests
         await using var server = await StartAsync(dialect);
         var bob = await server.ClientForNewUserAsync(server.Admin, "bob", Role.Approver);
 
-        var id = await DeliverAsync(server, resolved: false);
+        var id = await DeliverAsync(server, resolved: false, "nginx");
         await WaitForAsync(server.Admin, id, "awaiting_approval", 1);
         var first = (await ApprovalsAsync(bob, id)).ShouldHaveSingleItem();
         for (var round = 2; round <= 5; round++)
         {
-            await DeliverAsync(server, resolved: true);
+            await DeliverAsync(server, resolved: true, "nginx");
             await WaitForAsync(server.Admin, id, "resolved", round - 1);
-            await DeliverAsync(server, resolved: false);
+            await DeliverAsync(server, resolved: false, "nginx");
             await WaitForAsync(server.Admin, id, "awaiting_approval", round);
         }
 
@@ -126,8 +127,14 @@ public sealed class OneApprovalPerProblemTests
         var nginx = (await ApprovalsAsync(bob, id)).ShouldHaveSingleItem();
         await DeliverAsync(server, resolved: true, unit: "nginx");
         await WaitForAsync(server.Admin, id, "resolved", 1);
-        // The alert comes back naming another unit: a different request for the same incident.
-        await DeliverAsync(server, resolved: false, unit: "apache");
+        // Meanwhile the rule was changed to restart another unit: the alert comes back, and a different request is made for the same incident.
+        using (var rules = await server.Admin.PutAsync("/api/v1/pipeline/triage-rules",
+            Json.Body(new TriageRulesRequest(SupervisedRules.Replace("\"${{ labels.unit }}\"", "apache", StringComparison.Ordinal)), MedicJson.Default.TriageRulesRequest)))
+        {
+            rules.StatusCode.ShouldBe(HttpStatusCode.OK);
+        }
+
+        await DeliverAsync(server, resolved: false, unit: "nginx");
         var detail = await WaitForAsync(server.Admin, id, "awaiting_approval", 2);
 
         var approvals = await ApprovalsAsync(bob, id);
