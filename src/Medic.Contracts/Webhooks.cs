@@ -77,3 +77,25 @@ public sealed record WebhookDeliveryEntry(DateTimeOffset At, int Status, Webhook
 
 /// <summary>A source's last deliveries, newest first, and its refusals counted by reason since the first.</summary>
 public sealed record WebhookDeliveriesResponse(string Source, IReadOnlyList<WebhookDeliveryEntry> Deliveries, IReadOnlyDictionary<string, long> Refusals, int Kept);
+
+/// <summary>
+/// A tenant's rule that gives alerts from webhooks an incident type, so triage rules written for that
+/// type apply. Every field given must match: <c>Alertname</c> exactly, <c>AlertnameRegex</c> anywhere in
+/// the alert name (the <c>alertname</c> label, or the title when a sender has none), each of <c>Labels</c>
+/// exactly (<c>*</c>: the label is present), <c>Source</c> the sender. See docs/webhooks.md.
+/// </summary>
+public sealed record AlertTypeRule(
+    string Type,
+    string? Alertname = null,
+    string? AlertnameRegex = null,
+    IReadOnlyDictionary<string, string>? Labels = null,
+    string? Source = null);
+
+/// <summary>One classification rule: the tenant's own (tried first, by name) or a built-in one.</summary>
+public sealed record AlertTypeRuleResponse(string Name, AlertTypeRule Rule, bool BuiltIn, string? UpdatedBy = null, DateTimeOffset? UpdatedAt = null);
+
+/// <summary>An alert to classify without delivering it: <c>POST /api/v1/webhooks/types/test</c>.</summary>
+public sealed record AlertTypeTestRequest(string? Alertname = null, string? Title = null, IReadOnlyDictionary<string, string>? Labels = null, string? Source = null);
+
+/// <summary>What an alert would become: its type, the rule that decided it (null: none matched, the type is <c>alert</c>) and the labels added for triage.</summary>
+public sealed record AlertTypeTestResponse(string Type, string? Rule, IReadOnlyDictionary<string, string> DerivedLabels);

@@ -43,7 +43,7 @@ internal static class WebhookCommands
             return ExitCodes.Ok;
         });
 
-        return new Command("webhooks", "Alert webhooks: URLs, credentials, sender configuration and delivery logs") { show, rotate, SetSecret(), SetBasicAuth(), Deliveries(), WebhookMappingCommands.Mapping() };
+        return new Command("webhooks", "Alert webhooks: URLs, credentials, sender configuration and delivery logs") { show, rotate, SetSecret(), SetBasicAuth(), Deliveries(), WebhookMappingCommands.Mapping(), AlertTypeCommands.Types() };
     }
 
     private static Argument<string> SourceArgument() => new("SOURCE") { Description = "alertmanager, grafana, datadog, pagerduty, zabbix, uptimekuma, generic or a mapped source" };

@@ -13,4 +13,7 @@ public enum ApprovalStatus
 
     /// <summary>The incident ended (or moved on) before anybody decided.</summary>
     [JsonStringEnumMemberName("cancelled")] Cancelled,
+
+    /// <summary>A different recipe or different parameters were proposed for the incident while it waited: the newer request replaces it.</summary>
+    [JsonStringEnumMemberName("superseded")] Superseded,
 }

@@ -33,7 +33,7 @@ internal sealed partial class DeliveryJobHandler(NotificationStore store, Notifi
         try
         {
             var secrets = Open(box, channel);
-            await sender.SendAsync(channel, secrets, new NotificationMessage(d.Event, d.Incident, d.ApprovalId, d.Link, d.At, d.DeliveryId), ct);
+            await sender.SendAsync(channel, secrets, new NotificationMessage(d.Event, d.Incident, d.ApprovalId, d.Link, d.At, d.DeliveryId, d.Escalation), ct);
         }
         catch (NotifyException e)
         {

@@ -8,7 +8,9 @@ namespace Medic.Server.Notifications;
 
 /// <summary>One thing to tell people: an incident event (or a channel test), already resolved to a link.</summary>
 /// <param name="DeliveryId">Unique per delivery; receivers that may see a retry can drop repeats by it.</param>
-internal sealed record NotificationMessage(string Event, IncidentResponse? Incident, string? ApprovalId, string? Link, DateTimeOffset At, string DeliveryId)
+/// <param name="Escalation">For <c>escalated</c>: why, what was tried, what is likely wrong (keys of <see cref="EscalationSummary"/>), shown before the other facts.</param>
+internal sealed record NotificationMessage(string Event, IncidentResponse? Incident, string? ApprovalId, string? Link, DateTimeOffset At, string DeliveryId,
+    IReadOnlyDictionary<string, string>? Escalation = null)
 {
     /// <summary>One line: "[medic] CRITICAL opened: disk full on web-1".</summary>
     public string Headline => Incident is not { } i
@@ -28,7 +30,13 @@ internal sealed record NotificationMessage(string Event, IncidentResponse? Incid
         get
         {
             if (Incident is not { } i) return [("sent", At.ToString("u", CultureInfo.InvariantCulture))];
-            var facts = new List<(string, string)> { ("incident", i.Id), ("status", i.Status.ToText()), ("severity", i.Severity), ("server", i.Server ?? "-"), ("source", i.Source) };
+            var facts = new List<(string, string)>();
+            foreach (var (key, name) in EscalationSummary.Facts)
+            {
+                if (Escalation?.GetValueOrDefault(key) is { Length: > 0 } value) facts.Add((name, value));
+            }
+
+            facts.AddRange([("incident", i.Id), ("status", i.Status.ToText()), ("severity", i.Severity), ("server", i.Server ?? "-"), ("source", i.Source)]);
             if (i.AcknowledgedBy is not null) facts.Add(("acknowledged by", i.AcknowledgedBy));
             if (i.Resolution is not null) facts.Add(("resolution", i.Resolution));
             if (i.Labels.Count > 0) facts.Add(("labels", string.Join(", ", i.Labels.OrderBy(l => l.Key, StringComparer.Ordinal).Select(l => l.Key + "=" + l.Value))));
@@ -184,6 +192,13 @@ internal static class NotificationPayloads
         else w.WriteString("link", m.Link);
         if (m.ApprovalId is null) w.WriteNull("approval_id");
         else w.WriteString("approval_id", m.ApprovalId);
+        if (m.Escalation is { Count: > 0 } escalation)
+        {
+            w.WriteStartObject("escalation");
+            foreach (var (key, value) in escalation) w.WriteString(key, value);
+            w.WriteEndObject();
+        }
+
         w.WritePropertyName("incident");
         if (m.Incident is null) w.WriteNullValue();
         else JsonSerializer.Serialize(w, m.Incident, MedicJson.Default.IncidentResponse);

@@ -8,7 +8,9 @@ using Microsoft.Extensions.Options;
 namespace Medic.Server.Notifications;
 
 /// <summary>The job that sends one delivery: a snapshot of what to say, so a retry says the same thing.</summary>
-internal sealed record DeliveryJob(string DeliveryId, string TenantId, string ChannelId, string Event, IncidentResponse? Incident, string? ApprovalId, string? Link, DateTimeOffset At);
+/// <param name="Escalation">For an escalation: why the pipeline stopped, what was tried and what is likely wrong (<see cref="EscalationSummary"/>).</param>
+internal sealed record DeliveryJob(string DeliveryId, string TenantId, string ChannelId, string Event, IncidentResponse? Incident, string? ApprovalId, string? Link, DateTimeOffset At,
+    Dictionary<string, string>? Escalation = null);
 
 /// <summary>The job that checks, <c>Number</c> times after the incident opened, whether it is still unacknowledged and reminds people if so.</summary>
 internal sealed record ReminderJob(string TenantId, string IncidentId, int Episode, string RuleId, int Number);
@@ -43,8 +45,18 @@ internal sealed class NotificationPlanner(JobQueue jobs, ConsoleLinks links, IOp
         var rules = (await NotificationStore.RulesAsync(c, tx, tenantId)).Where(r => NotificationRouting.Matches(r, ev, incident)).ToList();
         var channels = rules.SelectMany(r => r.ChannelIds).Distinct(StringComparer.Ordinal).ToList();
         var damped = NotificationRouting.Damped(ev, incident, state, now, TimeSpan.FromMinutes(Options.DampingMinutes));
-        var queued = await EnqueueAsync(c, tx, tenantId, channels, ev, incident, null, $"notify:{incident.Id}:{state.Episode}:{ev}",
-            damped ? $"damped: the incident is flapping and people were told less than {Options.DampingMinutes} min ago" : null);
+        var key = $"notify:{incident.Id}:{state.Episode}:{ev}";
+        Dictionary<string, string>? escalation = null;
+        if (ev == NotificationEvents.Escalated)
+        {
+            // Each time the pipeline stops is news (a later round that fails again too): one escalation per round.
+            var (round, summary) = await EscalationSummary.ReadAsync(c, tx, tenantId, incident);
+            key += "-" + round.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            escalation = summary;
+        }
+
+        var queued = await EnqueueAsync(c, tx, tenantId, channels, ev, incident, null, key,
+            damped ? $"damped: the incident is flapping and people were told less than {Options.DampingMinutes} min ago" : null, escalation);
         if (!damped && channels.Count > 0) state.LastNotifiedAt = now;
         if (ev == NotificationEvents.Opened)
         {
@@ -84,7 +96,7 @@ internal sealed class NotificationPlanner(JobQueue jobs, ConsoleLinks links, IOp
             JsonSerializer.Serialize(job, NotificationJson.Default.ReminderJob), at, Options.MaxAttempts);
 
     private async Task<int> EnqueueAsync(DbConnection c, DbTransaction tx, string tenantId, IReadOnlyList<string> channelIds, string ev,
-        IncidentResponse incident, string? approvalId, string keyPrefix, string? dampedBecause)
+        IncidentResponse incident, string? approvalId, string keyPrefix, string? dampedBecause, Dictionary<string, string>? escalation = null)
     {
         var now = time.GetUtcNow();
         var link = approvalId is null ? links.Incident(incident.Id) : links.Approval(approvalId);
@@ -98,7 +110,7 @@ internal sealed class NotificationPlanner(JobQueue jobs, ConsoleLinks links, IOp
                 StatusValue = dampedBecause is null ? DeliveryStatus.Pending : DeliveryStatus.Damped, LastError = dampedBecause, CreatedAt = now,
             };
             if (!await NotificationStore.InsertDeliveryAsync(c, tx, delivery) || dampedBecause is not null) continue;
-            var payload = new DeliveryJob(delivery.Id, tenantId, channelId, ev, incident, approvalId, link, now);
+            var payload = new DeliveryJob(delivery.Id, tenantId, channelId, ev, incident, approvalId, link, now, escalation);
             await jobs.EnqueueAsync(c, tx, tenantId, DeliverKind, key, JsonSerializer.Serialize(payload, NotificationJson.Default.DeliveryJob), now, Options.MaxAttempts);
             queued++;
         }

@@ -88,11 +88,14 @@ internal sealed class ApprovalStep(
         {
             var a = await store.LockApprovalAsync(c, tx, job.TenantId, job.ApprovalId!);
             if (a is null || a.StatusValue != ApprovalStatus.Pending) return null;
+            var remediation = (await PipelineStore.RemediationByIdAsync(c, tx, job.TenantId, a.RemediationId))!;
+            // Renewed by a re-proposal in a later round: that round's expiry job decides.
+            if (remediation.Round != job.Round) return null;
             if (now < a.ExpiresAt) throw new InvalidOperationException("the approval has not expired yet");
             a.StatusValue = ApprovalStatus.Expired;
             a.DecidedAt = now;
+            a.Comment = $"expired: nobody approved or rejected it by {a.ExpiresAt:yyyy-MM-dd HH:mm:ss} UTC";
             await PipelineStore.DecideApprovalAsync(c, tx, a);
-            var remediation = (await PipelineStore.RemediationByIdAsync(c, tx, job.TenantId, a.RemediationId))!;
             remediation.StatusValue = RemediationStatus.Expired;
             remediation.Error = $"nobody decided by {a.ExpiresAt:yyyy-MM-dd HH:mm:ss} UTC";
             remediation.FinishedAt = now;

@@ -36,7 +36,7 @@ internal static class PipelineApi
     public static IEndpointRouteBuilder MapPipeline(this IEndpointRouteBuilder app)
     {
         var approvals = app.MapGroup("/api/v1/approvals").WithTags("Pipeline");
-        approvals.MapGet("/", ListApprovals).Requires(Permission.Read).WithSummary("Approval requests, newest first; status=pending (default), approved, rejected, expired, cancelled or all.");
+        approvals.MapGet("/", ListApprovals).Requires(Permission.Read).WithSummary("Approval requests, newest first; status=pending (default), approved, rejected, expired, cancelled, superseded or all.");
         approvals.MapGet("/{id}", GetApproval).Requires(Permission.Read).WithSummary("One approval request: exactly what would run, where, with which parameters, at what risk.");
         approvals.MapPost("/{id}/approve", Approve).Requires(Permission.Approve).WithSummary("Approve: the remediation runs. Never one's own request; 409 when expired or decided.");
         approvals.MapPost("/{id}/reject", Reject).Requires(Permission.Approve).WithSummary("Reject with a reason: the incident is escalated.");
@@ -64,7 +64,7 @@ internal static class PipelineApi
     private static async Task<Results<Ok<IReadOnlyList<ApprovalResponse>>, ValidationProblem>> ListApprovals(
         string? status, string? incident, int? limit, PipelineStore store, ApprovalViews views, HttpContext http, CancellationToken ct)
     {
-        var v = new Validator().Check(status is null || ApprovalFilters.Contains(status), "status", "use pending, approved, rejected, expired, cancelled or all")
+        var v = new Validator().Check(status is null || ApprovalFilters.Contains(status), "status", "use pending, approved, rejected, expired, cancelled, superseded or all")
             .Check(limit is null or (>= 1 and <= 500), "limit", "from 1 to 500").Optional("incident", incident, 100);
         if (!v.Ok) return v.Problem();
         var tenant = http.Caller().TenantId;

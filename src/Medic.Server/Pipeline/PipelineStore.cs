@@ -168,6 +168,16 @@ internal sealed class PipelineStore(Database db, TimeProvider time)
     public static Task InsertApprovalAsync(DbConnection c, DbTransaction tx, ApprovalRow a) => c.ExecuteAsync(
         $"INSERT INTO approvals ({ApprovalColumns}) VALUES (@Id, @TenantId, @IncidentId, @RemediationId, @RequestedBy, @Reason, @Status, @ExpiresAt, @DecidedBy, @DecidedAt, @Comment, @CreatedAt)", a, tx);
 
+    /// <summary>The incident's approvals still waiting for a decision, oldest first (one at most once re-proposals fold into it).</summary>
+    public static async Task<IReadOnlyList<ApprovalRow>> PendingApprovalsAsync(DbConnection c, DbTransaction tx, string tenantId, string incidentId) =>
+        (await c.QueryAsync<ApprovalRow>(
+            $"SELECT {ApprovalColumns} FROM approvals WHERE tenant_id = @tenantId AND incident_id = @incidentId AND status = @pending ORDER BY created_at, id",
+            new { tenantId, incidentId, pending = ApprovalStatus.Pending.ToText() }, tx)).ToList();
+
+    /// <summary>A pending approval carried over to a re-proposal of the same request: its remediation, reason and expiry.</summary>
+    public static Task RenewApprovalAsync(DbConnection c, DbTransaction tx, ApprovalRow a) => c.ExecuteAsync(
+        "UPDATE approvals SET remediation_id = @RemediationId, reason = @Reason, expires_at = @ExpiresAt WHERE id = @Id AND tenant_id = @TenantId", a, tx);
+
     public static Task DecideApprovalAsync(DbConnection c, DbTransaction tx, ApprovalRow a) => c.ExecuteAsync(
         "UPDATE approvals SET status = @Status, decided_by = @DecidedBy, decided_at = @DecidedAt, comment = @Comment WHERE id = @Id AND tenant_id = @TenantId", a, tx);
 

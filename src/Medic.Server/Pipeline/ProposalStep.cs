@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Globalization;
 using Medic.Contracts;
 using Medic.Server.Audit;
@@ -140,20 +141,16 @@ internal sealed partial class ProposalStep(
                 case GateOutcome.NeedsApproval:
                     remediation.StatusValue = RemediationStatus.AwaitingApproval;
                     await PipelineStore.InsertRemediationAsync(c, tx, remediation);
-                    var approval = new ApprovalRow
-                    {
-                        Id = PipelineStore.NewApprovalId(), TenantId = tenantId, IncidentId = incidentId, RemediationId = remediation.Id, RequestedBy = proposer,
-                        Reason = decision.Reason, ExpiresAt = now.AddSeconds(settings.ApprovalTtlSeconds), CreatedAt = now,
-                    };
+                    var (approval, renewed) = await RequestApprovalAsync(c, tx, remediation, proposer, decision.Reason, settings, now, clientAddress);
                     approvalId = approval.Id;
-                    await PipelineStore.InsertApprovalAsync(c, tx, approval);
                     after = await incidents.MoveAsync(c, tx, tenantId, incidentId, IncidentTrigger.RequestApproval, RemediationPipeline.SystemActor,
-                        $"risk gate: {decision.Reason}; approval {approval.Id} waits until {approval.ExpiresAt:yyyy-MM-dd HH:mm} UTC: {links.Approval(approval.Id)}",
+                        renewed
+                            ? $"risk gate: {decision.Reason}; approval {approval.Id}, asked for earlier for the same recipe and parameters, still waits, now until {approval.ExpiresAt:yyyy-MM-dd HH:mm} UTC: {links.Approval(approval.Id)}"
+                            : $"risk gate: {decision.Reason}; approval {approval.Id} waits until {approval.ExpiresAt:yyyy-MM-dd HH:mm} UTC: {links.Approval(approval.Id)}",
                         new Dictionary<string, string> { ["approval"] = approval.Id });
-                    await audit.AppendAsync(c, tx, new AuditRecord(tenantId, proposer, "approval.request", "approval:" + approval.Id, AuditOutcomes.Success, clientAddress,
-                        new Dictionary<string, string> { ["incident"] = incidentId, ["runbook"] = remediation.Runbook, ["risk"] = remediation.Risk, ["server"] = server.Name, ["reason"] = decision.Reason }));
-                    await planner.ApprovalRequestedAsync(c, tx, tenantId, approval.Id, after);
-                    await jobs.EnqueueAsync(c, tx, tenantId, PipelineEntry.ExpireKind, $"pipeline:approval:{approval.Id}:expire",
+                    // People were asked once for this request; a re-proposal renews it without asking again.
+                    if (!renewed) await planner.ApprovalRequestedAsync(c, tx, tenantId, approval.Id, after);
+                    await jobs.EnqueueAsync(c, tx, tenantId, PipelineEntry.ExpireKind, ExpireKey(approval.Id, renewed ? current : null),
                         PipelineEntry.Payload(new PipelineJob(tenantId, incidentId, current, approval.Id)), approval.ExpiresAt);
                     break;
                 default:
@@ -172,6 +169,74 @@ internal sealed partial class ProposalStep(
         LogProposed(incidentId, outcome.Remediation.Runbook, outcome.Remediation.Gate, outcome.Remediation.GateReason);
         return outcome;
     }
+
+    /// <summary>
+    /// One pending approval per problem: an approval still waiting on this incident for the same
+    /// recipe, version, server and parameters (a re-fired alert, a reopened incident, a later round)
+    /// is carried over to <paramref name="remediation"/> with the new reason and expiry; one waiting
+    /// for anything else is superseded. Only when none carries over is a new approval created.
+    /// </summary>
+    private async Task<(ApprovalRow Approval, bool Renewed)> RequestApprovalAsync(DbConnection c, DbTransaction tx, RemediationRow remediation, string proposer, string reason,
+        PipelineSettingsRow settings, DateTimeOffset now, string? clientAddress)
+    {
+        var tenantId = remediation.TenantId;
+        var expires = now.AddSeconds(settings.ApprovalTtlSeconds);
+        ApprovalRow? carried = null;
+        foreach (var waiting in await PipelineStore.PendingApprovalsAsync(c, tx, tenantId, remediation.IncidentId))
+        {
+            var earlier = (await PipelineStore.RemediationByIdAsync(c, tx, tenantId, waiting.RemediationId))!;
+            var same = carried is null && SameRequest(earlier, remediation);
+            earlier.StatusValue = RemediationStatus.Cancelled;
+            earlier.FinishedAt = now;
+            earlier.Error = same
+                ? $"proposed again in round {remediation.Round} ({remediation.Id}); approval {waiting.Id} carries over to it"
+                : $"superseded: {remediation.Runbook} v{remediation.Version} was proposed in round {remediation.Round} ({remediation.Id})";
+            await PipelineStore.UpdateRemediationAsync(c, tx, earlier);
+            if (same)
+            {
+                waiting.RemediationId = remediation.Id;
+                waiting.Reason = reason;
+                waiting.ExpiresAt = expires;
+                await PipelineStore.RenewApprovalAsync(c, tx, waiting);
+                await audit.AppendAsync(c, tx, new AuditRecord(tenantId, proposer, "approval.renew", "approval:" + waiting.Id, AuditOutcomes.Success, clientAddress,
+                    new Dictionary<string, string> { ["incident"] = remediation.IncidentId, ["runbook"] = remediation.Runbook, ["round"] = remediation.Round.ToString(CultureInfo.InvariantCulture), ["reason"] = reason }));
+                carried = waiting;
+                continue;
+            }
+
+            waiting.StatusValue = ApprovalStatus.Superseded;
+            waiting.DecidedAt = now;
+            waiting.Comment = $"superseded by the proposal of {remediation.Runbook} v{remediation.Version} ({ParamsText(remediation)}) in round {remediation.Round}";
+            await PipelineStore.DecideApprovalAsync(c, tx, waiting);
+            await audit.AppendAsync(c, tx, new AuditRecord(tenantId, RemediationPipeline.SystemActor, "approval.supersede", "approval:" + waiting.Id, AuditOutcomes.Success, null,
+                new Dictionary<string, string> { ["incident"] = remediation.IncidentId, ["runbook"] = earlier.Runbook, ["by"] = remediation.Id }));
+            await incidents.NoteAsync(c, tx, tenantId, remediation.IncidentId, "approval_superseded", RemediationPipeline.SystemActor,
+                $"approval {waiting.Id} for {earlier.Runbook} ({ParamsText(earlier)}) is superseded: {remediation.Runbook} ({ParamsText(remediation)}) was proposed instead",
+                new Dictionary<string, string> { ["approval"] = waiting.Id });
+        }
+
+        if (carried is not null) return (carried, true);
+        var approval = new ApprovalRow
+        {
+            Id = PipelineStore.NewApprovalId(), TenantId = tenantId, IncidentId = remediation.IncidentId, RemediationId = remediation.Id, RequestedBy = proposer,
+            Reason = reason, ExpiresAt = expires, CreatedAt = now,
+        };
+        await PipelineStore.InsertApprovalAsync(c, tx, approval);
+        await audit.AppendAsync(c, tx, new AuditRecord(tenantId, proposer, "approval.request", "approval:" + approval.Id, AuditOutcomes.Success, clientAddress,
+            new Dictionary<string, string> { ["incident"] = remediation.IncidentId, ["runbook"] = remediation.Runbook, ["risk"] = remediation.Risk, ["server"] = remediation.ServerName ?? "", ["reason"] = reason }));
+        return (approval, false);
+    }
+
+    private static bool SameRequest(RemediationRow a, RemediationRow b) =>
+        a.Runbook == b.Runbook && a.Version == b.Version && a.ServerId == b.ServerId
+        && a.ParamMap.Count == b.ParamMap.Count && a.ParamMap.All(kv => b.ParamMap.TryGetValue(kv.Key, out var v) && v == kv.Value);
+
+    private static string ParamsText(RemediationRow r) =>
+        r.ParamMap.Count == 0 ? "no parameters" : string.Join(", ", r.ParamMap.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Key + "=" + kv.Value));
+
+    /// <summary>The expiry job of an approval; a renewal (in a later round) gets its own, and the earlier one finds nothing to do.</summary>
+    internal static string ExpireKey(string approvalId, int? renewedInRound) =>
+        $"pipeline:approval:{approvalId}:expire" + (renewedInRound is { } round ? ":" + round.ToString(CultureInfo.InvariantCulture) : "");
 
     private static string Name(Risk risk) => risk.ToString().ToLowerInvariant();
 

@@ -23,6 +23,7 @@ internal static class WebhooksApi
         services.AddSingleton<WebhookCredentialStore>();
         services.AddSingleton<WebhookAudit>();
         services.AddSingleton<WebhookMappingStore>();
+        services.AddSingleton<AlertTypeStore>();
         services.AddSingleton<ITenantSources>(sp => sp.GetRequiredService<WebhookMappingStore>());
         services.AddSingleton<WebhookDeliveryLog>();
         services.AddSingleton<WebhookRateLimits>();
@@ -53,6 +54,7 @@ internal static class WebhooksApi
             ClearAsync(source, WebhookCredentialStore.BasicAuthKind, store, http, ct)).WithSummary("Removes the basic auth set for one source.");
         group.MapGet("/sources/{source}/deliveries", Deliveries).WithSummary("The source's last deliveries (newest first) with the reason for each refusal, and refusals counted by reason.");
         app.MapWebhookMappings();
+        app.MapAlertTypes();
         return app;
     }
 
@@ -139,6 +141,7 @@ internal static class WebhooksApi
         string source,
         WebhookCredentialStore credentials,
         WebhookMappingStore mappings,
+        AlertTypeStore types,
         IIncidentIngest ingest,
         WebhookAudit audit,
         WebhookDeliveryLog log,
@@ -216,7 +219,14 @@ internal static class WebhooksApi
                 $"send the {source} payload as the sender emits it; docs/webhooks.md describes each format");
         }
 
-        var outcomes = parsed.Signals.Count == 0 ? [] : await IngestAsync(ingest, parsed.Signals, ct);
+        var signals = parsed.Signals;
+        if (signals.Count > 0)
+        {
+            var rules = await types.MatchersAsync(tenant.TenantId, ct);
+            signals = [.. signals.Select(s => AlertClassifier.Classify(s, rules))];
+        }
+
+        var outcomes = signals.Count == 0 ? [] : await IngestAsync(ingest, signals, ct);
         int Count(IngestAction action) => outcomes.Count(o => o.Action == action);
         var response = new WebhookDeliveryResponse(source, parsed.Signals.Count, Count(IngestAction.Created), Count(IngestAction.Updated), Count(IngestAction.Reopened), Count(IngestAction.Resolved), Count(IngestAction.Ignored),
             outcomes.Where(o => o.IncidentId is not null).Select(o => o.IncidentId!).Distinct(StringComparer.Ordinal).ToList(), Count(IngestAction.Duplicate), parsed.Test);
