@@ -9,6 +9,7 @@ using System.Text;
 // Answers every GET with 200 "ok" (GET /pid with its pid), one request per connection.
 // GET /hang answers "hanging" and from then on the process hangs: it still accepts connections
 // but never answers them (a deadlocked server), until it is killed.
+// GET /crash answers "crashing" and the process dies of an unhandled exception (the runtime aborts: SIGABRT).
 // Fault modes for the efficacy suite (bench/Medic.Bench/Efficacy):
 //   --name COMM      sets the process name (/proc/PID/comm), so a recipe can tell instances of it from other dotnet processes
 //   --config PATH    reads PATH at start and exits 78 with "config error" on stderr unless it holds "listen: ok"
@@ -146,6 +147,7 @@ while (true)
                 var text = request.ToString();
                 var body = text.StartsWith("GET /pid ", StringComparison.Ordinal) ? Environment.ProcessId.ToString(CultureInfo.InvariantCulture)
                     : text.StartsWith("GET /hang ", StringComparison.Ordinal) ? "hanging"
+                    : text.StartsWith("GET /crash ", StringComparison.Ordinal) ? "crashing"
                     : "ok";
                 if (body == "hanging")
                 {
@@ -154,6 +156,10 @@ while (true)
 
                 var response = $"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n{body}";
                 await stream.WriteAsync(Encoding.ASCII.GetBytes(response));
+                if (body == "crashing")
+                {
+                    new Thread(() => throw new InvalidOperationException("efficacy fault: null reference in the order handler")).UnsafeStart();
+                }
             }
             catch (IOException)
             {

@@ -109,11 +109,13 @@ internal sealed class ScenarioContext(string medicDll, string serviceDll, string
         }
     }
 
-    public static async Task HangAsync(int port)
+    public static Task HangAsync(int port) => GetAsync(port, "/hang");
+
+    public static async Task GetAsync(int port, string path)
     {
         try
         {
-            _ = await Http.GetStringAsync($"http://127.0.0.1:{port}/hang");
+            _ = await Http.GetStringAsync($"http://127.0.0.1:{port}{path}");
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
         {

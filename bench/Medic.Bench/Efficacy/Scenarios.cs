@@ -13,7 +13,7 @@ internal static partial class Scenarios
 {
     public static readonly IReadOnlyList<(string Name, string What, Func<ScenarioContext, Task<ScenarioResult>> Run)> All =
     [
-        ("segfault", "a supervised service dies of SIGSEGV", SegfaultAsync),
+        ("crash", "a supervised service dies of an unhandled exception (abort)", CrashAsync),
         ("crashloop-config", "a service crash-loops on a broken config; a person fixes the file", CrashLoopConfigAsync),
         ("hung", "a service accepts connections but never answers (deadlock)", HungAsync),
         ("two-instances", "blue and green of one program; only green hangs", TwoInstancesAsync),
@@ -33,7 +33,7 @@ internal static partial class Scenarios
 
     private static string Heal(string extra = "") => $"{{ max_restarts: 3, window: 1m, delay: 200ms, retries: 15{extra} }}";
 
-    private static async Task<ScenarioResult> SegfaultAsync(ScenarioContext ctx)
+    private static async Task<ScenarioResult> CrashAsync(ScenarioContext ctx)
     {
         var port = FreePort();
         var medic = await ctx.StartMedicAsync($$"""
@@ -46,8 +46,8 @@ internal static partial class Scenarios
             """);
         var pid = await ScenarioContext.WaitForPidAsync(port, TimeSpan.FromSeconds(60));
         ctx.SinceFault.Start();
-        _ = Signal(pid, 11);
-        return await Judge.RunAsync("segfault", medic, new Judgement
+        await ScenarioContext.GetAsync(port, "/crash");
+        return await Judge.RunAsync("crash", medic, new Judgement
         {
             IsMine = i => ScenarioContext.LabelIs(i, "monitor", "eff-api"),
             Expect = Good.Healed,
