@@ -180,6 +180,10 @@ internal static partial class Scenarios
     private static async Task<ScenarioResult> PortTakenAsync(ScenarioContext ctx)
     {
         var port = FreePort();
+        // Someone left a debugging web server on the service's port before a reboot: the service cannot bind.
+        var squatter = ctx.Spawn("python3", "-m", "http.server", "--bind", "127.0.0.1", $"{port}", "--directory", ctx.Work);
+        var clock = Stopwatch.StartNew();
+        while (!await Listening(port) && clock.Elapsed < TimeSpan.FromSeconds(10)) await Task.Delay(100);
         var medic = await ctx.StartMedicAsync($$"""
             monitors:
               - name: eff-gateway
@@ -188,10 +192,6 @@ internal static partial class Scenarios
                 health: { http: "http://127.0.0.1:{{port}}/pid", timeout: 1s, failures: 2 }
                 heal: {{Heal()}}
             """);
-        var pid = await ScenarioContext.WaitForPidAsync(port, TimeSpan.FromSeconds(60));
-        // Someone starts a debugging web server on the port while the service is restarted.
-        _ = Signal(pid, 15);
-        var squatter = ctx.Spawn("python3", "-m", "http.server", "--bind", "127.0.0.1", $"{port}", "--directory", ctx.Work);
         ctx.SinceFault.Start();
         return await Judge.RunAsync("port-taken", medic, new Judgement
         {
@@ -477,6 +477,20 @@ internal static partial class Scenarios
     }
 
     public static int FreePort() => ScenarioContext.FreePort();
+
+    private static async Task<bool> Listening(int port)
+    {
+        using var client = new System.Net.Sockets.TcpClient();
+        try
+        {
+            await client.ConnectAsync(System.Net.IPAddress.Loopback, port);
+            return true;
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return false;
+        }
+    }
 
     private static int Nice(int pid)
     {
