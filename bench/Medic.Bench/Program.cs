@@ -1,5 +1,6 @@
 using Medic.Bench.Agentless;
 using Medic.Bench.Audit;
+using Medic.Bench.Efficacy;
 using Medic.Bench.Fanout;
 using Medic.Bench.Pipeline;
 using Medic.Bench.Recovery;
@@ -16,6 +17,7 @@ using Medic.Bench.Webhooks;
 //        dotnet run -c Release --project bench/Medic.Bench -- pipeline [--agents N] [--incidents N] [--concurrency C] [--count N] [--postgres CONNECTION-STRING | --sqlite-only]
 //        dotnet run -c Release --project bench/Medic.Bench -- bulkhead [--samples N] [--warmup N] [--long-runs N] [--postgres CONNECTION-STRING | --sqlite-only]
 //        dotnet run -c Release --project bench/Medic.Bench -- audit [--entries N] [--postgres CONNECTION-STRING | --postgres throwaway]
+//        dotnet run -c Release --project bench/Medic.Bench -- efficacy [--only a,b] [--medic PATH/medic.dll] [--keep]   (as root)
 // Benchmarks that print their figures; see docs/PERFORMANCE.md.
 return args.FirstOrDefault() switch
 {
@@ -28,6 +30,7 @@ return args.FirstOrDefault() switch
     "pipeline" => await PipelineBench.RunAsync(args.Skip(1).ToArray()),
     "bulkhead" => await BulkheadBench.RunAsync(args.Skip(1).ToArray()),
     "audit" => await AuditVerifyBench.RunAsync(args.Skip(1).ToArray()),
+    "efficacy" => await EfficacyBench.RunAsync(args.Skip(1).ToArray()),
     _ => Usage(),
 };
 
@@ -42,5 +45,6 @@ static int Usage()
     Console.Error.WriteLine("       Medic.Bench pipeline [--agents N] [--incidents N] [--warmup N] [--concurrency C] [--count N] [--postgres CONNECTION-STRING | --sqlite-only] [--medic PATH/medic.dll]");
     Console.Error.WriteLine("       Medic.Bench bulkhead [--samples N] [--warmup N] [--long-runs N] [--postgres CONNECTION-STRING | --sqlite-only] [--medic PATH/medic.dll]");
     Console.Error.WriteLine("       Medic.Bench audit [--entries N] [--postgres CONNECTION-STRING | throwaway]");
+    Console.Error.WriteLine("       Medic.Bench efficacy [--only SCENARIOS] [--medic PATH/medic.dll] [--keep]");
     return 2;
 }
