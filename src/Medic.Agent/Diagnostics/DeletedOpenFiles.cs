@@ -56,7 +56,11 @@ internal static class DeletedOpenFiles
                     {
                         continue;
                     }
-                    bytes = link.Length; // stat follows the /proc link to the open file itself
+                    if (FileStat.Size(descriptor) is not { } size)
+                    {
+                        continue;
+                    }
+                    bytes = size;
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
