@@ -44,6 +44,11 @@ internal static class StaleLock
         text.AppendLine($"{path}: {file.Length} bytes, last written {HostVerbs.Duration(age < TimeSpan.Zero ? TimeSpan.Zero : age)} ago ({file.LastWriteTimeUtc:yyyy-MM-ddTHH:mm:ssZ})");
 
         var lockers = KernelLockers(path);
+        if (lockers.Count > 0 && !lockers.Any(pid => ProcessFacts.Read(pid)?.Alive == true))
+        {
+            // /proc/locks names the process that took a flock; it lives on in whoever inherited the descriptor.
+            lockers = OpenedBy(path) is { Count: > 0 } holders ? holders : lockers;
+        }
         if (lockers.Count > 0)
         {
             var holder = ProcessFacts.Read(lockers[0]);
@@ -122,4 +127,25 @@ internal static class StaleLock
     }
 
     private static long? Inode(string path) => FileStat.Inode(path);
+
+    /// <summary>The processes with a descriptor open on <paramref name="path"/>.</summary>
+    private static List<int> OpenedBy(string path)
+    {
+        var pids = new List<int>();
+        foreach (var process in Execution.ProcessTree.Snapshot())
+        {
+            try
+            {
+                if (Directory.EnumerateFileSystemEntries($"/proc/{process.Pid}/fd").Any(fd => new FileInfo(fd).LinkTarget == path))
+                {
+                    pids.Add(process.Pid);
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // gone, or another user's
+            }
+        }
+        return pids;
+    }
 }
