@@ -31,7 +31,7 @@ internal static class StaleLock
 
     internal static (string Text, Findings Findings) Inspect(string path, string? program, DateTime nowUtc)
     {
-        var findings = new Findings().Add("path", path);
+        var findings = new Findings().Add("lock_file", path);
         var text = new StringBuilder();
         var file = new FileInfo(path);
         if (!file.Exists)
