@@ -376,6 +376,76 @@ public sealed class PipelineTests : IAsyncLifetime
         (await AuditOfAsync(id)).Count(a => a.Action == "runbook.run").ShouldBe(1);
     }
 
+    // ---- 6. two instances of one program: only the broken one is restarted --------------------
+
+    [Fact]
+    public async Task Of_two_instances_of_one_program_only_the_hung_one_is_restarted_and_verified_and_a_name_alone_is_refused()
+    {
+        // Blue and green: one program, one instance per port, each kept running by its own supervisor loop.
+        var blue = MedicHome.FreePort();
+        var green = MedicHome.FreePort();
+        var blueLoop = StartInstanceLoop(blue);
+        var greenLoop = StartInstanceLoop(green);
+        WriteLocalMonitors($"""
+            monitors:
+              - name: shop-green
+                kind: http
+                url: http://127.0.0.1:{green}/
+                interval: 1s
+                timeout: 1s
+                labels: {"{"} app: shop {"}"}
+            """);
+        await StartUpAsync();
+        var rules = await Medic("pipeline", "rules", "apply", "-f", WriteFile("shop-rules.yaml", """
+            rules:
+              - name: restart-hung-shop
+                match: { type: http_check_failed, labels: { app: shop } }
+                recipe: restart-process
+                params: { process: dotnet }
+                trust: autonomous
+            """));
+        rules.ShouldStartWith("Applied 1 triage rule(s)");
+        var bluePid = await InstancePidAsync(blue, null);
+        var greenPid = await InstancePidAsync(green, null);
+
+        // Green hangs: it still accepts connections and never answers. Blue is healthy (and older, so a restart by name alone would pick it).
+        (await GetAsync(green, "/hang")).ShouldBe("hanging");
+        var id = await EventuallyAsync(async () =>
+        {
+            var list = await MedicJson("incidents", "list", "--source", "agent");
+            return list.GetProperty("items").EnumerateArray().Where(i => i.GetProperty("labels").GetProperty("app").GetString() == "shop")
+                .Select(i => i.GetProperty("id").GetString()).FirstOrDefault();
+        }, TimeSpan.FromSeconds(30), "no agent incident for the hung instance");
+
+        var detail = await WaitForIncidentAsync(id, "resolved");
+        var remediation = (await MedicJson("incidents", "remediations", id)).EnumerateArray().ShouldHaveSingleItem();
+        var parameters = remediation.GetProperty("params");
+        parameters.GetProperty("pid").GetString().ShouldBe(greenPid.ToString(CultureInfo.InvariantCulture), Describe(detail));
+        parameters.GetProperty("port").GetString().ShouldBe(green.ToString(CultureInfo.InvariantCulture));
+        detail.GetProperty("incident").GetProperty("resolution").GetString()!.ShouldContain("reports the problem over", Case.Sensitive, Describe(detail));
+        Timeline(detail).ShouldContain(e => e.Kind == "recipe_proposed" && e.Data.GetValueOrDefault("target.pid") == greenPid.ToString(CultureInfo.InvariantCulture), Describe(detail));
+
+        (await InstancePidAsync(blue, null)).ShouldBe(bluePid, "the healthy instance was not touched");
+        var newGreen = await InstancePidAsync(green, greenPid);
+        newGreen.ShouldNotBe(greenPid);
+        (await GetAsync(green, "/")).ShouldBe("ok", "the instance the alert was about answers again");
+
+        // A person names only the program: two instances run, so nothing is signalled and the candidates are listed.
+        var manual = await MedicJson("incidents", "create", "--title", "shop is slow", "--server", Host, "--label", "process=medic-test-http");
+        var manualId = manual.GetProperty("id").GetString()!;
+        var refused = await _home.RunAsync("incidents", "propose", manualId, "restart-process", "--param", "process=medic-test-http");
+        refused.ExitCode.ShouldNotBe(0, refused.ToString());
+        (refused.Stdout + refused.Stderr).ShouldContain("the evidence does not say which one is broken", Case.Sensitive, refused.ToString());
+        (refused.Stdout + refused.Stderr).ShouldContain($"2 processes on {Host} match name=medic-test-http", Case.Sensitive, refused.ToString());
+        (refused.Stdout + refused.Stderr).ShouldContain($"pid {bluePid} (dotnet", Case.Sensitive, refused.ToString());
+        (refused.Stdout + refused.Stderr).ShouldContain($"pid {newGreen} (dotnet", Case.Sensitive, refused.ToString());
+        (refused.Stdout + refused.Stderr).ShouldContain($"medic incidents propose {manualId} restart-process --param pid=N", Case.Sensitive, refused.ToString());
+        (await InstancePidAsync(blue, null)).ShouldBe(bluePid);
+        (await InstancePidAsync(green, null)).ShouldBe(newGreen);
+        _loops.Add(blueLoop);
+        _loops.Add(greenLoop);
+    }
+
     // ---- helpers --------------------------------------------------------------------------
 
     private async Task StartUpAsync(string? url = null)
@@ -424,6 +494,46 @@ public sealed class PipelineTests : IAsyncLifetime
         var login = await _home.RunWithInputAsync(password + "\n", "login", "--server", _server!.Url, "--user", name, "--password-stdin", "--name", name);
         login.ExitCode.ShouldBe(0, login.ToString());
         await Medic("context", "use", "local");
+    }
+
+    private readonly List<Process> _loops = [];
+
+    /// <summary>A shell loop that keeps one medic-test-http instance on <paramref name="port"/> running, the way a supervisor would.</summary>
+    private Process StartInstanceLoop(int port)
+    {
+        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
+        var dll = Path.Combine(AppContext.BaseDirectory, "medic-test-http.dll");
+        var loop = Process.Start(new ProcessStartInfo("setsid", ["sh", "-c", $"while :; do '{dotnet}' '{dll}' --port {port}; sleep 0.2; done"])
+        {
+            UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true,
+        })!;
+        loop.OutputDataReceived += (_, _) => { };
+        loop.ErrorDataReceived += (_, _) => { };
+        loop.BeginOutputReadLine();
+        loop.BeginErrorReadLine();
+        _loops.Add(loop);
+        return loop;
+    }
+
+    private static async Task<string?> GetAsync(int port, string path)
+    {
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        try
+        {
+            return await client.GetStringAsync($"http://127.0.0.1:{port}{path}");
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The pid of the instance answering on <paramref name="port"/> (another than <paramref name="not"/>).</summary>
+    private async Task<int> InstancePidAsync(int port, int? not)
+    {
+        var pid = await EventuallyAsync(async () => await GetAsync(port, "/pid") is { } text && int.Parse(text, CultureInfo.InvariantCulture) != not ? text : null,
+            TimeSpan.FromSeconds(60), $"no instance answers on port {port}");
+        return int.Parse(pid, CultureInfo.InvariantCulture);
     }
 
     private async Task<string> Medic(params string[] args)
@@ -539,6 +649,12 @@ public sealed class PipelineTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         if (_server is not null) await _server.DisposeAsync();
+        foreach (var loop in _loops.Distinct())
+        {
+            // The loop and the instance it started share the loop's session (setsid): kill them as one group.
+            using (var kill = Process.Start("kill", ["-KILL", "--", "-" + loop.Id.ToString(CultureInfo.InvariantCulture)])!) kill.WaitForExit();
+            loop.Dispose();
+        }
 
         // A recipe started the service outside the agent's process tree: stop it by the pid it wrote.
         var pidFile = Path.Combine(Work, "crashy.pid");

@@ -34,6 +34,7 @@ internal static class DiagnosticVerbs
         NetworkProbes.Dns,
         NetworkProbes.TlsExpiry,
         PackageUpdates.Verb,
+        ProcessVerbs.Processes,
     }.ToDictionary(v => v.Name, StringComparer.Ordinal);
 
     public static bool TryValidate(string verb, IReadOnlyDictionary<string, string> args, out string? error) =>

@@ -19,6 +19,7 @@ internal static class PipelineApi
         services.AddSingleton<IPipelineEntry, PipelineEntry>();
         services.AddSingleton<TriageStep>();
         services.AddSingleton<ProposalStep>();
+        services.AddSingleton<ProcessTargeting>();
         services.AddSingleton<ApprovalStep>();
         services.AddSingleton<ExecutionStep>();
         services.AddSingleton<VerificationStep>();

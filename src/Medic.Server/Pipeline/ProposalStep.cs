@@ -21,6 +21,7 @@ internal sealed partial class ProposalStep(
     ConsoleLinks links,
     AuditLog audit,
     JobSignal signal,
+    ProcessTargeting targeting,
     TimeProvider time,
     ILogger<ProposalStep> log)
 {
@@ -55,6 +56,15 @@ internal sealed partial class ProposalStep(
         if (server is null)
         {
             throw new ProposalException("The incident names no server of this tenant to run the recipe on.", "run the runbook by hand with medic runbook run NAME --target SERVER");
+        }
+
+        // A process recipe acts on the one instance the evidence names, or not at all (two instances of one program: only the broken one).
+        var targeted = await targeting.PinAsync(incident, server, stored.Runbook, values, ct);
+        (values, errors) = ParameterValues.Bind(stored.Runbook, targeted.Values);
+        if (errors.Count > 0)
+        {
+            throw new ProposalException("The process the evidence names does not fit the runbook's parameters: " + string.Join("; ", errors.Select(e => $"{e.Key}: {e.Value}")),
+                $"propose it by hand with the right parameters (medic runbook show {recipe})", StatusCodes.Status409Conflict, errors);
         }
 
         var risk = stored.Runbook.Risk;
@@ -93,6 +103,7 @@ internal sealed partial class ProposalStep(
             if (status == IncidentStatus.Open) await incidents.MoveAsync(c, tx, tenantId, incidentId, IncidentTrigger.StartTriage, RemediationPipeline.SystemActor, "triage started", null);
             var proposedEvidence = new Dictionary<string, string> { ["runbook"] = stored.Row.Name, ["version"] = stored.Row.Version.ToString(CultureInfo.InvariantCulture), ["risk"] = Name(risk), ["server"] = server.Name };
             foreach (var (k, v) in values) proposedEvidence["param." + k] = v;
+            foreach (var (k, v) in targeted.Evidence) proposedEvidence[k] = v;
             await incidents.MoveAsync(c, tx, tenantId, incidentId, IncidentTrigger.ProposeRecipe, proposer, $"{why}: {stored.Row.Name} v{stored.Row.Version} ({Name(risk)} risk) on {server.Name}", proposedEvidence);
 
             var settings = await PipelineStore.SettingsAsync(c, tx, tenantId);

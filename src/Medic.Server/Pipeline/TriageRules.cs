@@ -20,6 +20,12 @@ internal sealed record TriageRule(
     Trust Trust,
     IReadOnlyList<DiagnosisStep>? Diagnose = null)
 {
+    /// <summary>Evidence values that must hold after the diagnosis (exact, or "*" for present): how rules for one type choose by what was found.</summary>
+    public IReadOnlyDictionary<string, string> Evidence { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The rationale, with references to the evidence spliced in (display text, never a command).</summary>
+    public string? Because { get; init; }
+
     /// <summary>What still works but should be written differently (the old <c>${labels.x}</c> references), each naming the new form.</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
 }
@@ -28,7 +34,7 @@ internal sealed record TriageRule(
 internal sealed record DiagnosisStep(string Verb, IReadOnlyDictionary<string, string> Args);
 
 /// <summary>What triage proposes for an incident: the rule that matched, the recipe and its parameters, and the diagnosis to collect first (references resolved).</summary>
-internal sealed record TriageProposal(string Rule, string Recipe, IReadOnlyDictionary<string, string> Parameters, Trust Trust, IReadOnlyList<DiagnosisStep>? Diagnose = null);
+internal sealed record TriageProposal(string Rule, string Recipe, IReadOnlyDictionary<string, string> Parameters, Trust Trust, IReadOnlyList<DiagnosisStep>? Diagnose = null, string? Because = null);
 
 internal sealed class TriageRuleException(string message) : Exception(message);
 
@@ -53,46 +59,82 @@ internal static partial class TriageRules
         return $"{where}: '{value}' is the old reference syntax; write '${{{{ {name} }}}}' (it is still read for now)";
     }
 
-    /// <summary>The proposal of the first matching rule whose referenced values all exist, or null when none applies.</summary>
+    [GeneratedRegex(@"\$\{\{\s*(?:(?<map>labels|evidence)\.(?<key>[A-Za-z0-9_.-]{1,100})|(?<field>server|type|source|title))\s*\}\}")]
+    private static partial Regex Embedded();
+
+    [GeneratedRegex(@"^finding (?<key>[a-z][a-z0-9_]{0,63})=(?<value>[^\r\n]{0,1000})$", RegexOptions.Multiline)]
+    private static partial Regex FindingLine();
+
+    /// <summary>The proposal of the first matching rule whose referenced values all exist, or null when none applies (no diagnosis: the incident's own evidence only).</summary>
     public static TriageProposal? Propose(IReadOnlyList<TriageRule> rules, IncidentResponse incident)
     {
+        var evidence = incident.Evidence ?? new Dictionary<string, string>();
         foreach (var rule in rules)
         {
-            if (rule.Type is not null && rule.Type != incident.Type) continue;
-            if (rule.Source is not null && rule.Source != incident.Source) continue;
-            if (!rule.Labels.All(l => incident.Labels.TryGetValue(l.Key, out var v) && v == l.Value)) continue;
-            var parameters = new Dictionary<string, string>(StringComparer.Ordinal);
-            var complete = true;
-            foreach (var (name, value) in rule.Parameters)
-            {
-                if (Resolve(value, incident) is { } resolved) parameters[name] = resolved;
-                else complete = false;
-            }
-
-            if (!complete) continue;
-
-            // A diagnosis whose references are missing on this incident is left out; it never blocks the proposal.
-            var diagnose = new List<DiagnosisStep>();
-            foreach (var step in rule.Diagnose ?? [])
-            {
-                var args = step.Args.ToDictionary(a => a.Key, a => Resolve(a.Value, incident), StringComparer.Ordinal);
-                if (args.Values.All(v => v is not null)) diagnose.Add(new DiagnosisStep(step.Verb, args.ToDictionary(a => a.Key, a => a.Value!, StringComparer.Ordinal)));
-            }
-
-            return new TriageProposal(rule.Name, rule.Recipe, parameters, rule.Trust, diagnose);
+            if (!Matches(rule, incident)) continue;
+            if (Complete(rule, incident, evidence, Diagnosis(rule, incident, evidence)) is { } proposal) return proposal;
         }
 
         return null;
     }
 
-    private static string? Resolve(string value, IncidentResponse incident)
+    /// <summary>The rule's type, source and labels hold for the incident (its evidence condition is checked after the diagnosis, by <see cref="Complete"/>).</summary>
+    public static bool Matches(TriageRule rule, IncidentResponse incident) =>
+        (rule.Type is null || rule.Type == incident.Type)
+        && (rule.Source is null || rule.Source == incident.Source)
+        && rule.Labels.All(l => incident.Labels.TryGetValue(l.Key, out var v) && v == l.Value);
+
+    /// <summary>The rule's diagnosis with its references resolved; a step whose reference is missing is left out, it never blocks the rule.</summary>
+    public static IReadOnlyList<DiagnosisStep> Diagnosis(TriageRule rule, IncidentResponse incident, IReadOnlyDictionary<string, string> evidence)
+    {
+        var diagnose = new List<DiagnosisStep>();
+        foreach (var step in rule.Diagnose ?? [])
+        {
+            var args = step.Args.ToDictionary(a => a.Key, a => Resolve(a.Value, incident, evidence), StringComparer.Ordinal);
+            if (args.Values.All(v => v is not null)) diagnose.Add(new DiagnosisStep(step.Verb, args.ToDictionary(a => a.Key, a => a.Value!, StringComparer.Ordinal)));
+        }
+
+        return diagnose;
+    }
+
+    /// <summary>
+    /// The rule's proposal once the evidence is in (the incident's own, plus the diagnosis's findings):
+    /// null when an evidence condition does not hold or a parameter's reference is missing.
+    /// </summary>
+    public static TriageProposal? Complete(TriageRule rule, IncidentResponse incident, IReadOnlyDictionary<string, string> evidence, IReadOnlyList<DiagnosisStep> diagnosis)
+    {
+        foreach (var (key, wanted) in rule.Evidence)
+        {
+            if (!evidence.TryGetValue(key, out var value) || (wanted != "*" && value != wanted)) return null;
+        }
+
+        var parameters = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (name, value) in rule.Parameters)
+        {
+            if (Resolve(value, incident, evidence) is not { } resolved) return null;
+            parameters[name] = resolved;
+        }
+
+        var because = rule.Because is null ? null : Embedded().Replace(rule.Because, m => Resolve(m.Value, incident, evidence) ?? "?");
+        return new TriageProposal(rule.Name, rule.Recipe, parameters, rule.Trust, diagnosis, because);
+    }
+
+    /// <summary>The <c>finding KEY=VALUE</c> lines a diagnostic verb prints after its report (docs/pipeline.md), the last of each key winning.</summary>
+    public static IReadOnlyDictionary<string, string> Findings(string output)
+    {
+        var findings = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (Match m in FindingLine().Matches(output)) findings[m.Groups["key"].Value] = m.Groups["value"].Value.Trim();
+        return findings;
+    }
+
+    private static string? Resolve(string value, IncidentResponse incident, IReadOnlyDictionary<string, string> evidence)
     {
         var m = Reference().Match(value);
         if (!m.Success) return value;
         if (m.Groups["map"].Success)
         {
-            var map = m.Groups["map"].Value == "labels" ? incident.Labels : incident.Evidence;
-            return map?.GetValueOrDefault(m.Groups["key"].Value);
+            var map = m.Groups["map"].Value == "labels" ? incident.Labels : evidence;
+            return map.GetValueOrDefault(m.Groups["key"].Value);
         }
 
         return m.Groups["field"].Value switch
@@ -137,7 +179,9 @@ internal static partial class TriageRules
         if (node is not YamlMappingNode map) throw Error(source, node, "a rule is a mapping with name, match, recipe");
         string? name = null, type = null, src = null, recipe = null;
         var labels = new Dictionary<string, string>(StringComparer.Ordinal);
+        var evidence = new Dictionary<string, string>(StringComparer.Ordinal);
         var parameters = new Dictionary<string, string>(StringComparer.Ordinal);
+        string? because = null;
         var trust = Trust.Supervised;
         var diagnose = new List<DiagnosisStep>();
         var warnings = new List<string>();
@@ -150,6 +194,7 @@ internal static partial class TriageRules
                     foreach (var step in steps) diagnose.Add(ParseDiagnosis(step, source));
                     break;
                 case "name": name = Text(source, v); break;
+                case "because": because = Text(source, v); break;
                 case "recipe": recipe = Text(source, v); break;
                 case "trust":
                     trust = Text(source, v) switch
@@ -161,7 +206,7 @@ internal static partial class TriageRules
                     };
                     break;
                 case "match":
-                    if (v is not YamlMappingNode match) throw Error(source, v, "'match' is a mapping of type, source, labels");
+                    if (v is not YamlMappingNode match) throw Error(source, v, "'match' is a mapping of type, source, labels, evidence");
                     foreach (var (mk, mv) in match.Children)
                     {
                         switch (Scalar(mk))
@@ -169,13 +214,14 @@ internal static partial class TriageRules
                             case "type": type = Text(source, mv); break;
                             case "source": src = Text(source, mv); break;
                             case "labels": Pairs(source, mv, labels, "labels"); break;
-                            default: throw Error(source, mk, $"unknown match key '{Scalar(mk)}' (known: type, source, labels)");
+                            case "evidence": Pairs(source, mv, evidence, "evidence"); break;
+                            default: throw Error(source, mk, $"unknown match key '{Scalar(mk)}' (known: type, source, labels, evidence)");
                         }
                     }
 
                     break;
                 case "params": Pairs(source, v, parameters, "params"); break;
-                default: throw Error(source, k, $"unknown rule key '{Scalar(k)}' (known: name, match, recipe, params, trust, diagnose)");
+                default: throw Error(source, k, $"unknown rule key '{Scalar(k)}' (known: name, match, recipe, params, trust, diagnose, because)");
             }
         }
 
@@ -200,7 +246,7 @@ internal static partial class TriageRules
             }
         }
 
-        return new TriageRule(name, type, src, labels, recipe, parameters, trust, diagnose) { Warnings = warnings };
+        return new TriageRule(name, type, src, labels, recipe, parameters, trust, diagnose) { Warnings = warnings, Evidence = evidence, Because = because };
     }
 
     private static DiagnosisStep ParseDiagnosis(YamlNode node, string source)

@@ -57,31 +57,54 @@ internal sealed class TriageStep(
         }
 
         var settings = await store.SettingsAsync(job.TenantId, ct);
-
-        TriageProposal? proposal;
+        IReadOnlyList<TriageRule> rules;
         string? ruleError = null;
         try
         {
-            proposal = TriageRules.Propose(Rules(settings.TriageRules).Select(r => r.Rule).ToList(), incident);
+            rules = Rules(settings.TriageRules).Select(r => r.Rule).ToList();
         }
         catch (TriageRuleException ex)
         {
-            proposal = TriageRules.Propose(BuiltinRules.Value, incident);
+            rules = BuiltinRules.Value;
             ruleError = ex.Message;
+        }
+
+        // Rules are tried in order; a rule's diagnosis runs before its evidence condition is checked, and
+        // what a verb found (its "finding KEY=VALUE" lines) is evidence for this rule and the ones after it.
+        var evidence = new Dictionary<string, string>(incident.Evidence ?? new Dictionary<string, string>(), StringComparer.Ordinal);
+        var ran = new HashSet<string>(StringComparer.Ordinal);
+        TriageProposal? proposal = null;
+        foreach (var rule in rules)
+        {
+            if (!TriageRules.Matches(rule, incident)) continue;
+            var diagnosis = TriageRules.Diagnosis(rule, incident, evidence);
+            if (diagnosis.Count > 0 && incident.ServerId is not null)
+            {
+                foreach (var (key, value) in await DiagnoseAsync(job, rule.Name, diagnosis.Where(d => ran.Add(Key(d))).ToList(), ct)) evidence[key] = value;
+            }
+
+            if (TriageRules.Complete(rule, incident, evidence, diagnosis) is { } complete)
+            {
+                proposal = complete;
+                break;
+            }
         }
 
         if (proposal is null)
         {
-            var why = "triage: no rule proposes a recipe for this incident (type " + incident.Type + "); a person takes it" + (ruleError is null ? "" : "; the tenant's rules do not parse: " + ruleError);
-            await NoRecipeAsync(job, why, ct);
+            var why = "triage: no rule proposes a recipe for this incident (type " + incident.Type + (ran.Count > 0 ? ", after its diagnosis" : "") + "); a person takes it"
+                + (ruleError is null ? "" : "; the tenant's rules do not parse: " + ruleError);
+            // Medic stops here: what a source or a check raised goes to a person as escalated (and the on-call route
+            // hears it); an incident a person opened by hand is already with a person and stays open.
+            await NoRecipeAsync(job, why, ct, escalate: incident.Source != IncidentSources.Manual);
             return;
         }
 
         try
         {
-            if (proposal.Diagnose is { Count: > 0 } diagnose && incident.ServerId is not null) await DiagnoseAsync(job, proposal.Rule, diagnose, ct);
+            var because = proposal.Because is { Length: > 0 } b ? $"triage rule {proposal.Rule} proposes {proposal.Recipe}: {b}" : $"triage rule {proposal.Rule} proposes {proposal.Recipe}";
             await proposals.ProposeAsync(job.TenantId, job.IncidentId, job.Round, "rule:" + proposal.Rule, proposal.Trust, proposal.Recipe, null, proposal.Parameters,
-                $"triage rule {proposal.Rule} proposes {proposal.Recipe}", clientAddress: null, ct);
+                because, clientAddress: null, ct);
         }
         catch (ProposalException ex)
         {
@@ -89,12 +112,18 @@ internal sealed class TriageStep(
         }
     }
 
+    private static string Key(DiagnosisStep step) =>
+        step.Verb + "?" + string.Join("&", step.Args.OrderBy(a => a.Key, StringComparer.Ordinal).Select(a => a.Key + "=" + a.Value));
+
     /// <summary>
     /// Moves the incident to diagnosing and runs each read-only verb on its server (20 s each), one
-    /// evidence event per verb. Safe to run again when a crashed triage is taken up: the verbs only read.
+    /// evidence event per verb, and returns what the verbs found. Safe to run again when a crashed
+    /// triage is taken up: the verbs only read.
     /// </summary>
-    private async Task DiagnoseAsync(PipelineJob job, string rule, IReadOnlyList<DiagnosisStep> steps, CancellationToken ct)
+    private async Task<IReadOnlyDictionary<string, string>> DiagnoseAsync(PipelineJob job, string rule, IReadOnlyList<DiagnosisStep> steps, CancellationToken ct)
     {
+        var findings = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (steps.Count == 0) return findings;
         var moved = await db.WriteAsync<IncidentResponse?>(async (c, tx) =>
         {
             if (await incidents.LockForPipelineAsync(c, tx, job.TenantId, job.IncidentId) is not { } now || now.Round != job.Round) return null;
@@ -105,18 +134,28 @@ internal sealed class TriageStep(
         }, ct);
         if (moved is not null) incidents.Publish(job.TenantId, "updated", moved);
         var incident = (await incidents.GetAsync(job.TenantId, job.IncidentId, ct))?.Incident;
-        if (incident?.ServerId is null || await nodes.FindAsync(job.TenantId, incident.ServerId, ct) is not { } node) return;
+        if (incident?.ServerId is null || await nodes.FindAsync(job.TenantId, incident.ServerId, ct) is not { } node) return findings;
         foreach (var step in steps)
         {
             var result = await dispatcher.RunAsync(node, Medic.Contracts.Agent.TaskKind.Diag, [], step.Verb, step.Args, 20, null, ct);
+            if (result.Status == TaskRunStatus.Completed)
+            {
+                foreach (var (key, value) in TriageRules.Findings(result.Stdout)) findings[key] = value;
+            }
+
             var output = Texts.Truncate(string.Join("\n", new[] { result.Stdout.Trim(), result.Stderr.Trim() }.Where(t => t.Length > 0)), 4000);
             var data = new Dictionary<string, string> { ["verb"] = step.Verb, ["status"] = result.Status.ToText(), ["task"] = result.TaskId };
             foreach (var (k, v) in step.Args) data["arg." + k] = v;
             if (output.Length > 0) data["output"] = output;
             if (result.Reason is { Length: > 0 } reason) data["reason"] = reason;
+            var found = TriageRules.Findings(result.Stdout);
+            foreach (var (k, v) in found) data["finding." + k] = v;
+            var summary = found.Count == 0 ? "" : " found " + string.Join(", ", found.Select(f => f.Key + "=" + f.Value));
             await db.WriteAsync((c, tx) => incidents.NoteAsync(c, tx, job.TenantId, job.IncidentId, "evidence", "rule:" + rule,
-                $"{step.Verb} on {node.Name}: {result.Status.ToText()}{(result.ExitCode is { } code ? $" (exit {code})" : "")}", data), ct);
+                Texts.Truncate($"{step.Verb} on {node.Name}: {result.Status.ToText()}{(result.ExitCode is { } code ? $" (exit {code})" : "")}{summary}", 1000), data), ct);
         }
+
+        return findings;
     }
 
     private async Task NoRecipeAsync(PipelineJob job, string why, CancellationToken ct, bool escalate = false)

@@ -10,4 +10,7 @@ internal sealed partial class RunbookRunner
 
     [LoggerMessage(703, LogLevel.Error, "Runbook run {RunId} stopped on an internal error")]
     private partial void LogRunCrashed(Exception ex, string runId);
+
+    [LoggerMessage(704, LogLevel.Information, "Runbook run {RunId} was still going when the server stopped; the next start marks it interrupted")]
+    private partial void LogStoppedWithProcess(string runId);
 }

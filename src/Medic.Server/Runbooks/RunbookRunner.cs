@@ -15,7 +15,7 @@ namespace Medic.Server.Runbooks;
 /// runs, under an optional idempotency key unique per tenant, so a caller that retries (a resumed
 /// pipeline) finds the run it already started instead of starting another.
 /// </summary>
-internal sealed partial class RunbookRunner
+internal sealed partial class RunbookRunner : IAsyncDisposable
 {
     /// <summary>
     /// Idempotency-key namespaces only the server writes (the pipeline runs a remediation under
@@ -76,7 +76,14 @@ internal sealed partial class RunbookRunner
 
         _live.Open(row.Id);
         LogStarted(row.Id, row.Runbook, row.Version, string.Join(",", targets.Select(t => t.Name)), actor);
-        _live.Track(row.Id, Task.Run(() => ExecuteAsync(row, runbook.Runbook, targets, values, options.Confirmed), CancellationToken.None));
+        // Tracked before it can start, so a run that ends at once is never tracked after it finished (and never leaks).
+        var start = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _live.Track(row.Id, Task.Run(async () =>
+        {
+            await start.Task;
+            await ExecuteAsync(row, runbook.Runbook, targets, values, options.Confirmed);
+        }, CancellationToken.None));
+        start.SetResult();
         return new RunbookRunStart(row.Id, true);
     }
 
@@ -138,6 +145,12 @@ internal sealed partial class RunbookRunner
                 break;
             }
         }
+        catch (ObjectDisposedException)
+        {
+            status = RunbookRunStatus.Failed;
+            error = "the server stopped during the run";
+            LogStoppedWithProcess(row.Id);
+        }
         catch (Exception ex)
         {
             status = RunbookRunStatus.Failed;
@@ -157,6 +170,11 @@ internal sealed partial class RunbookRunner
             await _store.FinishAsync(row, status, error);
             LogFinished(row.Id, row.Runbook, status.ToText(), error ?? "");
         }
+        catch (ObjectDisposedException)
+        {
+            // The process is stopping and its database is closed: the next start marks the run interrupted.
+            LogStoppedWithProcess(row.Id);
+        }
         catch (Exception ex)
         {
             LogRunCrashed(ex, row.Id);
@@ -164,6 +182,19 @@ internal sealed partial class RunbookRunner
         finally
         {
             _live.Finish(row.Id, status);
+        }
+    }
+
+    /// <summary>On shutdown (before the database is disposed: it was created first), runs still going get a moment to store how they ended.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await _live.DrainAsync(TimeSpan.FromSeconds(10));
+        }
+        catch (TimeoutException)
+        {
+            // A run still waiting on a long step: it is marked interrupted at the next start.
         }
     }
 }

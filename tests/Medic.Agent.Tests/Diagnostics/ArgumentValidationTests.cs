@@ -147,7 +147,7 @@ public sealed class ArgumentValidationTests
     {
         DiagnosticVerbs.All.Keys.ShouldBe(
             ["system", "disk", "largest-dirs", "disk-usage", "inode-usage", "deleted-open", "top-cpu", "top-mem", "service-status", "journal", "oom-kills",
-             "file-tail", "ports", "port-holder", "stale-lock", "cert-info", "tcp-probe", "http-probe", "dns", "tls-expiry", "updates"],
+             "file-tail", "ports", "port-holder", "stale-lock", "cert-info", "tcp-probe", "http-probe", "dns", "tls-expiry", "updates", "processes"],
             ignoreOrder: true);
         foreach (var verb in DiagnosticVerbs.All.Values)
         {

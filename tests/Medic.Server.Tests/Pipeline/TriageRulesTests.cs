@@ -161,4 +161,58 @@ public sealed class TriageRulesTests
         ex.Message.ShouldStartWith("rules.yaml, line ");
         ex.Message.ShouldContain(message);
     }
+
+    [Fact]
+    public void Rules_for_one_type_choose_by_what_the_diagnosis_found_and_say_why()
+    {
+        var rules = TriageRules.Parse("""
+            rules:
+              - name: vacuum-when-journal
+                match: { type: disk_full, evidence: { cause: journal } }
+                recipe: vacuum-journal
+                diagnose: [{ verb: disk-usage, args: { path: "${{ evidence.mount }}" } }]
+              - name: old-backups
+                match: { type: disk_full, evidence: { cause: old_files } }
+                recipe: delete-old-files
+                params: { directory: "${{ evidence.directory }}", days: "${{ evidence.age_days }}" }
+                because: "${{ evidence.directory }} holds ${{ evidence.files }} files older than ${{ evidence.age_days }} days on ${{ server }}"
+                diagnose: [{ verb: disk-usage, args: { path: "${{ evidence.mount }}" } }]
+              - name: anything-found
+                match: { type: disk_full, evidence: { cause: "*" } }
+                recipe: delete-old-files
+                params: { directory: /srv/tmp }
+            """, "rules.yaml");
+        var incident = Incident("disk_full", "agent", []) with { Evidence = new Dictionary<string, string> { ["mount"] = "/srv" } };
+
+        // The diagnosis resolves its references against the incident before anything is found.
+        TriageRules.Diagnosis(rules[0], incident, incident.Evidence!).ShouldHaveSingleItem().Args["path"].ShouldBe("/srv");
+
+        var findings = TriageRules.Findings("""
+            /srv is 97% full; the bulk is 143 files older than 30 days under /srv/backups
+            finding cause=old_files
+            finding directory=/srv/backups
+            finding files=143
+            finding age_days=30
+            a line that only looks like one: finding Cause=journal
+            """);
+        findings.ShouldBe(new Dictionary<string, string> { ["cause"] = "old_files", ["directory"] = "/srv/backups", ["files"] = "143", ["age_days"] = "30" });
+        var evidence = new Dictionary<string, string>(incident.Evidence!);
+        foreach (var (k, v) in findings) evidence[k] = v;
+
+        TriageRules.Complete(rules[0], incident, evidence, []).ShouldBeNull("the journal rule does not apply to a disk full of backups");
+        var proposal = TriageRules.Complete(rules[1], incident, evidence, [])!;
+        proposal.Parameters.ShouldBe(new Dictionary<string, string> { ["directory"] = "/srv/backups", ["days"] = "30" });
+        proposal.Because.ShouldBe("/srv/backups holds 143 files older than 30 days on web-1");
+
+        // Without the diagnosis nothing is known: no rule applies rather than the wrong recipe.
+        TriageRules.Propose(rules, incident).ShouldBeNull();
+        TriageRules.Complete(rules[2], incident, evidence, []).ShouldNotBeNull("'*' holds for any value");
+    }
+
+    [Fact]
+    public void An_unknown_match_key_names_evidence_among_the_known_ones()
+    {
+        var ex = Should.Throw<TriageRuleException>(() => TriageRules.Parse("rules:\n  - name: r\n    match: {type: disk_full, findings: {cause: journal}}\n    recipe: vacuum-journal\n", "rules.yaml"));
+        ex.Message.ShouldContain("unknown match key 'findings' (known: type, source, labels, evidence)");
+    }
 }
