@@ -46,6 +46,13 @@ internal static class ListeningPorts
     /// <summary>Listening TCP sockets from /proc/net/tcp and tcp6, with their owning process where /proc/PID/fd is readable.</summary>
     internal static IReadOnlyList<Listener> FromProc()
     {
+        var sockets = Sockets();
+        var owners = SocketOwners(sockets.Select(s => s.Inode).ToHashSet());
+        return sockets.Select(s => s with { Process = owners.GetValueOrDefault(s.Inode) }).ToList();
+    }
+
+    private static List<Listener> Sockets()
+    {
         var sockets = new List<Listener>();
         foreach (var (file, protocol) in new[] { ("/proc/net/tcp", "tcp"), ("/proc/net/tcp6", "tcp6") })
         {
@@ -60,8 +67,7 @@ internal static class ListeningPorts
             }
             sockets.AddRange(lines.Skip(1).Select(line => ParseLine(line, protocol)).OfType<Listener>());
         }
-        var owners = SocketOwners(sockets.Select(s => s.Inode).ToHashSet());
-        return sockets.Select(s => s with { Process = owners.GetValueOrDefault(s.Inode) }).ToList();
+        return sockets;
     }
 
     /// <summary>One row of /proc/net/tcp{,6} if it is a listening socket.</summary>
@@ -112,9 +118,20 @@ internal static class ListeningPorts
         return new IPAddress(bytes);
     }
 
-    private static Dictionary<long, string> SocketOwners(HashSet<long> inodes)
+    /// <summary>Listening TCP sockets with every process holding each (a master and its workers share one).</summary>
+    internal static IReadOnlyList<(Listener Listener, IReadOnlyList<int> Pids)> FromProcWithPids()
     {
-        var owners = new Dictionary<long, string>();
+        var sockets = Sockets();
+        var holders = SocketHolders(sockets.Select(s => s.Inode).ToHashSet());
+        return sockets.Select(s => (s, (IReadOnlyList<int>)(holders.GetValueOrDefault(s.Inode)?.Select(p => p.Pid).ToList() ?? []))).ToList();
+    }
+
+    private static Dictionary<long, string> SocketOwners(HashSet<long> inodes) =>
+        SocketHolders(inodes).ToDictionary(h => h.Key, h => $"{h.Value[0].Command} (pid {h.Value[0].Pid})");
+
+    private static Dictionary<long, List<ProcessTree.ProcStat>> SocketHolders(HashSet<long> inodes)
+    {
+        var owners = new Dictionary<long, List<ProcessTree.ProcStat>>();
         if (inodes.Count == 0)
         {
             return owners;
@@ -146,7 +163,14 @@ internal static class ListeningPorts
                     && long.TryParse(target.AsSpan(8, target.Length - 9), NumberStyles.None, CultureInfo.InvariantCulture, out var inode)
                     && inodes.Contains(inode))
                 {
-                    owners.TryAdd(inode, $"{process.Command} (pid {process.Pid})");
+                    if (!owners.TryGetValue(inode, out var list))
+                    {
+                        owners[inode] = list = [];
+                    }
+                    if (!list.Contains(process))
+                    {
+                        list.Add(process);
+                    }
                 }
             }
         }

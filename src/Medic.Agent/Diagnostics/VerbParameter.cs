@@ -51,6 +51,30 @@ internal sealed partial class VerbParameter
                 ? null
                 : $"'{value}' is not a port (a whole number from 1 to 65535)");
 
+    /// <summary>An optional program name as /proc/PID/comm shows it; empty (the default) for none.</summary>
+    public static VerbParameter Program(string name, string description) => new(name, description, "", (value, _) =>
+        value.Length == 0 || ProgramPattern().IsMatch(value)
+            ? null
+            : $"'{Shorten(value)}' is not a program name (letters, digits and . _ + - only, up to 64)");
+
+    /// <summary>A certificate to inspect: an absolute file path, host:port, or a certbot certificate name.</summary>
+    public static VerbParameter CertificateTarget(string name = "target") =>
+        new(name, "a certificate file (absolute path), a host:port serving one, or a certbot certificate name", null, (value, options) =>
+        {
+            if (value.StartsWith('/'))
+            {
+                return CheckAbsolutePath(value);
+            }
+            var colon = value.LastIndexOf(':');
+            if (colon > 0)
+            {
+                return IsHostName(value[..colon].Trim('[', ']')) || IPAddress.TryParse(value[..colon].Trim('[', ']'), out IPAddress? _)
+                    ? int.TryParse(value[(colon + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port is >= 1 and <= 65535 ? null : $"'{Shorten(value)}' does not end in a port (1-65535)"
+                    : $"'{Shorten(value)}' is not host:port";
+            }
+            return CertNamePattern().IsMatch(value) ? null : $"'{Shorten(value)}' is not a path, host:port or certbot certificate name";
+        });
+
     public static VerbParameter Seconds(int max, int defaultValue) =>
         Integer("timeout", "seconds to wait", 1, max, defaultValue);
 
@@ -96,6 +120,12 @@ internal sealed partial class VerbParameter
     internal static bool IsHostName(string value) => value.Length <= 253 && HostPattern().IsMatch(value);
 
     private static string Shorten(string value) => Texts.Truncate(value, 80);
+
+    [GeneratedRegex(@"^[A-Za-z0-9_][A-Za-z0-9._+-]{0,63}\z")]
+    private static partial Regex ProgramPattern();
+
+    [GeneratedRegex(@"^[A-Za-z0-9][A-Za-z0-9._-]{0,252}\z")]
+    private static partial Regex CertNamePattern();
 
     [GeneratedRegex(@"^[A-Za-z0-9@._:-]+\z")]
     private static partial Regex UnitPattern();

@@ -146,8 +146,8 @@ public sealed class ArgumentValidationTests
     public void Every_verb_has_a_one_line_description_and_described_parameters()
     {
         DiagnosticVerbs.All.Keys.ShouldBe(
-            ["system", "disk", "largest-dirs", "top-cpu", "top-mem", "service-status", "journal", "oom-kills",
-             "file-tail", "ports", "tcp-probe", "http-probe", "dns", "tls-expiry", "updates", "processes"],
+            ["system", "disk", "largest-dirs", "disk-usage", "inode-usage", "deleted-open", "top-cpu", "top-mem", "service-status", "journal", "oom-kills",
+             "file-tail", "ports", "port-holder", "stale-lock", "cert-info", "tcp-probe", "http-probe", "dns", "tls-expiry", "updates", "processes"],
             ignoreOrder: true);
         foreach (var verb in DiagnosticVerbs.All.Values)
         {

@@ -117,10 +117,14 @@ public sealed class RunbookParserTests
         risks["restart-service"].ShouldBe(Risk.Low);
         risks["restart-process"].ShouldBe(Risk.Low);
         risks["restart-docker-container"].ShouldBe(Risk.Low);
-        foreach (var medium in new[] { "clean-package-caches", "vacuum-journal", "rotate-large-logs", "delete-old-files", "kill-process", "free-tmp-inodes", "renew-certificate", "renice-process", "restart-service-of-process" })
+        foreach (var medium in new[] { "clean-package-caches", "vacuum-journal", "rotate-large-logs", "delete-old-files", "kill-process", "free-tmp-inodes", "renew-certificate",
+                     "delete-rotated-logs", "release-deleted-files", "remove-stale-lock", "renice-process", "restart-service-of-process" })
         {
             risks[medium].ShouldBe(Risk.Medium, medium);
         }
+
+        risks["truncate-deleted-files"].ShouldBe(Risk.High);
+        risks["free-port"].ShouldBe(Risk.High);
 
         risks["apply-security-updates"].ShouldBe(Risk.High);
         risks["reboot"].ShouldBe(Risk.High);
@@ -166,6 +170,33 @@ public sealed class RunbookParserTests
         errors.ShouldBeEmpty();
         values["directory"].ShouldBe(directory);
         values["days"].ShouldBe("14");
+    }
+
+    [Theory]
+    [InlineData("remove-stale-lock", "path", "/run/app/app.pid", true)]
+    [InlineData("remove-stale-lock", "path", "/var/lib/app/LOCK", true)]
+    [InlineData("remove-stale-lock", "path", "/tmp/.X0-lock", false)]
+    [InlineData("remove-stale-lock", "path", "/etc/passwd", false)]
+    [InlineData("remove-stale-lock", "path", "/usr/lib/x.lock", false)]
+    [InlineData("remove-stale-lock", "path", "/srv/app/../data.pid", false)]
+    [InlineData("delete-rotated-logs", "directory", "/var/log", true)]
+    [InlineData("delete-rotated-logs", "directory", "/srv/app/logs/", true)]
+    [InlineData("delete-rotated-logs", "directory", "/srv/data", false)]
+    [InlineData("delete-rotated-logs", "directory", "/usr/share/log", false)]
+    [InlineData("free-tmp-inodes", "directory", "/var/spool/app", true)]
+    [InlineData("free-tmp-inodes", "directory", "/var", false)]
+    public void The_new_recipes_accept_only_the_files_they_are_for(string recipe, string parameter, string value, bool accepted)
+    {
+        var runbook = RunbookLibrary.Load().Single(l => l.Runbook.Name == recipe).Runbook;
+        var values = new Dictionary<string, string> { [parameter] = value };
+        if (recipe == "remove-stale-lock")
+        {
+            values["owner_pid"] = "4242";
+        }
+
+        var (_, errors) = ParameterValues.Bind(runbook, values);
+
+        errors.ContainsKey(parameter).ShouldBe(!accepted);
     }
 
     [Fact]
