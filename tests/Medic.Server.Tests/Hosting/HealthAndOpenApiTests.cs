@@ -58,7 +58,7 @@ public sealed class HealthAndOpenApiTests
         var schemas = (await response.ReadObjectAsync())["components"]!["schemas"]!;
         string[] Values(string schema) => [.. schemas[schema]!["enum"]!.AsArray().Select(v => (string)v!)];
         Values("RemediationStatus").ShouldBe(["awaiting_approval", "rejected", "expired", "cancelled", "executing", "verifying", "succeeded", "awaiting_confirmation", "failed", "unreachable", "escalated"]);
-        Values("ApprovalStatus").ShouldBe(["pending", "approved", "rejected", "expired", "cancelled"]);
+        Values("ApprovalStatus").ShouldBe(["pending", "approved", "rejected", "expired", "cancelled", "superseded"]);
         Values("IncidentStatus").ShouldContain("recipe_proposed");
         Values("NodeStatus").ShouldBe(["online", "offline"]);
         Values("RunbookRunStatus").ShouldBe(["running", "succeeded", "failed", "interrupted", "dry_run"]);

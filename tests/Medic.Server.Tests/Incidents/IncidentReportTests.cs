@@ -208,8 +208,9 @@ public sealed class IncidentReportTests
             ("incident.create", "incident:" + incident.Id),
             ("incident.triaging", "incident:" + incident.Id),
             ("incident.recipe_proposed", "incident:" + incident.Id),
-            ("incident.awaiting_approval", "incident:" + incident.Id),
+            // The approval is recorded (or an earlier one for the same request renewed) before the incident moves to wait for it.
             ("approval.request", "approval:" + approvalId),
+            ("incident.awaiting_approval", "incident:" + incident.Id),
             ("approval.approve", "approval:" + approvalId),
             ("incident.executing", "incident:" + incident.Id),
             ("runbook.run", runTarget),

@@ -101,6 +101,9 @@ public sealed class TenantIsolationTests
         // Mapped source names are per tenant: globex saving "acme-map" makes globex's own mapping, and cannot remove another's.
         ["PUT /api/v1/webhooks/mappings/{name}"] = new(t => [Route("name", "acme-map")], Body: """{"title":"$.title"}""", Isolated: [HttpStatusCode.OK]),
         ["DELETE /api/v1/webhooks/mappings/{name}"] = new(t => [Route("name", "acme-other-map")]),
+        // Alert classification rules are per tenant too: globex saving "acme-type" makes its own rule, and cannot remove another's.
+        ["PUT /api/v1/webhooks/types/{name}"] = new(t => [Route("name", "acme-type")], Body: """{"type":"disk_full","alertname":"AcmeDiskFull"}""", Isolated: [HttpStatusCode.OK]),
+        ["DELETE /api/v1/webhooks/types/{name}"] = new(t => [Route("name", "acme-other-type")]),
         ["DELETE /api/v1/notification-channels/{id}"] = new(t => [Route("id", t.ChannelId), Route("id", "acme-slack")]),
         ["POST /api/v1/notification-channels/{id}/test"] = new(t => [Route("id", t.ChannelId), Route("id", "acme-slack")]),
         ["DELETE /api/v1/notification-rules/{id}"] = new(t => [Route("id", t.RuleId), Route("id", "acme-pages")]),
