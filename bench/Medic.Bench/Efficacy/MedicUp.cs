@@ -120,6 +120,23 @@ internal sealed class MedicUp : IAsyncDisposable
         return JsonDocument.Parse(text).RootElement.Clone();
     }
 
+    /// <summary>
+    /// Waits until no incident is active: monitors that looked before their service listened (a start
+    /// races its own health checks) have seen it healthy, so the fault injected next opens its own incident.
+    /// </summary>
+    public async Task WaitUntilQuietAsync(TimeSpan limit)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (clock.Elapsed < limit)
+        {
+            var active = await GetAsync("/api/v1/incidents?status=active&limit=100");
+            if (active.GetProperty("items").GetArrayLength() == 0) return;
+            await Task.Delay(250);
+        }
+
+        throw new BenchFailure($"incidents from the start were still active after {limit.TotalSeconds:0} s", "see the medic up log (--keep keeps it)");
+    }
+
     public async Task<string> GetTextAsync(string path)
     {
         using var response = await Admin.GetAsync(path);

@@ -66,7 +66,7 @@ internal static partial class Scenarios
                 kind: process
                 start: {{ctx.ServiceArgv("--port", $"{port}", "--name", "eff-billing", "--config", config)}}
                 health: { http: "http://127.0.0.1:{{port}}/", timeout: 1s, failures: 2 }
-                heal: {{Heal($", watch: [\"{{config}}\"]")}}
+                heal: {{Heal($", watch: [\"{config}\"]")}}
             """);
         var pid = await ScenarioContext.WaitForPidAsync(port, TimeSpan.FromSeconds(60));
         // A deploy writes a broken config and restarts the service: every start now fails.
@@ -139,6 +139,7 @@ internal static partial class Scenarios
             """);
         var bluePid = await ScenarioContext.WaitForPidAsync(blue, TimeSpan.FromSeconds(60));
         var greenPid = await ScenarioContext.WaitForPidAsync(green, TimeSpan.FromSeconds(60));
+        await medic.WaitUntilQuietAsync(TimeSpan.FromSeconds(30));
         ctx.SinceFault.Start();
         await ScenarioContext.HangAsync(green);
         return await Judge.RunAsync("two-instances", medic, new Judgement
@@ -392,7 +393,7 @@ internal static partial class Scenarios
             """, """
             rules:
               - name: restart-web-when-probe-fails
-                match: { type: service_down, source: alertmanager }
+                match: { type: endpoint_down, source: alertmanager }
                 recipe: restart-process
                 params: { process: eff-web }
                 trust: autonomous

@@ -18,6 +18,9 @@ internal static partial class LikelyCause
     public const string PortHolderPid = "port_holder_pid";
     public const string PortHolderCommandLine = "port_holder_cmdline";
     public const string PortInUse = "port_in_use";
+
+    /// <summary>A lock or pid file the service's own output names (it exists now): triage checks whether its owner is gone.</summary>
+    public const string LockFile = "lock_file";
     private const int MaxChars = 400;
 
     [GeneratedRegex(@"address already in use|eaddrinuse|permission denied|eacces|no such file|not found|syntax|parse error|unexpected (token|end|character)|invalid|denied|refused|out of memory|cannot allocate|too many open files|read-only file system|no space left|missing|undefined|unknown (option|directive|variable|key)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
@@ -64,6 +67,7 @@ internal static partial class LikelyCause
     {
         var cause = Pick(lastLines);
         if (cause is not null) evidence[Key] = cause;
+        if (LockFileIn(lastLines) is { } lockFile) evidence[LockFile] = lockFile;
         var inUse = lastLines.Split('\n').Where(l => AddressInUse().IsMatch(l)).Select(l => Prefix().Replace(l.Trim(), "", 1)).ToList();
         if (inUse.Count == 0) return;
         var ports = inUse.SelectMany(l => PortNumber().Matches(l).Select(m => int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)))
@@ -99,6 +103,31 @@ internal static partial class LikelyCause
             evidence[Key] = $"port {port} is already held by {holder.Process}" + (cause is null ? "" : $": {cause}");
             return;
         }
+    }
+
+    // An absolute path in a line about a lock or pid file: "lock file /run/x.pid exists", "could not lock /var/lib/x/LOCK".
+    [GeneratedRegex(@"(?<path>/[^\s'"":,;()\[\]]+)", RegexOptions.CultureInvariant)]
+    private static partial Regex AbsolutePath();
+
+    [GeneratedRegex(@"\block|\bpid ?file|\.pid\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex AboutALock();
+
+    /// <summary>The newest line about a lock or pid file that names one that exists: its path, or null.</summary>
+    internal static string? LockFileIn(string lastLines)
+    {
+        foreach (var line in lastLines.Split('\n', StringSplitOptions.RemoveEmptyEntries).Reverse().Where(l => !Supervisor().IsMatch(l) && AboutALock().IsMatch(l)))
+        {
+            foreach (Match m in AbsolutePath().Matches(Prefix().Replace(line.Trim(), "", 1)))
+            {
+                var path = m.Groups["path"].Value.TrimEnd('.');
+                var name = Path.GetFileName(path);
+                var lockish = name.EndsWith(".pid", StringComparison.Ordinal) || name.EndsWith(".lock", StringComparison.Ordinal) || name.EndsWith(".lck", StringComparison.Ordinal)
+                    || name.Contains("lock", StringComparison.OrdinalIgnoreCase);
+                if (lockish && File.Exists(path)) return path;
+            }
+        }
+
+        return null;
     }
 
     [GeneratedRegex(@"\(pid (\d+)\)$", RegexOptions.CultureInvariant)]

@@ -213,4 +213,29 @@ public sealed class LadderRetryTests(ITestOutputHelper output) : IDisposable
             evidence[EvidenceKeys.NextRetry].ShouldNotContain("every");
         });
     }
+
+    [Fact]
+    public void The_lock_or_pid_file_a_service_complains_about_is_named_when_it_exists()
+    {
+        var dir = Directory.CreateTempSubdirectory("medic-lock-");
+        try
+        {
+            var pidFile = Path.Combine(dir.FullName, "queue.pid");
+            File.WriteAllText(pidFile, "4242\n");
+            var dbLock = Path.Combine(dir.FullName, "LOCK");
+            File.WriteAllText(dbLock, "");
+
+            LikelyCause.LockFileIn($"[stderr] error: lock file {pidFile} exists (pid 4242): another instance is running, or remove the stale lock file")
+                .ShouldBe(pidFile);
+            LikelyCause.LockFileIn($"2026-12-07T15:00:00+0000 db-1 leveldb[12]: IO error: lock {dbLock}: already held by process")
+                .ShouldBe(dbLock);
+            LikelyCause.LockFileIn($"error: lock file {Path.Combine(dir.FullName, "gone.pid")} exists").ShouldBeNull("a file that is not there is nothing to look at");
+            LikelyCause.LockFileIn($"error: cannot open {Path.Combine(dir.FullName, "app.conf")}: permission denied").ShouldBeNull("the line is not about a lock");
+            LikelyCause.LockFileIn($"error: lock held on {Path.Combine(dir.FullName, "data.db")}").ShouldBeNull("not a lock or pid file by its name");
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
 }

@@ -151,7 +151,7 @@ public sealed class TriageRulesTests
 
     [Theory]
     [InlineData("process_runaway", "shop.service", "restart-service-of-runaway-process", "restart-service-of-process")]
-    [InlineData("process_runaway", null, "renice-runaway-process", "renice-process")]
+    [InlineData("process_runaway", null, "stop-runaway-process", "kill-process")]
     [InlineData("process_leaking", "shop.service", "restart-service-of-leaking-process", "restart-service-of-process")]
     [InlineData("process_leaking", null, "kill-leaking-process", "kill-process")]
     public void A_runaway_or_leaking_process_gets_its_units_restart_when_the_evidence_names_one_else_a_recipe_for_the_pid(string type, string? unit, string rule, string recipe)
