@@ -67,6 +67,11 @@ internal static class Judge
         var action = "none";
         string status = "";
         JsonElement incident = default;
+        // Only an incident that fired after the fault is the fault's: one left from the start (a monitor that looked
+        // before its service listened, resolved since) is not, until the fault fires it again.
+        var faultAt = DateTimeOffset.UtcNow - sinceFault.Elapsed - TimeSpan.FromMilliseconds(500);
+        bool FiredSinceFault(JsonElement i) =>
+            i.TryGetProperty("last_seen_at", out var seen) && seen.ValueKind == JsonValueKind.String && seen.GetDateTimeOffset() >= faultAt;
         while (sinceFault.Elapsed < j.Limit)
         {
             if (!medic.Alive)
@@ -77,7 +82,7 @@ internal static class Judge
 
             if (j.Tick is not null) await j.Tick();
             var list = await medic.GetAsync("/api/v1/incidents?limit=100");
-            var mine = list.GetProperty("items").EnumerateArray().Where(j.IsMine).ToList();
+            var mine = list.GetProperty("items").EnumerateArray().Where(i => j.IsMine(i) && (incidentId is not null || FiredSinceFault(i))).ToList();
             if (mine.Count > 0)
             {
                 incident = mine[^1]; // newest first: the oldest is the one the fault opened
