@@ -71,7 +71,8 @@ internal static class Judge
         // before its service listened, resolved since) is not, until the fault fires it again.
         var faultAt = DateTimeOffset.UtcNow - sinceFault.Elapsed - TimeSpan.FromMilliseconds(500);
         bool FiredSinceFault(JsonElement i) =>
-            i.TryGetProperty("last_seen_at", out var seen) && seen.ValueKind == JsonValueKind.String && seen.GetDateTimeOffset() >= faultAt;
+            (i.TryGetProperty("first_seen_at", out var first) && first.ValueKind == JsonValueKind.String && first.GetDateTimeOffset() >= faultAt)
+            || (i.GetProperty("status").GetString() != "resolved" && i.TryGetProperty("last_seen_at", out var seen) && seen.ValueKind == JsonValueKind.String && seen.GetDateTimeOffset() >= faultAt);
         while (sinceFault.Elapsed < j.Limit)
         {
             if (!medic.Alive)
