@@ -11,6 +11,46 @@ public sealed class WebhookCliTests : IDisposable
     private readonly MedicHome _home = new();
 
     [Fact]
+    public async Task An_admin_tests_and_extends_how_alerts_are_classified_and_bad_rules_get_a_one_line_error()
+    {
+        await using var server = await RunningServer.StartAsync(_home, "up");
+
+        // The built-in table: node-exporter's disk alert becomes disk_full, with the mount triage rules read.
+        var builtIn = await _home.RunAsync("webhooks", "types", "test", "--alertname", "HostOutOfDiskSpace", "--label", "mountpoint=/srv", "--label", "instance=web-1:9100", "--json");
+        builtIn.ExitCode.ShouldBe(0, builtIn.ToString());
+        var classified = JsonDocument.Parse(builtIn.Stdout).RootElement;
+        classified.GetProperty("type").GetString().ShouldBe("disk_full");
+        classified.GetProperty("derived_labels").GetProperty("mount").GetString().ShouldBe("/srv");
+        classified.GetProperty("derived_labels").TryGetProperty("port", out _).ShouldBeFalse("on a node-exporter alert the instance is the exporter, not what is wrong");
+
+        // The tenant's own rule for an alert only this shop sends, tried before the built-in ones.
+        JsonDocument.Parse((await _home.RunAsync("webhooks", "types", "test", "--alertname", "ShopCheckoutDown", "--json")).Stdout).RootElement.GetProperty("type").GetString().ShouldBe("alert");
+        var set = await _home.RunAsync("webhooks", "types", "set", "10-shop-checkout", "--type", "service_down", "--alertname", "ShopCheckoutDown", "--json");
+        set.ExitCode.ShouldBe(0, set.ToString());
+        var mine = JsonDocument.Parse((await _home.RunAsync("webhooks", "types", "test", "--alertname", "ShopCheckoutDown", "--json")).Stdout).RootElement;
+        (mine.GetProperty("type").GetString(), mine.GetProperty("rule").GetString()).ShouldBe(("service_down", "10-shop-checkout"));
+        var list = await _home.RunAsync("webhooks", "types", "list", "--json");
+        list.ExitCode.ShouldBe(0, list.ToString());
+        JsonDocument.Parse(list.Stdout).RootElement.EnumerateArray().Select(r => r.GetProperty("name").GetString()).ShouldContain("10-shop-checkout");
+
+        // Bad input: one line saying what is wrong, a hint, and nothing stored.
+        var badRegex = await _home.RunAsync("webhooks", "types", "set", "20-bad", "--type", "disk_full", "--regex", "([unclosed");
+        badRegex.ExitCode.ShouldNotBe(0);
+        badRegex.Stderr.ShouldStartWith("error: ");
+        badRegex.Stderr.ShouldNotContain("   at ", Case.Sensitive, "no stack trace");
+        var badName = await _home.RunAsync("webhooks", "types", "set", "Bad Name!", "--type", "disk_full", "--alertname", "X");
+        badName.ExitCode.ShouldNotBe(0);
+        badName.Stderr.ShouldStartWith("error: ");
+        JsonDocument.Parse((await _home.RunAsync("webhooks", "types", "list", "--json")).Stdout).RootElement.GetArrayLength().ShouldBe(1);
+
+        (await _home.RunAsync("webhooks", "types", "remove", "10-shop-checkout")).ExitCode.ShouldBe(0);
+        var again = await _home.RunAsync("webhooks", "types", "remove", "10-shop-checkout");
+        again.ExitCode.ShouldNotBe(0);
+        again.Stderr.ShouldContain("10-shop-checkout");
+        again.Stderr.ShouldContain("hint:");
+    }
+
+    [Fact]
     public async Task An_admin_sets_PagerDutys_secret_from_stdin_reads_the_delivery_log_and_silences_alerts()
     {
         await using var server = await RunningServer.StartAsync(_home, "up");
