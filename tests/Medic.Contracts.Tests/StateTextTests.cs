@@ -29,7 +29,7 @@ public sealed class StateTextTests
     public void Unknown_stored_text_fails_loudly_and_names_the_known_values()
     {
         var ex = Should.Throw<InvalidOperationException>(() => StateText.Parse<ApprovalStatus>("approved_maybe"));
-        ex.Message.ShouldBe("'approved_maybe' is not a known ApprovalStatus (known: pending, approved, rejected, expired, cancelled).");
+        ex.Message.ShouldBe("'approved_maybe' is not a known ApprovalStatus (known: pending, approved, rejected, expired, cancelled, superseded).");
         StateText.TryParse<ApprovalStatus>("Pending", out _).ShouldBeFalse(); // the text is exact, as the database holds it
     }
 
