@@ -143,8 +143,9 @@ public sealed class PipelineTests : IAsyncLifetime
             return list.GetProperty("items").EnumerateArray().Where(i => i.GetProperty("title").GetString() == "Check uploads-quota is failing")
                 .Select(i => i.GetProperty("id").GetString()).FirstOrDefault();
         }, TimeSpan.FromSeconds(30), "the failing quota check opened no incident");
-        await EventuallyAsync(async () => Timeline(await MedicJson("incidents", "show", id)).Any(e => e.Kind == "triage") ? "" : null,
-            TimeSpan.FromSeconds(30), "triage left no note on the incident");
+        // No rule proposes anything for a failing check without a unit: triage escalates it to a person, who proposes a fix.
+        await EventuallyAsync(async () => Timeline(await MedicJson("incidents", "show", id)).Any(e => e.Kind == "escalated" && e.Message.StartsWith("triage: no rule proposes", StringComparison.Ordinal)) ? "" : null,
+            TimeSpan.FromSeconds(30), "triage did not escalate the incident");
 
         var proposed = await Medic("incidents", "propose", id, "delete-old-files", "--param", "directory=" + quota, "--param", "days=1");
         proposed.ShouldBe($"Proposed delete-old-files v1 (medium risk) on {Host}: awaiting_approval (medium risk: an approver must agree).\nAnother approver decides: medic approvals\n");
@@ -183,7 +184,7 @@ public sealed class PipelineTests : IAsyncLifetime
         var actions = audit.Select(a => a.Action).ToList();
         actions.ShouldBe(new[]
         {
-            "incident.open", "incident.triaging", "incident.recipe_proposed", "incident.awaiting_approval", "approval.request",
+            "incident.open", "incident.escalated", "incident.triaging", "incident.recipe_proposed", "approval.request", "incident.awaiting_approval",
             "approval.approve", "incident.executing", "runbook.run", "incident.verifying", "incident.resolve",
         }, ignoreOrder: false, Describe(detail));
         var refused = (await MedicJson("audit", "list", "--actor", "user:admin", "--action", "POST /api/v1/approvals/{id}/approve")).GetProperty("items").EnumerateArray().ShouldHaveSingleItem();
@@ -194,7 +195,7 @@ public sealed class PipelineTests : IAsyncLifetime
         var report = await MedicJson("incidents", "report", id);
         // (It also has the run's own end, runbook.run.finish, whose target is the run.)
         report.GetProperty("audit").EnumerateArray().Select(a => a.GetProperty("action").GetString())
-            .ShouldBe([.. actions[..8], "runbook.run.finish", .. actions[8..]], ignoreOrder: false);
+            .ShouldBe([.. actions[..9], "runbook.run.finish", .. actions[9..]], ignoreOrder: false);
         var reported = report.GetProperty("remediations").EnumerateArray().ShouldHaveSingleItem();
         var decided = reported.GetProperty("approvals").EnumerateArray().ShouldHaveSingleItem();
         (decided.GetProperty("status").GetString(), decided.GetProperty("decided_by").GetString()).ShouldBe(("approved", "user:carol"));
@@ -384,8 +385,10 @@ public sealed class PipelineTests : IAsyncLifetime
         // Blue and green: one program, one instance per port, each kept running by its own supervisor loop.
         var blue = MedicHome.FreePort();
         var green = MedicHome.FreePort();
-        var blueLoop = StartInstanceLoop(blue);
-        var greenLoop = StartInstanceLoop(green);
+        // Their own program name (the test service sets its comm), so other tests' instances of it are not candidates.
+        var program = "shop" + Random.Shared.Next(100_000, 999_999).ToString(CultureInfo.InvariantCulture);
+        var blueLoop = StartInstanceLoop(blue, program);
+        var greenLoop = StartInstanceLoop(green, program);
         WriteLocalMonitors($"""
             monitors:
               - name: shop-green
@@ -396,12 +399,12 @@ public sealed class PipelineTests : IAsyncLifetime
                 labels: {"{"} app: shop {"}"}
             """);
         await StartUpAsync();
-        var rules = await Medic("pipeline", "rules", "apply", "-f", WriteFile("shop-rules.yaml", """
+        var rules = await Medic("pipeline", "rules", "apply", "-f", WriteFile("shop-rules.yaml", $$"""
             rules:
               - name: restart-hung-shop
                 match: { type: http_check_failed, labels: { app: shop } }
                 recipe: restart-process
-                params: { process: dotnet }
+                params: { process: {{program}} }
                 trust: autonomous
             """));
         rules.ShouldStartWith("Applied 1 triage rule(s)");
@@ -431,14 +434,14 @@ public sealed class PipelineTests : IAsyncLifetime
         (await GetAsync(green, "/")).ShouldBe("ok", "the instance the alert was about answers again");
 
         // A person names only the program: two instances run, so nothing is signalled and the candidates are listed.
-        var manual = await MedicJson("incidents", "create", "--title", "shop is slow", "--server", Host, "--label", "process=medic-test-http");
+        var manual = await MedicJson("incidents", "create", "--title", "shop is slow", "--server", Host, "--label", "process=" + program);
         var manualId = manual.GetProperty("id").GetString()!;
-        var refused = await _home.RunAsync("incidents", "propose", manualId, "restart-process", "--param", "process=medic-test-http");
+        var refused = await _home.RunAsync("incidents", "propose", manualId, "restart-process", "--param", "process=" + program);
         refused.ExitCode.ShouldNotBe(0, refused.ToString());
         (refused.Stdout + refused.Stderr).ShouldContain("the evidence does not say which one is broken", Case.Sensitive, refused.ToString());
-        (refused.Stdout + refused.Stderr).ShouldContain($"2 processes on {Host} match name=medic-test-http", Case.Sensitive, refused.ToString());
-        (refused.Stdout + refused.Stderr).ShouldContain($"pid {bluePid} (dotnet", Case.Sensitive, refused.ToString());
-        (refused.Stdout + refused.Stderr).ShouldContain($"pid {newGreen} (dotnet", Case.Sensitive, refused.ToString());
+        (refused.Stdout + refused.Stderr).ShouldContain($"2 processes on {Host} match name={program}", Case.Sensitive, refused.ToString());
+        (refused.Stdout + refused.Stderr).ShouldContain($"pid {bluePid} ({program}", Case.Sensitive, refused.ToString());
+        (refused.Stdout + refused.Stderr).ShouldContain($"pid {newGreen} ({program}", Case.Sensitive, refused.ToString());
         (refused.Stdout + refused.Stderr).ShouldContain($"medic incidents propose {manualId} restart-process --param pid=N", Case.Sensitive, refused.ToString());
         (await InstancePidAsync(blue, null)).ShouldBe(bluePid);
         (await InstancePidAsync(green, null)).ShouldBe(newGreen);
@@ -499,11 +502,11 @@ public sealed class PipelineTests : IAsyncLifetime
     private readonly List<Process> _loops = [];
 
     /// <summary>A shell loop that keeps one medic-test-http instance on <paramref name="port"/> running, the way a supervisor would.</summary>
-    private Process StartInstanceLoop(int port)
+    private Process StartInstanceLoop(int port, string program)
     {
         var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet";
         var dll = Path.Combine(AppContext.BaseDirectory, "medic-test-http.dll");
-        var loop = Process.Start(new ProcessStartInfo("setsid", ["sh", "-c", $"while :; do '{dotnet}' '{dll}' --port {port}; sleep 0.2; done"])
+        var loop = Process.Start(new ProcessStartInfo("setsid", ["sh", "-c", $"while :; do '{dotnet}' '{dll}' --port {port} --name {program}; sleep 0.2; done"])
         {
             UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true,
         })!;
