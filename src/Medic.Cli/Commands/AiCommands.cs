@@ -1,0 +1,13 @@
+using System.CommandLine;
+
+namespace Medic.Cli.Commands;
+
+/// <summary><c>medic ai ...</c>: models, AI agents, skills, runs and the evaluation runner (docs/ai.md).</summary>
+internal static class AiCommands
+{
+    public static Command Ai()
+    {
+        var ai = new Command("ai", "The AI layer: models, AI agents, skills, runs, evaluation (docs/ai.md)");
+        return ai;
+    }
+}
