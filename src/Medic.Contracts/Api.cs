@@ -216,6 +216,10 @@ public sealed record AuditCheckpointReport(bool Ok, AuditVerificationReport Chai
 [JsonSerializable(typeof(ReportAuditEntry))]
 [JsonSerializable(typeof(ReportOutcome))]
 [JsonSerializable(typeof(ReportDurations))]
+[JsonSerializable(typeof(AiRunSummary))]
+[JsonSerializable(typeof(IReadOnlyList<AiRunSummary>))]
+[JsonSerializable(typeof(AiRunBundleResponse))]
+[JsonSerializable(typeof(AiRunStepResponse))]
 public sealed partial class MedicJson : JsonSerializerContext;
 
 /// <summary>RFC 9457 problem details as the CLI reads them.</summary>

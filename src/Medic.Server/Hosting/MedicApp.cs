@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Threading.RateLimiting;
 using Medic.Contracts;
+using Medic.Server.Ai;
 using Medic.Server.Audit;
 using Medic.Server.Common;
 using Medic.Server.Detection.Webhooks;
@@ -92,6 +93,7 @@ public static partial class MedicApp
         services.AddRunbooks();
         services.AddPipeline();
         services.AddReports();
+        services.AddAi();
 
         services.ConfigureHttpJsonOptions(o => ConfigureJson(o.SerializerOptions));
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
@@ -166,6 +168,7 @@ public static partial class MedicApp
         app.MapRunbooks();
         app.MapPipeline();
         app.MapIncidentReports();
+        app.MapAi();
         app.MapAgentGateway();
         app.MapWebhooks();
         app.MapSilences();
