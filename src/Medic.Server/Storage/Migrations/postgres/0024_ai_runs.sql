@@ -22,3 +22,17 @@ CREATE TABLE ai_runs (
 );
 CREATE INDEX ai_runs_tenant_started ON ai_runs (tenant_id, started_at);
 CREATE INDEX ai_runs_tenant_incident ON ai_runs (tenant_id, incident_id);
+
+-- medic ask: a person's conversations with an ops agent (their turns, redacted), per tenant and user.
+CREATE TABLE ai_sessions (
+    id          text PRIMARY KEY,
+    tenant_id   text NOT NULL REFERENCES tenants (id),
+    owner       text NOT NULL,
+    title       text NOT NULL,
+    model       text,
+    messages    text NOT NULL,
+    turns       INTEGER NOT NULL,
+    created_at  timestamptz NOT NULL,
+    updated_at  timestamptz NOT NULL
+);
+CREATE INDEX ai_sessions_owner ON ai_sessions (tenant_id, owner, updated_at);

@@ -22,3 +22,17 @@ CREATE TABLE ai_runs (
 );
 CREATE INDEX ai_runs_tenant_started ON ai_runs (tenant_id, started_at);
 CREATE INDEX ai_runs_tenant_incident ON ai_runs (tenant_id, incident_id);
+
+-- medic ask: a person's conversations with an ops agent (their turns, redacted), per tenant and user.
+CREATE TABLE ai_sessions (
+    id          TEXT PRIMARY KEY,
+    tenant_id   TEXT NOT NULL REFERENCES tenants (id),
+    owner       TEXT NOT NULL,
+    title       TEXT NOT NULL,
+    model       TEXT,
+    messages    TEXT NOT NULL,
+    turns       INTEGER NOT NULL,
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL
+);
+CREATE INDEX ai_sessions_owner ON ai_sessions (tenant_id, owner, updated_at);
