@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Threading.RateLimiting;
 using Medic.Contracts;
+using Medic.Server.Ai.Agents;
 using Medic.Server.Audit;
 using Medic.Server.Common;
 using Medic.Server.Detection.Webhooks;
@@ -92,6 +93,7 @@ public static partial class MedicApp
         services.AddRunbooks();
         services.AddPipeline();
         services.AddReports();
+        services.AddAiAgents();
 
         services.ConfigureHttpJsonOptions(o => ConfigureJson(o.SerializerOptions));
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
@@ -169,6 +171,7 @@ public static partial class MedicApp
         app.MapAgentGateway();
         app.MapWebhooks();
         app.MapSilences();
+        app.MapAiAgents();
         app.MapConsole();
         app.MapPipelinePages();
         return app;
