@@ -74,7 +74,13 @@ internal sealed record SkillDocument(string Name, string Description, string Whe
         }
         catch (YamlException ex)
         {
-            errors.Add($"header line {ex.Start.Line}: not valid YAML: {ex.Message}");
+            errors.Add($"header line {ex.Start.Line}: not valid YAML: {ex.Message} (quote a value that holds ': ' or starts with '[')");
+            return null;
+        }
+        catch (InvalidOperationException ex)
+        {
+            // YamlDotNet's scanner throws this, not a YamlException, for some malformed scalars.
+            errors.Add($"header is not valid YAML: {ex.Message} (quote a value that holds ': ' or starts with '[')");
             return null;
         }
 
