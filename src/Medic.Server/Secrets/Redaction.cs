@@ -18,11 +18,13 @@ internal sealed class Redaction
 
     private readonly (string Value, string Marker)[] _longestFirst;
     private readonly SearchValues<string>? _any;
+    private readonly int _maxLength;
 
     private Redaction((string Value, string Marker)[] longestFirst)
     {
         _longestFirst = longestFirst;
         _any = longestFirst.Length == 0 ? null : SearchValues.Create(longestFirst.Select(v => v.Value).ToArray(), StringComparison.Ordinal);
+        _maxLength = longestFirst.Length == 0 ? 0 : longestFirst[0].Value.Length;
     }
 
     /// <summary>How many values are looked for.</summary>
@@ -50,13 +52,15 @@ internal sealed class Redaction
             var start = at + found;
             var (length, marker) = LongestAt(span[start..]);
             var end = start + length;
-            // A value that starts inside this one and runs past its end is cut with it.
-            for (var inner = span[(start + 1)..end].IndexOfAny(_any); inner >= 0;)
+            // A value that starts inside this one and runs past its end is cut with it. Such a value
+            // ends within the longest value's length of this end, which bounds the search.
+            for (var from = start + 1; from < end;)
             {
-                var innerStart = start + 1 + inner;
-                end = Math.Max(end, innerStart + LongestAt(span[innerStart..]).Length);
-                var next = innerStart + 1 < end ? span[(innerStart + 1)..end].IndexOfAny(_any) : -1;
-                inner = next < 0 ? -1 : innerStart + 1 + next - (start + 1);
+                var window = span[from..Math.Min(span.Length, end + _maxLength - 1)];
+                var inner = window.IndexOfAny(_any);
+                if (inner < 0 || from + inner >= end) break;
+                end = Math.Max(end, from + inner + LongestAt(span[(from + inner)..]).Length);
+                from += inner + 1;
             }
 
             result.Append(span[at..start]).Append(marker);
