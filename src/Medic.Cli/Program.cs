@@ -34,6 +34,7 @@ namespace Medic.Cli
             root.Subcommands.Add(SilenceCommands.Silences());
             root.Subcommands.Add(NotifyCommands.Notify());
             root.Subcommands.Add(RunbookCommands.Runbook());
+            root.Subcommands.Add(SecretCommands.Secrets());
             root.Subcommands.Add(PipelineCommands.Approvals());
             root.Subcommands.Add(PipelineCommands.Approve());
             root.Subcommands.Add(PipelineCommands.Reject());

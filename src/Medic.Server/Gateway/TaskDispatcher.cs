@@ -3,6 +3,7 @@ using Medic.Contracts;
 using Medic.Contracts.Agent;
 using Medic.Server.Common;
 using Medic.Server.Fleet;
+using Medic.Server.Secrets;
 using TaskStatus = Medic.Contracts.Agent.TaskStatus;
 
 namespace Medic.Server.Gateway;
@@ -12,14 +13,27 @@ namespace Medic.Server.Gateway;
 /// is not connected answers <c>offline</c>; one that never answers, <c>timeout</c>: no caller hangs.
 /// Agentless nodes have no agent: their commands go through <see cref="SshRunner"/>, with the same statuses.
 /// </summary>
-internal sealed class TaskDispatcher(AgentConnections connections, TaskSigningKey signing, SshRunner ssh, TimeProvider time)
+internal sealed class TaskDispatcher(AgentConnections connections, TaskSigningKey signing, SshRunner ssh, SecretRedactor redactor, TimeProvider time)
 {
     public const long DefaultOutputCap = 1024 * 1024;
 
     /// <summary>Extra time for the agent to report after the task's own timeout.</summary>
     private static readonly TimeSpan Grace = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// Every output a server sends back passes here, so the tenant's secret values are redacted from
+    /// it before anyone stores, streams or logs it: the result whole, live output chunk by chunk.
+    /// </summary>
     public async Task<TaskRunResponse> RunAsync(NodeRow node, TaskKind kind, IReadOnlyList<string> argv, string? verb, IReadOnlyDictionary<string, string>? args,
+        int timeoutSeconds, Func<TaskOutput, ValueTask>? onOutput, CancellationToken ct)
+    {
+        var redaction = await redactor.ForTenantAsync(node.TenantId, ct);
+        var result = await RunUnredactedAsync(node, kind, argv, verb, args, timeoutSeconds,
+            onOutput is null || redaction.Count == 0 ? onOutput : o => onOutput(o with { Data = redaction.Apply(o.Data) }), ct);
+        return redaction.Apply(result);
+    }
+
+    private async Task<TaskRunResponse> RunUnredactedAsync(NodeRow node, TaskKind kind, IReadOnlyList<string> argv, string? verb, IReadOnlyDictionary<string, string>? args,
         int timeoutSeconds, Func<TaskOutput, ValueTask>? onOutput, CancellationToken ct)
     {
         var taskId = Ids.New("tsk");

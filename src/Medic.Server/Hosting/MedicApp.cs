@@ -172,6 +172,7 @@ public static partial class MedicApp
         app.MapAgentGateway();
         app.MapWebhooks();
         app.MapSilences();
+        app.MapSecrets();
         app.MapConsole();
         app.MapPipelinePages();
         return app;

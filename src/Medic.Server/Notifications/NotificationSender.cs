@@ -1,10 +1,11 @@
 using System.Globalization;
 using Medic.Contracts;
+using Medic.Server.Secrets;
 
 namespace Medic.Server.Notifications;
 
 /// <summary>Sends one message to one channel: an HTTP POST of the receiver's payload, or a mail over SMTP.</summary>
-internal sealed class NotificationSender(IHttpClientFactory clients, TimeProvider time)
+internal sealed class NotificationSender(IHttpClientFactory clients, SecretStore named, TimeProvider time)
 {
     public const string HttpClientName = "medic-notify";
     public const string DefaultTelegramApi = ChannelDelivery.DefaultTelegramApi;
@@ -13,10 +14,12 @@ internal sealed class NotificationSender(IHttpClientFactory clients, TimeProvide
     public const string TimestampHeader = "X-Medic-Timestamp";
     public static readonly TimeSpan Timeout = ChannelDelivery.Timeout;
 
-    public Task SendAsync(NotificationChannelRow channel, ChannelSecrets secrets, NotificationMessage m, CancellationToken ct)
+    public async Task SendAsync(NotificationChannelRow channel, ChannelSecrets secrets, NotificationMessage m, CancellationToken ct)
     {
+        // A URL or token given as secret:NAME is the tenant's named secret, read now: a rotated secret applies from the next message.
+        secrets = new ChannelSecrets { Url = await NamedAsync(channel.TenantId, secrets.Url, ct), Secret = await NamedAsync(channel.TenantId, secrets.Secret, ct) };
         var s = channel.SettingsValue;
-        return channel.Kind switch
+        await (channel.Kind switch
         {
             ChannelKinds.Slack => PostAsync(Required(secrets.Url, "webhook URL"), NotificationPayloads.Slack(m), null, ct),
             ChannelKinds.Teams => PostAsync(Required(secrets.Url, "webhook URL"), NotificationPayloads.Teams(m), null, ct),
@@ -26,7 +29,17 @@ internal sealed class NotificationSender(IHttpClientFactory clients, TimeProvide
             ChannelKinds.Webhook => SendWebhookAsync(secrets, m, ct),
             ChannelKinds.Email => SendMailAsync(s, secrets, m, ct),
             _ => throw new NotifyException($"unknown channel kind '{channel.Kind}'"),
-        };
+        });
+    }
+
+    public const string SecretPrefix = "secret:";
+
+    private async Task<string?> NamedAsync(string tenantId, string? value, CancellationToken ct)
+    {
+        if (value is null || !value.StartsWith(SecretPrefix, StringComparison.Ordinal)) return value;
+        var name = value[SecretPrefix.Length..];
+        return await named.RevealAsync(tenantId, name, ct)
+            ?? throw new NotifyException($"the secret '{name}' this channel names does not exist in this tenant; set it with 'medic secrets set {name}'");
     }
 
     private Task SendWebhookAsync(ChannelSecrets secrets, NotificationMessage m, CancellationToken ct)

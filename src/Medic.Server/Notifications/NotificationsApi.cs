@@ -85,13 +85,14 @@ internal static partial class NotificationsApi
 
         if (webhookKind)
         {
-            v.Check(IsHttpUrl(request.Url), "url", kind == ChannelKinds.Webhook ? "give the http(s) URL to POST to" : $"give the {kind} incoming webhook URL (https://...)");
+            var namedUrl = NamedSecret(request.Url);
+            v.Check(IsHttpUrl(request.Url) || namedUrl is not null, "url", kind == ChannelKinds.Webhook ? "give the http(s) URL to POST to, or secret:NAME" : $"give the {kind} incoming webhook URL (https://...), or secret:NAME");
             secrets.Url = request.Url;
             stored.Add("url");
-            settings.Target = IsHttpUrl(request.Url) ? new Uri(request.Url!).Authority : kind;
+            settings.Target = IsHttpUrl(request.Url) ? new Uri(request.Url!).Authority : namedUrl is not null ? "secret:" + namedUrl : kind;
             if (kind == ChannelKinds.Webhook && !string.IsNullOrEmpty(request.Secret))
             {
-                v.Check(request.Secret.Length >= 16, "secret", "a signing secret of at least 16 characters");
+                v.Check(request.Secret.Length >= 16 || NamedSecret(request.Secret) is not null, "secret", "a signing secret of at least 16 characters, or secret:NAME");
                 secrets.Secret = request.Secret;
                 stored.Add("signing_secret");
             }
@@ -160,6 +161,11 @@ internal static partial class NotificationsApi
         http.MarkAudited();
         return TypedResults.Created($"/api/v1/notification-channels/{row.Id}", row.ToResponse());
     }
+
+    /// <summary>The name in a <c>secret:NAME</c> value (the tenant's named secret, read when sending), or null.</summary>
+    private static string? NamedSecret(string? value) =>
+        value is not null && value.StartsWith(NotificationSender.SecretPrefix, StringComparison.Ordinal) && Secrets.SecretNames.IsValid(value[NotificationSender.SecretPrefix.Length..])
+            ? value[NotificationSender.SecretPrefix.Length..] : null;
 
     private static bool IsHttpUrl(string? url) => Uri.TryCreate(url, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && uri.Host.Length > 0;
 

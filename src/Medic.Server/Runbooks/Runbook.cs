@@ -14,6 +14,9 @@ internal sealed record Runbook(
     IReadOnlyList<RunbookStep> Steps,
     IReadOnlyList<RunbookStep> Rollback)
 {
+    /// <summary>The secrets its steps name (<c>${{ secrets.NAME }}</c>), revealed when a run takes its first step.</summary>
+    public IReadOnlyList<string> SecretNames { get; init; } = [];
+
     public RunbookParameter? Parameter(string name) => Parameters.FirstOrDefault(p => p.Name == name);
 
     public bool HasApprovalSteps => Steps.Concat(Rollback).Any(s => s.Kind == StepKind.Approval);
@@ -61,12 +64,12 @@ internal sealed record RunbookTargets(bool Incident, ExecSelector? Selector)
 
 internal enum StepKind { Run, Diag, Service, Http, Check, Approval, Notify, Wait }
 
-internal enum RefScope { Params, Captures }
+internal enum RefScope { Params, Captures, Secrets }
 
-/// <summary>A <c>${{ params.x }}</c> or <c>${{ captures.x }}</c> reference.</summary>
+/// <summary>A <c>${{ params.x }}</c>, <c>${{ captures.x }}</c> or <c>${{ secrets.x }}</c> reference.</summary>
 internal sealed record ValueRef(RefScope Scope, string Name)
 {
-    public override string ToString() => $"${{{{ {(Scope == RefScope.Params ? "params" : "captures")}.{Name} }}}}";
+    public override string ToString() => $"${{{{ {Scope.ToString().ToLowerInvariant()}.{Name} }}}}";
 }
 
 /// <summary>

@@ -135,7 +135,7 @@ internal static partial class RunbookParser
             if (Scalar(node, $"{where}: when") is not { } text) return null;
             try
             {
-                return Condition.Parse(text, scope.Resolve);
+                return Condition.Parse(text, name => scope.Resolve(name) is { Scope: not RefScope.Secrets } r ? r : null);
             }
             catch (ConditionException ex)
             {
@@ -315,7 +315,11 @@ internal static partial class RunbookParser
             if (text.Length > 4000) Error(node, $"{where}: the text is {text.Length} characters long; the limit is 4000");
             foreach (Match match in EmbeddedReference().Matches(text))
             {
-                if (scope.Resolve(match.Groups[1].Value) is null)
+                if (scope.Resolve(match.Groups[1].Value) is { Scope: RefScope.Secrets })
+                {
+                    Error(node, $"{where}: ${{{{ {match.Groups[1].Value} }}}}: a secret goes only into a whole value (an argv element, an env value or a diag argument), never into a message or URL");
+                }
+                else if (scope.Resolve(match.Groups[1].Value) is null)
                 {
                     Error(node, $"{where}: ${{{{ {match.Groups[1].Value} }}}} names no parameter and no capture of an earlier step");
                 }
@@ -370,9 +374,13 @@ internal static partial class RunbookParser
 
             if (scope.Resolve(whole.Groups[1].Value) is not { } reference)
             {
-                Error(node, $"{where}: ${{{{ {whole.Groups[1].Value} }}}} names no parameter and no capture of an earlier step");
+                Error(node, whole.Groups[1].Value.StartsWith("secrets.", StringComparison.Ordinal)
+                    ? $"{where}: '{whole.Groups[1].Value["secrets.".Length..]}' is not a secret name: {Secrets.SecretNames.Rule}"
+                    : $"{where}: ${{{{ {whole.Groups[1].Value} }}}} names no parameter and no capture of an earlier step");
                 return null;
             }
+
+            if (reference.Scope == RefScope.Secrets) SecretNames.Add(reference.Name);
 
             return new StepValue(null, reference);
         }

@@ -47,10 +47,10 @@ internal static partial class RunbookParser
     [GeneratedRegex("^[a-z][a-z0-9-]{0,40}$")]
     private static partial Regex VerbPattern();
 
-    [GeneratedRegex(@"^\$\{\{\s*([A-Za-z0-9_.]+)\s*\}\}$")]
+    [GeneratedRegex(@"^\$\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}$")]
     private static partial Regex WholeReference();
 
-    [GeneratedRegex(@"\$\{\{\s*([A-Za-z0-9_.]*)\s*\}\}")]
+    [GeneratedRegex(@"\$\{\{\s*([A-Za-z0-9_.-]*)\s*\}\}")]
     public static partial Regex EmbeddedReference();
 
     public static RunbookParseResult Parse(string yaml)
@@ -102,6 +102,13 @@ internal static partial class RunbookParser
     {
         public ValueRef? Resolve(string name)
         {
+            // A secret is looked up when the step runs: one set later still counts, one missing then fails that step.
+            if (name.StartsWith("secrets.", StringComparison.Ordinal))
+            {
+                var s = name["secrets.".Length..];
+                return Secrets.SecretNames.IsValid(s) ? new ValueRef(RefScope.Secrets, s) : null;
+            }
+
             if (name.StartsWith("params.", StringComparison.Ordinal))
             {
                 var p = name["params.".Length..];
@@ -127,6 +134,8 @@ internal static partial class RunbookParser
     private sealed partial class Context
     {
         public List<RunbookError> Errors { get; } = [];
+
+        public SortedSet<string> SecretNames { get; } = new(StringComparer.Ordinal);
 
         public void Add(int line, int column, string message) => Errors.Add(new RunbookError(line, column, message));
 
@@ -171,7 +180,7 @@ internal static partial class RunbookParser
             }
 
             var rollback = map.TryGetValue("rollback", out var rb) ? ReadSteps(rb, "rollback", parameters, captures, allowEmpty: true) : [];
-            return name is null || version is null ? null : new Runbook(name, version.Value, description, risk, remediates, parameters, targets, steps, rollback);
+            return name is null || version is null ? null : new Runbook(name, version.Value, description, risk, remediates, parameters, targets, steps, rollback) { SecretNames = [.. SecretNames] };
         }
 
         private RunbookRemediates ReadRemediates(YamlNode node)

@@ -16,9 +16,22 @@ internal sealed class RunValues(IReadOnlyDictionary<string, string> parameters, 
 
     public Dictionary<string, string> Captures { get; } = new(StringComparer.Ordinal);
 
-    public string Get(ValueRef r) => r.Scope == RefScope.Params
-        ? parameters.GetValueOrDefault(r.Name, "")
-        : Captures.TryGetValue(r.Name, out var v) ? v : planning ? $"<capture {r.Name}>" : "";
+    private IReadOnlyDictionary<string, string>? _secrets;
+
+    /// <summary>Whether the values of the runbook's secrets were looked up for this run (see <see cref="UseSecrets"/>).</summary>
+    public bool HasSecrets => _secrets is not null;
+
+    /// <summary>The values of the secrets the runbook names that exist; a step that reads a missing one fails naming it.</summary>
+    public void UseSecrets(IReadOnlyDictionary<string, string> secrets) => _secrets = secrets;
+
+    public string Get(ValueRef r) => r.Scope switch
+    {
+        RefScope.Params => parameters.GetValueOrDefault(r.Name, ""),
+        // A dry run shows where a secret goes, never its value.
+        RefScope.Secrets when planning => $"<secret {r.Name}>",
+        RefScope.Secrets => _secrets?.TryGetValue(r.Name, out var s) == true ? s : throw new RunbookSecretMissingException(r.Name),
+        _ => Captures.TryGetValue(r.Name, out var v) ? v : planning ? $"<capture {r.Name}>" : "",
+    };
 
     public string Resolve(StepValue value) => value.Ref is { } r ? Get(r) : value.Literal!;
 

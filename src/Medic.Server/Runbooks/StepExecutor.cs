@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Medic.Contracts;
 using Medic.Contracts.Agent;
 using Medic.Server.Fleet;
+using Medic.Server.Secrets;
 
 namespace Medic.Server.Runbooks;
 
@@ -18,6 +19,8 @@ internal sealed class StepExecutor(
     ControlPlaneSteps controlPlane,
     RunbookRunStore store,
     LiveRuns live,
+    SecretStore secrets,
+    SecretRedactor redactor,
     TimeProvider time)
 {
     /// <summary>The server a step is shown on when the control plane takes it itself.</summary>
@@ -34,15 +37,23 @@ internal sealed class StepExecutor(
         var clock = Stopwatch.StartNew();
         var inControlPlane = step.Kind is StepKind.Notify or StepKind.Wait or StepKind.Approval || step is { Kind: StepKind.Http, Http.FromTarget: false };
         var server = inControlPlane ? ControlPlane : current.Name;
+        // Tasks come back redacted from the dispatcher; this covers what the control plane itself produced (http answers, errors).
+        var redaction = await redactor.ForTenantAsync(run.Row.TenantId, CancellationToken.None);
         StepOutcome outcome;
         try
         {
             outcome = await DecideAndRunAsync();
         }
+        catch (RunbookSecretMissingException ex)
+        {
+            outcome = StepOutcome.Fail(ex.Message);
+        }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
             outcome = StepOutcome.Fail($"{ex.GetType().Name}: {ex.Message}");
         }
+
+        outcome = outcome with { Stdout = redaction.Apply(outcome.Stdout), Stderr = redaction.Apply(outcome.Stderr), Reason = redaction.ApplyOrNull(outcome.Reason) };
 
         if (step.Capture is not null && outcome.Status == RunbookStepStatus.Ok) values.Capture(step.Capture, outcome.Stdout);
         var (stdout, cutOut) = Cap(outcome.Stdout);
@@ -55,6 +66,7 @@ internal sealed class StepExecutor(
 
         async Task<StepOutcome> DecideAndRunAsync()
         {
+            if (run.Runbook.SecretNames.Count > 0 && !values.HasSecrets) values.UseSecrets(await RevealAsync(run.Row.TenantId, run.Runbook.SecretNames));
             if (step.When is { } when)
             {
                 try
@@ -79,7 +91,7 @@ internal sealed class StepExecutor(
             live.Publish(run.Row.Id, new RunbookRunEvent("step_started", server, index, step.Name, phase));
             ValueTask OnOutput(TaskOutput o)
             {
-                live.Publish(run.Row.Id, new RunbookRunEvent("output", server, index, step.Name, phase, o.Stream, o.Data));
+                live.Publish(run.Row.Id, new RunbookRunEvent("output", server, index, step.Name, phase, o.Stream, redaction.Apply(o.Data)));
                 return ValueTask.CompletedTask;
             }
 
@@ -95,6 +107,17 @@ internal sealed class StepExecutor(
                 _ => await controlPlane.WaitAsync(step.Wait!.Value),
             };
         }
+    }
+
+    private async Task<Dictionary<string, string>> RevealAsync(string tenantId, IReadOnlyList<string> names)
+    {
+        var found = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var name in names)
+        {
+            if (await secrets.RevealAsync(tenantId, name, CancellationToken.None) is { } value) found[name] = value;
+        }
+
+        return found;
     }
 
     private static (string Text, bool Cut) Cap(string text) => text.Length <= OutputCap ? (text, false) : (text[^OutputCap..], true);

@@ -75,6 +75,8 @@ internal sealed class NotifyHarness : IAsyncDisposable
         services.AddSingleton<JobQueue>();
         services.AddSingleton<JobWorker>();
         services.AddSingleton<SecretBox>();
+        services.AddSingleton<SecretChanges>(); // channels may name a tenant's secret (secret:NAME)
+        services.AddSingleton<SecretStore>();
         services.AddNotifications();
         return new NotifyHarness(dir, db, services.BuildServiceProvider(), time, logs);
     }

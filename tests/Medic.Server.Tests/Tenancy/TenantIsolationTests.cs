@@ -104,6 +104,10 @@ public sealed class TenantIsolationTests
         // Alert classification rules are per tenant too: globex saving "acme-type" makes its own rule, and cannot remove another's.
         ["PUT /api/v1/webhooks/types/{name}"] = new(t => [Route("name", "acme-type")], Body: """{"type":"disk_full","alertname":"AcmeDiskFull"}""", Isolated: [HttpStatusCode.OK]),
         ["DELETE /api/v1/webhooks/types/{name}"] = new(t => [Route("name", "acme-other-type")]),
+        // Secret names are per tenant: globex setting "acme-db-password" makes its own secret, and cannot see or remove acme's.
+        ["GET /api/v1/secrets/{name}"] = new(t => [Route("name", "acme-db-password")]),
+        ["PUT /api/v1/secrets/{name}"] = new(t => [Route("name", "acme-db-password")], Body: """{"value":"globex-value-0123"}""", Isolated: [HttpStatusCode.Created, HttpStatusCode.OK]),
+        ["DELETE /api/v1/secrets/{name}"] = new(t => [Route("name", "acme-api-key")]),
         ["DELETE /api/v1/notification-channels/{id}"] = new(t => [Route("id", t.ChannelId), Route("id", "acme-slack")]),
         ["POST /api/v1/notification-channels/{id}/test"] = new(t => [Route("id", t.ChannelId), Route("id", "acme-slack")]),
         ["DELETE /api/v1/notification-rules/{id}"] = new(t => [Route("id", t.RuleId), Route("id", "acme-pages")]),
@@ -279,6 +283,8 @@ public sealed class TenantIsolationTests
         var channelId = (await channel.ReadAsync(MedicJson.Default.NotificationChannelResponse, HttpStatusCode.Created)).Id;
         using var rule = await acmeAdmin.PostAsync("/api/v1/notification-rules", Json.Raw("""{"name":"acme-pages","channels":["acme-slack"],"events":["approval_requested"]}"""));
         var ruleId = (await rule.ReadAsync(MedicJson.Default.NotificationRuleResponse, HttpStatusCode.Created)).Id;
+        (await acmeAdmin.PutAsync("/api/v1/secrets/acme-db-password", Json.Raw("""{"value":"acme-db-password-value"}"""))).StatusCode.ShouldBe(HttpStatusCode.Created);
+        (await acmeAdmin.PutAsync("/api/v1/secrets/acme-api-key", Json.Raw("""{"value":"acme-api-key-value"}"""))).StatusCode.ShouldBe(HttpStatusCode.Created);
         using var silence = await acmeAdmin.PostAsync("/api/v1/silences", Json.Raw("""{"matchers":[{"name":"alertname","op":"=","value":"AcmeDeploy"}],"comment":"acme deploy","duration":"2h"}"""));
         var silenceId = (await silence.ReadAsync(MedicJson.Default.SilenceResponse, HttpStatusCode.Created)).Id;
         foreach (var (agent, role) in new[] { ("acme-triage", "triage"), ("acme-diagnoser", "diagnose") })
@@ -369,6 +375,7 @@ public sealed class TenantIsolationTests
             + await db.SnapshotAsync("runbook_versions", "tenant_id = @t", t)
             + await db.SnapshotAsync("runbook_runs", "tenant_id = @t", t)
             + await db.SnapshotAsync("runbook_run_steps", "tenant_id = @t", t)
+            + await db.SnapshotAsync("secrets", "tenant_id = @t", t)
             + await db.SnapshotAsync("audit_log", "chain = @t", t)
             + await db.SnapshotAsync("audit_heads", "chain = @t", t);
     }
