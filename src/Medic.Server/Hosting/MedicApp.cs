@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Threading.RateLimiting;
 using Medic.Contracts;
+using Medic.Server.Ai.Providers;
 using Medic.Server.Audit;
 using Medic.Server.Common;
 using Medic.Server.Detection.Webhooks;
@@ -92,6 +93,7 @@ public static partial class MedicApp
         services.AddRunbooks();
         services.AddPipeline();
         services.AddReports();
+        services.AddAiProviders();
 
         services.ConfigureHttpJsonOptions(o => ConfigureJson(o.SerializerOptions));
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
@@ -171,6 +173,7 @@ public static partial class MedicApp
         app.MapSilences();
         app.MapConsole();
         app.MapPipelinePages();
+        app.MapAiModels();
         return app;
     }
 
@@ -196,6 +199,7 @@ public static partial class MedicApp
     public static void ConfigureJson(JsonSerializerOptions o)
     {
         o.TypeInfoResolverChain.Insert(0, MedicJson.Default);
+        o.TypeInfoResolverChain.Insert(1, AiModelsJson.Default);
         o.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
         o.UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow;
         o.RespectNullableAnnotations = true;
