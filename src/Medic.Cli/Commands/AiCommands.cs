@@ -8,6 +8,7 @@ internal static class AiCommands
     public static Command Ai()
     {
         var ai = new Command("ai", "The AI layer: models, AI agents, skills, runs, evaluation (docs/ai.md)");
+        AiModelCommands.AddTo(ai);
         return ai;
     }
 }
