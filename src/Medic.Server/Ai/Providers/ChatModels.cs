@@ -61,7 +61,7 @@ internal sealed partial class ChatModels(AiModelStore store, ISecretReader secre
 
     internal void LogFailover(string tenantId, AiModelEntry entry, string reason) => Failover(tenantId, entry.Name, entry.Model, entry.EffectiveBaseUrl, reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Tenant {TenantId}: model {Name} ({Model} at {BaseUrl}) failed ({Reason}); trying the next entry")]
+    [LoggerMessage(EventId = 1101, Level = LogLevel.Warning, Message = "Tenant {TenantId}: model {Name} ({Model} at {BaseUrl}) failed ({Reason}); trying the next entry")]
     private partial void Failover(string tenantId, string name, string model, string baseUrl, string reason);
 }
 
