@@ -216,6 +216,16 @@ public sealed record AuditCheckpointReport(bool Ok, AuditVerificationReport Chai
 [JsonSerializable(typeof(ReportAuditEntry))]
 [JsonSerializable(typeof(ReportOutcome))]
 [JsonSerializable(typeof(ReportDurations))]
+[JsonSerializable(typeof(AiRunSummary))]
+[JsonSerializable(typeof(IReadOnlyList<AiRunSummary>))]
+[JsonSerializable(typeof(AiRunBundleResponse))]
+[JsonSerializable(typeof(AiRunStepResponse))]
+[JsonSerializable(typeof(AskRequest))]
+[JsonSerializable(typeof(AskEvent))]
+[JsonSerializable(typeof(AskSessionSummary))]
+[JsonSerializable(typeof(IReadOnlyList<AskSessionSummary>))]
+[JsonSerializable(typeof(AskSessionResponse))]
+[JsonSerializable(typeof(List<AskTurn>))]
 public sealed partial class MedicJson : JsonSerializerContext;
 
 /// <summary>RFC 9457 problem details as the CLI reads them.</summary>

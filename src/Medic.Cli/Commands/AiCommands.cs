@@ -8,6 +8,9 @@ internal static class AiCommands
     public static Command Ai()
     {
         var ai = new Command("ai", "The AI layer: models, AI agents, skills, runs, evaluation (docs/ai.md)");
+        ai.Subcommands.Add(AiRunCommands.Runs());
+        ai.Subcommands.Add(AiAgentCommands.Agents());
+        ai.Subcommands.Add(AiAgentCommands.Skills());
         AiModelCommands.AddTo(ai);
         return ai;
     }

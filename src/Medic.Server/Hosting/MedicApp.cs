@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Threading.RateLimiting;
 using Medic.Contracts;
+using Medic.Server.Ai;
 using Medic.Server.Ai.Providers;
 using Medic.Server.Audit;
 using Medic.Server.Common;
@@ -93,6 +94,7 @@ public static partial class MedicApp
         services.AddRunbooks();
         services.AddPipeline();
         services.AddReports();
+        services.AddAi();
         services.AddAiProviders();
 
         services.ConfigureHttpJsonOptions(o => ConfigureJson(o.SerializerOptions));
@@ -168,6 +170,7 @@ public static partial class MedicApp
         app.MapRunbooks();
         app.MapPipeline();
         app.MapIncidentReports();
+        app.MapAi();
         app.MapAgentGateway();
         app.MapWebhooks();
         app.MapSilences();

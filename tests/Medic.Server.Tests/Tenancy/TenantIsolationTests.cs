@@ -120,6 +120,13 @@ public sealed class TenantIsolationTests
         ["GET /api/v1/incidents/{id}/report"] = new(t => [Route("id", t.IncidentId)]),
         ["DELETE /api/v1/change-windows/{id}"] = new(t => [Route("id", t.ChangeWindowId)]),
         ["GET /api/v1/silences/{id}"] = new(t => [Route("id", t.SilenceId)]),
+        // AI agents and skills are per tenant: globex saving "acme-triage" makes its own agent (holding triage in globex only), and cannot read or remove acme's.
+        ["GET /api/v1/ai/agents/{name}"] = new(t => [Route("name", "acme-triage")]),
+        ["PUT /api/v1/ai/agents/{name}"] = new(t => [Route("name", "acme-triage")], Body: """{"roles":["triage"]}""", Isolated: [HttpStatusCode.Created, HttpStatusCode.OK]),
+        ["DELETE /api/v1/ai/agents/{name}"] = new(t => [Route("name", "acme-diagnoser")]),
+        ["GET /api/v1/ai/skills/{name}"] = new(t => [Route("name", "acme-skill")]),
+        ["PUT /api/v1/ai/skills/{name}"] = new(t => [Route("name", "acme-skill")], Body: """{"markdown":"---\nname: acme-skill\ndescription: globex's\nwhen: never\n---\nglobex text\n"}""", Isolated: [HttpStatusCode.OK]),
+        ["DELETE /api/v1/ai/skills/{name}"] = new(t => [Route("name", "acme-other-skill")]),
         ["POST /api/v1/silences/{id}/expire"] = new(t => [Route("id", t.SilenceId)], Body: "{}"),
         // A source names a sender, not a tenant's data: the caller sets, clears and reads its own tenant's (TenantStateAsync shows tenant one's stay as they were).
         ["PUT /api/v1/webhooks/sources/{source}/secret"] = new(_ => [Route("source", "pagerduty")], Body: """{"secret":"globex-pagerduty-secret-0123456789"}""", Isolated: [HttpStatusCode.OK],
@@ -277,6 +284,17 @@ public sealed class TenantIsolationTests
         var ruleId = (await rule.ReadAsync(MedicJson.Default.NotificationRuleResponse, HttpStatusCode.Created)).Id;
         using var silence = await acmeAdmin.PostAsync("/api/v1/silences", Json.Raw("""{"matchers":[{"name":"alertname","op":"=","value":"AcmeDeploy"}],"comment":"acme deploy","duration":"2h"}"""));
         var silenceId = (await silence.ReadAsync(MedicJson.Default.SilenceResponse, HttpStatusCode.Created)).Id;
+        foreach (var (agent, role) in new[] { ("acme-triage", "triage"), ("acme-diagnoser", "diagnose") })
+        {
+            using var saved = await acmeAdmin.PutAsync($"/api/v1/ai/agents/{agent}", Json.Raw($$"""{"roles":["{{role}}"],"system_prompt":"Ann of Acme's agent"}"""));
+            saved.StatusCode.ShouldBe(HttpStatusCode.Created);
+        }
+
+        foreach (var skill in new[] { "acme-skill", "acme-other-skill" })
+        {
+            using var saved = await acmeAdmin.PutAsync($"/api/v1/ai/skills/{skill}", Json.Raw($$"""{"markdown":"---\nname: {{skill}}\ndescription: Ann of Acme's notes\nwhen: always\n---\nAcme text\n"}"""));
+            saved.StatusCode.ShouldBe(HttpStatusCode.OK);
+        }
 
         return (new TenantOne(admin.TenantId, "acme", admin.UserId, admin.Username, ann.Id, ann.Username, adminToken, annToken, revoked,
             unused.Token.Id, node.NodeId, node.Name, execution.Id, incidentId, checkId, agentless.Id, agentless.Name, monitorId, channelId, ruleId, runbookRunId, approvalId, windowId) { SilenceId = silenceId }, globexAdmin);
@@ -339,6 +357,9 @@ public sealed class TenantIsolationTests
             + await db.SnapshotAsync("webhook_source_credentials", "tenant_id = @t", t)
             + await db.SnapshotAsync("silences", "tenant_id = @t", t)
             + await db.SnapshotAsync("silenced_incidents", "tenant_id = @t", t)
+            + await db.SnapshotAsync("ai_agents", "tenant_id = @t", t)
+            + await db.SnapshotAsync("ai_agent_roles", "tenant_id = @t", t)
+            + await db.SnapshotAsync("ai_skills", "tenant_id = @t", t)
             + await db.SnapshotAsync("incidents", "tenant_id = @t", t)
             + await db.SnapshotAsync("incident_occurrences", "incident_id IN (SELECT id FROM incidents WHERE tenant_id = @t)", t)
             + await db.SnapshotAsync("incident_events", "tenant_id = @t", t)

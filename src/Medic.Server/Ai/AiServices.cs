@@ -1,0 +1,37 @@
+using Medic.Server.Ai.Agents;
+using Medic.Server.Ai.Runs;
+using Medic.Server.Ai.Tools;
+
+namespace Medic.Server.Ai;
+
+internal static class AiServices
+{
+    /// <summary>The AI layer's core: the curated tools, the bounded run loop and the run bundles (docs/ai.md).</summary>
+    public static IServiceCollection AddAi(this IServiceCollection services)
+    {
+        services.AddSingleton<ServerScope>();
+        services.AddSingleton<IncidentScope>();
+        services.AddSingleton<AiTool, DiagTool>();
+        services.AddSingleton<AiTool, ListRecipesTool>();
+        services.AddSingleton<AiTool, ShowRecipeTool>();
+        services.AddSingleton<AiTool, PastIncidentsTool>();
+        services.AddSingleton<AiTool, ServerFactsTool>();
+        services.AddSingleton<AiTool, RecentMetricsTool>();
+        services.AddSingleton<AiTool, ForecastsTool>();
+        services.AddSingleton<AiTool, ProposeRemediationTool>();
+        services.AddSingleton<AiTool, EscalateTool>();
+        services.AddSingleton<AiTool, AddNoteTool>();
+        services.AddSingleton<AiToolbox>();
+        services.AddSingleton<AiRunLoop>();
+        services.AddSingleton<AiRunStore>();
+        services.AddAiAgents();
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapAi(this IEndpointRouteBuilder app)
+    {
+        app.MapAiRuns();
+        app.MapAiAgents();
+        return app;
+    }
+}

@@ -1,0 +1,38 @@
+using Medic.Server.Runbooks;
+
+namespace Medic.Server.Ai.Tools;
+
+/// <summary>The recipes (runbooks) the tenant can run: the only fixes a model can propose.</summary>
+internal sealed class ListRecipesTool(RunbookStore runbooks) : AiTool
+{
+    public override string Name => "list_recipes";
+
+    public override string Description => "List the recipes (runbooks) that can be proposed: name, what they fix, risk and parameters. Call show_recipe for one recipe's parameter rules.";
+
+    public override IReadOnlyList<ToolParameter> Parameters { get; } =
+    [
+        new("type", ToolParameterType.String, "Only recipes that declare they remediate this incident type (e.g. disk_full, service_down).", MaxLength: 100),
+    ];
+
+    public override async Task<ToolResult> InvokeAsync(AiToolContext context, ToolArguments arguments, CancellationToken ct)
+    {
+        var type = arguments.Text("type");
+        var recipes = new List<object>();
+        foreach (var summary in await runbooks.ListAsync(context.TenantId, ct))
+        {
+            if (await runbooks.FindAsync(context.TenantId, summary.Name, null, ct) is not { } row) continue;
+            var runbook = runbooks.Load(row).Runbook;
+            if (type is { Length: > 0 } && !runbook.Remediates.Types.Contains(type)) continue;
+            recipes.Add(new
+            {
+                name = runbook.Name,
+                description = runbook.Description,
+                risk = runbook.Risk.ToString().ToLowerInvariant(),
+                remediates = runbook.Remediates.Types,
+                parameters = runbook.Parameters.Select(p => p.Name + (p.Required ? "" : "?")).ToArray(),
+            });
+        }
+
+        return ToolResult.Ok(ToolJson.Write(new { recipes }));
+    }
+}
