@@ -11,6 +11,7 @@ internal static class AiCommands
         ai.Subcommands.Add(AiRunCommands.Runs());
         ai.Subcommands.Add(AiAgentCommands.Agents());
         ai.Subcommands.Add(AiAgentCommands.Skills());
+        AiModelCommands.AddTo(ai);
         return ai;
     }
 }

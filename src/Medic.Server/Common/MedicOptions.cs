@@ -65,6 +65,9 @@ public sealed class MedicOptions
     [ConfigurationKeyName("pipeline")]
     public PipelineOptions Pipeline { get; set; } = new();
 
+    [ConfigurationKeyName("ai")]
+    public AiOptions Ai { get; set; } = new();
+
     public string DatabaseUrl => string.IsNullOrWhiteSpace(Database) ? "sqlite:" + Path.Combine(DataDir, "medic.db") : Database!;
 
     public string TaskSigningKeyPath => Path.Combine(DataDir, "task-signing.key");

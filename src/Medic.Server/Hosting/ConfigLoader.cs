@@ -228,6 +228,8 @@ public static partial class ConfigLoader
             }
         }
 
+        if (Ai.Providers.AiModelValidation.ConfigProblem(o.Ai) is { } aiProblem) throw new ConfigException(aiProblem, "fix that entry; docs/ai-providers.md lists the settings");
+
         if (Storage.Database.Problem(o.DatabaseUrl) is { } problem)
         {
             throw new ConfigException($"database setting: {problem}", "use sqlite:/path/to/medic.db, a key=value PostgreSQL connection string, or postgres://user:pass@host:5432/db");

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Threading.RateLimiting;
 using Medic.Contracts;
 using Medic.Server.Ai;
+using Medic.Server.Ai.Providers;
 using Medic.Server.Audit;
 using Medic.Server.Common;
 using Medic.Server.Detection.Webhooks;
@@ -94,6 +95,7 @@ public static partial class MedicApp
         services.AddPipeline();
         services.AddReports();
         services.AddAi();
+        services.AddAiProviders();
 
         services.ConfigureHttpJsonOptions(o => ConfigureJson(o.SerializerOptions));
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
@@ -175,6 +177,7 @@ public static partial class MedicApp
         app.MapSecrets();
         app.MapConsole();
         app.MapPipelinePages();
+        app.MapAiModels();
         return app;
     }
 
@@ -200,6 +203,7 @@ public static partial class MedicApp
     public static void ConfigureJson(JsonSerializerOptions o)
     {
         o.TypeInfoResolverChain.Insert(0, MedicJson.Default);
+        o.TypeInfoResolverChain.Insert(1, AiModelsJson.Default);
         o.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
         o.UnmappedMemberHandling = System.Text.Json.Serialization.JsonUnmappedMemberHandling.Disallow;
         o.RespectNullableAnnotations = true;

@@ -143,6 +143,9 @@ public sealed class TenantIsolationTests
             NotTenantData: "the source is a sender's name; the caller's own tenant's basic auth is cleared"),
         ["GET /api/v1/webhooks/sources/{source}/deliveries"] = new(_ => [.. new[] { "alertmanager", "grafana", "datadog", "pagerduty", "generic" }.Select(source => Route("source", source))],
             Isolated: [HttpStatusCode.OK]),
+        // Model entries are per tenant by name: globex has no "acme-model" to remove or test.
+        ["DELETE /api/v1/ai/models/{name}"] = new(t => [Route("name", "acme-model")]),
+        ["POST /api/v1/ai/models/{name}/test"] = new(t => [Route("name", "acme-model")]),
         ["GET /approvals/{id}"] = new(t => [Route("id", t.ApprovalId)]),
         ["GET /incidents/{id}"] = new(t => [Route("id", t.IncidentId)]),
 

@@ -1,0 +1,56 @@
+using System.ClientModel;
+using System.ClientModel.Primitives;
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using Anthropic;
+using Microsoft.Extensions.AI;
+using OpenAI;
+
+namespace Medic.Server.Ai.Providers;
+
+/// <summary>
+/// The SDK clients built for model entries, kept per entry and rebuilt (the old one disposed) when the
+/// entry's address, model or key changes. Retries are off: <see cref="ChatRoute"/> decides what to try next.
+/// </summary>
+internal sealed class ChatClientCache : IDisposable
+{
+    private readonly ConcurrentDictionary<string, (string Fingerprint, IChatClient Client)> _clients = new(StringComparer.Ordinal);
+
+    public IChatClient Get(string tenantId, AiModelEntry entry, string? key)
+    {
+        // Config entries are shared by tenants, each with its own key: one client per tenant for those.
+        var slot = entry.Id ?? "config:" + tenantId + ":" + entry.Name + ":" + entry.Endpoint;
+        var fingerprint = entry.Provider + "|" + entry.Endpoint + "|" + entry.TimeoutSeconds + "|" + Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(key ?? "")));
+        if (_clients.TryGetValue(slot, out var cached) && cached.Fingerprint == fingerprint) return cached.Client;
+        var client = Build(entry, key);
+        _clients[slot] = (fingerprint, client);
+        if (cached.Client is not null && !ReferenceEquals(cached.Client, client)) cached.Client.Dispose();
+        return client;
+    }
+
+    public void Forget(string entryId)
+    {
+        if (_clients.TryRemove(entryId, out var gone)) gone.Client.Dispose();
+    }
+
+    private static IChatClient Build(AiModelEntry entry, string? key)
+    {
+        var timeout = TimeSpan.FromSeconds(entry.TimeoutSeconds);
+        if (entry.Provider == AiProvider.Anthropic)
+        {
+            var anthropic = new AnthropicClient { BaseUrl = entry.EffectiveBaseUrl, ApiKey = key, MaxRetries = 0, Timeout = timeout };
+            return anthropic.AsIChatClient(entry.Model);
+        }
+
+        // Local servers (Ollama, vLLM, LM Studio) take no key; the SDK needs one, and they ignore it.
+        var options = new OpenAIClientOptions { Endpoint = new Uri(entry.EffectiveBaseUrl), RetryPolicy = new ClientRetryPolicy(0), NetworkTimeout = timeout };
+        return new OpenAI.Chat.ChatClient(entry.Model, new ApiKeyCredential(string.IsNullOrEmpty(key) ? "none" : key), options).AsIChatClient();
+    }
+
+    public void Dispose()
+    {
+        foreach (var (_, (_, client)) in _clients) client.Dispose();
+        _clients.Clear();
+    }
+}
