@@ -1,6 +1,11 @@
 using Medic.Server.Ai.Agents;
+using Medic.Server.Ai.Ask;
+using Medic.Server.Ai.Patrols;
+using Medic.Server.Ai.Providers;
+using Medic.Server.Ai.Stages;
 using Medic.Server.Ai.Runs;
 using Medic.Server.Ai.Tools;
+using Medic.Server.Pipeline;
 
 namespace Medic.Server.Ai;
 
@@ -24,6 +29,13 @@ internal static class AiServices
         services.AddSingleton<AiToolbox>();
         services.AddSingleton<AiRunLoop>();
         services.AddSingleton<AiRunStore>();
+        services.AddSingleton<AiRunner>();
+        services.AddSingleton<IAiStage, AiPipelineStage>();
+        services.AddSingleton<AskSessionStore>();
+        services.AddSingleton<PatrolReview>();
+        services.AddSingleton<AiPatrol>();
+        services.AddHostedService(sp => sp.GetRequiredService<AiPatrol>());
+        services.AddAiProviders();
         services.AddAiAgents();
         return services;
     }
@@ -31,6 +43,8 @@ internal static class AiServices
     public static IEndpointRouteBuilder MapAi(this IEndpointRouteBuilder app)
     {
         app.MapAiRuns();
+        app.MapAsk();
+        app.MapAiModels();
         app.MapAiAgents();
         return app;
     }

@@ -95,7 +95,6 @@ public static partial class MedicApp
         services.AddPipeline();
         services.AddReports();
         services.AddAi();
-        services.AddAiProviders();
 
         services.ConfigureHttpJsonOptions(o => ConfigureJson(o.SerializerOptions));
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
@@ -177,7 +176,6 @@ public static partial class MedicApp
         app.MapSecrets();
         app.MapConsole();
         app.MapPipelinePages();
-        app.MapAiModels();
         return app;
     }
 

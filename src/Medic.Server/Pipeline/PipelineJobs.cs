@@ -15,8 +15,9 @@ internal sealed class PipelineJobs(TriageStep triage, ExecutionStep execution, V
     /// Long enough for a verification that waits for an agent to come back (a minute) and re-runs its
     /// check; an execution keeps it alive while its run goes on. A restarted <c>medic up</c> frees a dead
     /// process's leases at once (<see cref="JobOwners"/>); another replica takes over when it runs out.
+    /// Triage gets longer: an AI agent's diagnosis may take up to its 5 min wall time.
     /// </summary>
-    public TimeSpan Lease => TimeSpan.FromMinutes(2);
+    public TimeSpan Lease => kind == PipelineEntry.TriageKind ? TimeSpan.FromMinutes(7) : TimeSpan.FromMinutes(2);
 
     public Task HandleAsync(JobRow job, CancellationToken ct)
     {

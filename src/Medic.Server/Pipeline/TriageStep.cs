@@ -13,7 +13,8 @@ internal sealed class TriageStep(
     PipelineStore store,
     NodeStore nodes,
     Medic.Server.Gateway.TaskDispatcher dispatcher,
-    ProposalStep proposals)
+    ProposalStep proposals,
+    IAiStage ai)
 {
     /// <summary>The built-in triage rules (Pipeline/triage-defaults.yaml), tried after a tenant's own.</summary>
     public static string BuiltinRulesYaml { get; } = ReadBuiltin();
@@ -56,6 +57,9 @@ internal sealed class TriageStep(
             return;
         }
 
+        // An AI agent holding the triage role looks first; when it proposes nothing the rules still run.
+        if (await ai.RunAsync(AiStageRole.Triage, job.TenantId, job.IncidentId, job.Round, ct) is { } triaged && (triaged.Proposed || triaged.Escalated)) return;
+
         var settings = await store.SettingsAsync(job.TenantId, ct);
         IReadOnlyList<TriageRule> rules;
         string? ruleError = null;
@@ -92,8 +96,13 @@ internal sealed class TriageStep(
 
         if (proposal is null)
         {
+            // No rule fixes it (or the agent's ladder gave up and no rule applies): an AI agent holding the
+            // diagnose role is the next rung, before a person.
+            var diagnosed = await ai.RunAsync(AiStageRole.Diagnose, job.TenantId, job.IncidentId, job.Round, ct);
+            if (diagnosed is { Proposed: true } or { Escalated: true }) return;
             var why = "triage: no rule proposes a recipe for this incident (type " + incident.Type + (ran.Count > 0 ? ", after its diagnosis" : "") + "); a person takes it"
-                + (ruleError is null ? "" : "; the tenant's rules do not parse: " + ruleError);
+                + (ruleError is null ? "" : "; the tenant's rules do not parse: " + ruleError)
+                + (diagnosed is null ? "" : $"; AI diagnosis (run {diagnosed.RunId}): {diagnosed.Summary}");
             // Medic stops here: what a source or a check raised goes to a person as escalated (and the on-call route
             // hears it); an incident a person opened by hand is already with a person and stays open.
             await NoRecipeAsync(job, why, ct, escalate: incident.Source != IncidentSources.Manual);

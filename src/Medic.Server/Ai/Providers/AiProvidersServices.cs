@@ -7,7 +7,7 @@ internal static class AiProvidersServices
     /// <summary>Model entries, the routes over them, usage and the monthly budget (docs/ai-providers.md).</summary>
     public static IServiceCollection AddAiProviders(this IServiceCollection services)
     {
-        services.TryAddSingleton<ISecretReader, NoSecrets>();
+        services.TryAddSingleton<ISecretReader, StoredSecrets>();
         services.AddSingleton<ChatClientCache>();
         services.AddSingleton<CircuitBreakers>();
         services.AddSingleton<AiModelStore>();

@@ -61,4 +61,20 @@ internal static class AiPrompts
     public const string TriageTask = "Triage this incident: find its cause with the read-only tools and, if a recipe fits, propose it; otherwise escalate.";
 
     public const string DiagnoseTask = "The triage rules found no fix for this incident (or the agent on the server gave up restarting it). Diagnose it with the read-only tools, then propose the recipe that fixes the cause, or escalate with what you found.";
+
+    public const string AskPrompt = """
+        You answer an operator's questions about their servers and incidents. Look before you answer: use the read-only
+        tools on the servers the question is about, and say what you saw. If a fix is needed and you may propose one, name the
+        incident it is for; the proposal then waits for a person's approval.
+        """;
+
+    /// <summary>An operator's question, with the tenant's servers so the model can name them.</summary>
+    public static string Question(string question, IReadOnlyList<NodeRow> servers)
+    {
+        var text = new StringBuilder(question.Trim()).Append("\n\nServers in this tenant (name, status):\n");
+        foreach (var s in servers.Take(100)) text.Append("- ").Append(s.Name).Append(" (").Append(s.Status).Append(")\n");
+        if (servers.Count > 100) text.Append("- ... and ").Append(servers.Count - 100).Append(" more\n");
+        if (servers.Count == 0) text.Append("(none enrolled yet)\n");
+        return text.ToString();
+    }
 }

@@ -211,9 +211,9 @@ internal sealed partial class AiRunLoop(TimeProvider time, ILogger<AiRunLoop> lo
         }
     }
 
-    [LoggerMessage(1301, LogLevel.Warning, "AI run {RunId}: no model answered")]
+    [LoggerMessage(1120, LogLevel.Warning, "AI run {RunId}: no model answered")]
     private partial void ModelFailed(Exception ex, string runId);
 
-    [LoggerMessage(1302, LogLevel.Error, "AI run {RunId}: the tool {Tool} failed inside Medic")]
+    [LoggerMessage(1121, LogLevel.Error, "AI run {RunId}: the tool {Tool} failed inside Medic")]
     private partial void ToolFailed(Exception ex, string tool, string runId);
 }

@@ -23,6 +23,9 @@ internal enum AiRunOutcome
 
     /// <summary>No model is configured: nothing ran.</summary>
     NotConfigured,
+
+    /// <summary>A patrol without a model: its report is the statistical review only.</summary>
+    StatisticalOnly,
 }
 
 internal static class AiRunOutcomes
@@ -35,6 +38,7 @@ internal static class AiRunOutcomes
         AiRunOutcome.Stopped => "stopped",
         AiRunOutcome.ProviderFailed => "provider_failed",
         AiRunOutcome.BudgetExhausted => "budget_exhausted",
+        AiRunOutcome.StatisticalOnly => "statistical_only",
         _ => "not_configured",
     };
 }

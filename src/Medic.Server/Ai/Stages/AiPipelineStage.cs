@@ -1,0 +1,67 @@
+using Medic.Contracts;
+using Medic.Server.Ai.Agents;
+using Medic.Server.Ai.Runs;
+using Medic.Server.Fleet;
+using Medic.Server.Incidents;
+using Medic.Server.Pipeline;
+using Medic.Server.Storage;
+
+namespace Medic.Server.Ai.Stages;
+
+/// <summary>
+/// An AI agent performing triage or diagnosis in the pipeline, when one holds the role and a model is
+/// configured; otherwise null, and the rules engine does the stage alone. The agent's proposal goes
+/// through the proposal step and the risk gate; its run is noted on the timeline with the run's id.
+/// </summary>
+internal sealed class AiPipelineStage(AiAgentStore agents, AiRunner runner, PipelineIncidents incidents, NodeStore nodes, Database db) : IAiStage
+{
+    public async Task<AiStageOutcome?> RunAsync(AiStageRole role, string tenantId, string incidentId, int round, CancellationToken ct)
+    {
+        var agent = await agents.FindForRoleAsync(tenantId, role == AiStageRole.Triage ? AiRole.Triage : AiRole.Diagnose, ct);
+        if (agent is null || !await runner.ConfiguredAsync(tenantId, agent.Model, ct)) return null;
+        if (await incidents.GetAsync(tenantId, incidentId, ct) is not { } detail) return null;
+        var server = detail.Incident.ServerId is { } id ? await nodes.FindAsync(tenantId, id, ct) : null;
+        var actor = "ai:" + agent.Name;
+        await MoveToDiagnosingAsync(tenantId, incidentId, round, actor, ct);
+        var trust = agent.Trust switch { AiTrust.Autonomous => Trust.Autonomous, AiTrust.Manual => Trust.Manual, _ => Trust.Supervised };
+        var result = await runner.RunAsync(new AiRunSpec
+        {
+            TenantId = tenantId,
+            Purpose = role == AiStageRole.Triage ? "triage" : "diagnose",
+            Actor = actor,
+            Trust = trust,
+            Agent = agent.Name,
+            AgentPrompt = agent.SystemPrompt,
+            Skills = agent.Skills,
+            Tools = agent.EffectiveTools,
+            Model = agent.Model,
+            Incident = detail.Incident,
+            Server = server,
+            Round = round,
+            Input = AiPrompts.Incident(detail, server, role == AiStageRole.Triage ? AiPrompts.TriageTask : AiPrompts.DiagnoseTask),
+        }, null, ct);
+        if (result is null) return null;
+        var bundle = result.Bundle;
+        var summary = Medic.Contracts.Texts.Truncate((bundle.Output ?? bundle.OutcomeReason ?? bundle.Outcome).Trim(), 1500);
+        await db.WriteAsync((c, tx) => incidents.NoteAsync(c, tx, tenantId, incidentId, "ai_run", actor,
+            $"AI {bundle.Purpose} by {agent.Name}: {bundle.Outcome}, {bundle.ToolCalls} tool calls{(bundle.Proposals.Count > 0 ? ", proposed " + string.Join(", ", bundle.Proposals) : "")}{(bundle.Escalated ? ", escalated" : "")}: {summary}",
+            new Dictionary<string, string> { ["ai_run"] = bundle.RunId, ["outcome"] = bundle.Outcome, ["model"] = bundle.Model ?? "" }), ct);
+        return new AiStageOutcome(bundle.RunId, bundle.Proposals.Count > 0, bundle.Escalated, summary);
+    }
+
+    private async Task MoveToDiagnosingAsync(string tenantId, string incidentId, int round, string actor, CancellationToken ct)
+    {
+        var moved = await db.WriteAsync<IncidentResponse?>(async (c, tx) =>
+        {
+            if (await incidents.LockForPipelineAsync(c, tx, tenantId, incidentId) is not { } now || now.Round != round) return null;
+            if (now.Incident.Status == IncidentStatus.Diagnosing) return null;
+            if (now.Incident.Status == IncidentStatus.Open)
+            {
+                await incidents.MoveAsync(c, tx, tenantId, incidentId, IncidentTrigger.StartTriage, RemediationPipeline.SystemActor, "triage started", null);
+            }
+
+            return await incidents.MoveAsync(c, tx, tenantId, incidentId, IncidentTrigger.StartDiagnosis, actor, "an AI agent diagnoses it with read-only tools", null);
+        }, ct);
+        if (moved is not null) incidents.Publish(tenantId, "updated", moved);
+    }
+}
