@@ -8,6 +8,13 @@ namespace Medic.Server.Tests.Ai;
 /// <summary>AI agents through the API: saved, listed, validated, one holder per role, audited.</summary>
 public sealed class AiAgentsApiTests
 {
+    /// <summary>The bootstrap admin's tenant id (the default tenant's slug is "default"; its id is generated).</summary>
+    private static async Task<string> TenantIdAsync(MedicServer server)
+    {
+        using var me = await server.Admin.GetAsync("/api/v1/whoami");
+        return (await me.ReadAsync(MedicJson.Default.WhoAmIResponse)).TenantId;
+    }
+
     private static async Task<HttpResponseMessage> PutAsync(HttpClient client, string name, string json, bool force = false) =>
         await client.PutAsync($"/api/v1/ai/agents/{name}{(force ? "?force=true" : "")}", Json.Raw(json));
 
@@ -16,6 +23,7 @@ public sealed class AiAgentsApiTests
     public async Task An_agent_is_saved_listed_replaced_and_removed_and_each_change_is_audited_with_the_fields_it_changed(string dialect)
     {
         await using var server = await MedicServer.StartAsync(dialect);
+        var tenant = await TenantIdAsync(server);
 
         using (var created = await PutAsync(server.Admin, "diagnoser",
             """{"trust":"supervised","roles":["diagnose","triage"],"system_prompt":"You diagnose Linux servers.","skills":["disk-space","systemd"],"tools":["diag","list_recipes","propose_remediation"],"model":"fast","patrol":"30m"}"""))
@@ -44,8 +52,8 @@ public sealed class AiAgentsApiTests
             (await list.ReadAsync(AiAgentsJson.Default.IReadOnlyListAiAgentResponse)).ShouldHaveSingleItem().Name.ShouldBe("diagnoser");
         }
 
-        (await server.Service<AiAgentStore>().FindForRoleAsync("default", AiRole.Triage, CancellationToken.None)).ShouldBeNull("the replacement dropped triage");
-        (await server.Service<AiAgentStore>().FindForRoleAsync("default", AiRole.Diagnose, CancellationToken.None))!.Name.ShouldBe("diagnoser");
+        (await server.Service<AiAgentStore>().FindForRoleAsync(tenant, AiRole.Triage, CancellationToken.None)).ShouldBeNull("the replacement dropped triage");
+        (await server.Service<AiAgentStore>().FindForRoleAsync(tenant, AiRole.Diagnose, CancellationToken.None))!.Name.ShouldBe("diagnoser");
 
         using (var deleted = await server.Admin.DeleteAsync("/api/v1/ai/agents/diagnoser"))
         {
@@ -57,7 +65,7 @@ public sealed class AiAgentsApiTests
             await gone.ShouldBeProblemAsync(HttpStatusCode.NotFound);
         }
 
-        (await server.Service<AiAgentStore>().FindForRoleAsync("default", AiRole.Diagnose, CancellationToken.None)).ShouldBeNull();
+        (await server.Service<AiAgentStore>().FindForRoleAsync(tenant, AiRole.Diagnose, CancellationToken.None)).ShouldBeNull();
 
         using var audit = await server.Admin.GetAsync("/api/v1/audit?limit=50");
         var entries = (await audit.ReadAsync(MedicJson.Default.AuditPage)).Items.Where(e => e.Target == "ai_agent:diagnoser").OrderBy(e => e.Seq).ToList();
@@ -75,6 +83,7 @@ public sealed class AiAgentsApiTests
     public async Task A_second_enabled_agent_claiming_a_held_role_gets_a_409_naming_the_holder_and_force_moves_the_role(string dialect)
     {
         await using var server = await MedicServer.StartAsync(dialect);
+        var tenant = await TenantIdAsync(server);
         (await PutAsync(server.Admin, "first", """{"roles":["diagnose","review"]}""")).StatusCode.ShouldBe(HttpStatusCode.Created);
 
         using (var refused = await PutAsync(server.Admin, "second", """{"roles":["diagnose","report"]}"""))
@@ -91,7 +100,7 @@ public sealed class AiAgentsApiTests
 
         // Disabled, it claims the role without holding it.
         (await PutAsync(server.Admin, "second", """{"roles":["diagnose","report"],"enabled":false}""")).StatusCode.ShouldBe(HttpStatusCode.Created);
-        (await server.Service<AiAgentStore>().FindForRoleAsync("default", AiRole.Diagnose, CancellationToken.None))!.Name.ShouldBe("first");
+        (await server.Service<AiAgentStore>().FindForRoleAsync(tenant, AiRole.Diagnose, CancellationToken.None))!.Name.ShouldBe("first");
         using (var enable = await PutAsync(server.Admin, "second", """{"roles":["diagnose","report"]}"""))
         {
             await enable.ShouldBeProblemAsync(HttpStatusCode.Conflict);
@@ -103,9 +112,9 @@ public sealed class AiAgentsApiTests
         }
 
         var store = server.Service<AiAgentStore>();
-        (await store.FindForRoleAsync("default", AiRole.Diagnose, CancellationToken.None))!.Name.ShouldBe("second");
-        (await store.FindForRoleAsync("default", AiRole.Review, CancellationToken.None))!.Name.ShouldBe("first");
-        (await store.GetAsync("default", "first", CancellationToken.None))!.Roles.ShouldBe([AiRole.Review], "the first agent lost the moved role");
+        (await store.FindForRoleAsync(tenant, AiRole.Diagnose, CancellationToken.None))!.Name.ShouldBe("second");
+        (await store.FindForRoleAsync(tenant, AiRole.Review, CancellationToken.None))!.Name.ShouldBe("first");
+        (await store.GetAsync(tenant, "first", CancellationToken.None))!.Roles.ShouldBe([AiRole.Review], "the first agent lost the moved role");
 
         using var audit = await server.Admin.GetAsync("/api/v1/audit?action=ai_agent.saved&limit=10");
         (await audit.ReadAsync(MedicJson.Default.AuditPage)).Items.ShouldContain(e => e.Target == "ai_agent:second" && e.Details!.GetValueOrDefault("moved_roles") == "diagnose from first");
@@ -176,6 +185,7 @@ public sealed class AiAgentsApiTests
     public async Task Viewers_read_agents_and_skills_but_only_admins_change_them()
     {
         await using var server = await MedicServer.StartAsync(TestDatabase.Sqlite);
+        var tenant = await TenantIdAsync(server);
         (await PutAsync(server.Admin, "ops", """{"roles":["triage"]}""")).StatusCode.ShouldBe(HttpStatusCode.Created);
         var viewer = await server.ClientForNewUserAsync(server.Admin, "vera", Role.Viewer);
         var operatorClient = await server.ClientForNewUserAsync(server.Admin, "otto", Role.Operator);
@@ -191,7 +201,7 @@ public sealed class AiAgentsApiTests
             (await client.PutAsync("/api/v1/ai/skills/mine", Json.Raw("""{"markdown":"x"}"""))).StatusCode.ShouldBe(HttpStatusCode.Forbidden);
         }
 
-        (await server.Service<AiAgentStore>().GetAsync("default", "ops", CancellationToken.None))!.Roles.ShouldBe([AiRole.Triage]);
+        (await server.Service<AiAgentStore>().GetAsync(tenant, "ops", CancellationToken.None))!.Roles.ShouldBe([AiRole.Triage]);
     }
 
     [Fact]

@@ -10,6 +10,13 @@ namespace Medic.Server.Tests.Ai;
 /// <summary>The built-in skills are real and accurate; tenant skills override them; loading keeps to the token budget.</summary>
 public sealed partial class SkillLibraryTests
 {
+    /// <summary>The bootstrap admin's tenant id (the default tenant's slug is "default"; its id is generated).</summary>
+    private static async Task<string> TenantIdAsync(MedicServer server)
+    {
+        using var me = await server.Admin.GetAsync("/api/v1/whoami");
+        return (await me.ReadAsync(MedicJson.Default.WhoAmIResponse)).TenantId;
+    }
+
     private static string Skill(string name, string body, string description = "What this skill knows.", string when = "When it applies.") =>
         $"---\nname: {name}\ndescription: {description}\nwhen: {when}\n---\n{body}\n";
 
@@ -92,6 +99,7 @@ public sealed partial class SkillLibraryTests
     public async Task A_tenant_skill_named_like_a_built_in_one_overrides_it_for_that_tenant_only_and_removing_it_restores_the_built_in(string dialect)
     {
         await using var server = await MedicServer.StartAsync(dialect);
+        var tenant = await TenantIdAsync(server);
         var library = server.Service<SkillLibrary>();
         await PutSkillAsync(server.Admin, "nginx", Skill("nginx", "Our nginx runs in a container: use the docker skill.", "Our own nginx notes."));
         await PutSkillAsync(server.Admin, "shop-app", Skill("shop-app", "The shop listens on 8081."));
@@ -105,12 +113,12 @@ public sealed partial class SkillLibraryTests
             skills.Count(s => s.Name == "nginx").ShouldBe(1);
         }
 
-        (await library.LoadAsync("default", ["nginx"], 10_000, CancellationToken.None)).ShouldContain("Our nginx runs in a container");
+        (await library.LoadAsync(tenant, ["nginx"], 10_000, CancellationToken.None)).ShouldContain("Our nginx runs in a container");
 
         // Another tenant still sees the built-in nginx skill, and not this tenant's own.
-        using (var tenant = await server.Admin.PostAsync("/api/v1/tenants", Json.Raw("""{"slug":"globex","admin_username":"globex-admin","admin_password":"globex-admin-password"}""")))
+        using (var created = await server.Admin.PostAsync("/api/v1/tenants", Json.Raw("""{"slug":"globex","admin_username":"globex-admin","admin_password":"globex-admin-password"}""")))
         {
-            tenant.StatusCode.ShouldBe(HttpStatusCode.Created, await tenant.Content.ReadAsStringAsync());
+            created.StatusCode.ShouldBe(HttpStatusCode.Created, await created.Content.ReadAsStringAsync());
         }
 
         var globex = server.Client(await server.LogInAsync("globex-admin", "globex-admin-password", "globex"));
@@ -131,7 +139,7 @@ public sealed partial class SkillLibraryTests
             removed.StatusCode.ShouldBe(HttpStatusCode.NoContent);
         }
 
-        (await library.LoadAsync("default", ["nginx"], 10_000, CancellationToken.None)).ShouldContain(SkillLibrary.BuiltIn["nginx"].Body.Trim());
+        (await library.LoadAsync(tenant, ["nginx"], 10_000, CancellationToken.None)).ShouldContain(SkillLibrary.BuiltIn["nginx"].Body.Trim());
         using (var builtIn = await server.Admin.DeleteAsync("/api/v1/ai/skills/nginx"))
         {
             (await builtIn.ShouldBeProblemAsync(HttpStatusCode.Conflict)).Detail().ShouldContain("built-in");
@@ -164,20 +172,21 @@ public sealed partial class SkillLibraryTests
     public async Task Loading_keeps_the_order_given_leaves_out_skills_that_do_not_fit_whole_and_says_which()
     {
         await using var server = await MedicServer.StartAsync(TestDatabase.Sqlite);
+        var tenant = await TenantIdAsync(server);
         var library = server.Service<SkillLibrary>();
         await PutSkillAsync(server.Admin, "small-a", Skill("small-a", "Alpha fact."));
         await PutSkillAsync(server.Admin, "big", Skill("big", new string('b', 4000)));
         await PutSkillAsync(server.Admin, "small-b", Skill("small-b", "Beta fact."));
 
-        (await library.LoadAsync("default", [], 10_000, CancellationToken.None)).ShouldBeEmpty("no names, no skills");
+        (await library.LoadAsync(tenant, [], 10_000, CancellationToken.None)).ShouldBeEmpty("no names, no skills");
 
-        var all = await library.LoadAsync("default", ["small-b", "big", "small-a"], 10_000, CancellationToken.None);
+        var all = await library.LoadAsync(tenant, ["small-b", "big", "small-a"], 10_000, CancellationToken.None);
         all.IndexOf("## Skill: small-b", StringComparison.Ordinal).ShouldBeLessThan(all.IndexOf("## Skill: big", StringComparison.Ordinal));
         all.IndexOf("## Skill: big", StringComparison.Ordinal).ShouldBeLessThan(all.IndexOf("## Skill: small-a", StringComparison.Ordinal));
         all.ShouldNotContain("left out");
 
         const int budget = 200;
-        var cut = await library.LoadAsync("default", ["small-a", "big", "small-b", "nope"], budget, CancellationToken.None);
+        var cut = await library.LoadAsync(tenant, ["small-a", "big", "small-b", "nope"], budget, CancellationToken.None);
         cut.ShouldContain("## Skill: small-a");
         cut.ShouldContain("Alpha fact.");
         cut.ShouldContain("## Skill: small-b", customMessage: "a later skill that fits is still loaded");
@@ -186,7 +195,7 @@ public sealed partial class SkillLibraryTests
         cut.ShouldContain("(Skills not found: nope.)");
         SkillDocument.Tokens(cut).ShouldBeLessThanOrEqualTo(budget);
 
-        var tiny = await library.LoadAsync("default", ["small-a", "small-b"], 40, CancellationToken.None);
+        var tiny = await library.LoadAsync(tenant, ["small-a", "small-b"], 40, CancellationToken.None);
         SkillDocument.Tokens(tiny).ShouldBeLessThanOrEqualTo(40);
         tiny.ShouldContain("left out");
     }
@@ -195,14 +204,15 @@ public sealed partial class SkillLibraryTests
     public async Task Suggestions_match_an_incidents_type_and_title_to_the_skills_words_deterministically()
     {
         await using var server = await MedicServer.StartAsync(TestDatabase.Sqlite);
+        var tenant = await TenantIdAsync(server);
         var library = server.Service<SkillLibrary>();
 
-        var disk = await library.SuggestAsync("default", "disk_full: /var is 97% full on web-1", 3, CancellationToken.None);
+        var disk = await library.SuggestAsync(tenant, "disk_full: /var is 97% full on web-1", 3, CancellationToken.None);
         disk[0].ShouldBe("disk-space");
-        (await library.SuggestAsync("default", "disk_full: /var is 97% full on web-1", 3, CancellationToken.None)).ShouldBe(disk);
-        (await library.SuggestAsync("default", "service_failed: nginx.service failed on web-1", 2, CancellationToken.None)).ShouldBe(["nginx", "systemd"], ignoreOrder: true);
-        (await library.SuggestAsync("default", "container_down: redis exited", 5, CancellationToken.None)).ShouldContain("docker");
-        (await library.SuggestAsync("default", "zzz", 5, CancellationToken.None)).ShouldBeEmpty();
-        (await library.SuggestAsync("default", "disk_full", 0, CancellationToken.None)).ShouldBeEmpty();
+        (await library.SuggestAsync(tenant, "disk_full: /var is 97% full on web-1", 3, CancellationToken.None)).ShouldBe(disk);
+        (await library.SuggestAsync(tenant, "service_failed: nginx.service failed on web-1", 2, CancellationToken.None)).ShouldBe(["nginx", "systemd"], ignoreOrder: true);
+        (await library.SuggestAsync(tenant, "container_down: redis exited", 5, CancellationToken.None)).ShouldContain("docker");
+        (await library.SuggestAsync(tenant, "zzz", 5, CancellationToken.None)).ShouldBeEmpty();
+        (await library.SuggestAsync(tenant, "disk_full", 0, CancellationToken.None)).ShouldBeEmpty();
     }
 }

@@ -1,6 +1,8 @@
 using System.Net;
 using System.Text;
 using Medic.Contracts;
+using Medic.Server.Ai.Ask;
+using Medic.Server.Ai.Runs;
 using Medic.Server.Tests.Infrastructure;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -42,6 +44,8 @@ public sealed class TenantIsolationTests
         string ChangeWindowId)
     {
         public string SilenceId { get; init; } = "";
+
+        public string AiRunId { get; init; } = "";
     }
 
     /// <summary>
@@ -131,6 +135,7 @@ public sealed class TenantIsolationTests
         ["GET /api/v1/ai/skills/{name}"] = new(t => [Route("name", "acme-skill")]),
         ["PUT /api/v1/ai/skills/{name}"] = new(t => [Route("name", "acme-skill")], Body: """{"markdown":"---\nname: acme-skill\ndescription: globex's\nwhen: never\n---\nglobex text\n"}""", Isolated: [HttpStatusCode.OK]),
         ["DELETE /api/v1/ai/skills/{name}"] = new(t => [Route("name", "acme-other-skill")]),
+        ["GET /api/v1/ai/runs/{id}"] = new(t => [Route("id", t.AiRunId)]),
         ["POST /api/v1/silences/{id}/expire"] = new(t => [Route("id", t.SilenceId)], Body: "{}"),
         // A source names a sender, not a tenant's data: the caller sets, clears and reads its own tenant's (TenantStateAsync shows tenant one's stay as they were).
         ["PUT /api/v1/webhooks/sources/{source}/secret"] = new(_ => [Route("source", "pagerduty")], Body: """{"secret":"globex-pagerduty-secret-0123456789"}""", Isolated: [HttpStatusCode.OK],
@@ -302,8 +307,20 @@ public sealed class TenantIsolationTests
             saved.StatusCode.ShouldBe(HttpStatusCode.OK);
         }
 
+        // An AI run's bundle and an ask session, stored as the run loop and 'medic ask' store them.
+        var aiRunId = Medic.Server.Common.Ids.New("air");
+        var now = server.Time.GetUtcNow();
+        await server.Service<AiRunStore>().SaveAsync(admin.TenantId, "ai_agent:acme-diagnoser", new AiRunBundle
+        {
+            RunId = aiRunId, Purpose = "diagnose", Agent = "acme-diagnoser", IncidentId = incidentId, Model = "acme-model",
+            SystemPrompt = "Ann of Acme's agent", Input = "acme-web-1 is slow", Outcome = "escalated", OutputTokens = 12, InputTokens = 340,
+            Steps = [new AiRunStep { Index = 0, Kind = "model", At = now, Text = "acme-web-1 needs a person", Model = "acme-model" }],
+            StartedAt = now, FinishedAt = now, Escalated = true,
+        }, CancellationToken.None);
+        await new AskSessionStore(server.Service<Medic.Server.Storage.Database>(), server.Time).CreateAsync(admin.TenantId, admin.UserId, "why is acme-web-1 slow?", null, CancellationToken.None);
+
         return (new TenantOne(admin.TenantId, "acme", admin.UserId, admin.Username, ann.Id, ann.Username, adminToken, annToken, revoked,
-            unused.Token.Id, node.NodeId, node.Name, execution.Id, incidentId, checkId, agentless.Id, agentless.Name, monitorId, channelId, ruleId, runbookRunId, approvalId, windowId) { SilenceId = silenceId }, globexAdmin);
+            unused.Token.Id, node.NodeId, node.Name, execution.Id, incidentId, checkId, agentless.Id, agentless.Name, monitorId, channelId, ruleId, runbookRunId, approvalId, windowId) { SilenceId = silenceId, AiRunId = aiRunId }, globexAdmin);
     }
 
     /// <summary>A new check runs once at once; tenant one's state is compared only after that (its next run is a day away).</summary>
@@ -366,6 +383,8 @@ public sealed class TenantIsolationTests
             + await db.SnapshotAsync("ai_agents", "tenant_id = @t", t)
             + await db.SnapshotAsync("ai_agent_roles", "tenant_id = @t", t)
             + await db.SnapshotAsync("ai_skills", "tenant_id = @t", t)
+            + await db.SnapshotAsync("ai_runs", "tenant_id = @t", t)
+            + await db.SnapshotAsync("ai_sessions", "tenant_id = @t", t)
             + await db.SnapshotAsync("incidents", "tenant_id = @t", t)
             + await db.SnapshotAsync("incident_occurrences", "incident_id IN (SELECT id FROM incidents WHERE tenant_id = @t)", t)
             + await db.SnapshotAsync("incident_events", "tenant_id = @t", t)

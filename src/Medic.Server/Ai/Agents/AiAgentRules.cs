@@ -63,7 +63,8 @@ internal static class AiAgentRules
         return errors.Ok ? new AiAgentDraft(trust, roles, prompt, skills, tools, string.IsNullOrEmpty(request.Model) ? null : request.Model, patrol, request.Enabled) : null;
     }
 
-    private static List<string> Names(IReadOnlyList<string>? names) =>
+    /// <summary>The names as saved: trimmed, blanks dropped, each once, in the order given.</summary>
+    public static List<string> Names(IReadOnlyList<string>? names) =>
         (names ?? []).Select(n => (n ?? "").Trim()).Where(n => n.Length > 0).Distinct(StringComparer.Ordinal).ToList();
 
     private static string Clip(string text) => text.Length <= 64 ? text : text[..63] + "…";

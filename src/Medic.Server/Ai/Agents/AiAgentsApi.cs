@@ -47,10 +47,13 @@ internal static class AiAgentsApi
         var caller = http.Caller();
         var errors = new Validator();
         var draft = AiAgentRules.Validate(name, request, errors, out var warnings);
-        if (draft is not null && draft.Skills.Count > 0)
+
+        // Checked even when other fields are wrong, so one problem names every field to fix.
+        var named = AiAgentRules.Names(request?.Skills).Where(ResourceNames.IsValid).ToList();
+        if (named.Count > 0)
         {
             var known = (await skills.ListAsync(caller.TenantId, ct)).Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
-            foreach (var skill in draft.Skills.Where(s => !known.Contains(s)))
+            foreach (var skill in named.Where(s => !known.Contains(s)))
             {
                 errors.Add("skills", $"no skill '{skill}' exists in this tenant or the built-in library (see 'medic ai skills list'; add one with 'medic ai skills set {skill} --file F.md')");
             }

@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.RegularExpressions;
 using Medic.Contracts;
 
 namespace Medic.Server.Ai.Skills;
@@ -13,7 +14,7 @@ internal sealed record SkillInfo(string Name, string Description, string When, b
 /// The skills an AI agent may be given: the built-in library (Markdown files in <c>Ai/Skills/Library</c>,
 /// embedded in the server) and the tenant's own, a tenant skill replacing a built-in one of the same name.
 /// </summary>
-internal sealed class SkillLibrary(SkillStore store)
+internal sealed partial class SkillLibrary(SkillStore store)
 {
     private const string Prefix = "skills/";
 
@@ -91,15 +92,17 @@ internal sealed class SkillLibrary(SkillStore store)
 
     /// <summary>
     /// Up to <paramref name="max"/> skills whose words match <paramref name="text"/> (an incident's type
-    /// and title): a word in the skill's name counts 3, in its description or when-to-use 1; ties go by name.
+    /// and title): a word in the skill's name counts 3, in its description or when-to-use 1, and an
+    /// incident type written whole in them (<c>service_failed</c>) 2 more; ties go by name.
     /// </summary>
     public async Task<IReadOnlyList<string>> SuggestAsync(string tenantId, string text, int max, CancellationToken ct)
     {
         var words = Words(text).ToHashSet(StringComparer.Ordinal);
         if (words.Count == 0 || max <= 0) return [];
+        var types = Identifiers(text).ToHashSet(StringComparer.Ordinal);
         var all = await EffectiveAsync(tenantId, ct);
         return [.. all.Values
-            .Select(s => (s.Doc.Name, Score: Score(words, s.Doc)))
+            .Select(s => (s.Doc.Name, Score: Score(words, s.Doc) + TypeScore(types, s.Doc)))
             .Where(s => s.Score > 0)
             .OrderByDescending(s => s.Score)
             .ThenBy(s => s.Name, StringComparer.Ordinal)
@@ -113,6 +116,20 @@ internal sealed class SkillLibrary(SkillStore store)
         var about = Words(skill.Description + " " + skill.When).ToHashSet(StringComparer.Ordinal);
         return words.Sum(w => (name.Contains(w) ? 3 : 0) + (about.Contains(w) ? 1 : 0));
     }
+
+    /// <summary>How much the incident types in <paramref name="types"/> that the skill's description or when-to-use names whole add.</summary>
+    internal static int TypeScore(IReadOnlySet<string> types, SkillDocument skill)
+    {
+        var named = Identifiers(skill.Description + " " + skill.When).ToHashSet(StringComparer.Ordinal);
+        return types.Count(named.Contains) * 2;
+    }
+
+    /// <summary>Lower-case snake_case identifiers (incident types such as disk_full): letters and digits joined by '_'.</summary>
+    internal static IEnumerable<string> Identifiers(string text) =>
+        IdentifierPattern().Matches((text ?? "").ToLowerInvariant()).Select(m => m.Value);
+
+    [GeneratedRegex("[a-z0-9]+(?:_[a-z0-9]+)+")]
+    private static partial Regex IdentifierPattern();
 
     private static readonly HashSet<string> StopWords = new(StringComparer.Ordinal)
     {
