@@ -1,3 +1,4 @@
+using Medic.Server.Ai.Mcp;
 using Medic.Server.Ai.Runs;
 using Medic.Server.Ai.Tools;
 
@@ -23,12 +24,14 @@ internal static class AiServices
         services.AddSingleton<AiToolbox>();
         services.AddSingleton<AiRunLoop>();
         services.AddSingleton<AiRunStore>();
+        services.AddMcpEndpoint();
         return services;
     }
 
     public static IEndpointRouteBuilder MapAi(this IEndpointRouteBuilder app)
     {
         app.MapAiRuns();
+        app.MapMcpEndpoint();
         return app;
     }
 }
