@@ -39,6 +39,7 @@ namespace Medic.Cli
             root.Subcommands.Add(PipelineCommands.Reject());
             root.Subcommands.Add(PipelineCommands.Pipeline());
             root.Subcommands.Add(AiCommands.Ai());
+            root.Subcommands.Add(McpCommands.Mcp());
             root.Subcommands.Add(AgentCommand());
             root.Subcommands.Add(WatchCommand.Create());
             root.Subcommands.Add(DoctorCommand.Create());

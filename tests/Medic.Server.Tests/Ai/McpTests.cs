@@ -4,6 +4,7 @@ using System.Text.Json;
 using Medic.Contracts;
 using Role = Medic.Contracts.Role;
 using Medic.Server.Ai.Mcp;
+using Medic.Server.Tests.Audit;
 using Medic.Server.Tests.Infrastructure;
 using ModelContextProtocol.Client;
 using ModelContextProtocol.Protocol;
@@ -264,6 +265,33 @@ public sealed class McpTests
         // Another token's client is not starved.
         await using var other = await ConnectAsync(server, server.AdminToken);
         ErrorCode(await other.CallToolAsync("list_recipes", new Dictionary<string, object?>())).ShouldBeNull();
+    }
+
+    [Fact]
+    public async Task Medic_mcp_url_prints_a_configuration_a_client_connects_with()
+    {
+        await using var server = await MedicServer.StartAsync(TestDatabase.Sqlite);
+        using var cli = new MedicCli(server, server.AdminToken);
+        var run = await cli.RunAsync("mcp", "url", "--json");
+        run.ExitCode.ShouldBe(0, run.ToString());
+        var entry = JsonDocument.Parse(run.Stdout).RootElement.GetProperty("mcpServers").GetProperty("medic");
+        entry.GetProperty("type").GetString().ShouldBe("http");
+        entry.GetProperty("headers").GetProperty("Authorization").GetString().ShouldBe("Bearer <TOKEN>");
+
+        var token = await TokenAsync(server, "vera", Role.Viewer);
+        var transport = new HttpClientTransport(new HttpClientTransportOptions
+        {
+            Endpoint = new Uri(entry.GetProperty("url").GetString()!),
+            TransportMode = HttpTransportMode.StreamableHttp,
+            AdditionalHeaders = new Dictionary<string, string> { ["Authorization"] = entry.GetProperty("headers").GetProperty("Authorization").GetString()!.Replace("<TOKEN>", token, StringComparison.Ordinal) },
+        });
+        await using var client = await McpClient.CreateAsync(transport);
+        (await client.ListToolsAsync()).Select(t => t.Name).Order(StringComparer.Ordinal).ShouldBe(ReadingTools);
+
+        var text = await cli.RunAsync("mcp", "url");
+        text.ExitCode.ShouldBe(0, text.ToString());
+        text.Stdout.ShouldContain("MCP endpoint: " + entry.GetProperty("url").GetString());
+        text.Stdout.ShouldContain("medic tokens create");
     }
 
     private static async Task<McpClient> ConnectAsync(MedicServer server, string? token)
