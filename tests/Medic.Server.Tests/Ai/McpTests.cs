@@ -226,7 +226,7 @@ public sealed class McpTests
     }
 
     [Fact]
-    public async Task Without_an_API_token_the_endpoint_answers_401_and_the_client_cannot_connect()
+    public async Task Without_an_API_token_even_with_a_console_session_the_endpoint_answers_401()
     {
         await using var server = await MedicServer.StartAsync(TestDatabase.Sqlite);
         foreach (var bearer in new[] { null, "mdt_not-a-real-token" })
@@ -241,6 +241,16 @@ public sealed class McpTests
             using var response = await server.Client().SendAsync(request);
             response.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
             response.Headers.WwwAuthenticate.ToString().ShouldBe("Bearer");
+        }
+
+        // A signed-in console session is not an API token either: no MCP client rides a browser's cookie.
+        var console = await ConsoleSession.SignInAsync(server, MedicServer.AdminUsername, MedicServer.AdminPassword);
+        using (var request = new HttpRequestMessage(HttpMethod.Post, "/mcp") { Content = Json.Raw("""{"jsonrpc":"2.0","id":1,"method":"tools/list"}""") })
+        {
+            request.Headers.Accept.ParseAdd("application/json");
+            request.Headers.Accept.ParseAdd("text/event-stream");
+            using var response = await console.SendAsync(request);
+            response.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
         }
 
         await Should.ThrowAsync<Exception>(async () => await ConnectAsync(server, null));
