@@ -41,6 +41,7 @@ namespace Medic.Cli
             root.Subcommands.Add(PipelineCommands.Pipeline());
             root.Subcommands.Add(AiCommands.Ai());
             root.Subcommands.Add(AskCommand.Create());
+            root.Subcommands.Add(McpCommands.Mcp());
             root.Subcommands.Add(AgentCommand());
             root.Subcommands.Add(WatchCommand.Create());
             root.Subcommands.Add(DoctorCommand.Create());

@@ -3,6 +3,7 @@ using Medic.Server.Ai.Ask;
 using Medic.Server.Ai.Patrols;
 using Medic.Server.Ai.Providers;
 using Medic.Server.Ai.Stages;
+using Medic.Server.Ai.Mcp;
 using Medic.Server.Ai.Runs;
 using Medic.Server.Ai.Tools;
 using Medic.Server.Pipeline;
@@ -37,6 +38,7 @@ internal static class AiServices
         services.AddHostedService(sp => sp.GetRequiredService<AiPatrol>());
         services.AddAiProviders();
         services.AddAiAgents();
+        services.AddMcpEndpoint();
         return services;
     }
 
@@ -46,6 +48,7 @@ internal static class AiServices
         app.MapAsk();
         app.MapAiModels();
         app.MapAiAgents();
+        app.MapMcpEndpoint();
         return app;
     }
 }

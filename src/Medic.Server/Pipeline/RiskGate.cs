@@ -77,6 +77,13 @@ internal static class RiskGate
         if (status != ApprovalStatus.Pending) return $"the request was already {status.ToText()}";
         if (now >= expiresAt) return $"the request expired at {expiresAt:yyyy-MM-dd HH:mm:ss} UTC";
         if (string.Equals(requester, approver, StringComparison.Ordinal)) return "nobody approves their own request";
+        if (string.Equals(PersonOf(requester), approver, StringComparison.Ordinal)) return "nobody approves their own request, nor what their own AI client (MCP, medic ask) proposed";
         return null;
     }
+
+    /// <summary>The person an actor acts for: an MCP client (<c>mcp:NAME</c>) and a <c>medic ask</c> session (<c>ai:ask:NAME</c>) act for that user.</summary>
+    public static string PersonOf(string actor) =>
+        actor.StartsWith("mcp:", StringComparison.Ordinal) ? "user:" + actor["mcp:".Length..]
+        : actor.StartsWith("ai:ask:", StringComparison.Ordinal) ? "user:" + actor["ai:ask:".Length..]
+        : actor;
 }

@@ -34,7 +34,7 @@ public sealed class MedicCli : IDisposable
 
     public string Home => _home.Path;
 
-    private static string Dll { get; } = Find();
+    public static string Dll { get; } = Find();
 
     private static string Find()
     {
