@@ -84,7 +84,9 @@ internal static partial class EvalScenarioLoader
         }
         catch (YamlException ex)
         {
-            reader.Add(ex.Start, "", "not valid YAML: " + ex.Message);
+            // YamlDotNet prefixes "(Line: 3, Col: 5, Idx: 20) - (Line: …): "; the line is reported separately.
+            var cut = ex.Message.IndexOf("): ", StringComparison.Ordinal);
+            reader.Add(ex.Start, "", "not valid YAML: " + (ex.Message.StartsWith("(Line", StringComparison.Ordinal) && cut > 0 ? ex.Message[(cut + 3)..] : ex.Message));
             return (null, reader.Errors);
         }
 
