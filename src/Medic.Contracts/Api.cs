@@ -226,6 +226,8 @@ public sealed record AuditCheckpointReport(bool Ok, AuditVerificationReport Chai
 [JsonSerializable(typeof(IReadOnlyList<AskSessionSummary>))]
 [JsonSerializable(typeof(AskSessionResponse))]
 [JsonSerializable(typeof(List<AskTurn>))]
+[JsonSerializable(typeof(EvalReport))]
+[JsonSerializable(typeof(EvalScenarioResult))]
 public sealed partial class MedicJson : JsonSerializerContext;
 
 /// <summary>RFC 9457 problem details as the CLI reads them.</summary>

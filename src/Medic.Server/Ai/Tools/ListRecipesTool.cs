@@ -23,16 +23,19 @@ internal sealed class ListRecipesTool(RunbookStore runbooks) : AiTool
             if (await runbooks.FindAsync(context.TenantId, summary.Name, null, ct) is not { } row) continue;
             var runbook = runbooks.Load(row).Runbook;
             if (type is { Length: > 0 } && !runbook.Remediates.Types.Contains(type)) continue;
-            recipes.Add(new
-            {
-                name = runbook.Name,
-                description = runbook.Description,
-                risk = runbook.Risk.ToString().ToLowerInvariant(),
-                remediates = runbook.Remediates.Types,
-                parameters = runbook.Parameters.Select(p => p.Name + (p.Required ? "" : "?")).ToArray(),
-            });
+            recipes.Add(Summary(runbook));
         }
 
         return ToolResult.Ok(ToolJson.Write(new { recipes }));
     }
+
+    /// <summary>One recipe as the list shows it (the evaluation harness shows the library the same way).</summary>
+    internal static object Summary(Runbook runbook) => new
+    {
+        name = runbook.Name,
+        description = runbook.Description,
+        risk = runbook.Risk.ToString().ToLowerInvariant(),
+        remediates = runbook.Remediates.Types,
+        parameters = runbook.Parameters.Select(p => p.Name + (p.Required ? "" : "?")).ToArray(),
+    };
 }

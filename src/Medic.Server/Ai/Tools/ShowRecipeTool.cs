@@ -22,16 +22,18 @@ internal sealed class ShowRecipeTool(RunbookStore runbooks) : AiTool
             return ToolResult.Error(ToolErrors.InputInvalid, $"no recipe '{name}'; list_recipes names them");
         }
 
-        var runbook = runbooks.Load(row).Runbook;
-        return ToolResult.Ok(ToolJson.Write(new
-        {
-            name = runbook.Name,
-            version = runbook.Version,
-            description = runbook.Description,
-            risk = runbook.Risk.ToString().ToLowerInvariant(),
-            remediates = runbook.Remediates.Types,
-            parameters = runbook.Parameters.Select(p => p.ToResponse()).ToArray(),
-            steps = runbook.Steps.Select(s => new { name = s.Name, type = s.Type }).ToArray(),
-        }));
+        return ToolResult.Ok(ToolJson.Write(Detail(runbooks.Load(row).Runbook)));
     }
+
+    /// <summary>One recipe in full as the model reads it (the evaluation harness shows the library the same way).</summary>
+    internal static object Detail(Runbook runbook) => new
+    {
+        name = runbook.Name,
+        version = runbook.Version,
+        description = runbook.Description,
+        risk = runbook.Risk.ToString().ToLowerInvariant(),
+        remediates = runbook.Remediates.Types,
+        parameters = runbook.Parameters.Select(p => p.ToResponse()).ToArray(),
+        steps = runbook.Steps.Select(s => new { name = s.Name, type = s.Type }).ToArray(),
+    };
 }
