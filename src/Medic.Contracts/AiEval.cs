@@ -37,3 +37,9 @@ public sealed record EvalReport(
     long P50LatencyMs,
     long P95LatencyMs,
     IReadOnlyList<EvalScenarioResult> Results);
+
+/// <summary>Runs the evaluation set against a model entry (<c>POST /api/v1/ai/eval</c>); <c>Only</c> picks scenarios by id.</summary>
+public sealed record EvalRequest(string? Model = null, IReadOnlyList<string>? Only = null);
+
+/// <summary>One line of the evaluation stream: a <c>scenario</c> line per scenario as it finishes, then the <c>report</c>.</summary>
+public sealed record EvalEvent(string Type, EvalScenarioResult? Scenario = null, EvalReport? Report = null, int? Index = null, int? Of = null);

@@ -228,6 +228,8 @@ public sealed record AuditCheckpointReport(bool Ok, AuditVerificationReport Chai
 [JsonSerializable(typeof(List<AskTurn>))]
 [JsonSerializable(typeof(EvalReport))]
 [JsonSerializable(typeof(EvalScenarioResult))]
+[JsonSerializable(typeof(EvalRequest))]
+[JsonSerializable(typeof(EvalEvent))]
 public sealed partial class MedicJson : JsonSerializerContext;
 
 /// <summary>RFC 9457 problem details as the CLI reads them.</summary>

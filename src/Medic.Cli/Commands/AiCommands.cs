@@ -9,6 +9,7 @@ internal static class AiCommands
     {
         var ai = new Command("ai", "The AI layer: models, AI agents, skills, runs, evaluation (docs/ai.md)");
         ai.Subcommands.Add(AiRunCommands.Runs());
+        ai.Subcommands.Add(AiEvalCommand.Create());
         ai.Subcommands.Add(AiAgentCommands.Agents());
         ai.Subcommands.Add(AiAgentCommands.Skills());
         AiModelCommands.AddTo(ai);

@@ -1,4 +1,5 @@
 using Medic.Server.Ai.Agents;
+using Medic.Server.Ai.Eval;
 using Medic.Server.Ai.Ask;
 using Medic.Server.Ai.Patrols;
 using Medic.Server.Ai.Providers;
@@ -38,6 +39,7 @@ internal static class AiServices
         services.AddHostedService(sp => sp.GetRequiredService<AiPatrol>());
         services.AddAiProviders();
         services.AddAiAgents();
+        services.AddAiEval();
         services.AddMcpEndpoint();
         return services;
     }
@@ -48,6 +50,7 @@ internal static class AiServices
         app.MapAsk();
         app.MapAiModels();
         app.MapAiAgents();
+        app.MapAiEval();
         app.MapMcpEndpoint();
         return app;
     }

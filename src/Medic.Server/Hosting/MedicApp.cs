@@ -3,7 +3,6 @@ using System.Threading.RateLimiting;
 using Medic.Contracts;
 using Medic.Server.Ai;
 using Medic.Server.Ai.Providers;
-using Medic.Server.Ai.Eval;
 using Medic.Server.Audit;
 using Medic.Server.Common;
 using Medic.Server.Detection.Webhooks;
@@ -96,7 +95,6 @@ public static partial class MedicApp
         services.AddPipeline();
         services.AddReports();
         services.AddAi();
-        services.AddAiEval();
 
         services.ConfigureHttpJsonOptions(o => ConfigureJson(o.SerializerOptions));
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);

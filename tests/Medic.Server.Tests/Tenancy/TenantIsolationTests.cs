@@ -46,6 +46,8 @@ public sealed class TenantIsolationTests
         public string SilenceId { get; init; } = "";
 
         public string AiRunId { get; init; } = "";
+
+        public string AskSessionId { get; init; } = "";
     }
 
     /// <summary>
@@ -136,6 +138,7 @@ public sealed class TenantIsolationTests
         ["PUT /api/v1/ai/skills/{name}"] = new(t => [Route("name", "acme-skill")], Body: """{"markdown":"---\nname: acme-skill\ndescription: globex's\nwhen: never\n---\nglobex text\n"}""", Isolated: [HttpStatusCode.OK]),
         ["DELETE /api/v1/ai/skills/{name}"] = new(t => [Route("name", "acme-other-skill")]),
         ["GET /api/v1/ai/runs/{id}"] = new(t => [Route("id", t.AiRunId)]),
+        ["GET /api/v1/ai/sessions/{id}"] = new(t => [Route("id", t.AskSessionId)]),
         ["POST /api/v1/silences/{id}/expire"] = new(t => [Route("id", t.SilenceId)], Body: "{}"),
         // A source names a sender, not a tenant's data: the caller sets, clears and reads its own tenant's (TenantStateAsync shows tenant one's stay as they were).
         ["PUT /api/v1/webhooks/sources/{source}/secret"] = new(_ => [Route("source", "pagerduty")], Body: """{"secret":"globex-pagerduty-secret-0123456789"}""", Isolated: [HttpStatusCode.OK],
@@ -317,10 +320,10 @@ public sealed class TenantIsolationTests
             Steps = [new AiRunStep { Index = 0, Kind = "model", At = now, Text = "acme-web-1 needs a person", Model = "acme-model" }],
             StartedAt = now, FinishedAt = now, Escalated = true,
         }, CancellationToken.None);
-        await new AskSessionStore(server.Service<Medic.Server.Storage.Database>(), server.Time).CreateAsync(admin.TenantId, admin.UserId, "why is acme-web-1 slow?", null, CancellationToken.None);
+        var askSession = await server.Service<AskSessionStore>().CreateAsync(admin.TenantId, "user:" + admin.Username, "why is acme-web-1 slow?", null, CancellationToken.None);
 
         return (new TenantOne(admin.TenantId, "acme", admin.UserId, admin.Username, ann.Id, ann.Username, adminToken, annToken, revoked,
-            unused.Token.Id, node.NodeId, node.Name, execution.Id, incidentId, checkId, agentless.Id, agentless.Name, monitorId, channelId, ruleId, runbookRunId, approvalId, windowId) { SilenceId = silenceId, AiRunId = aiRunId }, globexAdmin);
+            unused.Token.Id, node.NodeId, node.Name, execution.Id, incidentId, checkId, agentless.Id, agentless.Name, monitorId, channelId, ruleId, runbookRunId, approvalId, windowId) { SilenceId = silenceId, AiRunId = aiRunId, AskSessionId = askSession.Id }, globexAdmin);
     }
 
     /// <summary>A new check runs once at once; tenant one's state is compared only after that (its next run is a day away).</summary>
