@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Medic.ModelServer;
 
 namespace Medic.E2E.Tests;
 
@@ -375,6 +376,85 @@ public sealed class PipelineTests : IAsyncLifetime
         var remediation = (await MedicJson("incidents", "remediations", id)).EnumerateArray().ShouldHaveSingleItem();
         remediation.GetProperty("status").GetString().ShouldBe("succeeded");
         (await AuditOfAsync(id)).Count(a => a.Action == "runbook.run").ShouldBe(1);
+    }
+
+    // ---- 7. an AI agent diagnoses what no rule fixes; a person approves its proposal ------------
+
+    [Fact]
+    public async Task An_incident_no_rule_fixes_is_diagnosed_by_an_AI_agent_with_real_tool_calls_and_its_proposal_is_approved_through_the_cli_and_the_bundle_shows_every_step()
+    {
+        await using var model = await ScriptedModelServer.StartAsync();
+        await StartUpAsync();
+        var quota = Directory.CreateDirectory(Path.Combine(Work, "uploads")).FullName;
+        FillQuotaDirectory(quota);
+        const string Key = "sk-e2e-model-key-5d1c9a";
+        var secret = await _home.RunWithInputAsync(Key + "\n", "secrets", "set", "model-key");
+        secret.ExitCode.ShouldBe(0, secret.ToString());
+        await Medic("ai", "models", "add", "default", "--provider", "openai", "--base-url", model.BaseUrl + "/v1", "--model", "scripted-1", "--key-secret", "model-key");
+        await Medic("ai", "agents", "set", "doctor", "--trust", "supervised", "--role", "diagnose",
+            "--tool", "diag", "--tool", "show_recipe", "--tool", "list_recipes", "--tool", "propose_remediation", "--tool", "escalate");
+
+        // The scripted model: look at the directory with a real verb on the real agent, read the recipe, propose it, sum up.
+        model.Enqueue(ModelReply.ReplyToolCalls(("diag", new Dictionary<string, object> { ["verb"] = "disk-usage", ["args"] = new Dictionary<string, string> { ["path"] = quota, ["days"] = "1" } })));
+        model.Enqueue(ModelReply.ReplyToolCalls(("show_recipe", new Dictionary<string, object> { ["name"] = "delete-old-files" })));
+        model.Enqueue(ModelReply.ReplyToolCalls(("propose_remediation", new Dictionary<string, object>
+        {
+            ["recipe"] = "delete-old-files", ["params"] = new Dictionary<string, string> { ["directory"] = quota, ["days"] = "1" },
+            ["rationale"] = "the uploads directory is over its quota with files untouched for days",
+        })));
+        model.Enqueue(ModelReply.ReplyText("Cause: old uploads fill the directory past its quota. Proposed delete-old-files (days=1); it waits for approval."));
+
+        await Medic("checks", "add", "uploads-quota", "--server", Host, "--command", $"test $(du -sk '{quota}' | cut -f1) -lt 1024", "--interval", "1d", "--failures", "1");
+        var id = await EventuallyAsync(async () =>
+        {
+            var list = await MedicJson("incidents", "list", "--source", "check");
+            return list.GetProperty("items").EnumerateArray().Where(i => i.GetProperty("title").GetString() == "Check uploads-quota is failing")
+                .Select(i => i.GetProperty("id").GetString()).FirstOrDefault();
+        }, TimeSpan.FromSeconds(30), "the failing quota check opened no incident");
+
+        // No triage rule fixes a failing check without a unit: the AI agent holding the diagnose role is the next rung.
+        var detail = await WaitForIncidentAsync(id, "awaiting_approval");
+        Directory.GetFiles(quota).Length.ShouldBe(5, "nothing runs before a person approves");
+        var events = Timeline(detail);
+        events.ShouldContain(e => e.Kind == "ai_run" && e.Actor == "ai:doctor", Describe(detail));
+        var approval = (await MedicJson("approvals", "--incident", id)).EnumerateArray().ShouldHaveSingleItem();
+        approval.GetProperty("requested_by").GetString().ShouldBe("ai:doctor");
+        var approvalId = approval.GetProperty("id").GetString()!;
+        (await Medic("approvals", "show", approvalId)).ShouldContain($"param:        directory = {quota}");
+
+        var approved = await Medic("approve", approvalId, "--comment", "the AI's diagnosis matches: old uploads");
+        approved.ShouldStartWith($"Approved {approvalId}: delete-old-files v1 runs on {Host}");
+        var resolved = await WaitForIncidentAsync(id, "resolved");
+        resolved.GetProperty("incident").GetProperty("resolution").GetString()!.ShouldStartWith("remediated by delete-old-files, verified");
+        Directory.GetFiles(quota).Select(Path.GetFileName).ShouldBe(["fresh.bin"]);
+
+        // The run's bundle: every model turn and tool call, with the real verb's output, and the hash the audit chain holds.
+        var run = (await MedicJson("ai", "runs", "list", "--incident", id)).EnumerateArray().ShouldHaveSingleItem();
+        (run.GetProperty("purpose").GetString(), run.GetProperty("agent").GetString(), run.GetProperty("outcome").GetString()).ShouldBe(("diagnose", "doctor", "completed"));
+        run.GetProperty("tool_calls").GetInt32().ShouldBe(3);
+        var runId = run.GetProperty("id").GetString()!;
+        var bundle = await MedicJson("ai", "runs", "show", runId);
+        bundle.GetProperty("integrity").GetString().ShouldBe("ok");
+        var steps = bundle.GetProperty("steps").EnumerateArray().Select(st => (Kind: st.GetProperty("kind").GetString(), Tool: st.GetProperty("tool").GetString(),
+            Error: st.GetProperty("error").GetString(), Result: st.GetProperty("result").GetString() ?? "")).ToList();
+        steps.Select(st => st.Kind + (st.Tool is null ? "" : ":" + st.Tool)).ShouldBe(
+            ["model", "tool:diag", "model", "tool:show_recipe", "model", "tool:propose_remediation", "model"], ignoreOrder: false);
+        steps.ShouldAllBe(st => st.Error == null);
+        steps[1].Result.ShouldContain(quota, customMessage: "the diag result is the real verb's output about the directory");
+        bundle.GetProperty("proposals").EnumerateArray().ShouldHaveSingleItem().GetString()!.ShouldStartWith("rem_");
+        bundle.GetProperty("output").GetString()!.ShouldContain("old uploads");
+        (await Medic("ai", "runs", "show", runId)).ShouldContain("matches the audit chain");
+        var audited = (await MedicJson("audit", "list", "--action", "ai_run.finished")).GetProperty("items").EnumerateArray().ShouldHaveSingleItem();
+        audited.GetProperty("details").GetProperty("bundle_sha256").GetString().ShouldBe(run.GetProperty("bundle_sha256").GetString());
+
+        // What the model received: the guardrails, the incident, each tool's result; the key only as the bearer credential, never in a body.
+        var requests = model.Requests;
+        requests.Count.ShouldBe(4);
+        requests.ShouldAllBe(r => r.HadAuth);
+        requests.ShouldAllBe(r => !r.RawBody.Contains(Key));
+        requests[0].RawBody.ShouldContain("You have no shell");
+        requests[0].RawBody.ShouldContain(id);
+        requests[1].RawBody.ShouldContain(quota);
     }
 
     // ---- 6. two instances of one program: only the broken one is restarted --------------------
