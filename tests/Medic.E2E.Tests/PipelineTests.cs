@@ -457,6 +457,75 @@ public sealed class PipelineTests : IAsyncLifetime
         requests[1].RawBody.ShouldContain(quota);
     }
 
+    // ---- 8. the same through MCP: an operator's own AI client diagnoses and proposes -----------
+
+    [Fact]
+    public async Task An_operators_own_AI_client_diagnoses_over_MCP_proposes_through_the_gate_a_second_person_approves_and_the_bundle_is_kept()
+    {
+        await StartUpAsync();
+        var quota = Directory.CreateDirectory(Path.Combine(Work, "uploads")).FullName;
+        FillQuotaDirectory(quota);
+        await Medic("checks", "add", "uploads-quota", "--server", Host, "--command", $"test $(du -sk '{quota}' | cut -f1) -lt 1024", "--interval", "1d", "--failures", "1");
+        var id = await EventuallyAsync(async () =>
+        {
+            var list = await MedicJson("incidents", "list", "--source", "check");
+            return list.GetProperty("items").EnumerateArray().Where(i => i.GetProperty("title").GetString() == "Check uploads-quota is failing")
+                .Select(i => i.GetProperty("id").GetString()).FirstOrDefault();
+        }, TimeSpan.FromSeconds(30), "the failing quota check opened no incident");
+        await WaitForIncidentAsync(id, "escalated");
+
+        var created = await _home.RunAsync("tokens", "create", "--name", "my-ai-client", "--role", "admin", "--json");
+        created.ExitCode.ShouldBe(0, created.ToString());
+        var token = JsonDocument.Parse(created.Stdout).RootElement.GetProperty("secret").GetString()!;
+        var transport = new ModelContextProtocol.Client.HttpClientTransport(new ModelContextProtocol.Client.HttpClientTransportOptions
+        {
+            Endpoint = new Uri(new Uri(_server!.Url), "/mcp"),
+            TransportMode = ModelContextProtocol.Client.HttpTransportMode.StreamableHttp,
+            AdditionalHeaders = new Dictionary<string, string> { ["Authorization"] = "Bearer " + token },
+        });
+        await using var client = await ModelContextProtocol.Client.McpClient.CreateAsync(transport);
+        var tools = (await client.ListToolsAsync()).Select(t => t.Name).ToList();
+        tools.ShouldContain("diag");
+        tools.ShouldContain("propose_remediation");
+        tools.ShouldNotContain("approve");
+
+        static string Text(ModelContextProtocol.Protocol.CallToolResult r) =>
+            string.Join("\n", r.Content.OfType<ModelContextProtocol.Protocol.TextContentBlock>().Select(c => c.Text));
+        var usage = await client.CallToolAsync("diag", new Dictionary<string, object?> { ["verb"] = "disk-usage", ["server"] = Host, ["args"] = new Dictionary<string, string> { ["path"] = quota } });
+        (usage.IsError ?? false).ShouldBeFalse(Text(usage));
+        Text(usage).ShouldContain(quota);
+        var shell = await client.CallToolAsync("shell", new Dictionary<string, object?> { ["command"] = "rm -rf " + quota });
+        shell.IsError.ShouldBe(true);
+        Text(shell).ShouldContain("tool.not_found");
+        var proposed = await client.CallToolAsync("propose_remediation", new Dictionary<string, object?>
+        {
+            ["incident"] = id, ["recipe"] = "delete-old-files", ["params"] = new Dictionary<string, string> { ["directory"] = quota, ["days"] = "1" },
+            ["rationale"] = "old uploads over the quota",
+        });
+        (proposed.IsError ?? false).ShouldBeFalse(Text(proposed));
+        Text(proposed).ShouldContain("needs_approval");
+        Directory.GetFiles(quota).Length.ShouldBe(5, "an MCP proposal faces the gate like any other");
+
+        // The token's owner cannot approve what their own AI client proposed; a second person can.
+        var approvalId = (await MedicJson("approvals", "--incident", id)).EnumerateArray().ShouldHaveSingleItem().GetProperty("id").GetString()!;
+        var own = await _home.RunAsync("approve", approvalId);
+        own.ExitCode.ShouldNotBe(0, own.ToString());
+        own.Stderr.ShouldContain("their own AI client");
+        await AddApproverAsync("carol");
+        (await Medic("--context", "carol", "approve", approvalId)).ShouldStartWith($"Approved {approvalId}");
+        await WaitForIncidentAsync(id, "resolved");
+        Directory.GetFiles(quota).Select(Path.GetFileName).ShouldBe(["fresh.bin"]);
+
+        // The client's calls are one MCP run bundle, saved with the proposal and hashed into the audit chain.
+        var run = (await MedicJson("ai", "runs", "list", "--purpose", "mcp")).EnumerateArray().ShouldHaveSingleItem();
+        run.GetProperty("tool_calls").GetInt32().ShouldBe(3);
+        var bundle = await MedicJson("ai", "runs", "show", run.GetProperty("id").GetString()!);
+        bundle.GetProperty("integrity").GetString().ShouldBe("ok");
+        bundle.GetProperty("steps").EnumerateArray().Select(st => (st.GetProperty("tool").GetString(), st.GetProperty("error").GetString()))
+            .ShouldBe([("diag", null), ("shell", "tool.not_found"), ("propose_remediation", null)], ignoreOrder: false);
+        (await MedicJson("audit", "list", "--action", "mcp.tool_call")).GetProperty("items").GetArrayLength().ShouldBe(3);
+    }
+
     // ---- 6. two instances of one program: only the broken one is restarted --------------------
 
     [Fact]

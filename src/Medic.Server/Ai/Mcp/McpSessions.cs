@@ -28,7 +28,8 @@ internal sealed class McpSession(string key, string tenantId, string actor, AiRu
 
 /// <summary>
 /// Keeps an AI run bundle (purpose <c>mcp</c>) per API token: every MCP tool call lands in it, and it
-/// is saved through <see cref="AiRunStore"/> (its hash in the audit chain) after
+/// is saved through <see cref="AiRunStore"/> (its hash in the audit chain) after a proposal or an
+/// escalation (so the reasoning behind what a person now decides is on record with it), after
 /// <see cref="CallsPerBundle"/> calls, after <see cref="IdleEnd"/> without a call, or when the server
 /// stops. Streamable HTTP has no session of its own here (the endpoint is stateless), so a token's
 /// run of calls separated by less than <see cref="IdleEnd"/> is one MCP session.
@@ -72,7 +73,7 @@ internal sealed partial class McpSessions(AiRunStore runs, TimeProvider time, IL
                     if (proposal is not null) bundle.Proposals.Add(proposal);
                     bundle.Escalated |= escalated;
                     session.LastCall = step.At;
-                    if (bundle.ToolCalls >= CallsPerBundle)
+                    if (bundle.ToolCalls >= CallsPerBundle || proposal is not null || escalated)
                     {
                         full = true;
                         session.Closed = true;
