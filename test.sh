@@ -65,6 +65,7 @@ run_pg "$PGBIN/pg_ctl" -D "$pgtmp/data" -l "$pgtmp/postgres.log" -w -t 60 start 
 
 export MEDIC_TEST_POSTGRES="Host=127.0.0.1;Port=$port;Username=postgres;Database=postgres"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+export MEDIC_EVAL_SUMMARY="$pgtmp/ai-eval.txt"   # the AI eval's scores (tests/Medic.E2E.Tests/AiEvalTests.cs), printed below
 
 out="$pgtmp/dotnet-test.log"
 set +e
@@ -84,4 +85,5 @@ awk '
   }
   END { printf "%d passed, %d failed, %d skipped\n", p, f, s }
 ' "$out"
+if [ -f "$MEDIC_EVAL_SUMMARY" ]; then head -n 1 "$MEDIC_EVAL_SUMMARY"; fi
 exit "$status"

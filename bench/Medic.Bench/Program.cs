@@ -1,3 +1,4 @@
+using Medic.Bench.AiLoop;
 using Medic.Bench.Agentless;
 using Medic.Bench.Audit;
 using Medic.Bench.Efficacy;
@@ -18,6 +19,7 @@ using Medic.Bench.Webhooks;
 //        dotnet run -c Release --project bench/Medic.Bench -- bulkhead [--samples N] [--warmup N] [--long-runs N] [--postgres CONNECTION-STRING | --sqlite-only]
 //        dotnet run -c Release --project bench/Medic.Bench -- audit [--entries N] [--postgres CONNECTION-STRING | --postgres throwaway]
 //        dotnet run -c Release --project bench/Medic.Bench -- efficacy [--only a,b] [--medic PATH/medic.dll] [--keep]   (as root)
+//        dotnet run -c Release --project bench/Medic.Bench -- ai-loop [--calls N] [--runs R] [--warmup W]
 // Benchmarks that print their figures; see docs/PERFORMANCE.md.
 return args.FirstOrDefault() switch
 {
@@ -31,6 +33,7 @@ return args.FirstOrDefault() switch
     "bulkhead" => await BulkheadBench.RunAsync(args.Skip(1).ToArray()),
     "audit" => await AuditVerifyBench.RunAsync(args.Skip(1).ToArray()),
     "efficacy" => await EfficacyBench.RunAsync(args.Skip(1).ToArray()),
+    "ai-loop" => await AiLoopBench.RunAsync(args.Skip(1).ToArray()),
     _ => Usage(),
 };
 
@@ -46,5 +49,6 @@ static int Usage()
     Console.Error.WriteLine("       Medic.Bench bulkhead [--samples N] [--warmup N] [--long-runs N] [--postgres CONNECTION-STRING | --sqlite-only] [--medic PATH/medic.dll]");
     Console.Error.WriteLine("       Medic.Bench audit [--entries N] [--postgres CONNECTION-STRING | throwaway]");
     Console.Error.WriteLine("       Medic.Bench efficacy [--only SCENARIOS] [--medic PATH/medic.dll] [--keep]");
+    Console.Error.WriteLine("       Medic.Bench ai-loop [--calls N] [--runs R] [--warmup W]");
     return 2;
 }
