@@ -27,24 +27,26 @@ public sealed class AiFallbackTests
         await ModelAsync(server, "spare", spare, anthropic: true);
         await AgentAsync(server);
 
-        primary.Fail(500, "upstream broke");
+        // Every call starts at the first entry of the chain; this one always fails.
+        primary.Responder = _ => ModelReply.Fail(500, "upstream broke");
         spare.ReplyToolCalls(("escalate", new { reason = "the spare model wants a person to look" }));
         spare.ReplyText("Escalated.");
         var first = await IncidentAsync(server, "backups are late", null);
         var (run, detail) = await DiagnosedAsync(server, first);
         (run.Outcome, run.Model).ShouldBe(("completed", "claude-test"));
-        (primary.Requests.Count, spare.Requests.Count).ShouldBe((1, 2));
+        (primary.Requests.Count, spare.Requests.Count).ShouldBe((2, 2));
+        spare.Requests[1].RawBody.ShouldContain("the spare model wants a person to look");
         detail.Incident.Status.ToText().ShouldBe("escalated");
 
         // Nothing answers: the run says so and the incident still reaches a person.
-        primary.Fail(503, "down");
         spare.Fail(502, "down");
         var second = await IncidentAsync(server, "backups are late again", null);
         (run, detail) = await DiagnosedAsync(server, second);
         run.Outcome.ShouldBe("provider_failed");
         detail.Incident.Status.ToText().ShouldBe("escalated");
         detail.Timeline.ShouldContain(e => e.Kind == "escalated" || e.Message.Contains("a person takes it", StringComparison.Ordinal));
-        (primary.Requests.Count, spare.Requests.Count).ShouldBe((2, 3));
+        (primary.Requests.Count, spare.Requests.Count).ShouldBe((3, 3));
+        run.OutcomeReason!.ShouldContain("no model answered");
     }
 
     [Theory]
@@ -107,10 +109,12 @@ public sealed class AiFallbackTests
         model.ReplyToolCalls(("list_recipes", new { }));
         model.ReplyText("Nothing is wrong with web-1.");
         var first = await AskAsync(server, new AskRequest("why is web-1 slow?", New: true));
-        first.Select(e => e.Type).ShouldBe(["session", "tool", "text", "done"], string.Join("\n", first.Select(e => e.Type + ": " + e.Text)));
+        // The text streams in the chunks the model sent it in.
+        first.Select(e => e.Type).Distinct().ShouldBe(["session", "tool", "text", "done"], string.Join("\n", first.Select(e => e.Type + ": " + e.Text)));
+        first.Count(e => e.Type == "text").ShouldBeGreaterThan(1);
         first[1].Tool.ShouldBe("list_recipes");
-        first[2].Text.ShouldBe("Nothing is wrong with web-1.");
-        (first[3].Outcome, first[3].Session).ShouldBe(("completed", first[0].Session));
+        string.Concat(first.Where(e => e.Type == "text").Select(e => e.Text)).ShouldBe("Nothing is wrong with web-1.");
+        (first[^1].Outcome, first[^1].Session).ShouldBe(("completed", first[0].Session));
         model.Requests.ShouldAllBe(r => r.Stream);
 
         model.ReplyText("Still fine.");
@@ -139,10 +143,11 @@ public sealed class AiFallbackTests
     {
         await using var server = await MedicServer.StartAsync(dialect);
         await using var web1 = await WireAgent.EnrollAsync(server, "web-1");
-        await AgentAsync(server);
+        // A patrolling agent without the diagnose role: the findings' own incidents do not call the model.
+        await AgentAsync(server, AiTrust.Supervised, "patroller", roles: []);
         using var who = await server.Admin.GetAsync("/api/v1/whoami");
         var tenant = (await who.ReadAsync(MedicJson.Default.WhoAmIResponse)).TenantId;
-        var agent = (await server.Service<AiAgentStore>().GetAsync(tenant, Agent, CancellationToken.None))!;
+        var agent = (await server.Service<AiAgentStore>().GetAsync(tenant, "patroller", CancellationToken.None))!;
         var patrol = server.Service<AiPatrol>();
         var since = server.Time.GetUtcNow().AddHours(-1);
 
@@ -165,5 +170,7 @@ public sealed class AiFallbackTests
         findings.Count.ShouldBe(3);
         findings.ShouldAllBe(i => i.Server == "web-1" && i.Source == "patrol");
         (await RunsAsync(server, purpose: "patrol")).Count.ShouldBe(2);
+        (await RunsAsync(server)).Count.ShouldBe(2);
+        model.Requests.Count.ShouldBe(2);
     }
 }

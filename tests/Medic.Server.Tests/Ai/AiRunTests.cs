@@ -222,19 +222,20 @@ public sealed class AiRunTests
         var value = "pg-" + Guid.NewGuid().ToString("N");
         await SecretAsync(server, "db-password", value);
         var log = Path.Combine("/tmp", $"medic-ai-{Guid.NewGuid():N}.log");
-        await File.WriteAllTextAsync(log, $"connecting with password={value}\nauthentication failed\n");
+        // No "password=" before it: the agent's own redaction would mask that first, and this is about Medic's.
+        await File.WriteAllTextAsync(log, $"login as app with {value} refused\nauthentication failed\n");
         try
         {
             model.ReplyToolCalls(("diag", new { verb = "file-tail", args = new { path = log } }));
             model.ReplyText("The database rejects the password; escalating.");
-            var incident = await IncidentAsync(server, "db login fails on ai-node", "ai-node", summary: $"the app logged password={value}");
+            var incident = await IncidentAsync(server, "db login fails on ai-node", "ai-node", summary: $"the app logged {value} in its error");
             var (run, _) = await DiagnosedAsync(server, incident);
 
             model.Requests.Count.ShouldBe(2);
             model.Requests.ShouldAllBe(r => !r.RawBody.Contains(value, StringComparison.Ordinal) && !r.RawBody.Contains(Key, StringComparison.Ordinal));
-            model.Requests[0].LastUserText.ShouldContain("password=[secret:db-password]");
+            model.Requests[0].LastUserText.ShouldContain("the app logged [secret:db-password] in its error");
             var tail = ToolResults(model.Requests[1]).ShouldHaveSingleItem();
-            tail.ShouldContain("password=[secret:db-password]");
+            tail.ShouldContain("login as app with [secret:db-password] refused");
             tail.ShouldContain("authentication failed");
             using var response = await server.Admin.GetAsync($"/api/v1/ai/runs/{run.Id}");
             (await response.Content.ReadAsStringAsync()).ShouldNotContain(value);

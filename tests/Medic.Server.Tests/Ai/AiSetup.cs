@@ -35,10 +35,10 @@ internal static class AiSetup
         await response.ReadAsync(AiModelsJson.Default.AiModelResponse, HttpStatusCode.Created);
     }
 
-    public static async Task AgentAsync(MedicServer server, AiTrust trust = AiTrust.Autonomous)
+    public static async Task AgentAsync(MedicServer server, AiTrust trust = AiTrust.Autonomous, string name = Agent, IReadOnlyList<AiRole>? roles = null)
     {
-        using var response = await server.Admin.PutAsync("/api/v1/ai/agents/" + Agent,
-            Json.Body(new AiAgentRequest(trust, [AiRole.Diagnose], Tools: Tools), AiAgentsJson.Default.AiAgentRequest));
+        using var response = await server.Admin.PutAsync("/api/v1/ai/agents/" + name,
+            Json.Body(new AiAgentRequest(trust, roles ?? [AiRole.Diagnose], Tools: Tools), AiAgentsJson.Default.AiAgentRequest));
         response.IsSuccessStatusCode.ShouldBeTrue(await response.Content.ReadAsStringAsync());
     }
 
