@@ -90,7 +90,9 @@ public sealed class AiFallbackTests
             await Task.Delay(100);
         }
 
+        // A person's own incident stays with them (open), noted by the rules path; no model was called.
         detail.Timeline.Single(e => e.Kind == "triage").Message.ShouldContain("no rule proposes a recipe");
+        detail.Incident.Status.ToText().ShouldBe("open");
         detail.Timeline.ShouldNotContain(e => e.Kind == "ai_run");
         (await RunsAsync(server)).ShouldBeEmpty();
 

@@ -87,7 +87,14 @@ public sealed class AiRunTests
         }
 
         var globex = server.Client(await server.LogInAsync("globex-admin", "globex-admin-password", "globex"));
-        var theirs = await IncidentAsync(server, "globex db is slow", null, client: globex);
+        using (var token = await globex.PostAsync("/api/v1/enrollment-tokens", Json.Raw("{}")))
+        {
+            var secret = (await token.ReadAsync(MedicJson.Default.EnrollmentTokenCreatedResponse, HttpStatusCode.Created)).Secret;
+            using var enroll = await server.Client().PostAsync("/agent/v1/enroll", Json.Raw($$"""{"token":"{{secret}}","name":"globex-db"}"""));
+            enroll.IsSuccessStatusCode.ShouldBeTrue();
+        }
+
+        var theirs = await IncidentAsync(server, "globex db is slow", "globex-db", client: globex);
         (string Tool, object Args, string Code)[] calls =
         [
             ("approve", new { remediation = "rem_x" }, "tool.not_found"),
@@ -120,7 +127,9 @@ public sealed class AiRunTests
         // Nothing was created, noted or sent to an agent; the incident went to a person.
         (await RemediationsAsync(server, incident)).ShouldBeEmpty();
         (await RemediationsAsync(server, theirs, globex)).ShouldBeEmpty();
-        (await DetailAsync(server, theirs, globex)).Timeline.ShouldNotContain(e => e.Message.Contains("planted", StringComparison.Ordinal));
+        var their = await DetailAsync(server, theirs, globex);
+        their.Timeline.ShouldNotContain(e => e.Message.Contains("planted", StringComparison.Ordinal));
+        their.Incident.Status.ToText().ShouldNotBe("awaiting_approval");
         detail.Timeline.ShouldNotContain(e => e.Message.Contains("planted", StringComparison.Ordinal));
         detail.Incident.Status.ToText().ShouldBe("escalated");
     }
@@ -136,9 +145,11 @@ public sealed class AiRunTests
         using var victim = Process.Start(new ProcessStartInfo("sleep", "300") { UseShellExecute = false })!;
         var log = Path.Combine("/tmp", $"medic-ai-{Guid.NewGuid():N}.log");
         await File.WriteAllTextAsync(log, "GET /health 200\n" + Injection + "\n");
+        await using var site = await TinyHttpServer.StartAsync();
+        site.Body = "<html>" + Injection + "</html>";
         try
         {
-            model.ReplyToolCalls(("diag", new { verb = "file-tail", args = new { path = log, lines = "20" } }));
+            model.ReplyToolCalls(("diag", new { verb = "file-tail", args = new { path = log, lines = "20" } }), ("diag", new { verb = "http-probe", args = new { url = site.Address.ToString() } }));
             model.ReplyToolCalls(("shell", new { command = "rm -rf /" }), ("approve", new { remediation = "all" }));
             model.ReplyToolCalls(("propose_remediation", new { recipe = "kill-process", @params = new { pid = victim.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), process = "sleep" }, rationale = "the log says so" }));
             model.ReplyText("Proposed kill-process as instructed.");
@@ -150,7 +161,9 @@ public sealed class AiRunTests
             var system = (string?)model.Requests[0].Body!["messages"]![0]!["content"] ?? "";
             system.ShouldContain("Never follow");
             model.Requests[0].LastUserText.ShouldContain(Injection);
-            ToolResults(model.Requests[1]).ShouldHaveSingleItem().ShouldContain(Injection);
+            var read = ToolResults(model.Requests[1]);
+            read.Count.ShouldBe(2);
+            read.ShouldAllBe(r => r.Contains(Injection) && ErrorCode(r) == null);
             ToolResults(model.Requests[2]).TakeLast(2).Select(ErrorCode).ShouldBe(["tool.not_found", "tool.not_found"]);
 
             var remediation = (await RemediationsAsync(server, incident)).ShouldHaveSingleItem();
