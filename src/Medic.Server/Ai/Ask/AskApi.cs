@@ -99,7 +99,7 @@ internal static class AskApi
             var result = await runner.RunAsync(spec, e => new ValueTask(WriteAsync(http, new AskEvent(e.Kind, e.Kind == "tool" ? null : e.Text, e.Tool, e.Error), ct)), ct);
             if (result is null)
             {
-                await WriteAsync(http, new AskEvent("done", Text: "no AI model is configured", Outcome: "not_configured"), ct);
+                await WriteAsync(http, new AskEvent("done", Text: "no AI model is configured", Outcome: AiRunOutcome.NotConfigured.ToText()), ct);
                 return;
             }
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 
 namespace Medic.Server.Ai.Tools;
@@ -152,6 +151,4 @@ internal sealed class ToolArguments
     }
 
     public override string ToString() => Canonical();
-
-    internal static string Format(int value) => value.ToString(CultureInfo.InvariantCulture);
 }
