@@ -60,10 +60,10 @@ public sealed class AiStageTests
             return fleet;
         }
 
-        public async Task<string> OpenAsync(string title = "web-1 is down")
+        public async Task<string> OpenAsync(string title = "web-1 is down", string type = "web_down")
         {
             using var response = await Server.Admin.PostAsync("/api/v1/incidents", Json.Body(
-                new CreateIncidentRequest(title, "critical", "web-1", null, "web_down", new Dictionary<string, string> { ["unit"] = "nginx" }), MedicJson.Default.CreateIncidentRequest));
+                new CreateIncidentRequest(title, "critical", "web-1", null, type, new Dictionary<string, string> { ["unit"] = "nginx" }), MedicJson.Default.CreateIncidentRequest));
             return (await response.ReadAsync(MedicJson.Default.IncidentResponse, HttpStatusCode.Created)).Id;
         }
 
@@ -147,6 +147,32 @@ public sealed class AiStageTests
         await fleet.WaitAsync(incident, d => d.Incident.Status is IncidentStatus.Verifying or IncidentStatus.Resolved || d.Timeline.Any(e => e.Kind == "awaiting_confirmation"), "the approved run");
         fleet.Executions.ShouldBe(1);
         (await RemediationsAsync(fleet.Server, incident)).Single().RunId.ShouldNotBeNull();
+    }
+
+    [Theory]
+    [MemberData(nameof(Dialects.Both), MemberType = typeof(Dialects))]
+    public async Task A_diagnosing_agents_proposal_is_validated_inside_its_tool_call_and_the_disagreement_is_what_the_model_reads_back(string dialect)
+    {
+        await using var fleet = await Fleet.StartAsync(dialect, anthropic: false, AiRole.Validate);
+        await AgentAsync(fleet.Server, AiTrust.Autonomous, "doctor", [AiRole.Diagnose]);
+        var model = fleet.Model;
+        model.ReplyToolCalls(("propose_remediation", new { recipe = "fix-web", @params = new { unit = "nginx" }, rationale = "nginx looks stuck" }));
+        model.ReplyText("VERDICT: disagree: a slow site is not a down nginx");
+        model.ReplyText("Proposed fix-web; a person decides.");
+
+        var incident = await fleet.OpenAsync("web-1 is slow", type: "web_slow");
+        var (diagnosis, detail) = await DiagnosedAsync(fleet.Server, incident);
+
+        detail.Incident.Status.ToText().ShouldBe("awaiting_approval");
+        var validation = (await RunsAsync(fleet.Server, incident, "validate")).ShouldHaveSingleItem();
+        var remediation = (await RemediationsAsync(fleet.Server, incident)).ShouldHaveSingleItem();
+        (remediation.ProposedBy, remediation.Gate).ShouldBe(("ai:doctor", "needs_approval"));
+        remediation.GateReason.ShouldBe($"AI validator checker disagrees (run {validation.Id}): a slow site is not a down nginx; a person decides");
+        model.Requests.Count.ShouldBe(3);
+        model.Requests[1].LastUserText.ShouldContain("Proposed by ai:doctor: ai:doctor proposes fix-web: nginx looks stuck");
+        ToolResults(model.Requests[2])[^1].ShouldContain("needs_approval");
+        (await BundleAsync(fleet.Server, diagnosis.Id)).Proposals.ShouldBe([remediation.Id]);
+        fleet.Executions.ShouldBe(0);
     }
 
     [Theory]
