@@ -32,7 +32,10 @@ internal static class AiServices
         services.AddSingleton<AiRunLoop>();
         services.AddSingleton<AiRunStore>();
         services.AddSingleton<AiRunner>();
+        services.AddSingleton<AiProposalValidator>();
+        services.AddSingleton<AiOutcomeReviewer>();
         services.AddSingleton<IAiStage, AiPipelineStage>();
+        services.AddSingleton<Reports.IReportNarrator, AiReportNarrator>();
         services.AddSingleton<AskSessionStore>();
         services.AddSingleton<PatrolReview>();
         services.AddSingleton<AiPatrol>();
