@@ -53,7 +53,7 @@ internal sealed class VerificationStep(
         }
 
         if (remediation is null || remediation.StatusValue is not (RemediationStatus.Verifying or RemediationStatus.AwaitingConfirmation)) return;
-        var incident = (await incidents.GetAsync(job.TenantId, job.IncidentId, ct))?.Incident;
+        var incident = await incidents.IncidentAsync(job.TenantId, job.IncidentId, ct);
         if (incident is null) return;
         if (incident.Status == IncidentStatus.Resolved)
         {
@@ -117,7 +117,7 @@ internal sealed class VerificationStep(
                 $"waiting for confirmation: {why}; confirm with medic incidents resolve {job.IncidentId}", null);
             return true;
         }, ct);
-        if (noted && await incidents.GetAsync(job.TenantId, job.IncidentId, ct) is { } detail) incidents.Publish(job.TenantId, "noted", detail.Incident);
+        if (noted && await incidents.IncidentAsync(job.TenantId, job.IncidentId, ct) is { } noticed) incidents.Publish(job.TenantId, "noted", noticed);
     }
 
     private async Task<(Verdict Verdict, string How)> VerificationAsync(PipelineJob job, RemediationRow remediation, IncidentResponse incident, DateTimeOffset since, CancellationToken ct)
