@@ -28,7 +28,7 @@ internal static class AlertTypesApi
         var rows = await store.ListAsync(http.Caller().TenantId, ct);
         var builtIn = AlertClassifier.BuiltIn.Select(m => new AlertTypeRuleResponse(m.Name,
             m.Names.Count == 0 ? m.Rule : m.Rule with { Alertname = string.Join(" | ", m.Names) }, true));
-        return TypedResults.Ok<IReadOnlyList<AlertTypeRuleResponse>>([.. rows.Select(r => r.ToResponse()), .. builtIn]);
+        return TypedResults.Ok<IReadOnlyList<AlertTypeRuleResponse>>([.. rows.Select(AlertTypeStore.Response), .. builtIn]);
     }
 
     private static async Task<Results<Ok<AlertTypeTestResponse>, ProblemHttpResult>> Test(AlertTypeTestRequest? request, AlertTypeStore store, HttpContext http, CancellationToken ct)
@@ -58,7 +58,7 @@ internal static class AlertTypesApi
         }
 
         http.MarkAudited();
-        return TypedResults.Ok(row.ToResponse());
+        return TypedResults.Ok(AlertTypeStore.Response(row));
     }
 
     private static async Task<Results<NoContent, ProblemHttpResult>> Delete(string name, AlertTypeStore store, HttpContext http, CancellationToken ct)

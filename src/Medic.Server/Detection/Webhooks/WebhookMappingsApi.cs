@@ -56,6 +56,6 @@ internal static class WebhookMappingsApi
         return TypedResults.NoContent();
     }
 
-    private static WebhookMappingResponse Response(WebhookMappingRow row, string tenantSlug, HttpContext http) =>
-        new(row.Name, WebhookSetup.Url($"{http.Request.Scheme}://{http.Request.Host}{http.Request.PathBase}", tenantSlug, row.Name), row.Read(), row.UpdatedBy, row.UpdatedAt);
+    private static WebhookMappingResponse Response(NamedDocument<WebhookMapping> row, string tenantSlug, HttpContext http) =>
+        new(row.Name, WebhookSetup.Url($"{http.Request.Scheme}://{http.Request.Host}{http.Request.PathBase}", tenantSlug, row.Name), row.Value, row.UpdatedBy, row.UpdatedAt);
 }
