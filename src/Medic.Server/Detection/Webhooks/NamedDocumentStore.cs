@@ -28,6 +28,8 @@ internal abstract class NamedDocumentStore<T>(Database db, AuditLog audit, TimeP
         public DateTimeOffset UpdatedAt { get; set; }
     }
 
+    public int Limit => table.MaxPerTenant;
+
     private string Select => $"SELECT name, {table.Column} AS document, updated_by, updated_at FROM {table.Table} WHERE tenant_id = @tenantId";
 
     private NamedDocument<T> Read(Row r) => new(r.Name, JsonSerializer.Deserialize(r.Document, json)!, r.Document, r.UpdatedBy, r.UpdatedAt);
