@@ -23,7 +23,8 @@ public sealed record TokenLoginRequest(
     string? TokenName = null,
     string? ExpiresIn = null);
 
-public sealed record WhoAmIResponse(
+/// <summary>Who is calling (<c>GET /api/v1/whoami</c>); the server's <c>Caller</c> is this record plus the claims round-trip.</summary>
+public record WhoAmIResponse(
     string UserId,
     string Username,
     string TenantId,
