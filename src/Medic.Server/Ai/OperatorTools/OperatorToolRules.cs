@@ -38,7 +38,7 @@ internal static partial class OperatorToolRules
     [
         "sh", "bash", "dash", "zsh", "ksh", "mksh", "ash", "csh", "tcsh", "fish", "busybox", "env", "sudo", "su", "doas", "runuser", "pkexec",
         "xargs", "nohup", "setsid", "nice", "ionice", "timeout", "stdbuf", "chroot", "nsenter", "unshare", "flock", "script", "expect",
-        "watch", "systemd-run", "ssh", "eval", "exec", "command", "time", "strace", "ltrace", "gdb",
+        "chrt", "taskset", "watch", "systemd-run", "ssh", "eval", "exec", "command", "time", "strace", "ltrace", "gdb",
     ];
 
     private static readonly TimeSpan MatchTimeout = TimeSpan.FromMilliseconds(100);
