@@ -96,7 +96,7 @@ public sealed class OperatorToolTests
         received[1].ShouldContain($"\"output\":\"<x; touch {directory}/semicolon>\"");
         received[2].ShouldContain($"<$(touch {directory}/subst) `touch {directory}/tick` | touch {directory}/pipe>");
         received[3].ShouldContain("200");
-        received[3].ShouldContain("probe=a%20b%26c%3Dd");
+        received[3].ShouldContain($"\"url\":\"http://127.0.0.1:{port}/healthz?probe=a%20b%26c%3Dd\"", Case.Sensitive, received[3]);
         received[4].ShouldContain("does not match the pattern");
         received[5].ShouldContain("does not match the pattern");
         received[7].ShouldContain("whole number");

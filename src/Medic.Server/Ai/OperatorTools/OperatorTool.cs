@@ -45,6 +45,7 @@ internal sealed partial class OperatorTool(OperatorToolDefinition definition, Se
         var seconds = (int)definition.Timeout.TotalSeconds;
         TaskRunResponse result;
         string what;
+        string? url = null; // an http_request's, as sent: the model sees how its values were encoded
         if (definition.Kind == OperatorToolDefinition.ShellCommand)
         {
             IReadOnlyList<string> argv = [definition.Template.Program!, .. (definition.Template.Args ?? []).Select(a => ToolTemplate.Fill(a, p => values[p]))];
@@ -53,9 +54,10 @@ internal sealed partial class OperatorTool(OperatorToolDefinition definition, Se
         }
         else
         {
-            var url = ToolTemplate.Fill(definition.Template.Url!, p => Uri.EscapeDataString(values[p]));
-            what = "GET " + url;
-            var probe = new Dictionary<string, string> { ["url"] = url, ["timeout"] = seconds.ToString(CultureInfo.InvariantCulture) };
+            var sent = ToolTemplate.Fill(definition.Template.Url!, p => Uri.EscapeDataString(values[p]));
+            url = context.Redact(sent);
+            what = "GET " + sent;
+            var probe = new Dictionary<string, string> { ["url"] = sent, ["timeout"] = seconds.ToString(CultureInfo.InvariantCulture) };
             result = await dispatcher.RunAsync(server, TaskKind.Diag, [], "http-probe", probe, seconds, null, ct);
         }
 
@@ -64,12 +66,12 @@ internal sealed partial class OperatorTool(OperatorToolDefinition definition, Se
         var reason = context.Redact(result.Reason ?? "");
         return result.Status switch
         {
-            TaskRunStatus.Completed => ToolResult.Ok(ToolJson.Write(new { server = server.Name, tool = Name, exit_code = result.ExitCode, output })),
+            TaskRunStatus.Completed => ToolResult.Ok(ToolJson.Write(new { server = server.Name, tool = Name, url, exit_code = result.ExitCode, output })),
             TaskRunStatus.Refused => ToolResult.Error(ToolErrors.PolicyDenied, $"the agent on {server.Name} refused '{Name}': {reason}"),
             TaskRunStatus.Timeout => ToolResult.Error(ToolErrors.Timeout, $"'{Name}' did not finish on {server.Name} within {seconds} s: {reason}"),
             TaskRunStatus.Offline => ToolResult.Error(ToolErrors.Internal, $"{server.Name} cannot be reached: {reason}"),
             TaskRunStatus.Failed when result.ExitCode is null => ToolResult.Error(ToolErrors.Internal, $"'{Name}' could not run {context.Redact(what)} on {server.Name}: {reason}"),
-            _ => ToolResult.Ok(ToolJson.Write(new { server = server.Name, tool = Name, status = result.Status.ToText(), exit_code = result.ExitCode, reason, output })),
+            _ => ToolResult.Ok(ToolJson.Write(new { server = server.Name, tool = Name, url, status = result.Status.ToText(), exit_code = result.ExitCode, reason, output })),
         };
     }
 

@@ -235,15 +235,14 @@ internal static partial class OperatorToolRules
             return;
         }
 
-        if (url.Length > 2048 || url.Any(c => char.IsControl(c) || char.IsWhiteSpace(c)))
-        {
-            errors.Add("url", "must be at most 2048 characters without spaces or control characters");
-            return;
-        }
-
         var (names, error) = ToolTemplate.References(url);
         if (error is not null) errors.Add("url", error);
         foreach (var name in names) Reference("url", name, declared, used, errors);
+        if (url.Length > 2048 || ToolTemplate.Fill(url, _ => "x").Any(c => char.IsControl(c) || char.IsWhiteSpace(c)))
+        {
+            errors.Add("url", "must be at most 2048 characters without spaces or control characters (outside its {{ param }} references)");
+            return;
+        }
         var scheme = url.IndexOf("://", StringComparison.Ordinal);
         var authorityEnd = scheme < 0 ? -1 : url.IndexOfAny(['/', '?', '#'], scheme + 3);
         var authority = scheme < 0 ? "" : authorityEnd < 0 ? url[(scheme + 3)..] : url[(scheme + 3)..authorityEnd];
