@@ -231,6 +231,9 @@ public sealed record AuditCheckpointReport(bool Ok, AuditVerificationReport Chai
 [JsonSerializable(typeof(EvalScenarioResult))]
 [JsonSerializable(typeof(EvalRequest))]
 [JsonSerializable(typeof(EvalEvent))]
+[JsonSerializable(typeof(AiToolRequest))]
+[JsonSerializable(typeof(AiToolResponse))]
+[JsonSerializable(typeof(IReadOnlyList<AiToolResponse>))]
 public sealed partial class MedicJson : JsonSerializerContext;
 
 /// <summary>RFC 9457 problem details as the CLI reads them.</summary>

@@ -5,6 +5,7 @@ using Medic.Server.Ai.Patrols;
 using Medic.Server.Ai.Providers;
 using Medic.Server.Ai.Stages;
 using Medic.Server.Ai.Mcp;
+using Medic.Server.Ai.OperatorTools;
 using Medic.Server.Ai.Runs;
 using Medic.Server.Ai.Tools;
 using Medic.Server.Pipeline;
@@ -42,6 +43,7 @@ internal static class AiServices
         services.AddHostedService(sp => sp.GetRequiredService<AiPatrol>());
         services.AddAiProviders();
         services.AddAiAgents();
+        services.AddOperatorTools();
         services.AddAiEval();
         services.AddMcpEndpoint();
         return services;
@@ -53,6 +55,7 @@ internal static class AiServices
         app.MapAsk();
         app.MapAiModels();
         app.MapAiAgents();
+        app.MapOperatorTools();
         app.MapAiEval();
         app.MapMcpEndpoint();
         return app;
