@@ -132,6 +132,21 @@ internal sealed class RunbookStore(Database db)
     public async Task<IReadOnlyList<RunbookSummary>> ListAsync(string tenantId, CancellationToken ct)
     {
         await using var c = await db.OpenAsync(ct);
+        return (await LatestRowsAsync(c, tenantId)).Select(l => l.Row.ToSummary(l.Overrides)).ToList();
+    }
+
+    /// <summary>What <see cref="ListAsync"/> lists, parsed: two queries, whatever the number of runbooks.</summary>
+    public async Task<IReadOnlyList<StoredRunbook>> LoadLatestAsync(string tenantId, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        var ids = (await LatestRowsAsync(c, tenantId)).Select(l => l.Row.Id).ToArray();
+        if (ids.Length == 0) return [];
+        var rows = await c.QueryAsync<RunbookVersionRow>($"SELECT {Columns} FROM runbook_versions WHERE id IN @ids", new { ids });
+        return rows.OrderBy(r => r.Name, StringComparer.Ordinal).Select(Load).ToList();
+    }
+
+    private static async Task<IReadOnlyList<(RunbookVersionRow Row, bool Overrides)>> LatestRowsAsync(DbConnection c, string tenantId)
+    {
         var rows = (await c.QueryAsync<RunbookVersionRow>(
             $"SELECT {SummaryColumns} FROM runbook_versions WHERE tenant_id = @tenantId OR tenant_id IS NULL", new { tenantId })).ToList();
         var builtins = rows.Where(r => r.TenantId is null).Select(r => r.Name).ToHashSet(StringComparer.Ordinal);
@@ -140,9 +155,9 @@ internal sealed class RunbookStore(Database db)
             {
                 var own = g.Where(r => r.TenantId is not null).ToList();
                 var latest = (own.Count > 0 ? own : g.ToList()).MaxBy(r => r.Version)!;
-                return latest.ToSummary(own.Count > 0 && builtins.Contains(g.Key));
+                return (latest, own.Count > 0 && builtins.Contains(g.Key));
             })
-            .OrderBy(s => s.Name, StringComparer.Ordinal)
+            .OrderBy(l => l.latest.Name, StringComparer.Ordinal)
             .ToList();
     }
 

@@ -18,21 +18,10 @@ public sealed class EvalScoringTests
 
     private static readonly EvalScenario Blue = EvalScenarioLoader.LoadEmbedded().Single(s => s.Id == "endpoint-down-blue-green");
 
-    private static readonly IReadOnlyList<ToolParameter> DiagParameters =
-    [
-        new("verb", ToolParameterType.String, "", Required: true, Values: DiagnosticCatalog.Names),
-        new("args", ToolParameterType.Object, "", MaxLength: 10),
-        new("server", ToolParameterType.String, ""),
-    ];
+    // The real tools' schemas, so a recorded call binds exactly as the model's call would.
+    private static readonly IReadOnlyList<ToolParameter> DiagParameters = DiagTool.Schema;
 
-    private static readonly IReadOnlyList<ToolParameter> ProposeParameters =
-    [
-        new("recipe", ToolParameterType.String, "", Required: true),
-        new("params", ToolParameterType.Object, "", MaxLength: 30),
-        new("rationale", ToolParameterType.String, "", Required: true),
-        new("incident", ToolParameterType.String, ""),
-        new("server", ToolParameterType.String, ""),
-    ];
+    private static readonly IReadOnlyList<ToolParameter> ProposeParameters = ProposeRemediationTool.Schema;
 
     private static (EvalSession Session, AiRunBundle Bundle) Start(EvalScenario scenario)
     {
@@ -117,7 +106,7 @@ public sealed class EvalScoringTests
     {
         var scenario = EvalScenarioLoader.LoadEmbedded().Single(s => s.Id == "escalate-port-held-by-service");
         var (session, bundle) = Start(scenario);
-        var escalate = new List<ToolParameter> { new("reason", ToolParameterType.String, "", Required: true), new("incident", ToolParameterType.String, "") };
+        var escalate = EscalateTool.Schema;
 
         Call(session, bundle, "escalate", escalate, """{"reason":"apache2 holds :80"}""");
         EvalScoring.Score(scenario, session, bundle).Correct.ShouldBeTrue();

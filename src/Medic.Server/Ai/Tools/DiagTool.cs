@@ -18,12 +18,15 @@ internal sealed class DiagTool(ServerScope scope, TaskDispatcher dispatcher) : A
         "Run a read-only diagnostic verb on the server and read its output. Verbs: "
         + string.Join("; ", DiagnosticCatalog.Verbs.Select(v => $"{v.Name}: {v.Description} Arguments: {v.Arguments}."));
 
-    public override IReadOnlyList<ToolParameter> Parameters { get; } =
+    /// <summary>The tool's parameters, also what the evaluation harness binds its recorded calls with.</summary>
+    public static readonly IReadOnlyList<ToolParameter> Schema =
     [
         new("verb", ToolParameterType.String, "The diagnostic verb.", Required: true, Values: DiagnosticCatalog.Names),
         new("args", ToolParameterType.Object, "The verb's arguments as strings, e.g. {\"unit\": \"nginx.service\"}.", MaxLength: 10),
         ServerScope.Parameter,
     ];
+
+    public override IReadOnlyList<ToolParameter> Parameters => Schema;
 
     public override TimeSpan Timeout => TimeSpan.FromSeconds(40);
 

@@ -11,11 +11,14 @@ internal sealed class EscalateTool(IncidentScope scope, PipelineIncidents incide
 
     public override string Description => "Hand the incident to a person (the on-call route is notified), with what you found and why you stop. Use it when no recipe fits or the evidence is unclear.";
 
-    public override IReadOnlyList<ToolParameter> Parameters { get; } =
+    /// <summary>The tool's parameters, also what the evaluation harness binds its recorded calls with.</summary>
+    public static readonly IReadOnlyList<ToolParameter> Schema =
     [
         new("reason", ToolParameterType.String, "What you found and why a person should take it.", Required: true, MaxLength: 4000),
         IncidentScope.Parameter,
     ];
+
+    public override IReadOnlyList<ToolParameter> Parameters => Schema;
 
     public override bool Acts => true;
 

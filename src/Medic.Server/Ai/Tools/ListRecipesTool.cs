@@ -18,10 +18,8 @@ internal sealed class ListRecipesTool(RunbookStore runbooks) : AiTool
     {
         var type = arguments.Text("type");
         var recipes = new List<object>();
-        foreach (var summary in await runbooks.ListAsync(context.TenantId, ct))
+        foreach (var runbook in (await runbooks.LoadLatestAsync(context.TenantId, ct)).Select(r => r.Runbook))
         {
-            if (await runbooks.FindAsync(context.TenantId, summary.Name, null, ct) is not { } row) continue;
-            var runbook = runbooks.Load(row).Runbook;
             if (type is { Length: > 0 } && !runbook.Remediates.Types.Contains(type)) continue;
             recipes.Add(Summary(runbook));
         }

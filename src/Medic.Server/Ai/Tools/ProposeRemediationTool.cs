@@ -15,7 +15,8 @@ internal sealed class ProposeRemediationTool(IncidentScope scope, ProposalStep p
     public override string Description =>
         "Propose a recipe (from list_recipes) with its parameters to fix the incident, and say why. The risk gate then decides: it may run on its own (low risk, trusted), wait for a person's approval, or go to a person. You cannot approve it.";
 
-    public override IReadOnlyList<ToolParameter> Parameters { get; } =
+    /// <summary>The tool's parameters, also what the evaluation harness binds its recorded calls with.</summary>
+    public static readonly IReadOnlyList<ToolParameter> Schema =
     [
         new("recipe", ToolParameterType.String, "The recipe's name.", Required: true, MaxLength: 100),
         new("params", ToolParameterType.Object, "The recipe's parameters as strings (show_recipe lists them and their rules).", MaxLength: 30),
@@ -23,6 +24,8 @@ internal sealed class ProposeRemediationTool(IncidentScope scope, ProposalStep p
         IncidentScope.Parameter,
         new("server", ToolParameterType.String, "The server it runs on: only the incident's own server (the default).", MaxLength: 200),
     ];
+
+    public override IReadOnlyList<ToolParameter> Parameters => Schema;
 
     public override bool Acts => true;
 
