@@ -188,11 +188,11 @@ public sealed class WatchAiTests
 
         // The gave_up notification went at once and says a diagnosis follows; the diagnosed one carries it.
         var gaveUp = s.Notification("gave_up");
-        ((string?)gaveUp["evidence"]!["ai_diagnosis"]).ShouldStartWith("under way (scripted-watch)");
+        gaveUp["evidence"]!["ai_diagnosis"]!.GetValue<string>().ShouldStartWith("under way (scripted-watch)");
         var diagnosed = s.Notification("diagnosed");
-        ((string?)diagnosed["evidence"]!["diagnosis"]).ShouldContain($"stale pid file {s.LockFile}");
-        ((string?)diagnosed["evidence"]!["proposed_fix"]).ShouldStartWith($"remove-stale-lock(owner_pid={s.DeadPid}, path={s.LockFile}, program=webapp)");
-        ((string?)diagnosed["evidence"]!["fix"]).ShouldStartWith("not run: 'remove-stale-lock' is not in ai.allow");
+        diagnosed["evidence"]!["diagnosis"]!.GetValue<string>().ShouldContain($"stale pid file {s.LockFile}");
+        diagnosed["evidence"]!["proposed_fix"]!.GetValue<string>().ShouldStartWith($"remove-stale-lock(owner_pid={s.DeadPid}, path={s.LockFile}, program=webapp)");
+        diagnosed["evidence"]!["fix"]!.GetValue<string>().ShouldStartWith("not run: 'remove-stale-lock' is not in ai.allow");
         var report = s.Report();
         report.ShouldContain("## Diagnosis (AI)");
         report.ShouldContain("- model: scripted-watch");
@@ -210,11 +210,10 @@ public sealed class WatchAiTests
         // What the model received: structured errors, the real verb's output, no secrets.
         var requests = s.Model.Requests;
         requests.Count.ShouldBe(6);
-        requests[1].RawBody.ShouldContain("tool.not_found");
-        requests[1].RawBody.ShouldContain("there is no tool 'shell'");
-        requests[2].RawBody.ShouldContain("tool.input_invalid");
-        requests[3].RawBody.ShouldContain("[redacted]");
-        requests[4].RawBody.ShouldContain("is stale");
+        ToolResult(requests[1]).ShouldStartWith("{\"error\":{\"code\":\"tool.not_found\",\"message\":\"there is no tool 'shell' (there is no shell)");
+        ToolResult(requests[2]).ShouldStartWith("{\"error\":{\"code\":\"tool.input_invalid\",\"message\":\"argument 'path' of 'stale-lock'");
+        ToolResult(requests[3]).ShouldContain("connecting with Authorization: [redacted]");
+        ToolResult(requests[4]).ShouldContain("the file is stale");
         requests[0].RawBody.ShouldContain("\"name\":\"stale-lock\"");
         requests[0].RawBody.ShouldNotContain("\"name\":\"shell\"");
         foreach (var r in requests)
@@ -241,8 +240,8 @@ public sealed class WatchAiTests
         report.ShouldContain("- outcome: healed locally (web healed locally on a retry after giving up (after the AI fix remove-stale-lock))");
         s.Output().ShouldContain("web: AI fix: ran:");
         await EventuallyAsync(() => s.Hooks.Requests.Any(r => r.Body.Contains("\"diagnosed\"", StringComparison.Ordinal)), TimeSpan.FromSeconds(10), s.Output);
-        ((string?)s.Notification("diagnosed")["evidence"]!["fix"]).ShouldEndWith("the fix worked");
-        s.Notification("resolved");
+        s.Notification("diagnosed")["evidence"]!["fix"]!.GetValue<string>().ShouldEndWith("the fix worked");
+        s.Notification("healed");
     }
 
     [Fact]
@@ -260,6 +259,10 @@ public sealed class WatchAiTests
         report.ShouldContain("- proposed fix: none");
         File.Exists(s.LockFile).ShouldBeTrue();
     }
+
+    /// <summary>The content of the last tool result in an OpenAI request.</summary>
+    private static string ToolResult(ModelRequest request) =>
+        request.Body!["messages"]!.AsArray().Last(m => (string?)m!["role"] == "tool")!["content"]!.GetValue<string>();
 
     private static async Task<string?> GetAsync(int port)
     {

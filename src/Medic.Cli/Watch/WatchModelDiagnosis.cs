@@ -25,6 +25,9 @@ internal sealed class WatchModelDiagnosis(IChatClient client, string model) : IW
     private const int StopAfter = 3;
     private static readonly TimeSpan ToolTimeout = TimeSpan.FromSeconds(40);
 
+    // Readable by a model: no \u escapes of quotes or angle brackets.
+    private static readonly JsonSerializerOptions Readable = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
     public const string ChangeApproachNotice =
         "The last tool calls failed. Change approach: check the tool's arguments against its description, try another read-only tool, or end with what you found.";
 
@@ -141,7 +144,7 @@ internal sealed class WatchModelDiagnosis(IChatClient client, string model) : IW
             ["output"] = text,
         };
         if (outcome.Reason is { } reason) result["reason"] = reason;
-        return (result.ToJsonString(), null);
+        return (result.ToJsonString(Readable), null);
     }
 
     private static (string Content, string? Error) Propose(Dictionary<string, string> arguments, WatchDiagnosisRequest request, FixProposal? proposed, Action<FixProposal> propose)
@@ -180,7 +183,7 @@ internal sealed class WatchModelDiagnosis(IChatClient client, string model) : IW
             : request.Allow.Contains(recipe, StringComparer.Ordinal)
                 ? "allowed: medic watch runs it after this diagnosis, checking its precondition again first, then restarts the process once more"
                 : $"'{recipe}' is not allowed in this watch file: it is reported to people, not run";
-        return (new JsonObject { ["recorded"] = fix.ToString(), ["what_happens"] = runs }.ToJsonString(), null);
+        return (new JsonObject { ["recorded"] = fix.ToString(), ["what_happens"] = runs }.ToJsonString(Readable), null);
     }
 
     /// <summary>The call's arguments as strings (objects as their JSON, for propose_fix's params), or why they cannot be.</summary>
@@ -223,7 +226,7 @@ internal sealed class WatchModelDiagnosis(IChatClient client, string model) : IW
     }
 
     private static (string, string?) Error(string code, string message) =>
-        (new JsonObject { ["error"] = new JsonObject { ["code"] = code, ["message"] = message } }.ToJsonString(), code);
+        (new JsonObject { ["error"] = new JsonObject { ["code"] = code, ["message"] = message } }.ToJsonString(Readable), code);
 
     private static JsonElement VerbSchema(DiagnosticVerb verb)
     {
