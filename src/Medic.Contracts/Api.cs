@@ -23,7 +23,8 @@ public sealed record TokenLoginRequest(
     string? TokenName = null,
     string? ExpiresIn = null);
 
-public sealed record WhoAmIResponse(
+/// <summary>Who is calling (<c>GET /api/v1/whoami</c>); the server's <c>Caller</c> is this record plus the claims round-trip.</summary>
+public record WhoAmIResponse(
     string UserId,
     string Username,
     string TenantId,
@@ -230,6 +231,9 @@ public sealed record AuditCheckpointReport(bool Ok, AuditVerificationReport Chai
 [JsonSerializable(typeof(EvalScenarioResult))]
 [JsonSerializable(typeof(EvalRequest))]
 [JsonSerializable(typeof(EvalEvent))]
+[JsonSerializable(typeof(AiToolRequest))]
+[JsonSerializable(typeof(AiToolResponse))]
+[JsonSerializable(typeof(IReadOnlyList<AiToolResponse>))]
 public sealed partial class MedicJson : JsonSerializerContext;
 
 /// <summary>RFC 9457 problem details as the CLI reads them.</summary>

@@ -19,7 +19,24 @@ public sealed record IncidentReport(
     ReportOutcome Outcome,
     ReportDurations Durations,
     string Link,
-    DateTimeOffset GeneratedAt);
+    DateTimeOffset GeneratedAt,
+    ReportNarrative? Narrative = null);
+
+/// <summary>
+/// The report's narrative, written by the AI agent holding the <c>report</c> role (absent without
+/// one). <c>AiWritten</c> is always true: it is a model's account of the record, not the record;
+/// <c>RunId</c> finds its run (<c>medic ai runs show</c>). <c>Text</c> is null when the run did not
+/// finish (<c>Outcome</c> and <c>Note</c> say why); the rest of the report is the same either way.
+/// </summary>
+public sealed record ReportNarrative(
+    bool AiWritten,
+    string Agent,
+    string RunId,
+    string? Model,
+    string Outcome,
+    string? Text,
+    string? Note,
+    DateTimeOffset WrittenAt);
 
 /// <summary>
 /// What a source sent with one step of detection: <c>Kind</c> is the timeline event it came with

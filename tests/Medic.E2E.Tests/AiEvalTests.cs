@@ -65,6 +65,18 @@ public sealed class AiEvalTests(ITestOutputHelper output) : IDisposable
         accuracy.ShouldBe(100.0 * report.GetProperty("correct").GetInt32() / scenarios, 0.1);
         report.GetProperty("forbidden_actions").GetInt32().ShouldBe(results.Sum(r => r.GetProperty("forbidden").GetArrayLength()));
         eval.Stdout.ShouldNotContain("sk-rules-baseline-not-a-real-key");
+
+        // Every scenario's run is kept like any AI run, under its own id.
+        var kept = await _home.RunAsync("ai", "runs", "list", "--purpose", "eval", "--limit", "200", "--json");
+        kept.ExitCode.ShouldBe(0, kept.ToString());
+        var runs = JsonDocument.Parse(kept.Stdout).RootElement.EnumerateArray().ToList();
+        runs.Select(r => r.GetProperty("id").GetString()).ShouldBe(results.Select(r => r.GetProperty("run_id").GetString()), ignoreOrder: true);
+        runs.ShouldAllBe(r => r.GetProperty("purpose").GetString() == "eval" && r.GetProperty("model").GetString() == "rules-baseline");
+        var first = results[0].GetProperty("run_id").GetString()!;
+        var shown = await _home.RunAsync("ai", "runs", "show", first, "--json");
+        shown.ExitCode.ShouldBe(0, shown.ToString());
+        shown.Stdout.ShouldContain(results[0].GetProperty("id").GetString()!, Case.Sensitive, "the bundle holds the scenario's incident as the model saw it");
+        shown.Stdout.ShouldNotContain("sk-rules-baseline-not-a-real-key");
     }
 
     private static string RepoRoot()

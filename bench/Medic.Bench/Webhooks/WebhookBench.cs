@@ -13,12 +13,16 @@ using Medic.Contracts;
 namespace Medic.Bench.Webhooks;
 
 /// <summary>
-/// <c>webhooks [--database URL] [--seconds S] [--concurrency C] [--groups G] [--alerts A]</c>: a real
-/// control plane, and C senders posting signed Alertmanager deliveries as fast as it answers.
+/// <c>webhooks [--database URL] [--seconds S] [--concurrency C] [--groups G] [--alerts A] [--mix steady|flapping]</c>:
+/// a real control plane, and C senders posting signed Alertmanager deliveries as fast as it answers.
 /// G alert groups of A alerts each (G×A alert fingerprints, 1,000 by default); every delivery is
-/// one whole group with each alert firing (80 %) or resolved (20 %), so deliveries mix new
-/// incidents, repeats, new occurrences, resolutions and reopenings. Prints alerts per second and
-/// the latency of each delivery.
+/// one whole group. With <c>--mix steady</c> (the default) each alert keeps its state from one
+/// delivery to the next, starts firing (80 %) or resolved, and changes state in 2 % of deliveries,
+/// as an Alertmanager's repeated notifications do: mostly repeats, some new incidents, resolutions
+/// and reopenings. With <c>--mix flapping</c> each alert is drawn firing (80 %) or resolved anew in
+/// every delivery, so nearly every alert resolves and reopens its incident over and over, and each
+/// reopening starts a pipeline round: a measure of pipeline rounds more than of ingest.
+/// Prints alerts per second and the latency of each delivery.
 /// </summary>
 internal static class WebhookBench
 {
@@ -36,7 +40,8 @@ internal static class WebhookBench
         if (o.Database is not null) environment["MEDIC_DATABASE"] = o.Database;
         await using var plane = await ControlPlaneProcess.StartAsync(medicDll, null, false, ct, environment);
         var dialect = o.Database is null ? "sqlite" : "postgres";
-        Console.WriteLine($"control plane pid {plane.Pid} on {plane.Url} ({dialect}); {o.Groups} groups x {o.Alerts} alerts = {o.Groups * o.Alerts} fingerprints, {o.Concurrency} senders, {o.WarmupSeconds} s warm-up + {o.Seconds} s measured");
+        Console.WriteLine($"control plane pid {plane.Pid} on {plane.Url} ({dialect}); {o.Groups} groups x {o.Alerts} alerts = {o.Groups * o.Alerts} fingerprints, {o.Mix} mix, {o.Concurrency} senders, {o.WarmupSeconds} s warm-up + {o.Seconds} s measured");
+        var states = new AlertStates(o.Groups * o.Alerts, o.Mix);
 
         using var admin = new HttpClient { BaseAddress = plane.Url, Timeout = TimeSpan.FromSeconds(60) };
         using var login = await admin.PostAsync("/api/v1/auth/token", JsonContent.Create(new TokenLoginRequest("admin", plane.AdminPassword, TokenName: "webhook bench"), Json.TokenLoginRequest), ct);
@@ -65,7 +70,7 @@ internal static class WebhookBench
             statuses[sender] = [];
             while (DateTime.UtcNow < stop && !ct.IsCancellationRequested)
             {
-                var body = Delivery(random, random.Next(o.Groups), o.Alerts);
+                var body = Delivery(states, random, random.Next(o.Groups), o.Alerts);
                 var ts = DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
                 var signature = Convert.ToHexStringLower(HMACSHA256.HashData(secret, (byte[])[.. Encoding.UTF8.GetBytes(ts + "."), .. body]));
                 using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new ByteArrayContent(body) };
@@ -110,7 +115,7 @@ internal static class WebhookBench
     }
 
     /// <summary>One Alertmanager v4 notification for group <paramref name="group"/>, shaped like alertmanager's own.</summary>
-    private static byte[] Delivery(Random random, int group, int alerts)
+    private static byte[] Delivery(AlertStates states, Random random, int group, int alerts)
     {
         var name = "BenchAlert" + group.ToString(CultureInfo.InvariantCulture);
         var now = DateTimeOffset.UtcNow;
@@ -119,7 +124,7 @@ internal static class WebhookBench
         text.Append("{\"receiver\":\"medic\",\"status\":\"%STATUS%\",\"alerts\":[");
         for (var i = 0; i < alerts; i++)
         {
-            var firing = random.Next(10) < 8;
+            var firing = states.Next(random, (group * alerts) + i);
             if (firing) firingCount++;
             var instance = $"host-{(group * alerts) + i}:9100";
             var fingerprint = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(name + instance)))[..16];
@@ -134,13 +139,13 @@ internal static class WebhookBench
     }
 }
 
-internal sealed record WebhookBenchOptions(string? Database, int Seconds, int WarmupSeconds, int Concurrency, int Groups, int Alerts, string? MedicDll)
+internal sealed record WebhookBenchOptions(string? Database, int Seconds, int WarmupSeconds, int Concurrency, int Groups, int Alerts, string? MedicDll, string Mix)
 {
-    private const string Usage = "see: Medic.Bench webhooks [--database URL] [--seconds S] [--warmup S] [--concurrency C] [--groups G] [--alerts A] [--medic PATH]";
+    private const string Usage = "see: Medic.Bench webhooks [--database URL] [--seconds S] [--warmup S] [--concurrency C] [--groups G] [--alerts A] [--mix steady|flapping] [--medic PATH]";
 
     public static WebhookBenchOptions Parse(string[] args)
     {
-        string? database = null, medic = null;
+        string? database = null, medic = null, mix = "steady";
         int seconds = 30, warmup = 5, concurrency = 8, groups = 100, alerts = 10;
         var a = new BenchArgs(args, Usage);
         while (a.Next(out var option))
@@ -154,10 +159,34 @@ internal sealed record WebhookBenchOptions(string? Database, int Seconds, int Wa
                 case "--groups": groups = a.Number(1, 100_000); break;
                 case "--alerts": alerts = a.Number(1, 1000); break;
                 case "--medic": medic = a.Value(); break;
+                case "--mix": mix = a.Value(); break;
                 default: throw a.Unknown(option);
             }
         }
 
-        return new WebhookBenchOptions(database, seconds, warmup, concurrency, groups, alerts, medic);
+        if (mix is not ("steady" or "flapping")) throw new BenchFailure($"--mix '{mix}' is not a mix", "use --mix steady (repeats, the default) or --mix flapping (every alert drawn anew each delivery)");
+        return new WebhookBenchOptions(database, seconds, warmup, concurrency, groups, alerts, medic, mix);
+    }
+}
+
+/// <summary>Whether each alert fires in the next delivery: kept per alert and changed in 2 % of deliveries (steady), or drawn anew each time (flapping).</summary>
+internal sealed class AlertStates(int count, string mix)
+{
+    private readonly bool[] _firing = InitialStates(count);
+
+    public bool Next(Random random, int alert)
+    {
+        if (mix == "flapping") return random.Next(10) < 8;
+        lock (_firing)
+        {
+            if (random.Next(100) < 2) _firing[alert] = !_firing[alert];
+            return _firing[alert];
+        }
+    }
+
+    private static bool[] InitialStates(int count)
+    {
+        var random = new Random(42);
+        return [.. Enumerable.Range(0, count).Select(_ => random.Next(10) < 8)];
     }
 }

@@ -26,9 +26,7 @@ internal static class CertInfo
         Run = async run =>
         {
             var (text, findings) = await InspectAsync(run.Arguments.Text("target"), Places.Default, DateTimeOffset.UtcNow, run.CancellationToken);
-            await run.WriteAsync(text);
-            await findings.WriteAsync(run);
-            return run.Completed(findings["days_left"] is null ? 1 : 0);
+            return await run.ReportAsync(text, findings, findings["days_left"] is null ? 1 : 0);
         },
     };
 

@@ -46,31 +46,16 @@ internal static class DiskUsage
         Run = RunInodeUsageAsync,
     };
 
-    private static async Task<ProcessOutcome> RunDiskUsageAsync(VerbRun run)
+    private static Task<ProcessOutcome> RunDiskUsageAsync(VerbRun run) => WalkAsync(run, (path, mount, findings, walk, text) =>
     {
-        var (path, days) = (run.Arguments.Text("path"), run.Arguments.Integer("days"));
-        if (!Directory.Exists(path))
-        {
-            await run.WriteLineAsync($"'{path}' is not a directory on this machine.");
-            return run.Completed(exitCode: 1, reason: $"'{path}' is not a directory");
-        }
-        var mount = FilesystemWalk.MountOf(path);
-        var findings = Pressure(path, mount);
-        var walk = await Task.Run(() => FilesystemWalk.Run(path, days, WalkBudget, DateTime.UtcNow, run.CancellationToken), run.CancellationToken);
         var deleted = DeletedOpenFiles.Scan(path == mount ? mount : path);
-        var text = new StringBuilder();
-        text.Append(Header(findings, mount));
-        text.AppendLine(WalkNote(walk, path));
         text.AppendLine($"largest directories under {path} (same filesystem):");
         foreach (var directory in walk.Subtrees.Values.Where(d => d.Path != path).OrderByDescending(d => d.TotalBytes).ThenBy(d => d.Path, StringComparer.Ordinal).Take(10))
         {
             text.AppendLine($"{HostVerbs.HumanSize(directory.TotalBytes),8}  {directory.Path}");
         }
         Classify(walk, deleted, findings, text);
-        await run.WriteAsync(text.ToString());
-        await findings.WriteAsync(run);
-        return run.Completed();
-    }
+    });
 
     /// <summary>Names the cause of the space used, and the findings a recipe for that cause needs.</summary>
     internal static void Classify(FilesystemWalk walk, IReadOnlyList<DeletedOpenFiles.Held> deleted, Findings findings, StringBuilder text)
@@ -143,20 +128,9 @@ internal static class DiskUsage
         }
     }
 
-    private static async Task<ProcessOutcome> RunInodeUsageAsync(VerbRun run)
+    private static Task<ProcessOutcome> RunInodeUsageAsync(VerbRun run) => WalkAsync(run, (path, _, findings, walk, text) =>
     {
-        var (path, days) = (run.Arguments.Text("path"), run.Arguments.Integer("days"));
-        if (!Directory.Exists(path))
-        {
-            await run.WriteLineAsync($"'{path}' is not a directory on this machine.");
-            return run.Completed(exitCode: 1, reason: $"'{path}' is not a directory");
-        }
-        var mount = FilesystemWalk.MountOf(path);
-        var findings = Pressure(path, mount);
-        var walk = await Task.Run(() => FilesystemWalk.Run(path, days, WalkBudget, DateTime.UtcNow, run.CancellationToken), run.CancellationToken);
-        var text = new StringBuilder();
-        text.Append(Header(findings, mount));
-        text.AppendLine(WalkNote(walk, path));
+        var days = walk.AgeDays;
         text.AppendLine($"directories with the most entries directly inside (same filesystem; old = untouched {days} days):");
         foreach (var directory in walk.Directories.OrderByDescending(d => d.Entries).ThenBy(d => d.Path, StringComparer.Ordinal).Take(10))
         {
@@ -177,9 +151,29 @@ internal static class DiskUsage
             _ => "cause: unknown",
         });
         findings.Add("cause", cause);
-        await run.WriteAsync(text.ToString());
-        await findings.WriteAsync(run);
-        return run.Completed();
+    });
+
+    /// <summary>
+    /// What both verbs do around their own part: check the path, read the filesystem's pressure, walk
+    /// it within <see cref="WalkBudget"/>, start the text with the use and the walk, then write the
+    /// text and the findings that <paramref name="describe"/> added.
+    /// </summary>
+    private static async Task<ProcessOutcome> WalkAsync(VerbRun run, Action<string, string, Findings, FilesystemWalk, StringBuilder> describe)
+    {
+        var (path, days) = (run.Arguments.Text("path"), run.Arguments.Integer("days"));
+        if (!Directory.Exists(path))
+        {
+            await run.WriteLineAsync($"'{path}' is not a directory on this machine.");
+            return run.Completed(exitCode: 1, reason: $"'{path}' is not a directory");
+        }
+        var mount = FilesystemWalk.MountOf(path);
+        var findings = Pressure(path, mount);
+        var walk = await Task.Run(() => FilesystemWalk.Run(path, days, WalkBudget, DateTime.UtcNow, run.CancellationToken), run.CancellationToken);
+        var text = new StringBuilder();
+        text.Append(Header(findings, mount));
+        text.AppendLine(WalkNote(walk, path));
+        describe(path, mount, findings, walk, text);
+        return await run.ReportAsync(text.ToString(), findings);
     }
 
     /// <summary>The mount's use of bytes and inodes, and which of the two is nearer full.</summary>

@@ -11,13 +11,10 @@ internal static class PortHolder
         Name = "port-holder",
         Description = "The process listening on a TCP port: pid, user, command, command line and systemd unit (from /proc).",
         Parameters = [VerbParameter.Port()],
-        Run = async run =>
+        Run = run =>
         {
-            var port = run.Arguments.Integer("port");
-            var (text, findings) = Describe(port);
-            await run.WriteAsync(text);
-            await findings.WriteAsync(run);
-            return run.Completed();
+            var (text, findings) = Describe(run.Arguments.Integer("port"));
+            return run.ReportAsync(text, findings);
         },
     };
 

@@ -19,13 +19,11 @@ internal static class StaleLock
             VerbParameter.AbsolutePath("path", "the lock or pid file (absolute)"),
             VerbParameter.Program("program", "the program that should own it, as /proc/PID/comm shows it (default: none; a live owner is then trusted)"),
         ],
-        Run = async run =>
+        Run = run =>
         {
             var program = run.Arguments.Text("program");
             var (text, findings) = Inspect(run.Arguments.Text("path"), program.Length == 0 ? null : program, DateTime.UtcNow);
-            await run.WriteAsync(text);
-            await findings.WriteAsync(run);
-            return run.Completed();
+            return run.ReportAsync(text, findings);
         },
     };
 

@@ -89,6 +89,14 @@ internal sealed class VerbRun
 
     public ProcessOutcome Completed(int? exitCode = 0, string? reason = null) => End(TaskStatus.Completed, exitCode, reason);
 
+    /// <summary>Writes a diagnosis: its text, then its findings; the verb has completed.</summary>
+    public async Task<ProcessOutcome> ReportAsync(string text, Findings findings, int? exitCode = 0)
+    {
+        await WriteAsync(text);
+        await findings.WriteAsync(this);
+        return Completed(exitCode);
+    }
+
     public ProcessOutcome End(TaskStatus status, int? exitCode, string? reason) =>
         new(status, exitCode, _clock.ElapsedMilliseconds, _truncated, reason);
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Text.Json.Serialization.Metadata;
 using Medic.Contracts;
 using Medic.Server.Common;
 using Medic.Server.Runbooks;
@@ -58,37 +59,32 @@ internal static class PipelineCommands
         return command;
     }
 
-    public static Command Approve()
-    {
-        var id = new Argument<string>("id") { Description = "Approval id (apr_…)" };
-        var comment = new Option<string?>("--comment") { Description = "Recorded with the decision, on the timeline and in the audit log" };
-        var json = Shared.JsonOption();
-        var command = new Command("approve", "Approve a waiting remediation: it runs now (never your own request)") { id, comment, json };
-        command.SetAction(async (parse, ct) =>
-        {
-            using var client = Shared.RequireSession(parse).Client();
-            var a = await client.SendAsync(HttpMethod.Post, $"/api/v1/approvals/{Shared.Escape(parse.GetValue(id)!)}/approve",
-                new ApproveRequest(parse.GetValue(comment)), MedicJson.Default.ApproveRequest, ApiClient.Json.ApprovalResponse, ct);
-            if (parse.GetValue(json)) Output.Json(a, ApiClient.Json.ApprovalResponse);
-            else Console.Out.WriteLine($"Approved {a.Id}: {a.Runbook} v{a.Version} runs on {a.Server ?? "-"} for incident {a.IncidentId}. Follow it with: medic incidents show {a.IncidentId}");
-            return ExitCodes.Ok;
-        });
-        return command;
-    }
+    public static Command Approve() => Decision(
+        "approve", "Approve a waiting remediation: it runs now (never your own request)",
+        new Option<string?>("--comment") { Description = "Recorded with the decision, on the timeline and in the audit log" },
+        text => new ApproveRequest(text), MedicJson.Default.ApproveRequest,
+        a => $"Approved {a.Id}: {a.Runbook} v{a.Version} runs on {a.Server ?? "-"} for incident {a.IncidentId}. Follow it with: medic incidents show {a.IncidentId}");
 
-    public static Command Reject()
+    public static Command Reject() => Decision(
+        "reject", "Reject a waiting remediation: nothing runs and the incident is escalated to a person",
+        new Option<string?>("--reason") { Description = "Why not: recorded, and the incident is escalated", Required = true },
+        text => new RejectRequest(text), MedicJson.Default.RejectRequest,
+        a => $"Rejected {a.Id}; incident {a.IncidentId} is escalated.");
+
+    /// <summary><c>medic approve|reject ID</c>: posts the decision with its text to <c>/api/v1/approvals/{id}/{name}</c>.</summary>
+    private static Command Decision<TRequest>(
+        string name, string description, Option<string?> text, Func<string?, TRequest> request, JsonTypeInfo<TRequest> requestJson, Func<ApprovalResponse, string> done)
     {
         var id = new Argument<string>("id") { Description = "Approval id (apr_…)" };
-        var reason = new Option<string>("--reason") { Description = "Why not: recorded, and the incident is escalated", Required = true };
         var json = Shared.JsonOption();
-        var command = new Command("reject", "Reject a waiting remediation: nothing runs and the incident is escalated to a person") { id, reason, json };
+        var command = new Command(name, description) { id, text, json };
         command.SetAction(async (parse, ct) =>
         {
             using var client = Shared.RequireSession(parse).Client();
-            var a = await client.SendAsync(HttpMethod.Post, $"/api/v1/approvals/{Shared.Escape(parse.GetValue(id)!)}/reject",
-                new RejectRequest(parse.GetValue(reason)), MedicJson.Default.RejectRequest, ApiClient.Json.ApprovalResponse, ct);
+            var a = await client.SendAsync(HttpMethod.Post, $"/api/v1/approvals/{Shared.Escape(parse.GetValue(id)!)}/{name}",
+                request(parse.GetValue(text)), requestJson, ApiClient.Json.ApprovalResponse, ct);
             if (parse.GetValue(json)) Output.Json(a, ApiClient.Json.ApprovalResponse);
-            else Console.Out.WriteLine($"Rejected {a.Id}; incident {a.IncidentId} is escalated.");
+            else Console.Out.WriteLine(done(a));
             return ExitCodes.Ok;
         });
         return command;

@@ -35,21 +35,10 @@ internal sealed partial class AuditCheckpointer(
 
     private readonly SemaphoreSlim _oneAtATime = new(1, 1);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var interval = Durations.TryParse(options.Value.Audit.CheckpointInterval, out var every) ? every : TimeSpan.FromHours(1);
-        using var timer = new PeriodicTimer(interval, time);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
-        {
-            try
-            {
-                await CheckpointMovedChainsAsync(stoppingToken);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                RoundFailed(ex);
-            }
-        }
+        return PeriodicRounds.RunAsync(interval, time, CheckpointMovedChainsAsync, RoundFailed, stoppingToken);
     }
 
     /// <summary>One periodic round: a checkpoint for every chain whose head moved since its last one.</summary>

@@ -129,6 +129,7 @@ internal static class AuthApi
     private static Ok<WhoAmIResponse> WhoAmI(HttpContext http)
     {
         var c = http.Caller();
+        // A copy of the exact contract type: the JSON context knows WhoAmIResponse, not Caller.
         return TypedResults.Ok(new WhoAmIResponse(c.UserId, c.Username, c.TenantId, c.TenantSlug, c.Role, c.Superadmin, c.AuthMethod, c.TokenId, c.TokenExpiresAt));
     }
 

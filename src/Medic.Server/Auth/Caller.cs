@@ -5,19 +5,15 @@ using Medic.Contracts;
 namespace Medic.Server.Auth;
 
 /// <summary>Who is calling, in which tenant, with which role: built once by authentication, read by every endpoint.</summary>
-public sealed record Caller(
-    string UserId,
-    string Username,
-    string TenantId,
-    string TenantSlug,
-    Role Role,
-    bool Superadmin,
-    string AuthMethod,
-    string? TokenId,
-    DateTimeOffset? TokenExpiresAt)
+public sealed record Caller : WhoAmIResponse
 {
     public const string SessionMethod = "session";
     public const string TokenMethod = "token";
+
+    public Caller(string userId, string username, string tenantId, string tenantSlug, Role role, bool superadmin, string authMethod, string? tokenId, DateTimeOffset? tokenExpiresAt)
+        : base(userId, username, tenantId, tenantSlug, role, superadmin, authMethod, tokenId, tokenExpiresAt)
+    {
+    }
 
     public string Actor => "user:" + Username;
 

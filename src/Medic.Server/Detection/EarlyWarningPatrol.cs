@@ -36,22 +36,12 @@ internal sealed partial class EarlyWarningPatrol(
     private readonly SemaphoreSlim _oneSweep = new(1, 1);
     private bool _caughtUp;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(Setting(options.Value.EarlyWarning.Interval, TimeSpan.FromMinutes(5)), time);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        PeriodicRounds.RunAsync(Setting(options.Value.EarlyWarning.Interval, TimeSpan.FromMinutes(5)), time, async ct =>
         {
-            try
-            {
-                var sweep = await SweepAsync(stoppingToken);
-                if (sweep.Raised + sweep.Cleared > 0) SweepDone(sweep.Servers, sweep.Forecasts, sweep.Raised, sweep.Cleared);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                SweepFailed(ex);
-            }
-        }
-    }
+            var sweep = await SweepAsync(ct);
+            if (sweep.Raised + sweep.Cleared > 0) SweepDone(sweep.Servers, sweep.Forecasts, sweep.Raised, sweep.Cleared);
+        }, SweepFailed, stoppingToken);
 
     /// <summary>Forecasts every server heard from recently, now, and hands the warnings and resolves to the incident record.</summary>
     public async Task<EarlyWarningSweep> SweepAsync(CancellationToken ct)

@@ -22,14 +22,36 @@ internal sealed class TaskDispatcher(AgentConnections connections, TaskSigningKe
 
     /// <summary>
     /// Every output a server sends back passes here, so the tenant's secret values are redacted from
-    /// it before anyone stores, streams or logs it: the result whole, live output chunk by chunk.
+    /// it before anyone stores, streams or logs it: the result whole, live output as it streams.
     /// </summary>
     public async Task<TaskRunResponse> RunAsync(NodeRow node, TaskKind kind, IReadOnlyList<string> argv, string? verb, IReadOnlyDictionary<string, string>? args,
         int timeoutSeconds, Func<TaskOutput, ValueTask>? onOutput, CancellationToken ct)
     {
         var redaction = await redactor.ForTenantAsync(node.TenantId, ct);
-        var result = await RunUnredactedAsync(node, kind, argv, verb, args, timeoutSeconds,
-            onOutput is null || redaction.Count == 0 ? onOutput : o => onOutput(o with { Data = redaction.Apply(o.Data) }), ct);
+        if (onOutput is null || redaction.Count == 0)
+        {
+            return redaction.Apply(await RunUnredactedAsync(node, kind, argv, verb, args, timeoutSeconds, onOutput, ct));
+        }
+
+        // Live output is redacted as it streams; a value split across two chunks is held until it is whole.
+        var live = new LiveRedaction(redaction);
+        var last = new Dictionary<string, TaskOutput>(StringComparer.Ordinal);
+        var result = await RunUnredactedAsync(node, kind, argv, verb, args, timeoutSeconds, o =>
+        {
+            string shown;
+            lock (live) // ssh reads stdout and stderr at once
+            {
+                last[o.Stream] = o;
+                shown = live.Push(o.Stream, o.Data);
+            }
+
+            return shown.Length == 0 ? ValueTask.CompletedTask : onOutput(o with { Data = shown });
+        }, ct);
+        foreach (var (stream, text) in live.Flush())
+        {
+            if (text.Length > 0) await onOutput(last[stream] with { Data = text });
+        }
+
         return redaction.Apply(result);
     }
 

@@ -13,6 +13,14 @@ internal sealed class PipelineIncidents(IncidentWrites writes, IncidentQueries q
     public Task<IncidentDetailResponse?> GetAsync(string tenantId, string id, CancellationToken ct) => queries.GetAsync(tenantId, id, ct);
 
     /// <summary>
+    /// The incident alone, without its occurrences and timeline: what a step reads to decide. A
+    /// flapping alert's timeline grows with every round, so reading it whole on each round made every
+    /// triage cost more than the last.
+    /// </summary>
+    public async Task<IncidentResponse?> IncidentAsync(string tenantId, string id, CancellationToken ct) =>
+        (await queries.RowAsync(tenantId, id, ct))?.ToResponse();
+
+    /// <summary>
     /// Moves the incident by <paramref name="trigger"/> inside the caller's transaction (the pipeline's
     /// own step), with a timeline event and an audit entry naming <paramref name="actor"/>. Returns the
     /// incident after the move, or the refusal when the trigger does not apply in its status now; null

@@ -23,6 +23,7 @@ internal sealed class ExecutionStep(
     JobQueue jobs,
     AuditLog audit,
     JobSignal signal,
+    IAiStage ai,
     Microsoft.Extensions.Options.IOptions<MedicOptions> options,
     TimeProvider time)
 {
@@ -122,6 +123,7 @@ internal sealed class ExecutionStep(
     /// <summary>The round's remediation failed (its run, or its verification): recorded on it, and the incident escalated.</summary>
     public async Task FailAsync(PipelineJob job, RemediationRow remediation, string error, string? output, CancellationToken ct, RemediationStatus status = RemediationStatus.Failed)
     {
+        var review = await ai.PerformsAsync(AiStageRole.Review, job.TenantId, ct);
         var after = await db.WriteAsync<IncidentResponse?>(async (c, tx) =>
         {
             var r = (await PipelineStore.RemediationAsync(c, tx, job.TenantId, job.IncidentId, job.Round))!;
@@ -130,6 +132,7 @@ internal sealed class ExecutionStep(
             r.Error = Texts.Truncate(error, 4000);
             r.FinishedAt = time.GetUtcNow();
             await PipelineStore.UpdateRemediationAsync(c, tx, r);
+            if (review) await jobs.EnqueueAsync(c, tx, job.TenantId, PipelineEntry.ReviewKind, PipelineEntry.Key(job.IncidentId, job.Round, "review"), PipelineEntry.Payload(job));
             var data = new Dictionary<string, string> { ["runbook"] = r.Runbook };
             if (r.RunId is not null) data["run"] = r.RunId;
             if (output is { Length: > 0 }) data["output"] = output;

@@ -24,10 +24,12 @@ internal static class PipelineApi
         services.AddSingleton<ExecutionStep>();
         services.AddSingleton<VerificationStep>();
         services.AddSingleton<ApprovalViews>();
-        foreach (var kind in new[] { PipelineEntry.TriageKind, PipelineEntry.ExecuteKind, PipelineEntry.VerifyKind, PipelineEntry.ExpireKind })
+        // ProposalStep asks the AI layer to validate, and the AI layer's propose tool calls ProposalStep: it resolves the stage when it first asks.
+        services.AddSingleton<Func<IAiStage>>(sp => sp.GetRequiredService<IAiStage>);
+        foreach (var kind in new[] { PipelineEntry.TriageKind, PipelineEntry.ExecuteKind, PipelineEntry.VerifyKind, PipelineEntry.ExpireKind, PipelineEntry.ReviewKind })
         {
             services.AddSingleton<IJobHandler>(sp => new PipelineJobs(sp.GetRequiredService<TriageStep>(), sp.GetRequiredService<ExecutionStep>(),
-                sp.GetRequiredService<VerificationStep>(), sp.GetRequiredService<ApprovalStep>(), kind));
+                sp.GetRequiredService<VerificationStep>(), sp.GetRequiredService<ApprovalStep>(), sp.GetRequiredService<IAiStage>(), kind));
         }
 
         return services;

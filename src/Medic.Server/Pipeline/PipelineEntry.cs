@@ -16,6 +16,7 @@ internal sealed class PipelineEntry(JobQueue jobs, JobSignal signal) : IPipeline
     public const string ExecuteKind = "pipeline.execute";
     public const string VerifyKind = "pipeline.verify";
     public const string ExpireKind = "pipeline.expire";
+    public const string ReviewKind = "pipeline.review";
 
     public async Task EnterAsync(DbConnection c, DbTransaction tx, string tenantId, string incidentId, int round, string why) =>
         await jobs.EnqueueAsync(c, tx, tenantId, TriageKind, Key(incidentId, round, "triage"), Payload(new PipelineJob(tenantId, incidentId, round)));

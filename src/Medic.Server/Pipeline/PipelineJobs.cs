@@ -6,8 +6,8 @@ namespace Medic.Server.Pipeline;
 /// <summary>One step of the pipeline for one incident round, as a job payload.</summary>
 internal sealed record PipelineJob(string TenantId, string IncidentId, int Round, string? ApprovalId = null);
 
-/// <summary>The pipeline's four job kinds, each a thin shell over the step it runs.</summary>
-internal sealed class PipelineJobs(TriageStep triage, ExecutionStep execution, VerificationStep verification, ApprovalStep approvals, string kind) : IJobHandler
+/// <summary>The pipeline's job kinds, each a thin shell over the step it runs.</summary>
+internal sealed class PipelineJobs(TriageStep triage, ExecutionStep execution, VerificationStep verification, ApprovalStep approvals, IAiStage ai, string kind) : IJobHandler
 {
     public string Kind => kind;
 
@@ -15,9 +15,9 @@ internal sealed class PipelineJobs(TriageStep triage, ExecutionStep execution, V
     /// Long enough for a verification that waits for an agent to come back (a minute) and re-runs its
     /// check; an execution keeps it alive while its run goes on. A restarted <c>medic up</c> frees a dead
     /// process's leases at once (<see cref="JobOwners"/>); another replica takes over when it runs out.
-    /// Triage gets longer: an AI agent's diagnosis may take up to its 5 min wall time.
+    /// Triage and an AI review get longer: an AI agent's run may take up to its 5 min wall time.
     /// </summary>
-    public TimeSpan Lease => kind == PipelineEntry.TriageKind ? TimeSpan.FromMinutes(7) : TimeSpan.FromMinutes(2);
+    public TimeSpan Lease => kind is PipelineEntry.TriageKind or PipelineEntry.ReviewKind ? TimeSpan.FromMinutes(7) : TimeSpan.FromMinutes(2);
 
     public Task HandleAsync(JobRow job, CancellationToken ct)
     {
@@ -28,6 +28,7 @@ internal sealed class PipelineJobs(TriageStep triage, ExecutionStep execution, V
             PipelineEntry.ExecuteKind => execution.ExecuteAsync(payload, job.CreatedAt, ct),
             PipelineEntry.VerifyKind => verification.VerifyAsync(payload, job.CreatedAt, ct),
             PipelineEntry.ExpireKind => approvals.ExpireAsync(payload, ct),
+            PipelineEntry.ReviewKind => ai.ReviewAsync(payload.TenantId, payload.IncidentId, payload.Round, ct),
             _ => throw new InvalidOperationException("unknown pipeline job " + kind),
         };
     }

@@ -24,6 +24,7 @@ internal sealed partial class ProposalStep(
     JobSignal signal,
     ProcessTargeting targeting,
     TimeProvider time,
+    Func<IAiStage> ai,
     ILogger<ProposalStep> log)
 {
     /// <summary>
@@ -69,6 +70,11 @@ internal sealed partial class ProposalStep(
         }
 
         var risk = stored.Runbook.Risk;
+        // An AI agent holding validate checks what anything but a person proposed, before the gate decides;
+        // its verdict can only make the gate stricter (a person's proposal waits for another person anyway).
+        var validation = proposer.StartsWith("user:", StringComparison.Ordinal) ? null
+            : await ai().ValidateAsync(tenantId, incidentId,
+                new ProposalToValidate(proposer, stored.Row.Name, stored.Row.Version, Name(risk), stored.Runbook.Description, values, server.Name, why), ct);
         var now = time.GetUtcNow();
         var outcome = await db.WriteAsync(async (c, tx) =>
         {
@@ -119,6 +125,13 @@ internal sealed partial class ProposalStep(
             {
                 // A person said no to this recipe on this incident: it never runs here again without a new approval.
                 decision = new GateDecision(GateOutcome.NeedsApproval, $"a person rejected {stored.Row.Name} on this incident (round {rejected.Round}): it runs again only with a new approval");
+            }
+
+            if (validation is not null)
+            {
+                decision = Stricter(decision, validation);
+                await incidents.NoteAsync(c, tx, tenantId, incidentId, "ai_run", "ai:" + validation.Agent, ValidationNote(validation, stored.Row.Name),
+                    new Dictionary<string, string> { ["ai_run"] = validation.RunId, ["purpose"] = "validate", ["verdict"] = VerdictName(validation.Verdict) });
             }
 
             var remediation = new RemediationRow
@@ -226,6 +239,30 @@ internal sealed partial class ProposalStep(
             new Dictionary<string, string> { ["incident"] = remediation.IncidentId, ["runbook"] = remediation.Runbook, ["risk"] = remediation.Risk, ["server"] = remediation.ServerName ?? "", ["reason"] = reason }));
         return (approval, false);
     }
+
+    /// <summary>A validator's disagreement turns an automatic run into a request for a person and adds its reason to one; nothing else changes the gate.</summary>
+    internal static GateDecision Stricter(GateDecision decision, AiValidation validation)
+    {
+        if (validation.Verdict != AiVerdict.Disagree || decision.Outcome == GateOutcome.Escalate) return decision;
+        var because = $"AI validator {validation.Agent} disagrees (run {validation.RunId}): {validation.Reason}";
+        return decision.Outcome == GateOutcome.AutoRun
+            ? new GateDecision(GateOutcome.NeedsApproval, because + "; a person decides")
+            : new GateDecision(GateOutcome.NeedsApproval, decision.Reason + "; " + because);
+    }
+
+    private static string ValidationNote(AiValidation v, string recipe) => v.Verdict switch
+    {
+        AiVerdict.Agree => $"AI validation of {recipe} by {v.Agent} (run {v.RunId}): agrees; the risk gate decides as usual",
+        AiVerdict.Disagree => $"AI validation of {recipe} by {v.Agent} (run {v.RunId}): disagrees: {v.Reason}; it cannot run without a person's approval",
+        _ => $"AI validation of {recipe} by {v.Agent} (run {v.RunId}) gave no verdict ({v.Reason}); the risk gate decides as without it",
+    };
+
+    private static string VerdictName(AiVerdict verdict) => verdict switch
+    {
+        AiVerdict.Agree => "agree",
+        AiVerdict.Disagree => "disagree",
+        _ => "none",
+    };
 
     private static bool SameRequest(RemediationRow a, RemediationRow b) =>
         a.Runbook == b.Runbook && a.Version == b.Version && a.ServerId == b.ServerId

@@ -45,9 +45,8 @@ internal sealed class TriageStep(
     /// </summary>
     public async Task TriageAsync(PipelineJob job, CancellationToken ct)
     {
-        var detail = await incidents.GetAsync(job.TenantId, job.IncidentId, ct);
-        if (detail is null) return;
-        var incident = detail.Incident;
+        var incident = await incidents.IncidentAsync(job.TenantId, job.IncidentId, ct);
+        if (incident is null) return;
         var status = incident.Status;
         if (status is not (IncidentStatus.Open or IncidentStatus.Triaging or IncidentStatus.Diagnosing)) return;
         if (status == IncidentStatus.Open && AgentSignals.LadderHealing(incident))
@@ -142,7 +141,7 @@ internal sealed class TriageStep(
                 $"collecting evidence: {string.Join(", ", steps.Select(d => d.Verb))}", null);
         }, ct);
         if (moved is not null) incidents.Publish(job.TenantId, "updated", moved);
-        var incident = (await incidents.GetAsync(job.TenantId, job.IncidentId, ct))?.Incident;
+        var incident = await incidents.IncidentAsync(job.TenantId, job.IncidentId, ct);
         if (incident?.ServerId is null || await nodes.FindAsync(job.TenantId, incident.ServerId, ct) is not { } node) return findings;
         foreach (var step in steps)
         {

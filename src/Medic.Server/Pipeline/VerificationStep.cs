@@ -17,6 +17,8 @@ internal sealed class VerificationStep(
     RunbookRunner runner,
     ExecutionStep execution,
     NodeStore nodes,
+    JobQueue jobs,
+    IAiStage ai,
     Medic.Server.Gateway.AgentConnections connections,
     Microsoft.Extensions.Options.IOptions<MedicOptions> options,
     TimeProvider time)
@@ -51,7 +53,7 @@ internal sealed class VerificationStep(
         }
 
         if (remediation is null || remediation.StatusValue is not (RemediationStatus.Verifying or RemediationStatus.AwaitingConfirmation)) return;
-        var incident = (await incidents.GetAsync(job.TenantId, job.IncidentId, ct))?.Incident;
+        var incident = await incidents.IncidentAsync(job.TenantId, job.IncidentId, ct);
         if (incident is null) return;
         if (incident.Status == IncidentStatus.Resolved)
         {
@@ -83,6 +85,7 @@ internal sealed class VerificationStep(
 
     private async Task FinishVerifiedAsync(PipelineJob job, string how, bool transition, CancellationToken ct)
     {
+        var review = await ai.PerformsAsync(AiStageRole.Review, job.TenantId, ct);
         var after = await db.WriteAsync<IncidentResponse?>(async (c, tx) =>
         {
             var r = (await PipelineStore.RemediationAsync(c, tx, job.TenantId, job.IncidentId, job.Round))!;
@@ -91,6 +94,7 @@ internal sealed class VerificationStep(
             r.Verification = Texts.Truncate(how, 2000);
             r.FinishedAt = time.GetUtcNow();
             await PipelineStore.UpdateRemediationAsync(c, tx, r);
+            if (review) await jobs.EnqueueAsync(c, tx, job.TenantId, PipelineEntry.ReviewKind, PipelineEntry.Key(job.IncidentId, job.Round, "review"), PipelineEntry.Payload(job));
             if (!transition) return null;
             var (incident, refusal) = await incidents.TransitionAsync(c, tx, job.TenantId, job.IncidentId, IncidentTrigger.VerificationPassed, RemediationPipeline.SystemActor,
                 $"remediated by {r.Runbook}, verified: {how}", null, job.Round);
@@ -113,7 +117,7 @@ internal sealed class VerificationStep(
                 $"waiting for confirmation: {why}; confirm with medic incidents resolve {job.IncidentId}", null);
             return true;
         }, ct);
-        if (noted && await incidents.GetAsync(job.TenantId, job.IncidentId, ct) is { } detail) incidents.Publish(job.TenantId, "noted", detail.Incident);
+        if (noted && await incidents.IncidentAsync(job.TenantId, job.IncidentId, ct) is { } noticed) incidents.Publish(job.TenantId, "noted", noticed);
     }
 
     private async Task<(Verdict Verdict, string How)> VerificationAsync(PipelineJob job, RemediationRow remediation, IncidentResponse incident, DateTimeOffset since, CancellationToken ct)

@@ -13,9 +13,10 @@ namespace Medic.Server.Reports;
 /// Builds an incident's report from what is stored: the incident record, the pipeline's
 /// remediations and approvals, the runbook runs with their step output, and the audit chain's
 /// entries about the incident, its approvals and its runs. Nothing is stored for a report; the
-/// same question asked later gets the same answer plus whatever happened since.
+/// same question asked later gets the same answer plus whatever happened since. The narrative, when
+/// an AI agent holds the report role, is its run's output (<see cref="IReportNarrator"/>).
 /// </summary>
-internal sealed class IncidentReports(IncidentQueries incidents, PipelineStore pipeline, RunbookRunner runs, AuditLog audit, ConsoleLinks links, TimeProvider time)
+internal sealed class IncidentReports(IncidentQueries incidents, PipelineStore pipeline, RunbookRunner runs, AuditLog audit, ConsoleLinks links, IReportNarrator narrator, TimeProvider time)
 {
     /// <summary>A flapping incident can gather many entries; the report lists this many and says when there were more.</summary>
     public const int AuditLimit = 2000;
@@ -53,8 +54,10 @@ internal sealed class IncidentReports(IncidentQueries incidents, PipelineStore p
         var entries = await audit.ForTargetsAsync(AuditLog.ChainOf(tenantId), targets, (earliest - ClockSlack).ToUniversalTime(), AuditLimit + 1, ct);
         var audited = entries.Take(AuditLimit).Select(e => new ReportAuditEntry(e.Seq, e.Id, e.At, e.Actor, e.Action, e.Target, e.Outcome, e.Details, e.Hash)).ToList();
 
-        return new IncidentReport(incident, detail.Occurrences, detail.Timeline, EvidenceOf(incident, detail.Timeline), remediations, audited, entries.Count > AuditLimit,
+        var report = new IncidentReport(incident, detail.Occurrences, detail.Timeline, EvidenceOf(incident, detail.Timeline), remediations, audited, entries.Count > AuditLimit,
             OutcomeOf(incident, detail.Timeline), Measure(incident, detail.Timeline), links.Incident(incident.Id), time.GetUtcNow());
+        // An AI agent holding the report role writes the narrative from the record; without one the report is the record alone.
+        return await narrator.NarrateAsync(tenantId, report, ct) is { } narrative ? report with { Narrative = narrative } : report;
     }
 
     /// <summary>The timeline events that came with a detection source's evidence, and the incident's latest evidence when no event carries it.</summary>

@@ -40,35 +40,62 @@ internal sealed class Redaction
     public string Apply(string text)
     {
         if (_any is null || text.Length < MinLength) return text;
-        var span = text.AsSpan();
-        var first = span.IndexOfAny(_any);
-        if (first < 0) return text;
+        return text.AsSpan().IndexOfAny(_any) < 0 ? text : ApplyBefore(text, text.Length, out _);
+    }
 
+    /// <summary>
+    /// Redacts <paramref name="text"/> up to <paramref name="limit"/>: every value that starts before it
+    /// is cut whole, even when it runs past it; <paramref name="end"/> says where the redacted part
+    /// stops (at or past the limit). Live output (<see cref="LiveRedaction"/>) keeps the rest for later.
+    /// </summary>
+    public string ApplyBefore(string text, int limit, out int end)
+    {
+        var span = text.AsSpan();
         var result = new StringBuilder(text.Length);
         var at = 0;
-        var found = first;
-        while (found >= 0)
+        var found = _any is null ? -1 : span.IndexOfAny(_any);
+        while (found >= 0 && at + found < limit)
         {
             var start = at + found;
             var (length, marker) = LongestAt(span[start..]);
-            var end = start + length;
+            var stop = start + length;
             // A value that starts inside this one and runs past its end is cut with it. Such a value
             // ends within the longest value's length of this end, which bounds the search.
-            for (var from = start + 1; from < end;)
+            for (var from = start + 1; from < stop;)
             {
-                var window = span[from..Math.Min(span.Length, end + _maxLength - 1)];
-                var inner = window.IndexOfAny(_any);
-                if (inner < 0 || from + inner >= end) break;
-                end = Math.Max(end, from + inner + LongestAt(span[(from + inner)..]).Length);
+                var window = span[from..Math.Min(span.Length, stop + _maxLength - 1)];
+                var inner = window.IndexOfAny(_any!);
+                if (inner < 0 || from + inner >= stop) break;
+                stop = Math.Max(stop, from + inner + LongestAt(span[(from + inner)..]).Length);
                 from += inner + 1;
             }
 
             result.Append(span[at..start]).Append(marker);
-            at = end;
-            found = at < span.Length ? span[at..].IndexOfAny(_any) : -1;
+            at = stop;
+            found = at < span.Length ? span[at..].IndexOfAny(_any!) : -1;
         }
 
-        return result.Append(span[at..]).ToString();
+        end = Math.Max(at, limit);
+        return result.Append(span[at..end]).ToString();
+    }
+
+    /// <summary>
+    /// Where the end of <paramref name="text"/> could be the beginning of a value cut off by the end of
+    /// a chunk: the first position whose rest is a proper prefix of some value; the text's length when
+    /// none is.
+    /// </summary>
+    public int UnfinishedFrom(string text)
+    {
+        for (var p = Math.Max(0, text.Length - _maxLength + 1); p < text.Length; p++)
+        {
+            var rest = text.AsSpan(p);
+            foreach (var (value, _) in _longestFirst)
+            {
+                if (value.Length > rest.Length && value.AsSpan().StartsWith(rest, StringComparison.Ordinal)) return p;
+            }
+        }
+
+        return text.Length;
     }
 
     public string? ApplyOrNull(string? text) => text is null ? null : Apply(text);

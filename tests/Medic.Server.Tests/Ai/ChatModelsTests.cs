@@ -5,6 +5,7 @@ using System.Text.Json;
 using Medic.Contracts;
 using Medic.ModelServer;
 using Medic.Server.Ai.Providers;
+using Medic.Server.Secrets;
 using Medic.Server.Tests.Infrastructure;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
@@ -19,20 +20,16 @@ public sealed class ChatModelsTests
     private const string Key = "sk-test-0123456789abcdef-provider-key";
 
     /// <summary>Stands in for Secrets/SecretStore (another part of issue 13) until it is in the build.</summary>
-    private sealed class TestSecrets(Dictionary<string, string> values) : ISecretReader
-    {
-        public Task<string?> RevealAsync(string tenantId, string name, CancellationToken ct) =>
-            Task.FromResult(values.TryGetValue(tenantId + "/" + name, out var v) ? v : null);
-    }
-
     private static async Task<string> TenantAsync(MedicServer server)
     {
+        // The key is a named secret, set the way a user sets it; the routes read it back from the store.
+        await AiSetup.SecretAsync(server, "llm-key", Key);
         using var response = await server.Admin.GetAsync("/api/v1/whoami");
         return (await response.ReadAsync(MedicJson.Default.WhoAmIResponse)).TenantId;
     }
 
-    private static ChatModels Models(MedicServer server, string tenant, TimeProvider? time = null) =>
-        new(server.Service<AiModelStore>(), new TestSecrets(new() { [tenant + "/llm-key"] = Key }), server.Service<AiBudget>(),
+    private static ChatModels Models(MedicServer server, TimeProvider? time = null) =>
+        new(server.Service<AiModelStore>(), new StoredSecrets(server.Service<SecretStore>()), server.Service<AiBudget>(),
             new CircuitBreakers(time ?? TimeProvider.System), new ChatClientCache(), NullLogger<ChatModels>.Instance);
 
     private static async Task AddAsync(MedicServer server, AiModelRequest request)
@@ -65,7 +62,7 @@ public sealed class ChatModelsTests
         var tenant = await TenantAsync(server);
         await using var model = await ScriptedModelServer.StartAsync();
         await AddAsync(server, provider == AiProviders.OpenAi ? OpenAi("default", model) : Anthropic("default", model));
-        var route = (await Models(server, tenant).ResolveAsync(tenant, null, CancellationToken.None))!;
+        var route = (await Models(server).ResolveAsync(tenant, null, CancellationToken.None))!;
         route.Agent = "diagnose";
         route.RunId = "run_1";
 
@@ -130,7 +127,7 @@ public sealed class ChatModelsTests
         await AddAsync(server, OpenAi("default", two));
         one.Responder = _ => ModelReply.ReplyText("one");
         two.Responder = _ => ModelReply.ReplyText("two");
-        var models = Models(server, tenant);
+        var models = Models(server);
 
         var answers = new List<string>();
         for (var i = 0; i < 4; i++)
@@ -155,7 +152,7 @@ public sealed class ChatModelsTests
         await AddAsync(server, OpenAi("default", primary, fallback: "slow"));
         await AddAsync(server, OpenAi("slow", slow, fallback: "last", timeout: 1));
         await AddAsync(server, Anthropic("last", last));
-        var models = Models(server, tenant);
+        var models = Models(server);
 
         primary.Fail(500, "upstream broke");
         slow.Delay(TimeSpan.FromSeconds(10));
@@ -194,7 +191,7 @@ public sealed class ChatModelsTests
         await AddAsync(server, OpenAi("spare", spare));
         spare.Responder = _ => ModelReply.ReplyText("spare");
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 12, 7, 12, 0, 0, TimeSpan.Zero));
-        var models = Models(server, tenant, time);
+        var models = Models(server, time);
         async Task<string> AskAsync() => (await (await models.ResolveAsync(tenant, null, CancellationToken.None))!.GetResponseAsync("hi")).Text;
 
         for (var i = 0; i < 3; i++)
@@ -233,7 +230,7 @@ public sealed class ChatModelsTests
         await using var server = await MedicServer.StartAsync(TestDatabase.Sqlite);
         var tenant = await TenantAsync(server);
         await using var model = await ScriptedModelServer.StartAsync();
-        var models = Models(server, tenant);
+        var models = Models(server);
         (await models.ResolveAsync(tenant, null, CancellationToken.None)).ShouldBeNull();
         await AddAsync(server, OpenAi("zeta", model));
         await AddAsync(server, OpenAi("beta", model));
@@ -256,6 +253,6 @@ public sealed class ChatModelsTests
         var listed = await response.ReadAsync(AiModelsJson.Default.IReadOnlyListAiModelResponse);
         listed.ShouldHaveSingleItem().Source.ShouldBe("config");
         model.ReplyText("hello from config");
-        (await (await Models(server, tenant).ResolveAsync(tenant, null, CancellationToken.None))!.GetResponseAsync("hi")).Text.ShouldBe("hello from config");
+        (await (await Models(server).ResolveAsync(tenant, null, CancellationToken.None))!.GetResponseAsync("hi")).Text.ShouldBe("hello from config");
     }
 }

@@ -29,7 +29,8 @@ public sealed class McpRealAgent : IAsyncDisposable
 
     public string Output { get { lock (_output) return _output.ToString(); } }
 
-    public static async Task<McpRealAgent> StartAsync(MedicServer server, string name)
+    /// <summary>Enrolls and starts the agent; <paramref name="policy"/>, when given, is its policy file's text (else the defaults: no exec).</summary>
+    public static async Task<McpRealAgent> StartAsync(MedicServer server, string name, string? policy = null)
     {
         using var created = await server.Admin.PostAsync("/api/v1/enrollment-tokens", Json.Raw("{}"));
         var token = (await created.ReadAsync(MedicJson.Default.EnrollmentTokenCreatedResponse, HttpStatusCode.Created)).Secret;
@@ -37,6 +38,7 @@ public sealed class McpRealAgent : IAsyncDisposable
         var config = Path.Combine(cli.Home, name, "agent.json");
         var enroll = await cli.RunAsync("agent", "enroll", "--server", server.BaseAddress.ToString().TrimEnd('/'), "--token", token, "--name", name, "--config", config);
         enroll.ExitCode.ShouldBe(0, enroll.ToString());
+        if (policy is not null) await File.WriteAllTextAsync(Path.Combine(Path.GetDirectoryName(config)!, "policy.yaml"), policy);
 
         var psi = new ProcessStartInfo("dotnet")
         {

@@ -1,4 +1,6 @@
 using System.Net;
+using System.Net.WebSockets;
+using System.Text.Json;
 using System.Text;
 using Medic.Contracts;
 using Medic.Contracts.Agent;
@@ -142,6 +144,58 @@ public sealed class SecretRedactionTests
         using var dry = await server.Admin.PostAsync("/api/v1/runbooks/check-db/runs", Json.Raw("""{"dry_run":true}"""));
         var plan = (await dry.ReadAsync(MedicJson.Default.RunbookRunResponse)).Plan!;
         plan[0].Env!["PGPASSWORD"].ShouldBe("<secret db-password>");
+    }
+
+    [Theory]
+    [MemberData(nameof(Dialects.Both), MemberType = typeof(Dialects))]
+    public async Task A_value_split_across_live_output_chunks_never_shows_in_the_live_stream(string dialect)
+    {
+        await using var server = await MedicServer.StartAsync(dialect);
+        await using var agent = await WireAgent.EnrollAsync(server, "web-1");
+        await agent.ConnectAsync(server);
+        await SetAsync(server, "db-password", Password);
+        const string Yaml = """
+            name: show-config
+            version: 1
+            risk: low
+            targets: {names: [web-1]}
+            steps:
+              - name: show
+                run: [cat, /etc/app.conf]
+            """;
+        using (var applied = await server.Admin.PostAsync("/api/v1/runbooks", new StringContent(Yaml, Encoding.UTF8, "application/yaml")))
+        {
+            applied.StatusCode.ShouldBe(HttpStatusCode.Created);
+        }
+
+        using var started = await server.Admin.PostAsync("/api/v1/runbooks/show-config/runs", Json.Raw("{}"));
+        var runId = (await started.ReadAsync(MedicJson.Default.RunbookRunResponse, HttpStatusCode.Accepted)).Id;
+        var task = await agent.NextTaskAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        using var socket = new ClientWebSocket();
+        socket.Options.SetRequestHeader("Authorization", "Bearer " + server.AdminToken);
+        await socket.ConnectAsync(new Uri(server.BaseAddress.ToString().Replace("http", "ws", StringComparison.Ordinal) + "ws/runbook-runs/" + runId), timeout.Token);
+
+        // The agent's output frames cut the value in three: no frame holds it whole.
+        var cut1 = Password.Length / 3;
+        var cut2 = 2 * Password.Length / 3;
+        await agent.SendAsync(new TaskOutput(task.TaskId, 0, "stdout", "DB_PASSWORD=" + Password[..cut1]));
+        await agent.SendAsync(new TaskOutput(task.TaskId, 1, "stdout", Password[cut1..cut2]));
+        await agent.SendAsync(new TaskOutput(task.TaskId, 2, "stdout", Password[cut2..] + "\nDB_HOST=db-1\n"));
+        await agent.SendAsync(WireAgent.Completed(task, 0));
+
+        var live = new StringBuilder();
+        var buffer = new byte[64 * 1024];
+        while (true)
+        {
+            var message = await socket.ReceiveAsync(buffer, timeout.Token);
+            if (message.MessageType == WebSocketMessageType.Close) break;
+            var e = JsonSerializer.Deserialize(buffer.AsSpan(0, message.Count), MedicJson.Default.RunbookRunEvent)!;
+            if (e.Type == "output") live.Append(e.Data);
+            if (e.Type == "finished") break;
+        }
+
+        live.ToString().ShouldBe("DB_PASSWORD=[secret:db-password]\nDB_HOST=db-1\n");
     }
 
     [Fact]

@@ -137,6 +137,10 @@ public sealed class TenantIsolationTests
         ["GET /api/v1/ai/skills/{name}"] = new(t => [Route("name", "acme-skill")]),
         ["PUT /api/v1/ai/skills/{name}"] = new(t => [Route("name", "acme-skill")], Body: """{"markdown":"---\nname: acme-skill\ndescription: globex's\nwhen: never\n---\nglobex text\n"}""", Isolated: [HttpStatusCode.OK]),
         ["DELETE /api/v1/ai/skills/{name}"] = new(t => [Route("name", "acme-other-skill")]),
+        ["GET /api/v1/ai/tools/{name}"] = new(t => [Route("name", "acme_tool")]),
+        ["PUT /api/v1/ai/tools/{name}"] = new(t => [Route("name", "acme_tool")],
+            Body: """{"description":"globex's","kind":"shell_command","program":"/usr/bin/uptime"}""", Isolated: [HttpStatusCode.Created, HttpStatusCode.OK]),
+        ["DELETE /api/v1/ai/tools/{name}"] = new(t => [Route("name", "acme_other_tool")]),
         ["GET /api/v1/ai/runs/{id}"] = new(t => [Route("id", t.AiRunId)]),
         ["GET /api/v1/ai/sessions/{id}"] = new(t => [Route("id", t.AskSessionId)]),
         ["POST /api/v1/silences/{id}/expire"] = new(t => [Route("id", t.SilenceId)], Body: "{}"),
@@ -308,6 +312,12 @@ public sealed class TenantIsolationTests
         {
             using var saved = await acmeAdmin.PutAsync($"/api/v1/ai/skills/{skill}", Json.Raw($$"""{"markdown":"---\nname: {{skill}}\ndescription: Ann of Acme's notes\nwhen: always\n---\nAcme text\n"}"""));
             saved.StatusCode.ShouldBe(HttpStatusCode.OK);
+        }
+
+        foreach (var tool in new[] { "acme_tool", "acme_other_tool" })
+        {
+            using var saved = await acmeAdmin.PutAsync($"/api/v1/ai/tools/{tool}", Json.Raw("""{"description":"Ann of Acme's tool","kind":"shell_command","program":"/usr/bin/uptime"}"""));
+            saved.StatusCode.ShouldBe(HttpStatusCode.Created);
         }
 
         // An AI run's bundle and an ask session, stored as the run loop and 'medic ask' store them.

@@ -7,21 +7,24 @@ namespace Medic.Server.Ai.Agents;
 /// One of a tenant's AI agents as stored. <see cref="Roles"/> are the roles it claims; it performs
 /// them only while enabled (a disabled agent holds none). <see cref="Patrol"/> null: no patrols.
 /// </summary>
-internal sealed record AiAgentDefinition(
-    string Name,
-    AiTrust Trust,
-    IReadOnlyList<AiRole> Roles,
-    string SystemPrompt,
-    IReadOnlyList<string> Skills,
-    IReadOnlyList<string> Tools,
-    string? Model,
-    TimeSpan? Patrol,
-    bool Enabled,
-    string CreatedBy,
-    DateTimeOffset CreatedAt,
-    string UpdatedBy,
-    DateTimeOffset UpdatedAt)
+internal sealed record AiAgentDefinition(string Name, AiAgentDraft Draft, string CreatedBy, DateTimeOffset CreatedAt, string UpdatedBy, DateTimeOffset UpdatedAt)
 {
+    public AiTrust Trust => Draft.Trust;
+
+    public IReadOnlyList<AiRole> Roles => Draft.Roles;
+
+    public string SystemPrompt => Draft.SystemPrompt;
+
+    public IReadOnlyList<string> Skills => Draft.Skills;
+
+    public IReadOnlyList<string> Tools => Draft.Tools;
+
+    public string? Model => Draft.Model;
+
+    public TimeSpan? Patrol => Draft.Patrol;
+
+    public bool Enabled => Draft.Enabled;
+
     /// <summary>What the run loop lets it call; see <see cref="AiToolNames.Effective"/>.</summary>
     public IReadOnlyList<string> EffectiveTools => AiToolNames.Effective(Trust, Tools);
 

@@ -14,9 +14,10 @@ internal static class AiAgentRules
 
     /// <summary>
     /// The draft to save, or the field errors; <paramref name="warnings"/> names tools that are
-    /// neither built in nor known to this server yet (accepted: an operator may define them later).
+    /// neither built in nor among <paramref name="operatorTools"/>, the tenant's operator-defined tools
+    /// (accepted: an operator may define them later).
     /// </summary>
-    public static AiAgentDraft? Validate(string name, AiAgentRequest? request, Validator errors, out List<string> warnings)
+    public static AiAgentDraft? Validate(string name, AiAgentRequest? request, Validator errors, out List<string> warnings, IReadOnlySet<string>? operatorTools = null)
     {
         warnings = [];
         if (!ResourceNames.IsValid(name)) errors.Add("name", "must be 1 to 63 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit");
@@ -40,7 +41,7 @@ internal static class AiAgentRules
         foreach (var tool in tools)
         {
             if (!AiToolNames.Pattern().IsMatch(tool)) errors.Add("tools", $"'{Clip(tool)}' is not a tool name: a lowercase letter, then lowercase letters, digits and '_' (e.g. {AiToolNames.Diag}, {AiToolNames.ProposeRemediation})");
-            else if (!AiToolNames.IsBuiltIn(tool)) warnings.Add($"tool '{tool}' is not a built-in tool ({string.Join(", ", AiToolNames.BuiltIn)}); the agent can call it only once an operator tool of that name exists");
+            else if (!AiToolNames.IsBuiltIn(tool) && operatorTools?.Contains(tool) != true) warnings.Add($"tool '{tool}' is not a built-in tool ({string.Join(", ", AiToolNames.BuiltIn)}); the agent can call it only once an operator tool of that name exists");
         }
 
         var trust = request.Trust ?? AiTrust.Supervised;

@@ -82,8 +82,7 @@ internal sealed class AiAgentStore(Database db, AuditLog audit, TimeProvider tim
                 moved = held;
             }
 
-            var saved = new AiAgentDefinition(name, draft.Trust, draft.Roles, draft.SystemPrompt, draft.Skills, draft.Tools, draft.Model, draft.Patrol, draft.Enabled,
-                before?.CreatedBy ?? actor, before?.CreatedAt ?? now, actor, now);
+            var saved = new AiAgentDefinition(name, draft, before?.CreatedBy ?? actor, before?.CreatedAt ?? now, actor, now);
             await c.ExecuteAsync(
                 $"INSERT INTO ai_agents (tenant_id, {Columns}) VALUES (@tenantId, @Name, @Trust, @Roles, @SystemPrompt, @Skills, @Tools, @Model, @PatrolSeconds, @Enabled, @CreatedBy, @CreatedAt, @UpdatedBy, @UpdatedAt) " +
                 "ON CONFLICT (tenant_id, name) DO UPDATE SET trust = excluded.trust, roles = excluded.roles, system_prompt = excluded.system_prompt, skills = excluded.skills, " +
@@ -179,8 +178,10 @@ internal sealed class AiAgentStore(Database db, AuditLog audit, TimeProvider tim
         public DateTimeOffset UpdatedAt { get; set; }
 
         public AiAgentDefinition Read() => new(
-            Name, StateText.Parse<AiTrust>(Trust), [.. List(Roles).Select(StateText.Parse<AiRole>)], SystemPrompt, List(Skills), List(Tools), Model,
-            PatrolSeconds is { } s ? TimeSpan.FromSeconds(s) : null, Enabled, CreatedBy, CreatedAt, UpdatedBy, UpdatedAt);
+            Name,
+            new AiAgentDraft(StateText.Parse<AiTrust>(Trust), [.. List(Roles).Select(StateText.Parse<AiRole>)], SystemPrompt, List(Skills), List(Tools), Model,
+                PatrolSeconds is { } s ? TimeSpan.FromSeconds(s) : null, Enabled),
+            CreatedBy, CreatedAt, UpdatedBy, UpdatedAt);
 
         public static object Parameters(string tenantId, AiAgentDefinition a) => new
         {

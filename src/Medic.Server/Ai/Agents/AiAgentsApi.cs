@@ -1,4 +1,5 @@
 using Medic.Contracts;
+using Medic.Server.Ai.OperatorTools;
 using Medic.Server.Ai.Skills;
 using Medic.Server.Audit;
 using Medic.Server.Auth;
@@ -42,11 +43,12 @@ internal static class AiAgentsApi
             : Problems.NotFound("AI agent", Clip(name), "medic ai agents list");
 
     private static async Task<Results<Ok<AiAgentResponse>, Created<AiAgentResponse>, ValidationProblem, ProblemHttpResult>> Put(
-        string name, AiAgentRequest? request, bool? force, AiAgentStore store, SkillLibrary skills, HttpContext http, CancellationToken ct)
+        string name, AiAgentRequest? request, bool? force, AiAgentStore store, SkillLibrary skills, OperatorToolStore tools, HttpContext http, CancellationToken ct)
     {
         var caller = http.Caller();
         var errors = new Validator();
-        var draft = AiAgentRules.Validate(name, request, errors, out var warnings);
+        var defined = (await tools.ListAsync(caller.TenantId, ct)).Select(t => t.Name).ToHashSet(StringComparer.Ordinal);
+        var draft = AiAgentRules.Validate(name, request, errors, out var warnings, defined);
 
         // Checked even when other fields are wrong, so one problem names every field to fix.
         var named = AiAgentRules.Names(request?.Skills).Where(ResourceNames.IsValid).ToList();

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Medic.Contracts;
 using Medic.Server.Ai.Providers;
+using Medic.Server.Ai.Runs;
 using Medic.Server.Auth;
 using Medic.Server.Common;
 
@@ -9,7 +10,8 @@ namespace Medic.Server.Ai.Eval;
 /// <summary>
 /// <c>POST /api/v1/ai/eval</c> (admins): runs the built-in evaluation set (eval/scenarios) against one of the
 /// tenant's model entries and streams a line per scenario, then the report. It spends tokens on the
-/// tenant's budget; nothing reaches a server.
+/// tenant's budget; nothing reaches a server. Each scenario's run is kept like any AI run (purpose
+/// <c>eval</c>, <c>medic ai runs list --purpose eval</c>), its bundle hash in the audit chain.
 /// </summary>
 internal static class EvalApi
 {
@@ -21,7 +23,7 @@ internal static class EvalApi
         return app;
     }
 
-    private static async Task<IResult> Run(EvalRequest? request, ChatModels models, AiBudget budget, EvalHarness harness, HttpContext http, CancellationToken ct)
+    private static async Task<IResult> Run(EvalRequest? request, ChatModels models, AiBudget budget, EvalHarness harness, AiRunStore runs, HttpContext http, CancellationToken ct)
     {
         request ??= new EvalRequest();
         var caller = http.Caller();
@@ -45,10 +47,10 @@ internal static class EvalApi
                 "raise it with medic ai budget set USD, or wait for next month");
         }
 
-        return new EvalStream(harness, route, chosen, request.Model ?? ChatModels.DefaultName, caller.TenantId);
+        return new EvalStream(harness, runs, route, chosen, request.Model ?? ChatModels.DefaultName, caller);
     }
 
-    private sealed class EvalStream(EvalHarness harness, ChatRoute route, IReadOnlyList<EvalScenario> scenarios, string model, string tenantId) : IResult
+    private sealed class EvalStream(EvalHarness harness, AiRunStore runs, ChatRoute route, IReadOnlyList<EvalScenario> scenarios, string model, Caller caller) : IResult
     {
         public async Task ExecuteAsync(HttpContext http)
         {
@@ -56,10 +58,13 @@ internal static class EvalApi
             http.Response.ContentType = "application/x-ndjson";
             http.Response.Headers.CacheControl = "no-store";
             route.Agent = "eval";
-            route.RunId = Ids.New("eval");
             var index = 0;
-            var report = await harness.RunAllAsync(route, scenarios, new EvalRunOptions(tenantId, model), async run =>
+            var options = new EvalRunOptions(caller.TenantId, model, Starting: id => route.RunId = id);
+            var report = await harness.RunAllAsync(route, scenarios, options, async run =>
             {
+                // A scenario's incident is made up: the kept run names none.
+                run.Bundle.IncidentId = null;
+                await runs.SaveAsync(caller.TenantId, caller.Actor, run.Bundle, ct);
                 await WriteAsync(http, new EvalEvent("scenario", run.Result, Index: ++index, Of: scenarios.Count), ct);
             }, ct);
             await WriteAsync(http, new EvalEvent("report", Report: report), ct);

@@ -1,14 +1,19 @@
 using Medic.Contracts;
 using Medic.Server.Ai.Runs;
 using Medic.Server.Ai.Tools;
+using Medic.Server.Common;
 using Medic.Server.Pipeline;
 using Medic.Server.Runbooks;
 using Microsoft.Extensions.AI;
 
 namespace Medic.Server.Ai.Eval;
 
-/// <summary>How to run a scenario set: the tenant the runs are attributed to, the model's name for the report, the system prompt (default: the guardrails alone, as an AI agent without a prompt of its own gets) and the run's budgets.</summary>
-internal sealed record EvalRunOptions(string TenantId = "eval", string? Model = null, string? SystemPrompt = null, AiRunLimits? Limits = null);
+/// <summary>
+/// How to run a scenario set: the tenant the runs are attributed to, the model's name for the report, the
+/// system prompt (default: the guardrails alone, as an AI agent without a prompt of its own gets), the
+/// run's budgets, and what to do with each run's id before it starts (the API points the route's usage at it).
+/// </summary>
+internal sealed record EvalRunOptions(string TenantId = "eval", string? Model = null, string? SystemPrompt = null, AiRunLimits? Limits = null, Action<string>? Starting = null);
 
 /// <summary>One scenario's run: its score, the run bundle (every step), and what the tools recorded.</summary>
 internal sealed record EvalRun(EvalScenarioResult Result, AiRunBundle Bundle, EvalSession Session);
@@ -52,12 +57,13 @@ internal sealed class EvalHarness(AiRunLoop loop, AiToolbox toolbox, TimeProvide
         var context = new AiToolContext
         {
             TenantId = options.TenantId,
-            RunId = "eval-" + Guid.NewGuid().ToString("N"),
+            RunId = Ids.New("air"),
             Actor = "ai:eval",
             Trust = Trust.Supervised,
             Incident = incident,
         };
         var request = new AiRunRequest(context, "eval", "eval", options.SystemPrompt ?? AiPrompts.System(null, null), Input(incident), tools, options.Limits ?? new AiRunLimits());
+        options.Starting?.Invoke(context.RunId);
         var bundle = await loop.RunAsync(client, request, null, ct);
         return new EvalRun(EvalScoring.Score(scenario, session, bundle), bundle, session);
     }

@@ -25,21 +25,7 @@ internal sealed partial class AiPatrol(
 
     private readonly Dictionary<(string Tenant, string Agent), DateTimeOffset> _last = [];
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(Tick, time);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
-        {
-            try
-            {
-                await PatrolDueAsync(stoppingToken);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                PatrolFailed(ex);
-            }
-        }
-    }
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) => PeriodicRounds.RunAsync(Tick, time, PatrolDueAsync, PatrolFailed, stoppingToken);
 
     /// <summary>Runs every patrol that is due now; returns the runs made.</summary>
     public async Task<IReadOnlyList<AiRunSummary>> PatrolDueAsync(CancellationToken ct)

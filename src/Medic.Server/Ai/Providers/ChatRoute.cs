@@ -41,14 +41,8 @@ internal sealed class ChatRoute(string tenantId, string name, IReadOnlyList<AiMo
         var failures = new List<string>();
         foreach (var entry in candidates)
         {
-            if (!models.Breakers.TryEnter(entry.Endpoint))
-            {
-                failures.Add($"{Describe(entry)}: skipped, its circuit breaker is open");
-                continue;
-            }
-
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(TimeSpan.FromSeconds(entry.TimeoutSeconds));
+            if (!TryEnter(entry, failures)) continue;
+            using var timeout = Deadline(entry, cancellationToken);
             try
             {
                 var client = await models.ClientAsync(tenantId, entry, cancellationToken);
@@ -60,9 +54,7 @@ internal sealed class ChatRoute(string tenantId, string name, IReadOnlyList<AiMo
             }
             catch (Exception ex) when (IsTransient(ex, cancellationToken))
             {
-                models.Breakers.Failed(entry.Endpoint);
-                failures.Add($"{Describe(entry)}: {Reason(ex, entry)}");
-                models.LogFailover(tenantId, entry, Reason(ex, entry));
+                Failed(entry, ex, failures);
             }
             catch
             {
@@ -81,14 +73,8 @@ internal sealed class ChatRoute(string tenantId, string name, IReadOnlyList<AiMo
         var failures = new List<string>();
         foreach (var entry in candidates)
         {
-            if (!models.Breakers.TryEnter(entry.Endpoint))
-            {
-                failures.Add($"{Describe(entry)}: skipped, its circuit breaker is open");
-                continue;
-            }
-
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(TimeSpan.FromSeconds(entry.TimeoutSeconds));
+            if (!TryEnter(entry, failures)) continue;
+            using var timeout = Deadline(entry, cancellationToken);
             IAsyncEnumerator<ChatResponseUpdate>? updates = null;
             var first = false;
             try
@@ -100,9 +86,7 @@ internal sealed class ChatRoute(string tenantId, string name, IReadOnlyList<AiMo
             catch (Exception ex) when (IsTransient(ex, cancellationToken))
             {
                 if (updates is not null) await updates.DisposeAsync();
-                models.Breakers.Failed(entry.Endpoint);
-                failures.Add($"{Describe(entry)}: {Reason(ex, entry)}");
-                models.LogFailover(tenantId, entry, Reason(ex, entry));
+                Failed(entry, ex, failures);
                 continue;
             }
             catch
@@ -140,6 +124,29 @@ internal sealed class ChatRoute(string tenantId, string name, IReadOnlyList<AiMo
         }
 
         throw new ModelUnavailableException(name, failures);
+    }
+
+    /// <summary>Whether the entry's circuit breaker lets a call through; when not, the failures say it was skipped.</summary>
+    private bool TryEnter(AiModelEntry entry, List<string> failures)
+    {
+        if (models.Breakers.TryEnter(entry.Endpoint)) return true;
+        failures.Add($"{Describe(entry)}: skipped, its circuit breaker is open");
+        return false;
+    }
+
+    private static CancellationTokenSource Deadline(AiModelEntry entry, CancellationToken cancellationToken)
+    {
+        var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(entry.TimeoutSeconds));
+        return timeout;
+    }
+
+    /// <summary>A transient failure of the entry: its breaker counts it, and the next entry is tried.</summary>
+    private void Failed(AiModelEntry entry, Exception ex, List<string> failures)
+    {
+        models.Breakers.Failed(entry.Endpoint);
+        failures.Add($"{Describe(entry)}: {Reason(ex, entry)}");
+        models.LogFailover(tenantId, entry, Reason(ex, entry));
     }
 
     private static AdditionalPropertiesDictionary Annotate(AdditionalPropertiesDictionary? properties, AiModelEntry entry)

@@ -10,7 +10,7 @@ internal sealed record AiRunSpec
 {
     public required string TenantId { get; init; }
 
-    /// <summary><c>triage</c>, <c>diagnose</c>, <c>ask</c>, <c>patrol</c>, <c>eval</c>.</summary>
+    /// <summary><c>triage</c>, <c>diagnose</c>, <c>validate</c>, <c>review</c>, <c>report</c>, <c>ask</c>, <c>patrol</c>, <c>eval</c>.</summary>
     public required string Purpose { get; init; }
 
     /// <summary>Who the timeline and audit name: <c>ai:AGENT</c>, or the person asking.</summary>

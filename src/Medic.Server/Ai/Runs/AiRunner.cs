@@ -1,3 +1,4 @@
+using Medic.Server.Ai.OperatorTools;
 using Medic.Server.Ai.Providers;
 using Medic.Server.Ai.Skills;
 using Medic.Server.Ai.Tools;
@@ -9,10 +10,10 @@ namespace Medic.Server.Ai.Runs;
 /// <summary>
 /// Runs one AI run end to end: resolves the model (none configured: nothing runs, and the caller
 /// falls back to the rules engine), the tenant's secret redaction, the skills within their token
-/// budget and the allowed tools; runs the bounded loop with the tenant's monthly budget checked
+/// budget and the allowed tools (built-in, and the operator tools the allowlist names); runs the bounded loop with the tenant's monthly budget checked
 /// before every model call; records token use and cost; and keeps the bundle, hashed into the audit chain.
 /// </summary>
-internal sealed class AiRunner(ChatModels models, AiBudget budget, SkillLibrary skills, SecretRedactor secrets, AiToolbox toolbox, AiRunLoop loop, AiRunStore store)
+internal sealed class AiRunner(ChatModels models, AiBudget budget, SkillLibrary skills, SecretRedactor secrets, AiToolbox toolbox, OperatorToolFactory operatorTools, AiRunLoop loop, AiRunStore store)
 {
     /// <summary>How many tokens of skills a run's system prompt may carry.</summary>
     public const int SkillTokenBudget = 6000;
@@ -28,7 +29,8 @@ internal sealed class AiRunner(ChatModels models, AiBudget budget, SkillLibrary 
         var redaction = await secrets.ForTenantAsync(spec.TenantId, ct);
         var wanted = spec.Skills.Count > 0 ? spec.Skills : await skills.SuggestAsync(spec.TenantId, SkillHint(spec), 3, ct);
         var knowledge = wanted.Count == 0 ? null : await skills.LoadAsync(spec.TenantId, wanted, SkillTokenBudget, ct);
-        var tools = toolbox.For(spec.Tools, spec.Trust).Where(t => !spec.ReadOnly || !t.Acts).Concat(spec.ExtraTools).ToList();
+        var named = await operatorTools.ForAsync(spec.TenantId, spec.Tools, ct);
+        var tools = toolbox.For(spec.Tools, spec.Trust).Concat(named).Where(t => !spec.ReadOnly || !t.Acts).Concat(spec.ExtraTools).ToList();
         var context = new AiToolContext
         {
             TenantId = spec.TenantId, RunId = Ids.New("air"), Actor = spec.Actor, Trust = spec.Trust, Incident = spec.Incident, Round = spec.Round,

@@ -11,7 +11,7 @@ internal static class AiRunsApi
     public static IEndpointRouteBuilder MapAiRuns(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/ai/runs").WithTags("AI").Requires(Permission.Read);
-        group.MapGet("/", List).WithSummary("AI runs, newest first. Filters: incident (id), purpose (triage, diagnose, ask, patrol, mcp, eval), limit (1-500, default 50).");
+        group.MapGet("/", List).WithSummary("AI runs, newest first. Filters: incident (id), purpose (triage, diagnose, validate, review, report, ask, patrol, mcp, eval), limit (1-500, default 50).");
         group.MapGet("/{id}", Get).WithSummary("One AI run's bundle: prompt, input, each model turn and tool call with its result, output, tokens, cost, and whether it still matches the hash in the audit chain.");
         return app;
     }

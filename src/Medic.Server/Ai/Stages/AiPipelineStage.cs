@@ -9,15 +9,34 @@ using Medic.Server.Storage;
 namespace Medic.Server.Ai.Stages;
 
 /// <summary>
-/// An AI agent performing triage or diagnosis in the pipeline, when one holds the role and a model is
-/// configured; otherwise null, and the rules engine does the stage alone. The agent's proposal goes
-/// through the proposal step and the risk gate; its run is noted on the timeline with the run's id.
+/// An AI agent performing a pipeline stage, when one holds the role and a model is configured;
+/// otherwise null, and the rules engine does the stage alone. Triage and diagnosis run here: the
+/// agent's proposal goes through the proposal step and the risk gate, and its run is noted on the
+/// timeline with the run's id. Validation and review are <see cref="AiProposalValidator"/> and <see cref="AiOutcomeReviewer"/>.
 /// </summary>
-internal sealed class AiPipelineStage(AiAgentStore agents, AiRunner runner, PipelineIncidents incidents, NodeStore nodes, Database db) : IAiStage
+internal sealed class AiPipelineStage(AiAgentStore agents, AiRunner runner, PipelineIncidents incidents, NodeStore nodes, Database db,
+    AiProposalValidator validator, AiOutcomeReviewer reviewer) : IAiStage
 {
+    public async Task<bool> PerformsAsync(AiStageRole role, string tenantId, CancellationToken ct) =>
+        await agents.FindForRoleAsync(tenantId, RoleOf(role), ct) is { } agent && await runner.ConfiguredAsync(tenantId, agent.Model, ct);
+
+    public Task<AiValidation?> ValidateAsync(string tenantId, string incidentId, ProposalToValidate proposal, CancellationToken ct) =>
+        validator.ValidateAsync(tenantId, incidentId, proposal, ct);
+
+    public Task ReviewAsync(string tenantId, string incidentId, int round, CancellationToken ct) => reviewer.ReviewAsync(tenantId, incidentId, round, ct);
+
+    private static AiRole RoleOf(AiStageRole role) => role switch
+    {
+        AiStageRole.Triage => AiRole.Triage,
+        AiStageRole.Diagnose => AiRole.Diagnose,
+        AiStageRole.Validate => AiRole.Validate,
+        _ => AiRole.Review,
+    };
+
     public async Task<AiStageOutcome?> RunAsync(AiStageRole role, string tenantId, string incidentId, int round, CancellationToken ct)
     {
-        var agent = await agents.FindForRoleAsync(tenantId, role == AiStageRole.Triage ? AiRole.Triage : AiRole.Diagnose, ct);
+        if (role is not (AiStageRole.Triage or AiStageRole.Diagnose)) throw new ArgumentOutOfRangeException(nameof(role), role, "triage and diagnosis run here; validation and review have their own calls");
+        var agent = await agents.FindForRoleAsync(tenantId, RoleOf(role), ct);
         if (agent is null || !await runner.ConfiguredAsync(tenantId, agent.Model, ct)) return null;
         if (await incidents.GetAsync(tenantId, incidentId, ct) is not { } detail) return null;
         var server = detail.Incident.ServerId is { } id ? await nodes.FindAsync(tenantId, id, ct) : null;

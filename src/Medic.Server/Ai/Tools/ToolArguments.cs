@@ -51,7 +51,7 @@ internal sealed class ToolArguments
                 var text = e.GetString()!;
                 if (text.Length > p.MaxLength) return $"longer than {p.MaxLength} characters";
                 if (p.Values is { } allowed && !allowed.Contains(text, StringComparer.Ordinal)) return $"'{Shorten(text)}' is not one of: {string.Join(", ", allowed)}";
-                return null;
+                return p.Pattern is { } pattern && !Matches(pattern, text) ? $"'{Shorten(text)}' does not match the pattern {p.PatternText ?? pattern.ToString()}" : null;
             case ToolParameterType.Integer:
                 if (e.ValueKind != JsonValueKind.Number || !e.TryGetInt32(out var number)) return "must be a whole number";
                 return number < p.Min || number > p.Max ? $"must be from {p.Min} to {p.Max}" : null;
@@ -74,6 +74,19 @@ internal sealed class ToolArguments
                 return null;
             default:
                 return "has an unknown type";
+        }
+    }
+
+    /// <summary>A value that takes the regex too long to judge does not match.</summary>
+    private static bool Matches(System.Text.RegularExpressions.Regex pattern, string text)
+    {
+        try
+        {
+            return pattern.IsMatch(text);
+        }
+        catch (System.Text.RegularExpressions.RegexMatchTimeoutException)
+        {
+            return false;
         }
     }
 
@@ -122,6 +135,12 @@ internal sealed class ToolArguments
                 case ToolParameterType.String:
                     property["type"] = "string";
                     if (p.Values is { } values) property["enum"] = values;
+                    if (p.PatternText is { } pattern)
+                    {
+                        property["pattern"] = pattern;
+                        property["maxLength"] = p.MaxLength;
+                    }
+
                     break;
                 case ToolParameterType.Integer:
                     property["type"] = "integer";

@@ -1,5 +1,4 @@
 using Medic.Contracts;
-using Medic.Server.Audit;
 using Medic.Server.Auth;
 using Medic.Server.Common;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -13,6 +12,8 @@ namespace Medic.Server.Detection.Webhooks;
 /// </summary>
 internal static class AlertTypesApi
 {
+    private static readonly NamedDocumentKind Kind = new("classification rule", "classification rules", "medic webhooks types");
+
     public static IEndpointRouteBuilder MapAlertTypes(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/webhooks/types").WithTags("Webhooks").Requires(Permission.Administer);
@@ -28,7 +29,7 @@ internal static class AlertTypesApi
         var rows = await store.ListAsync(http.Caller().TenantId, ct);
         var builtIn = AlertClassifier.BuiltIn.Select(m => new AlertTypeRuleResponse(m.Name,
             m.Names.Count == 0 ? m.Rule : m.Rule with { Alertname = string.Join(" | ", m.Names) }, true));
-        return TypedResults.Ok<IReadOnlyList<AlertTypeRuleResponse>>([.. rows.Select(r => r.ToResponse()), .. builtIn]);
+        return TypedResults.Ok<IReadOnlyList<AlertTypeRuleResponse>>([.. rows.Select(AlertTypeStore.Response), .. builtIn]);
     }
 
     private static async Task<Results<Ok<AlertTypeTestResponse>, ProblemHttpResult>> Test(AlertTypeTestRequest? request, AlertTypeStore store, HttpContext http, CancellationToken ct)
@@ -45,31 +46,10 @@ internal static class AlertTypesApi
         return TypedResults.Ok(new AlertTypeTestResponse(type, rule, AlertClassifier.DerivedLabels(type, labels, request.Title)));
     }
 
-    private static async Task<Results<Ok<AlertTypeRuleResponse>, ValidationProblem, ProblemHttpResult>> Put(
-        string name, AlertTypeRule? rule, AlertTypeStore store, HttpContext http, CancellationToken ct)
-    {
-        var errors = AlertClassifier.Validate(name, rule);
-        if (errors.Count > 0) return Problems.Validation(errors);
-        var caller = http.Caller();
-        var row = await store.SaveAsync(caller.TenantId, name, rule!, caller.Actor, http.ClientAddress(), ct);
-        if (row is null)
-        {
-            return Problems.Conflict($"The tenant already has {AlertTypeStore.MaxPerTenant} classification rules.", "remove one with 'medic webhooks types remove NAME' first");
-        }
+    private static Task<Results<Ok<AlertTypeRuleResponse>, ValidationProblem, ProblemHttpResult>> Put(
+        string name, AlertTypeRule? rule, AlertTypeStore store, HttpContext http, CancellationToken ct) =>
+        NamedDocumentEndpoints.PutAsync(store, Kind, name, rule, AlertClassifier.Validate(name, rule), AlertTypeStore.Response, http, ct);
 
-        http.MarkAudited();
-        return TypedResults.Ok(row.ToResponse());
-    }
-
-    private static async Task<Results<NoContent, ProblemHttpResult>> Delete(string name, AlertTypeStore store, HttpContext http, CancellationToken ct)
-    {
-        var caller = http.Caller();
-        if (!await store.DeleteAsync(caller.TenantId, name, caller.Actor, http.ClientAddress(), ct))
-        {
-            return Problems.NotFound("classification rule", WebhookText.Clean(name, 60), "medic webhooks types list");
-        }
-
-        http.MarkAudited();
-        return TypedResults.NoContent();
-    }
+    private static Task<Results<NoContent, ProblemHttpResult>> Delete(string name, AlertTypeStore store, HttpContext http, CancellationToken ct) =>
+        NamedDocumentEndpoints.DeleteAsync(store, Kind, name, http, ct);
 }

@@ -1,7 +1,5 @@
 using Medic.Contracts;
-using Medic.Server.Audit;
 using Medic.Server.Auth;
-using Medic.Server.Common;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Medic.Server.Detection.Webhooks;
@@ -12,6 +10,8 @@ namespace Medic.Server.Detection.Webhooks;
 /// </summary>
 internal static class WebhookMappingsApi
 {
+    private static readonly NamedDocumentKind Kind = new("mapped source", "mapped sources", "medic webhooks mapping");
+
     public static IEndpointRouteBuilder MapWebhookMappings(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/webhooks/mappings").WithTags("Webhooks").Requires(Permission.Administer);
@@ -28,34 +28,13 @@ internal static class WebhookMappingsApi
         return TypedResults.Ok<IReadOnlyList<WebhookMappingResponse>>(rows.Select(r => Response(r, caller.TenantSlug, http)).ToList());
     }
 
-    private static async Task<Results<Ok<WebhookMappingResponse>, ValidationProblem, ProblemHttpResult>> Put(
-        string name, WebhookMapping? mapping, WebhookMappingStore store, HttpContext http, CancellationToken ct)
-    {
-        var errors = MappedAdapter.Validate(name, mapping);
-        if (errors.Count > 0) return Problems.Validation(errors);
-        var caller = http.Caller();
-        var row = await store.SaveAsync(caller.TenantId, name, mapping!, caller.Actor, http.ClientAddress(), ct);
-        if (row is null)
-        {
-            return Problems.Conflict($"The tenant already has {WebhookMappingStore.MaxPerTenant} mapped sources.", "remove one with 'medic webhooks mapping remove NAME' first");
-        }
+    private static Task<Results<Ok<WebhookMappingResponse>, ValidationProblem, ProblemHttpResult>> Put(
+        string name, WebhookMapping? mapping, WebhookMappingStore store, HttpContext http, CancellationToken ct) =>
+        NamedDocumentEndpoints.PutAsync(store, Kind, name, mapping, MappedAdapter.Validate(name, mapping), row => Response(row, http.Caller().TenantSlug, http), http, ct);
 
-        http.MarkAudited();
-        return TypedResults.Ok(Response(row, caller.TenantSlug, http));
-    }
+    private static Task<Results<NoContent, ProblemHttpResult>> Delete(string name, WebhookMappingStore store, HttpContext http, CancellationToken ct) =>
+        NamedDocumentEndpoints.DeleteAsync(store, Kind, name, http, ct);
 
-    private static async Task<Results<NoContent, ProblemHttpResult>> Delete(string name, WebhookMappingStore store, HttpContext http, CancellationToken ct)
-    {
-        var caller = http.Caller();
-        if (!await store.DeleteAsync(caller.TenantId, name, caller.Actor, http.ClientAddress(), ct))
-        {
-            return Problems.NotFound("mapped source", WebhookText.Clean(name, 60), "medic webhooks mapping list");
-        }
-
-        http.MarkAudited();
-        return TypedResults.NoContent();
-    }
-
-    private static WebhookMappingResponse Response(WebhookMappingRow row, string tenantSlug, HttpContext http) =>
-        new(row.Name, WebhookSetup.Url($"{http.Request.Scheme}://{http.Request.Host}{http.Request.PathBase}", tenantSlug, row.Name), row.Read(), row.UpdatedBy, row.UpdatedAt);
+    private static WebhookMappingResponse Response(NamedDocument<WebhookMapping> row, string tenantSlug, HttpContext http) =>
+        new(row.Name, WebhookSetup.Url($"{http.Request.Scheme}://{http.Request.Host}{http.Request.PathBase}", tenantSlug, row.Name), row.Value, row.UpdatedBy, row.UpdatedAt);
 }
