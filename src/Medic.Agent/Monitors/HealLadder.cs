@@ -31,6 +31,8 @@ internal sealed class HealLadder(MonitorDefinition definition, ProcessCheck chec
     private readonly List<RestartRecord> _history = [];
     private WatchedFiles? _watched;
     private DateTimeOffset _nextRetry = DateTimeOffset.MaxValue;
+    private readonly Lock _requestLock = new();
+    private (string Why, TaskCompletionSource<bool> Done)? _requested;
 
     /// <summary>The budget was spent: no more restarts until the process is healthy again, a watched file changes or <c>retry_after</c> passes.</summary>
     public bool GaveUp { get; private set; }
@@ -46,6 +48,32 @@ internal sealed class HealLadder(MonitorDefinition definition, ProcessCheck chec
         GaveUp = false;
         _watched = null;
         _nextRetry = DateTimeOffset.MaxValue;
+        Answer(null, healed: true);
+    }
+
+    /// <summary>
+    /// After giving up: one more restart on the next tick, for <paramref name="why"/> (a fix was just
+    /// made); completes with whether it healed. True at once when the ladder has not given up.
+    /// </summary>
+    public Task<bool> RequestRetry(string why)
+    {
+        lock (_requestLock)
+        {
+            if (!GaveUp) return Task.FromResult(true);
+            _requested?.Done.TrySetResult(false);
+            _requested = (why, new TaskCompletionSource<bool>(TaskCreationOptions.RunContinuationsAsynchronously));
+            return _requested.Value.Done.Task;
+        }
+    }
+
+    private void Answer(string? why, bool healed)
+    {
+        lock (_requestLock)
+        {
+            if (_requested is not { } r || (why is not null && r.Why != why)) return;
+            _requested = null;
+            r.Done.TrySetResult(healed);
+        }
     }
 
     /// <summary>The wait before restart number <paramref name="attempt"/> of one heal: none before the first, then backoff doubling to backoff_max.</summary>
@@ -64,6 +92,11 @@ internal sealed class HealLadder(MonitorDefinition definition, ProcessCheck chec
     {
         changed = [];
         if (!GaveUp) return null;
+        lock (_requestLock)
+        {
+            if (_requested is { } requested) return requested.Why;
+        }
+
         if (_watched?.Changed() is { Count: > 0 } files)
         {
             changed = files;
@@ -81,6 +114,7 @@ internal sealed class HealLadder(MonitorDefinition definition, ProcessCheck chec
         var evidence = new Dictionary<string, string>(outcome.Evidence, StringComparer.Ordinal) { [RetryKey] = why };
         if (changed.Count > 0) evidence[ChangedKey] = string.Join(", ", changed);
         if (!outcome.Healed) evidence[EvidenceKeys.Ladder] = EvidenceKeys.RetryFailed;
+        if (!outcome.Healed) Answer(why, healed: false); // a healed one answers through Reset
         return outcome with { Evidence = evidence, Retry = why };
     }
 

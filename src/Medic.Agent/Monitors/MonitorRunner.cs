@@ -204,6 +204,20 @@ internal sealed class MonitorRunner
         }
     }
 
+    /// <summary>
+    /// Has the ladder of <paramref name="monitor"/>, which gave up, restart it once more now (a fix
+    /// was made); completes with whether it is healthy again. False when it has no ladder.
+    /// </summary>
+    public Task<bool> RetryNowAsync(string monitor, string why)
+    {
+        Instance? instance;
+        lock (_gate) instance = _instances.FirstOrDefault(i => i.Key == monitor && i.Ladder is not null);
+        if (instance?.Ladder is not { } ladder) return Task.FromResult(false);
+        var done = ladder.RequestRetry(why);
+        Wake(instance);
+        return done;
+    }
+
     public async Task RunAsync(CancellationToken ct)
     {
         var running = new List<Task>();

@@ -7,7 +7,7 @@ using Medic.Contracts;
 namespace Medic.Agent.Watch;
 
 /// <summary>What <c>medic watch</c> tells people: one incident event, already worded.</summary>
-/// <param name="Event">gave_up, healed, opened, resolved.</param>
+/// <param name="Event">gave_up, healed, opened, updated, resolved, diagnosed.</param>
 internal sealed record Notification(
     string Event,
     string Host,
@@ -26,10 +26,12 @@ internal sealed record Notification(
     {
         var text = new StringBuilder();
         text.Append("[medic watch] ").Append(Host).Append(": ").AppendLine(Title);
-        foreach (var key in new[] { EvidenceKeys.ExitStatus, "gave_up_because", Monitors.LikelyCause.Key, EvidenceKeys.NextRetry, "healed_in_seconds" })
+        foreach (var key in new[] { EvidenceKeys.ExitStatus, "gave_up_because", Monitors.LikelyCause.Key, EvidenceKeys.NextRetry, "healed_in_seconds", WatchAiRung.UnderWayKey, WatchAiRung.ProposedFixKey, WatchAiRung.FixKey })
         {
             if (Evidence.TryGetValue(key, out var value)) text.Append(key.Replace('_', ' ')).Append(": ").AppendLine(value);
         }
+
+        if (Evidence.TryGetValue(WatchAiRung.DiagnosisKey, out var diagnosis) && diagnosis.Length > 0) text.AppendLine("diagnosis:").AppendLine(diagnosis);
 
         if (Evidence.TryGetValue(EvidenceKeys.RestartHistory, out var history) && history.Length > 0) text.AppendLine("restarts:").AppendLine(history);
         if (Evidence.TryGetValue(EvidenceKeys.LastLines, out var lines) && lines.Length > 0) text.AppendLine("last log lines:").AppendLine(lines);

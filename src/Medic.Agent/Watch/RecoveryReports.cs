@@ -11,6 +11,9 @@ namespace Medic.Agent.Watch;
 internal sealed class RecoveryReports(string directory, string host)
 {
     private readonly Dictionary<string, Report> _open = new(StringComparer.Ordinal);
+
+    // The last closed report of each fingerprint: a diagnosis that ends after its incident resolved still lands in it.
+    private readonly Dictionary<string, Report> _closed = new(StringComparer.Ordinal);
     private readonly Lock _lock = new();
 
     private sealed class Report(string path, MonitorEvent opened)
@@ -20,6 +23,11 @@ internal sealed class RecoveryReports(string directory, string host)
         public MonitorEvent Opened { get; } = opened;
 
         public List<(string Kind, MonitorEvent Event)> Timeline { get; } = [];
+
+        public string Outcome { get; set; } = "open";
+
+        /// <summary>Sections after the evidence (the AI diagnosis), by title, in the order first added.</summary>
+        public List<(string Title, string Markdown)> Sections { get; } = [];
     }
 
     /// <summary>Records an event and returns the report's path.</summary>
@@ -38,17 +46,40 @@ internal sealed class RecoveryReports(string directory, string host)
             }
 
             report.Timeline.Add((kind, e));
-            File.WriteAllText(report.Path, Render(report, kind == "resolved" ? Outcome(e) : kind == "gave_up" ? "gave up: " + e.Title : "open"));
-            if (kind == "resolved") _open.Remove(e.Fingerprint);
+            report.Outcome = kind == "resolved" ? Outcome(e) : kind == "gave_up" ? "gave up: " + e.Title : "open";
+            File.WriteAllText(report.Path, Render(report));
+            if (kind == "resolved")
+            {
+                _open.Remove(e.Fingerprint);
+                _closed[e.Fingerprint] = report;
+            }
+
             return report.Path;
+        }
+    }
+
+    /// <summary>Adds (or replaces) a section of the report at <paramref name="path"/>, open or the last closed one of its fingerprint.</summary>
+    public void Annotate(string fingerprint, string path, string title, string markdown)
+    {
+        lock (_lock)
+        {
+            var report = _open.GetValueOrDefault(fingerprint) is { } open && open.Path == path ? open
+                : _closed.GetValueOrDefault(fingerprint) is { } closed && closed.Path == path ? closed
+                : null;
+            if (report is null) return;
+            var at = report.Sections.FindIndex(s => s.Title == title);
+            if (at >= 0) report.Sections[at] = (title, markdown);
+            else report.Sections.Add((title, markdown));
+            File.WriteAllText(report.Path, Render(report));
         }
     }
 
     private static string Outcome(MonitorEvent e) =>
         e.Evidence.GetValueOrDefault(EvidenceKeys.Resolution) == EvidenceKeys.HealedLocally ? $"healed locally ({e.Title})" : $"recovered ({e.Title})";
 
-    private string Render(Report report, string outcome)
+    private string Render(Report report)
     {
+        var outcome = report.Outcome;
         var o = report.Opened;
         var last = report.Timeline[^1].Event;
         var text = new StringBuilder();
@@ -73,6 +104,7 @@ internal sealed class RecoveryReports(string directory, string host)
             AppendEvidence(text, last.Evidence);
         }
 
+        foreach (var (title, markdown) in report.Sections) text.AppendLine().AppendLine("## " + title).AppendLine().AppendLine(markdown.TrimEnd());
         return text.ToString();
     }
 

@@ -26,6 +26,21 @@ internal sealed record WatchConfig
 
     public NotifyConfig Notify { get; init; } = new();
 
+    /// <summary>The AI rung after the ladder gives up; null without an <c>ai:</c> section.</summary>
+    public WatchAiConfig? Ai { get; init; }
+
+    /// <summary>The secret values the file names (notifier tokens, passwords, webhook URLs and headers, the model's key): never sent to a model.</summary>
+    public IReadOnlyList<string> Secrets()
+    {
+        var n = Notify;
+        IEnumerable<string?> all =
+        [
+            Ai?.ApiKey, n.SlackWebhookUrl, n.DiscordWebhookUrl, n.Telegram?.BotToken, n.Email?.Password, n.Webhook?.Url,
+            .. n.Webhook?.Headers.Values ?? [],
+        ];
+        return [.. all.OfType<string>().Where(s => s.Length >= 4).Distinct(StringComparer.Ordinal).OrderByDescending(s => s.Length)];
+    }
+
     public static WatchConfig Load(string path)
     {
         var full = Path.GetFullPath(path);
@@ -64,9 +79,10 @@ internal sealed record WatchConfig
             LogMaxBytes = log.Bytes("max_bytes", 4096, 1L << 40) ?? 10 * 1024 * 1024,
             LogFiles = log.Integer("files", 1, 100) ?? 5,
             Notify = NotifyConfig.Parse(new YamlFields(f.Node("notify"), fullPath, Docs, "'notify'"), fullPath, environment),
+            Ai = f.Has("ai") ? WatchAiConfig.Parse(new YamlFields(f.Node("ai"), fullPath, Docs, "'ai'"), environment) : null,
         };
         log.Done("'log'", ["path", "max_bytes", "files"]);
-        f.Done("a watch file", ["monitors", "state_dir", "reports_dir", "log", "notify"]);
+        f.Done("a watch file", ["monitors", "state_dir", "reports_dir", "log", "notify", "ai"]);
         return config;
     }
 

@@ -15,7 +15,8 @@ internal sealed class WatchEvents(
     NotifyConfig notify,
     IReadOnlySet<string> healing,
     string host,
-    Action<string> log) : IMonitorEvents
+    Action<string> log,
+    WatchAiRung? ai = null) : IMonitorEvents
 {
     private readonly HashSet<string> _gaveUp = new(StringComparer.Ordinal);
     private readonly List<Task> _sending = [];
@@ -37,7 +38,10 @@ internal sealed class WatchEvents(
         if (gaveUp)
         {
             lock (_lock) _gaveUp.Add(e.Monitor);
-            Send("gave_up", e, report);
+
+            // The give-up goes out at once; the diagnosis follows in its own notification (diagnosed) when it ends.
+            var diagnosing = ai is not null && ai.Start(e, report, r => Diagnosed(e, report, r));
+            Send("gave_up", diagnosing ? e with { Evidence = new Dictionary<string, string>(e.Evidence) { [WatchAiRung.UnderWayKey] = ai!.UnderWay } } : e, report);
         }
         else if (notify.OnAlert && !healing.Contains(e.Monitor))
         {
@@ -60,6 +64,13 @@ internal sealed class WatchEvents(
         }
 
         return ValueTask.CompletedTask;
+    }
+
+    private void Diagnosed(MonitorEvent e, string report, WatchAiRecord record)
+    {
+        reports.Annotate(e.Fingerprint, report, WatchAiRung.SectionTitle, record.Markdown);
+        log($"incident diagnosed: {record.Title} (report {report})");
+        Send("diagnosed", e with { Title = record.Title, Evidence = record.Evidence }, report);
     }
 
     private void Send(string kind, MonitorEvent e, string report)

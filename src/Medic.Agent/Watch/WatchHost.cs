@@ -23,12 +23,21 @@ public static class WatchHost
 
         output.WriteLine($"state: {config.StateDir}; reports: {config.ReportsDir}; log: {config.LogPath}");
         output.WriteLine($"notifications: {(config.Notify.Channels().Any() ? string.Join(", ", config.Notify.Channels()) : "none")}");
+        output.WriteLine(config.Ai?.Describe() ?? "ai: none (the ladder's give-up goes to people as it is)");
         return 0;
     }
 
-    public static async Task<int> RunAsync(string path, TextWriter console, CancellationToken ct)
+    public static Task<int> RunAsync(string path, TextWriter console, CancellationToken ct) => RunAsync(path, console, null, ct);
+
+    /// <param name="diagnosis">Builds the AI rung's model side for an <c>ai:</c> section (the CLI's); null where none can run.</param>
+    internal static async Task<int> RunAsync(string path, TextWriter console, Func<WatchAiConfig, IWatchDiagnosis>? diagnosis, CancellationToken ct)
     {
         var config = WatchConfig.Load(path);
+        if (config.Ai is not null && diagnosis is null)
+        {
+            throw new AgentException($"{config.SourcePath}: this program cannot run the 'ai:' section", "run it with the medic CLI (medic watch -f FILE), or remove the 'ai:' section");
+        }
+
         using var watchLock = WatchLock.Acquire(config.StateDir, config.SourcePath);
         using var log = new RotatingLog(config.LogPath, config.LogMaxBytes, config.LogFiles, console, TimeProvider.System);
         // One client for the life of the watch (no DI container here); the time limit is per request (ChannelDelivery.Timeout).
@@ -37,17 +46,27 @@ public static class WatchHost
         var notifiers = Notifiers(config.Notify, http);
         var host = Environment.MachineName;
         var healing = config.Monitors.Where(m => m.Heal is not null).Select(m => m.Name).ToHashSet(StringComparer.Ordinal);
-        var events = new WatchEvents(new RecoveryReports(config.ReportsDir, host), notifiers, config.Notify, healing, host, log.WriteLine);
+        using var ai = config.Ai is { } aiConfig ? new WatchAiRung(aiConfig, diagnosis!(aiConfig), config.Monitors, Redactor(config.Secrets()), host, log.WriteLine) : null;
+        var events = new WatchEvents(new RecoveryReports(config.ReportsDir, host), notifiers, config.Notify, healing, host, log.WriteLine, ai);
         var runner = new MonitorRunner(config.Monitors, events, TimeProvider.System, log.WriteLine, new MonitorRunnerOptions
         {
             OnOutputLine = (monitor, stream, line) => log.WriteLine($"{monitor} {stream}: {line}"),
         });
-        log.WriteLine($"medic watch {AgentProgram.Version} (pid {Environment.ProcessId}): {config.Monitors.Count} monitor(s) from {config.SourcePath}; reports in {config.ReportsDir}; log {config.LogPath}; notifications: {(notifiers.Count == 0 ? "none" : string.Join(", ", notifiers.Select(n => n.Name)))}");
+        if (ai is not null) ai.Retry = runner.RetryNowAsync;
+        log.WriteLine($"medic watch {AgentProgram.Version} (pid {Environment.ProcessId}): {config.Monitors.Count} monitor(s) from {config.SourcePath}; reports in {config.ReportsDir}; log {config.LogPath}; notifications: {(notifiers.Count == 0 ? "none" : string.Join(", ", notifiers.Select(n => n.Name)))}{(config.Ai is { } a ? $"; AI diagnosis: {a.Provider} {a.Model}" : "")}");
         await runner.RunAsync(ct);
+        if (ai is not null) await ai.StopAsync(TimeSpan.FromSeconds(5));
         await events.FlushAsync(TimeSpan.FromSeconds(10));
         log.WriteLine("medic watch: stopped");
         return 0;
     }
+
+    /// <summary>Replaces every secret value (longest first) with [redacted].</summary>
+    internal static Func<string, string> Redactor(IReadOnlyList<string> secrets) => text =>
+    {
+        foreach (var secret in secrets) text = text.Replace(secret, "[redacted]", StringComparison.Ordinal);
+        return text;
+    };
 
     internal static List<INotifier> Notifiers(NotifyConfig notify, HttpClient http)
     {

@@ -22,7 +22,7 @@ internal static class WatchCommand
                 using var stop = new CancellationTokenSource();
                 using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; stop.Cancel(); });
                 using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; stop.Cancel(); });
-                return await WatchHost.RunAsync(path, Console.Out, stop.Token);
+                return await WatchHost.RunAsync(path, Console.Out, Watch.WatchModelDiagnosis.Create, stop.Token);
             }
             catch (AgentException ex)
             {

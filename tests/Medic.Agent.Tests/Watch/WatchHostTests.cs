@@ -117,10 +117,42 @@ public sealed class WatchHostTests : IDisposable
     [InlineData("notify:\n  slack:\n    webhook_url: hooks.slack.com\nmonitors:\n  - { name: r, kind: disk, mount: /, max_percent: 9 }", "line 3: 'webhook_url' is not an http:// or https:// URL")]
     [InlineData("notify:\n  pager: {}\nmonitors:\n  - { name: r, kind: disk, mount: /, max_percent: 9 }", "line 2: unknown setting 'pager' for 'notify'")]
     [InlineData("state_dir: relative/dir\nmonitors:\n  - { name: r, kind: disk, mount: /, max_percent: 9 }", "line 1: 'state_dir: relative/dir' must be an absolute path")]
+    [InlineData("ai:\n  provider: openai\n  model: m\n  api_key: sk-1\nmonitors:\n  - { name: r, kind: disk, mount: /, max_percent: 9 }", "line 4: 'api_key' cannot be written in the watch file")]
+    [InlineData("ai:\n  provider: gemini\n  model: m\nmonitors:\n  - { name: r, kind: disk, mount: /, max_percent: 9 }", "line 2: 'provider: gemini' must be openai or anthropic")]
+    [InlineData("ai:\n  provider: openai\n  model: m\n  allow: [reboot]\nmonitors:\n  - { name: r, kind: disk, mount: /, max_percent: 9 }", "line 4: 'reboot' in 'allow' is not a fix medic watch can run here")]
+    [InlineData("ai:\n  provider: openai\n  model: m\n  temperature: 1\nmonitors:\n  - { name: r, kind: disk, mount: /, max_percent: 9 }", "line 4: unknown setting 'temperature' for 'ai'")]
     public void A_wrong_watch_file_is_refused_with_the_line(string yaml, string expected)
     {
         var error = Should.Throw<AgentException>(() => WatchConfig.Parse(yaml, "/w.yaml", _ => null));
 
         error.Message.ShouldContain(expected);
+    }
+
+    [Fact]
+    public void An_ai_section_takes_its_key_from_the_environment_and_its_defaults_and_the_key_is_a_secret()
+    {
+        const string yaml = """
+            notify:
+              slack:
+                webhook_url: https://hooks.slack.com/services/T0/B0/XYZ
+            ai:
+              provider: anthropic
+              model: claude-x
+              api_key_env: MEDIC_TEST_AI_KEY
+              allow: [remove-stale-lock, free-port]
+            monitors:
+              - { name: root, kind: disk, mount: /, max_percent: 90 }
+            """;
+        var config = WatchConfig.Parse(yaml, "/etc/medic/watch.yaml", name => name == "MEDIC_TEST_AI_KEY" ? "sk-ant-123" : null);
+
+        var ai = config.Ai.ShouldNotBeNull();
+        ai.ApiKey.ShouldBe("sk-ant-123");
+        (ai.MaxTurns, ai.Timeout, ai.Budget).ShouldBe((20, TimeSpan.FromMinutes(5), TimeSpan.FromMinutes(30)));
+        ai.Allow.ShouldBe(["remove-stale-lock", "free-port"]);
+        ai.Describe().ShouldBe("ai: anthropic claude-x (key from $MEDIC_TEST_AI_KEY); max 20 turns, 5m per diagnosis, budget 30m per incident; fixes allowed: remove-stale-lock, free-port");
+        config.Secrets().ShouldBe(["https://hooks.slack.com/services/T0/B0/XYZ", "sk-ant-123"]);
+        WatchHost.Redactor(config.Secrets())("key sk-ant-123 url https://hooks.slack.com/services/T0/B0/XYZ").ShouldBe("key [redacted] url [redacted]");
+        Should.Throw<AgentException>(() => WatchConfig.Parse(yaml, "/etc/medic/watch.yaml", _ => null))
+            .Message.ShouldBe("/etc/medic/watch.yaml, line 7: the environment variable MEDIC_TEST_AI_KEY (from 'api_key_env') is not set");
     }
 }

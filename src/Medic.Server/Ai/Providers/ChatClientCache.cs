@@ -1,11 +1,7 @@
-using System.ClientModel;
-using System.ClientModel.Primitives;
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
-using Anthropic;
 using Microsoft.Extensions.AI;
-using OpenAI;
 
 namespace Medic.Server.Ai.Providers;
 
@@ -34,19 +30,8 @@ internal sealed class ChatClientCache : IDisposable
         if (_clients.TryRemove(entryId, out var gone)) gone.Client.Dispose();
     }
 
-    private static IChatClient Build(AiModelEntry entry, string? key)
-    {
-        var timeout = TimeSpan.FromSeconds(entry.TimeoutSeconds);
-        if (entry.Provider == AiProvider.Anthropic)
-        {
-            var anthropic = new AnthropicClient { BaseUrl = entry.EffectiveBaseUrl, ApiKey = key, MaxRetries = 0, Timeout = timeout };
-            return anthropic.AsIChatClient(entry.Model);
-        }
-
-        // Local servers (Ollama, vLLM, LM Studio) take no key; the SDK needs one, and they ignore it.
-        var options = new OpenAIClientOptions { Endpoint = new Uri(entry.EffectiveBaseUrl), RetryPolicy = new ClientRetryPolicy(0), NetworkTimeout = timeout };
-        return new OpenAI.Chat.ChatClient(entry.Model, new ApiKeyCredential(string.IsNullOrEmpty(key) ? "none" : key), options).AsIChatClient();
-    }
+    private static IChatClient Build(AiModelEntry entry, string? key) =>
+        ChatClients.Create(entry.ProviderName, entry.EffectiveBaseUrl, entry.Model, key, TimeSpan.FromSeconds(entry.TimeoutSeconds));
 
     public void Dispose()
     {
