@@ -107,7 +107,7 @@ internal static class WebhookBench
         Console.WriteLine($"alerts      {alerts} in {seconds:F1} s = {alerts / seconds:F0} alerts/s ({all.Count / seconds:F0} deliveries/s)");
         Console.WriteLine($"latency ms  p50 {all.P50:F1}  p95 {all.P95:F1}  p99 {all.P99:F1}  max {all.Max:F1}");
         Console.WriteLine($"server CPU  {cpu:F1} s over {seconds:F1} s ({cpu / seconds * 100:F0} % of one core)");
-        Console.WriteLine($"incidents   {incidents?.Items.Count ?? 0} alertmanager incidents (one per group), {plane.Warnings} warning lines in the server log");
+        Console.WriteLine($"incidents   {incidents?.Items.Count ?? 0} alertmanager incidents listed (one per alert fingerprint; the list stops at 500), {plane.Warnings} warning lines in the server log");
         if (codes.Keys.Any(c => c != 200))
         {
             throw new BenchFailure($"some deliveries were refused: {string.Join(" | ", plane.RecentProblems)}", "the bench signs every delivery; check the control plane's log");
