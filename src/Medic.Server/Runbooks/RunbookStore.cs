@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Data.Common;
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Dapper;
@@ -141,7 +142,10 @@ internal sealed class RunbookStore(Database db)
         await using var c = await db.OpenAsync(ct);
         var ids = (await LatestRowsAsync(c, tenantId)).Select(l => l.Row.Id).ToArray();
         if (ids.Length == 0) return [];
-        var rows = await c.QueryAsync<RunbookVersionRow>($"SELECT {Columns} FROM runbook_versions WHERE id IN @ids", new { ids });
+        // One named parameter per id: Npgsql takes a list parameter as one array, which IN cannot read.
+        var parameters = new DynamicParameters();
+        var names = ids.Select((id, i) => { parameters.Add("id" + i.ToString(CultureInfo.InvariantCulture), id); return "@id" + i.ToString(CultureInfo.InvariantCulture); });
+        var rows = await c.QueryAsync<RunbookVersionRow>($"SELECT {Columns} FROM runbook_versions WHERE id IN ({string.Join(", ", names)})", parameters);
         return rows.OrderBy(r => r.Name, StringComparer.Ordinal).Select(Load).ToList();
     }
 

@@ -1,6 +1,7 @@
 using Medic.Contracts;
 using Medic.Server.Ai.Agents;
 using Medic.Server.Ai.Runs;
+using Medic.Server.Ai.Stages;
 using Medic.Server.Ai.Tools;
 using Medic.Server.Common;
 using Medic.Server.Incidents;
@@ -58,22 +59,12 @@ internal sealed partial class AiPatrol(
         var now = time.GetUtcNow();
         var report = await review.BuildAsync(tenantId, since, now, ct);
         var actor = "ai:" + agent.Name;
-        var result = await runner.RunAsync(new AiRunSpec
-        {
-            TenantId = tenantId,
-            Purpose = "patrol",
-            Actor = actor,
-            Trust = Trust.Manual,
-            Agent = agent.Name,
-            AgentPrompt = agent.SystemPrompt,
-            Skills = agent.Skills,
-            Tools = agent.EffectiveTools,
-            ReadOnly = true,
-            Model = agent.Model,
-            Input = PatrolTask + "\n\n" + report.Text,
-            ExtraTools = [new ReportFindingTool(scope, ingest, time)],
-            Limits = new AiRunLimits(MaxIterations: 12),
-        }, null, ct);
+        var result = await runner.RunAsync(
+            AiStageSpec.For(agent, tenantId, "patrol", Trust.Manual, PatrolTask + "\n\n" + report.Text) with
+            {
+                ReadOnly = true, ExtraTools = [new ReportFindingTool(scope, ingest, time)], Limits = new AiRunLimits(MaxIterations: 12),
+            },
+            null, ct);
         if (result is not null) return result.Summary;
 
         // No model: the statistical review is the report.

@@ -43,22 +43,10 @@ internal sealed class AiPipelineStage(AiAgentStore agents, AiRunner runner, Pipe
         var actor = "ai:" + agent.Name;
         await MoveToDiagnosingAsync(tenantId, incidentId, round, actor, ct);
         var trust = agent.Trust switch { AiTrust.Autonomous => Trust.Autonomous, AiTrust.Manual => Trust.Manual, _ => Trust.Supervised };
-        var result = await runner.RunAsync(new AiRunSpec
-        {
-            TenantId = tenantId,
-            Purpose = role == AiStageRole.Triage ? "triage" : "diagnose",
-            Actor = actor,
-            Trust = trust,
-            Agent = agent.Name,
-            AgentPrompt = agent.SystemPrompt,
-            Skills = agent.Skills,
-            Tools = agent.EffectiveTools,
-            Model = agent.Model,
-            Incident = detail.Incident,
-            Server = server,
-            Round = round,
-            Input = AiPrompts.Incident(detail, server, role == AiStageRole.Triage ? AiPrompts.TriageTask : AiPrompts.DiagnoseTask),
-        }, null, ct);
+        var input = AiPrompts.Incident(detail, server, role == AiStageRole.Triage ? AiPrompts.TriageTask : AiPrompts.DiagnoseTask);
+        var result = await runner.RunAsync(
+            AiStageSpec.For(agent, tenantId, role == AiStageRole.Triage ? "triage" : "diagnose", trust, input) with { Incident = detail.Incident, Server = server, Round = round },
+            null, ct);
         if (result is null) return null;
         var bundle = result.Bundle;
         var summary = Medic.Contracts.Texts.Truncate((bundle.Output ?? bundle.OutcomeReason ?? bundle.Outcome).Trim(), 1500);
