@@ -415,6 +415,13 @@ public sealed class PipelineTests : IAsyncLifetime
         // No triage rule fixes a failing check without a unit: the AI agent holding the diagnose role is the next rung.
         var detail = await WaitForIncidentAsync(id, "awaiting_approval");
         Directory.GetFiles(quota).Length.ShouldBe(5, "nothing runs before a person approves");
+        // The run notes itself on the timeline when it ends: after the proposal the model still sums up.
+        var noted = await EventuallyAsync(async () =>
+        {
+            var now = await WaitForIncidentAsync(id, "awaiting_approval");
+            return Timeline(now).Any(e => e.Kind == "ai_run" && e.Actor == "ai:doctor") ? now.GetRawText() : null;
+        }, TimeSpan.FromSeconds(60), "the AI run never noted itself on the incident's timeline");
+        detail = JsonDocument.Parse(noted).RootElement.Clone();
         var events = Timeline(detail);
         events.ShouldContain(e => e.Kind == "ai_run" && e.Actor == "ai:doctor", Describe(detail));
         var approval = (await MedicJson("approvals", "--incident", id)).EnumerateArray().ShouldHaveSingleItem();
