@@ -3,6 +3,7 @@
 # starts a throwaway PostgreSQL 15 on a free loopback port (as the postgres user when run as root),
 # installs openssh-server if missing (the agentless tests run their own sshd),
 # installs prometheus, prometheus-alertmanager and prometheus-node-exporter if missing (the alert E2E test),
+# installs chromium if missing (the console's browser tests),
 # runs every test project against it and the embedded SQLite, stops it and removes its files.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -32,6 +33,13 @@ if [ ! -x /usr/bin/prometheus ] || [ ! -x /usr/bin/prometheus-alertmanager ] || 
   log "prometheus, prometheus-alertmanager or prometheus-node-exporter not found; installing them from Debian"
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus prometheus-alertmanager prometheus-node-exporter >/dev/null
+fi
+
+# The console's browser tests drive Debian's Chromium through Playwright (its own browser download cannot work here).
+if [ ! -x /usr/bin/chromium ]; then
+  log "/usr/bin/chromium not found; installing chromium from Debian (the console's browser tests)"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
 
 pgtmp=$(mktemp -d /tmp/medic-test-pg.XXXXXX)

@@ -80,6 +80,15 @@ internal sealed class NodeStore(Database db)
         return (await c.QueryAsync<NodeRow>($"SELECT {NodeColumns} FROM nodes WHERE tenant_id = @tenantId AND removed_at IS NULL ORDER BY name", new { tenantId })).ToList();
     }
 
+    /// <summary>How many of the tenant's servers are online and offline.</summary>
+    public async Task<(int Online, int Offline)> StatusCountsAsync(string tenantId, CancellationToken ct = default)
+    {
+        await using var c = await db.OpenAsync(ct);
+        var counts = (await c.QueryAsync<(string Status, long Count)>(
+            "SELECT status, COUNT(*) FROM nodes WHERE tenant_id = @tenantId AND removed_at IS NULL GROUP BY status", new { tenantId })).ToDictionary(r => r.Status, r => (int)r.Count);
+        return (counts.GetValueOrDefault(NodeStatus.Online.ToText()), counts.GetValueOrDefault(NodeStatus.Offline.ToText()));
+    }
+
     public async Task<NodeRow?> FindAsync(string tenantId, string idOrName, CancellationToken ct = default)
     {
         await using var c = await db.OpenAsync(ct);

@@ -51,6 +51,8 @@ public static partial class MedicApp
             ContentRootPath = AppContext.BaseDirectory,
             EnvironmentName = Environments.Production,
         });
+        // The console's scripts and styles: from the build's manifest (NuGet cache, obj/) or, when published, from wwwroot/.
+        builder.WebHost.UseStaticWebAssets();
         builder.WebHost.UseUrls(options.Listen.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
         builder.WebHost.ConfigureKestrel(k =>
         {
@@ -95,6 +97,7 @@ public static partial class MedicApp
         services.AddPipeline();
         services.AddReports();
         services.AddAi();
+        services.AddConsole();
 
         services.ConfigureHttpJsonOptions(o => ConfigureJson(o.SerializerOptions));
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
@@ -175,6 +178,7 @@ public static partial class MedicApp
         app.MapSilences();
         app.MapSecrets();
         app.MapConsole();
+        app.MapConsolePages();
         app.MapPipelinePages();
         return app;
     }

@@ -43,6 +43,18 @@ internal sealed class IncidentQueries(Database db)
         return new IncidentPage(rows.Select(r => r.ToResponse()).ToList(), more ? rows[^1].Id : null);
     }
 
+    /// <summary>Open (unresolved) incidents by severity, and how many servers have at least one.</summary>
+    public async Task<(IReadOnlyDictionary<string, int> BySeverity, int Servers)> OpenCountsAsync(string tenantId, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        var bySeverity = (await c.QueryAsync<(string Severity, long Count)>(
+            "SELECT severity, COUNT(*) FROM incidents WHERE tenant_id = @tenantId AND resolved_at IS NULL GROUP BY severity", new { tenantId }))
+            .ToDictionary(r => r.Severity, r => (int)r.Count, StringComparer.Ordinal);
+        var servers = await c.ExecuteScalarAsync<long>(
+            "SELECT COUNT(DISTINCT server_id) FROM incidents WHERE tenant_id = @tenantId AND resolved_at IS NULL AND server_id IS NOT NULL", new { tenantId });
+        return (bySeverity, (int)servers);
+    }
+
     /// <summary>The incident's row as committed, outside any transaction.</summary>
     public async Task<IncidentRow?> RowAsync(string tenantId, string id, CancellationToken ct)
     {

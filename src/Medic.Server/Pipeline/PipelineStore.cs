@@ -201,6 +201,14 @@ internal sealed class PipelineStore(Database db, TimeProvider time)
             new { tenantId, status = status?.ToText(), incidentId, limit })).ToList();
     }
 
+    /// <summary>Remediations executing or being verified now.</summary>
+    public async Task<int> RunningCountAsync(string tenantId, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        return (int)await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM remediations WHERE tenant_id = @tenantId AND status IN (@executing, @verifying)",
+            new { tenantId, executing = RemediationStatus.Executing.ToText(), verifying = RemediationStatus.Verifying.ToText() });
+    }
+
     public async Task<IReadOnlyList<ChangeWindowRow>> WindowsAsync(string tenantId, bool includePast, CancellationToken ct)
     {
         await using var c = await db.OpenAsync(ct);

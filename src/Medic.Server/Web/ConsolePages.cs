@@ -5,58 +5,39 @@ using Medic.Server.Audit;
 using Medic.Server.Auth;
 using Medic.Server.Common;
 using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 
 namespace Medic.Server.Web;
 
 /// <summary>
-/// The console's sign-in and overview pages, server-rendered. Form posts carry an antiforgery
-/// token; the session cookie is HttpOnly and SameSite=Strict.
+/// The console's sign-in and sign-out posts (the pages themselves are Blazor components under
+/// <c>Web/Pages</c>). Form posts carry an antiforgery token; the session cookie is HttpOnly and
+/// SameSite=Strict.
 /// </summary>
 internal static class ConsolePages
 {
     public static IEndpointRouteBuilder MapConsole(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/login", LoginPage).AllowAnonymous().ExcludeFromDescription();
-        app.MapPost("/login", LoginSubmit).AllowAnonymous().RequireRateLimiting(AuthApi.LoginRateLimit).ExcludeFromDescription();
+        // Before the Blazor page endpoint for /login, which would otherwise take the post too.
+        app.MapPost("/login", LoginSubmit).AllowAnonymous().RequireRateLimiting(AuthApi.LoginRateLimit).WithOrder(-1).ExcludeFromDescription();
         app.MapPost("/logout", Logout).DisableAntiforgery().ExcludeFromDescription();
-        app.MapGet("/", Overview).Requires(Permission.Read).ExcludeFromDescription();
         app.MapGet(StylesheetPath, () => Results.Text(Stylesheet, "text/css; charset=utf-8")).AllowAnonymous().ExcludeFromDescription();
         return app;
     }
 
-    private static IResult LoginPage(HttpContext http, IAntiforgery antiforgery, string? error = null, [FromQuery(Name = "ReturnUrl")] string? returnUrl = null)
-    {
-        var tokens = antiforgery.GetAndStoreTokens(http);
-        var body = new StringBuilder();
-        body.Append("<main class=\"card\"><h1>Medic</h1><p>Sign in to the console.</p>");
-        if (error is not null)
-        {
-            body.Append("<p class=\"error\" role=\"alert\">").Append(Encode(error)).Append("</p>");
-        }
-
-        body.Append("<form method=\"post\" action=\"/login\">")
-            .Append($"<input type=\"hidden\" name=\"{Encode(tokens.FormFieldName)}\" value=\"{Encode(tokens.RequestToken!)}\">")
-            .Append("<label>Username <input name=\"username\" autocomplete=\"username\" required maxlength=\"100\" autofocus></label>")
-            .Append("<label>Password <input name=\"password\" type=\"password\" autocomplete=\"current-password\" required maxlength=\"1000\"></label>")
-            .Append("<label>Tenant <input name=\"tenant\" placeholder=\"only if your username is in several tenants\" maxlength=\"40\"></label>")
-            .Append(LocalPath(returnUrl) is { } back ? $"<input type=\"hidden\" name=\"return_url\" value=\"{Encode(back)}\">" : "")
-            .Append("<button type=\"submit\">Sign in</button></form></main>");
-        return Page("Sign in", body.ToString(), error is null ? 200 : 401);
-    }
-
     private static async Task<IResult> LoginSubmit([FromForm] string username, [FromForm] string password, [FromForm] string? tenant,
-        [FromForm(Name = "return_url")] string? returnUrl, HttpContext http, Accounts accounts, IAntiforgery antiforgery, CancellationToken ct)
+        [FromForm(Name = "return_url")] string? returnUrl, HttpContext http, Accounts accounts, CancellationToken ct)
     {
         if (username.Length > 100 || password.Length > 1000 || tenant?.Length > 40)
         {
-            return LoginPage(http, antiforgery, "A field is too long.", returnUrl);
+            return BackToLogin(Pages.Login.TooLong, returnUrl, tenant);
         }
 
         var outcome = await accounts.LoginAsync(username, password, string.IsNullOrWhiteSpace(tenant) ? null : tenant, Caller.SessionMethod, http.ClientAddress(), ct);
         if (!outcome.Succeeded)
         {
-            return LoginPage(http, antiforgery, outcome.Failure, returnUrl);
+            return BackToLogin(Pages.Login.WrongCredentials, returnUrl, tenant);
         }
 
         await SessionCookie.SignInAsync(http, outcome.Caller!);
@@ -75,38 +56,16 @@ internal static class ConsolePages
         return Results.Redirect("/login");
     }
 
-    private static async Task<IResult> Overview(HttpContext http, AuditLog audit, IAntiforgery antiforgery, CancellationToken ct)
+    /// <summary>
+    /// Back to the sign-in page with an error code (the page shows its fixed text, so a crafted link
+    /// cannot put words on it), keeping where to go afterwards and the tenant typed.
+    /// </summary>
+    private static RedirectHttpResult BackToLogin(string error, string? returnUrl, string? tenant)
     {
-        var c = http.Caller();
-        var tokens = antiforgery.GetAndStoreTokens(http);
-        var body = new StringBuilder();
-        body.Append("<header><h1>Medic</h1><form method=\"post\" action=\"/logout\">")
-            .Append($"<input type=\"hidden\" name=\"{Encode(tokens.FormFieldName)}\" value=\"{Encode(tokens.RequestToken!)}\">")
-            .Append("<button type=\"submit\">Sign out</button></form></header>")
-            .Append("<section class=\"card\"><h2>Signed in</h2><dl>")
-            .Append($"<dt>User</dt><dd>{Encode(c.Username)}</dd><dt>Tenant</dt><dd>{Encode(c.TenantSlug)}</dd>")
-            .Append($"<dt>Role</dt><dd>{Encode(c.Role.ToWire())}{(c.Superadmin ? " (superadmin)" : "")}</dd><dt>Version</dt><dd>{Encode(MedicVersion.Current)}</dd></dl>")
-            .Append("<p>The API is described at <a href=\"/openapi/v1.json\">/openapi/v1.json</a>.</p></section>");
-
-        if (Permissions.Allows(c.Role, c.Superadmin, Permission.Administer))
-        {
-            // Only entries appended since the last check are verified here; 'medic audit verify' recomputes everything.
-            var verification = await audit.VerifySinceLastAsync(c.TenantId, ct);
-            var page = await audit.QueryAsync(c.TenantId, new AuditQuery(Limit: 20), ct);
-            body.Append("<section class=\"card\"><h2>Audit log</h2>")
-                .Append(verification.Ok
-                    ? $"<p class=\"ok\">The chain verifies: {verification.HeadSeq} entries intact ({verification.Checked} checked since the last verification).</p>"
-                    : $"<p class=\"error\">The chain is broken at entry {verification.FirstBroken!.Seq}: {Encode(verification.FirstBroken.Reason)}</p>")
-                .Append("<table><thead><tr><th>#</th><th>Time (UTC)</th><th>Actor</th><th>Action</th><th>Target</th><th>Outcome</th></tr></thead><tbody>");
-            foreach (var e in page.Items)
-            {
-                body.Append($"<tr><td>{e.Seq}</td><td>{e.At:yyyy-MM-dd HH:mm:ss}</td><td>{Encode(e.Actor)}</td><td>{Encode(e.Action)}</td><td>{Encode(e.Target)}</td><td>{Encode(e.Outcome)}</td></tr>");
-            }
-
-            body.Append("</tbody></table></section>");
-        }
-
-        return Page("Overview", body.ToString(), 200);
+        var query = new Dictionary<string, string?> { ["error"] = error };
+        if (LocalPath(returnUrl) is { } back) query["ReturnUrl"] = back;
+        if (!string.IsNullOrWhiteSpace(tenant)) query["tenant"] = tenant;
+        return TypedResults.Redirect(Microsoft.AspNetCore.WebUtilities.QueryHelpers.AddQueryString("/login", query));
     }
 
     /// <summary>
