@@ -230,6 +230,44 @@ public sealed partial class SettingsTests(ConsoleFixture console)
         await page.Context.CloseAsync();
     }
 
+    [Fact]
+    public async Task Change_windows_checks_and_webhook_credentials_are_managed_from_their_pages()
+    {
+        var page = await OpenAsync("/settings/windows");
+        var reason = Unique("ui-window");
+        await page.FillAsync("#window-duration", "1h");
+        await page.FillAsync("#window-reason", reason);
+        await page.ClickAsync("[data-action=add-window]");
+        var window = page.Locator("tr[data-window]", new PageLocatorOptions { HasText = reason });
+        (await window.InnerTextAsync()).ShouldContain("now");
+        await window.Locator("[data-action=remove]").ClickAsync();
+        await window.WaitForAsync(new LocatorWaitForOptions { State = WaitForSelectorState.Detached });
+
+        await page.GotoAsync("/settings/monitors");
+        await ConsoleFixture.WaitInteractiveAsync(page);
+        var name = Unique("ui-check");
+        var port = new Uri(console.Server.Url).Port;
+        await page.FillAsync("#check-name", name);
+        await page.SelectOptionAsync("#check-kind", "tcp");
+        await page.FillAsync("#check-target", $"127.0.0.1:{port}");
+        await page.ClickAsync("[data-action=add-check]");
+        var check = page.Locator($"tr[data-check='{name}']");
+        (await check.InnerTextAsync()).ShouldContain($"127.0.0.1:{port}");
+        await check.Locator("[data-action=remove]").ClickAsync();
+        await check.WaitForAsync(new LocatorWaitForOptions { State = WaitForSelectorState.Detached });
+
+        await page.GotoAsync("/settings/webhooks");
+        await ConsoleFixture.WaitInteractiveAsync(page);
+        (await page.Locator("[data-webhook-credentials]").CountAsync()).ShouldBe(0, "credentials are shown only on request");
+        await page.ClickAsync("[data-action=show-credentials]");
+        var alertmanager = page.Locator("tr[data-webhook-source=alertmanager] code");
+        (await alertmanager.InnerTextAsync()).ShouldContain("/api/v1/webhooks/alerts/");
+        var shown = await console.Home.RunAsync("audit", "list", "--action", "webhooks.credentials.show");
+        shown.ExitCode.ShouldBe(0, shown.ToString());
+        shown.Stdout.ShouldContain("webhooks.credentials.show");
+        await page.Context.CloseAsync();
+    }
+
     [GeneratedRegex(@"^medic-agent enroll --server (?<server>\S+) --token (?<token>mde_\S+) && medic-agent run$")]
     private static partial Regex EnrollCommand();
 }
