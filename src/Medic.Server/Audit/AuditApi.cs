@@ -28,7 +28,7 @@ internal static class AuditApi
     public static IEndpointRouteBuilder MapAudit(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/audit").WithTags("Audit").Requires(Permission.Administer);
-        group.MapGet("/", List).WithSummary("Audit entries, newest first. Filters: since, until, actor, action; paging with before and limit.");
+        group.MapGet("/", List).WithSummary("Audit entries, newest first. Filters: since, until, actor, action, target, outcome; paging with before and limit.");
         group.MapGet("/export", Export).WithSummary("The whole chain (or a time range), oldest first, as JSON lines.");
         group.MapGet("/verify", Verify).WithSummary("Recompute the hash chain and report the first broken entry.");
         group.MapPost("/checkpoints", Checkpoint).WithSummary("Sign the chain's head now (unless the latest checkpoint covers it) and return the checkpoint; all=true: every chain (superadmins).");
@@ -76,7 +76,8 @@ internal static class AuditApi
             return text;
         }
 
-        var q = new AuditQuery(Time("since"), Time("until"), Text("actor"), Text("action"), Number("before", 1, long.MaxValue), (int)(Number("limit", 1, 500) ?? 50));
+        var q = new AuditQuery(Time("since"), Time("until"), Text("actor"), Text("action"), Number("before", 1, long.MaxValue), (int)(Number("limit", 1, 500) ?? 50),
+            Text("target"), Text("outcome"));
         return v.Ok ? (q, null) : (null, v.Problem());
     }
 

@@ -24,7 +24,9 @@ public sealed record AuditQuery(
     string? Actor = null,
     string? Action = null,
     long? Before = null,
-    int Limit = 50);
+    int Limit = 50,
+    string? Target = null,
+    string? Outcome = null);
 
 /// <summary>
 /// The append-only, hash-chained audit log. Each tenant has its own chain (its id is the chain
@@ -259,6 +261,8 @@ public sealed class AuditLog(Database db, TimeProvider time)
         + (q.Until is null ? "" : " AND at < @until")
         + (q.Actor is null ? "" : " AND actor = @actor")
         + (q.Action is null ? "" : " AND action = @action")
+        + (q.Target is null ? "" : " AND target = @target")
+        + (q.Outcome is null ? "" : " AND outcome = @outcome")
         + (q.Before is null ? "" : " AND seq < @before");
 
     private static DynamicParameters Parameters(string chain, AuditQuery q, int take)
@@ -270,6 +274,8 @@ public sealed class AuditLog(Database db, TimeProvider time)
         if (q.Until is { } until) p.Add("until", until);
         if (q.Actor is { } actor) p.Add("actor", actor);
         if (q.Action is { } action) p.Add("action", action);
+        if (q.Target is { } target) p.Add("target", target);
+        if (q.Outcome is { } outcome) p.Add("outcome", outcome);
         if (q.Before is { } before) p.Add("before", before);
         return p;
     }

@@ -35,6 +35,7 @@ internal static class SessionCookie
         o.SlidingExpiration = true;
         o.LoginPath = "/login";
         o.LogoutPath = "/logout";
+        o.AccessDeniedPath = Web.Pages.AccessDenied.Path;
         o.Events.OnRedirectToLogin = ctx => IsApi(ctx.Request)
             ? Problems.WriteAsync(ctx.HttpContext, StatusCodes.Status401Unauthorized, "Not authenticated", "This call needs an API token or a console session.",
                 "run 'medic login --server URL' and send the token as 'Authorization: Bearer <token>'")

@@ -83,6 +83,29 @@ public sealed class AuditApiTests
 
     [Theory]
     [MemberData(nameof(Dialects.Both), MemberType = typeof(Dialects))]
+    public async Task The_list_and_the_export_filter_by_target_and_outcome(string dialect)
+    {
+        await using var server = await MedicServer.StartAsync(dialect);
+        var tenant = await TenantIdAsync(server);
+        var log = server.Service<AuditLog>();
+        await log.AppendAsync(new AuditRecord(tenant, "user:robot", "robot.poke", "thing:a", AuditOutcomes.Success, null));
+        await log.AppendAsync(new AuditRecord(tenant, "user:robot", "robot.poke", "thing:a", AuditOutcomes.Denied, null));
+        await log.AppendAsync(new AuditRecord(tenant, "user:robot", "robot.poke", "thing:b", AuditOutcomes.Denied, null));
+
+        using var byTarget = await server.Admin.GetAsync("/api/v1/audit?target=thing:a");
+        using var byBoth = await server.Admin.GetAsync("/api/v1/audit?target=thing:a&outcome=denied");
+        using var export = await server.Admin.GetAsync("/api/v1/audit/export?outcome=denied&action=robot.poke");
+
+        (await byTarget.ReadAsync(MedicJson.Default.AuditPage)).Items.Select(e => e.Outcome).ShouldBe([AuditOutcomes.Denied, AuditOutcomes.Success]);
+        var both = (await byBoth.ReadAsync(MedicJson.Default.AuditPage)).Items.ShouldHaveSingleItem();
+        (both.Target, both.Outcome).ShouldBe(("thing:a", AuditOutcomes.Denied));
+        var exported = (await export.Content.ReadAsStringAsync()).Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => JsonSerializer.Deserialize(l, MedicJson.Default.AuditEntry)!).ToList();
+        exported.Select(e => e.Target).ShouldBe(["thing:a", "thing:b"]);
+    }
+
+    [Theory]
+    [MemberData(nameof(Dialects.Both), MemberType = typeof(Dialects))]
     public async Task A_superadmin_verifies_every_chain_at_once_and_sees_which_is_broken(string dialect)
     {
         await using var server = await MedicServer.StartAsync(dialect);

@@ -16,6 +16,9 @@ internal sealed class ConsoleApi(IJSRuntime js, IOptions<Microsoft.AspNetCore.Ht
 {
     private JsonSerializerOptions Options => json.Value.SerializerOptions;
 
+    /// <summary>A read that must go through the API (e.g. a full audit verification it records); page reads otherwise use the stores.</summary>
+    public Task<ApiOutcome> GetAsync(string path) => SendAsync("GET", path, null);
+
     public Task<ApiOutcome> PostAsync<TBody>(string path, TBody body) => SendAsync("POST", path, Serialize(body));
 
     public Task<ApiOutcome> PostAsync(string path) => SendAsync("POST", path, null);
