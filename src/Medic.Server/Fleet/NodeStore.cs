@@ -123,16 +123,18 @@ internal sealed class NodeStore(Database db)
 
         if (q.WithOpenIncidents)
         {
-            where.Add("n.id IN (SELECT server_id FROM incidents WHERE tenant_id = @tenantId AND resolved_at IS NULL AND server_id IS NOT NULL)");
+            where.Add("EXISTS (SELECT 1 FROM incidents i WHERE i.tenant_id = @tenantId AND i.server_id = n.id AND i.resolved_at IS NULL)");
         }
 
         var filter = " FROM nodes n WHERE " + string.Join(" AND ", where);
         await using var c = await db.OpenAsync(ct);
         var total = await c.ExecuteScalarAsync<long>("SELECT COUNT(*)" + filter, p);
+        // Incidents are counted for the page's rows only: in the select list of the paged query itself,
+        // PostgreSQL would count them for every row skipped by OFFSET as well.
         List<ServerListRow> rows = total == 0 ? [] : (await c.QueryAsync<ServerListRow>(
-            "SELECT n.id, n.name, n.tags, n.status, n.drained, n.facts, n.kind, n.last_seen_at, " +
-            "(SELECT COUNT(*) FROM incidents i WHERE i.tenant_id = n.tenant_id AND i.server_id = n.id AND i.resolved_at IS NULL) AS open_incidents" +
-            filter + " ORDER BY n.name LIMIT @take OFFSET @skip", p)).ToList();
+            "SELECT p.id, p.name, p.tags, p.status, p.drained, p.facts, p.kind, p.last_seen_at, " +
+            "(SELECT COUNT(*) FROM incidents i WHERE i.tenant_id = @tenantId AND i.server_id = p.id AND i.resolved_at IS NULL) AS open_incidents " +
+            "FROM (SELECT n.id, n.name, n.tags, n.status, n.drained, n.facts, n.kind, n.last_seen_at" + filter + " ORDER BY n.name LIMIT @take OFFSET @skip) p ORDER BY p.name", p)).ToList();
         return new ServerListPage(rows, (int)total);
     }
 
