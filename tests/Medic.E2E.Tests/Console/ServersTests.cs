@@ -64,7 +64,7 @@ public sealed class ServersTests(ConsoleFixture console)
         await Assertions.Expect(page.Locator("[data-server]")).ToHaveCountAsync(2);
 
         await page.GotoAsync("/servers?tag=not-a-pair");
-        (await page.Locator("[role=alert]").InnerTextAsync()).ShouldContain("is not key=value");
+        (await page.Locator("p.problem[role=alert]").InnerTextAsync()).ShouldContain("is not key=value");
         await page.Context.CloseAsync();
     }
 
