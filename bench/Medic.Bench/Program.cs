@@ -1,4 +1,5 @@
 using Medic.Bench.AiLoop;
+using Medic.Bench.WebConsole;
 using Medic.Bench.Agentless;
 using Medic.Bench.Audit;
 using Medic.Bench.Efficacy;
@@ -20,6 +21,7 @@ using Medic.Bench.Webhooks;
 //        dotnet run -c Release --project bench/Medic.Bench -- audit [--entries N] [--postgres CONNECTION-STRING | --postgres throwaway]
 //        dotnet run -c Release --project bench/Medic.Bench -- efficacy [--only a,b] [--medic PATH/medic.dll] [--keep]   (as root)
 //        dotnet run -c Release --project bench/Medic.Bench -- ai-loop [--calls N] [--runs R] [--warmup W]
+//        dotnet run -c Release --project bench/Medic.Bench -- console [--servers N] [--incidents N] [--runs R]   (headless Chromium at /usr/bin/chromium)
 // Benchmarks that print their figures; see docs/PERFORMANCE.md.
 return args.FirstOrDefault() switch
 {
@@ -34,6 +36,7 @@ return args.FirstOrDefault() switch
     "audit" => await AuditVerifyBench.RunAsync(args.Skip(1).ToArray()),
     "efficacy" => await EfficacyBench.RunAsync(args.Skip(1).ToArray()),
     "ai-loop" => await AiLoopBench.RunAsync(args.Skip(1).ToArray()),
+    "console" => await ConsoleBench.RunAsync(args.Skip(1).ToArray()),
     _ => Usage(),
 };
 
@@ -50,5 +53,6 @@ static int Usage()
     Console.Error.WriteLine("       Medic.Bench audit [--entries N] [--postgres CONNECTION-STRING | throwaway]");
     Console.Error.WriteLine("       Medic.Bench efficacy [--only SCENARIOS] [--medic PATH/medic.dll] [--keep]");
     Console.Error.WriteLine("       Medic.Bench ai-loop [--calls N] [--runs R] [--warmup W]");
+    Console.Error.WriteLine("       Medic.Bench console [--servers N] [--incidents N] [--runs R] [--medic PATH/medic.dll]");
     return 2;
 }

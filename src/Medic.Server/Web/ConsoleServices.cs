@@ -6,6 +6,8 @@ namespace Medic.Server.Web;
 /// <summary>The console's services and endpoints.</summary>
 internal static class ConsoleServices
 {
+    public const string ThemeCookie = "medic.theme";
+
     public static IServiceCollection AddConsole(this IServiceCollection services)
     {
         services.AddRazorComponents().AddInteractiveServerComponents(o => o.DetailedErrors = false);
@@ -15,7 +17,7 @@ internal static class ConsoleServices
         services.AddRadzenComponents();
         services.AddRadzenCookieThemeService(o =>
         {
-            o.Name = "medic.theme";
+            o.Name = ThemeCookie;
             o.Duration = TimeSpan.FromDays(365);
         });
         return services;

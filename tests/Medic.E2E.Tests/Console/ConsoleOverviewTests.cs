@@ -48,4 +48,22 @@ public sealed class ConsoleOverviewTests(ConsoleFixture console)
         page.Url.ShouldContain("/login?ReturnUrl=%2F");
         await page.Context.CloseAsync();
     }
+
+    [Fact]
+    public async Task At_phone_width_the_overview_fits_the_screen_and_the_dark_theme_sticks_across_pages()
+    {
+        var page = await console.SignedInPageAsync(width: 390, height: 844);
+
+        await page.Locator("[data-figure=online]").WaitForAsync();
+        var overflow = await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth - window.innerWidth");
+        overflow.ShouldBeLessThanOrEqualTo(0, "nothing wider than the phone's screen");
+        await ConsoleFixture.ScreenshotAsync(page, "overview-phone");
+
+        await page.ClickAsync("[title='Light or dark theme']");
+        await page.WaitForFunctionAsync("() => [...document.querySelectorAll('link[rel=stylesheet]')].some(l => l.href.includes('-dark'))");
+        await page.ReloadAsync();
+        (await page.EvaluateAsync<bool>("() => [...document.querySelectorAll('link[rel=stylesheet]')].some(l => l.href.includes('-dark'))"))
+            .ShouldBeTrue("the theme is kept in a cookie");
+        await page.Context.CloseAsync();
+    }
 }

@@ -99,6 +99,6 @@ public sealed partial class ConsoleSession(MedicServer server)
         }
     }
 
-    [GeneratedRegex("<input type=\"hidden\" name=\"(?<name>[^\"]+)\" value=\"(?<value>[^\"]+)\">")]
+    [GeneratedRegex("<input type=\"hidden\" name=\"(?<name>[^\"]+)\" value=\"(?<value>[^\"]+)\"\\s*/?>")]
     private static partial Regex HiddenField();
 }

@@ -45,8 +45,8 @@ public sealed class ConsoleLoginTests
         cookie.ShouldContain("httponly", Case.Insensitive);
         cookie.ShouldContain("samesite=strict", Case.Insensitive);
         cookie.ShouldContain("path=/", Case.Insensitive);
-        overview.ShouldContain("<dt>User</dt><dd>admin</dd>");
-        overview.ShouldContain("<dt>Tenant</dt><dd>default</dd>");
+        overview.ShouldContain("title=\"Signed in as admin in tenant default\"");
+        overview.ShouldContain("data-role=\"admin\"");
         overview.ShouldContain("admin (superadmin)");
     }
 
@@ -100,12 +100,15 @@ public sealed class ConsoleLoginTests
         var browser = new ConsoleSession(server);
         await browser.GetPageAsync("/login");
 
-        using var response = await browser.PostFormAsync("/login", new() { ["username"] = "admin", ["password"] = "not-the-password" });
-        var html = await response.Content.ReadAsStringAsync();
+        using var response = await browser.PostFormAsync("/login", new() { ["username"] = "admin", ["password"] = "not-the-password", ["tenant"] = "default" });
+        var back = response.Headers.Location.ShouldNotBeNull().OriginalString;
+        var html = await browser.GetPageAsync(back);
 
-        response.StatusCode.ShouldBe(HttpStatusCode.Unauthorized);
+        response.StatusCode.ShouldBe(HttpStatusCode.Redirect);
+        back.ShouldBe("/login?error=credentials&tenant=default");
         html.ShouldContain("The username or password is wrong.");
         html.ShouldContain("<form method=\"post\" action=\"/login\">");
+        html.ShouldContain("value=\"default\"", customMessage: "the tenant typed is kept");
         browser.Cookies.ShouldNotContainKey("medic.session");
     }
 

@@ -23,14 +23,12 @@ public abstract class ConsolePage : ComponentBase, IAsyncDisposable
     /// <summary>Whether the caller's role allows <paramref name="permission"/>: to show or hide an action. The API checks again.</summary>
     private protected bool Can(Permission permission) => Permissions.Allows(Caller.Role, Caller.Superadmin, permission);
 
-    protected override async Task OnInitializedAsync()
-    {
+    protected override async Task OnInitializedAsync() =>
         Caller = Caller.From((await AuthenticationState).User)
             ?? throw new InvalidOperationException("A console page was rendered without a signed-in caller.");
-        await LoadAsync();
-    }
 
-    protected override Task OnParametersSetAsync() => Task.CompletedTask;
+    /// <summary>Loads on every parameter change too: following a link from one incident to another reuses the page.</summary>
+    protected override Task OnParametersSetAsync() => LoadAsync();
 
     protected override void OnAfterRender(bool firstRender)
     {
@@ -40,7 +38,7 @@ public abstract class ConsolePage : ComponentBase, IAsyncDisposable
         }
     }
 
-    /// <summary>Loads what the page shows, scoped by <see cref="Caller"/>'s tenant. Runs once on the server before the first render, and on every refresh.</summary>
+    /// <summary>Loads what the page shows, scoped by <see cref="Caller"/>'s tenant. Runs before the first render, when the route's parameters change, and on every refresh.</summary>
     private protected virtual Task LoadAsync() => Task.CompletedTask;
 
     /// <summary>When the page refreshes itself: every so often, and/or when an incident of the tenant changes. Null: never.</summary>
