@@ -51,15 +51,16 @@ public partial class ServerDetail : ConsolePage
     // Heartbeats add a point a minute; incident changes move the monitors' state and the incidents list.
     private protected override LiveOptions LiveOptions() => new(TimeSpan.FromSeconds(15), Feed, Caller.TenantId);
 
-    /// <summary>Another server chosen (a link from this page): load it, and drop the last one's diagnostic.</summary>
-    protected override async Task OnParametersSetAsync()
+    /// <summary>Another server chosen (a link from this page): drop the last one's diagnostic; the base class then loads.</summary>
+    protected override Task OnParametersSetAsync()
     {
         if (_server is not null && !string.Equals(Id, _server.Id, StringComparison.Ordinal) && !string.Equals(Id, _server.Name, StringComparison.Ordinal))
         {
             _diag = null;
             _diagProblem = null;
-            await LoadAsync();
         }
+
+        return base.OnParametersSetAsync();
     }
 
     private protected override async Task LoadAsync()

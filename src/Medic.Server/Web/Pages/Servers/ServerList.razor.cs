@@ -43,22 +43,13 @@ public partial class ServerList : ConsolePage
     // Incident changes move the open-incident counts; the timer catches servers going on- and offline.
     private protected override LiveOptions LiveOptions() => new(TimeSpan.FromSeconds(5), Feed, Caller.TenantId);
 
-    protected override async Task OnInitializedAsync()
-    {
-        ReadAddress();
-        await base.OnInitializedAsync();
-    }
-
-    /// <summary>The address changed (a filter applied, a link followed): read it again, back to the first page.</summary>
-    protected override async Task OnParametersSetAsync()
+    /// <summary>The address gives the filters (a filter applied, a link followed); a new filter starts at the first page. The base class then loads.</summary>
+    protected override Task OnParametersSetAsync()
     {
         var before = _appliedKey;
         ReadAddress();
-        if (_appliedKey != before)
-        {
-            _skip = 0;
-            await LoadAsync();
-        }
+        if (_appliedKey != before) _skip = 0;
+        return base.OnParametersSetAsync();
     }
 
     private protected override async Task LoadAsync()
