@@ -40,6 +40,18 @@ internal sealed class ResultRow
     public TaskRunResponse ToResponse() => new(TaskId, Server, StatusValue, ExitCode, DurationMs, Truncated, Reason, Stdout, Stderr);
 }
 
+/// <summary>One server's result in a fleet execution, as its page lists it.</summary>
+internal sealed class ServerExecutionRow
+{
+    public string ExecutionId { get; set; } = "";
+    public string Actor { get; set; } = "";
+    public string Command { get; set; } = "";
+    public string Status { get; set; } = "";
+    public int? ExitCode { get; set; }
+    public long DurationMs { get; set; }
+    public DateTimeOffset FinishedAt { get; set; }
+}
+
 /// <summary>
 /// Runs a command across selected servers with a strategy, stores each server's result as it
 /// arrives, and publishes it to live watchers of the execution.
@@ -171,6 +183,16 @@ internal sealed partial class Executions(Database db, INodeLink dispatcher, Time
             "SELECT task_id, server, status, exit_code, duration_ms, truncated, reason, stdout, stderr FROM execution_results WHERE tenant_id = @tenantId AND execution_id = @id ORDER BY finished_at",
             new { tenantId, id })).Select(r => r.ToResponse()).ToList();
         return new ExecutionResponse(row.Id, row.Command, row.Status, false, JsonSerializer.Deserialize(row.Targets, ExecutionJson.Default.ListString) ?? [], results, row.CreatedAt, row.FinishedAt);
+    }
+
+    /// <summary>The latest results of fleet executions on one server (by name, as results are stored), newest first.</summary>
+    public async Task<IReadOnlyList<ServerExecutionRow>> ForServerAsync(string tenantId, string serverName, int limit, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        return (await c.QueryAsync<ServerExecutionRow>(
+            "SELECT e.id AS execution_id, e.actor, e.command, r.status, r.exit_code, r.duration_ms, r.finished_at FROM execution_results r " +
+            "JOIN executions e ON e.id = r.execution_id AND e.tenant_id = r.tenant_id WHERE r.tenant_id = @tenantId AND r.server = @serverName ORDER BY r.finished_at DESC LIMIT @limit",
+            new { tenantId, serverName, limit })).ToList();
     }
 
     /// <summary>

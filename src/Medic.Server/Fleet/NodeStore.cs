@@ -89,6 +89,57 @@ internal sealed class NodeStore(Database db)
         return (counts.GetValueOrDefault(NodeStatus.Online.ToText()), counts.GetValueOrDefault(NodeStatus.Offline.ToText()));
     }
 
+    /// <summary>
+    /// One page of the tenant's servers, by name, filtered in the database (the console's list stays
+    /// quick with thousands of servers), and how many match in all.
+    /// </summary>
+    public async Task<ServerListPage> PageAsync(string tenantId, ServerListQuery q, CancellationToken ct = default)
+    {
+        var where = new List<string> { "n.tenant_id = @tenantId", "n.removed_at IS NULL" };
+        var p = new DynamicParameters(new { tenantId, skip = Math.Max(0, q.Skip), take = Math.Clamp(q.Take, 1, 500) });
+        if (!string.IsNullOrEmpty(q.Text))
+        {
+            where.Add(@"LOWER(n.name) LIKE @text ESCAPE '\'");
+            p.Add("text", "%" + EscapeLike(q.Text.ToLowerInvariant()) + "%");
+        }
+
+        if (q.Status is { } status)
+        {
+            where.Add("n.status = @status");
+            p.Add("status", status.ToText());
+        }
+
+        var tags = new Dictionary<string, string>(q.Tags ?? new Dictionary<string, string>(), StringComparer.Ordinal);
+        if (q.Environment is not null) tags[Tags.EnvironmentKey] = q.Environment;
+        var i = 0;
+        foreach (var (key, value) in tags)
+        {
+            // Tag keys are [a-z0-9_.-] (Tags.Problem), so quoting the key makes a safe JSON path.
+            where.Add(db.Dialect.Kind == SqlDialectKind.Postgres ? $"(n.tags::jsonb ->> @tagKey{i}) = @tagValue{i}" : $"json_extract(n.tags, @tagKey{i}) = @tagValue{i}");
+            p.Add($"tagKey{i}", db.Dialect.Kind == SqlDialectKind.Postgres ? key : $"$.\"{key}\"");
+            p.Add($"tagValue{i}", value);
+            i++;
+        }
+
+        if (q.WithOpenIncidents)
+        {
+            where.Add("EXISTS (SELECT 1 FROM incidents i WHERE i.tenant_id = @tenantId AND i.server_id = n.id AND i.resolved_at IS NULL)");
+        }
+
+        var filter = " FROM nodes n WHERE " + string.Join(" AND ", where);
+        await using var c = await db.OpenAsync(ct);
+        var total = await c.ExecuteScalarAsync<long>("SELECT COUNT(*)" + filter, p);
+        // Incidents are counted for the page's rows only: in the select list of the paged query itself,
+        // PostgreSQL would count them for every row skipped by OFFSET as well.
+        List<ServerListRow> rows = total == 0 ? [] : (await c.QueryAsync<ServerListRow>(
+            "SELECT p.id, p.name, p.tags, p.status, p.drained, p.facts, p.kind, p.last_seen_at, " +
+            "(SELECT COUNT(*) FROM incidents i WHERE i.tenant_id = @tenantId AND i.server_id = p.id AND i.resolved_at IS NULL) AS open_incidents " +
+            "FROM (SELECT n.id, n.name, n.tags, n.status, n.drained, n.facts, n.kind, n.last_seen_at" + filter + " ORDER BY n.name LIMIT @take OFFSET @skip) p ORDER BY p.name", p)).ToList();
+        return new ServerListPage(rows, (int)total);
+    }
+
+    private static string EscapeLike(string text) => text.Replace(@"\", @"\\", StringComparison.Ordinal).Replace("%", @"\%", StringComparison.Ordinal).Replace("_", @"\_", StringComparison.Ordinal);
+
     public async Task<NodeRow?> FindAsync(string tenantId, string idOrName, CancellationToken ct = default)
     {
         await using var c = await db.OpenAsync(ct);

@@ -1,0 +1,3 @@
+-- The console's servers list counts each server's open incidents and filters on "has one":
+-- look them up by server instead of scanning the tenant's open incidents for every server.
+CREATE INDEX incidents_open_server ON incidents (tenant_id, server_id) WHERE resolved_at IS NULL;
