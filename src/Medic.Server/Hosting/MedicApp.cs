@@ -179,7 +179,6 @@ public static partial class MedicApp
         app.MapSecrets();
         app.MapConsole();
         app.MapConsolePages();
-        app.MapPipelinePages();
         return app;
     }
 

@@ -23,7 +23,10 @@ internal sealed class IncidentQueries(Database db)
             events.Select(e => new IncidentEventResponse(e.Seq, e.At, e.Kind, e.Actor, e.Message, IncidentJson.Map(e.Data))).ToList());
     }
 
-    /// <summary>Newest first (ids are time-ordered). <c>Status</c> "active" means every status but resolved.</summary>
+    /// <summary>
+    /// Newest first (ids are time-ordered). <c>Status</c> "active" means every status but resolved;
+    /// <c>Text</c> matches part of the title, whatever the case.
+    /// </summary>
     public async Task<IncidentPage> ListAsync(string tenantId, IncidentQuery q, CancellationToken ct)
     {
         var where = new List<string> { "i.tenant_id = @tenantId" };
@@ -34,14 +37,19 @@ internal sealed class IncidentQueries(Database db)
         if (q.Server is not null) where.Add("(i.server_id = @Server OR n.name = @Server)");
         if (q.Since is not null) where.Add("i.last_seen_at >= @Since");
         if (q.Before is not null) where.Add("i.id < @Before");
+        if (q.Text is not null) where.Add(@"LOWER(i.title) LIKE @pattern ESCAPE '\'");
         await using var c = await db.OpenAsync(ct);
         var rows = (await c.QueryAsync<IncidentRow>(
             IncidentRow.Select + " WHERE " + string.Join(" AND ", where) + " ORDER BY i.id DESC LIMIT @take",
-            new { tenantId, q.Status, q.Severity, q.Source, q.Server, q.Since, q.Before, take = q.Limit + 1, firing = true })).ToList();
+            new { tenantId, q.Status, q.Severity, q.Source, q.Server, q.Since, q.Before, pattern = LikePattern(q.Text), take = q.Limit + 1, firing = true })).ToList();
         var more = rows.Count > q.Limit;
         if (more) rows.RemoveAt(rows.Count - 1);
         return new IncidentPage(rows.Select(r => r.ToResponse()).ToList(), more ? rows[^1].Id : null);
     }
+
+    /// <summary>"%text%" for LIKE, lower-cased, with the wildcards the text holds taken literally.</summary>
+    private static string? LikePattern(string? text) => text is null ? null
+        : "%" + text.ToLowerInvariant().Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal) + "%";
 
     /// <summary>Open (unresolved) incidents by severity, and how many servers have at least one.</summary>
     public async Task<(IReadOnlyDictionary<string, int> BySeverity, int Servers)> OpenCountsAsync(string tenantId, CancellationToken ct)

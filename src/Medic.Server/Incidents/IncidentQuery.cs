@@ -7,4 +7,5 @@ internal sealed record IncidentQuery(
     string? Source = null,
     DateTimeOffset? Since = null,
     string? Before = null,
-    int Limit = 50);
+    int Limit = 50,
+    string? Text = null);

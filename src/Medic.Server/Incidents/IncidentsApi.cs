@@ -29,7 +29,7 @@ internal static class IncidentsApi
     {
         var group = app.MapGroup("/api/v1/incidents").WithTags("Incidents");
         group.MapGet("/", List).Requires(Permission.Read)
-            .WithSummary("Incidents, newest first. Filters: status (a status, or active for every unresolved one), severity, server, source, since; paging with before and limit.");
+            .WithSummary("Incidents, newest first. Filters: status (a status, or active for every unresolved one), severity, server, source, since, text (part of the title); paging with before and limit.");
         group.MapGet("/{id}", Get).Requires(Permission.Read).WithSummary("One incident with its occurrences and timeline.");
         group.MapPost("/", Create).Requires(Permission.Operate).WithSummary("Open an incident by hand.");
         group.MapPost("/{id}/acknowledge", Acknowledge).Requires(Permission.Operate).WithSummary("Take the incident: recorded on its timeline and in the audit log.");
@@ -62,6 +62,7 @@ internal static class IncidentsApi
 
         var server = Text("server");
         var before = Text("before");
+        var text = Text("text");
         DateTimeOffset? since = null;
         if (Text("since") is { } s)
         {
@@ -77,7 +78,7 @@ internal static class IncidentsApi
         }
 
         if (!v.Ok) return v.Problem();
-        return TypedResults.Ok(await incidents.ListAsync(http.Caller().TenantId, new IncidentQuery(status, severity, server, source, since, before, limit), ct));
+        return TypedResults.Ok(await incidents.ListAsync(http.Caller().TenantId, new IncidentQuery(status, severity, server, source, since, before, limit, text), ct));
     }
 
     private static async Task<Results<Ok<IncidentDetailResponse>, ProblemHttpResult>> Get(string id, IncidentQueries incidents, HttpContext http, CancellationToken ct) =>

@@ -158,12 +158,13 @@ public sealed class TenantIsolationTests
         // Model entries are per tenant by name: globex has no "acme-model" to remove or test.
         ["DELETE /api/v1/ai/models/{name}"] = new(t => [Route("name", "acme-model")]),
         ["POST /api/v1/ai/models/{name}/test"] = new(t => [Route("name", "acme-model")]),
+        // Console pages (Blazor): another tenant's id renders the not-found page with 404 (ConsoleApprovalPagesTests signs in to the console as well).
         ["GET /approvals/{id}"] = new(t => [Route("id", t.ApprovalId)]),
         ["GET /incidents/{id}"] = new(t => [Route("id", t.IncidentId)]),
-
-        // A console form post: this probe's JSON body and bearer token are refused before the id is
-        // looked at (no antiforgery token); ConsolePipelineTests posts the real form from another tenant's session and gets 404.
-        ["POST /approvals/{id}/decide"] = new(t => [Route("id", t.ApprovalId)], Body: """{"decision":"approve"}""",
+        // Blazor takes posts to its pages for forms; this probe's JSON body names no form, and nothing is read or changed.
+        ["POST /approvals/{id}"] = new(t => [Route("id", t.ApprovalId)], Body: """{"decision":"approve"}""",
+            Isolated: [HttpStatusCode.NotFound, HttpStatusCode.BadRequest, HttpStatusCode.UnsupportedMediaType]),
+        ["POST /incidents/{id}"] = new(t => [Route("id", t.IncidentId)], Body: """{"comment":"mine now"}""",
             Isolated: [HttpStatusCode.NotFound, HttpStatusCode.BadRequest, HttpStatusCode.UnsupportedMediaType]),
         ["GET /api/v1/tenants/{slug}"] = new(t => [Route("slug", t.Slug)], Isolated: [HttpStatusCode.Forbidden, HttpStatusCode.NotFound]),
         ["GET /openapi/{documentName}.json"] = new(_ => [Route("documentName", "v1")], Isolated: [HttpStatusCode.OK],
