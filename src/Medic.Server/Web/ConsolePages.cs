@@ -1,5 +1,3 @@
-using System.Text;
-using System.Text.Encodings.Web;
 using Medic.Contracts;
 using Medic.Server.Audit;
 using Medic.Server.Auth;
@@ -22,7 +20,6 @@ internal static class ConsolePages
         // Before the Blazor page endpoint for /login, which would otherwise take the post too.
         app.MapPost("/login", LoginSubmit).AllowAnonymous().RequireRateLimiting(AuthApi.LoginRateLimit).WithOrder(-1).ExcludeFromDescription();
         app.MapPost("/logout", Logout).DisableAntiforgery().ExcludeFromDescription();
-        app.MapGet(StylesheetPath, () => Results.Text(Stylesheet, "text/css; charset=utf-8")).AllowAnonymous().ExcludeFromDescription();
         return app;
     }
 
@@ -76,27 +73,4 @@ internal static class ConsolePages
     internal static string? LocalPath(string? url) =>
         url is { Length: > 1 and <= 500 } && url[0] == '/' && url[1] != '/'
         && !url.Any(ch => char.IsControl(ch) || ch == '\\') && !url.Contains("://", StringComparison.Ordinal) ? url : null;
-
-    internal static string Encode(string s) => HtmlEncoder.Default.Encode(s);
-
-    internal const string StylesheetPath = "/console.css";
-
-    /// <summary>The console's one stylesheet, served as a file so the content security policy can forbid inline styles.</summary>
-    internal const string Stylesheet = """
-        body{font-family:system-ui,sans-serif;margin:0;padding:2rem;background:#f5f6f8;color:#1d2330}
-        header{display:flex;justify-content:space-between;align-items:center}
-        .card{background:#fff;border-radius:8px;padding:1.5rem;margin:1rem auto;max-width:60rem;box-shadow:0 1px 3px #0002}
-        main.card{max-width:24rem} label{display:block;margin:.75rem 0} input{display:block;width:100%;padding:.4rem;box-sizing:border-box}
-        button{padding:.5rem 1rem} .error{color:#b00020} .ok{color:#1b6e2a}
-        table{border-collapse:collapse;width:100%} td,th{text-align:left;padding:.25rem .5rem;border-bottom:1px solid #e3e5ea;font-size:.9rem}
-        dl{display:grid;grid-template-columns:8rem 1fr} dt{font-weight:600}
-        """;
-
-    internal static IResult Page(string title, string body, int status) => Results.Content(
-        $$"""
-        <!doctype html>
-        <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>{{Encode(title)}} · Medic</title>
-        <link rel="stylesheet" href="{{StylesheetPath}}"></head><body>{{body}}</body></html>
-        """, "text/html; charset=utf-8", Encoding.UTF8, status);
 }
