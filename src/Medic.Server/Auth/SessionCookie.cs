@@ -35,7 +35,7 @@ internal static class SessionCookie
         o.SlidingExpiration = true;
         o.LoginPath = "/login";
         o.LogoutPath = "/logout";
-        o.AccessDeniedPath = Web.Pages.AccessDenied.Path;
+        o.AccessDeniedPath = "/denied"; // the console page Web/Pages/AccessDenied.razor
         o.Events.OnRedirectToLogin = ctx => IsApi(ctx.Request)
             ? Problems.WriteAsync(ctx.HttpContext, StatusCodes.Status401Unauthorized, "Not authenticated", "This call needs an API token or a console session.",
                 "run 'medic login --server URL' and send the token as 'Authorization: Bearer <token>'")

@@ -9,12 +9,17 @@ namespace Medic.Server.Web.Pages.Ai;
 public sealed partial class AiRunPage : ConsolePage
 {
     private AiRunBundleResponse? _bundle;
+    private bool _missing;
 
     [Parameter] public string Id { get; set; } = "";
 
     [Inject] private AiRunStore Store { get; set; } = default!;
 
-    private protected override async Task LoadAsync() => _bundle = await Store.GetAsync(Caller.TenantId, Id, default);
+    private protected override async Task LoadAsync()
+    {
+        _bundle = await Store.GetAsync(Caller.TenantId, Id, default);
+        _missing = _bundle is null;
+    }
 
     private static string IntegrityText(string integrity) => integrity switch
     {

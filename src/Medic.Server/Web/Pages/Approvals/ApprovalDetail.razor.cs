@@ -31,11 +31,6 @@ public partial class ApprovalDetail : ConsolePage
         _approval = row is null ? null : (await ApprovalViews.ManyAsync(tenant, [row], default))[0];
     }
 
-    protected override async Task OnParametersSetAsync()
-    {
-        if (_approval is not null && _approval.Id != Id) await LoadAsync();
-    }
-
     private Task DecidedAsync(ApprovalResponse decided)
     {
         _approval = decided;

@@ -41,6 +41,13 @@ public partial class IncidentDetail : ConsolePage
     private protected override async Task LoadAsync()
     {
         var tenant = Caller.TenantId;
+        if (_detail is not null && _detail.Incident.Id != Id)
+        {
+            // Following a link from one incident to another reuses this page.
+            _run = null;
+            _report = null;
+        }
+
         _detail = await Queries.GetAsync(tenant, Id, default);
         _missing = _detail is null;
         if (_detail is null) return;
@@ -52,17 +59,6 @@ public partial class IncidentDetail : ConsolePage
             && (_run is null || _run.Id != runId || _run.Status == RunbookRunStatus.Running))
         {
             _run = await Runs.GetAsync(tenant, runId, default);
-        }
-    }
-
-    protected override async Task OnParametersSetAsync()
-    {
-        // Following a link from one incident to another reuses this page.
-        if (_detail is not null && _detail.Incident.Id != Id)
-        {
-            _run = null;
-            _report = null;
-            await LoadAsync();
         }
     }
 

@@ -17,7 +17,6 @@ public partial class IncidentList : ConsolePage
     private IncidentPage? _page;
     private string? _problem;
     private bool _filtered;
-    private IncidentQuery? _loaded;
     private readonly FilterForm _form = new();
 
     [SupplyParameterFromQuery] public string? Status { get; set; }
@@ -33,12 +32,6 @@ public partial class IncidentList : ConsolePage
 
     private protected override LiveOptions LiveOptions() => new(TimeSpan.FromSeconds(15), Feed, Caller.TenantId);
 
-    protected override async Task OnParametersSetAsync()
-    {
-        // The filters are the address: following a link or the pager changes the query string, not the page.
-        if (_loaded is not null && _loaded != Query()) await LoadAsync();
-    }
-
     private protected override async Task LoadAsync()
     {
         var q = Query();
@@ -50,7 +43,6 @@ public partial class IncidentList : ConsolePage
         _filtered = q with { Before = null, Limit = PageSize } != new IncidentQuery(Limit: PageSize);
         _problem = Problem(q);
         _page = _problem is null ? await Queries.ListAsync(Caller.TenantId, q, default) : null;
-        _loaded = q;
     }
 
     private IncidentQuery Query() => new(Blank(Status), Blank(Severity), Blank(Server), Blank(Source), null, Blank(Before), PageSize, Blank(Text));

@@ -15,13 +15,18 @@ public sealed partial class RunbookRunPage : ConsolePage
     private readonly CancellationTokenSource _stop = new();
     private readonly Dictionary<(string Server, int Step, string Phase), LiveStep> _live = [];
     private RunbookRunResponse? _run;
+    private bool _missing;
     private Task? _follow;
 
     [Parameter] public string Id { get; set; } = "";
 
     [Inject] private RunbookRunner Runner { get; set; } = default!;
 
-    private protected override async Task LoadAsync() => _run = await Runner.GetAsync(Caller.TenantId, Id, default);
+    private protected override async Task LoadAsync()
+    {
+        _run = await Runner.GetAsync(Caller.TenantId, Id, default);
+        _missing = _run is null;
+    }
 
     protected override void OnAfterRender(bool firstRender)
     {
