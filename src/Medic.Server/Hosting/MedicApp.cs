@@ -260,6 +260,13 @@ public static partial class MedicApp
         {
             var seconds = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retry) ? Math.Max(1, (int)Math.Ceiling(retry.TotalSeconds)) : 60;
             context.HttpContext.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            if (Web.ConsolePages.IsSignInForm(context.HttpContext.Request))
+            {
+                // A person at the sign-in form gets the form back with the reason, not a JSON document.
+                context.HttpContext.Response.Redirect(Web.ConsolePages.TooManyAttemptsPath);
+                return;
+            }
+
             await Problems.WriteAsync(context.HttpContext, StatusCodes.Status429TooManyRequests, "Too many requests",
                 $"The rate limit for this endpoint was reached; try again in {seconds} s.", $"wait {seconds} seconds before retrying");
         };

@@ -65,6 +65,11 @@ internal static class ConsolePages
         return TypedResults.Redirect(Microsoft.AspNetCore.WebUtilities.QueryHelpers.AddQueryString("/login", query));
     }
 
+    /// <summary>The sign-in form's post, as opposed to an API call.</summary>
+    internal static bool IsSignInForm(HttpRequest request) => HttpMethods.IsPost(request.Method) && request.Path == "/login";
+
+    internal const string TooManyAttemptsPath = "/login?error=" + Pages.Login.TooManyAttempts;
+
     /// <summary>
     /// Where to go after signing in: only a path on this server, else null. Browsers drop tabs and
     /// line breaks from URLs and read '\' as '/', so "/\tevil.example" or "/\\evil.example"

@@ -152,4 +152,24 @@ public sealed class ConsoleLoginTests
         afterwards.StatusCode.ShouldBe(HttpStatusCode.Redirect);
         afterwards.Headers.Location.ShouldNotBeNull().ToString().ShouldContain("/login");
     }
+
+    [Fact]
+    public async Task Past_the_sign_in_limit_the_form_comes_back_saying_to_wait_not_a_json_document()
+    {
+        await using var server = await MedicServer.StartAsync(TestDatabase.Sqlite, logInAdmin: false);
+        var browser = new ConsoleSession(server);
+        await browser.GetPageAsync("/login");
+
+        var answers = new List<string>();
+        for (var i = 0; i < 11; i++) // the default limit is 10 a minute per address
+        {
+            using var response = await browser.PostFormAsync("/login", new() { ["username"] = "admin", ["password"] = "guess-" + i });
+            answers.Add(response.Headers.Location?.OriginalString ?? ((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        answers.Take(10).ShouldAllBe(a => a == "/login?error=credentials");
+        answers[10].ShouldBe("/login?error=too-many");
+        (await browser.GetPageAsync(answers[10])).ShouldContain("Too many sign-in attempts from this address.");
+        browser.Cookies.ShouldNotContainKey("medic.session");
+    }
 }

@@ -12,6 +12,7 @@ public partial class Login
 {
     internal const string WrongCredentials = "credentials";
     internal const string TooLong = "too-long";
+    internal const string TooManyAttempts = "too-many";
 
     [SupplyParameterFromQuery(Name = "ReturnUrl")] private string? ReturnUrl { get; set; }
 
@@ -23,6 +24,7 @@ public partial class Login
     {
         null or "" => null,
         TooLong => "A field is too long.",
+        TooManyAttempts => "Too many sign-in attempts from this address. Wait a minute, then try again.",
         _ => Accounts.WrongCredentials,
     };
 
