@@ -39,14 +39,15 @@ public sealed class AuditIncrementalVerifyTests
         var (server, chain) = await StartAsync(dialect, 10);
         await using var _ = server;
         var session = await ConsoleSession.SignInAsync(server, MedicServer.AdminUsername, MedicServer.AdminPassword);
-        await session.GetPageAsync("/");
+        await session.GetPageAsync("/audit");
         await AppendAsync(server, chain, 3);
         var head = await server.Database.ScalarAsync<long>("SELECT seq FROM audit_heads WHERE chain = @chain", new { chain });
         var before = await server.Database.ScalarAsync<long>("SELECT seq FROM audit_verified WHERE chain = @chain", new { chain });
 
-        var page = await session.GetPageAsync("/");
+        var page = await session.GetPageAsync("/audit");
 
-        page.ShouldContain($"The chain verifies: {head} entries intact ({head - before} checked since the last verification).");
+        page.ShouldContain("data-verify=\"intact\"");
+        page.ShouldContain($"Checked the entries added since the last verification: {head - before} entries checked, up to entry {head}.");
         (await server.Database.ScalarAsync<long>("SELECT seq FROM audit_verified WHERE chain = @chain", new { chain })).ShouldBe(head);
     }
 

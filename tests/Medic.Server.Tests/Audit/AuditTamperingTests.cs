@@ -203,15 +203,16 @@ public sealed class AuditTamperingTests
 
     [Theory]
     [MemberData(nameof(Dialects.Both), MemberType = typeof(Dialects))]
-    public async Task The_console_overview_shows_a_broken_chain(string dialect)
+    public async Task The_console_audit_page_shows_a_broken_chain(string dialect)
     {
         await using var scene = await Scene.CreateAsync(dialect);
         await scene.DisableAppendOnlyTriggersAsync();
         await scene.TamperAsync("DELETE FROM audit_log WHERE chain = @chain AND seq = 3", new { chain = scene.Chain });
 
         var session = await ConsoleSession.SignInAsync(scene.Server, MedicServer.AdminUsername, MedicServer.AdminPassword);
-        var page = await session.GetPageAsync("/");
+        var page = await session.GetPageAsync("/audit");
 
-        page.ShouldContain("The chain is broken at entry 3");
+        page.ShouldContain("data-verify=\"broken\"");
+        page.ShouldContain("entry 3 does not verify");
     }
 }

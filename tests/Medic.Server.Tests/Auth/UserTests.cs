@@ -134,7 +134,7 @@ public sealed class UserTests
         await using var server = await MedicServer.StartAsync(dialect);
         var (hugo, password) = await server.AddUserAsync(server.Admin, "hugo", Role.Viewer);
         var session = await ConsoleSession.SignInAsync(server, "hugo", password);
-        (await session.GetPageAsync("/")).ShouldContain("<dd>hugo</dd>");
+        (await session.GetPageAsync("/")).ShouldContain("title=\"Signed in as hugo in tenant");
 
         (await server.Admin.PostAsync($"/api/v1/users/{hugo.Id}/disable", null)).StatusCode.ShouldBe(HttpStatusCode.OK);
         using var afterwards = await session.GetAsync("/");
