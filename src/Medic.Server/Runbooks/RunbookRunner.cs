@@ -93,7 +93,8 @@ internal sealed partial class RunbookRunner : IAsyncDisposable
     public Task<RunbookRunResponse?> GetAsync(string tenantId, string id, CancellationToken ct) => _store.GetAsync(tenantId, id, ct);
 
     /// <summary>
-    /// A live feed of the run's events still to come, or null when the run is not going on here.
+    /// A live feed of the run's events still to come (first the start and output so far of each step
+    /// still running), or null when the run is not going on here.
     /// Subscribe before reading the stored steps, then skip steps already seen (by seq).
     /// </summary>
     public ChannelReader<RunbookRunEvent>? Subscribe(string id) => _live.Subscribe(id);
