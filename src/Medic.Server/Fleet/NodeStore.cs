@@ -99,8 +99,8 @@ internal sealed class NodeStore(Database db)
         var p = new DynamicParameters(new { tenantId, skip = Math.Max(0, q.Skip), take = Math.Clamp(q.Take, 1, 500) });
         if (!string.IsNullOrEmpty(q.Text))
         {
-            where.Add(@"LOWER(n.name) LIKE @text ESCAPE '\'");
-            p.Add("text", "%" + EscapeLike(q.Text.ToLowerInvariant()) + "%");
+            where.Add(db.Dialect.Lower("n.name") + @" LIKE @text ESCAPE '\'");
+            p.Add("text", SqlDialect.ContainsPattern(q.Text));
         }
 
         if (q.Status is { } status)
@@ -138,7 +138,6 @@ internal sealed class NodeStore(Database db)
         return new ServerListPage(rows, (int)total);
     }
 
-    private static string EscapeLike(string text) => text.Replace(@"\", @"\\", StringComparison.Ordinal).Replace("%", @"\%", StringComparison.Ordinal).Replace("_", @"\_", StringComparison.Ordinal);
 
     public async Task<NodeRow?> FindAsync(string tenantId, string idOrName, CancellationToken ct = default)
     {

@@ -37,19 +37,15 @@ internal sealed class IncidentQueries(Database db)
         if (q.Server is not null) where.Add("(i.server_id = @Server OR n.name = @Server)");
         if (q.Since is not null) where.Add("i.last_seen_at >= @Since");
         if (q.Before is not null) where.Add("i.id < @Before");
-        if (q.Text is not null) where.Add(@"LOWER(i.title) LIKE @pattern ESCAPE '\'");
+        if (q.Text is not null) where.Add(db.Dialect.Lower("i.title") + @" LIKE @pattern ESCAPE '\'");
         await using var c = await db.OpenAsync(ct);
         var rows = (await c.QueryAsync<IncidentRow>(
             IncidentRow.Select + " WHERE " + string.Join(" AND ", where) + " ORDER BY i.id DESC LIMIT @take",
-            new { tenantId, q.Status, q.Severity, q.Source, q.Server, q.Since, q.Before, pattern = LikePattern(q.Text), take = q.Limit + 1, firing = true })).ToList();
+            new { tenantId, q.Status, q.Severity, q.Source, q.Server, q.Since, q.Before, pattern = q.Text is null ? null : SqlDialect.ContainsPattern(q.Text), take = q.Limit + 1, firing = true })).ToList();
         var more = rows.Count > q.Limit;
         if (more) rows.RemoveAt(rows.Count - 1);
         return new IncidentPage(rows.Select(r => r.ToResponse()).ToList(), more ? rows[^1].Id : null);
     }
-
-    /// <summary>"%text%" for LIKE, lower-cased, with the wildcards the text holds taken literally.</summary>
-    private static string? LikePattern(string? text) => text is null ? null
-        : "%" + text.ToLowerInvariant().Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal) + "%";
 
     /// <summary>Open (unresolved) incidents by severity, and how many servers have at least one.</summary>
     public async Task<(IReadOnlyDictionary<string, int> BySeverity, int Servers)> OpenCountsAsync(string tenantId, CancellationToken ct)

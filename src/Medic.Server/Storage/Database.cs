@@ -109,6 +109,7 @@ public sealed class Database : IAsyncDisposable
 
         var connection = new SqliteConnection(_connectionString);
         await connection.OpenAsync(ct);
+        connection.CreateFunction(SqlDialect.SqliteLowerFunction, (string? text) => text?.ToLowerInvariant(), isDeterministic: true);
         await using var pragma = connection.CreateCommand();
         pragma.CommandText = "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;";
         await pragma.ExecuteNonQueryAsync(ct);

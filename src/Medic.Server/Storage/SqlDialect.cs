@@ -24,4 +24,18 @@ public sealed class SqlDialect
     public string ExistsTable(string table) => Kind == SqlDialectKind.Postgres
         ? $"SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = '{table}'"
         : $"SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '{table}'";
+
+    /// <summary>
+    /// <paramref name="expression"/> lower-cased, for a case-insensitive <c>LIKE</c> against <see cref="ContainsPattern"/>.
+    /// PostgreSQL's <c>LOWER</c> follows the database's locale (UTF-8 locales fold every script); SQLite's
+    /// folds ASCII only ("Ü" stays "Ü"), so there it is <c>medic_lower</c>, .NET's invariant lower case,
+    /// which <see cref="Database"/> registers on each connection.
+    /// </summary>
+    public string Lower(string expression) => Kind == SqlDialectKind.Postgres ? $"LOWER({expression})" : $"{SqliteLowerFunction}({expression})";
+
+    internal const string SqliteLowerFunction = "medic_lower";
+
+    /// <summary>"%text%" for <c>LIKE ... ESCAPE '\'</c>, lower-cased, with the wildcards the text holds taken literally.</summary>
+    public static string ContainsPattern(string text) =>
+        "%" + text.ToLowerInvariant().Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal) + "%";
 }

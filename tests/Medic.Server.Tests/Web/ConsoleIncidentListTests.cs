@@ -41,6 +41,12 @@ public sealed partial class ConsoleIncidentListTests
         // The API takes the same text filter.
         using var api = await server.Admin.GetAsync("/api/v1/incidents?text=DISK");
         (await api.ReadAsync(MedicJson.Default.IncidentPage)).Items.Select(i => i.Id).ShouldBe([disk]);
+
+        // Case folds beyond ASCII on both dialects (SQLite's own LOWER leaves "Ü" as it is).
+        var umlaut = await OpenAsync(server, "Dienst ÜBERLASTET auf Straße 7", "warning");
+        Listed(await admin.GetPageAsync("/incidents?text=" + Uri.EscapeDataString("überlastet"))).ShouldBe([umlaut]);
+        using var folded = await server.Admin.GetAsync("/api/v1/incidents?text=" + Uri.EscapeDataString("AUF STRAßE"));
+        (await folded.ReadAsync(MedicJson.Default.IncidentPage)).Items.Select(i => i.Id).ShouldBe([umlaut]);
     }
 
     private static async Task<string> OpenAsync(MedicServer server, string title, string severity)
