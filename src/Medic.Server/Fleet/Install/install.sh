@@ -40,6 +40,9 @@ fail() {
   exit 1
 }
 
+# Everything runs from main, called on the last line: a download cut short runs nothing at all.
+
+main() {
 while [ $# -gt 0 ]; do
   case "$1" in
     --token) [ $# -ge 2 ] || fail "--token needs a value" "create a token with: medic enroll-token create"; TOKEN=$2; shift 2 ;;
@@ -84,7 +87,7 @@ fi
 
 if [ "$UNINSTALL" = 1 ]; then
   if [ "$SYSTEMD" = 1 ] && [ -f "$UNIT" ]; then
-    systemctl disable --now medic-agent.service >/dev/null 2>&1 || true
+    systemctl disable --now medic-agent.service </dev/null >/dev/null 2>&1 || true
   fi
   removed=0
   for f in "$UNIT" "$BIN" "$CONFIG" "$POLICY"; do
@@ -119,7 +122,7 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT INT TERM
 FILE="medic-agent-linux-$ARCH"
 for part in "" .sha256 .sig; do
-  curl -fsS --retry 3 -o "$WORK/$FILE$part" "$MEDIC_URL/agent/$FILE$part" \
+  curl -fsS --retry 3 </dev/null -o "$WORK/$FILE$part" "$MEDIC_URL/agent/$FILE$part" \
     || fail "could not download $MEDIC_URL/agent/$FILE$part" "check that this host reaches $MEDIC_URL and that the control plane has an agent for linux-$ARCH (GET $MEDIC_URL/api/v1/agent-binaries)"
 done
 
@@ -175,7 +178,7 @@ else
   set -- enroll --server "$MEDIC_URL" --token "$TOKEN" --config "$CONFIG"
   [ -n "$NAME" ] && set -- "$@" --name "$NAME"
   [ -n "$TAGS" ] && set -- "$@" --tags "$TAGS"
-  "$BIN" "$@" >/dev/null || fail "enrollment with $MEDIC_URL failed (the agent said why above); the binary and policy stay installed" \
+  "$BIN" "$@" </dev/null >/dev/null || fail "enrollment with $MEDIC_URL failed (the agent said why above); the binary and policy stay installed" \
     "fix the cause and run the script again; it picks up where it stopped"
   say "enrolled: $CONFIG"
   changes=1
@@ -213,11 +216,11 @@ else
 fi
 
 if [ "$SYSTEMD" = 1 ]; then
-  [ "$unit_changed" = 1 ] && systemctl daemon-reload
+  [ "$unit_changed" = 1 ] && systemctl daemon-reload </dev/null
   if [ "$START" = 1 ]; then
     if [ "$changes" = 1 ]; then
       systemctl enable medic-agent.service >/dev/null 2>&1
-      systemctl restart medic-agent.service
+      systemctl restart medic-agent.service </dev/null
       say "started: medic-agent.service (journalctl -u medic-agent to follow it)"
     elif ! systemctl is-active --quiet medic-agent.service; then
       systemctl enable --now medic-agent.service >/dev/null 2>&1
@@ -241,3 +244,6 @@ if [ "$changes" = 0 ]; then
 else
   say "Done: the Medic agent is installed and enrolled with $MEDIC_URL."
 fi
+}
+
+main "$@"
