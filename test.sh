@@ -42,6 +42,13 @@ if [ ! -x /usr/bin/chromium ]; then
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
 
+# The one-line install E2E test pipes the served install.sh from curl into sh; the script checks the agent with sha256sum and openssl.
+if ! command -v curl >/dev/null || ! command -v openssl >/dev/null; then
+  log "curl or openssl not found; installing them from Debian (the install-script E2E test)"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends curl openssl ca-certificates >/dev/null
+fi
+
 pgtmp=$(mktemp -d /tmp/medic-test-pg.XXXXXX)
 chmod 755 "$pgtmp"
 run_pg() {

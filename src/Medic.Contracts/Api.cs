@@ -134,6 +134,8 @@ public sealed record AuditCheckpointReport(bool Ok, AuditVerificationReport Chai
 [JsonSerializable(typeof(EnrollmentTokenResponse))]
 [JsonSerializable(typeof(IReadOnlyList<EnrollmentTokenResponse>))]
 [JsonSerializable(typeof(EnrollmentTokenCreatedResponse))]
+[JsonSerializable(typeof(AgentBinaryResponse))]
+[JsonSerializable(typeof(IReadOnlyList<AgentBinaryResponse>))]
 [JsonSerializable(typeof(ServerResponse))]
 [JsonSerializable(typeof(IReadOnlyList<ServerResponse>))]
 [JsonSerializable(typeof(CreateServerRequest))]

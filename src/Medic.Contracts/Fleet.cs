@@ -19,6 +19,19 @@ public sealed record EnrollmentTokenResponse(
 public sealed record EnrollmentTokenCreatedResponse(EnrollmentTokenResponse Token, string Secret);
 
 /// <summary>
+/// An agent binary the control plane serves at <c>Url</c> (relative to it): <c>Sha256</c> is the hex
+/// digest of its bytes, <c>Signature</c> the base64 DER ECDSA P-256 signature of that digest by the task-signing key.
+/// </summary>
+public sealed record AgentBinaryResponse(string Os, string Arch, string Version, string Sha256, long Size, string Signature, string Url);
+
+/// <summary>The one line that installs and enrolls an agent on a new server, as the CLI and the console show it.</summary>
+public static class AgentInstall
+{
+    public static string Command(string server, string token) =>
+        $"curl -fsSL {server.TrimEnd('/')}/install.sh | sudo sh -s -- --token {token}";
+}
+
+/// <summary>
 /// <c>Kind</c>: <c>agent</c> (runs the Medic agent) or <c>agentless</c> (reached through ssh; <c>Ssh</c> says how).
 /// For agentless servers <c>Status</c> and <c>LastSeenAt</c> come from the last ssh contact.
 /// </summary>

@@ -37,6 +37,18 @@ public sealed class MedicDaemon : IAsyncDisposable
         return new MedicDaemon(process, "medic " + string.Join(' ', args));
     }
 
+    /// <summary>Starts another program (an installed <c>medic-agent</c>, say) with the environment of <paramref name="home"/>.</summary>
+    public static MedicDaemon StartProgram(MedicHome home, string file, IEnumerable<string> args)
+    {
+        var psi = home.StartInfo();
+        psi.FileName = file;
+        psi.ArgumentList.Clear();
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        var process = new Process { StartInfo = psi, EnableRaisingEvents = true };
+        process.Start();
+        return new MedicDaemon(process, file + " " + string.Join(' ', args));
+    }
+
     /// <summary>Starts <c>medic server --data DIR --listen URL</c> and waits until it says it is ready.</summary>
     public static async Task<MedicDaemon> StartServerAsync(MedicHome home, string url, string dataDir)
     {

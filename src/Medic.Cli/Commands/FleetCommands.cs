@@ -29,8 +29,8 @@ internal static class FleetCommands
 
             var t = created.Token;
             Console.Out.WriteLine($"Created enrollment token {t.Id} ({t.UsesAllowed} use(s), expires {Output.Time(t.ExpiresAt)} UTC, tags {FormatTags(t.Tags)}).");
-            Console.Out.WriteLine("On each new server, run (the token is shown once):");
-            Console.Out.WriteLine($"  medic-agent enroll --server {session.Context.Server} --token {created.Secret} && medic-agent run");
+            Console.Out.WriteLine("On each new server, run as root (the token is shown once):");
+            Console.Out.WriteLine("  " + AgentInstall.Command(session.Context.Server, created.Secret));
             return ExitCodes.Ok;
         });
 

@@ -15,6 +15,19 @@ public static class TaskSigning
 
     public static string PublicKey(ECDsa key) => Convert.ToBase64String(key.ExportSubjectPublicKeyInfo());
 
+    /// <summary>The public key as PEM, the form <c>openssl dgst -verify</c> reads.</summary>
+    public static string PublicKeyPem(ECDsa key) => key.ExportSubjectPublicKeyInfoPem();
+
+    /// <summary>
+    /// Signs a file by its SHA-256 digest, in DER (RFC 3279), so that
+    /// <c>openssl dgst -sha256 -verify key.pem -signature sig.der FILE</c> checks it as well as <see cref="VerifyFile"/>.
+    /// </summary>
+    public static byte[] SignFileDigest(ECDsa key, byte[] sha256) => key.SignHash(sha256, DSASignatureFormat.Rfc3279DerSequence);
+
+    /// <summary>Whether <paramref name="signature"/> (DER) is the pinned key's signature of <paramref name="sha256"/>, the digest of a file's bytes.</summary>
+    public static bool VerifyFile(ECDsa publicKey, byte[] sha256, byte[] signature) =>
+        publicKey.VerifyHash(sha256, signature, DSASignatureFormat.Rfc3279DerSequence);
+
     public static ECDsa ImportPublicKey(string spki)
     {
         var key = ECDsa.Create();

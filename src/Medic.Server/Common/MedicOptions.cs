@@ -68,7 +68,19 @@ public sealed class MedicOptions
     [ConfigurationKeyName("ai")]
     public AiOptions Ai { get; set; } = new();
 
+    /// <summary>
+    /// The directory of agent binaries (<c>medic-agent-linux-x64</c>, <c>medic-agent-linux-arm64</c>) that
+    /// <c>/install.sh</c> installs; unset: <c>{DataDir}/agent-binaries</c>, then <c>agent/</c> beside the medic executable.
+    /// </summary>
+    [ConfigurationKeyName("agent_binaries")]
+    public string? AgentBinaries { get; set; }
+
     public string DatabaseUrl => string.IsNullOrWhiteSpace(Database) ? "sqlite:" + Path.Combine(DataDir, "medic.db") : Database!;
+
+    /// <summary>Where agent binaries are looked for, in order: the first directory that holds a file serves it.</summary>
+    public IReadOnlyList<string> AgentBinaryDirectories => string.IsNullOrWhiteSpace(AgentBinaries)
+        ? [Path.Combine(DataDir, "agent-binaries"), Path.Combine(AppContext.BaseDirectory, "agent")]
+        : [AgentBinaries!];
 
     public string TaskSigningKeyPath => Path.Combine(DataDir, "task-signing.key");
 

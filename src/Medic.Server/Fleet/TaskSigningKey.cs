@@ -40,5 +40,10 @@ internal sealed class TaskSigningKey : IDisposable
 
     public SignedTask Sign(TaskSpec spec) => TaskSigning.Sign(_key, spec);
 
+    public string PublicKeyPem => TaskSigning.PublicKeyPem(_key);
+
+    /// <summary>Signs a file (an agent binary) by its SHA-256 digest; DER, as openssl and the agent check it.</summary>
+    public byte[] SignFileDigest(byte[] sha256) => TaskSigning.SignFileDigest(_key, sha256);
+
     public void Dispose() => _key.Dispose();
 }

@@ -48,6 +48,7 @@ public static partial class ConfigLoader
         flags?.Invoke(options);
         options.DataDir = Path.GetFullPath(ExpandHome(options.DataDir));
         if (!string.IsNullOrWhiteSpace(options.MasterKeyFile)) options.MasterKeyFile = Path.GetFullPath(ExpandHome(options.MasterKeyFile));
+        if (!string.IsNullOrWhiteSpace(options.AgentBinaries)) options.AgentBinaries = Path.GetFullPath(ExpandHome(options.AgentBinaries));
         if (options.Database is { Length: > 7 } db && db.StartsWith("sqlite:", StringComparison.OrdinalIgnoreCase))
         {
             options.Database = "sqlite:" + Path.GetFullPath(ExpandHome(db["sqlite:".Length..]));

@@ -8,6 +8,7 @@ using Medic.Server.Common;
 using Medic.Server.Detection.Webhooks;
 using Medic.Server.Detection;
 using Medic.Server.Fleet;
+using Medic.Server.Fleet.Install;
 using Medic.Server.Gateway;
 using Medic.Server.Detection.Checks;
 using Medic.Server.Detection.Monitors;
@@ -88,6 +89,7 @@ public static partial class MedicApp
         services.AddAuth();
         services.AddSingleton<Bootstrap>();
         services.AddFleet(options);
+        services.AddInstall();
         services.AddGateway();
         services.AddIncidents();
         services.AddDetection();
@@ -162,6 +164,7 @@ public static partial class MedicApp
         app.MapTokens();
         app.MapAudit();
         app.MapEnrollment();
+        app.MapInstall();
         app.MapServers();
         app.MapDiag();
         app.MapExec();

@@ -268,6 +268,6 @@ public sealed partial class SettingsTests(ConsoleFixture console)
         await page.Context.CloseAsync();
     }
 
-    [GeneratedRegex(@"^medic-agent enroll --server (?<server>\S+) --token (?<token>mde_\S+) && medic-agent run$")]
+    [GeneratedRegex(@"^curl -fsSL (?<server>\S+)/install\.sh \| sudo sh -s -- --token (?<token>mde_\S+)$")]
     private static partial Regex EnrollCommand();
 }

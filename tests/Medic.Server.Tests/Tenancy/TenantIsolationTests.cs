@@ -181,6 +181,8 @@ public sealed class TenantIsolationTests
         ["GET /api/v1/tenants/{slug}"] = new(t => [Route("slug", t.Slug)], Isolated: [HttpStatusCode.Forbidden, HttpStatusCode.NotFound]),
         ["GET /openapi/{documentName}.json"] = new(_ => [Route("documentName", "v1")], Isolated: [HttpStatusCode.OK],
             NotTenantData: "the API description is public and the same for everyone"),
+        ["GET /agent/{file}"] = new(_ => [Route("file", "medic-agent-linux-x64"), Route("file", "medic-agent-linux-x64.sig")], Isolated: [HttpStatusCode.NotFound],
+            NotTenantData: "agent binaries are public and the same for every tenant; this server has none"),
     };
 
     /// <summary>"METHOD pattern" for every endpoint the server maps whose route has a parameter.</summary>

@@ -24,8 +24,7 @@ public partial class EnrollmentSettings : ConsolePage
         _tokens = [.. (await Nodes.ListEnrollmentTokensAsync(Caller.TenantId)).Select(t => t.ToResponse()).OrderByDescending(t => t.CreatedAt)];
 
     /// <summary>What <c>medic enroll-token create</c> prints, with this console's address as the server.</summary>
-    private string EnrollCommand(string secret) =>
-        $"medic-agent enroll --server {Navigation.BaseUri.TrimEnd('/')} --token {secret} && medic-agent run";
+    private string EnrollCommand(string secret) => AgentInstall.Command(Navigation.BaseUri, secret);
 
     private string State(EnrollmentTokenResponse t) =>
         t.RevokedAt is not null ? "revoked" : t.ExpiresAt <= Time.GetUtcNow() ? "expired" : t.Uses >= t.UsesAllowed ? "used up" : "active";
