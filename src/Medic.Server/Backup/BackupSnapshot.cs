@@ -28,9 +28,14 @@ internal sealed class BackupSnapshot(Database db, MasterKey masterKey, IOptions<
 
     public void Exit() => _one.Release();
 
-    /// <summary>A new 0700 directory inside the data directory (the archive holds the keys, so it never goes to a shared /tmp).</summary>
+    /// <summary>
+    /// A new 0700 directory inside the data directory (the archive holds the keys, so it never goes to
+    /// a shared /tmp). Call it holding the slot: any other such directory is then left over from a
+    /// backup a crash interrupted, and is removed.
+    /// </summary>
     public string NewWorkDirectory()
     {
+        foreach (var stale in Directory.EnumerateDirectories(options.Value.DataDir, ".backup-bak_*")) Directory.Delete(stale, recursive: true);
         var dir = Path.Combine(options.Value.DataDir, ".backup-" + Ids.New("bak"));
         Directory.CreateDirectory(dir, PrivateFiles.DirectoryMode);
         return dir;

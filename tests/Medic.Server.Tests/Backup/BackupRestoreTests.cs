@@ -140,6 +140,14 @@ public sealed class BackupRestoreTests
             await (await response.Content.ReadAsStreamAsync()).CopyToAsync(sealing);
         }
 
+        // A backup a crash interrupted left its directory behind; the next backup removes it.
+        var stale = Directory.CreateDirectory(Path.Combine(server.DataDir, ".backup-bak_stale")).FullName;
+        using (var again = await server.Admin.PostAsync("/api/v1/backup", null))
+        {
+            again.StatusCode.ShouldBe(HttpStatusCode.OK);
+        }
+
+        Directory.Exists(stale).ShouldBeFalse();
         var dir = Path.Combine(work.Path, "restored");
 
         var refusal = await Should.ThrowAsync<BackupFileException>(() => BackupRestore.RestoreAsync(file, "another long passphrase", dir, null, _ => { }));
