@@ -45,6 +45,8 @@ namespace Medic.Cli
             root.Subcommands.Add(AgentCommand());
             root.Subcommands.Add(WatchCommand.Create());
             root.Subcommands.Add(DoctorCommand.Create());
+            root.Subcommands.Add(BackupCommands.Backup());
+            root.Subcommands.Add(BackupCommands.Restore());
 
             root.Subcommands.Add(VersionCommand());
 

@@ -4,6 +4,7 @@ using Medic.Contracts;
 using Medic.Server.Ai;
 using Medic.Server.Ai.Providers;
 using Medic.Server.Audit;
+using Medic.Server.Backup;
 using Medic.Server.Common;
 using Medic.Server.Detection.Webhooks;
 using Medic.Server.Detection;
@@ -100,6 +101,7 @@ public static partial class MedicApp
         services.AddReports();
         services.AddAi();
         services.AddConsole();
+        services.AddBackup();
 
         services.ConfigureHttpJsonOptions(o => ConfigureJson(o.SerializerOptions));
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
@@ -180,6 +182,7 @@ public static partial class MedicApp
         app.MapWebhooks();
         app.MapSilences();
         app.MapSecrets();
+        app.MapBackup();
         app.MapConsole();
         app.MapConsolePages();
         return app;

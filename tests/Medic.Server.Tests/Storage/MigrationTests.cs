@@ -75,7 +75,7 @@ public sealed class MigrationTests
         await db.ExecuteAsync("UPDATE schema_migrations SET checksum = @checksum WHERE version = @version",
             new { checksum = new string('0', 64), version = first.Version });
 
-        var refusal = await Should.ThrowAsync<InvalidOperationException>(() => new Migrator(db.Database).ApplyAsync());
+        var refusal = await Should.ThrowAsync<ConfigException>(() => new Migrator(db.Database).ApplyAsync());
 
         refusal.Message.ShouldContain($"{first.Version:D4}_{first.Name}");
         refusal.Message.ShouldContain("was changed after it was applied");
@@ -92,7 +92,7 @@ public sealed class MigrationTests
         var options = new MedicOptions { DataDir = dir.Path, Database = db.Url, Listen = "http://127.0.0.1:0" };
         await using var app = MedicApp.Build(options, logging => logging.AddProvider(new CapturedLogs()));
 
-        await Should.ThrowAsync<InvalidOperationException>(() => MedicApp.PrepareAsync(app.Services));
+        await Should.ThrowAsync<ConfigException>(() => MedicApp.PrepareAsync(app.Services));
     }
 
     [Theory]
