@@ -130,7 +130,7 @@ public sealed class SettingsFormsTests(ConsoleFixture console) : IDisposable
         ruleText.ShouldContain(channel);
         ruleText.ShouldContain("warning and above, team=payments");
         ruleText.ShouldNotContain("acknowledged");
-        await ConsoleFixture.ScreenshotAsync(page, "settings-notifications");
+        await ConsoleFixture.ScreenshotAsync(page, "settings-notification-rules");
 
         var rules = await console.Home.JsonAsync("notify", "rules", "list");
         var stored = rules.EnumerateArray().Single(r => r.GetProperty("name").GetString() == rule);
