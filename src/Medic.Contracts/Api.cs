@@ -197,6 +197,7 @@ public sealed record AuditCheckpointReport(bool Ok, AuditVerificationReport Chai
 [JsonSerializable(typeof(RunbookDiffResponse))]
 [JsonSerializable(typeof(RunbookRunRequest))]
 [JsonSerializable(typeof(RunbookRunResponse))]
+[JsonSerializable(typeof(RunbookRunPage))]
 [JsonSerializable(typeof(RunbookRunEvent))]
 [JsonSerializable(typeof(RemediationResponse))]
 [JsonSerializable(typeof(IReadOnlyList<RemediationResponse>))]

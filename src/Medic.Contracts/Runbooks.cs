@@ -104,6 +104,21 @@ public sealed record RunbookRunResponse(
     DateTimeOffset CreatedAt,
     DateTimeOffset? FinishedAt);
 
+/// <summary>A runbook run as <c>GET /api/v1/runbook-runs</c> lists it: without its steps (<c>GET /api/v1/runbook-runs/{id}</c> has them).</summary>
+public sealed record RunbookRunSummary(
+    string Id,
+    string Runbook,
+    int Version,
+    RunbookRunStatus Status,
+    string Actor,
+    IReadOnlyList<string> Targets,
+    string? Error,
+    DateTimeOffset CreatedAt,
+    DateTimeOffset? FinishedAt);
+
+/// <summary>Runbook runs, newest first; pass <c>NextBefore</c> back as <c>before</c> for the next page.</summary>
+public sealed record RunbookRunPage(IReadOnlyList<RunbookRunSummary> Items, string? NextBefore);
+
 /// <summary>
 /// One message of <c>/ws/runbook-runs/{id}</c>: <c>step_started</c>, <c>output</c> (a chunk of a
 /// running step's stdout or stderr), <c>step_finished</c> (with <c>Result</c>) and, last,

@@ -8,12 +8,12 @@ using Medic.Server.Runbooks;
 
 namespace Medic.Cli.Commands;
 
-/// <summary><c>medic runbook apply/list/show/diff/run</c>: versioned runbooks and hand-started runs with live output.</summary>
+/// <summary><c>medic runbook apply/list/show/diff/run/runs</c>: versioned runbooks and hand-started runs with live output.</summary>
 internal static class RunbookCommands
 {
     public static Command Runbook() => new("runbook", "Runbooks: apply YAML versions, list, show and diff them, run one on servers")
     {
-        Apply(), List(), Show(), Diff(), Run(),
+        Apply(), List(), Show(), Diff(), Run(), Runs(),
     };
 
     private static Command Apply()
@@ -79,6 +79,45 @@ internal static class RunbookCommands
 
             Output.Table(["NAME", "VERSION", "RISK", "SOURCE", "DESCRIPTION"], runbooks.Select(r => (IReadOnlyList<string?>)
                 [r.Name, r.Version.ToString(CultureInfo.InvariantCulture), r.Risk, r.OverridesBuiltin ? "tenant (overrides built-in)" : r.Source, r.Description]));
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command Runs()
+    {
+        var runbook = new Option<string?>("--runbook") { Description = "Only runs of this runbook" };
+        var status = new Option<string?>("--status") { Description = "Only runs in this status: running, succeeded, failed or interrupted" };
+        var limit = new Option<int?>("--limit") { Description = "How many (1-500, default 50)" };
+        var before = new Option<string?>("--before") { Description = "Runs older than this run id (the next page)" };
+        var json = Shared.JsonOption();
+        var command = new Command("runs", "List past runbook runs, newest first") { runbook, status, limit, before, json };
+        command.SetAction(async (parse, ct) =>
+        {
+            var query = new List<string>();
+            void Add(string name, string? value)
+            {
+                if (!string.IsNullOrEmpty(value)) query.Add(name + "=" + Uri.EscapeDataString(value));
+            }
+
+            Add("runbook", parse.GetValue(runbook));
+            Add("status", parse.GetValue(status));
+            Add("limit", parse.GetValue(limit)?.ToString(CultureInfo.InvariantCulture));
+            Add("before", parse.GetValue(before));
+            using var client = Shared.RequireSession(parse).Client();
+            var page = await client.GetAsync("/api/v1/runbook-runs" + (query.Count > 0 ? "?" + string.Join('&', query) : ""), ApiClient.Json.RunbookRunPage, ct);
+            if (parse.GetValue(json))
+            {
+                Output.Json(page, ApiClient.Json.RunbookRunPage);
+                return ExitCodes.Ok;
+            }
+
+            Output.Table(["ID", "RUNBOOK", "VERSION", "STATUS", "BY", "SERVERS", "STARTED", "FINISHED"], page.Items.Select(r => (IReadOnlyList<string?>)
+            [
+                r.Id, r.Runbook, r.Version.ToString(CultureInfo.InvariantCulture), r.Status.ToText(), r.Actor, r.Targets.Count == 0 ? "-" : string.Join(",", r.Targets),
+                Output.Time(r.CreatedAt), Output.Time(r.FinishedAt),
+            ]));
+            if (page.NextBefore is not null) Console.Out.WriteLine($"More: medic runbook runs --before {page.NextBefore}");
             return ExitCodes.Ok;
         });
         return command;

@@ -121,6 +121,23 @@ internal sealed class NodeStore(Database db)
             i++;
         }
 
+        if (q.Names is { Count: > 0 } names)
+        {
+            // Dapper expands a list for SQLite; Npgsql takes the array itself.
+            where.Add(db.Dialect.Kind == SqlDialectKind.Postgres ? "(n.name = ANY(@names) OR n.id = ANY(@names))" : "(n.name IN @names OR n.id IN @names)");
+            p.Add("names", names.ToArray());
+        }
+
+        var g = 0;
+        foreach (var group in q.Groups ?? [])
+        {
+            // The groups tag is a comma-separated list without spaces (Tags.Problem), so a member is ",NAME," inside ",LIST,".
+            var groups = db.Dialect.Kind == SqlDialectKind.Postgres ? "(n.tags::jsonb ->> 'groups')" : "json_extract(n.tags, '$.groups')";
+            where.Add($"(',' || {groups} || ',') LIKE @group{g} ESCAPE '\\'");
+            p.Add($"group{g}", "%," + EscapeLike(group) + ",%");
+            g++;
+        }
+
         if (q.WithOpenIncidents)
         {
             where.Add("EXISTS (SELECT 1 FROM incidents i WHERE i.tenant_id = @tenantId AND i.server_id = n.id AND i.resolved_at IS NULL)");

@@ -5,7 +5,8 @@ namespace Medic.Server.Fleet;
 /// <summary>
 /// One page of the servers list: every given filter must hold. <c>Text</c> is part of the name
 /// (any case); <c>Environment</c> is the <c>env</c> tag; <c>WithOpenIncidents</c> keeps servers
-/// with at least one unresolved incident.
+/// with at least one unresolved incident. <c>Names</c> (exact names or ids) and <c>Groups</c>
+/// (members of the <c>groups</c> tag) match as an exec selector does (<see cref="Executions.Select"/>).
 /// </summary>
 internal sealed record ServerListQuery(
     string? Text = null,
@@ -14,7 +15,9 @@ internal sealed record ServerListQuery(
     NodeStatus? Status = null,
     bool WithOpenIncidents = false,
     int Skip = 0,
-    int Take = 50);
+    int Take = 50,
+    IReadOnlyList<string>? Names = null,
+    IReadOnlyList<string>? Groups = null);
 
 /// <summary>A server as the list shows it, with its count of unresolved incidents.</summary>
 internal sealed class ServerListRow

@@ -50,6 +50,25 @@ internal sealed class RunbookRunStore(Database db, AuditLog audit, TimeProvider 
             JsonSerializer.Deserialize(row.Params, RunbookJson.Default.DictionaryStringString) ?? [], steps, null, row.Error, row.CreatedAt, row.FinishedAt);
     }
 
+    /// <summary>
+    /// The tenant's runs, newest first (ids are time-ordered), optionally of one runbook or in one
+    /// status; <paramref name="before"/> (a run id) continues a page. One more row than asked is read
+    /// to tell whether another page follows.
+    /// </summary>
+    public async Task<RunbookRunPage> ListAsync(string tenantId, string? runbook, RunbookRunStatus? status, string? before, int limit, CancellationToken ct)
+    {
+        await using var c = await db.OpenAsync(ct);
+        var sql = $"SELECT {RunColumns} FROM runbook_runs WHERE tenant_id = @tenantId"
+            + (runbook is null ? "" : " AND runbook = @runbook")
+            + (status is null ? "" : " AND status = @status")
+            + (before is null ? "" : " AND id < @before")
+            + " ORDER BY id DESC LIMIT @take";
+        var rows = (await c.QueryAsync<RunbookRunRow>(sql, new { tenantId, runbook, status = status?.ToText(), before, take = limit + 1 })).ToList();
+        var items = rows.Take(limit).Select(r => new RunbookRunSummary(r.Id, r.Runbook, r.Version, r.StatusValue, r.Actor,
+            JsonSerializer.Deserialize(r.Targets, RunbookJson.Default.ListString) ?? [], r.Error, r.CreatedAt, r.FinishedAt)).ToList();
+        return new RunbookRunPage(items, rows.Count > limit ? items[^1].Id : null);
+    }
+
     public Task AddStepAsync(RunbookRunRow run, RunbookStepResponse result) => db.WriteAsync((c, tx) => c.ExecuteAsync(
         "INSERT INTO runbook_run_steps (run_id, tenant_id, seq, server, step, name, type, phase, status, exit_code, duration_ms, stdout, stderr, truncated, reason, started_at) " +
         "VALUES (@RunId, @TenantId, @Seq, @Server, @Step, @Name, @Type, @Phase, @Status, @ExitCode, @DurationMs, @Stdout, @Stderr, @Truncated, @Reason, @StartedAt)",

@@ -50,6 +50,8 @@ internal static class RunbooksApi
         group.MapGet("/{name}/diff", Diff).Requires(Permission.Read).WithSummary("A unified diff between two versions: ?from=V1&to=V2.");
         group.MapPost("/{name}/runs", Run).Requires(Permission.Operate)
             .WithSummary("Run a runbook on the selected servers (or the runbook's own targets) with parameters; dry_run shows the exact argv and environment of every step instead.");
+        app.MapGet("/api/v1/runbook-runs", ListRuns).WithTags("Runbooks").Requires(Permission.Read)
+            .WithSummary("Runbook runs, newest first, without their steps. Filters: runbook (name), status (running, succeeded, failed, interrupted); paging with before (a run id) and limit (1-500, default 50).");
         app.MapGet("/api/v1/runbook-runs/{id}", GetRun).WithTags("Runbooks").Requires(Permission.Read).WithSummary("A runbook run with every step's result so far.");
         app.Map("/ws/runbook-runs/{id}", Stream).Requires(Permission.Read).ExcludeFromDescription();
         return app;
@@ -225,6 +227,38 @@ internal static class RunbooksApi
         };
         foreach (var (k, value) in values) details["param." + k] = value.Length > 200 ? value[..200] + "…" : value;
         return details;
+    }
+
+    private static async Task<Results<Ok<RunbookRunPage>, ValidationProblem>> ListRuns(HttpContext http, RunbookRunStore runs, CancellationToken ct)
+    {
+        var q = http.Request.Query;
+        var v = new Validator();
+        string? Text(string name)
+        {
+            var text = q[name].ToString();
+            if (text.Length == 0) return null;
+            v.Optional(name, text, 200);
+            return text;
+        }
+
+        var runbook = Text("runbook");
+        var before = Text("before");
+        RunbookRunStatus? status = null;
+        if (Text("status") is { } s)
+        {
+            // A dry run is never stored, so it is no status to filter by.
+            if (StateText.TryParse<RunbookRunStatus>(s, out var parsed) && parsed != RunbookRunStatus.DryRun) status = parsed;
+            else v.Add("status", $"'{s}' is not one of: running, succeeded, failed, interrupted");
+        }
+
+        var limit = 50;
+        if (Text("limit") is { } l && !(int.TryParse(l, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out limit) && limit is >= 1 and <= 500))
+        {
+            v.Add("limit", "must be a whole number from 1 to 500");
+        }
+
+        if (!v.Ok) return v.Problem();
+        return TypedResults.Ok(await runs.ListAsync(http.Caller().TenantId, runbook, status, before, limit, ct));
     }
 
     private static async Task<Results<Ok<RunbookRunResponse>, ProblemHttpResult>> GetRun(string id, RunbookRunner runner, HttpContext http, CancellationToken ct) =>

@@ -312,4 +312,50 @@ public sealed class RunbooksApiTests
         (await server.Admin.PostAsync("/api/v1/runbooks/nope/runs", Json.Raw("{}"))).StatusCode.ShouldBe(HttpStatusCode.NotFound);
         (await server.Admin.GetAsync("/api/v1/runbook-runs/rbr_nope")).StatusCode.ShouldBe(HttpStatusCode.NotFound);
     }
+
+    [Theory]
+    [MemberData(nameof(Dialects.Both), MemberType = typeof(Dialects))]
+    public async Task Past_runs_are_listed_newest_first_filtered_by_runbook_and_status_and_paged(string dialect)
+    {
+        await using var server = await MedicServer.StartAsync(dialect);
+        await EnrollAsync(server, "web-1");
+        await ApplyAsync(server.Admin, "name: say-hi\nversion: 1\nrisk: low\ntargets: {names: [web-1]}\nsteps:\n  - notify: hi\n");
+        await ApplyAsync(server.Admin, "name: restart-web\nversion: 1\nrisk: low\ntargets: {names: [web-1]}\nsteps:\n  - run: [systemctl, restart, web]\n");
+        var started = new List<string>();
+        foreach (var name in new[] { "say-hi", "restart-web", "say-hi", "say-hi" })
+        {
+            using var response = await server.Admin.PostAsync($"/api/v1/runbooks/{name}/runs", Json.Raw("{}"));
+            started.Add((await WaitForRunAsync(server.Admin, (await response.ReadAsync(MedicJson.Default.RunbookRunResponse, HttpStatusCode.Accepted)).Id)).Id);
+        }
+
+        async Task<RunbookRunPage> ListAsync(string query)
+        {
+            using var response = await server.Admin.GetAsync("/api/v1/runbook-runs" + query);
+            return await response.ReadAsync(MedicJson.Default.RunbookRunPage);
+        }
+
+        var all = await ListAsync("");
+        all.Items.Select(r => r.Id).ShouldBe(Enumerable.Reverse(started));
+        all.NextBefore.ShouldBeNull();
+        var failed = all.Items.Single(r => r.Runbook == "restart-web");
+        (failed.Status.ToText(), failed.Actor, failed.Version, failed.Targets.Single()).ShouldBe(("failed", "user:admin", 1, "web-1"));
+        failed.Error.ShouldNotBeNull().ShouldContain("offline");
+        failed.FinishedAt.ShouldNotBeNull();
+
+        (await ListAsync("?runbook=say-hi")).Items.Select(r => r.Id).ShouldBe([started[3], started[2], started[0]]);
+        (await ListAsync("?status=failed")).Items.Select(r => r.Id).ShouldBe([started[1]]);
+        (await ListAsync("?runbook=say-hi&status=failed")).Items.ShouldBeEmpty();
+
+        var first = await ListAsync("?limit=3");
+        first.Items.Select(r => r.Id).ShouldBe([started[3], started[2], started[1]]);
+        first.NextBefore.ShouldBe(started[1]);
+        var second = await ListAsync("?limit=3&before=" + first.NextBefore);
+        second.Items.Select(r => r.Id).ShouldBe([started[0]]);
+        second.NextBefore.ShouldBeNull();
+
+        using var badStatus = await server.Admin.GetAsync("/api/v1/runbook-runs?status=dry_run");
+        (await badStatus.ShouldBeProblemAsync(HttpStatusCode.BadRequest)).ToJsonString().ShouldContain("is not one of: running, succeeded, failed, interrupted");
+        using var badLimit = await server.Admin.GetAsync("/api/v1/runbook-runs?limit=0");
+        (await badLimit.ShouldBeProblemAsync(HttpStatusCode.BadRequest)).ToJsonString().ShouldContain("from 1 to 500");
+    }
 }

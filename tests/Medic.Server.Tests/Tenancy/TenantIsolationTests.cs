@@ -544,6 +544,7 @@ public sealed class TenantIsolationTests
         using var channels = await secondAdmin.GetAsync("/api/v1/notification-channels");
         using var rules = await secondAdmin.GetAsync("/api/v1/notification-rules");
         using var runbooks = await secondAdmin.GetAsync("/api/v1/runbooks");
+        using var runbookRuns = await secondAdmin.GetAsync("/api/v1/runbook-runs");
 
         (await users.ReadAsync(MedicJson.Default.IReadOnlyListUserResponse)).Select(u => u.Username).ShouldBe(["globex-admin"]);
         (await tokens.ReadAsync(MedicJson.Default.IReadOnlyListTokenResponse)).ShouldAllBe(t => t.Username == "globex-admin");
@@ -558,5 +559,7 @@ public sealed class TenantIsolationTests
         (await channels.ReadAsync(MedicJson.Default.IReadOnlyListNotificationChannelResponse)).ShouldBeEmpty();
         (await rules.ReadAsync(MedicJson.Default.IReadOnlyListNotificationRuleResponse)).ShouldBeEmpty();
         (await runbooks.ReadAsync(MedicJson.Default.IReadOnlyListRunbookSummary)).ShouldAllBe(r => r.Source == "builtin");
+        // Tenant one ran acme-fix (TwoTenantsAsync); the second tenant's list of runs is empty.
+        (await runbookRuns.ReadAsync(MedicJson.Default.RunbookRunPage)).Items.ShouldBeEmpty();
     }
 }

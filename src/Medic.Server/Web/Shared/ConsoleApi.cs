@@ -63,22 +63,40 @@ internal sealed class ApiOutcome(int status, string body, JsonSerializerOptions 
         ?? throw new InvalidOperationException("The API answered with an empty body.");
 
     /// <summary>One line for the page: the problem's detail and remedy, or the status when the body is not a problem.</summary>
-    public string Message
+    public string Message => MessageExcept([]);
+
+    /// <summary>
+    /// A validation problem's answers by field (<c>name</c>, <c>definition.url</c>), for a form that
+    /// shows each under its input; empty for any other answer.
+    /// </summary>
+    public IReadOnlyDictionary<string, string[]> FieldErrors => Problem()?.Errors is { Count: > 0 } errors ? errors : EmptyErrors;
+
+    /// <summary>
+    /// <see cref="Message"/> without the answers for <paramref name="shownFields"/>, which the form
+    /// shows under their inputs; an answer for any other field stays in the line, so none is lost.
+    /// </summary>
+    public string MessageExcept(IReadOnlyCollection<string> shownFields)
     {
-        get
+        if (Succeeded) return "";
+        var p = Problem();
+        if (p is null) return $"The server answered {Status}.";
+        var text = p.Detail ?? p.Title ?? $"The server answered {Status}.";
+        if (p.Errors?.Where(e => !shownFields.Contains(e.Key)).ToList() is { Count: > 0 } errors) text += " " + string.Join("; ", errors.Select(e => $"{e.Key}: {string.Join(", ", e.Value)}"));
+        return p.Remedy is { Length: > 0 } remedy ? $"{text} ({remedy})" : text;
+    }
+
+    private static readonly Dictionary<string, string[]> EmptyErrors = [];
+
+    private ProblemResponse? Problem()
+    {
+        if (Succeeded) return null;
+        try
         {
-            if (Succeeded) return "";
-            try
-            {
-                var p = JsonSerializer.Deserialize(Body, (JsonTypeInfo<ProblemResponse>)options.GetTypeInfo(typeof(ProblemResponse)));
-                var text = p?.Detail ?? p?.Title ?? $"The server answered {Status}.";
-                if (p?.Errors is { Count: > 0 } errors) text += " " + string.Join("; ", errors.Select(e => $"{e.Key}: {string.Join(", ", e.Value)}"));
-                return p?.Remedy is { Length: > 0 } remedy ? $"{text} ({remedy})" : text;
-            }
-            catch (JsonException)
-            {
-                return $"The server answered {Status}.";
-            }
+            return JsonSerializer.Deserialize(Body, (JsonTypeInfo<ProblemResponse>)options.GetTypeInfo(typeof(ProblemResponse)));
+        }
+        catch (JsonException)
+        {
+            return null;
         }
     }
 }

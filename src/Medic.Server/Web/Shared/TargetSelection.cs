@@ -1,4 +1,5 @@
 using Medic.Contracts;
+using Medic.Server.Fleet;
 
 namespace Medic.Server.Web.Shared;
 
@@ -42,6 +43,19 @@ public sealed class TargetSelection
             environment.Length > 0 ? environment : null,
             groups.Count > 0 ? groups : null,
             All), null);
+    }
+
+    /// <summary>
+    /// The servers list query that matches what <paramref name="selector"/> matches (as
+    /// <see cref="Executions.Select"/> does), reading the first <paramref name="take"/> by name; or
+    /// why the selector cannot match anything as typed (a tag key that no server can have).
+    /// </summary>
+    internal static (ServerListQuery? Query, string? Problem) Query(ExecSelector selector, int take)
+    {
+        var tags = (selector.Tags ?? new Dictionary<string, string>()).ToDictionary(t => t.Key, t => (string?)t.Value, StringComparer.Ordinal);
+        if (selector.Environment is { } environment) tags[Medic.Server.Fleet.Tags.EnvironmentKey] = environment;
+        if (Medic.Server.Fleet.Tags.Problem(tags) is { } problem) return (null, $"Tags: {problem}.");
+        return (new ServerListQuery(Tags: selector.Tags, Environment: selector.Environment, Take: take, Names: selector.Names, Groups: selector.Groups), null);
     }
 
     private static List<string> Split(string text) => text.Split(Separators, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct(StringComparer.Ordinal).ToList();

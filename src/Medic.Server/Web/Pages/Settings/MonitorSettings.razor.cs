@@ -7,8 +7,8 @@ using Microsoft.AspNetCore.Components;
 namespace Medic.Server.Web.Pages.Settings;
 
 /// <summary>
-/// Checks (admins add and remove; non-admins see targets masked, as the checks API shows them) and
-/// agent monitors (operators remove; adding one takes a definition, left to the CLI).
+/// Checks (admins add HTTP, TCP and command checks and remove them; non-admins see targets masked,
+/// as the checks API shows them) and agent monitors (operators add them with <see cref="MonitorForm"/> and remove them).
 /// </summary>
 public partial class MonitorSettings : ConsolePage
 {
@@ -16,7 +16,11 @@ public partial class MonitorSettings : ConsolePage
     private IReadOnlyList<MonitorResponse> _monitors = [];
     private string? _problem;
     private bool _busy;
-    private string _checkName = "", _checkKind = "http", _checkTarget = "", _checkInterval = "";
+    private string _checkName = "", _checkKind = "http", _checkTarget = "", _checkInterval = "", _checkCommand = "", _checkServer = "";
+    private IReadOnlyDictionary<string, string[]> _checkErrors = new Dictionary<string, string[]>();
+
+    /// <summary>The check form's fields that show the API's answer under them.</summary>
+    private static readonly string[] CheckFields = ["name", "target", "command", "server", "interval"];
 
     [Inject] private CheckStore Checks { get; set; } = default!;
     [Inject] private MonitorStore Monitors { get; set; } = default!;
@@ -33,12 +37,18 @@ public partial class MonitorSettings : ConsolePage
     private async Task AddCheckAsync()
     {
         _busy = true;
-        var outcome = await Api.PostAsync("/api/v1/checks",
-            new CreateCheckRequest(_checkName.Trim(), _checkKind, _checkTarget.Trim(), Interval: string.IsNullOrWhiteSpace(_checkInterval) ? null : _checkInterval.Trim()));
+        var command = _checkKind == "command";
+        var outcome = await Api.PostAsync("/api/v1/checks", new CreateCheckRequest(
+            _checkName.Trim(), _checkKind,
+            Target: command ? null : _checkTarget.Trim(),
+            Server: command ? _checkServer.Trim() : null,
+            Command: command ? _checkCommand.Trim() : null,
+            Interval: string.IsNullOrWhiteSpace(_checkInterval) ? null : _checkInterval.Trim()));
         _busy = false;
-        _problem = outcome.Succeeded ? null : outcome.Message;
+        _checkErrors = outcome.FieldErrors;
+        _problem = outcome.Succeeded ? null : outcome.MessageExcept(CheckFields);
         if (!outcome.Succeeded) return;
-        _checkName = _checkTarget = _checkInterval = "";
+        _checkName = _checkTarget = _checkInterval = _checkCommand = "";
         await LoadAsync();
     }
 

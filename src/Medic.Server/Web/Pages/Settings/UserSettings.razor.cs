@@ -5,11 +5,13 @@ using Microsoft.AspNetCore.Components;
 
 namespace Medic.Server.Web.Pages.Settings;
 
-/// <summary>The tenant's users; admins add them, change roles and disable them through the users API.</summary>
+/// <summary>The tenant's users; admins add them, change roles, disable them and reset their passwords through the users API.</summary>
 public partial class UserSettings : ConsolePage
 {
     private IReadOnlyList<UserResponse> _users = [];
     private UserCreatedResponse? _created;
+    private UserCreatedResponse? _reset;
+    private string? _confirmReset;
     private string? _problem;
     private bool _busy;
     private string _username = "", _displayName = "";
@@ -41,6 +43,17 @@ public partial class UserSettings : ConsolePage
 
     private async Task SetDisabledAsync(UserResponse user, bool disable) =>
         await AfterAsync(await Api.PostAsync($"/api/v1/users/{Uri.EscapeDataString(user.Id)}/{(disable ? "disable" : "enable")}"));
+
+    /// <summary>The API generates the new password and answers it once; the page shows it until "Done" and never reads it back.</summary>
+    private async Task ResetPasswordAsync(UserResponse user)
+    {
+        _busy = true;
+        var outcome = await Api.PostAsync($"/api/v1/users/{Uri.EscapeDataString(user.Id)}/password", new ResetPasswordRequest());
+        _busy = false;
+        _confirmReset = null;
+        _reset = outcome.Succeeded ? outcome.Read<UserCreatedResponse>() : null;
+        await AfterAsync(outcome);
+    }
 
     private async Task AfterAsync(ApiOutcome outcome)
     {
