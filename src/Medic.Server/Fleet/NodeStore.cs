@@ -134,7 +134,7 @@ internal sealed class NodeStore(Database db)
             // The groups tag is a comma-separated list without spaces (Tags.Problem), so a member is ",NAME," inside ",LIST,".
             var groups = db.Dialect.Kind == SqlDialectKind.Postgres ? "(n.tags::jsonb ->> 'groups')" : "json_extract(n.tags, '$.groups')";
             where.Add($"(',' || {groups} || ',') LIKE @group{g} ESCAPE '\\'");
-            p.Add($"group{g}", "%," + EscapeLike(group) + ",%");
+            p.Add($"group{g}", "%," + SqlDialect.EscapeLike(group) + ",%");
             g++;
         }
 

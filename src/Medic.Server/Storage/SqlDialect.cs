@@ -36,6 +36,9 @@ public sealed class SqlDialect
     internal const string SqliteLowerFunction = "medic_lower";
 
     /// <summary>"%text%" for <c>LIKE ... ESCAPE '\'</c>, lower-cased, with the wildcards the text holds taken literally.</summary>
-    public static string ContainsPattern(string text) =>
-        "%" + text.ToLowerInvariant().Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal) + "%";
+    public static string ContainsPattern(string text) => "%" + EscapeLike(text.ToLowerInvariant()) + "%";
+
+    /// <summary><paramref name="text"/> with <c>LIKE</c>'s wildcards and escape character escaped by a backslash, for <c>ESCAPE '\'</c>.</summary>
+    public static string EscapeLike(string text) =>
+        text.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("%", "\\%", StringComparison.Ordinal).Replace("_", "\\_", StringComparison.Ordinal);
 }
