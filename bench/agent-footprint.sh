@@ -7,7 +7,7 @@
 # In the idle window, Debian's prometheus-node-exporter runs beside it and is measured the same way,
 # twice: never scraped, and scraped every 15 s (as a Prometheus at its default interval would).
 # Publishes the agent with `dotnet publish src/Medic.Agent -c Release -r linux-x64` (Native AOT),
-# starts a control plane on loopback (Release build), enrolls the agent. As root it installs clang
+# starts a control plane on loopback, enrolls the agent. As root it installs clang
 # and prometheus-node-exporter with apt-get when they are missing.
 # Usage: bench/agent-footprint.sh [SECONDS]
 set -euo pipefail
@@ -35,14 +35,14 @@ linker=(); command -v clang >/dev/null || linker=(-p:CppCompilerAndLinker=gcc)
 
 say "publishing medic-agent (Native AOT, linux-x64)..."
 dotnet publish src/Medic.Agent -c Release -r linux-x64 "${linker[@]}" -o "$tmp/agent" >/dev/null
-say "building the control plane (Release)..."
-dotnet build src/Medic.Cli -c Release >/dev/null
+say "building the control plane (the Quick build ./medic runs; its speed does not matter here)..."
+dotnet build src/Medic.Cli -c Quick >/dev/null
 agent_bin="$tmp/agent/medic-agent"
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 port=$(free_port)
 url="http://127.0.0.1:$port"
-HOME="$tmp/home" MEDIC_ADMIN_PASSWORD=footprint-bench-1 dotnet src/Medic.Cli/bin/Release/net10.0/medic.dll server --data "$tmp/data" --listen "$url" >"$tmp/server.log" 2>&1 &
+HOME="$tmp/home" MEDIC_ADMIN_PASSWORD=footprint-bench-1 dotnet src/Medic.Cli/bin/Quick/net10.0/medic.dll server --data "$tmp/data" --listen "$url" >"$tmp/server.log" 2>&1 &
 server=$!
 pids+=($server)
 for _ in $(seq 150); do curl -sf "$url/healthz" >/dev/null && break; sleep 0.2; done

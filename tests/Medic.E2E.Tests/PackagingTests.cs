@@ -145,7 +145,7 @@ public sealed class PackagingTests(ReleaseBuild release, ITestOutputHelper outpu
     }
 
     /// <summary>Starts <c>medic server</c> from <paramref name="exe"/> and fetches Blazor's script and the console's stylesheet.</summary>
-    private async Task ServeAndFetchAssetsAsync(string exe, string workingDirectory, string? asUser)
+    private static async Task ServeAndFetchAssetsAsync(string exe, string workingDirectory, string? asUser)
     {
         var data = Directory.CreateTempSubdirectory("medic-pkg-data-").FullName;
         var url = $"http://127.0.0.1:{MedicHome.FreePort()}";
