@@ -4,6 +4,7 @@
 # installs openssh-server if missing (the agentless tests run their own sshd),
 # installs prometheus, prometheus-alertmanager and prometheus-node-exporter if missing (the alert E2E test),
 # installs chromium if missing (the console's browser tests),
+# installs clang, zlib1g-dev and systemd if missing (the packaging tests: AOT link, systemd-analyze),
 # runs every test project against it and the embedded SQLite, stops it and removes its files.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -47,6 +48,14 @@ if ! command -v curl >/dev/null || ! command -v openssl >/dev/null; then
   log "curl or openssl not found; installing them from Debian (the install-script E2E test)"
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends curl openssl ca-certificates >/dev/null
+fi
+
+# The packaging tests (tests/Medic.E2E.Tests/PackagingTests.cs) link the Native AOT agent with clang and check
+# the units with systemd-analyze (package systemd; it is not started, only its tools are used).
+if ! command -v clang >/dev/null || [ ! -x /usr/bin/systemd-analyze ]; then
+  log "clang or systemd-analyze not found; installing clang, zlib1g-dev and systemd from Debian (the packaging tests)"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends clang zlib1g-dev systemd >/dev/null
 fi
 
 pgtmp=$(mktemp -d /tmp/medic-test-pg.XXXXXX)

@@ -13,7 +13,7 @@ public static class AgentProgram
         usage:
           medic-agent enroll --server URL --token TOKEN [--name NAME] [--tags k=v,...] [--config PATH]
           medic-agent run [--config PATH] [--policy PATH] [--monitors PATH] [--state-dir PATH]
-          medic-agent version
+          medic-agent version (or --version)
         config default: /etc/medic/agent.json (or MEDIC_AGENT_CONFIG); policy default: /etc/medic/agent-policy.yaml
         monitors default: monitors.yaml beside the config file, if present; state dir default: /var/lib/medic-agent
         (for the default config) or agent-state beside the config file
@@ -32,7 +32,7 @@ public static class AgentProgram
             var options = ParseOptions(args.AsSpan(1));
             switch (args[0])
             {
-                case "version":
+                case "version" or "--version":
                     Console.Out.WriteLine("medic-agent " + Version);
                     return 0;
                 case "enroll":
