@@ -2,24 +2,27 @@
 # Builds the two Debian packages from published binaries, with dpkg-deb only (no debhelper):
 #   medic_<version>_amd64.deb        the `medic` CLI and control plane, medic-server.service
 #   medic-agent_<version>_amd64.deb  the Native AOT agent, medic-agent.service
-# Usage: packaging/build-deb.sh --version V --medic DIR --agent FILE [--out DIR]
+# Usage: packaging/build-deb.sh --version V --medic DIR --agent FILE [--out DIR] [--compression xz|gzip|none]
 #   --medic DIR   a self-contained linux-x64 publish of src/Medic.Cli (what packaging/release.sh makes)
 #   --agent FILE  the Native AOT medic-agent for linux-x64
 #   --out DIR     where the .deb files go (default artifacts/release)
+#   --compression dpkg-deb's compressor (default xz)
 # Layout, maintainer scripts and the units: docs/install.md, "Packages and systemd units".
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-version="" medic="" agent="" out="artifacts/release"
+version="" medic="" agent="" out="artifacts/release" compression=xz
 while [ $# -gt 0 ]; do
   case "$1" in
     --version) version=$2; shift 2 ;;
     --medic) medic=$2; shift 2 ;;
     --agent) agent=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
+    --compression) compression=$2; shift 2 ;;
     *) echo "error: unknown option '$1'" >&2; echo "hint: packaging/build-deb.sh --version V --medic DIR --agent FILE [--out DIR]" >&2; exit 2 ;;
   esac
 done
 fail() { echo "error: $1" >&2; echo "hint: $2" >&2; exit 2; }
+case "$compression" in xz|gzip|none) ;; *) fail "compression '$compression' is not one of xz, gzip, none" "pass --compression xz (Debian's default), gzip or none" ;; esac
 [ -n "$version" ] || fail "--version is missing" "pass the release version, e.g. --version 0.1.0"
 [[ "$version" =~ ^[0-9][A-Za-z0-9.+~-]*$ ]] || fail "version '$version' is not a Debian version" "start with a digit; use letters, digits and . + ~ - only"
 [ -x "$medic/medic" ] || fail "$medic/medic is not an executable" "publish it first: packaging/release.sh (or pass --medic DIR)"
@@ -68,7 +71,7 @@ control "$root" medic "libc6 (>= 2.31), libgcc-s1, libstdc++6, libssl3 | libssl1
  The medic command: the control plane (medic server, run by medic-server.service as the
  medic user, settings in /etc/medic/medic.yaml, data in /var/lib/medic) and the CLI that
  talks to it. Self-contained: no .NET runtime needed."
-dpkg-deb --root-owner-group --build "$root" "$out/medic_${version}_amd64.deb" >/dev/null
+dpkg-deb --root-owner-group -Z"$compression" --build "$root" "$out/medic_${version}_amd64.deb" >/dev/null
 
 echo "packaging: medic-agent_${version}_amd64.deb" >&2
 root="$work/medic-agent"
@@ -84,6 +87,6 @@ control "$root" medic-agent "libc6 (>= 2.31), init-system-helpers" \
  metrics, runs its monitors and heals locally, and runs the tasks the control plane signs,
  within the local policy /etc/medic/agent-policy.yaml. One native executable (Native AOT).
  Enroll with: medic-agent enroll --server URL --token TOKEN"
-dpkg-deb --root-owner-group --build "$root" "$out/medic-agent_${version}_amd64.deb" >/dev/null
+dpkg-deb --root-owner-group -Z"$compression" --build "$root" "$out/medic-agent_${version}_amd64.deb" >/dev/null
 echo "$out/medic_${version}_amd64.deb"
 echo "$out/medic-agent_${version}_amd64.deb"

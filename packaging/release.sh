@@ -8,17 +8,23 @@
 #                                     libc6-dev-arm64-cross binutils-aarch64-linux-gnu, and clang)
 #   medic_<version>_amd64.deb, medic-agent_<version>_amd64.deb   (packaging/build-deb.sh)
 #   SHA256SUMS                        sha256sum of each file above (check: sha256sum -c SHA256SUMS)
-# Usage: packaging/release.sh [--version V] [--out DIR]   (version default: <Version> in Directory.Build.props)
+# Usage: packaging/release.sh [--version V] [--out DIR] [--no-arm64] [--compression xz|gzip|none]
+#   --version      default: <Version> in Directory.Build.props
+#   --no-arm64     skip the arm64 agent even when the cross toolchain is installed
+#   --compression  of the .deb files (default xz, as Debian's own; the packaging tests use gzip, which
+#                  takes seconds where xz takes minutes on the 150 MB control-plane package)
 # Needs the .NET SDK, dpkg-deb, and clang or gcc for the AOT link: as root it installs clang with
 # apt-get when neither is there. See docs/install.md, "Release builds".
 set -euo pipefail
 cd "$(dirname "$0")/.."
-version="" out="artifacts/release"
+version="" out="artifacts/release" want_arm64=yes compression=xz
 while [ $# -gt 0 ]; do
   case "$1" in
     --version) version=$2; shift 2 ;;
     --out) out=$2; shift 2 ;;
-    *) echo "error: unknown option '$1'" >&2; echo "hint: packaging/release.sh [--version V] [--out DIR]" >&2; exit 2 ;;
+    --no-arm64) want_arm64=no; shift ;;
+    --compression) compression=$2; shift 2 ;;
+    *) echo "error: unknown option '$1'" >&2; echo "hint: packaging/release.sh [--version V] [--out DIR] [--no-arm64] [--compression xz|gzip|none]" >&2; exit 2 ;;
   esac
 done
 [ -n "$version" ] || version=$(sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' Directory.Build.props | head -1)
@@ -45,24 +51,28 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 work=$(mktemp -d /tmp/medic-release.XXXXXX)
 trap 'rm -rf "$work"' EXIT
+# Every publish below builds in "$work/build" (--artifacts-path), not in the checkout's obj/ and bin/: a
+# build or test running in the checkout meanwhile neither sees nor breaks this one.
 
 step "publishing medic-agent $version (Native AOT, linux-x64)..."
-dotnet publish src/Medic.Agent -c Release -r linux-x64 "${linker[@]}" -o "$work/agent" -nologo -v:q >"$work/agent.log" 2>&1 \
+dotnet publish src/Medic.Agent -c Release -r linux-x64 "${linker[@]}" -o "$work/agent" --artifacts-path "$work/build" -nologo -v:q >"$work/agent.log" 2>&1 \
   || { cat "$work/agent.log" >&2; echo "error: the agent's publish failed (above)" >&2; exit 1; }
 # linux-arm64: clang links for --target=aarch64-linux-gnu against Debian's cross libc and libgcc;
 # the debug symbols are split off with the arm64 objcopy.
 arm64=no
-if command -v clang >/dev/null && command -v aarch64-linux-gnu-objcopy >/dev/null \
+if [ "$want_arm64" = no ]; then
+  step "skipping linux-arm64 (--no-arm64)"
+elif command -v clang >/dev/null && command -v aarch64-linux-gnu-objcopy >/dev/null \
    && [ -e /usr/aarch64-linux-gnu/lib/crt1.o ] && [ -d /usr/lib/gcc-cross/aarch64-linux-gnu ]; then
   step "publishing medic-agent $version (Native AOT, linux-arm64, cross-compiled)..."
-  dotnet publish src/Medic.Agent -c Release -r linux-arm64 -p:ObjCopyName=aarch64-linux-gnu-objcopy -o "$work/agent-arm64" -nologo -v:q >"$work/agent-arm64.log" 2>&1 \
+  dotnet publish src/Medic.Agent -c Release -r linux-arm64 -p:ObjCopyName=aarch64-linux-gnu-objcopy -o "$work/agent-arm64" --artifacts-path "$work/build" -nologo -v:q >"$work/agent-arm64.log" 2>&1 \
     || { cat "$work/agent-arm64.log" >&2; echo "error: the agent's arm64 publish failed (above)" >&2; exit 1; }
   arm64=yes
 else
   step "skipping linux-arm64: no arm64 cross toolchain (apt-get install -y clang gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu)"
 fi
 step "publishing medic $version (self-contained single file, linux-x64)..."
-dotnet publish src/Medic.Cli -c Release -r linux-x64 --self-contained -p:PublishSingleFile=true -o "$work/medic" -nologo -v:q >"$work/medic.log" 2>&1 \
+dotnet publish src/Medic.Cli -c Release -r linux-x64 --self-contained -p:PublishSingleFile=true -o "$work/medic" --artifacts-path "$work/build" -nologo -v:q >"$work/medic.log" 2>&1 \
   || { cat "$work/medic.log" >&2; echo "error: medic's publish failed (above)" >&2; exit 1; }
 rm -f "$work/medic/"*.pdb
 
@@ -81,7 +91,7 @@ if [ "$arm64" = yes ]; then
 fi
 files+=("medic_${version}_amd64.deb" "medic-agent_${version}_amd64.deb")
 step "building the .deb packages..."
-packaging/build-deb.sh --version "$version" --medic "$work/medic" --agent "$work/agent/medic-agent" --out "$out" >/dev/null
+packaging/build-deb.sh --version "$version" --medic "$work/medic" --agent "$work/agent/medic-agent" --out "$out" --compression "$compression" >/dev/null
 step "writing SHA256SUMS..."
 (cd "$out" && sha256sum "${files[@]}" >SHA256SUMS)
 step "done in $(( $(date +%s) - started )) s: $out"

@@ -34,6 +34,8 @@ public sealed class PublishedAgent : IAsyncLifetime
                  {
                      "publish", Path.Combine(repo.FullName, "src", "Medic.Agent"), "-c", "Release", "-r", "linux-" + Arch, "--self-contained", "false",
                      "-p:PublishSingleFile=true", "-p:PublishAot=false", "-o", output, "--nologo",
+                     // Its own obj/ and bin/: the packaging tests publish the same project at the same time.
+                     "--artifacts-path", Path.Combine(_root, "artifacts"),
                  })
         {
             psi.ArgumentList.Add(a);
