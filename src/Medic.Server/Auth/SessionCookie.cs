@@ -46,7 +46,9 @@ internal static class SessionCookie
         o.Events.OnValidatePrincipal = ValidateAsync;
     }
 
-    private static bool IsApi(HttpRequest r) => r.Path.StartsWithSegments("/api", StringComparison.Ordinal);
+    /// <summary>Calls answered with problem details rather than a redirect to the sign-in page: the API and <c>/metrics</c>.</summary>
+    internal static bool IsApi(HttpRequest r) =>
+        r.Path.StartsWithSegments("/api", StringComparison.Ordinal) || r.Path.Equals(TokenAuthenticationHandler.MetricsPath, StringComparison.Ordinal);
 
     private static Task Redirect(RedirectContext<CookieAuthenticationOptions> ctx)
     {
@@ -90,13 +92,17 @@ internal sealed class ProblemAuthorizationResultHandler : IAuthorizationMiddlewa
 
     public async Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult result)
     {
-        if (result.Forbidden && context.Request.Path.StartsWithSegments("/api", StringComparison.Ordinal) && Caller.From(context.User) is { } caller)
+        if (result.Forbidden && SessionCookie.IsApi(context.Request) && Caller.From(context.User) is { } caller)
         {
             var needed = policy.Requirements.OfType<PermissionRequirement>().Select(r => r.Permission.ToString().ToLowerInvariant()).FirstOrDefault() ?? "more";
-            var detail = needed == "managetenants"
-                ? "Only superadmins can manage tenants."
-                : $"This call needs the '{needed}' permission; your role in tenant '{caller.TenantSlug}' is '{Contracts.RoleNames.ToWire(caller.Role)}'.";
-            await Problems.WriteAsync(context, StatusCodes.Status403Forbidden, "Forbidden", detail, "ask a tenant admin for a role that allows this");
+            var (detail, remedy) = needed switch
+            {
+                "managetenants" => ("Only superadmins can manage tenants.", "ask a tenant admin for a role that allows this"),
+                "scrapemetrics" => ($"Only a 'metrics' token a superadmin created scrapes {TokenAuthenticationHandler.MetricsPath}; this caller's role in tenant '{caller.TenantSlug}' is '{Contracts.RoleNames.ToWire(caller.Role)}'.",
+                    "have a superadmin run 'medic tokens create --role metrics' and scrape with that token"),
+                _ => ($"This call needs the '{needed}' permission; your role in tenant '{caller.TenantSlug}' is '{Contracts.RoleNames.ToWire(caller.Role)}'.", "ask a tenant admin for a role that allows this"),
+            };
+            await Problems.WriteAsync(context, StatusCodes.Status403Forbidden, "Forbidden", detail, remedy);
             return;
         }
 

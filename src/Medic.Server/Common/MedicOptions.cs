@@ -68,6 +68,9 @@ public sealed class MedicOptions
     [ConfigurationKeyName("ai")]
     public AiOptions Ai { get; set; } = new();
 
+    [ConfigurationKeyName("metrics")]
+    public MetricsOptions Metrics { get; set; } = new();
+
     public string DatabaseUrl => string.IsNullOrWhiteSpace(Database) ? "sqlite:" + Path.Combine(DataDir, "medic.db") : Database!;
 
     public string TaskSigningKeyPath => Path.Combine(DataDir, "task-signing.key");
@@ -164,4 +167,16 @@ public sealed class AuditOptions
     /// <summary>When set, every new checkpoint is POSTed here as JSON, to keep a copy off the machine.</summary>
     [ConfigurationKeyName("checkpoint_webhook")]
     public string? CheckpointWebhook { get; set; }
+}
+
+/// <summary>What <c>/metrics</c> serves (docs/metrics.md).</summary>
+public sealed class MetricsOptions
+{
+    /// <summary>The longest a gauge read from the database (incidents by state, the job queue) is served before it is read again.</summary>
+    [ConfigurationKeyName("refresh_seconds")]
+    public int RefreshSeconds { get; set; } = 15;
+
+    /// <summary>Also serve each server's latest agent metrics (cpu, memory, disk, load) as series, for Grafana; off by default.</summary>
+    [ConfigurationKeyName("fleet")]
+    public bool Fleet { get; set; }
 }
