@@ -36,10 +36,13 @@ internal static class SessionCookie
         o.LoginPath = "/login";
         o.LogoutPath = "/logout";
         o.AccessDeniedPath = "/denied"; // the console page Web/Pages/AccessDenied.razor
-        o.Events.OnRedirectToLogin = ctx => IsApi(ctx.Request)
-            ? Problems.WriteAsync(ctx.HttpContext, StatusCodes.Status401Unauthorized, "Not authenticated", "This call needs an API token or a console session.",
-                "run 'medic login --server URL' and send the token as 'Authorization: Bearer <token>'")
-            : Redirect(ctx);
+        o.Events.OnRedirectToLogin = ctx => !IsApi(ctx.Request)
+            ? Redirect(ctx)
+            : ctx.Request.Path.Equals(TokenAuthenticationHandler.MetricsPath, StringComparison.Ordinal)
+                ? Problems.WriteAsync(ctx.HttpContext, StatusCodes.Status401Unauthorized, "Not authenticated", $"Scraping {TokenAuthenticationHandler.MetricsPath} needs a 'metrics' API token.",
+                    "have a superadmin run 'medic tokens create --role metrics' and send it as 'Authorization: Bearer <token>' (docs/metrics.md)")
+                : Problems.WriteAsync(ctx.HttpContext, StatusCodes.Status401Unauthorized, "Not authenticated", "This call needs an API token or a console session.",
+                    "run 'medic login --server URL' and send the token as 'Authorization: Bearer <token>'");
         o.Events.OnRedirectToAccessDenied = ctx => IsApi(ctx.Request)
             ? Problems.WriteAsync(ctx.HttpContext, StatusCodes.Status403Forbidden, "Forbidden", "Your role does not allow this.", "ask a tenant admin for a role that allows this")
             : Redirect(ctx);
