@@ -175,8 +175,4 @@ public sealed class MetricsOptions
     /// <summary>The longest a gauge read from the database (incidents by state, the job queue) is served before it is read again.</summary>
     [ConfigurationKeyName("refresh_seconds")]
     public int RefreshSeconds { get; set; } = 15;
-
-    /// <summary>Also serve each server's latest agent metrics (cpu, memory, disk, load) as series, for Grafana; off by default.</summary>
-    [ConfigurationKeyName("fleet")]
-    public bool Fleet { get; set; }
 }
