@@ -7,7 +7,7 @@ using Medic.Bench.Fanout;
 using Medic.Bench.Pipeline;
 using Medic.Bench.Recovery;
 using Medic.Bench.Forecast;
-using Medic.Bench.Metrics;
+using Medic.Bench.Scrape;
 using Medic.Bench.Sample;
 using Medic.Bench.Webhooks;
 

@@ -8,7 +8,7 @@ using Medic.Bench.Fanout;
 using Medic.Server.Storage;
 using Microsoft.Data.Sqlite;
 
-namespace Medic.Bench.Metrics;
+namespace Medic.Bench.Scrape;
 
 /// <summary>
 /// The cost of one <c>/metrics</c> scrape on a real <c>medic server</c> (SQLite) seeded with servers,
