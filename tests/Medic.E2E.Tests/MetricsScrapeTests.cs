@@ -23,6 +23,8 @@ public sealed class MetricsScrapeTests : IAsyncLifetime
         _home.Environment["MEDIC_METRICS__REFRESH_SECONDS"] = "1";
         await using var server = await RunningServer.StartAsync(_home, "up");
         await _home.WaitForStatusAsync(Environment.MachineName, "online", TimeSpan.FromSeconds(30));
+        var diag = await _home.RunAsync("diag", Environment.MachineName, "system", "--timeout", "20", "--json");
+        diag.ExitCode.ShouldBe(0, diag.ToString());
 
         var metrics = await _home.RunAsync("tokens", "create", "--name", "prometheus", "--role", "metrics", "--json");
         metrics.ExitCode.ShouldBe(0, metrics.ToString());
@@ -78,6 +80,7 @@ public sealed class MetricsScrapeTests : IAsyncLifetime
         (await WaitForAsync(prometheus, "medic_jobs{kind=\"pipeline.triage\",status=\"dead\"}", v => v == 0, watch)).ShouldBe(0);
         (await WaitForAsync(prometheus, "sum(medic_pipeline_stage_duration_seconds_count{stage=\"triage\"})", v => v >= 1, watch)).ShouldBeGreaterThanOrEqualTo(1);
         (await WaitForAsync(prometheus, "count(medic_db_transaction_duration_seconds_bucket)", v => v > 0, watch)).ShouldBeGreaterThan(0);
+        (await WaitForAsync(prometheus, "sum(medic_task_round_trip_duration_seconds_count{kind=\"diag\",status=\"completed\"})", v => v >= 1, watch)).ShouldBeGreaterThanOrEqualTo(1);
     }
 
     /// <summary>Asks Prometheus for <paramref name="query"/> until its one value satisfies <paramref name="done"/>, within the test's 90 s budget.</summary>
