@@ -7,6 +7,7 @@ using Medic.Bench.Fanout;
 using Medic.Bench.Pipeline;
 using Medic.Bench.Recovery;
 using Medic.Bench.Forecast;
+using Medic.Bench.Scrape;
 using Medic.Bench.Sample;
 using Medic.Bench.Webhooks;
 
@@ -22,6 +23,7 @@ using Medic.Bench.Webhooks;
 //        dotnet run -c Release --project bench/Medic.Bench -- efficacy [--only a,b] [--medic PATH/medic.dll] [--keep]   (as root)
 //        dotnet run -c Release --project bench/Medic.Bench -- ai-loop [--calls N] [--runs R] [--warmup W]
 //        dotnet run -c Release --project bench/Medic.Bench -- console [--servers N] [--incidents N] [--runs R]   (headless Chromium at /usr/bin/chromium)
+//        dotnet run -c Release --project bench/Medic.Bench -- metrics [--servers N] [--incidents N] [--tenants N] [--done-jobs N] [--runs R]
 // Benchmarks that print their figures; see docs/PERFORMANCE.md.
 return args.FirstOrDefault() switch
 {
@@ -37,6 +39,7 @@ return args.FirstOrDefault() switch
     "efficacy" => await EfficacyBench.RunAsync(args.Skip(1).ToArray()),
     "ai-loop" => await AiLoopBench.RunAsync(args.Skip(1).ToArray()),
     "console" => await ConsoleBench.RunAsync(args.Skip(1).ToArray()),
+    "metrics" => await MetricsScrapeBench.RunAsync(args.Skip(1).ToArray()),
     _ => Usage(),
 };
 
@@ -54,5 +57,6 @@ static int Usage()
     Console.Error.WriteLine("       Medic.Bench efficacy [--only SCENARIOS] [--medic PATH/medic.dll] [--keep]");
     Console.Error.WriteLine("       Medic.Bench ai-loop [--calls N] [--runs R] [--warmup W]");
     Console.Error.WriteLine("       Medic.Bench console [--servers N] [--incidents N] [--runs R] [--medic PATH/medic.dll]");
+    Console.Error.WriteLine("       Medic.Bench metrics [--servers N] [--incidents N] [--tenants N] [--done-jobs N] [--runs R] [--medic PATH/medic.dll]");
     return 2;
 }

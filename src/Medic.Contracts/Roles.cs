@@ -10,6 +10,9 @@ public enum Role
     [JsonStringEnumMemberName("approver")] Approver,
     [JsonStringEnumMemberName("operator")] Operator,
     [JsonStringEnumMemberName("admin")] Admin,
+
+    /// <summary>API tokens only, never a user: scrapes <c>/metrics</c> and nothing else (docs/metrics.md).</summary>
+    [JsonStringEnumMemberName("metrics")] Metrics,
 }
 
 /// <summary>Roles travel by name only: a number would be read as whatever role has that index, or as no role at all.</summary>
@@ -23,6 +26,7 @@ public static class RoleNames
         Role.Approver => "approver",
         Role.Operator => "operator",
         Role.Admin => "admin",
+        Role.Metrics => "metrics",
         _ => throw new ArgumentOutOfRangeException(nameof(role)),
     };
 
@@ -34,9 +38,14 @@ public static class RoleNames
             case "approver": role = Role.Approver; return true;
             case "operator": role = Role.Operator; return true;
             case "admin": role = Role.Admin; return true;
+            case "metrics": role = Role.Metrics; return true;
             default: role = default; return false;
         }
     }
 
+    /// <summary>The roles a user can hold.</summary>
     public const string All = "viewer, approver, operator, admin";
+
+    /// <summary>The roles a token can carry: a user's, or <c>metrics</c>.</summary>
+    public const string ForTokens = All + ", metrics";
 }

@@ -97,7 +97,7 @@ internal static class AdminCommands
         var setRole = new Command("set-role", "Change a user's role (admins)") { roleUser, newRole };
         setRole.SetAction(async (parse, ct) =>
         {
-            if (!RoleNames.TryParse(parse.GetValue(newRole), out var r))
+            if (!RoleNames.TryParse(parse.GetValue(newRole), out var r) || r == Role.Metrics)
             {
                 throw new CliException($"'{parse.GetValue(newRole)}' is not a role", $"use one of: {RoleNames.All}");
             }
@@ -144,7 +144,7 @@ internal static class AdminCommands
     public static Command Tokens()
     {
         var name = new Option<string>("--name") { Description = "What the token is for, e.g. 'ci deploy'", Required = true };
-        var role = RoleOption("Role of the token (default: yours; at most yours)", null);
+        var role = RoleOption("Role of the token (default: yours; at most yours; 'metrics' scrapes /metrics only, superadmins)", null, forToken: true);
         var expires = new Option<string?>("--expires") { Description = "Lifetime, e.g. 12h, 30d (default 90d)" };
         var createJson = Shared.JsonOption();
         var create = new Command("create", "Create an API token; the secret is printed once") { name, role, expires, createJson };
@@ -200,15 +200,15 @@ internal static class AdminCommands
         return new Command("tokens", "Manage API tokens for the CLI and CI") { create, list, revoke };
     }
 
-    private static Option<Role?> RoleOption(string description, Role? fallback) => new("--role")
+    private static Option<Role?> RoleOption(string description, Role? fallback, bool forToken = false) => new("--role")
     {
-        Description = $"{description}: {RoleNames.All}",
+        Description = $"{description}: {(forToken ? RoleNames.ForTokens : RoleNames.All)}",
         DefaultValueFactory = _ => fallback,
         CustomParser = result =>
         {
             var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : null;
-            if (RoleNames.TryParse(text, out var r)) return r;
-            result.AddError($"'{text}' is not a role; use one of: {RoleNames.All}");
+            if (RoleNames.TryParse(text, out var r) && (forToken || r != Role.Metrics)) return r;
+            result.AddError($"'{text}' is not a role{(forToken ? "" : " a user can hold")}; use one of: {(forToken ? RoleNames.ForTokens : RoleNames.All)}");
             return null;
         },
     };

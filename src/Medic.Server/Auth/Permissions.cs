@@ -19,6 +19,12 @@ internal enum Permission
 
     /// <summary>Create and list tenants (superadmins only).</summary>
     ManageTenants,
+
+    /// <summary>
+    /// Scrape <c>/metrics</c>: the whole control plane's operational data, every tenant's series, so
+    /// only a <c>metrics</c> token a superadmin created; no user's session or ordinary token scrapes.
+    /// </summary>
+    ScrapeMetrics,
 }
 
 /// <summary>
@@ -29,16 +35,23 @@ internal static class Permissions
 {
     public static bool Allows(Role role, bool superadmin, Permission permission) => permission switch
     {
-        Permission.Read => true,
+        Permission.Read => role is not Role.Metrics,
         Permission.Operate => role is Role.Operator or Role.Admin,
         Permission.Approve => role is Role.Approver or Role.Admin,
         Permission.Administer => role is Role.Admin,
         Permission.ManageTenants => superadmin && role is Role.Admin,
+        Permission.ScrapeMetrics => superadmin && role is Role.Metrics,
         _ => false,
     };
 
-    /// <summary>Whether a holder of <paramref name="holder"/> may hand out <paramref name="wanted"/> (to a token, say).</summary>
-    public static bool Covers(Role holder, Role wanted) => holder == wanted || holder == Role.Admin || wanted == Role.Viewer;
+    /// <summary>
+    /// Whether a holder of <paramref name="holder"/> may hand out <paramref name="wanted"/> (to a token, say).
+    /// No user role covers <c>metrics</c>: only a superadmin admin mints one (<see cref="MayMintMetrics"/>).
+    /// </summary>
+    public static bool Covers(Role holder, Role wanted) => wanted != Role.Metrics && (holder == wanted || holder == Role.Admin || wanted == Role.Viewer);
+
+    /// <summary>Whether a user with this role and flag may create (and keep alive) a <c>metrics</c> token.</summary>
+    public static bool MayMintMetrics(Role holder, bool superadmin) => superadmin && holder == Role.Admin;
 
     public static string PolicyName(Permission p) => "medic:" + p.ToString().ToLowerInvariant();
 

@@ -36,17 +36,22 @@ internal static class SessionCookie
         o.LoginPath = "/login";
         o.LogoutPath = "/logout";
         o.AccessDeniedPath = "/denied"; // the console page Web/Pages/AccessDenied.razor
-        o.Events.OnRedirectToLogin = ctx => IsApi(ctx.Request)
-            ? Problems.WriteAsync(ctx.HttpContext, StatusCodes.Status401Unauthorized, "Not authenticated", "This call needs an API token or a console session.",
-                "run 'medic login --server URL' and send the token as 'Authorization: Bearer <token>'")
-            : Redirect(ctx);
+        o.Events.OnRedirectToLogin = ctx => !IsApi(ctx.Request)
+            ? Redirect(ctx)
+            : ctx.Request.Path.Equals(TokenAuthenticationHandler.MetricsPath, StringComparison.Ordinal)
+                ? Problems.WriteAsync(ctx.HttpContext, StatusCodes.Status401Unauthorized, "Not authenticated", $"Scraping {TokenAuthenticationHandler.MetricsPath} needs a 'metrics' API token.",
+                    "have a superadmin run 'medic tokens create --role metrics' and send it as 'Authorization: Bearer <token>' (docs/metrics.md)")
+                : Problems.WriteAsync(ctx.HttpContext, StatusCodes.Status401Unauthorized, "Not authenticated", "This call needs an API token or a console session.",
+                    "run 'medic login --server URL' and send the token as 'Authorization: Bearer <token>'");
         o.Events.OnRedirectToAccessDenied = ctx => IsApi(ctx.Request)
             ? Problems.WriteAsync(ctx.HttpContext, StatusCodes.Status403Forbidden, "Forbidden", "Your role does not allow this.", "ask a tenant admin for a role that allows this")
             : Redirect(ctx);
         o.Events.OnValidatePrincipal = ValidateAsync;
     }
 
-    private static bool IsApi(HttpRequest r) => r.Path.StartsWithSegments("/api", StringComparison.Ordinal);
+    /// <summary>Calls answered with problem details rather than a redirect to the sign-in page: the API and <c>/metrics</c>.</summary>
+    internal static bool IsApi(HttpRequest r) =>
+        r.Path.StartsWithSegments("/api", StringComparison.Ordinal) || r.Path.Equals(TokenAuthenticationHandler.MetricsPath, StringComparison.Ordinal);
 
     private static Task Redirect(RedirectContext<CookieAuthenticationOptions> ctx)
     {
@@ -90,13 +95,17 @@ internal sealed class ProblemAuthorizationResultHandler : IAuthorizationMiddlewa
 
     public async Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult result)
     {
-        if (result.Forbidden && context.Request.Path.StartsWithSegments("/api", StringComparison.Ordinal) && Caller.From(context.User) is { } caller)
+        if (result.Forbidden && SessionCookie.IsApi(context.Request) && Caller.From(context.User) is { } caller)
         {
             var needed = policy.Requirements.OfType<PermissionRequirement>().Select(r => r.Permission.ToString().ToLowerInvariant()).FirstOrDefault() ?? "more";
-            var detail = needed == "managetenants"
-                ? "Only superadmins can manage tenants."
-                : $"This call needs the '{needed}' permission; your role in tenant '{caller.TenantSlug}' is '{Contracts.RoleNames.ToWire(caller.Role)}'.";
-            await Problems.WriteAsync(context, StatusCodes.Status403Forbidden, "Forbidden", detail, "ask a tenant admin for a role that allows this");
+            var (detail, remedy) = needed switch
+            {
+                "managetenants" => ("Only superadmins can manage tenants.", "ask a tenant admin for a role that allows this"),
+                "scrapemetrics" => ($"Only a 'metrics' token a superadmin created scrapes {TokenAuthenticationHandler.MetricsPath}; this caller's role in tenant '{caller.TenantSlug}' is '{Contracts.RoleNames.ToWire(caller.Role)}'.",
+                    "have a superadmin run 'medic tokens create --role metrics' and scrape with that token"),
+                _ => ($"This call needs the '{needed}' permission; your role in tenant '{caller.TenantSlug}' is '{Contracts.RoleNames.ToWire(caller.Role)}'.", "ask a tenant admin for a role that allows this"),
+            };
+            await Problems.WriteAsync(context, StatusCodes.Status403Forbidden, "Forbidden", detail, remedy);
             return;
         }
 

@@ -17,6 +17,9 @@ internal sealed class TokenAuthenticationHandler(
 {
     public const string SchemeName = "token";
 
+    /// <summary>Where the Prometheus exposition is served: the one path a <c>metrics</c> token opens.</summary>
+    public const string MetricsPath = "/metrics";
+
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var header = Request.Headers.Authorization.ToString();
@@ -42,9 +45,16 @@ internal sealed class TokenAuthenticationHandler(
         if (identity.RevokedAt is not null) return AuthenticateResult.Fail("The API token was revoked.");
         if (identity.ExpiresAt <= now) return AuthenticateResult.Fail($"The API token expired at {identity.ExpiresAt:u}.");
         if (identity.UserDisabled) return AuthenticateResult.Fail($"User '{identity.Username}' is disabled.");
-        if (!RoleNames.TryParse(identity.Role, out var role) || !RoleNames.TryParse(identity.UserRole, out var userRole) || !Permissions.Covers(userRole, role))
+        if (!RoleNames.TryParse(identity.Role, out var role) || !RoleNames.TryParse(identity.UserRole, out var userRole)
+            || !(role == Role.Metrics ? Permissions.MayMintMetrics(userRole, identity.IsSuperadmin) : Permissions.Covers(userRole, role)))
         {
-            return AuthenticateResult.Fail($"The token's role ({identity.Role}) is beyond its owner's current role ({identity.UserRole}).");
+            return AuthenticateResult.Fail($"The token's role ({identity.Role}) is beyond its owner's current role ({identity.UserRole}{(identity.IsSuperadmin ? ", superadmin" : "")}).");
+        }
+
+        // Checked here, before any endpoint's policy: an endpoint that only asks for a signed-in caller must not serve a scraper.
+        if (role == Role.Metrics && !Request.Path.Equals(MetricsPath, StringComparison.Ordinal))
+        {
+            return AuthenticateResult.Fail($"A metrics token only scrapes {MetricsPath}.");
         }
 
         if (identity.LastUsedAt is null || now - identity.LastUsedAt > TimeSpan.FromMinutes(1))
@@ -53,7 +63,7 @@ internal sealed class TokenAuthenticationHandler(
         }
 
         var caller = new Caller(identity.UserId, identity.Username, identity.TenantId, identity.TenantSlug, role,
-            identity.IsSuperadmin && role == Role.Admin, Caller.TokenMethod, identity.Id, identity.ExpiresAt);
+            identity.IsSuperadmin && role is Role.Admin or Role.Metrics, Caller.TokenMethod, identity.Id, identity.ExpiresAt);
         return AuthenticateResult.Success(new AuthenticationTicket(caller.ToPrincipal(SchemeName), SchemeName));
     }
 

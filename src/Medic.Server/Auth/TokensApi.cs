@@ -40,7 +40,16 @@ internal static class TokensApi
         var c = http.Caller();
         var v = new Validator().Require("name", request.Name, 100);
         var role = request.Role ?? c.Role;
-        v.Check(Permissions.Covers(c.Role, role), "role", $"your role ({c.Role.ToWire()}) cannot create a token with role '{role.ToWire()}'");
+        if (role == Role.Metrics)
+        {
+            v.Check(Permissions.MayMintMetrics(c.Role, c.Superadmin), "role",
+                "only a superadmin signed in as admin creates a 'metrics' token: /metrics shows every tenant's series (docs/metrics.md)");
+        }
+        else
+        {
+            v.Check(Permissions.Covers(c.Role, role), "role", $"your role ({c.Role.ToWire()}) cannot create a token with role '{role.ToWire()}'");
+        }
+
         var (lifetime, error) = accounts.Lifetime(request.ExpiresIn);
         if (error is not null) v.Add("expires_in", error);
         if (!v.Ok) return v.Problem();

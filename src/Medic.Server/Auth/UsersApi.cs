@@ -42,6 +42,7 @@ internal static partial class UsersApi
             .Optional("password", request.Password, 1000);
         if (!string.IsNullOrEmpty(request.Username)) v.Check(UsernamePattern().IsMatch(request.Username), "username", "may hold letters, digits, '.', '_', '@' and '-', starting with a letter or digit");
         if (request.Password is not null) v.Check(request.Password.Length >= 12, "password", "must be at least 12 characters");
+        v.Check(request.Role != Role.Metrics, "role", "'metrics' is a role for API tokens only (medic tokens create --role metrics); give the user one of: " + RoleNames.All);
         if (!v.Ok) return v.Problem();
 
         var generated = request.Password is null ? Ids.Password() : null;
@@ -62,6 +63,11 @@ internal static partial class UsersApi
         string id, SetRoleRequest request, Database db, AuditLog audit, HttpContext http, CancellationToken ct)
     {
         var caller = http.Caller();
+        if (request.Role == Role.Metrics)
+        {
+            return Problems.Invalid("'metrics' is a role for API tokens only.", "give the user one of: " + RoleNames.All + "; create a scraping token with 'medic tokens create --role metrics'");
+        }
+
         return await db.WriteAsync<Results<Ok<UserResponse>, ProblemHttpResult>>(async (c, tx) =>
         {
             await UserStore.LockAdminChangesAsync(c, tx, db.Dialect, caller.TenantId);

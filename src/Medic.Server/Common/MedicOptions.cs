@@ -75,6 +75,9 @@ public sealed class MedicOptions
     [ConfigurationKeyName("agent_binaries")]
     public string? AgentBinaries { get; set; }
 
+    [ConfigurationKeyName("metrics")]
+    public MetricsOptions Metrics { get; set; } = new();
+
     public string DatabaseUrl => string.IsNullOrWhiteSpace(Database) ? "sqlite:" + Path.Combine(DataDir, "medic.db") : Database!;
 
     /// <summary>Where agent binaries are looked for, in order: the first directory that holds a file serves it.</summary>
@@ -176,4 +179,12 @@ public sealed class AuditOptions
     /// <summary>When set, every new checkpoint is POSTed here as JSON, to keep a copy off the machine.</summary>
     [ConfigurationKeyName("checkpoint_webhook")]
     public string? CheckpointWebhook { get; set; }
+}
+
+/// <summary>What <c>/metrics</c> serves (docs/metrics.md).</summary>
+public sealed class MetricsOptions
+{
+    /// <summary>The longest a gauge read from the database (incidents by state, the job queue) is served before it is read again.</summary>
+    [ConfigurationKeyName("refresh_seconds")]
+    public int RefreshSeconds { get; set; } = 15;
 }

@@ -45,6 +45,10 @@ internal sealed class AgentConnections
 
     public int Count => _byNode.Count;
 
+    /// <summary>Connected agents per tenant id.</summary>
+    public IReadOnlyDictionary<string, int> CountByTenant() =>
+        _byNode.Values.GroupBy(c => c.TenantId, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Count(), StringComparer.Ordinal);
+
     /// <summary>Registers a connection; an older one for the same node (a reconnect racing a dead socket) is closed.</summary>
     public async Task RegisterAsync(AgentConnection connection)
     {

@@ -21,6 +21,8 @@ internal static partial class AgentGateway
     {
         services.AddSingleton<AgentConnections>();
         services.AddSingleton<TaskDispatcher>();
+        services.AddSingleton<GatewayMetrics>();
+        services.AddSingleton<IMetricInstruments>(sp => sp.GetRequiredService<GatewayMetrics>());
         services.AddSingleton<INodeLink, NodeLink>();
         services.AddHostedService<OfflineSweeper>();
         return services;

@@ -13,7 +13,7 @@ namespace Medic.Server.Gateway;
 /// is not connected answers <c>offline</c>; one that never answers, <c>timeout</c>: no caller hangs.
 /// Agentless nodes have no agent: their commands go through <see cref="SshRunner"/>, with the same statuses.
 /// </summary>
-internal sealed class TaskDispatcher(AgentConnections connections, TaskSigningKey signing, SshRunner ssh, SecretRedactor redactor, TimeProvider time)
+internal sealed class TaskDispatcher(AgentConnections connections, TaskSigningKey signing, SshRunner ssh, SecretRedactor redactor, TimeProvider time, GatewayMetrics? metrics = null)
 {
     public const long DefaultOutputCap = 1024 * 1024;
 
@@ -67,7 +67,7 @@ internal sealed class TaskDispatcher(AgentConnections connections, TaskSigningKe
         if (node.IsAgentless)
         {
             return kind == TaskKind.Exec
-                ? await ssh.RunAsync(node, taskId, argv, timeoutSeconds, DefaultOutputCap, onOutput, ct)
+                ? await MeasuredAsync(kind, () => ssh.RunAsync(node, taskId, argv, timeoutSeconds, DefaultOutputCap, onOutput, ct))
                 : new TaskRunResponse(taskId, node.Name, TaskRunStatus.Refused, null, 0, false, "diagnostic verbs need the agent; this server is agentless (reached over ssh): use medic exec, or install the agent", "", "");
         }
 
@@ -76,6 +76,21 @@ internal sealed class TaskDispatcher(AgentConnections connections, TaskSigningKe
             return new TaskRunResponse(taskId, node.Name, TaskRunStatus.Offline, null, 0, false, "the server's agent is not connected", "", "");
         }
 
+        return await MeasuredAsync(kind, () => SendAndWaitAsync(node, connection, taskId, kind, argv, verb, args, timeoutSeconds, onOutput, ct));
+    }
+
+    /// <summary>Times a task that was sent, from sending to its result (<c>medic_task_round_trip_duration_seconds</c>).</summary>
+    private async Task<TaskRunResponse> MeasuredAsync(TaskKind kind, Func<Task<TaskRunResponse>> send)
+    {
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var result = await send();
+        metrics?.TaskEnded(kind, result.Status, started);
+        return result;
+    }
+
+    private async Task<TaskRunResponse> SendAndWaitAsync(NodeRow node, AgentConnection connection, string taskId, TaskKind kind, IReadOnlyList<string> argv, string? verb,
+        IReadOnlyDictionary<string, string>? args, int timeoutSeconds, Func<TaskOutput, ValueTask>? onOutput, CancellationToken ct)
+    {
         var now = time.GetUtcNow();
         var spec = new TaskSpec(taskId, node.Id, Ids.Secret(16), now, now.AddSeconds(timeoutSeconds) + Grace, kind, argv, verb, args, timeoutSeconds, DefaultOutputCap);
         using var subscription = connections.Subscribe(taskId, connection);

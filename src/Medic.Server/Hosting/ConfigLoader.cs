@@ -155,6 +155,11 @@ public static partial class ConfigLoader
             throw new ConfigException("agents.heartbeat_seconds must be from 1 to 3600", "the default is 15");
         }
 
+        if (o.Metrics.RefreshSeconds is < 1 or > 3600)
+        {
+            throw new ConfigException("metrics.refresh_seconds must be from 1 to 3600", "the default is 15");
+        }
+
         if (o.Pipeline.NodeGraceSeconds is < 0 or > 3600)
         {
             throw new ConfigException("pipeline.node_grace_seconds must be from 0 to 3600", "the default is 60");

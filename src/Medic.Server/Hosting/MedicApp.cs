@@ -22,6 +22,7 @@ using Medic.Server.Runbooks;
 using Medic.Server.Secrets;
 using Medic.Server.Silences;
 using Medic.Server.Storage;
+using Medic.Server.Telemetry;
 using Medic.Server.Tenancy;
 using Medic.Server.Web;
 using Microsoft.AspNetCore.Authentication;
@@ -83,6 +84,7 @@ public static partial class MedicApp
         services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(10));
         services.AddSingleton(Options.Create(options));
         services.AddSingleton(time ?? TimeProvider.System);
+        services.AddMetricsExport();
         services.AddStorage(options);
         services.AddSecrets(options.MasterKeyPath);
         services.AddAudit(options);
@@ -185,6 +187,7 @@ public static partial class MedicApp
         app.MapBackup();
         app.MapConsole();
         app.MapConsolePages();
+        app.MapMetrics();
         return app;
     }
 

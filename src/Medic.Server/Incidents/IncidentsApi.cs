@@ -6,6 +6,7 @@ using Medic.Server.Audit;
 using Medic.Server.Auth;
 using Medic.Server.Common;
 using Medic.Server.Fleet;
+using Medic.Server.Storage;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Medic.Server.Incidents;
@@ -22,6 +23,8 @@ internal static class IncidentsApi
         services.AddSingleton<IncidentActions>();
         services.AddSingleton<PipelineIncidents>();
         services.AddSingleton<IIncidentIngest, IncidentIngest>();
+        services.AddSingleton<IncidentMetrics>();
+        services.AddSingleton<IScrapeReading>(sp => sp.GetRequiredService<IncidentMetrics>());
         return services;
     }
 

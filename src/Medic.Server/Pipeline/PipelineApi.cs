@@ -29,8 +29,11 @@ internal static class PipelineApi
         foreach (var kind in new[] { PipelineEntry.TriageKind, PipelineEntry.ExecuteKind, PipelineEntry.VerifyKind, PipelineEntry.ExpireKind, PipelineEntry.ReviewKind })
         {
             services.AddSingleton<IJobHandler>(sp => new PipelineJobs(sp.GetRequiredService<TriageStep>(), sp.GetRequiredService<ExecutionStep>(),
-                sp.GetRequiredService<VerificationStep>(), sp.GetRequiredService<ApprovalStep>(), sp.GetRequiredService<IAiStage>(), kind));
+                sp.GetRequiredService<VerificationStep>(), sp.GetRequiredService<ApprovalStep>(), sp.GetRequiredService<IAiStage>(), kind, sp.GetRequiredService<PipelineMetrics>()));
         }
+
+        services.AddSingleton<PipelineMetrics>();
+        services.AddSingleton<IMetricInstruments>(sp => sp.GetRequiredService<PipelineMetrics>());
 
         return services;
     }

@@ -7,7 +7,8 @@ namespace Medic.Server.Pipeline;
 internal sealed record PipelineJob(string TenantId, string IncidentId, int Round, string? ApprovalId = null);
 
 /// <summary>The pipeline's job kinds, each a thin shell over the step it runs.</summary>
-internal sealed class PipelineJobs(TriageStep triage, ExecutionStep execution, VerificationStep verification, ApprovalStep approvals, IAiStage ai, string kind) : IJobHandler
+internal sealed class PipelineJobs(TriageStep triage, ExecutionStep execution, VerificationStep verification, ApprovalStep approvals, IAiStage ai, string kind,
+    PipelineMetrics? metrics = null) : IJobHandler
 {
     public string Kind => kind;
 
@@ -19,7 +20,12 @@ internal sealed class PipelineJobs(TriageStep triage, ExecutionStep execution, V
     /// </summary>
     public TimeSpan Lease => kind is PipelineEntry.TriageKind or PipelineEntry.ReviewKind ? TimeSpan.FromMinutes(7) : TimeSpan.FromMinutes(2);
 
-    public Task HandleAsync(JobRow job, CancellationToken ct)
+    public Task HandleAsync(JobRow job, CancellationToken ct) => metrics is null ? RunAsync(job, ct) : metrics.MeasureAsync(Stage, () => RunAsync(job, ct));
+
+    /// <summary>The stage's name in metrics: the kind without its <c>pipeline.</c> prefix (triage, execute, ...).</summary>
+    private string Stage => kind.StartsWith("pipeline.", StringComparison.Ordinal) ? kind["pipeline.".Length..] : kind;
+
+    private Task RunAsync(JobRow job, CancellationToken ct)
     {
         var payload = JsonSerializer.Deserialize(job.Payload, PipelineJson.Default.PipelineJob) ?? throw new InvalidOperationException("empty pipeline job");
         return kind switch

@@ -1,4 +1,6 @@
 using System.Data.Common;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using Microsoft.Data.Sqlite;
 using Npgsql;
 
@@ -28,6 +30,9 @@ public sealed class Database : IAsyncDisposable
     }
 
     public SqlDialect Dialect { get; }
+
+    /// <summary>Where transactions' durations go (<c>/metrics</c>); null when nothing measures them.</summary>
+    internal Histogram<double>? TransactionDuration { get; set; }
 
     /// <summary>The database file in SQLite mode; null on PostgreSQL.</summary>
     public string? SqlitePath { get; }
@@ -124,6 +129,19 @@ public sealed class Database : IAsyncDisposable
     /// </summary>
     public async Task<T> ReadSnapshotAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken ct = default)
     {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            return await ReadSnapshotUnmeasuredAsync(work, ct);
+        }
+        finally
+        {
+            TransactionDuration?.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("kind", "snapshot"));
+        }
+    }
+
+    private async Task<T> ReadSnapshotUnmeasuredAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken ct)
+    {
         await using var connection = await OpenAsync(ct);
         await using var tx = connection is SqliteConnection sqlite
             ? sqlite.BeginTransaction(System.Data.IsolationLevel.Serializable, deferred: true)
@@ -138,6 +156,19 @@ public sealed class Database : IAsyncDisposable
     /// takes the write lock at once (BEGIN IMMEDIATE) and in-process writers queue on a semaphore.
     /// </summary>
     public async Task<T> WriteAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken ct = default)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            return await WriteUnmeasuredAsync(work, ct);
+        }
+        finally
+        {
+            TransactionDuration?.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("kind", "write"));
+        }
+    }
+
+    private async Task<T> WriteUnmeasuredAsync<T>(Func<DbConnection, DbTransaction, Task<T>> work, CancellationToken ct)
     {
         var sqlite = Dialect.Kind == SqlDialectKind.Sqlite;
         if (sqlite)

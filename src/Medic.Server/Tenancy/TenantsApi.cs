@@ -12,6 +12,8 @@ internal static class TenantsApi
     public static IServiceCollection AddTenancy(this IServiceCollection services)
     {
         services.AddSingleton<TenantStore>();
+        services.AddSingleton<TenantMetrics>();
+        services.AddSingleton<IScrapeReading>(sp => sp.GetRequiredService<TenantMetrics>());
         return services;
     }
 

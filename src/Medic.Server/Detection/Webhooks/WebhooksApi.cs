@@ -27,6 +27,8 @@ internal static class WebhooksApi
         services.AddSingleton<ITenantSources>(sp => sp.GetRequiredService<WebhookMappingStore>());
         services.AddSingleton<WebhookDeliveryLog>();
         services.AddSingleton<WebhookRateLimits>();
+        services.AddSingleton<WebhookMetrics>();
+        services.AddSingleton<IMetricInstruments>(sp => sp.GetRequiredService<WebhookMetrics>());
         return services;
     }
 
@@ -145,6 +147,7 @@ internal static class WebhooksApi
         IIncidentIngest ingest,
         WebhookAudit audit,
         WebhookDeliveryLog log,
+        WebhookMetrics metrics,
         WebhookRateLimits limits,
         TimeProvider time,
         HttpContext http,
@@ -163,7 +166,9 @@ internal static class WebhooksApi
         var started = time.GetUtcNow();
         void Log(int status, WebhookOutcome outcome, string? scheme, int alerts, string? detail)
         {
-            if (tenant is not null) log.Record(new WebhookDeliveryRecord(tenant.TenantId, source, started, status, outcome, scheme, client, alerts, detail));
+            if (tenant is null) return;
+            log.Record(new WebhookDeliveryRecord(tenant.TenantId, source, started, status, outcome, scheme, client, alerts, detail));
+            metrics.Delivered(tenant.TenantId, source, outcome);
         }
 
         if (http.Request.ContentLength is { } declared && declared > MaxBodyBytes)
