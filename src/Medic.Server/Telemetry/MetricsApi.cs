@@ -1,5 +1,6 @@
 using Medic.Server.Auth;
 using Medic.Server.Common;
+using System.Diagnostics.Metrics;
 using OpenTelemetry.Metrics;
 
 namespace Medic.Server.Telemetry;
@@ -19,7 +20,8 @@ internal static class MetricsApi
     {
         services.AddSingleton<MedicMeter>();
         services.AddHostedService<MetricInstrumentsStartup>();
-        services.AddOpenTelemetry().WithMetrics(b => b
+        services.AddOpenTelemetry().WithMetrics(b => ((IDeferredMeterProviderBuilder)b)
+            .Configure((sp, builder) => builder.AddView(OnlyThisHost(sp.GetRequiredService<IMeterFactory>())))
             .AddMeter([MedicMeter.Name, .. PlatformMeters])
             .AddPrometheusExporter(o =>
             {
@@ -30,6 +32,14 @@ internal static class MetricsApi
             }));
         return services;
     }
+
+    /// <summary>
+    /// Drops the instruments of meters another host's <see cref="IMeterFactory"/> made. A meter provider
+    /// listens by meter name, process-wide: with two control planes in one process (the tests), each would
+    /// otherwise export the other's counters and gauges as its own.
+    /// </summary>
+    private static Func<Instrument, MetricStreamConfiguration?> OnlyThisHost(IMeterFactory ours) =>
+        instrument => instrument.Meter.Scope is IMeterFactory factory && !ReferenceEquals(factory, ours) ? MetricStreamConfiguration.Drop : null;
 
     public static IEndpointRouteBuilder MapMetrics(this IEndpointRouteBuilder app)
     {

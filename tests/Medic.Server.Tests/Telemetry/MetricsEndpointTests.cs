@@ -123,6 +123,26 @@ public sealed class MetricsEndpointTests
     }
 
     [Fact]
+    public async Task Two_control_planes_in_one_process_each_export_only_their_own_series()
+    {
+        await using var one = await MedicServer.StartAsync(TestDatabase.Sqlite);
+        await using var two = await MedicServer.StartAsync(TestDatabase.Sqlite);
+        var tenantTwo = (await (await two.Admin.GetAsync("/api/v1/whoami")).ReadAsync(MedicJson.Default.WhoAmIResponse)).TenantId;
+        using (var opened = await two.Admin.PostAsync("/api/v1/incidents", Json.Raw("""{"title":"only on two","severity":"warning"}""")))
+        {
+            opened.StatusCode.ShouldBe(HttpStatusCode.Created);
+        }
+
+        var textTwo = await ScrapeAsync(two.Client(await MetricsTokenAsync(two.Admin)));
+        var textOne = await ScrapeAsync(one.Client(await MetricsTokenAsync(one.Admin)));
+
+        Samples(textTwo, "medic_incidents", ("tenant_id", tenantTwo)).Sum().ShouldBe(1, textTwo);
+        textOne.ShouldNotContain(tenantTwo); // the meter provider listens by meter name, process-wide: each host keeps to its own meters
+        Samples(textOne, "medic_db_ping_duration_seconds").ShouldHaveSingleItem();
+        Samples(textOne, "medic_jobs", ("kind", "pipeline.triage"), ("status", "pending")).Count.ShouldBeLessThanOrEqualTo(1, textOne);
+    }
+
+    [Fact]
     public async Task A_database_reading_is_read_again_only_once_it_is_older_than_its_maximum_age()
     {
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
