@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Release builds for linux-x64, into artifacts/release/:
 #   medic-<version>-linux-x64.tar.gz  the self-contained single-file `medic` (no .NET needed),
-#                                     with the console's static files (wwwroot/) beside it
+#                                     with the console's static files (wwwroot/) beside it, and the
+#                                     agent binaries it serves to /install.sh in agent/
 #   medic-agent-<version>-linux-x64   the Native AOT agent (one file, needs only glibc)
 #   medic-agent-<version>-linux-arm64 the same, cross-compiled for arm64, when the cross toolchain is
 #                                     installed (apt-get install -y gcc-aarch64-linux-gnu
@@ -79,6 +80,13 @@ rm -f "$work/medic/"*.pdb
 step "checking the binaries run..."
 "$work/agent/medic-agent" version | grep -qx "medic-agent $version" || { echo "error: the AOT agent does not print 'medic-agent $version'" >&2; exit 1; }
 "$work/medic/medic" version | grep -qx "medic $version" || { echo "error: medic does not print 'medic $version'" >&2; exit 1; }
+
+# The control plane serves the agent binaries found in agent/ beside its executable (GET /install.sh,
+# /agent/medic-agent-linux-<arch>; docs/install.md): the tarball and the medic package carry them there,
+# so the one-line install works from a release without copying anything.
+install -d "$work/medic/agent"
+install -m 0755 "$work/agent/medic-agent" "$work/medic/agent/medic-agent-linux-x64"
+if [ "$arm64" = yes ]; then install -m 0755 "$work/agent-arm64/medic-agent" "$work/medic/agent/medic-agent-linux-arm64"; fi
 
 rm -f "$out"/medic-*linux-x64* "$out"/medic-*linux-arm64* "$out"/medic*_amd64.deb "$out/SHA256SUMS"
 step "writing medic-$version-linux-x64.tar.gz and medic-agent-$version-linux-x64..."

@@ -144,9 +144,10 @@ public sealed class PackagingTests(ReleaseBuild release, ITestOutputHelper outpu
         purge.ExitCode.ShouldBe(0, purge.ToString());
     }
 
-    /// <summary>Starts <c>medic server</c> from <paramref name="exe"/> and fetches Blazor's script and the console's stylesheet.</summary>
-    private static async Task ServeAndFetchAssetsAsync(string exe, string workingDirectory, string? asUser)
+    /// <summary>Starts <c>medic server</c> from <paramref name="exe"/> and fetches Blazor's script, the console's stylesheet and the agent's digest.</summary>
+    private async Task ServeAndFetchAssetsAsync(string exe, string workingDirectory, string? asUser)
     {
+        var agentSha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(release.Path($"medic-agent-{release.Version}-linux-x64"))));
         var data = Directory.CreateTempSubdirectory("medic-pkg-data-").FullName;
         var url = $"http://127.0.0.1:{MedicHome.FreePort()}";
         string[] command = [exe, "server", "--data", System.IO.Path.Combine(data, "d"), "--listen", url];
@@ -184,6 +185,11 @@ public sealed class PackagingTests(ReleaseBuild release, ITestOutputHelper outpu
                 response.Content.Headers.ContentType!.MediaType.ShouldBe(type);
                 (await response.Content.ReadAsStringAsync()).ShouldContain(marker);
             }
+
+            // The AOT agent it carries in agent/ is what /install.sh downloads.
+            using var digest = await http.GetAsync("/agent/medic-agent-linux-x64.sha256");
+            digest.StatusCode.ShouldBe(System.Net.HttpStatusCode.OK, $"the agent binary from {exe}\n{log}");
+            (await digest.Content.ReadAsStringAsync()).Split(' ')[0].ShouldBe(agentSha256);
         }
         finally
         {
