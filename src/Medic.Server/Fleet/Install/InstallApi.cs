@@ -74,7 +74,7 @@ internal static partial class InstallApi
         if (binaries.Find(arch) is not { } binary)
         {
             return Problems.Of(StatusCodes.Status404NotFound, "Not found", $"This control plane has no agent binary for linux-{arch}.",
-                $"put {AgentBinaries.FileName(arch)} in {string.Join(" or ", binaries.Directories)} (or set agent_binaries); see docs/install.md");
+                $"put {AgentBinaries.FileName(arch)} in {string.Join(" or ", binaries.Directories)}{(binaries.Directories.Count > 1 ? " (or set agent_binaries)" : "")}; a release build carries it in agent/ beside medic (docs/install.md)");
         }
 
         switch (match.Groups["part"].Value)
