@@ -235,6 +235,9 @@ public sealed class SettingsFormsTests(ConsoleFixture console) : IDisposable
         await page.WaitForURLAsync(url => url.EndsWith("/runbooks/runs", StringComparison.Ordinal));
         await ConsoleFixture.WaitInteractiveAsync(page);
         await page.FillAsync("[data-filter=runbook]", name);
+        // The runbook box suggests names (a datalist): when it holds the one typed, Chromium opens the
+        // suggestions and a click elsewhere only closes them. Escape closes them first, as a user would.
+        await page.PressAsync("[data-filter=runbook]", "Escape");
         await page.ClickAsync("[data-action=filter]");
         await page.WaitForURLAsync(url => url.Contains("runbook=" + name, StringComparison.Ordinal));
         var rows = page.Locator("tr[data-run]");

@@ -18,6 +18,7 @@ public partial class IncidentList : ConsolePage
     private string? _problem;
     private bool _filtered;
     private readonly FilterForm _form = new();
+    private string? _formAddress;
 
     [SupplyParameterFromQuery] public string? Status { get; set; }
     [SupplyParameterFromQuery] public string? Severity { get; set; }
@@ -32,14 +33,26 @@ public partial class IncidentList : ConsolePage
 
     private protected override LiveOptions LiveOptions() => new(TimeSpan.FromSeconds(15), Feed, Caller.TenantId);
 
-    private protected override async Task LoadAsync()
+    /// <summary>
+    /// The form shows the address's filters when the address changes. Parameters are set again with the
+    /// same address too (the layout re-rendering), and a live refresh reloads: neither touches what is
+    /// being typed.
+    /// </summary>
+    protected override void OnParametersSet()
     {
-        var q = Query();
+        var address = string.Join('\n', Status, Severity, Source, Server, Text);
+        if (address == _formAddress) return;
+        _formAddress = address;
         _form.Status = Status;
         _form.Severity = Severity;
         _form.Source = Source;
         _form.Server = Server;
         _form.Text = Text;
+    }
+
+    private protected override async Task LoadAsync()
+    {
+        var q = Query();
         _filtered = q with { Before = null, Limit = PageSize } != new IncidentQuery(Limit: PageSize);
         _problem = Problem(q);
         _page = _problem is null ? await Queries.ListAsync(Caller.TenantId, q, default) : null;

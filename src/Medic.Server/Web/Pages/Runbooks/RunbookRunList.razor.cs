@@ -22,7 +22,7 @@ public partial class RunbookRunList : ConsolePage
     private RunPage? _page;
     private IReadOnlyList<string> _runbookNames = [];
     private string? _problem;
-    private string? _formRunbook, _formStatus;
+    private string? _formRunbook, _formStatus, _formAddress;
 
     [SupplyParameterFromQuery] public string? Runbook { get; set; }
     [SupplyParameterFromQuery] public string? Status { get; set; }
@@ -36,10 +36,22 @@ public partial class RunbookRunList : ConsolePage
 
     private protected override LiveOptions LiveOptions() => new(TimeSpan.FromSeconds(10));
 
-    private protected override async Task LoadAsync()
+    /// <summary>
+    /// The form shows the address's filters when the address changes. Parameters are set again with the
+    /// same address too (the layout re-rendering), and a live refresh reloads: neither touches what is
+    /// being typed.
+    /// </summary>
+    protected override void OnParametersSet()
     {
+        var address = Runbook + "\n" + Status;
+        if (address == _formAddress) return;
+        _formAddress = address;
         _formRunbook = Runbook;
         _formStatus = Status;
+    }
+
+    private protected override async Task LoadAsync()
+    {
         if (_runbookNames.Count == 0) _runbookNames = [.. (await Store.ListAsync(Caller.TenantId, default)).Select(r => r.Name).Order(StringComparer.Ordinal)];
         _problem = Problem(Blank(Runbook), Blank(Status), Blank(Before), out var status);
         _page = _problem is null ? await Runs.ListAsync(Caller.TenantId, Blank(Runbook), status, Blank(Before), PageSize, default) : null;
